@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libsalus: the client library of the Salus GPU-sharing service.
+ *
+ * Conventions (as in libgit2 and libsystemd):
+ *  - every symbol has the salus_ prefix; handles are opaque;
+ *  - functions return 0 on success or a negative SALUS_E... code;
+ *  - output parameters are written only on success;
+ *  - a failing call records a message, read with salus_last_error() on the
+ *    same thread, or salus_client_last_error() for calls on a client;
+ *  - free functions accept NULL;
+ *  - option structs start with a version field: initialise them with the
+ *    matching *_options_init() so old binaries keep working with new libraries.
+ *
+ * A salus_client may be used from several threads at once.
+ */
+#ifndef SALUS_SALUS_H
+#define SALUS_SALUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SALUS_EXTERN __attribute__((visibility("default")))
+#else
+#define SALUS_EXTERN
+#endif
+
+/* The wire protocol version this library speaks. */
+#define SALUS_PROTOCOL_VERSION 1
+
+/* Error codes. Always negative; 0 is success. */
+enum salus_error {
+    SALUS_OK = 0,
+    SALUS_EINVAL = -1,      /* invalid argument */
+    SALUS_ENOMEM = -2,      /* out of host memory */
+    SALUS_ECONNECT = -3,    /* cannot reach the daemon, or it went away */
+    SALUS_EPROTO = -4,      /* malformed or unexpected message */
+    SALUS_EVERSION = -5,    /* protocol versions do not match */
+    SALUS_EGRAPH = -6,      /* the graph is invalid */
+    SALUS_ENOSESSION = -7,  /* unknown or closed session */
+    SALUS_ESHAPE = -8,      /* a fed tensor has the wrong dtype, shape or size */
+    SALUS_ETOOBIG = -9,     /* over a configured size limit */
+    SALUS_EEXEC = -10,      /* a kernel failed during an iteration */
+    SALUS_ENOTSUP = -11,    /* valid but not supported by this daemon */
+    SALUS_ERESOURCE = -12,  /* the daemon lacks device memory for this */
+    SALUS_ECANCELED = -13,  /* the iteration was dropped before it ran */
+    SALUS_EINTERNAL = -14   /* a bug: please report it */
+};
+
+/* Element types of tensors. Only SALUS_DTYPE_F32 executes today. */
+typedef enum salus_dtype {
+    SALUS_DTYPE_F32 = 0,
+    SALUS_DTYPE_F16 = 1,
+    SALUS_DTYPE_BF16 = 2,
+    SALUS_DTYPE_I32 = 3,
+    SALUS_DTYPE_I64 = 4
+} salus_dtype;
+
+/* Largest tensor rank accepted anywhere. */
+#define SALUS_MAX_RANK 8
+
+typedef struct salus_client salus_client;
+typedef struct salus_graph salus_graph;
+typedef struct salus_session salus_session;
+typedef struct salus_tensor salus_tensor;
+typedef struct salus_pending salus_pending;
+
+/* ---- errors -------------------------------------------------------------- */
+
+/* A static English description of an error code; never NULL. */
+SALUS_EXTERN const char *salus_strerror(int error);
+
+/* The message of the last failing call on this thread, or "" if none. The
+ * pointer stays valid until the next libsalus call on this thread. */
+SALUS_EXTERN const char *salus_last_error(void);
+
+/* ---- connection ---------------------------------------------------------- */
+
+#define SALUS_CONNECT_OPTIONS_VERSION 1
+
+typedef struct salus_connect_options {
+    unsigned int version;    /* SALUS_CONNECT_OPTIONS_VERSION */
+    const char *socket_path; /* NULL: $SALUS_SOCKET, else the default path */
+    const char *client_name; /* shown by the daemon; NULL: the program name */
+} salus_connect_options;
+
+SALUS_EXTERN int salus_connect_options_init(salus_connect_options *opts, unsigned int version);
+
+/* Writes the default socket path into buf: $XDG_RUNTIME_DIR/salus/salusd.sock
+ * for a user, /run/salus/salusd.sock for root. Returns the length, or
+ * SALUS_ETOOBIG if it does not fit. */
+SALUS_EXTERN int salus_default_socket_path(char *buf, size_t size);
+
+/* Connects and negotiates the protocol. opts may be NULL. */
+SALUS_EXTERN int salus_connect(const salus_connect_options *opts, salus_client **out);
+
+/* Closes the connection; the daemon closes the client's sessions. Session and
+ * pending handles of this client must be freed before or after, never used. */
+SALUS_EXTERN void salus_disconnect(salus_client *client);
+
+/* The message of the last failing call on this client, or "". Valid until the
+ * next libsalus call on this thread. */
+SALUS_EXTERN const char *salus_client_last_error(const salus_client *client);
+
+/* ---- host tensors -------------------------------------------------------- */
+
+/* A dense row-major tensor in host memory owned by the handle. data may be
+ * NULL (zero-filled). */
+SALUS_EXTERN int salus_tensor_new(salus_dtype dtype, const int64_t *shape, size_t rank,
+                                  const void *data, salus_tensor **out);
+SALUS_EXTERN void salus_tensor_free(salus_tensor *tensor);
+SALUS_EXTERN salus_dtype salus_tensor_dtype(const salus_tensor *tensor);
+SALUS_EXTERN size_t salus_tensor_rank(const salus_tensor *tensor);
+/* Dimension i, or -1 when i >= rank. */
+SALUS_EXTERN int64_t salus_tensor_dim(const salus_tensor *tensor, size_t i);
+SALUS_EXTERN size_t salus_tensor_nbytes(const salus_tensor *tensor);
+SALUS_EXTERN void *salus_tensor_data(salus_tensor *tensor);
+SALUS_EXTERN const void *salus_tensor_const_data(const salus_tensor *tensor);
+
+/* ---- graph builder ------------------------------------------------------- */
+
+/*
+ * Tensors and nodes get ids in the order they are added, starting at 0. Op
+ * names follow ONNX/aten (MatMul, Add, Relu, SoftmaxCrossEntropy, ...);
+ * see libsalus(3) for the catalogue with inputs, outputs and attributes.
+ */
+SALUS_EXTERN int salus_graph_new(salus_graph **out);
+SALUS_EXTERN void salus_graph_free(salus_graph *graph);
+
+/* A tensor the client feeds on every iteration. */
+SALUS_EXTERN int salus_graph_add_input(salus_graph *graph, const char *name, salus_dtype dtype,
+                                       const int64_t *shape, size_t rank, uint32_t *out_id);
+/* A persistent tensor initialised from data (nbytes must match the shape),
+ * updated in place by ops such as SGDUpdate. */
+SALUS_EXTERN int salus_graph_add_variable(salus_graph *graph, const char *name, salus_dtype dtype,
+                                          const int64_t *shape, size_t rank, const void *data,
+                                          size_t nbytes, uint32_t *out_id);
+/* A persistent read-only tensor. */
+SALUS_EXTERN int salus_graph_add_constant(salus_graph *graph, const char *name, salus_dtype dtype,
+                                          const int64_t *shape, size_t rank, const void *data,
+                                          size_t nbytes, uint32_t *out_id);
+
+/* Adds a node running op on the given input tensors and creates n_outputs
+ * new intermediate tensors for its results (shapes are inferred by the
+ * daemon). Their ids are written to out_ids (may be NULL when n_outputs is
+ * 0); the node id to out_node (may be NULL). name may be NULL. */
+SALUS_EXTERN int salus_graph_add_node(salus_graph *graph, const char *op, const char *name,
+                                      const uint32_t *inputs, size_t n_inputs, size_t n_outputs,
+                                      uint32_t *out_ids, uint32_t *out_node);
+
+/* Attributes of a node; setting a name twice replaces the value. */
+SALUS_EXTERN int salus_graph_set_attr_int(salus_graph *graph, uint32_t node, const char *name,
+                                          int64_t value);
+SALUS_EXTERN int salus_graph_set_attr_float(salus_graph *graph, uint32_t node, const char *name,
+                                            double value);
+SALUS_EXTERN int salus_graph_set_attr_ints(salus_graph *graph, uint32_t node, const char *name,
+                                           const int64_t *values, size_t n);
+SALUS_EXTERN int salus_graph_set_attr_floats(salus_graph *graph, uint32_t node, const char *name,
+                                             const double *values, size_t n);
+SALUS_EXTERN int salus_graph_set_attr_string(salus_graph *graph, uint32_t node, const char *name,
+                                             const char *value);
+
+/* Declares tensor as an output, returned after every iteration in the order
+ * of these calls. */
+SALUS_EXTERN int salus_graph_add_output(salus_graph *graph, uint32_t tensor);
+
+SALUS_EXTERN size_t salus_graph_tensor_count(const salus_graph *graph);
+SALUS_EXTERN size_t salus_graph_node_count(const salus_graph *graph);
+
+/* ---- sessions ------------------------------------------------------------ */
+
+#define SALUS_SESSION_OPTIONS_VERSION 1
+
+typedef struct salus_session_options {
+    unsigned int version;         /* SALUS_SESSION_OPTIONS_VERSION */
+    const char *name;             /* shown by the daemon; NULL: none */
+    uint64_t declared_iterations; /* planned iterations, 0: unknown */
+    int32_t priority;             /* higher runs first under the priority policy */
+    double weight;                /* share under the fair policy; 0 means 1 */
+} salus_session_options;
+
+SALUS_EXTERN int salus_session_options_init(salus_session_options *opts, unsigned int version);
+
+/* Sends the graph, which the daemon validates, plans and admits. opts may be
+ * NULL. The graph may be freed or reused afterwards. */
+SALUS_EXTERN int salus_session_create(salus_client *client, const salus_graph *graph,
+                                      const salus_session_options *opts, salus_session **out);
+
+/* Closes the session on the daemon (waiting for its queued iterations) and
+ * frees the handle, also when the daemon is gone. NULL is a no-op. */
+SALUS_EXTERN int salus_session_close(salus_session *session);
+
+SALUS_EXTERN uint64_t salus_session_id(const salus_session *session);
+/* Exact persistent (P) and ephemeral (T) device bytes planned for the graph. */
+SALUS_EXTERN uint64_t salus_session_persistent_bytes(const salus_session *session);
+SALUS_EXTERN uint64_t salus_session_ephemeral_bytes(const salus_session *session);
+SALUS_EXTERN size_t salus_session_output_count(const salus_session *session);
+
+/*
+ * Runs one iteration and waits for it. inputs[i] feeds tensor input_ids[i];
+ * every input of the graph must be fed once. On success outputs[0..n_outputs)
+ * receive new tensors, one per graph output in order; n_outputs must equal
+ * salus_session_output_count(). outputs may be NULL when n_outputs is 0.
+ */
+SALUS_EXTERN int salus_session_run(salus_session *session, const uint32_t *input_ids,
+                                   const salus_tensor *const *inputs, size_t n_inputs,
+                                   salus_tensor **outputs, size_t n_outputs);
+
+/* Queues one iteration and returns at once; iterations of a session run in
+ * the order they were submitted, several may be in flight. The inputs are
+ * copied: the caller may free them on return. */
+SALUS_EXTERN int salus_session_submit(salus_session *session, const uint32_t *input_ids,
+                                      const salus_tensor *const *inputs, size_t n_inputs,
+                                      salus_pending **out);
+
+/* Waits for a submitted iteration; outputs as in salus_session_run. A
+ * pending handle can be waited on once successfully. */
+SALUS_EXTERN int salus_pending_wait(salus_pending *pending, salus_tensor **outputs,
+                                    size_t n_outputs);
+/* 1 if the result has arrived (wait will not block), 0 if not. */
+SALUS_EXTERN int salus_pending_ready(const salus_pending *pending);
+/* The 1-based index of the iteration in its session, after a successful wait. */
+SALUS_EXTERN uint64_t salus_pending_iteration(const salus_pending *pending);
+/* Frees the handle; an iteration still in flight runs, its result is dropped. */
+SALUS_EXTERN void salus_pending_free(salus_pending *pending);
+
+/* ---- daemon state -------------------------------------------------------- */
+
+typedef struct salus_session_info {
+    uint64_t session_id;
+    char name[64];
+    int32_t client_pid;
+    uint64_t persistent_bytes;
+    uint64_t ephemeral_bytes;
+    uint64_t iterations;
+    uint32_t pending;
+    uint64_t run_ns;
+} salus_session_info;
+
+/* Lists the sessions of every client. Writes at most max entries into infos
+ * and the total number into *count. */
+SALUS_EXTERN int salus_list_sessions(salus_client *client, salus_session_info *infos, size_t max,
+                                     size_t *count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SALUS_SALUS_H */

@@ -1,0 +1,46 @@
+// Framing shared by libsalus and salusd: a 4-byte little-endian length, then
+// one salus.wire.Message flatbuffer with the "SLS1" identifier.
+#pragma once
+
+#include "wire_generated.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace salus::frame {
+
+constexpr size_t kHeaderBytes = 4;
+// Daemon default; configurable with --max-frame-bytes.
+constexpr uint32_t kDefaultMaxFrameBytes = 256u << 20;
+// Messages use only 64-bit-or-narrower scalars: 8 is the largest alignment.
+constexpr size_t kMaxAlignment = 8;
+
+inline uint32_t read_length(const uint8_t *p) {
+    return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+           static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+
+inline void write_length(uint8_t *p, uint32_t n) {
+    p[0] = static_cast<uint8_t>(n);
+    p[1] = static_cast<uint8_t>(n >> 8);
+    p[2] = static_cast<uint8_t>(n >> 16);
+    p[3] = static_cast<uint8_t>(n >> 24);
+}
+
+// The message in a received body, or nullptr when it is not a valid,
+// identified Message (including nested graph buffers). `body` must be
+// aligned to kMaxAlignment.
+inline const wire::Message *verify(const uint8_t *body, size_t size) {
+    if (size < 8 || !flatbuffers::BufferHasIdentifier(body, wire::MessageIdentifier())) {
+        return nullptr;
+    }
+    flatbuffers::Verifier::Options options;
+    options.max_size = FLATBUFFERS_MAX_BUFFER_SIZE;
+    options.max_tables = 1u << 24;
+    options.max_depth = 64;
+    flatbuffers::Verifier verifier(body, size, options);
+    if (!wire::VerifyMessageBuffer(verifier)) return nullptr;
+    return wire::GetMessage(body);
+}
+
+} // namespace salus::frame

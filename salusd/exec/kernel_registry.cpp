@@ -1,0 +1,39 @@
+#include "exec/kernel.h"
+
+namespace salus {
+
+const char *device_type_name(DeviceType type) {
+    switch (type) {
+    case DeviceType::CPU: return "cpu";
+    case DeviceType::CUDA: return "cuda";
+    }
+    return "unknown";
+}
+
+void KernelRegistry::add(DeviceType device, std::string_view op, KernelFn fn) {
+    for (Entry &e : entries_) {
+        if (e.device == device && e.op == op) {
+            e.fn = fn;
+            return;
+        }
+    }
+    entries_.push_back({device, std::string(op), fn});
+}
+
+KernelFn KernelRegistry::find(DeviceType device, std::string_view op) const {
+    for (const Entry &e : entries_) {
+        if (e.device == device && e.op == op) return e.fn;
+    }
+    return nullptr;
+}
+
+const KernelRegistry &default_kernels() {
+    static const KernelRegistry registry = [] {
+        KernelRegistry r;
+        register_cpu_kernels(&r);
+        return r;
+    }();
+    return registry;
+}
+
+} // namespace salus
