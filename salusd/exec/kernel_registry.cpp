@@ -2,14 +2,6 @@
 
 namespace salus {
 
-const char *device_type_name(DeviceType type) {
-    switch (type) {
-    case DeviceType::CPU: return "cpu";
-    case DeviceType::CUDA: return "cuda";
-    }
-    return "unknown";
-}
-
 void KernelRegistry::add(DeviceType device, std::string_view op, KernelFn fn) {
     for (Entry &e : entries_) {
         if (e.device == device && e.op == op) {

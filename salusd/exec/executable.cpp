@@ -1,0 +1,128 @@
+#include "exec/executable.h"
+
+#include "graph/validate.h"
+
+#include <string>
+
+namespace salus {
+
+Executable::Executable(Device *device, Graph graph) : device_(device), graph_(std::move(graph)) {}
+
+Executable::~Executable() {
+    device_->release(arena_, plan_.ephemeral_bytes);
+    device_->release(persistent_, plan_.persistent_bytes);
+}
+
+Status Executable::create(Device *device, const KernelRegistry &kernels, Graph graph,
+                          std::unique_ptr<Executable> *out) {
+    std::unique_ptr<Executable> exe(new Executable(device, std::move(graph)));
+    Graph &g = exe->graph_;
+    SALUS_RETURN_IF_ERROR(validate_graph(&g, &exe->order_));
+
+    exe->step_kernels_.reserve(exe->order_.size());
+    for (uint32_t node : exe->order_) {
+        KernelFn fn = kernels.find(device->type(), g.nodes[node].op);
+        if (!fn) {
+            return Status(SALUS_ENOTSUP, node_label(g.nodes, node) + ": no " +
+                                             device_type_name(device->type()) + " kernel");
+        }
+        exe->step_kernels_.push_back(fn);
+    }
+
+    exe->plan_ = plan_memory(g, exe->order_);
+    const MemoryPlan &plan = exe->plan_;
+    Status st;
+    exe->persistent_ = static_cast<uint8_t *>(device->allocate(plan.persistent_bytes, &st));
+    SALUS_RETURN_IF_ERROR(st);
+    exe->arena_ = static_cast<uint8_t *>(device->allocate(plan.ephemeral_bytes, &st));
+    SALUS_RETURN_IF_ERROR(st);
+
+    exe->tensor_data_.resize(g.tensors.size(), nullptr);
+    for (size_t i = 0; i < g.tensors.size(); ++i) {
+        TensorDesc &t = g.tensors[i];
+        if (t.persistent()) {
+            exe->tensor_data_[i] = exe->persistent_ + plan.persistent_offset[i];
+            device->copy_to_device(exe->tensor_data_[i], t.init.data(), t.init.size());
+            // The device holds the value now; keep only the description.
+            std::vector<uint8_t>().swap(t.init);
+        } else if (plan.ephemeral_offset[i] != kNoOffset) {
+            exe->tensor_data_[i] = exe->arena_ + plan.ephemeral_offset[i];
+        }
+        if (t.kind == TensorKind::Input) exe->inputs_.push_back(static_cast<uint32_t>(i));
+    }
+
+    exe->step_contexts_.resize(exe->order_.size());
+    for (size_t s = 0; s < exe->order_.size(); ++s) {
+        const NodeDesc &node = g.nodes[exe->order_[s]];
+        KernelContext &ctx = exe->step_contexts_[s];
+        ctx.node = &node;
+        auto view = [&](uint32_t id) {
+            const TensorDesc &t = g.tensors[id];
+            return TensorView{exe->tensor_data_[id], t.dtype, t.shape};
+        };
+        for (uint32_t id : node.inputs) ctx.inputs.push_back(view(id));
+        for (uint32_t id : node.outputs) ctx.outputs.push_back(view(id));
+        if (plan.workspace_bytes[s] > 0) {
+            ctx.workspace = exe->arena_ + plan.workspace_offset[s];
+            ctx.workspace_bytes = plan.workspace_bytes[s];
+        }
+    }
+    *out = std::move(exe);
+    return {};
+}
+
+Status Executable::check_feeds(const Feed *feeds, size_t n) const {
+    if (n != inputs_.size()) {
+        return Status(SALUS_EINVAL, "the graph has " + std::to_string(inputs_.size()) +
+                                        " inputs but " + std::to_string(n) + " were fed");
+    }
+    std::vector<bool> seen(graph_.tensors.size(), false);
+    for (size_t i = 0; i < n; ++i) {
+        const Feed &f = feeds[i];
+        if (f.tensor >= graph_.tensors.size() ||
+            graph_.tensors[f.tensor].kind != TensorKind::Input) {
+            return Status(SALUS_EINVAL, "tensor " + std::to_string(f.tensor) +
+                                            " is not an input of the graph");
+        }
+        const TensorDesc &t = graph_.tensors[f.tensor];
+        std::string what = "input " + std::to_string(f.tensor) + " \"" + t.name + "\"";
+        if (seen[f.tensor]) return Status(SALUS_EINVAL, what + " is fed twice");
+        seen[f.tensor] = true;
+        if (f.dtype != t.dtype) {
+            return Status(SALUS_ESHAPE, what + " is " + dtype_name(t.dtype) + " but was fed " +
+                                            dtype_name(f.dtype));
+        }
+        Shape fed(f.shape, f.shape + f.rank);
+        if (fed != t.shape) {
+            return Status(SALUS_ESHAPE, what + " has shape " + shape_str(t.shape) +
+                                            " but was fed " + shape_str(fed));
+        }
+        if (f.nbytes != t.nbytes()) {
+            return Status(SALUS_ESHAPE, what + " needs " + std::to_string(t.nbytes()) +
+                                            " bytes but was fed " + std::to_string(f.nbytes));
+        }
+    }
+    return {};
+}
+
+Status Executable::run(const Feed *feeds, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        device_->copy_to_device(tensor_data_[feeds[i].tensor], feeds[i].data, feeds[i].nbytes);
+    }
+    for (size_t s = 0; s < step_contexts_.size(); ++s) {
+        Status st = step_kernels_[s](step_contexts_[s]);
+        if (!st.ok()) {
+            return Status(st.code(), node_label(graph_.nodes, order_[s]) + ": " + st.message());
+        }
+    }
+    return {};
+}
+
+size_t Executable::output_bytes(size_t i) const { return graph_.tensors[graph_.outputs[i]].nbytes(); }
+
+void Executable::read_output(size_t i, void *dst) const {
+    uint32_t id = graph_.outputs[i];
+    device_->copy_to_host(dst, tensor_data_[id], graph_.tensors[id].nbytes());
+}
+
+} // namespace salus

@@ -1,0 +1,140 @@
+// The memory planner: lifetimes from the order, then greedy-by-size placement
+// of every ephemeral buffer (inputs, intermediates, per-step scratch).
+#include "graph/planner.h"
+
+#include "graph/ops.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace salus {
+namespace {
+
+uint64_t align_up(uint64_t n) {
+    return (n + kPlanAlignment - 1) / kPlanAlignment * kPlanAlignment;
+}
+
+struct Buffer {
+    uint64_t size; // aligned
+    uint32_t first;
+    uint32_t last;
+    size_t id; // tensor id, or tensor count + step for a step's scratch
+    uint64_t offset;
+};
+
+// Places every buffer at the lowest aligned offset clear of the buffers
+// already placed whose lifetimes intersect its own; returns the peak.
+uint64_t place_greedy(std::vector<Buffer> *buffers) {
+    std::vector<Buffer *> by_size;
+    for (Buffer &b : *buffers) by_size.push_back(&b);
+    std::sort(by_size.begin(), by_size.end(), [](const Buffer *a, const Buffer *b) {
+        if (a->size != b->size) return a->size > b->size;
+        if (a->first != b->first) return a->first < b->first;
+        return a->id < b->id;
+    });
+
+    std::vector<const Buffer *> placed;
+    std::vector<std::pair<uint64_t, uint64_t>> taken; // [begin, end) in the way
+    uint64_t peak = 0;
+    for (Buffer *b : by_size) {
+        taken.clear();
+        for (const Buffer *p : placed) {
+            if (p->first <= b->last && b->first <= p->last) {
+                taken.emplace_back(p->offset, p->offset + p->size);
+            }
+        }
+        std::sort(taken.begin(), taken.end());
+        // Every offset and size is aligned, so the candidate stays aligned.
+        uint64_t offset = 0;
+        for (const auto &[begin, end] : taken) {
+            if (offset + b->size <= begin) break;
+            offset = std::max(offset, end);
+        }
+        b->offset = offset;
+        placed.push_back(b);
+        peak = std::max(peak, offset + b->size);
+    }
+    return peak;
+}
+
+// Scratch bytes each step asks for (0 where the op's schema has no workspace fn).
+std::vector<uint64_t> step_workspaces(const Graph &graph, const std::vector<uint32_t> &order) {
+    std::vector<uint64_t> bytes(order.size(), 0);
+    std::vector<InputInfo> inputs;
+    for (size_t step = 0; step < order.size(); ++step) {
+        const NodeDesc &node = graph.nodes[order[step]];
+        const OpSchema *op = find_op(node.op);
+        if (!op || !op->workspace) continue;
+        inputs.clear();
+        for (uint32_t t : node.inputs) {
+            inputs.push_back({graph.tensors[t].dtype, &graph.tensors[t].shape});
+        }
+        bytes[step] = op->workspace(node, inputs);
+    }
+    return bytes;
+}
+
+} // namespace
+
+MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order) {
+    const size_t n_tensors = graph.tensors.size();
+    // A graph without nodes still has one (virtual) step during which its
+    // inputs are fed and its outputs read.
+    const auto last_step = static_cast<uint32_t>(order.empty() ? 0 : order.size() - 1);
+
+    MemoryPlan plan;
+    plan.persistent_offset.assign(n_tensors, kNoOffset);
+    plan.ephemeral_offset.assign(n_tensors, kNoOffset);
+    plan.first_step.assign(n_tensors, 0);
+    plan.last_step.assign(n_tensors, 0);
+
+    for (size_t t = 0; t < n_tensors; ++t) {
+        const TensorDesc &desc = graph.tensors[t];
+        if (!desc.persistent()) continue;
+        plan.persistent_offset[t] = plan.persistent_bytes;
+        plan.persistent_bytes += align_up(desc.nbytes());
+        plan.last_step[t] = last_step;
+    }
+
+    // Lifetimes: producers come before consumers in the order, so a single
+    // pass sees an intermediate's first step before any of its uses.
+    for (uint32_t step = 0; step < order.size(); ++step) {
+        const NodeDesc &node = graph.nodes[order[step]];
+        for (uint32_t t : node.inputs) {
+            if (!graph.tensors[t].persistent()) {
+                plan.last_step[t] = std::max(plan.last_step[t], step);
+            }
+        }
+        for (uint32_t t : node.outputs) {
+            plan.first_step[t] = step;
+            plan.last_step[t] = std::max(plan.last_step[t], step);
+        }
+    }
+    for (uint32_t t : graph.outputs) plan.last_step[t] = last_step;
+
+    std::vector<Buffer> buffers;
+    for (size_t t = 0; t < n_tensors; ++t) {
+        if (graph.tensors[t].persistent()) continue;
+        buffers.push_back({align_up(graph.tensors[t].nbytes()), plan.first_step[t],
+                           plan.last_step[t], t, kNoOffset});
+    }
+    plan.workspace_bytes = step_workspaces(graph, order);
+    plan.workspace_offset.assign(order.size(), 0);
+    for (uint32_t step = 0; step < order.size(); ++step) {
+        if (plan.workspace_bytes[step] == 0) continue;
+        buffers.push_back(
+            {align_up(plan.workspace_bytes[step]), step, step, n_tensors + step, kNoOffset});
+    }
+
+    plan.ephemeral_bytes = place_greedy(&buffers);
+    for (const Buffer &b : buffers) {
+        if (b.id < n_tensors) {
+            plan.ephemeral_offset[b.id] = b.offset;
+        } else {
+            plan.workspace_offset[b.id - n_tensors] = b.offset;
+        }
+    }
+    return plan;
+}
+
+} // namespace salus
