@@ -1,0 +1,36 @@
+#include "exec/cpu/cpu_kernels.h"
+
+namespace salus {
+
+void register_cpu_kernels(KernelRegistry *registry) {
+    struct Entry {
+        const char *op;
+        KernelFn fn;
+    };
+    static constexpr Entry kKernels[] = {
+        {"MatMul", cpu::matmul},
+        {"Add", cpu::add},
+        {"Sub", cpu::sub},
+        {"Mul", cpu::mul},
+        {"Relu", cpu::relu},
+        {"ReluGrad", cpu::relu_grad},
+        {"Sigmoid", cpu::sigmoid},
+        {"SigmoidGrad", cpu::sigmoid_grad},
+        {"Tanh", cpu::tanh},
+        {"TanhGrad", cpu::tanh_grad},
+        {"Softmax", cpu::softmax},
+        {"SoftmaxGrad", cpu::softmax_grad},
+        {"SoftmaxCrossEntropy", cpu::softmax_cross_entropy},
+        {"SoftmaxCrossEntropyGrad", cpu::softmax_cross_entropy_grad},
+        {"ReduceSum", cpu::reduce_sum},
+        {"ReduceMean", cpu::reduce_mean},
+        {"Expand", cpu::expand},
+        {"Reshape", cpu::reshape},
+        {"Transpose", cpu::transpose},
+        {"Identity", cpu::identity},
+        {"SGDUpdate", cpu::sgd_update},
+    };
+    for (const Entry &e : kKernels) registry->add(DeviceType::CPU, e.op, e.fn);
+}
+
+} // namespace salus

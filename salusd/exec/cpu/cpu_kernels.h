@@ -1,0 +1,41 @@
+// The CPU kernels, one per op of doc/ops.md; cpu_kernels.cpp registers them.
+#pragma once
+
+#include "exec/kernel.h"
+
+namespace salus::cpu {
+
+// elementwise.cpp
+Status add(const KernelContext &ctx);
+Status sub(const KernelContext &ctx);
+Status mul(const KernelContext &ctx);
+Status relu(const KernelContext &ctx);
+Status relu_grad(const KernelContext &ctx);
+Status sigmoid(const KernelContext &ctx);
+Status sigmoid_grad(const KernelContext &ctx);
+Status tanh(const KernelContext &ctx);
+Status tanh_grad(const KernelContext &ctx);
+Status identity(const KernelContext &ctx);
+
+// matmul.cpp
+Status matmul(const KernelContext &ctx);
+
+// softmax.cpp
+Status softmax(const KernelContext &ctx);
+Status softmax_grad(const KernelContext &ctx);
+Status softmax_cross_entropy(const KernelContext &ctx);
+Status softmax_cross_entropy_grad(const KernelContext &ctx);
+
+// reduce.cpp
+Status reduce_sum(const KernelContext &ctx);
+Status reduce_mean(const KernelContext &ctx);
+Status expand(const KernelContext &ctx);
+
+// layout.cpp
+Status reshape(const KernelContext &ctx);
+Status transpose(const KernelContext &ctx);
+
+// sgd.cpp
+Status sgd_update(const KernelContext &ctx);
+
+} // namespace salus::cpu

@@ -1,0 +1,120 @@
+#include "exec/cpu/helpers.h"
+
+#include <string>
+
+namespace salus::cpu {
+
+namespace {
+
+Status dtype_error(const KernelContext &ctx, const char *what, size_t index, DType dtype) {
+    return Status(SALUS_EEXEC, ctx.node->op + ": " + what + " " + std::to_string(index) + " is " +
+                                   dtype_name(dtype) + "; the CPU kernel supports f32 only");
+}
+
+} // namespace
+
+Status check_f32(const KernelContext &ctx, size_t min_inputs, size_t num_outputs) {
+    if (ctx.inputs.size() < min_inputs || ctx.outputs.size() < num_outputs) {
+        return Status(SALUS_EEXEC, ctx.node->op + ": kernel called with " +
+                                       std::to_string(ctx.inputs.size()) + " inputs and " +
+                                       std::to_string(ctx.outputs.size()) + " outputs");
+    }
+    for (size_t i = 0; i < ctx.inputs.size(); ++i) {
+        if (ctx.inputs[i].dtype != DType::F32) {
+            return dtype_error(ctx, "input", i, ctx.inputs[i].dtype);
+        }
+    }
+    for (size_t i = 0; i < ctx.outputs.size(); ++i) {
+        if (ctx.outputs[i].dtype != DType::F32) {
+            return dtype_error(ctx, "output", i, ctx.outputs[i].dtype);
+        }
+    }
+    return Status();
+}
+
+int normalize_axis(int64_t axis, int rank) {
+    if (axis < 0) axis += rank;
+    return axis >= 0 && axis < rank ? static_cast<int>(axis) : -1;
+}
+
+void contiguous_strides(const Shape &shape, int64_t strides[kMaxRank]) {
+    int64_t s = 1;
+    for (size_t i = shape.size(); i-- > 0;) {
+        strides[i] = s;
+        s *= shape[i];
+    }
+}
+
+bool broadcast_strides(const Shape &in, const Shape &out, int64_t strides[kMaxRank]) {
+    const size_t rank = out.size();
+    if (rank > kMaxRank || in.size() > rank) return false;
+    const size_t lead = rank - in.size();
+    int64_t s = 1;
+    for (size_t i = rank; i-- > 0;) {
+        if (i < lead) {
+            strides[i] = 0;
+            continue;
+        }
+        const int64_t d = in[i - lead];
+        if (d == out[i]) {
+            strides[i] = d == 1 ? 0 : s;
+        } else if (d == 1) {
+            strides[i] = 0;
+        } else {
+            return false;
+        }
+        s *= d;
+    }
+    return true;
+}
+
+void StridedLoop::simplify() {
+    // Drop size-1 dimensions: their strides never matter.
+    int r = 0;
+    for (int d = 0; d < rank; ++d) {
+        if (dims[d] == 1) continue;
+        dims[r] = dims[d];
+        for (int k = 0; k < operands; ++k) strides[k][r] = strides[k][d];
+        ++r;
+    }
+    if (r == 0) {
+        dims[0] = 1;
+        for (int k = 0; k < operands; ++k) strides[k][0] = 0;
+        rank = 1;
+        return;
+    }
+    // Merge dimension d into d+1 when every operand steps over d as one block.
+    int out = r - 1;
+    for (int d = r - 2; d >= 0; --d) {
+        bool merge = true;
+        for (int k = 0; k < operands; ++k) {
+            if (strides[k][d] != strides[k][out] * dims[out]) merge = false;
+        }
+        if (merge) {
+            dims[out] *= dims[d];
+            continue;
+        }
+        --out;
+        dims[out] = dims[d];
+        for (int k = 0; k < operands; ++k) strides[k][out] = strides[k][d];
+    }
+    rank = r - out;
+    for (int d = 0; d < rank; ++d) {
+        dims[d] = dims[d + out];
+        for (int k = 0; k < operands; ++k) strides[k][d] = strides[k][d + out];
+    }
+}
+
+StridedLoop make_loop(const Shape &dims, int operands, const int64_t (*strides)[kMaxRank]) {
+    StridedLoop loop;
+    loop.rank = static_cast<int>(dims.size());
+    loop.operands = operands;
+    for (int d = 0; d < loop.rank; ++d) {
+        loop.dims[d] = dims[d];
+        for (int k = 0; k < operands; ++k) loop.strides[k][d] = strides[k][d];
+    }
+    loop.simplify();
+    return loop;
+}
+
+} // namespace salus::cpu

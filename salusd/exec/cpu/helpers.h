@@ -1,0 +1,69 @@
+// Helpers shared by the CPU kernels: argument checks and strided n-d loops.
+// Everything here works on fixed SALUS_MAX_RANK arrays so that kernels never
+// allocate on the iteration path.
+#pragma once
+
+#include "exec/kernel.h"
+
+#include <cstdint>
+
+namespace salus::cpu {
+
+constexpr int kMaxRank = SALUS_MAX_RANK;
+// Operands of one strided loop: an output and up to two inputs.
+constexpr int kMaxOperands = 3;
+
+// Checks the arity the kernel relies on and that every tensor is f32; the
+// validator normally guarantees both, so this only builds a message on failure.
+Status check_f32(const KernelContext &ctx, size_t min_inputs, size_t num_outputs);
+
+// Maps a possibly negative axis into [0, rank); -1 when out of range.
+int normalize_axis(int64_t axis, int rank);
+
+// Row-major strides of `shape` (rank at most kMaxRank).
+void contiguous_strides(const Shape &shape, int64_t strides[kMaxRank]);
+
+// Strides that read `in` while walking `out` (shapes aligned on their last
+// dimension; 0 where `in` is broadcast). False when `in` does not broadcast
+// to `out` or a rank exceeds kMaxRank.
+bool broadcast_strides(const Shape &in, const Shape &out, int64_t strides[kMaxRank]);
+
+// A walk over an n-d index space where each operand has its own strides.
+// Size-1 dimensions are dropped and adjacent dimensions merged wherever every
+// operand allows it, so contiguous cases become a single long inner loop.
+struct StridedLoop {
+    int rank = 0; // at least 1 after simplify()
+    int operands = 0;
+    int64_t dims[kMaxRank] = {};
+    int64_t strides[kMaxOperands][kMaxRank] = {};
+
+    void simplify();
+    int64_t inner_dim() const { return dims[rank - 1]; }
+    int64_t inner_stride(int op) const { return strides[op][rank - 1]; }
+};
+
+// Builds a loop over `dims` (rank <= kMaxRank) for `operands` stride sets.
+StridedLoop make_loop(const Shape &dims, int operands, const int64_t (*strides)[kMaxRank]);
+
+// Calls fn(offsets) for every position of the outer dimensions, offsets[k]
+// being operand k's element offset at the start of an inner row; fn walks
+// the inner dimension itself with inner_dim()/inner_stride().
+template <typename Fn>
+void for_each_row(const StridedLoop &loop, Fn &&fn) {
+    int64_t rows = 1;
+    for (int d = 0; d + 1 < loop.rank; ++d) rows *= loop.dims[d];
+    if (rows == 0 || loop.inner_dim() == 0) return;
+    int64_t idx[kMaxRank] = {};
+    int64_t off[kMaxOperands] = {};
+    for (int64_t row = 0; row < rows; ++row) {
+        fn(static_cast<const int64_t *>(off));
+        for (int d = loop.rank - 2; d >= 0; --d) {
+            for (int k = 0; k < loop.operands; ++k) off[k] += loop.strides[k][d];
+            if (++idx[d] < loop.dims[d]) break;
+            for (int k = 0; k < loop.operands; ++k) off[k] -= loop.strides[k][d] * loop.dims[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+} // namespace salus::cpu

@@ -1,0 +1,110 @@
+// Kernels run on the iteration hot path and must not allocate: this
+// executable replaces the global operator new with a counting one and runs
+// every kernel, on fast paths and general ones, while counting.
+#include "kernel_test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <new>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+bool g_counting = false;
+long g_allocations = 0;
+} // namespace
+
+// Out of line so that a tool which redirects new/delete (valgrind) sees every
+// call, and GCC does not mistake the inlined free() for a mismatched delete.
+__attribute__((noinline)) void *operator new(std::size_t n) {
+    if (g_counting) ++g_allocations;
+    if (void *p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+__attribute__((noinline)) void operator delete(void *p) noexcept {
+    std::free(p);
+}
+__attribute__((noinline)) void operator delete(void *p, std::size_t) noexcept {
+    std::free(p);
+}
+
+namespace salus::test {
+namespace {
+
+struct Case {
+    NodeDesc node;
+    std::vector<Tensor> inputs;
+    std::vector<Shape> outputs;
+};
+
+Case make_case(const std::string &op, std::vector<Shape> in, std::vector<Shape> out,
+               std::mt19937 &rng) {
+    Case c{make_node(op), {}, std::move(out)};
+    for (const Shape &s : in) c.inputs.push_back(random_tensor(s, rng, 0.1f, 1.0f));
+    return c;
+}
+
+TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
+    std::mt19937 rng(3);
+    std::vector<Case> cases;
+    for (const char *op : {"Add", "Sub", "Mul"}) {
+        cases.push_back(make_case(op, {{4, 1, 3}, {2, 1}}, {{4, 2, 3}}, rng));
+        cases.push_back(make_case(op, {{5, 7}, {7}}, {{5, 7}}, rng));
+        cases.push_back(make_case(op, {{5, 7}, {5, 7}}, {{5, 7}}, rng));
+    }
+    for (const char *op : {"Relu", "Sigmoid", "Tanh", "Identity"}) {
+        cases.push_back(make_case(op, {{3, 4}}, {{3, 4}}, rng));
+    }
+    for (const char *op : {"ReluGrad", "SigmoidGrad", "TanhGrad"}) {
+        cases.push_back(make_case(op, {{3, 4}, {3, 4}}, {{3, 4}}, rng));
+    }
+    cases.push_back(make_case("MatMul", {{5, 3}, {4, 5}}, {{3, 4}}, rng));
+    set_int(&cases.back().node, "transA", 1);
+    set_int(&cases.back().node, "transB", 1);
+    for (const char *op : {"Softmax", "SoftmaxGrad"}) {
+        const bool grad = std::string(op) == "SoftmaxGrad";
+        cases.push_back(make_case(
+            op, grad ? std::vector<Shape>{{4, 3, 5}, {4, 3, 5}} : std::vector<Shape>{{4, 3, 5}},
+            {{4, 3, 5}}, rng));
+        set_int(&cases.back().node, "axis", 0);
+    }
+    cases.push_back(make_case("SoftmaxCrossEntropy", {{4, 6}, {4, 6}}, {{}}, rng));
+    cases.push_back(make_case("SoftmaxCrossEntropyGrad", {{4, 6}, {4, 6}, {}}, {{4, 6}}, rng));
+    for (const char *op : {"ReduceSum", "ReduceMean"}) {
+        cases.push_back(make_case(op, {{2, 3, 4, 5}}, {{3, 5}}, rng));
+        set_ints(&cases.back().node, "axes", {0, -2});
+        set_int(&cases.back().node, "keepdims", 0);
+    }
+    cases.push_back(make_case("Expand", {{3, 1}}, {{2, 3, 4}}, rng));
+    set_ints(&cases.back().node, "shape", {2, 3, 4});
+    cases.push_back(make_case("Reshape", {{2, 3, 4}}, {{6, 4}}, rng));
+    set_ints(&cases.back().node, "shape", {-1, 4});
+    cases.push_back(make_case("Transpose", {{2, 3, 4}}, {{4, 2, 3}}, rng));
+    set_ints(&cases.back().node, "perm", {2, 0, 1});
+    cases.push_back(make_case("Transpose", {{40, 50}}, {{50, 40}}, rng));
+    cases.push_back(make_case("SGDUpdate", {{3, 4}, {3, 4}}, {}, rng));
+    set_float(&cases.back().node, "lr", 0.1);
+
+    for (Case &c : cases) {
+        std::vector<Tensor> outputs;
+        for (const Shape &s : c.outputs) outputs.emplace_back(s);
+        KernelContext ctx;
+        ctx.node = &c.node;
+        for (const Tensor &t : c.inputs) ctx.inputs.push_back(view(t));
+        for (const Tensor &t : outputs) ctx.outputs.push_back(view(t));
+        const KernelFn fn = cpu_kernel(c.node.op);
+        ASSERT_NE(fn, nullptr) << c.node.op;
+
+        g_allocations = 0;
+        g_counting = true;
+        const Status st = fn(ctx);
+        g_counting = false;
+        ASSERT_TRUE(st.ok()) << c.node.op << ": " << st.message();
+        EXPECT_EQ(g_allocations, 0) << c.node.op << " allocated on its success path";
+    }
+}
+
+} // namespace
+} // namespace salus::test
