@@ -1,6 +1,6 @@
 #include "graph/import.h"
 
-#include <set>
+#include <cstring>
 #include <string>
 
 namespace salus {
@@ -16,9 +16,17 @@ Status node_error(size_t index, const std::string &msg) {
 
 std::string str(const flatbuffers::String *s) { return s ? s->str() : std::string(); }
 
+// The verifier checks a vector's bounds but not its elements' alignment, so a
+// crafted buffer may place 8-byte scalars at any address: copy bytes instead of
+// loading them (the wire is little-endian, as is every host we build for).
 template <typename T>
 std::vector<T> vec(const flatbuffers::Vector<T> *v) {
-    return v ? std::vector<T>(v->begin(), v->end()) : std::vector<T>();
+    std::vector<T> out;
+    if (v) {
+        out.resize(v->size());
+        if (!out.empty()) std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
+    }
+    return out;
 }
 
 Status import_attr(size_t node, const ir::Attr &fb, AttrValue *out) {

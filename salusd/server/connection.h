@@ -1,0 +1,101 @@
+// One client connection: reassembles frames from the byte stream into
+// aligned buffers, verifies them, enforces the frame limit, and writes
+// replies. What a frame means is the handler's business.
+#pragma once
+
+#include "server/replies.h"
+#include "server/request_frame.h"
+
+#include <uv.h>
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace salus::server {
+
+class Connection;
+
+class ConnectionHandler {
+  public:
+    virtual ~ConnectionHandler() = default;
+    // A verified frame; arrival_ns is when its last byte was read.
+    virtual void on_frame(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns) = 0;
+    // The handle is closed; the handler may delete the connection now.
+    virtual void on_closed(Connection &connection) = 0;
+};
+
+class Connection {
+  public:
+    Connection(uv_loop_t *loop, uint64_t id, uint32_t max_frame_bytes, ConnectionHandler *handler);
+    Connection(const Connection &) = delete;
+    Connection &operator=(const Connection &) = delete;
+
+    // Accepts the pending connection of `listener` and starts reading. On
+    // failure the connection closes itself (on_closed follows).
+    void accept_from(uv_stream_t *listener);
+
+    uint64_t id() const { return id_; }
+    int peer_pid() const { return peer_pid_; }
+    // True once close() or fail() was called: nothing more is read or sent.
+    bool closing() const { return state_ != State::Open; }
+    // Why it closed, for the log: "closed by the client", an error...
+    const std::string &close_reason() const { return close_reason_; }
+
+    // Queues a reply; dropped when the connection is closing.
+    void send(Reply reply);
+    void send_error(uint64_t request_id, int code, std::string_view message);
+    // Sends an Error, then closes once it is written.
+    void fail(uint64_t request_id, int code, std::string_view message);
+    // Closes now; queued replies are discarded.
+    void close(std::string reason);
+
+    // Flow control: reading pauses while the requests this connection has
+    // queued plus its unsent replies exceed a budget, so that a client that
+    // floods requests or never reads replies cannot exhaust the daemon.
+    void add_queued_request(uint32_t bytes);
+    void remove_queued_request(uint32_t bytes);
+
+    // Handshake and ownership state, kept here for the request handler.
+    bool greeted = false;
+    std::string client_name;
+    std::set<uint64_t> session_ids;
+
+  private:
+    enum class State { Open, Draining, Closed };
+
+    static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
+    static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+    void consume(const uint8_t *bytes, size_t n);
+    bool begin_body(uint32_t length);
+    void deliver_body();
+    static void on_write(uv_write_t *req, int status);
+    static void on_shutdown(uv_shutdown_t *req, int status);
+    void update_reading();
+
+    uv_stream_t *stream() { return reinterpret_cast<uv_stream_t *>(&pipe_); }
+
+    uv_pipe_t pipe_;
+    uv_shutdown_t shutdown_req_;
+    const uint64_t id_;
+    const uint32_t max_frame_bytes_;
+    ConnectionHandler *handler_;
+    State state_ = State::Open;
+    bool reading_paused_ = false;
+    uint64_t queued_bytes_ = 0;
+    uint32_t queued_requests_ = 0;
+    int peer_pid_ = 0;
+    std::string close_reason_;
+
+    // Frame reassembly: the length, then a body of exactly that size.
+    uint8_t header_[4];
+    size_t header_filled_ = 0;
+    RequestFramePtr body_;
+    size_t body_filled_ = 0;
+    // Small reads land here; large bodies are read into place directly.
+    static constexpr size_t kScratchBytes = 64 * 1024;
+    uint8_t scratch_[kScratchBytes];
+};
+
+} // namespace salus::server

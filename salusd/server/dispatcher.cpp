@@ -1,0 +1,336 @@
+#include "server/dispatcher.h"
+
+#include "graph/import.h"
+#include "server/error_name.h"
+#include "server/log.h"
+#include "server/replies.h"
+
+#include <salus/salus.h>
+
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace salus::server {
+
+namespace {
+
+using ull = unsigned long long;
+
+// Byte overhead of a RunIterationReply beyond the output data, per output
+// and overall, generously rounded up.
+constexpr uint64_t kReplyOverheadBytes = 1024;
+constexpr uint64_t kReplyOverheadPerOutput = 256;
+
+const char *body_name(wire::Body type) {
+    const char *name = wire::EnumNameBody(type);
+    return name && *name ? name : "unknown";
+}
+
+// flatbuffers::BufferHasIdentifier() for a nested buffer of `size` bytes,
+// without strncmp: under -fsanitize GCC's -Wstringop-overread misjudges the
+// size of the nested vector and rejects the build.
+bool is_graph_buffer(const uint8_t *data, size_t size) {
+    const char *id = ir::GraphIdentifier();
+    const size_t at = sizeof(flatbuffers::uoffset_t);
+    if (size < at + flatbuffers::kFileIdentifierLength) return false;
+    for (size_t i = 0; i < flatbuffers::kFileIdentifierLength; ++i) {
+        if (data[at + i] != static_cast<uint8_t>(id[i])) return false;
+    }
+    return true;
+}
+
+// Imports the nested graph and builds its Executable. Worker thread.
+Status build_executable(Device *device, const flatbuffers::Vector<uint8_t> &bytes,
+                        uint32_t max_frame_bytes, std::unique_ptr<Executable> *out) {
+    const uint8_t *data = bytes.data();
+    // The schema aligns the nested graph to 8, but a client that built it by
+    // hand may not have: copy rather than read misaligned scalars.
+    std::unique_ptr<uint64_t[]> aligned;
+    if (reinterpret_cast<uintptr_t>(data) % alignof(uint64_t) != 0) {
+        aligned.reset(new uint64_t[(bytes.size() + 7) / 8]);
+        std::memcpy(aligned.get(), data, bytes.size());
+        data = reinterpret_cast<const uint8_t *>(aligned.get());
+    }
+    Graph graph;
+    SALUS_RETURN_IF_ERROR(import_graph(*flatbuffers::GetRoot<ir::Graph>(data), &graph));
+    aligned.reset();
+    std::unique_ptr<Executable> exe;
+    SALUS_RETURN_IF_ERROR(Executable::create(device, default_kernels(), std::move(graph), &exe));
+    uint64_t reply_bytes = output_bytes_total(*exe) + kReplyOverheadBytes +
+                           kReplyOverheadPerOutput * exe->graph().outputs.size();
+    if (reply_bytes > max_frame_bytes) {
+        return Status(SALUS_ETOOBIG, "the graph outputs need replies of about " +
+                                         std::to_string(reply_bytes) +
+                                         " bytes, over the frame limit of " +
+                                         std::to_string(max_frame_bytes) + " bytes");
+    }
+    *out = std::move(exe);
+    return Status::ok_status();
+}
+
+} // namespace
+
+// A CreateSession on its way through a worker.
+struct Dispatcher::Creation {
+    uint64_t connection_id = 0;
+    uint64_t request_id = 0;
+    std::string name;
+    RequestFramePtr frame;
+    Status status;
+    std::unique_ptr<Executable> exe;
+};
+
+Dispatcher::Dispatcher(Device *device, WorkerPool *pool, uint32_t max_frame_bytes,
+                       FindConnection find_connection)
+    : device_(device), pool_(pool), max_frame_bytes_(max_frame_bytes),
+      find_connection_(std::move(find_connection)),
+      runner_(pool, [this](IterationResult &result) { on_iteration_done(result); }) {}
+
+void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_ns) {
+    const wire::Message &message = *frame->message();
+    uint64_t id = message.id();
+    wire::Body type = message.body_type();
+    SALUS_LOG_DEBUG("connection %llu: request %llu %s (%u bytes)", static_cast<ull>(c.id()),
+                    static_cast<ull>(id), body_name(type), frame->size());
+
+    // The verifier accepts a union type without its table: every handler
+    // below relies on the body being there.
+    if (!message.body()) {
+        std::string error = std::string(body_name(type)) + " message without a body";
+        if (c.greeted) {
+            c.send_error(id, SALUS_EPROTO, error);
+        } else {
+            c.fail(id, SALUS_EPROTO, error);
+        }
+        return;
+    }
+    if (!c.greeted) {
+        if (type != wire::Body::Hello) {
+            c.fail(id, SALUS_EPROTO,
+                   std::string("the first message must be Hello, not ") + body_name(type));
+            return;
+        }
+        on_hello(c, id, *message.body_as_Hello());
+        return;
+    }
+
+    switch (type) {
+    case wire::Body::CreateSession:
+        on_create_session(c, id, std::move(frame));
+        return;
+    case wire::Body::RunIteration:
+        on_run_iteration(c, id, std::move(frame), arrival_ns);
+        return;
+    case wire::Body::CloseSession:
+        on_close_session(c, id, *message.body_as_CloseSession());
+        return;
+    case wire::Body::ListSessions:
+        c.send(list_sessions_reply(id, sessions_));
+        return;
+    case wire::Body::Hello:
+        c.send_error(id, SALUS_EPROTO, "Hello was already received");
+        return;
+    default:
+        c.send_error(id, SALUS_EPROTO,
+                     std::string("unexpected message ") + body_name(type) + " from a client");
+        return;
+    }
+}
+
+void Dispatcher::on_hello(Connection &c, uint64_t id, const wire::Hello &hello) {
+    if (hello.protocol_version() != SALUS_PROTOCOL_VERSION) {
+        c.fail(id, SALUS_EVERSION,
+               "protocol version " + std::to_string(hello.protocol_version()) +
+                   " is not supported (this daemon speaks version " +
+                   std::to_string(SALUS_PROTOCOL_VERSION) + ")");
+        return;
+    }
+    c.greeted = true;
+    if (hello.client_name()) c.client_name = hello.client_name()->str();
+    SALUS_LOG_INFO("connection %llu (pid %d): client \"%s\", protocol %u", static_cast<ull>(c.id()),
+                   c.peer_pid(), c.client_name.c_str(), hello.protocol_version());
+    c.send(hello_reply(id, max_frame_bytes_));
+}
+
+void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr frame) {
+    const wire::CreateSession &request = *frame->message()->body_as_CreateSession();
+    const flatbuffers::Vector<uint8_t> *graph = request.graph();
+    // The verifier checked the nested buffer's structure but not its identifier.
+    if (!graph || !is_graph_buffer(graph->data(), graph->size())) {
+        c.send_error(id, SALUS_EGRAPH,
+                     "CreateSession.graph is not a salus.ir.Graph buffer (identifier \"SLGR\")");
+        return;
+    }
+    auto creation = std::make_shared<Creation>();
+    creation->connection_id = c.id();
+    creation->request_id = id;
+    if (request.options() && request.options()->name()) {
+        creation->name = request.options()->name()->str();
+    }
+    creation->frame = std::move(frame);
+    Device *device = device_;
+    uint32_t limit = max_frame_bytes_;
+    // Importing copies every initial value and planning walks the whole
+    // graph: both stay off the loop.
+    pool_->post(
+        [creation, device, limit] {
+            const flatbuffers::Vector<uint8_t> &bytes =
+                *creation->frame->message()->body_as_CreateSession()->graph();
+            try {
+                creation->status = build_executable(device, bytes, limit, &creation->exe);
+            } catch (const std::bad_alloc &) {
+                creation->status = Status(SALUS_ENOMEM, "out of host memory creating the session");
+            } catch (const std::exception &e) {
+                creation->status =
+                    Status(SALUS_EINTERNAL, std::string("session creation failed: ") + e.what());
+            }
+            creation->frame.reset();
+        },
+        [this, creation] { on_session_created(*creation); });
+}
+
+void Dispatcher::on_session_created(Creation &creation) {
+    Connection *c = find_connection_(creation.connection_id);
+    if (!c) return; // the client left: creation.exe frees its memory
+    if (!creation.status.ok()) {
+        SALUS_LOG_INFO("connection %llu (pid %d): session not created: %s: %s",
+                       static_cast<ull>(c->id()), c->peer_pid(),
+                       error_code_name(creation.status.code()), creation.status.message().c_str());
+        c->send_error(creation.request_id, creation.status.code(), creation.status.message());
+        return;
+    }
+    uint64_t session_id = next_session_id_++;
+    auto session = std::make_shared<Session>(session_id, std::move(creation.name), c, c->peer_pid(),
+                                             std::move(creation.exe));
+    sessions_.emplace(session_id, session);
+    c->session_ids.insert(session_id);
+    const MemoryPlan &plan = session->exe->plan();
+    SALUS_LOG_INFO("session %llu \"%s\" created for connection %llu (pid %d): %zu nodes, "
+                   "P %llu bytes, T %llu bytes",
+                   static_cast<ull>(session_id), session->name.c_str(), static_cast<ull>(c->id()),
+                   c->peer_pid(), session->exe->graph().nodes.size(),
+                   static_cast<ull>(plan.persistent_bytes), static_cast<ull>(plan.ephemeral_bytes));
+    c->send(create_session_reply(creation.request_id, *session));
+}
+
+void Dispatcher::on_run_iteration(Connection &c, uint64_t id, RequestFramePtr frame,
+                                  uint64_t arrival_ns) {
+    const wire::RunIteration &request = *frame->message()->body_as_RunIteration();
+    SessionPtr session = find_owned_session(c, id, request.session_id());
+    if (!session) return;
+
+    std::vector<Feed> feeds;
+    if (const auto *inputs = request.inputs()) {
+        feeds.reserve(inputs->size());
+        for (const wire::TensorValue *value : *inputs) {
+            Feed feed;
+            feed.tensor = value->id();
+            // An unknown dtype stays unknown: check_feeds() reports it.
+            feed.dtype = static_cast<DType>(value->dtype());
+            feed.shape = value->shape() ? value->shape()->data() : nullptr;
+            // The verifier checks a vector's length field, not its elements'
+            // alignment: only a hand-made frame gets this wrong.
+            if (reinterpret_cast<uintptr_t>(feed.shape) % alignof(int64_t) != 0) {
+                c.send_error(id, SALUS_EPROTO,
+                             "the shape of fed tensor " + std::to_string(feed.tensor) +
+                                 " is not 8-byte aligned");
+                return;
+            }
+            feed.rank = value->shape() ? value->shape()->size() : 0;
+            feed.data = value->data() ? value->data()->data() : nullptr;
+            feed.nbytes = value->data() ? value->data()->size() : 0;
+            feeds.push_back(feed);
+        }
+    }
+    Status status = session->exe->check_feeds(feeds.data(), feeds.size());
+    if (!status.ok()) {
+        c.send_error(id, status.code(), status.message());
+        return;
+    }
+    QueuedIteration iteration;
+    iteration.request_id = id;
+    iteration.request = std::move(frame); // the feeds point into it: no copy
+    iteration.feeds = std::move(feeds);
+    iteration.arrival_ns = arrival_ns;
+    c.add_queued_request(iteration.request->size());
+    runner_.enqueue(session, std::move(iteration));
+}
+
+void Dispatcher::on_iteration_done(IterationResult &result) {
+    Session &session = *result.session;
+    if (session.closed()) {
+        SALUS_LOG_DEBUG("session %llu: result of request %llu discarded, its client left",
+                        static_cast<ull>(session.id), static_cast<ull>(result.request_id));
+        return;
+    }
+    session.owner->remove_queued_request(result.request_bytes);
+    if (result.status.ok()) {
+        ++session.iterations;
+        session.run_ns += result.run_ns;
+        SALUS_LOG_DEBUG("session %llu: iteration %llu done in %llu ns",
+                        static_cast<ull>(session.id), static_cast<ull>(session.iterations),
+                        static_cast<ull>(result.run_ns));
+        session.owner->send(std::move(result.reply));
+    } else {
+        session.owner->send_error(result.request_id, result.status.code(), result.status.message());
+    }
+    if (session.closing && session.idle()) finish_close(result.session);
+}
+
+void Dispatcher::on_close_session(Connection &c, uint64_t id, const wire::CloseSession &request) {
+    SessionPtr session = find_owned_session(c, id, request.session_id());
+    if (!session) return;
+    session->closing = true;
+    session->close_request_id = id;
+    // Otherwise the last queued iteration's completion closes it.
+    if (session->idle()) finish_close(session);
+}
+
+SessionPtr Dispatcher::find_owned_session(Connection &c, uint64_t request_id, uint64_t session_id) {
+    auto it = sessions_.find(session_id);
+    // Another client's session is as unknown as one that never existed.
+    if (it == sessions_.end() || it->second->owner != &c) {
+        c.send_error(request_id, SALUS_ENOSESSION, "unknown session " + std::to_string(session_id));
+        return nullptr;
+    }
+    if (it->second->closing) {
+        c.send_error(request_id, SALUS_ENOSESSION,
+                     "session " + std::to_string(session_id) + " is closing");
+        return nullptr;
+    }
+    return it->second;
+}
+
+void Dispatcher::finish_close(const SessionPtr &session) {
+    Connection *c = session->owner;
+    SALUS_LOG_INFO("session %llu \"%s\" closed after %llu iterations",
+                   static_cast<ull>(session->id), session->name.c_str(),
+                   static_cast<ull>(session->iterations));
+    c->send(close_session_reply(session->close_request_id, session->id, session->iterations));
+    c->session_ids.erase(session->id);
+    session->owner = nullptr;
+    // The caller holds the last reference: the session is freed after it.
+    sessions_.erase(session->id);
+}
+
+void Dispatcher::drop_connection(Connection &c) {
+    for (uint64_t session_id : c.session_ids) {
+        auto it = sessions_.find(session_id);
+        if (it == sessions_.end()) continue;
+        Session &session = *it->second;
+        SALUS_LOG_INFO("session %llu \"%s\" closed with its client after %llu iterations "
+                       "(%zu queued dropped%s)",
+                       static_cast<ull>(session.id), session.name.c_str(),
+                       static_cast<ull>(session.iterations), session.queue.size(),
+                       session.running ? ", one still running" : "");
+        session.queue.clear();
+        session.owner = nullptr;
+        // A running iteration holds the last reference; it frees the session.
+        sessions_.erase(it);
+    }
+    c.session_ids.clear();
+}
+
+} // namespace salus::server

@@ -1,0 +1,52 @@
+// Request handling: the handshake, sessions and their iterations. Runs on
+// the loop thread; everything slow goes to the worker pool.
+#pragma once
+
+#include "device/device.h"
+#include "server/connection.h"
+#include "server/iteration_runner.h"
+#include "server/session.h"
+#include "server/worker_pool.h"
+
+#include <functional>
+
+namespace salus::server {
+
+class Dispatcher {
+  public:
+    // The live, open connection with this id, or nullptr.
+    using FindConnection = std::function<Connection *(uint64_t id)>;
+
+    Dispatcher(Device *device, WorkerPool *pool, uint32_t max_frame_bytes,
+               FindConnection find_connection);
+
+    void handle(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns);
+    // The connection is gone: its sessions close, queued iterations are
+    // dropped, an iteration in flight finishes and its result is discarded.
+    void drop_connection(Connection &connection);
+
+  private:
+    struct Creation;
+
+    void on_hello(Connection &c, uint64_t id, const wire::Hello &hello);
+    void on_create_session(Connection &c, uint64_t id, RequestFramePtr frame);
+    void on_session_created(Creation &creation);
+    void on_run_iteration(Connection &c, uint64_t id, RequestFramePtr frame, uint64_t arrival_ns);
+    void on_close_session(Connection &c, uint64_t id, const wire::CloseSession &request);
+    void on_iteration_done(IterationResult &result);
+
+    // The session `session_id` of this connection, or nullptr after replying
+    // SALUS_ENOSESSION.
+    SessionPtr find_owned_session(Connection &c, uint64_t request_id, uint64_t session_id);
+    void finish_close(const SessionPtr &session);
+
+    Device *device_;
+    WorkerPool *pool_;
+    const uint32_t max_frame_bytes_;
+    FindConnection find_connection_;
+    IterationRunner runner_;
+    SessionTable sessions_;
+    uint64_t next_session_id_ = 1;
+};
+
+} // namespace salus::server

@@ -1,0 +1,27 @@
+// Command-line options of salusd.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace salus::server {
+
+struct Options {
+    std::string socket_path;  // empty until resolved: see resolve_socket_path()
+    uint32_t max_frame_bytes; // largest request frame accepted
+    unsigned workers;         // iteration worker threads
+    int blas_threads;         // OpenBLAS threads per kernel call
+    bool verbose = false;
+};
+
+// Parses argv into *out. Returns -1 to go on, or the exit code when the
+// process should stop: 0 after --help or --version, 2 after a bad flag (the
+// message is already printed).
+int parse_options(int argc, char **argv, Options *out);
+
+// Fills in the default socket path when --socket was not given, creating its
+// directory: $XDG_RUNTIME_DIR/salus (0700) for a user, /run/salus for root.
+// Returns false with *error set when that is impossible.
+bool resolve_socket_path(Options *options, std::string *error);
+
+} // namespace salus::server

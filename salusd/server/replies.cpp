@@ -1,0 +1,119 @@
+#include "server/replies.h"
+
+#include "server/version.h"
+
+#include <salus/salus.h>
+
+#include <string>
+#include <vector>
+
+namespace salus::server {
+
+namespace {
+
+Reply finish(flatbuffers::FlatBufferBuilder &fbb, uint64_t request_id, wire::Body type,
+             flatbuffers::Offset<void> body) {
+    wire::MessageBuilder message(fbb);
+    message.add_id(request_id);
+    message.add_body(body);
+    message.add_body_type(type);
+    wire::FinishMessageBuffer(fbb, message.Finish());
+    return fbb.Release();
+}
+
+// Graph output i as a TensorValue without data: id, dtype, inferred shape.
+flatbuffers::Offset<wire::TensorValue>
+output_shape_value(flatbuffers::FlatBufferBuilder &fbb, const Executable &exe, size_t i,
+                   flatbuffers::Offset<flatbuffers::Vector<uint8_t>> data) {
+    uint32_t id = exe.graph().outputs[i];
+    const TensorDesc &tensor = exe.graph().tensors[id];
+    auto shape = fbb.CreateVector(tensor.shape);
+    wire::TensorValueBuilder value(fbb);
+    value.add_id(id);
+    value.add_dtype(static_cast<ir::DType>(tensor.dtype));
+    value.add_shape(shape);
+    if (!data.IsNull()) value.add_data(data);
+    return value.Finish();
+}
+
+} // namespace
+
+Reply error_reply(uint64_t request_id, int code, std::string_view message) {
+    flatbuffers::FlatBufferBuilder fbb(64 + message.size());
+    auto text = fbb.CreateString(message.data(), message.size());
+    auto body = wire::CreateError(fbb, code, text);
+    return finish(fbb, request_id, wire::Body::Error, body.Union());
+}
+
+Reply hello_reply(uint64_t request_id, uint32_t max_frame_bytes) {
+    flatbuffers::FlatBufferBuilder fbb(128);
+    auto name = fbb.CreateString(std::string("salusd ") + kSalusdVersion);
+    // No optional features yet: the intersection with the client's is empty.
+    auto body = wire::CreateHelloReply(fbb, SALUS_PROTOCOL_VERSION, 0, name, max_frame_bytes);
+    return finish(fbb, request_id, wire::Body::HelloReply, body.Union());
+}
+
+Reply create_session_reply(uint64_t request_id, const Session &session) {
+    const Executable &exe = *session.exe;
+    flatbuffers::FlatBufferBuilder fbb(256);
+    std::vector<flatbuffers::Offset<wire::TensorValue>> outputs;
+    outputs.reserve(exe.graph().outputs.size());
+    for (size_t i = 0; i < exe.graph().outputs.size(); ++i) {
+        outputs.push_back(output_shape_value(fbb, exe, i, 0));
+    }
+    auto body = wire::CreateCreateSessionReplyDirect(fbb, session.id, exe.plan().persistent_bytes,
+                                                     exe.plan().ephemeral_bytes, &outputs);
+    return finish(fbb, request_id, wire::Body::CreateSessionReply, body.Union());
+}
+
+Reply iteration_reply(uint64_t request_id, uint64_t session_id, uint64_t iteration,
+                      const Executable &exe, uint64_t queued_ns, uint64_t run_ns) {
+    size_t n = exe.graph().outputs.size();
+    // Room for every output up front: the builder never grows (and copies).
+    flatbuffers::FlatBufferBuilder fbb(static_cast<size_t>(output_bytes_total(exe)) + 256 +
+                                       128 * n);
+    std::vector<flatbuffers::Offset<wire::TensorValue>> outputs;
+    outputs.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+        size_t bytes = exe.output_bytes(i);
+        uint8_t *dst = nullptr;
+        // Matches `force_align: 16` of TensorValue.data in the schema.
+        fbb.ForceVectorAlignment(bytes, 1, 16);
+        auto data = fbb.CreateUninitializedVector(bytes, 1, &dst);
+        // dst is valid only until the builder's next allocation: fill it now.
+        if (bytes > 0) exe.read_output(i, dst);
+        outputs.push_back(output_shape_value(fbb, exe, i, data));
+    }
+    auto body = wire::CreateRunIterationReplyDirect(fbb, session_id, iteration, &outputs, queued_ns,
+                                                    run_ns);
+    return finish(fbb, request_id, wire::Body::RunIterationReply, body.Union());
+}
+
+Reply close_session_reply(uint64_t request_id, uint64_t session_id, uint64_t iterations) {
+    flatbuffers::FlatBufferBuilder fbb(64);
+    auto body = wire::CreateCloseSessionReply(fbb, session_id, iterations);
+    return finish(fbb, request_id, wire::Body::CloseSessionReply, body.Union());
+}
+
+Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions) {
+    flatbuffers::FlatBufferBuilder fbb(128 + 96 * sessions.size());
+    std::vector<flatbuffers::Offset<wire::SessionInfo>> infos;
+    infos.reserve(sessions.size());
+    for (const auto &entry : sessions) {
+        const Session &s = *entry.second;
+        auto name = fbb.CreateString(s.name);
+        infos.push_back(wire::CreateSessionInfo(
+            fbb, s.id, name, s.client_pid, s.exe->plan().persistent_bytes,
+            s.exe->plan().ephemeral_bytes, s.iterations, s.pending(), s.run_ns));
+    }
+    auto body = wire::CreateListSessionsReplyDirect(fbb, &infos);
+    return finish(fbb, request_id, wire::Body::ListSessionsReply, body.Union());
+}
+
+uint64_t output_bytes_total(const Executable &exe) {
+    uint64_t total = 0;
+    for (size_t i = 0; i < exe.graph().outputs.size(); ++i) total += exe.output_bytes(i);
+    return total;
+}
+
+} // namespace salus::server

@@ -1,0 +1,29 @@
+// Builders of the daemon's reply bodies (finished salus.wire.Message
+// buffers, without the 4-byte length that Connection::send() prepends).
+#pragma once
+
+#include "exec/executable.h"
+#include "server/session.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <cstdint>
+#include <string_view>
+
+namespace salus::server {
+
+using Reply = flatbuffers::DetachedBuffer;
+
+Reply error_reply(uint64_t request_id, int code, std::string_view message);
+Reply hello_reply(uint64_t request_id, uint32_t max_frame_bytes);
+Reply create_session_reply(uint64_t request_id, const Session &session);
+// Copies every graph output of the last run straight into the reply.
+Reply iteration_reply(uint64_t request_id, uint64_t session_id, uint64_t iteration,
+                      const Executable &exe, uint64_t queued_ns, uint64_t run_ns);
+Reply close_session_reply(uint64_t request_id, uint64_t session_id, uint64_t iterations);
+Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions);
+
+// Total bytes of the graph outputs, i.e. of the data in every iteration reply.
+uint64_t output_bytes_total(const Executable &exe);
+
+} // namespace salus::server

@@ -1,0 +1,58 @@
+// The daemon's event loop side: the listener, the connections, the signals
+// that stop it, and the dispatcher and workers behind them.
+#pragma once
+
+#include "device/device.h"
+#include "server/connection.h"
+#include "server/dispatcher.h"
+#include "server/listener.h"
+#include "server/options.h"
+#include "server/worker_pool.h"
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace salus::server {
+
+class Server : private ConnectionHandler {
+  public:
+    Server(uv_loop_t *loop, const Options &options, Device *device);
+    ~Server() override;
+    Server(const Server &) = delete;
+    Server &operator=(const Server &) = delete;
+
+    // Binds the socket and installs the SIGINT/SIGTERM handlers. On failure
+    // everything is closed again: run the loop to completion and return.
+    bool start(std::string *error);
+    // Closes the listener, every connection and every handle, so the loop
+    // ends; what is in flight on the workers is left to finish().
+    void shutdown();
+    // After the loop ended: waits for the iterations in flight, frees every
+    // session and removes the socket file.
+    void finish();
+
+    unsigned workers() const { return pool_.size(); }
+
+  private:
+    void on_frame(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns) override;
+    void on_closed(Connection &connection) override;
+    void accept_connection(uv_stream_t *listener);
+    Connection *find_open_connection(uint64_t id);
+
+    uv_loop_t *loop_;
+    Options options_;
+    Listener listener_;
+    WorkerPool pool_;
+    Dispatcher dispatcher_;
+    std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
+    uint64_t next_connection_id_ = 1;
+    uv_signal_t sigint_;
+    uv_signal_t sigterm_;
+    bool shutting_down_ = false;
+};
+
+} // namespace salus::server
