@@ -34,8 +34,9 @@ inline const wire::Message *verify(const uint8_t *body, size_t size) {
     if (size < 8 || !flatbuffers::BufferHasIdentifier(body, wire::MessageIdentifier())) {
         return nullptr;
     }
+    // flatbuffers 2.0.8 has no Options::max_size: the buffer length bounds
+    // the verifier, and callers cap frames far below its 2 GiB limit.
     flatbuffers::Verifier::Options options;
-    options.max_size = FLATBUFFERS_MAX_BUFFER_SIZE;
     options.max_tables = 1u << 24;
     options.max_depth = 64;
     flatbuffers::Verifier verifier(body, size, options);

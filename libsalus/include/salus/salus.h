@@ -92,8 +92,9 @@ typedef struct salus_connect_options {
 SALUS_EXTERN int salus_connect_options_init(salus_connect_options *opts, unsigned int version);
 
 /* Writes the default socket path into buf: $XDG_RUNTIME_DIR/salus/salusd.sock
- * for a user, /run/salus/salusd.sock for root. Returns the length, or
- * SALUS_ETOOBIG if it does not fit. */
+ * for a user (/run/user/UID/... when that is unset), /run/salus/salusd.sock
+ * for root; $SALUS_SOCKET is not consulted. Returns the length, or
+ * SALUS_ETOOBIG if it does not fit with its terminating NUL. */
 SALUS_EXTERN int salus_default_socket_path(char *buf, size_t size);
 
 /* Connects and negotiates the protocol. opts may be NULL. */
@@ -132,11 +133,13 @@ SALUS_EXTERN const void *salus_tensor_const_data(const salus_tensor *tensor);
 SALUS_EXTERN int salus_graph_new(salus_graph **out);
 SALUS_EXTERN void salus_graph_free(salus_graph *graph);
 
-/* A tensor the client feeds on every iteration. */
+/* A tensor the client feeds on every iteration. Tensor names must not be
+ * NULL (they name the tensor in the daemon's error messages). */
 SALUS_EXTERN int salus_graph_add_input(salus_graph *graph, const char *name, salus_dtype dtype,
                                        const int64_t *shape, size_t rank, uint32_t *out_id);
-/* A persistent tensor initialised from data (nbytes must match the shape),
- * updated in place by ops such as SGDUpdate. */
+/* A persistent tensor initialised from data (nbytes must match the shape;
+ * data may be NULL only when nbytes is 0), updated in place by ops such as
+ * SGDUpdate. */
 SALUS_EXTERN int salus_graph_add_variable(salus_graph *graph, const char *name, salus_dtype dtype,
                                           const int64_t *shape, size_t rank, const void *data,
                                           size_t nbytes, uint32_t *out_id);
@@ -169,6 +172,13 @@ SALUS_EXTERN int salus_graph_set_attr_string(salus_graph *graph, uint32_t node, 
  * of these calls. */
 SALUS_EXTERN int salus_graph_add_output(salus_graph *graph, uint32_t tensor);
 
+/* Writes the graph in the Salus IR (a salus.ir.Graph flatbuffer with the
+ * "SLGR" identifier, see libsalus/protocol/graph.fbs) into a new buffer of
+ * *size bytes, released with salus_buffer_free(). This is exactly what the
+ * daemon receives; tools use it to store graphs or check them offline. */
+SALUS_EXTERN int salus_graph_export(const salus_graph *graph, void **out, size_t *size);
+SALUS_EXTERN void salus_buffer_free(void *buffer);
+
 SALUS_EXTERN size_t salus_graph_tensor_count(const salus_graph *graph);
 SALUS_EXTERN size_t salus_graph_node_count(const salus_graph *graph);
 
@@ -192,7 +202,9 @@ SALUS_EXTERN int salus_session_create(salus_client *client, const salus_graph *g
                                       const salus_session_options *opts, salus_session **out);
 
 /* Closes the session on the daemon (waiting for its queued iterations) and
- * frees the handle, also when the daemon is gone. NULL is a no-op. */
+ * frees the handle, also when the daemon is gone (then SALUS_ECONNECT).
+ * Pending handles of the session stay valid and receive their results. NULL
+ * is a no-op. */
 SALUS_EXTERN int salus_session_close(salus_session *session);
 
 SALUS_EXTERN uint64_t salus_session_id(const salus_session *session);
@@ -203,9 +215,11 @@ SALUS_EXTERN size_t salus_session_output_count(const salus_session *session);
 
 /*
  * Runs one iteration and waits for it. inputs[i] feeds tensor input_ids[i];
- * every input of the graph must be fed once. On success outputs[0..n_outputs)
- * receive new tensors, one per graph output in order; n_outputs must equal
- * salus_session_output_count(). outputs may be NULL when n_outputs is 0.
+ * every input of the graph must be fed once (else SALUS_EINVAL; a wrong
+ * dtype or shape gives SALUS_ESHAPE, and the session goes on). On success
+ * outputs[0..n_outputs) receive new tensors, one per graph output in order;
+ * n_outputs must equal salus_session_output_count(). outputs may be NULL
+ * when n_outputs is 0.
  */
 SALUS_EXTERN int salus_session_run(salus_session *session, const uint32_t *input_ids,
                                    const salus_tensor *const *inputs, size_t n_inputs,
@@ -219,7 +233,9 @@ SALUS_EXTERN int salus_session_submit(salus_session *session, const uint32_t *in
                                       salus_pending **out);
 
 /* Waits for a submitted iteration; outputs as in salus_session_run. A
- * pending handle can be waited on once successfully. */
+ * pending handle can be waited on once successfully: a failed iteration
+ * reports the same error on every wait, a second wait after a success fails
+ * with SALUS_EINVAL. */
 SALUS_EXTERN int salus_pending_wait(salus_pending *pending, salus_tensor **outputs,
                                     size_t n_outputs);
 /* 1 if the result has arrived (wait will not block), 0 if not. */
@@ -243,7 +259,7 @@ typedef struct salus_session_info {
 } salus_session_info;
 
 /* Lists the sessions of every client. Writes at most max entries into infos
- * and the total number into *count. */
+ * (which may be NULL when max is 0) and the total number into *count. */
 SALUS_EXTERN int salus_list_sessions(salus_client *client, salus_session_info *infos, size_t max,
                                      size_t *count);
 

@@ -1,0 +1,207 @@
+// Round trip of one iteration of a trivial graph (Identity on 16 floats)
+// through salusd, against a raw Unix-socket echo of the same request bytes
+// served by another process, measured in the same run.
+//
+//   bench-roundtrip --socket SALUSD_SOCKET [--iterations N]
+#include "frame.h"
+#include "stats.h"
+
+#include <salus/salus.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+constexpr int64_t kElems = 16;
+
+bool read_all(int fd, void *buf, size_t n) {
+    auto *p = static_cast<uint8_t *>(buf);
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        p += r;
+        n -= static_cast<size_t>(r);
+    }
+    return true;
+}
+
+bool write_all(int fd, const void *buf, size_t n) {
+    const auto *p = static_cast<const uint8_t *>(buf);
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+    return true;
+}
+
+// The frame libsalus sends for one iteration of the trivial graph.
+std::vector<uint8_t> iteration_frame() {
+    flatbuffers::FlatBufferBuilder fbb;
+    std::vector<float> x(kElems, 1.0f);
+    std::vector<int64_t> shape{kElems};
+    fbb.ForceVectorAlignment(x.size() * sizeof(float), 1, 16);
+    auto data = fbb.CreateVector(reinterpret_cast<const uint8_t *>(x.data()), x.size() * 4);
+    auto tv = salus::wire::CreateTensorValue(fbb, 0, salus::ir::DType::F32,
+                                             fbb.CreateVector(shape), data);
+    auto run = salus::wire::CreateRunIteration(fbb, 1, fbb.CreateVector(&tv, 1));
+    auto msg = salus::wire::CreateMessage(fbb, 7, salus::wire::Body::RunIteration, run.Union());
+    fbb.Finish(msg, salus::wire::MessageIdentifier());
+    std::vector<uint8_t> frame(salus::frame::kHeaderBytes + fbb.GetSize());
+    salus::frame::write_length(frame.data(), static_cast<uint32_t>(fbb.GetSize()));
+    std::memcpy(frame.data() + salus::frame::kHeaderBytes, fbb.GetBufferPointer(), fbb.GetSize());
+    return frame;
+}
+
+// A process that echoes every frame back over a Unix socket.
+pid_t start_echo(const std::string &path) {
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    unlink(path.c_str());
+    if (bind(lfd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0 || listen(lfd, 1) < 0) {
+        std::perror("echo bind");
+        std::exit(1);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = accept(lfd, nullptr, nullptr);
+        std::vector<uint8_t> buf;
+        uint8_t hdr[4];
+        while (read_all(fd, hdr, 4)) {
+            uint32_t n = salus::frame::read_length(hdr);
+            buf.resize(4 + n);
+            std::memcpy(buf.data(), hdr, 4);
+            if (!read_all(fd, buf.data() + 4, n) || !write_all(fd, buf.data(), buf.size())) break;
+        }
+        _exit(0);
+    }
+    close(lfd);
+    return pid;
+}
+
+std::vector<double> bench_echo(const std::string &path, int iterations) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    if (connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) < 0) {
+        std::perror("echo connect");
+        std::exit(1);
+    }
+    std::vector<uint8_t> frame = iteration_frame(), reply(frame.size());
+    std::vector<double> us;
+    for (int i = 0; i < iterations + iterations / 10; ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        if (!write_all(fd, frame.data(), frame.size()) ||
+            !read_all(fd, reply.data(), reply.size())) {
+            std::fprintf(stderr, "echo failed\n");
+            std::exit(1);
+        }
+        auto t1 = std::chrono::steady_clock::now();
+        if (i >= iterations / 10) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+    close(fd);
+    return us;
+}
+
+int check(int rc, const char *what) {
+    if (rc < 0) {
+        std::fprintf(stderr, "bench-roundtrip: %s: %s (%s)\n", what, salus_strerror(rc),
+                     salus_last_error());
+        std::exit(1);
+    }
+    return rc;
+}
+
+std::vector<double> bench_salusd(const char *socket_path, int iterations) {
+    salus_connect_options opts;
+    salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
+    opts.socket_path = socket_path;
+    opts.client_name = "bench-roundtrip";
+    salus_client *client = nullptr;
+    check(salus_connect(&opts, &client), "connect");
+
+    salus_graph *g = nullptr;
+    check(salus_graph_new(&g), "graph");
+    int64_t shape[1] = {kElems};
+    uint32_t x, y;
+    check(salus_graph_add_input(g, "x", SALUS_DTYPE_F32, shape, 1, &x), "input");
+    check(salus_graph_add_node(g, "Identity", "id", &x, 1, 1, &y, nullptr), "node");
+    check(salus_graph_add_output(g, y), "output");
+    salus_session *s = nullptr;
+    check(salus_session_create(client, g, nullptr, &s), "create session");
+    salus_graph_free(g);
+
+    std::vector<float> ones(kElems, 1.0f);
+    salus_tensor *in = nullptr;
+    check(salus_tensor_new(SALUS_DTYPE_F32, shape, 1, ones.data(), &in), "tensor");
+    std::vector<double> us;
+    for (int i = 0; i < iterations + iterations / 10; ++i) {
+        salus_tensor *out = nullptr;
+        auto t0 = std::chrono::steady_clock::now();
+        check(salus_session_run(s, &x, &in, 1, &out, 1), "run");
+        auto t1 = std::chrono::steady_clock::now();
+        salus_tensor_free(out);
+        if (i >= iterations / 10) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+    salus_tensor_free(in);
+    check(salus_session_close(s), "close");
+    salus_disconnect(client);
+    return us;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    const char *socket_path = nullptr;
+    int iterations = 20000;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--socket" && i + 1 < argc) {
+            socket_path = argv[++i];
+        } else if (a == "--iterations" && i + 1 < argc) {
+            iterations = std::atoi(argv[++i]);
+        } else {
+            std::fprintf(stderr, "usage: %s --socket PATH [--iterations N]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (!socket_path || iterations < 10) {
+        std::fprintf(stderr, "usage: %s --socket PATH [--iterations N]\n", argv[0]);
+        return 2;
+    }
+
+    std::string echo_path = std::string(socket_path) + ".echo";
+    pid_t echo = start_echo(echo_path);
+    std::vector<double> echo_us = bench_echo(echo_path, iterations);
+    waitpid(echo, nullptr, 0);
+    unlink(echo_path.c_str());
+    std::vector<double> salus_us = bench_salusd(socket_path, iterations);
+
+    salus::bench::Summary e = salus::bench::summarize(echo_us);
+    salus::bench::Summary s = salus::bench::summarize(salus_us);
+    std::printf("round trip, %d iterations, %zu-byte request frame\n", iterations,
+                iteration_frame().size());
+    std::printf("  %-22s p50 %8.2f us  p99 %8.2f us  mean %8.2f us\n", "raw unix echo", e.p50,
+                e.p99, e.mean);
+    std::printf("  %-22s p50 %8.2f us  p99 %8.2f us  mean %8.2f us\n", "salusd iteration",
+                s.p50, s.p99, s.mean);
+    std::printf("  ratio salusd/echo:     p50 %.2fx  mean %.2fx  (target <= 1.5x)\n",
+                s.p50 / e.p50, s.mean / e.mean);
+    return 0;
+}

@@ -1,0 +1,72 @@
+// Connecting to and disconnecting from the daemon.
+#include "client.h"
+
+#include "error.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+using namespace salus::client;
+
+extern "C" {
+
+int salus_connect_options_init(salus_connect_options *opts, unsigned int version) {
+    return guard([&]() -> int {
+        if (!opts) return fail(SALUS_EINVAL, "salus_connect_options_init: opts is NULL");
+        if (version == 0 || version > SALUS_CONNECT_OPTIONS_VERSION) {
+            return fail(SALUS_EINVAL,
+                        "salus_connect_options_init: unknown version " + std::to_string(version));
+        }
+        std::memset(opts, 0, sizeof(*opts));
+        opts->version = version;
+        return SALUS_OK;
+    });
+}
+
+int salus_connect(const salus_connect_options *opts, salus_client **out) {
+    return guard([&]() -> int {
+        if (!out) return fail(SALUS_EINVAL, "salus_connect: out is NULL");
+        if (opts && (opts->version == 0 || opts->version > SALUS_CONNECT_OPTIONS_VERSION)) {
+            return fail(SALUS_EINVAL,
+                        "salus_connect: unknown options version " + std::to_string(opts->version));
+        }
+        std::string path;
+        const char *env = std::getenv("SALUS_SOCKET");
+        if (opts && opts->socket_path) {
+            path = opts->socket_path;
+        } else if (env && *env) {
+            path = env;
+        } else {
+            char buf[256];
+            int n = salus_default_socket_path(buf, sizeof(buf));
+            if (n < 0) return n;
+            path = buf;
+        }
+        std::string name =
+            opts && opts->client_name ? opts->client_name : program_invocation_short_name;
+
+        auto client = std::make_unique<salus_client>();
+        int rc = Connection::open(path, name, &client->conn);
+        if (rc != SALUS_OK) return rc;
+        *out = client.release();
+        return SALUS_OK;
+    });
+}
+
+void salus_disconnect(salus_client *client) {
+    if (!client) return;
+    client->conn->shutdown();
+    delete client;
+}
+
+const char *salus_client_last_error(const salus_client *client) {
+    if (!client) return "";
+    try {
+        return thread_copy(client->conn->last_error());
+    } catch (...) {
+        return "";
+    }
+}
+
+} // extern "C"

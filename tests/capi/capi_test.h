@@ -1,0 +1,54 @@
+/* Common includes and assertions of the C API tests. */
+#ifndef SALUS_TESTS_CAPI_TEST_H
+#define SALUS_TESTS_CAPI_TEST_H
+
+#include <salus/salus.h>
+
+/* cmocka needs these before its header. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A value that a failing call must leave in its output parameters (never
+ * dereferenced). */
+#define SENTINEL ((void *)(uintptr_t)0x5a5a5a50u)
+#define SENTINEL_ID 0xdeadbeefu
+
+#define assert_rc(call, code)                                                                      \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != (code)) {                                                                       \
+            fail_msg("%s returned %d (%s), expected %d (%s); last error: \"%s\"", #call, rc_,      \
+                     salus_strerror(rc_), (int)(code), salus_strerror(code), salus_last_error());  \
+        }                                                                                          \
+    } while (0)
+
+#define assert_ok(call) assert_rc(call, SALUS_OK)
+
+/* The last error of this thread contains the text. */
+#define assert_error_contains(text)                                                                \
+    do {                                                                                           \
+        if (!strstr(salus_last_error(), (text))) {                                                 \
+            fail_msg("last error \"%s\" does not mention \"%s\"", salus_last_error(), (text));     \
+        }                                                                                          \
+    } while (0)
+
+/* Connects to socket_path or fails the test. */
+static inline salus_client *capi_connect(const char *socket_path) {
+    salus_connect_options opts;
+    salus_client *client = NULL;
+    assert_ok(salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION));
+    opts.socket_path = socket_path;
+    opts.client_name = "capi-test";
+    assert_ok(salus_connect(&opts, &client));
+    assert_non_null(client);
+    return client;
+}
+
+#endif

@@ -1,0 +1,156 @@
+/* Starting and stopping a real salusd for the C API tests. */
+#include "daemon_fixture.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { START_TIMEOUT_MS = 10000, STOP_TIMEOUT_MS = 5000, POLL_MS = 10 };
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* 1 when something accepts connections on path. */
+static int accepts(const char *path) {
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    size_t len = strlen(path);
+    if (len >= sizeof(addr.sun_path)) return 0;
+    memcpy(addr.sun_path, path, len + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    int ok = connect(fd, (const struct sockaddr *)&addr, sizeof(addr)) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Waits up to timeout_ms for the child to exit; 1 if it did. */
+static int reap(pid_t pid, int timeout_ms, int *status) {
+    for (int waited = 0;; waited += POLL_MS) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid || (r < 0 && errno == ECHILD)) return 1;
+        if (waited >= timeout_ms) return 0;
+        sleep_ms(POLL_MS);
+    }
+}
+
+int daemon_start(daemon_fixture *f, const char *const *extra_args) {
+    memset(f, 0, sizeof(*f));
+    const char *salusd = getenv("SALUSD");
+    if (!salusd || !*salusd) {
+        fprintf(stderr, "daemon_fixture: $SALUSD is not set (run the tests with meson test)\n");
+        return -1;
+    }
+    snprintf(f->dir, sizeof(f->dir), "/tmp/salus-capi-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        fprintf(stderr, "daemon_fixture: mkdtemp: %s\n", strerror(errno));
+        f->dir[0] = '\0';
+        return -1;
+    }
+    snprintf(f->socket_path, sizeof(f->socket_path), "%s/salusd.sock", f->dir);
+
+    const char *argv[32] = {salusd, "--socket", f->socket_path, "--workers", "2"};
+    size_t argc = 5;
+    for (size_t i = 0; extra_args && extra_args[i] && argc < 31; ++i) argv[argc++] = extra_args[i];
+    argv[argc] = NULL;
+
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "daemon_fixture: fork: %s\n", strerror(errno));
+        daemon_stop(f);
+        return -1;
+    }
+    if (pid == 0) {
+        /* Never outlive a test that crashes, and keep the TAP stream on
+         * stdout clean: the daemon's output goes to the test log. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(127);
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+        execv(salusd, (char *const *)argv);
+        fprintf(stderr, "daemon_fixture: exec %s: %s\n", salusd, strerror(errno));
+        _exit(127);
+    }
+    f->pid = pid;
+
+    for (int waited = 0; waited < START_TIMEOUT_MS; waited += POLL_MS) {
+        if (accepts(f->socket_path)) return 0;
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            fprintf(stderr, "daemon_fixture: salusd exited early (status %d)\n", status);
+            f->pid = 0;
+            daemon_stop(f);
+            return -1;
+        }
+        sleep_ms(POLL_MS);
+    }
+    fprintf(stderr, "daemon_fixture: salusd did not accept connections within %d ms\n",
+            START_TIMEOUT_MS);
+    daemon_stop(f);
+    return -1;
+}
+
+void daemon_kill(daemon_fixture *f) {
+    if (f->pid > 0) {
+        int status;
+        kill(f->pid, SIGKILL);
+        reap(f->pid, STOP_TIMEOUT_MS, &status);
+        f->pid = 0;
+    }
+}
+
+int daemon_stop(daemon_fixture *f) {
+    int rc = 0;
+    if (f->pid > 0) {
+        int status = 0;
+        kill(f->pid, SIGTERM);
+        if (!reap(f->pid, STOP_TIMEOUT_MS, &status)) {
+            fprintf(stderr, "daemon_fixture: salusd ignored SIGTERM for %d ms\n", STOP_TIMEOUT_MS);
+            daemon_kill(f);
+            rc = -1;
+        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "daemon_fixture: salusd stopped with wait status %d\n", status);
+            rc = -1;
+        }
+        f->pid = 0;
+    }
+    if (f->dir[0]) {
+        unlink(f->socket_path);
+        rmdir(f->dir);
+        f->dir[0] = '\0';
+    }
+    return rc;
+}
+
+int daemon_setup(void **state) {
+    daemon_fixture *f = malloc(sizeof(*f));
+    if (!f) return -1;
+    if (daemon_start(f, NULL) != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+int daemon_teardown(void **state) {
+    daemon_fixture *f = *state;
+    int rc = 0;
+    if (f) {
+        rc = daemon_stop(f);
+        free(f);
+    }
+    *state = NULL;
+    return rc;
+}

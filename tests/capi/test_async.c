@@ -1,0 +1,191 @@
+/* Asynchronous iterations: many in flight, in order, equal to synchronous
+ * runs; dropped pending handles; several threads on one client. */
+#include "capi_test.h"
+#include "daemon_fixture.h"
+#include "mlp_graph.h"
+
+#include <math.h>
+#include <pthread.h>
+
+enum { IN_FLIGHT = 16 };
+
+typedef struct fixture {
+    daemon_fixture daemon;
+    mlp_graph mlp;
+    salus_client *client;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof(*f));
+    if (!f) return -1;
+    mlp_config cfg = mlp_default_config();
+    if (daemon_start(&f->daemon, NULL) != 0 || mlp_graph_build(&cfg, &f->mlp) != 0) {
+        daemon_stop(&f->daemon);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    f->client = capi_connect(f->daemon.socket_path);
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    salus_disconnect(f->client);
+    mlp_graph_release(&f->mlp);
+    int rc = daemon_stop(&f->daemon);
+    free(f);
+    return rc;
+}
+
+static salus_pending *submit_batch(fixture *f, salus_session *s, uint64_t index) {
+    salus_tensor *x, *y;
+    salus_pending *p = NULL;
+    assert_ok(mlp_batch_tensors(&f->mlp.cfg, index, &x, &y));
+    const uint32_t ids[] = {f->mlp.x, f->mlp.labels};
+    const salus_tensor *inputs[] = {x, y};
+    assert_ok(salus_session_submit(s, ids, inputs, 2, &p));
+    /* The inputs were copied: free them before the iteration runs. */
+    salus_tensor_free(x);
+    salus_tensor_free(y);
+    return p;
+}
+
+static float wait_loss(salus_pending *p) {
+    salus_tensor *loss = NULL;
+    assert_ok(salus_pending_wait(p, &loss, 1));
+    float value = *(const float *)salus_tensor_const_data(loss);
+    salus_tensor_free(loss);
+    return value;
+}
+
+static void assert_close(float a, float b) {
+    if (!(fabsf(a - b) <= 1e-6f * fmaxf(1.0f, fabsf(b)))) fail_msg("%.9g != %.9g", a, b);
+}
+
+/* 16 iterations queued before the first wait give the same losses, in the
+ * same order, as 16 synchronous runs of a session with the same start. */
+static void test_in_flight_equals_sync(void **state) {
+    fixture *f = *state;
+    salus_session *sync_s = NULL, *async_s = NULL;
+    assert_ok(salus_session_create(f->client, f->mlp.graph, NULL, &sync_s));
+    assert_ok(salus_session_create(f->client, f->mlp.graph, NULL, &async_s));
+
+    float expected[IN_FLIGHT];
+    for (int i = 0; i < IN_FLIGHT; ++i) {
+        salus_pending *p = submit_batch(f, sync_s, (uint64_t)i);
+        expected[i] = wait_loss(p);
+        assert_int_equal(salus_pending_iteration(p), (uint64_t)i + 1);
+        salus_pending_free(p);
+    }
+    /* Training changed the loss: the comparison below checks the order. */
+    assert_true(expected[IN_FLIGHT - 1] < expected[0]);
+
+    salus_pending *pending[IN_FLIGHT];
+    for (int i = 0; i < IN_FLIGHT; ++i) pending[i] = submit_batch(f, async_s, (uint64_t)i);
+    for (int i = 0; i < IN_FLIGHT; ++i) {
+        assert_close(wait_loss(pending[i]), expected[i]);
+        assert_int_equal(salus_pending_ready(pending[i]), 1);
+        assert_int_equal(salus_pending_iteration(pending[i]), (uint64_t)i + 1);
+        salus_pending_free(pending[i]);
+    }
+    assert_ok(salus_session_close(sync_s));
+    assert_ok(salus_session_close(async_s));
+}
+
+/* Waiting on the last first: every handle still gets its own result. */
+static void test_wait_out_of_order(void **state) {
+    fixture *f = *state;
+    salus_session *s = NULL;
+    assert_ok(salus_session_create(f->client, f->mlp.graph, NULL, &s));
+    salus_pending *p[4];
+    for (int i = 0; i < 4; ++i) p[i] = submit_batch(f, s, 0);
+    for (int i = 3; i >= 0; --i) {
+        wait_loss(p[i]);
+        assert_int_equal(salus_pending_iteration(p[i]), (uint64_t)i + 1);
+    }
+    for (int i = 0; i < 4; ++i) salus_pending_free(p[i]);
+    assert_ok(salus_session_close(s));
+}
+
+/* A pending handle freed before its result: the iteration still runs, and
+ * the session goes on. */
+static void test_free_unwaited(void **state) {
+    fixture *f = *state;
+    salus_session *s = NULL;
+    assert_ok(salus_session_create(f->client, f->mlp.graph, NULL, &s));
+    salus_pending_free(submit_batch(f, s, 0));
+    salus_pending_free(submit_batch(f, s, 1));
+    salus_pending *p = submit_batch(f, s, 2);
+    wait_loss(p);
+    assert_int_equal(salus_pending_iteration(p), 3);
+    salus_pending_free(p);
+    /* Close waits for the queued iterations, then frees everything. */
+    salus_pending_free(submit_batch(f, s, 3));
+    assert_ok(salus_session_close(s));
+}
+
+typedef struct worker {
+    fixture *f;
+    salus_session *session;
+    int failures;
+    float first, last;
+} worker;
+
+static void *worker_main(void *arg) {
+    worker *w = arg;
+    const uint32_t ids[] = {w->f->mlp.x, w->f->mlp.labels};
+    for (int i = 0; i < 30; ++i) {
+        salus_tensor *x = NULL, *y = NULL, *loss = NULL;
+        if (mlp_batch_tensors(&w->f->mlp.cfg, (uint64_t)(i % 4), &x, &y) != 0) {
+            ++w->failures;
+            continue;
+        }
+        const salus_tensor *inputs[] = {x, y};
+        if (salus_session_run(w->session, ids, inputs, 2, &loss, 1) != 0) {
+            ++w->failures;
+        } else {
+            float v = *(const float *)salus_tensor_const_data(loss);
+            if (i == 0) w->first = v;
+            w->last = v;
+        }
+        salus_tensor_free(loss);
+        salus_tensor_free(x);
+        salus_tensor_free(y);
+    }
+    return NULL;
+}
+
+/* One client shared by four threads, each with its own session. */
+static void test_threads_share_client(void **state) {
+    fixture *f = *state;
+    enum { N = 4 };
+    worker workers[N];
+    pthread_t threads[N];
+    for (int i = 0; i < N; ++i) {
+        workers[i] = (worker){f, NULL, 0, 0.0f, 0.0f};
+        assert_ok(salus_session_create(f->client, f->mlp.graph, NULL, &workers[i].session));
+    }
+    for (int i = 0; i < N; ++i) {
+        assert_int_equal(pthread_create(&threads[i], NULL, worker_main, &workers[i]), 0);
+    }
+    for (int i = 0; i < N; ++i) pthread_join(threads[i], NULL);
+    for (int i = 0; i < N; ++i) {
+        assert_int_equal(workers[i].failures, 0);
+        /* Same graph, same batches: every session trains the same way. */
+        assert_close(workers[i].first, workers[0].first);
+        assert_close(workers[i].last, workers[0].last);
+        assert_true(workers[i].last < workers[i].first);
+        assert_ok(salus_session_close(workers[i].session));
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_in_flight_equals_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wait_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_free_unwaited, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads_share_client, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("async", tests, NULL, NULL);
+}

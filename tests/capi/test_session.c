@@ -1,0 +1,294 @@
+/* Sessions against a live daemon: lifecycle, listing, argument checks on
+ * live handles, several clients, and disconnecting with open sessions. */
+#include "capi_test.h"
+#include "daemon_fixture.h"
+#include "mlp_graph.h"
+
+#include <math.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct fixture {
+    daemon_fixture daemon;
+    mlp_graph mlp;
+    salus_client *client;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof(*f));
+    if (!f) return -1;
+    mlp_config cfg = mlp_default_config();
+    if (daemon_start(&f->daemon, NULL) != 0 || mlp_graph_build(&cfg, &f->mlp) != 0) {
+        daemon_stop(&f->daemon);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    f->client = capi_connect(f->daemon.socket_path);
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    salus_disconnect(f->client);
+    mlp_graph_release(&f->mlp);
+    int rc = daemon_stop(&f->daemon);
+    free(f);
+    return rc;
+}
+
+static salus_session *create(fixture *f, const char *name) {
+    salus_session_options opts;
+    salus_session *s = NULL;
+    assert_ok(salus_session_options_init(&opts, SALUS_SESSION_OPTIONS_VERSION));
+    opts.name = name;
+    assert_ok(salus_session_create(f->client, f->mlp.graph, &opts, &s));
+    assert_non_null(s);
+    return s;
+}
+
+/* Runs batch `index` and returns the loss. */
+static float run_once(fixture *f, salus_session *s, uint64_t index) {
+    salus_tensor *x, *y, *loss = NULL;
+    assert_ok(mlp_batch_tensors(&f->mlp.cfg, index, &x, &y));
+    const uint32_t ids[] = {f->mlp.x, f->mlp.labels};
+    const salus_tensor *inputs[] = {x, y};
+    assert_ok(salus_session_run(s, ids, inputs, 2, &loss, 1));
+    assert_non_null(loss);
+    assert_int_equal(salus_tensor_dtype(loss), SALUS_DTYPE_F32);
+    assert_int_equal(salus_tensor_rank(loss), 0);
+    assert_int_equal(salus_tensor_nbytes(loss), sizeof(float));
+    float value = *(const float *)salus_tensor_const_data(loss);
+    salus_tensor_free(loss);
+    salus_tensor_free(x);
+    salus_tensor_free(y);
+    return value;
+}
+
+/* Looks session_id up in the daemon's list; 1 and *out when found. */
+static int find_session(salus_client *client, uint64_t session_id, salus_session_info *out) {
+    salus_session_info infos[16];
+    size_t count = 0;
+    assert_ok(salus_list_sessions(client, infos, 16, &count));
+    assert_true(count <= 16);
+    for (size_t i = 0; i < count; ++i) {
+        if (infos[i].session_id == session_id) {
+            if (out) *out = infos[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void test_lifecycle(void **state) {
+    fixture *f = *state;
+    salus_session *s = create(f, "lifecycle");
+    uint64_t id = salus_session_id(s);
+    assert_true(id > 0);
+    assert_true(salus_session_persistent_bytes(s) > 0);
+    assert_true(salus_session_ephemeral_bytes(s) > 0);
+    assert_int_equal(salus_session_output_count(s), 1);
+    /* P holds at least the four variables. */
+    const mlp_config *c = &f->mlp.cfg;
+    uint64_t params =
+        (uint64_t)(c->in * c->hidden + c->hidden + c->hidden * c->classes + c->classes) *
+        sizeof(float);
+    assert_true(salus_session_persistent_bytes(s) >= params);
+
+    salus_session_info info;
+    assert_true(find_session(f->client, id, &info));
+    assert_string_equal(info.name, "lifecycle");
+    assert_int_equal(info.client_pid, getpid());
+    assert_int_equal(info.persistent_bytes, salus_session_persistent_bytes(s));
+    assert_int_equal(info.ephemeral_bytes, salus_session_ephemeral_bytes(s));
+    assert_int_equal(info.iterations, 0);
+
+    float loss = run_once(f, s, 0);
+    assert_true(isfinite(loss) && loss > 0.0f);
+    run_once(f, s, 1);
+    assert_true(find_session(f->client, id, &info));
+    assert_int_equal(info.iterations, 2);
+    assert_int_equal(info.pending, 0);
+
+    assert_ok(salus_session_close(s));
+    assert_false(find_session(f->client, id, NULL));
+}
+
+static void test_create_options(void **state) {
+    fixture *f = *state;
+    salus_session *s = SENTINEL;
+    salus_session_options opts;
+    assert_ok(salus_session_options_init(&opts, SALUS_SESSION_OPTIONS_VERSION));
+    opts.version = 0;
+    assert_rc(salus_session_create(f->client, f->mlp.graph, &opts, &s), SALUS_EINVAL);
+    opts.version = SALUS_SESSION_OPTIONS_VERSION + 1;
+    assert_rc(salus_session_create(f->client, f->mlp.graph, &opts, &s), SALUS_EINVAL);
+    assert_error_contains("version");
+    opts.version = SALUS_SESSION_OPTIONS_VERSION;
+    opts.weight = -1.0;
+    assert_rc(salus_session_create(f->client, f->mlp.graph, &opts, &s), SALUS_EINVAL);
+    opts.weight = NAN;
+    assert_rc(salus_session_create(f->client, f->mlp.graph, &opts, &s), SALUS_EINVAL);
+    assert_rc(salus_session_create(f->client, NULL, NULL, &s), SALUS_EINVAL);
+    assert_rc(salus_session_create(f->client, f->mlp.graph, NULL, NULL), SALUS_EINVAL);
+    assert_ptr_equal(s, SENTINEL);
+    /* The client's own last error follows its failures. */
+    assert_true(strlen(salus_client_last_error(f->client)) > 0);
+
+    /* NULL options, and every field set; a 100-character name is truncated
+     * in the listing but kept NUL-terminated. */
+    assert_ok(salus_session_create(f->client, f->mlp.graph, NULL, &s));
+    salus_session *named = NULL;
+    char long_name[101];
+    memset(long_name, 'n', 100);
+    long_name[100] = '\0';
+    opts.weight = 2.5;
+    opts.name = long_name;
+    opts.priority = 3;
+    opts.declared_iterations = 1000;
+    assert_ok(salus_session_create(f->client, f->mlp.graph, &opts, &named));
+    salus_session_info info;
+    assert_true(find_session(f->client, salus_session_id(named), &info));
+    assert_int_equal(strlen(info.name), sizeof(info.name) - 1);
+    assert_true(salus_session_id(named) != salus_session_id(s));
+    assert_ok(salus_session_close(named));
+    assert_ok(salus_session_close(s));
+}
+
+/* The graph may be freed after create; the session keeps working. */
+static void test_graph_freed_after_create(void **state) {
+    fixture *f = *state;
+    mlp_graph m;
+    mlp_config cfg = mlp_default_config();
+    assert_ok(mlp_graph_build(&cfg, &m));
+    salus_session *s = NULL;
+    assert_ok(salus_session_create(f->client, m.graph, NULL, &s));
+    uint32_t x = m.x;
+    mlp_graph_release(&m);
+    assert_int_equal(x, f->mlp.x);
+    run_once(f, s, 0);
+    assert_ok(salus_session_close(s));
+}
+
+static void test_run_arguments(void **state) {
+    fixture *f = *state;
+    salus_session *s = create(f, "arguments");
+    salus_tensor *x, *y, *outs[2] = {SENTINEL, SENTINEL};
+    salus_pending *p = SENTINEL;
+    assert_ok(mlp_batch_tensors(&f->mlp.cfg, 0, &x, &y));
+    const uint32_t ids[] = {f->mlp.x, f->mlp.labels};
+    const salus_tensor *inputs[] = {x, y};
+    const salus_tensor *with_null[] = {x, NULL};
+
+    /* Wrong n_outputs is refused before anything runs. */
+    assert_rc(salus_session_run(s, ids, inputs, 2, outs, 0), SALUS_EINVAL);
+    assert_rc(salus_session_run(s, ids, inputs, 2, outs, 2), SALUS_EINVAL);
+    assert_error_contains("n_outputs");
+    assert_rc(salus_session_run(s, ids, inputs, 2, NULL, 1), SALUS_EINVAL);
+    assert_rc(salus_session_run(s, NULL, inputs, 2, outs, 1), SALUS_EINVAL);
+    assert_rc(salus_session_run(s, ids, NULL, 2, outs, 1), SALUS_EINVAL);
+    assert_rc(salus_session_run(s, ids, with_null, 2, outs, 1), SALUS_EINVAL);
+    assert_rc(salus_session_submit(s, ids, inputs, 2, NULL), SALUS_EINVAL);
+    assert_rc(salus_session_submit(s, ids, with_null, 2, &p), SALUS_EINVAL);
+    assert_ptr_equal(p, SENTINEL);
+    assert_ptr_equal(outs[0], SENTINEL);
+    assert_ptr_equal(outs[1], SENTINEL);
+
+    /* None of them ran an iteration. */
+    salus_session_info info;
+    assert_true(find_session(f->client, salus_session_id(s), &info));
+    assert_int_equal(info.iterations, 0);
+
+    /* A pending handle: wrong n_outputs leaves it waitable; one success. */
+    assert_ok(salus_session_submit(s, ids, inputs, 2, &p));
+    assert_int_equal(salus_pending_iteration(p), 0);
+    assert_rc(salus_pending_wait(p, outs, 2), SALUS_EINVAL);
+    assert_rc(salus_pending_wait(p, NULL, 1), SALUS_EINVAL);
+    assert_ptr_equal(outs[0], SENTINEL);
+    assert_ok(salus_pending_wait(p, outs, 1));
+    assert_int_equal(salus_pending_ready(p), 1);
+    assert_int_equal(salus_pending_iteration(p), 1);
+    salus_tensor *again = SENTINEL;
+    assert_rc(salus_pending_wait(p, &again, 1), SALUS_EINVAL);
+    assert_ptr_equal(again, SENTINEL);
+    salus_pending_free(p);
+    salus_tensor_free(outs[0]);
+
+    salus_tensor_free(x);
+    salus_tensor_free(y);
+    assert_ok(salus_session_close(s));
+}
+
+static void test_list_arguments(void **state) {
+    fixture *f = *state;
+    salus_session *a = create(f, "a"), *b = create(f, "b"), *c = create(f, "c");
+    salus_session_info infos[2];
+    size_t count = 99;
+    assert_rc(salus_list_sessions(f->client, infos, 2, NULL), SALUS_EINVAL);
+    assert_rc(salus_list_sessions(f->client, NULL, 2, &count), SALUS_EINVAL);
+    assert_int_equal(count, 99);
+    /* max 0: just the count. */
+    assert_ok(salus_list_sessions(f->client, NULL, 0, &count));
+    assert_int_equal(count, 3);
+    /* max below the count: max entries written, the total reported. */
+    memset(infos, 0x7f, sizeof(infos));
+    count = 0;
+    assert_ok(salus_list_sessions(f->client, infos, 1, &count));
+    assert_int_equal(count, 3);
+    assert_true(infos[0].session_id > 0);
+    assert_true(infos[1].session_id == 0x7f7f7f7f7f7f7f7full); /* untouched */
+    assert_ok(salus_session_close(a));
+    assert_ok(salus_session_close(b));
+    assert_ok(salus_session_close(c));
+    assert_ok(salus_list_sessions(f->client, NULL, 0, &count));
+    assert_int_equal(count, 0);
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Sessions of every client are listed; a client that disconnects loses its
+ * sessions, and its handles can still be freed afterwards. */
+static void test_two_clients(void **state) {
+    fixture *f = *state;
+    salus_client *other = capi_connect(f->daemon.socket_path);
+    salus_session *mine = create(f, "mine");
+    salus_session *theirs = NULL;
+    assert_ok(salus_session_create(other, f->mlp.graph, NULL, &theirs));
+    uint64_t their_id = salus_session_id(theirs);
+    assert_true(find_session(f->client, their_id, NULL));
+    assert_true(find_session(other, salus_session_id(mine), NULL));
+
+    /* Each client keeps its own last error. */
+    size_t count = 0;
+    assert_rc(salus_list_sessions(other, NULL, 1, &count), SALUS_EINVAL);
+    assert_non_null(strstr(salus_client_last_error(other), "infos"));
+    assert_null(strstr(salus_client_last_error(f->client), "infos"));
+
+    salus_disconnect(other);
+    /* The daemon learns of the disconnect asynchronously. */
+    int gone = 0;
+    for (int i = 0; i < 500 && !gone; ++i) {
+        gone = !find_session(f->client, their_id, NULL);
+        if (!gone) sleep_ms(10);
+    }
+    assert_true(gone);
+    /* A handle of a disconnected client is freed without touching the daemon. */
+    assert_rc(salus_session_close(theirs), SALUS_ECONNECT);
+    run_once(f, mine, 0);
+    assert_ok(salus_session_close(mine));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graph_freed_after_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_run_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_clients, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("session", tests, NULL, NULL);
+}
