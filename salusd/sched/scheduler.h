@@ -1,0 +1,143 @@
+// The iteration scheduler core: takes timestamped events and answers which
+// session's next iteration starts on which lane. Pure: no threads, no clock,
+// no I/O, so the daemon and salus-sim drive the same code.
+//
+// Model. Every admitted session belongs to one lane (chosen by admission;
+// lanes exist implicitly from their first session). Within a lane at most
+// one iteration runs at a time; lanes run in parallel. A session holds a
+// count of queued iterations; decide() starts the next one of the session the
+// policy picks, and iteration_finished() reports its end. Between iterations
+// the policy may pick another session of the lane: that is the job switch, so
+// every policy preempts only at iteration boundaries.
+//
+// Policies (order among the ready sessions of one lane, fifo excepted):
+//   fifo      The earliest-admitted open session, over all lanes, owns the
+//             device: it starts only when no iteration runs anywhere, and
+//             while it has nothing queued nothing else runs. When it closes
+//             the next earliest-admitted session takes over.
+//   srtf      Smallest estimated remaining time first, where remaining =
+//             (declared - done) x measured mean iteration time. A session
+//             that declared no total (or has run past it) counts as infinite
+//             and runs only when no declared session is ready; a declared
+//             session with no finished iteration counts as 0, so it runs one
+//             iteration at the next boundary and gets measured. Ties: the
+//             earlier-admitted session.
+//   pack      Round-robin: the session that became ready longest ago; a
+//             session that just ran one iteration goes to the back.
+//   fair      Least attained service first: run time / weight. Ties: the
+//             earlier-admitted session. A newcomer starts at 0 and so runs
+//             until it has caught up (least-attained-service semantics).
+//   priority  Higher priority first; among equal priorities round-robin as in
+//             pack. A higher-priority session that becomes ready while a
+//             lower one runs gets the lane's very next iteration.
+//
+// Time: every event carries `now` (caller's nanoseconds). Durations and
+// queueing delays are differences of those, clamped at 0 if time goes back.
+//
+// Cost: events and decide() are O(log n) in the sessions of one lane (an
+// indexed heap per lane, keyed by the policy) plus O(lanes changed since the
+// last decide); nothing allocates in steady state once every session has
+// been admitted and its deepest queue seen. set_policy() re-keys in O(n).
+#pragma once
+
+#include "common/status.h"
+#include "sched/ready_heap.h"
+#include "sched/session_record.h"
+#include "sched/types.h"
+
+#include <cstddef>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace salus::sched {
+
+class Scheduler {
+  public:
+    explicit Scheduler(Policy policy = Policy::fifo);
+
+    // Events. Each fails with SALUS_ENOSESSION for an unknown (or closed,
+    // where it matters) session and SALUS_EINVAL for a misuse, changing nothing.
+
+    // A new session, admitted to `lane`, with nothing queued (state waiting).
+    // Its id must not be known, even as a closed session not yet forgotten.
+    Status session_admitted(SessionId id, LaneId lane, const SessionParams &params, TimeNs now);
+    // The client closed it. Its queued iterations are dropped. If one of its
+    // iterations runs it becomes `closing` and leaves when that one finishes.
+    Status session_closed(SessionId id, TimeNs now);
+    // The client queued one more iteration.
+    Status iteration_queued(SessionId id, TimeNs now);
+    // The running iteration of this session finished; its lane is free.
+    Status iteration_finished(SessionId id, TimeNs now);
+    // Re-partitioning moved the session to another lane. Not while it runs:
+    // move it after its iteration finishes.
+    Status session_moved(SessionId id, LaneId lane, TimeNs now);
+
+    // Appends a Start for every idle lane with a session the policy picks and
+    // marks those iterations running. Reuses `out`'s capacity.
+    void decide(TimeNs now, std::vector<Start> &out);
+
+    // Takes effect at the next decide(); running iterations carry on.
+    void set_policy(Policy policy, TimeNs now);
+    Policy policy() const { return policy_; }
+    TimeNs policy_since_ns() const { return policy_since_ns_; }
+
+    // Accounting. Closed sessions stay queryable until forgotten.
+    std::optional<SessionStats> stats(SessionId id) const;
+    // Appends every known session's stats (closed ones included), by id.
+    void snapshot(std::vector<SessionStats> &out) const;
+    // Drops a closed session's record; SALUS_EINVAL if it is still open.
+    Status forget(SessionId id);
+
+    std::optional<SessionId> running_on(LaneId lane) const;
+    // Admitted and not closed by the client (a closing session is not open).
+    size_t open_sessions() const { return open_sessions_; }
+    size_t running_iterations() const { return running_iterations_; }
+
+    // Sizes the tables for this many sessions up front (optional).
+    void reserve(size_t sessions);
+
+  private:
+    struct Lane {
+        LaneId id = 0;
+        uint32_t running = kNoSlot; // slot of the session whose iteration runs
+        ReadyHeap ready;            // open sessions with queued iterations, not running
+        bool candidate = false;     // in candidates_: something changed since decide()
+    };
+
+    SessionRecord *find(SessionId id);
+    const SessionRecord *find(SessionId id) const;
+    uint32_t slot_of(const SessionRecord &session) const;
+    uint32_t lane_index(LaneId lane);
+    uint32_t allocate_slot();
+
+    void mark_candidate(uint32_t lane_index);
+    void enter_ready(uint32_t slot);
+    void leave_ready(uint32_t slot);
+    void start(uint32_t slot, TimeNs now, std::vector<Start> &out);
+    void decide_fifo(TimeNs now, std::vector<Start> &out);
+    void link_admitted(uint32_t slot);
+    void unlink_admitted(uint32_t slot);
+    void mark_closed(SessionRecord &session, TimeNs now);
+
+    Policy policy_;
+    TimeNs policy_since_ns_ = 0;
+
+    std::vector<SessionRecord> sessions_; // by slot
+    std::vector<uint32_t> heap_pos_;      // by slot: position in its lane's ready heap
+    std::vector<uint32_t> free_slots_;
+    std::unordered_map<SessionId, uint32_t> slot_by_id_;
+
+    std::vector<Lane> lanes_;
+    std::unordered_map<LaneId, uint32_t> lane_by_id_;
+    std::vector<uint32_t> candidates_; // lane indices to look at in decide()
+
+    uint32_t first_admitted_ = kNoSlot; // fifo's head: oldest open session
+    uint32_t last_admitted_ = kNoSlot;
+    uint64_t next_admission_seq_ = 0;
+    uint64_t next_ready_seq_ = 0;
+    size_t open_sessions_ = 0;
+    size_t running_iterations_ = 0;
+};
+
+} // namespace salus::sched
