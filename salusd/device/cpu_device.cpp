@@ -22,7 +22,10 @@ class CpuDevice final : public Device {
     void *allocate(size_t bytes, Status *status) override {
         *status = {};
         if (bytes == 0) return nullptr;
-        void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        // Pages are committed when first touched: a large pool costs nothing
+        // until sessions use it.
+        void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) {
             *status = Status(SALUS_ERESOURCE, "cannot map " + std::to_string(bytes) +
                                                   " bytes of device memory: " +
@@ -42,6 +45,10 @@ class CpuDevice final : public Device {
 
     void copy_to_host(void *dst, const void *src, size_t bytes) override {
         std::memcpy(dst, src, bytes);
+    }
+
+    void move_within(void *dst, const void *src, size_t bytes) override {
+        std::memmove(dst, src, bytes);
     }
 };
 

@@ -30,6 +30,9 @@ class Device {
 
     virtual void copy_to_device(void *dst, const void *src, size_t bytes) = 0;
     virtual void copy_to_host(void *dst, const void *src, size_t bytes) = 0;
+    // Device to device with memmove semantics (the ranges may overlap): how
+    // re-partitioning moves persistent blocks between iterations.
+    virtual void move_within(void *dst, const void *src, size_t bytes) = 0;
 };
 
 std::unique_ptr<Device> make_cpu_device();

@@ -9,12 +9,14 @@ namespace salus {
 Executable::Executable(Device *device, Graph graph) : device_(device), graph_(std::move(graph)) {}
 
 Executable::~Executable() {
-    device_->release(arena_, plan_.ephemeral_bytes);
-    device_->release(persistent_, plan_.persistent_bytes);
+    if (owns_memory_) {
+        device_->release(arena_, plan_.ephemeral_bytes);
+        device_->release(persistent_, plan_.persistent_bytes);
+    }
 }
 
-Status Executable::create(Device *device, const KernelRegistry &kernels, Graph graph,
-                          std::unique_ptr<Executable> *out) {
+Status Executable::prepare(Device *device, const KernelRegistry &kernels, Graph graph,
+                           std::unique_ptr<Executable> *out) {
     std::unique_ptr<Executable> exe(new Executable(device, std::move(graph)));
     Graph &g = exe->graph_;
     SALUS_RETURN_IF_ERROR(validate_graph(&g, &exe->order_));
@@ -28,47 +30,76 @@ Status Executable::create(Device *device, const KernelRegistry &kernels, Graph g
         }
         exe->step_kernels_.push_back(fn);
     }
-
     exe->plan_ = plan_memory(g, exe->order_);
-    const MemoryPlan &plan = exe->plan_;
-    Status st;
-    exe->persistent_ = static_cast<uint8_t *>(device->allocate(plan.persistent_bytes, &st));
-    SALUS_RETURN_IF_ERROR(st);
-    exe->arena_ = static_cast<uint8_t *>(device->allocate(plan.ephemeral_bytes, &st));
-    SALUS_RETURN_IF_ERROR(st);
-
-    exe->tensor_data_.resize(g.tensors.size(), nullptr);
     for (size_t i = 0; i < g.tensors.size(); ++i) {
-        TensorDesc &t = g.tensors[i];
-        if (t.persistent()) {
-            exe->tensor_data_[i] = exe->persistent_ + plan.persistent_offset[i];
-            device->copy_to_device(exe->tensor_data_[i], t.init.data(), t.init.size());
+        if (g.tensors[i].kind == TensorKind::Input) exe->inputs_.push_back(static_cast<uint32_t>(i));
+    }
+    exe->tensor_data_.resize(g.tensors.size(), nullptr);
+    exe->step_contexts_.resize(exe->order_.size());
+    *out = std::move(exe);
+    return {};
+}
+
+Status Executable::create(Device *device, const KernelRegistry &kernels, Graph graph,
+                          std::unique_ptr<Executable> *out) {
+    std::unique_ptr<Executable> exe;
+    SALUS_RETURN_IF_ERROR(prepare(device, kernels, std::move(graph), &exe));
+    Status st;
+    auto *persistent = static_cast<uint8_t *>(device->allocate(exe->plan_.persistent_bytes, &st));
+    SALUS_RETURN_IF_ERROR(st);
+    auto *arena = static_cast<uint8_t *>(device->allocate(exe->plan_.ephemeral_bytes, &st));
+    if (!st.ok()) {
+        device->release(persistent, exe->plan_.persistent_bytes);
+        return st;
+    }
+    exe->owns_memory_ = true;
+    exe->bind(persistent, arena);
+    *out = std::move(exe);
+    return {};
+}
+
+void Executable::bind(uint8_t *persistent, uint8_t *arena) {
+    persistent_ = persistent;
+    arena_ = arena;
+    point_tensors();
+    if (!bound_) {
+        for (size_t i = 0; i < graph_.tensors.size(); ++i) {
+            TensorDesc &t = graph_.tensors[i];
+            if (!t.persistent()) continue;
+            device_->copy_to_device(tensor_data_[i], t.init.data(), t.init.size());
             // The device holds the value now; keep only the description.
             std::vector<uint8_t>().swap(t.init);
-        } else if (plan.ephemeral_offset[i] != kNoOffset) {
-            exe->tensor_data_[i] = exe->arena_ + plan.ephemeral_offset[i];
         }
-        if (t.kind == TensorKind::Input) exe->inputs_.push_back(static_cast<uint32_t>(i));
+        bound_ = true;
     }
+}
 
-    exe->step_contexts_.resize(exe->order_.size());
-    for (size_t s = 0; s < exe->order_.size(); ++s) {
-        const NodeDesc &node = g.nodes[exe->order_[s]];
-        KernelContext &ctx = exe->step_contexts_[s];
+void Executable::point_tensors() {
+    const MemoryPlan &plan = plan_;
+    for (size_t i = 0; i < graph_.tensors.size(); ++i) {
+        if (graph_.tensors[i].persistent()) {
+            tensor_data_[i] = persistent_ + plan.persistent_offset[i];
+        } else if (plan.ephemeral_offset[i] != kNoOffset) {
+            tensor_data_[i] = arena_ + plan.ephemeral_offset[i];
+        }
+    }
+    for (size_t s = 0; s < order_.size(); ++s) {
+        const NodeDesc &node = graph_.nodes[order_[s]];
+        KernelContext &ctx = step_contexts_[s];
         ctx.node = &node;
+        ctx.inputs.clear();
+        ctx.outputs.clear();
         auto view = [&](uint32_t id) {
-            const TensorDesc &t = g.tensors[id];
-            return TensorView{exe->tensor_data_[id], t.dtype, t.shape};
+            const TensorDesc &t = graph_.tensors[id];
+            return TensorView{tensor_data_[id], t.dtype, t.shape};
         };
         for (uint32_t id : node.inputs) ctx.inputs.push_back(view(id));
         for (uint32_t id : node.outputs) ctx.outputs.push_back(view(id));
         if (plan.workspace_bytes[s] > 0) {
-            ctx.workspace = exe->arena_ + plan.workspace_offset[s];
+            ctx.workspace = arena_ + plan.workspace_offset[s];
             ctx.workspace_bytes = plan.workspace_bytes[s];
         }
     }
-    *out = std::move(exe);
-    return {};
 }
 
 Status Executable::check_feeds(const Feed *feeds, size_t n) const {

@@ -1,6 +1,11 @@
 // A session's graph made runnable on one device: its persistent region
 // (variables, constants), its arena (everything one iteration needs) and a
 // prepared kernel context per step. Running an iteration allocates nothing.
+//
+// The daemon prepares an Executable without memory, admits it with its exact
+// P and T, then binds it to its persistent block and its lane's ephemeral
+// region in the device pool (and binds it again when re-partitioning moves
+// them). create() does all of that with memory of its own, for tools and tests.
 #pragma once
 
 #include "device/device.h"
@@ -30,6 +35,17 @@ class Executable {
     // device, initialising variables and constants.
     static Status create(Device *device, const KernelRegistry &kernels, Graph graph,
                          std::unique_ptr<Executable> *out);
+    // Validates, plans and finds kernels; no device memory yet: bind() next.
+    static Status prepare(Device *device, const KernelRegistry &kernels, Graph graph,
+                          std::unique_ptr<Executable> *out);
+
+    // Points the executable at plan().persistent_bytes at `persistent` and
+    // plan().ephemeral_bytes at `arena` (either may be null when 0 bytes).
+    // The first bind writes the initial values of variables and constants
+    // and drops their host copies; a later bind (after the daemon moved the
+    // block with its contents) only re-points.
+    void bind(uint8_t *persistent, uint8_t *arena);
+    bool bound() const { return bound_; }
     ~Executable();
     Executable(const Executable &) = delete;
     Executable &operator=(const Executable &) = delete;
@@ -55,6 +71,7 @@ class Executable {
 
   private:
     Executable(Device *device, Graph graph);
+    void point_tensors();
 
     Device *device_;
     Graph graph_;
@@ -63,6 +80,8 @@ class Executable {
     MemoryPlan plan_;
     uint8_t *persistent_ = nullptr;
     uint8_t *arena_ = nullptr;
+    bool bound_ = false;
+    bool owns_memory_ = false; // create(): released with the executable
     std::vector<void *> tensor_data_;
     std::vector<KernelFn> step_kernels_;
     std::vector<KernelContext> step_contexts_;

@@ -50,28 +50,50 @@ void Connection::accept_from(uv_stream_t *listener) {
     uv_os_fd_t fd;
     struct ucred cred;
     socklen_t len = sizeof cred;
-    if (uv_fileno(reinterpret_cast<uv_handle_t *>(&pipe_), &fd) == 0 &&
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-        peer_pid_ = cred.pid;
+    if (uv_fileno(reinterpret_cast<uv_handle_t *>(&pipe_), &fd) < 0) {
+        close("cannot get the socket of the connection");
+        return;
     }
+    channel_ = std::make_shared<ReplyChannel>(fd);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) peer_pid_ = cred.pid;
     rc = uv_read_start(stream(), on_alloc, on_read);
     if (rc < 0) close(std::string("cannot read: ") + uv_strerror(rc));
 }
 
 void Connection::send(Reply reply) {
     if (state_ != State::Open) return;
+    channel_->loop_write_begin();
+    write(std::move(reply), 0);
+}
+
+void Connection::send_rest(Reply reply, size_t offset) {
+    if (state_ != State::Open) {
+        channel_->loop_write_end();
+        return;
+    }
+    write(std::move(reply), offset);
+}
+
+// The channel counts this write as outstanding until on_write.
+void Connection::write(Reply reply, size_t offset) {
     auto *w = new WriteRequest;
     w->body = std::move(reply);
     frame::write_length(w->header, static_cast<uint32_t>(w->body.size()));
-    uv_buf_t bufs[2] = {
-        uv_buf_init(reinterpret_cast<char *>(w->header), sizeof w->header),
-        uv_buf_init(reinterpret_cast<char *>(w->body.data()),
-                    static_cast<unsigned>(w->body.size())),
-    };
+    uv_buf_t bufs[2];
+    unsigned n = 0;
+    if (offset < sizeof w->header) {
+        bufs[n++] = uv_buf_init(reinterpret_cast<char *>(w->header) + offset,
+                                static_cast<unsigned>(sizeof w->header - offset));
+        offset = sizeof w->header;
+    }
+    size_t body_offset = offset - sizeof w->header;
+    bufs[n++] = uv_buf_init(reinterpret_cast<char *>(w->body.data()) + body_offset,
+                            static_cast<unsigned>(w->body.size() - body_offset));
     w->req.data = w;
-    int rc = uv_write(&w->req, stream(), bufs, 2, on_write);
+    int rc = uv_write(&w->req, stream(), bufs, n, on_write);
     if (rc < 0) {
         delete w;
+        channel_->loop_write_end();
         close(std::string("write failed: ") + uv_strerror(rc));
     }
 }
@@ -80,6 +102,7 @@ void Connection::on_write(uv_write_t *req, int status) {
     auto *w = static_cast<WriteRequest *>(req->data);
     auto *self = static_cast<Connection *>(req->handle->data);
     delete w;
+    self->channel_->loop_write_end();
     if (status == 0) self->update_reading();
     // ECANCELED: the handle is closing and already knows why.
     if (status < 0 && status != UV_ECANCELED) {
@@ -118,6 +141,8 @@ void Connection::close(std::string reason) {
     if (state_ == State::Closed) return;
     state_ = State::Closed;
     close_reason_ = std::move(reason);
+    // Lanes stop writing before the descriptor goes away.
+    if (channel_) channel_->close();
     body_.reset();
     uv_close(reinterpret_cast<uv_handle_t *>(&pipe_), [](uv_handle_t *handle) {
         auto *self = static_cast<Connection *>(handle->data);
@@ -149,6 +174,7 @@ void Connection::update_reading() {
     }
     if (over == reading_paused_) return;
     reading_paused_ = over;
+    channel_->set_reading_paused(over);
     SALUS_LOG_DEBUG("connection %llu: reading %s (%u requests queued, %llu bytes backlog)",
                     static_cast<unsigned long long>(id_), over ? "paused" : "resumed",
                     queued_requests_, static_cast<unsigned long long>(backlog));

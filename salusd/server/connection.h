@@ -4,6 +4,7 @@
 #pragma once
 
 #include "server/replies.h"
+#include "server/reply_channel.h"
 #include "server/request_frame.h"
 
 #include <uv.h>
@@ -45,6 +46,11 @@ class Connection {
 
     // Queues a reply; dropped when the connection is closing.
     void send(Reply reply);
+    // Sends what a lane handed off: `reply` from byte `offset` of its frame
+    // (length included), ending the lane's reservation of the channel.
+    void send_rest(Reply reply, size_t offset);
+    // For lanes to write iteration replies directly; null before accept.
+    const ReplyChannelPtr &channel() const { return channel_; }
     void send_error(uint64_t request_id, int code, std::string_view message);
     // Sends an Error, then closes once it is written.
     void fail(uint64_t request_id, int code, std::string_view message);
@@ -70,6 +76,7 @@ class Connection {
     void consume(const uint8_t *bytes, size_t n);
     bool begin_body(uint32_t length);
     void deliver_body();
+    void write(Reply reply, size_t offset);
     static void on_write(uv_write_t *req, int status);
     static void on_shutdown(uv_shutdown_t *req, int status);
     void update_reading();
@@ -81,6 +88,7 @@ class Connection {
     const uint64_t id_;
     const uint32_t max_frame_bytes_;
     ConnectionHandler *handler_;
+    ReplyChannelPtr channel_;
     State state_ = State::Open;
     bool reading_paused_ = false;
     uint64_t queued_bytes_ = 0;

@@ -3,10 +3,12 @@
 #include "graph/import.h"
 #include "server/error_name.h"
 #include "server/log.h"
+#include "server/admin_replies.h"
 #include "server/replies.h"
 
 #include <salus/salus.h>
 
+#include <cmath>
 #include <cstring>
 #include <new>
 #include <string>
@@ -57,7 +59,7 @@ Status build_executable(Device *device, const flatbuffers::Vector<uint8_t> &byte
     SALUS_RETURN_IF_ERROR(import_graph(*flatbuffers::GetRoot<ir::Graph>(data), &graph));
     aligned.reset();
     std::unique_ptr<Executable> exe;
-    SALUS_RETURN_IF_ERROR(Executable::create(device, default_kernels(), std::move(graph), &exe));
+    SALUS_RETURN_IF_ERROR(Executable::prepare(device, default_kernels(), std::move(graph), &exe));
     uint64_t reply_bytes = output_bytes_total(*exe) + kReplyOverheadBytes +
                            kReplyOverheadPerOutput * exe->graph().outputs.size();
     if (reply_bytes > max_frame_bytes) {
@@ -77,6 +79,7 @@ struct Dispatcher::Creation {
     uint64_t connection_id = 0;
     uint64_t request_id = 0;
     std::string name;
+    sched::SessionParams params;
     RequestFramePtr frame;
     Status status;
     std::unique_ptr<Executable> exe;
@@ -85,10 +88,11 @@ struct Dispatcher::Creation {
 Dispatcher::Dispatcher(Device *device, WorkerPool *pool, uint32_t max_frame_bytes,
                        FindConnection find_connection)
     : device_(device), pool_(pool), max_frame_bytes_(max_frame_bytes),
-      find_connection_(std::move(find_connection)),
-      runner_(pool, [this](IterationResult &result) { on_iteration_done(result); }) {}
+      find_connection_(std::move(find_connection)) {}
 
 void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_ns) {
+    // Account for finished iterations first: a CloseSession must see them.
+    engine_->drain();
     const wire::Message &message = *frame->message();
     uint64_t id = message.id();
     wire::Body type = message.body_type();
@@ -127,7 +131,13 @@ void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_n
         on_close_session(c, id, *message.body_as_CloseSession());
         return;
     case wire::Body::ListSessions:
-        c.send(list_sessions_reply(id, sessions_));
+        c.send(list_sessions_reply(id, sessions_, *engine_));
+        return;
+    case wire::Body::SetPolicy:
+        on_set_policy(c, id, *message.body_as_SetPolicy());
+        return;
+    case wire::Body::GetStatus:
+        on_get_status(c, id);
         return;
     case wire::Body::Hello:
         c.send_error(id, SALUS_EPROTO, "Hello was already received");
@@ -166,8 +176,15 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
     auto creation = std::make_shared<Creation>();
     creation->connection_id = c.id();
     creation->request_id = id;
-    if (request.options() && request.options()->name()) {
-        creation->name = request.options()->name()->str();
+    if (const wire::SessionOptions *options = request.options()) {
+        if (options->name()) creation->name = options->name()->str();
+        creation->params.declared_iterations = options->declared_iterations();
+        creation->params.priority = options->priority();
+        creation->params.weight = options->weight();
+        if (!(creation->params.weight > 0.0) || !std::isfinite(creation->params.weight)) {
+            c.send_error(id, SALUS_EINVAL, "session weight must be a finite number above 0");
+            return;
+        }
     }
     creation->frame = std::move(frame);
     Device *device = device_;
@@ -202,17 +219,48 @@ void Dispatcher::on_session_created(Creation &creation) {
         return;
     }
     uint64_t session_id = next_session_id_++;
-    auto session = std::make_shared<Session>(session_id, std::move(creation.name), c, c->peer_pid(),
-                                             std::move(creation.exe));
-    sessions_.emplace(session_id, session);
-    c->session_ids.insert(session_id);
+    const MemoryPlan &plan = creation.exe->plan();
+    creation.params.persistent_bytes = plan.persistent_bytes;
+    creation.params.ephemeral_bytes = plan.ephemeral_bytes;
+    auto session =
+        std::make_shared<Session>(session_id, std::move(creation.name), c, c->peer_pid(),
+                                  c->channel(), creation.params, std::move(creation.exe));
+    session->create_request_id = creation.request_id;
+    uint32_t position = 0;
+    Status st = engine_->admit(session, &position);
+    if (!st.ok()) {
+        SALUS_LOG_INFO("connection %llu (pid %d): session \"%s\" refused: %s",
+                       static_cast<ull>(c->id()), c->peer_pid(), session->name.c_str(),
+                       st.message().c_str());
+        c->send_error(creation.request_id, st.code(), st.message());
+        return;
+    }
+    // Admitted sessions were answered by on_admitted() already.
+    if (position > 0) {
+        sessions_.emplace(session_id, session);
+        c->session_ids.insert(session_id);
+        SALUS_LOG_INFO("session %llu \"%s\" queued for device memory at position %u: "
+                       "P %llu bytes, T %llu bytes",
+                       static_cast<ull>(session_id), session->name.c_str(), position,
+                       static_cast<ull>(plan.persistent_bytes),
+                       static_cast<ull>(plan.ephemeral_bytes));
+        c->send(session_queued_event(creation.request_id, position));
+    }
+}
+
+void Dispatcher::on_admitted(const SessionPtr &session) {
+    Connection *c = session->owner;
+    sessions_.emplace(session->id, session);
+    c->session_ids.insert(session->id);
     const MemoryPlan &plan = session->exe->plan();
+    std::optional<SessionPlacement> where = engine_->placement(session->id);
     SALUS_LOG_INFO("session %llu \"%s\" created for connection %llu (pid %d): %zu nodes, "
-                   "P %llu bytes, T %llu bytes",
-                   static_cast<ull>(session_id), session->name.c_str(), static_cast<ull>(c->id()),
+                   "P %llu bytes, T %llu bytes, lane %llu",
+                   static_cast<ull>(session->id), session->name.c_str(), static_cast<ull>(c->id()),
                    c->peer_pid(), session->exe->graph().nodes.size(),
-                   static_cast<ull>(plan.persistent_bytes), static_cast<ull>(plan.ephemeral_bytes));
-    c->send(create_session_reply(creation.request_id, *session));
+                   static_cast<ull>(plan.persistent_bytes), static_cast<ull>(plan.ephemeral_bytes),
+                   static_cast<ull>(where ? where->lane.lane : 0));
+    c->send(create_session_reply(session->create_request_id, *session));
 }
 
 void Dispatcher::on_run_iteration(Connection &c, uint64_t id, RequestFramePtr frame,
@@ -255,28 +303,33 @@ void Dispatcher::on_run_iteration(Connection &c, uint64_t id, RequestFramePtr fr
     iteration.feeds = std::move(feeds);
     iteration.arrival_ns = arrival_ns;
     c.add_queued_request(iteration.request->size());
-    runner_.enqueue(session, std::move(iteration));
+    engine_->enqueue(session, std::move(iteration));
 }
 
-void Dispatcher::on_iteration_done(IterationResult &result) {
-    Session &session = *result.session;
+void Dispatcher::on_iteration_done(IterationDone &done) {
+    Session &session = *done.session;
     if (session.closed()) {
         SALUS_LOG_DEBUG("session %llu: result of request %llu discarded, its client left",
-                        static_cast<ull>(session.id), static_cast<ull>(result.request_id));
+                        static_cast<ull>(session.id), static_cast<ull>(done.request_id));
         return;
     }
-    session.owner->remove_queued_request(result.request_bytes);
-    if (result.status.ok()) {
-        ++session.iterations;
-        session.run_ns += result.run_ns;
-        SALUS_LOG_DEBUG("session %llu: iteration %llu done in %llu ns",
-                        static_cast<ull>(session.id), static_cast<ull>(session.iterations),
-                        static_cast<ull>(result.run_ns));
-        session.owner->send(std::move(result.reply));
-    } else {
-        session.owner->send_error(result.request_id, result.status.code(), result.status.message());
+    // The lane wrote the reply, or left the rest of it to us.
+    if (done.handed_off) session.owner->send_rest(std::move(done.reply), done.offset);
+    if (done.report) {
+        session.owner->remove_queued_request(done.request_bytes);
+        if (done.status.ok()) {
+            ++session.iterations;
+            session.run_ns += done.run_ns;
+            SALUS_LOG_DEBUG("session %llu: iteration %llu done in %llu ns",
+                            static_cast<ull>(session.id), static_cast<ull>(session.iterations),
+                            static_cast<ull>(done.run_ns));
+        } else {
+            SALUS_LOG_DEBUG("session %llu: request %llu failed: %s",
+                            static_cast<ull>(session.id), static_cast<ull>(done.request_id),
+                            done.status.message().c_str());
+        }
     }
-    if (session.closing && session.idle()) finish_close(result.session);
+    if (session.closing && engine_->idle(done.session)) finish_close(done.session);
 }
 
 void Dispatcher::on_close_session(Connection &c, uint64_t id, const wire::CloseSession &request) {
@@ -284,8 +337,29 @@ void Dispatcher::on_close_session(Connection &c, uint64_t id, const wire::CloseS
     if (!session) return;
     session->closing = true;
     session->close_request_id = id;
+    engine_->mark_closing(session);
     // Otherwise the last queued iteration's completion closes it.
-    if (session->idle()) finish_close(session);
+    if (engine_->idle(session)) finish_close(session);
+}
+
+void Dispatcher::on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy &request) {
+    std::optional<sched::Policy> policy = sched::parse_policy(request.policy()->string_view());
+    if (!policy) {
+        c.send_error(id, SALUS_EINVAL,
+                     "unknown policy \"" + request.policy()->str() +
+                         "\" (fifo, srtf, pack, fair, priority)");
+        return;
+    }
+    sched::Policy previous = engine_->policy();
+    engine_->set_policy(*policy);
+    SALUS_LOG_INFO("scheduling policy %s (was %s), asked by connection %llu (pid %d)",
+                   sched::policy_name(*policy), sched::policy_name(previous),
+                   static_cast<ull>(c.id()), c.peer_pid());
+    c.send(set_policy_reply(id, *policy, previous));
+}
+
+void Dispatcher::on_get_status(Connection &c, uint64_t id) {
+    c.send(status_reply(id, device_->description(), *engine_, sessions_.size()));
 }
 
 SessionPtr Dispatcher::find_owned_session(Connection &c, uint64_t request_id, uint64_t session_id) {
@@ -311,24 +385,24 @@ void Dispatcher::finish_close(const SessionPtr &session) {
     c->send(close_session_reply(session->close_request_id, session->id, session->iterations));
     c->session_ids.erase(session->id);
     session->owner = nullptr;
-    // The caller holds the last reference: the session is freed after it.
     sessions_.erase(session->id);
+    // Its memory returns to the pool; waiting sessions may be admitted.
+    engine_->close(session);
 }
 
 void Dispatcher::drop_connection(Connection &c) {
     for (uint64_t session_id : c.session_ids) {
         auto it = sessions_.find(session_id);
         if (it == sessions_.end()) continue;
-        Session &session = *it->second;
-        SALUS_LOG_INFO("session %llu \"%s\" closed with its client after %llu iterations "
-                       "(%zu queued dropped%s)",
-                       static_cast<ull>(session.id), session.name.c_str(),
-                       static_cast<ull>(session.iterations), session.queue.size(),
-                       session.running ? ", one still running" : "");
-        session.queue.clear();
-        session.owner = nullptr;
-        // A running iteration holds the last reference; it frees the session.
+        SessionPtr session = it->second;
+        SALUS_LOG_INFO("session %llu \"%s\" closed with its client after %llu iterations",
+                       static_cast<ull>(session->id), session->name.c_str(),
+                       static_cast<ull>(session->iterations));
+        session->owner = nullptr;
         sessions_.erase(it);
+        // Queued iterations are dropped; a running one finishes first, then
+        // the memory returns to the pool.
+        engine_->close(session);
     }
     c.session_ids.clear();
 }

@@ -1,10 +1,11 @@
-// Request handling: the handshake, sessions and their iterations. Runs on
-// the loop thread; everything slow goes to the worker pool.
+// Request handling: the handshake, sessions and their iterations, and the
+// admin requests. Runs on the loop thread; session preparation goes to the
+// worker pool, iterations to the engine's lanes.
 #pragma once
 
 #include "device/device.h"
 #include "server/connection.h"
-#include "server/iteration_runner.h"
+#include "server/engine.h"
 #include "server/session.h"
 #include "server/worker_pool.h"
 
@@ -20,6 +21,12 @@ class Dispatcher {
     Dispatcher(Device *device, WorkerPool *pool, uint32_t max_frame_bytes,
                FindConnection find_connection);
 
+    // The engine whose lanes run the iterations; set before the first request.
+    void set_engine(Engine *engine) { engine_ = engine; }
+    // Engine callbacks (loop thread).
+    void on_iteration_done(IterationDone &done);
+    void on_admitted(const SessionPtr &session);
+
     void handle(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns);
     // The connection is gone: its sessions close, queued iterations are
     // dropped, an iteration in flight finishes and its result is discarded.
@@ -33,7 +40,8 @@ class Dispatcher {
     void on_session_created(Creation &creation);
     void on_run_iteration(Connection &c, uint64_t id, RequestFramePtr frame, uint64_t arrival_ns);
     void on_close_session(Connection &c, uint64_t id, const wire::CloseSession &request);
-    void on_iteration_done(IterationResult &result);
+    void on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy &request);
+    void on_get_status(Connection &c, uint64_t id);
 
     // The session `session_id` of this connection, or nullptr after replying
     // SALUS_ENOSESSION.
@@ -44,7 +52,7 @@ class Dispatcher {
     WorkerPool *pool_;
     const uint32_t max_frame_bytes_;
     FindConnection find_connection_;
-    IterationRunner runner_;
+    Engine *engine_ = nullptr;
     SessionTable sessions_;
     uint64_t next_session_id_ = 1;
 };

@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
         SALUS_LOG_ERROR("%s", error.c_str());
         return 1;
     }
-    // Parallelism comes from the workers; BLAS threads would oversubscribe.
+    // Parallelism comes from the lanes; BLAS threads would oversubscribe.
     openblas_set_num_threads(options.blas_threads);
     // A client that disconnects mid-write must not kill the daemon.
     std::signal(SIGPIPE, SIG_IGN);
@@ -40,9 +40,13 @@ int main(int argc, char **argv) {
         Server server(&loop, options, device.get());
         started = server.start(&error);
         if (started) {
-            SALUS_LOG_INFO("salusd %s listening on %s (%s backend, %u workers)", kSalusdVersion,
-                           options.socket_path.c_str(), device_type_name(device->type()),
-                           server.workers());
+            SALUS_LOG_INFO("salusd %s listening on %s (%s backend, pool %llu MiB, up to %u "
+                           "lanes, policy %s, %s admission)",
+                           kSalusdVersion, options.socket_path.c_str(),
+                           device_type_name(device->type()),
+                           static_cast<unsigned long long>(options.pool_bytes >> 20),
+                           options.max_lanes, sched::policy_name(options.policy),
+                           lanes::admission_mode_name(options.admission));
         } else {
             SALUS_LOG_ERROR("%s", error.c_str());
         }

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <getopt.h>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,8 +32,16 @@ void print_usage(FILE *out) {
                  "salusd.sock,\n"
                  "                         or /run/salus/salusd.sock for root)\n"
                  "  --max-frame-bytes N    largest request accepted (default %u)\n"
-                 "  --workers N            iteration worker threads (default: online CPUs)\n"
+                 "  --workers N            threads that prepare new sessions (default: online CPUs)\n"
                  "  --blas-threads N       OpenBLAS threads per kernel (default 1)\n"
+                 "  --pool-bytes N[KMG]    device memory pool claimed at start (CPU default:\n"
+                 "                         half the physical memory)\n"
+                 "  --max-lanes N          lanes running in parallel at most (default: online CPUs)\n"
+                 "  --policy NAME          fifo, srtf, pack, fair or priority (default pack)\n"
+                 "  --admission MODE       safe: sum(P) + max(T) <= lane; static: sum(P + T)\n"
+                 "                         (default safe)\n"
+                 "  --max-overtakes N      later sessions admitted ahead of a waiting one at most\n"
+                 "                         (default 4)\n"
                  "  -v, --verbose          log every request\n"
                  "  -h, --help             show this help and exit\n"
                  "      --version          show the version and exit\n",
@@ -55,6 +64,34 @@ bool parse_count(const char *text, unsigned long min, unsigned long max, unsigne
     return true;
 }
 
+// A byte count with an optional binary suffix: 512M, 8G.
+bool parse_bytes(const char *text, uint64_t *out) {
+    if (*text < '0' || *text > '9') return false;
+    errno = 0;
+    char *end = nullptr;
+    unsigned long long value = std::strtoull(text, &end, 10);
+    if (errno != 0) return false;
+    unsigned shift = 0;
+    switch (*end) {
+    case '\0': break;
+    case 'K': shift = 10; break;
+    case 'M': shift = 20; break;
+    case 'G': shift = 30; break;
+    case 'T': shift = 40; break;
+    default: return false;
+    }
+    if (*end && end[1] != '\0') return false;
+    if (value == 0 || value > (~0ull >> shift)) return false;
+    *out = value << shift;
+    return true;
+}
+
+uint64_t default_pool_bytes() {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages < 1 || page < 1) return 1ull << 30;
+    return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 2;
+}
+
 unsigned online_cpus() {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1) return 1;
@@ -75,12 +112,28 @@ bool make_dir(const std::string &path, mode_t mode, std::string *error) {
 } // namespace
 
 int parse_options(int argc, char **argv, Options *out) {
-    enum { kSocket = 256, kMaxFrame, kWorkers, kBlasThreads, kVersion };
+    enum {
+        kSocket = 256,
+        kMaxFrame,
+        kWorkers,
+        kBlasThreads,
+        kPoolBytes,
+        kMaxLanes,
+        kPolicy,
+        kAdmission,
+        kMaxOvertakes,
+        kVersion
+    };
     static const struct option long_options[] = {
         {"socket", required_argument, nullptr, kSocket},
         {"max-frame-bytes", required_argument, nullptr, kMaxFrame},
         {"workers", required_argument, nullptr, kWorkers},
         {"blas-threads", required_argument, nullptr, kBlasThreads},
+        {"pool-bytes", required_argument, nullptr, kPoolBytes},
+        {"max-lanes", required_argument, nullptr, kMaxLanes},
+        {"policy", required_argument, nullptr, kPolicy},
+        {"admission", required_argument, nullptr, kAdmission},
+        {"max-overtakes", required_argument, nullptr, kMaxOvertakes},
         {"verbose", no_argument, nullptr, 'v'},
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, kVersion},
@@ -91,6 +144,9 @@ int parse_options(int argc, char **argv, Options *out) {
     options.max_frame_bytes = frame::kDefaultMaxFrameBytes;
     options.workers = online_cpus();
     options.blas_threads = 1;
+    options.pool_bytes = default_pool_bytes();
+    options.max_lanes = online_cpus();
+    options.max_overtakes = 4;
 
     opterr = 0; // our own messages below
     optind = 1;
@@ -131,6 +187,49 @@ int parse_options(int argc, char **argv, Options *out) {
                 return usage_error();
             }
             options.blas_threads = static_cast<int>(value);
+            break;
+        case kPoolBytes:
+            if (!parse_bytes(optarg, &options.pool_bytes)) {
+                std::fprintf(stderr, "salusd: invalid --pool-bytes '%s' (e.g. 4294967296 or 4G)\n",
+                             optarg);
+                return usage_error();
+            }
+            break;
+        case kMaxLanes:
+            if (!parse_count(optarg, 1, kMaxThreads, &value)) {
+                std::fprintf(stderr, "salusd: invalid --max-lanes '%s' (expected 1 to %lu)\n",
+                             optarg, kMaxThreads);
+                return usage_error();
+            }
+            options.max_lanes = static_cast<uint32_t>(value);
+            break;
+        case kMaxOvertakes:
+            if (!parse_count(optarg, 0, 1u << 20, &value)) {
+                std::fprintf(stderr, "salusd: invalid --max-overtakes '%s'\n", optarg);
+                return usage_error();
+            }
+            options.max_overtakes = static_cast<uint32_t>(value);
+            break;
+        case kPolicy: {
+            std::optional<sched::Policy> policy = sched::parse_policy(optarg);
+            if (!policy) {
+                std::fprintf(stderr,
+                             "salusd: unknown --policy '%s' (fifo, srtf, pack, fair, priority)\n",
+                             optarg);
+                return usage_error();
+            }
+            options.policy = *policy;
+            break;
+        }
+        case kAdmission:
+            if (std::strcmp(optarg, "safe") == 0) {
+                options.admission = lanes::AdmissionMode::Safe;
+            } else if (std::strcmp(optarg, "static") == 0) {
+                options.admission = lanes::AdmissionMode::Static;
+            } else {
+                std::fprintf(stderr, "salusd: unknown --admission '%s' (safe or static)\n", optarg);
+                return usage_error();
+            }
             break;
         case 'v':
             options.verbose = true;

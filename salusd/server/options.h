@@ -1,6 +1,9 @@
 // Command-line options of salusd.
 #pragma once
 
+#include "lanes/lane_types.h"
+#include "sched/types.h"
+
 #include <cstdint>
 #include <string>
 
@@ -9,8 +12,13 @@ namespace salus::server {
 struct Options {
     std::string socket_path;  // empty until resolved: see resolve_socket_path()
     uint32_t max_frame_bytes; // largest request frame accepted
-    unsigned workers;         // iteration worker threads
+    unsigned workers;         // threads that prepare new sessions
     int blas_threads;         // OpenBLAS threads per kernel call
+    uint64_t pool_bytes;      // the device memory pool claimed at start
+    uint32_t max_lanes;       // lanes (parallel streams) at most
+    uint32_t max_overtakes;   // admission: how often a waiting session may be overtaken
+    lanes::AdmissionMode admission = lanes::AdmissionMode::Safe;
+    sched::Policy policy = sched::Policy::pack;
     bool verbose = false;
 };
 

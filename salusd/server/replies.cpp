@@ -9,10 +9,8 @@
 
 namespace salus::server {
 
-namespace {
-
-Reply finish(flatbuffers::FlatBufferBuilder &fbb, uint64_t request_id, wire::Body type,
-             flatbuffers::Offset<void> body) {
+Reply finish_message(flatbuffers::FlatBufferBuilder &fbb, uint64_t request_id, wire::Body type,
+                     flatbuffers::Offset<void> body) {
     wire::MessageBuilder message(fbb);
     message.add_id(request_id);
     message.add_body(body);
@@ -20,6 +18,8 @@ Reply finish(flatbuffers::FlatBufferBuilder &fbb, uint64_t request_id, wire::Bod
     wire::FinishMessageBuffer(fbb, message.Finish());
     return fbb.Release();
 }
+
+namespace {
 
 // Graph output i as a TensorValue without data: id, dtype, inferred shape.
 flatbuffers::Offset<wire::TensorValue>
@@ -42,7 +42,7 @@ Reply error_reply(uint64_t request_id, int code, std::string_view message) {
     flatbuffers::FlatBufferBuilder fbb(64 + message.size());
     auto text = fbb.CreateString(message.data(), message.size());
     auto body = wire::CreateError(fbb, code, text);
-    return finish(fbb, request_id, wire::Body::Error, body.Union());
+    return finish_message(fbb, request_id, wire::Body::Error, body.Union());
 }
 
 Reply hello_reply(uint64_t request_id, uint32_t max_frame_bytes) {
@@ -50,7 +50,7 @@ Reply hello_reply(uint64_t request_id, uint32_t max_frame_bytes) {
     auto name = fbb.CreateString(std::string("salusd ") + kSalusdVersion);
     // No optional features yet: the intersection with the client's is empty.
     auto body = wire::CreateHelloReply(fbb, SALUS_PROTOCOL_VERSION, 0, name, max_frame_bytes);
-    return finish(fbb, request_id, wire::Body::HelloReply, body.Union());
+    return finish_message(fbb, request_id, wire::Body::HelloReply, body.Union());
 }
 
 Reply create_session_reply(uint64_t request_id, const Session &session) {
@@ -63,7 +63,7 @@ Reply create_session_reply(uint64_t request_id, const Session &session) {
     }
     auto body = wire::CreateCreateSessionReplyDirect(fbb, session.id, exe.plan().persistent_bytes,
                                                      exe.plan().ephemeral_bytes, &outputs);
-    return finish(fbb, request_id, wire::Body::CreateSessionReply, body.Union());
+    return finish_message(fbb, request_id, wire::Body::CreateSessionReply, body.Union());
 }
 
 Reply iteration_reply(uint64_t request_id, uint64_t session_id, uint64_t iteration,
@@ -86,28 +86,19 @@ Reply iteration_reply(uint64_t request_id, uint64_t session_id, uint64_t iterati
     }
     auto body = wire::CreateRunIterationReplyDirect(fbb, session_id, iteration, &outputs, queued_ns,
                                                     run_ns);
-    return finish(fbb, request_id, wire::Body::RunIterationReply, body.Union());
+    return finish_message(fbb, request_id, wire::Body::RunIterationReply, body.Union());
 }
 
 Reply close_session_reply(uint64_t request_id, uint64_t session_id, uint64_t iterations) {
     flatbuffers::FlatBufferBuilder fbb(64);
     auto body = wire::CreateCloseSessionReply(fbb, session_id, iterations);
-    return finish(fbb, request_id, wire::Body::CloseSessionReply, body.Union());
+    return finish_message(fbb, request_id, wire::Body::CloseSessionReply, body.Union());
 }
 
-Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions) {
-    flatbuffers::FlatBufferBuilder fbb(128 + 96 * sessions.size());
-    std::vector<flatbuffers::Offset<wire::SessionInfo>> infos;
-    infos.reserve(sessions.size());
-    for (const auto &entry : sessions) {
-        const Session &s = *entry.second;
-        auto name = fbb.CreateString(s.name);
-        infos.push_back(wire::CreateSessionInfo(
-            fbb, s.id, name, s.client_pid, s.exe->plan().persistent_bytes,
-            s.exe->plan().ephemeral_bytes, s.iterations, s.pending(), s.run_ns));
-    }
-    auto body = wire::CreateListSessionsReplyDirect(fbb, &infos);
-    return finish(fbb, request_id, wire::Body::ListSessionsReply, body.Union());
+Reply session_queued_event(uint64_t request_id, uint32_t position) {
+    flatbuffers::FlatBufferBuilder fbb(64);
+    auto body = wire::CreateSessionQueued(fbb, position);
+    return finish_message(fbb, request_id, wire::Body::SessionQueued, body.Union());
 }
 
 uint64_t output_bytes_total(const Executable &exe) {

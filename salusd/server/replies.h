@@ -3,7 +3,9 @@
 #pragma once
 
 #include "exec/executable.h"
+#include "server/reply.h"
 #include "server/session.h"
+#include "wire_generated.h"
 
 #include <flatbuffers/flatbuffers.h>
 
@@ -12,8 +14,6 @@
 
 namespace salus::server {
 
-using Reply = flatbuffers::DetachedBuffer;
-
 Reply error_reply(uint64_t request_id, int code, std::string_view message);
 Reply hello_reply(uint64_t request_id, uint32_t max_frame_bytes);
 Reply create_session_reply(uint64_t request_id, const Session &session);
@@ -21,7 +21,12 @@ Reply create_session_reply(uint64_t request_id, const Session &session);
 Reply iteration_reply(uint64_t request_id, uint64_t session_id, uint64_t iteration,
                       const Executable &exe, uint64_t queued_ns, uint64_t run_ns);
 Reply close_session_reply(uint64_t request_id, uint64_t session_id, uint64_t iterations);
-Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions);
+// Sent with a CreateSession's id while the session waits for memory.
+Reply session_queued_event(uint64_t request_id, uint32_t position);
+
+// Wraps a finished body into a Message with the request's id.
+Reply finish_message(flatbuffers::FlatBufferBuilder &fbb, uint64_t request_id, wire::Body type,
+                     flatbuffers::Offset<void> body);
 
 // Total bytes of the graph outputs, i.e. of the data in every iteration reply.
 uint64_t output_bytes_total(const Executable &exe);

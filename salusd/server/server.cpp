@@ -16,12 +16,26 @@ void on_signal(uv_signal_t *handle, int signum) {
     static_cast<Server *>(handle->data)->shutdown();
 }
 
+EngineOptions engine_options(const Options &options) {
+    EngineOptions e;
+    e.pool_bytes = options.pool_bytes;
+    e.mode = options.admission;
+    e.admission.max_lanes = options.max_lanes;
+    e.admission.max_overtakes = options.max_overtakes;
+    e.policy = options.policy;
+    return e;
+}
+
 } // namespace
 
 Server::Server(uv_loop_t *loop, const Options &options, Device *device)
     : loop_(loop), options_(options), pool_(loop, options.workers),
       dispatcher_(device, &pool_, options.max_frame_bytes,
-                  [this](uint64_t id) { return find_open_connection(id); }) {
+                  [this](uint64_t id) { return find_open_connection(id); }),
+      engine_(loop, device, engine_options(options),
+              [this](IterationDone &done) { dispatcher_.on_iteration_done(done); },
+              [this](const SessionPtr &session) { dispatcher_.on_admitted(session); }) {
+    dispatcher_.set_engine(&engine_);
     uv_signal_init(loop_, &sigint_);
     uv_signal_init(loop_, &sigterm_);
     sigint_.data = this;
@@ -41,6 +55,12 @@ bool Server::start(std::string *error) {
         }
         self->accept_connection(listener);
     };
+    Status st = engine_.start();
+    if (!st.ok()) {
+        *error = "cannot claim the device memory pool: " + st.message();
+        shutdown();
+        return false;
+    }
     if (!listener_.open(loop_, options_.socket_path, on_connection, this, error)) {
         shutdown();
         return false;
@@ -88,12 +108,14 @@ void Server::shutdown() {
     for (auto &entry : connections_) open.push_back(entry.second.get());
     for (Connection *c : open) c->close("the daemon is shutting down");
     pool_.stop();
+    engine_.stop();
     uv_close(reinterpret_cast<uv_handle_t *>(&sigint_), nullptr);
     uv_close(reinterpret_cast<uv_handle_t *>(&sigterm_), nullptr);
 }
 
 void Server::finish() {
     pool_.join();
+    engine_.join();
     listener_.unlink_socket();
 }
 

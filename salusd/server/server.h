@@ -5,6 +5,7 @@
 #include "device/device.h"
 #include "server/connection.h"
 #include "server/dispatcher.h"
+#include "server/engine.h"
 #include "server/listener.h"
 #include "server/options.h"
 #include "server/worker_pool.h"
@@ -36,6 +37,7 @@ class Server : private ConnectionHandler {
     void finish();
 
     unsigned workers() const { return pool_.size(); }
+    const Engine &engine() const { return engine_; }
 
   private:
     void on_frame(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns) override;
@@ -48,6 +50,7 @@ class Server : private ConnectionHandler {
     Listener listener_;
     WorkerPool pool_;
     Dispatcher dispatcher_;
+    Engine engine_;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
     uint64_t next_connection_id_ = 1;
     uv_signal_t sigint_;

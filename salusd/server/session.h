@@ -1,9 +1,11 @@
 // A session: one client's graph made runnable, its queue of iterations and
 // its counters. Owned by the session table and, while one of its iterations
-// runs, by that iteration too, so a worker never touches freed memory.
+// runs, by that iteration too, so a lane thread never touches freed memory.
 #pragma once
 
 #include "exec/executable.h"
+#include "sched/types.h"
+#include "server/reply_channel.h"
 #include "server/request_frame.h"
 
 #include <cstdint>
@@ -27,30 +29,40 @@ struct QueuedIteration {
 
 struct Session {
     Session(uint64_t session_id, std::string session_name, Connection *owner_connection,
-            int owner_pid, std::unique_ptr<Executable> executable)
+            int owner_pid, ReplyChannelPtr reply_channel, sched::SessionParams scheduling,
+            std::unique_ptr<Executable> executable)
         : id(session_id), name(std::move(session_name)), owner(owner_connection),
-          client_pid(owner_pid), exe(std::move(executable)) {}
+          client_pid(owner_pid), channel(std::move(reply_channel)), params(scheduling),
+          exe(std::move(executable)) {}
 
-    // Immutable: safe to read from the worker running an iteration.
+    // Immutable: safe to read from any thread.
     const uint64_t id;
     const std::string name;
 
-    // Everything below belongs to the loop thread, except that the worker
-    // running this session's single in-flight iteration uses *exe.
+    // Loop thread only.
     Connection *owner; // nullptr once the session is closed
     const int client_pid;
-    const std::unique_ptr<Executable> exe;
-
-    std::deque<QueuedIteration> queue; // FIFO, not yet started
-    bool running = false;              // an iteration is on a worker
-    bool closing = false;              // CloseSession received: reply when idle
+    const ReplyChannelPtr channel; // where lanes write its replies
+    const sched::SessionParams params;
+    bool closing = false; // CloseSession received: reply when idle
     uint64_t close_request_id = 0;
-    uint64_t iterations = 0; // completed successfully
-    uint64_t run_ns = 0;     // total execution time of those
+    uint64_t create_request_id = 0; // answered once admitted
+    uint64_t iterations = 0;        // completed successfully
+    uint64_t run_ns = 0;            // total execution time of those
+
+    // The Engine's, under its mutex. The lane thread running this session's
+    // single in-flight iteration uses *exe; the loop rebinds *exe only while
+    // no iteration runs.
+    const std::unique_ptr<Executable> exe;
+    std::deque<QueuedIteration> queue; // FIFO, not yet started
+    bool admitted = false;             // holds memory and a lane
+    bool running = false;              // an iteration is on its lane
+    bool writing = false;              // its lane is writing the last reply
+    bool release_when_done = false;    // its client left while it ran
+    bool close_requested = false;      // the loop waits for it to become idle
+    uint64_t started = 0;              // iterations started: the next index - 1
 
     bool closed() const { return owner == nullptr; }
-    bool idle() const { return !running && queue.empty(); }
-    uint32_t pending() const { return static_cast<uint32_t>(queue.size()) + (running ? 1u : 0u); }
 };
 
 using SessionPtr = std::shared_ptr<Session>;

@@ -1,0 +1,460 @@
+#include "server/engine.h"
+
+#include "server/clock.h"
+#include "server/log.h"
+#include "server/replies.h"
+
+#include <algorithm>
+#include <new>
+#include <set>
+
+namespace salus::server {
+
+namespace {
+
+using ull = unsigned long long;
+using lanes::AdmitResult;
+using lanes::Move;
+using lanes::QueuedSession;
+using lanes::ReleaseResult;
+
+// Recent job switches kept for the percentiles of the status reply.
+constexpr size_t kSwitchSamples = 1 << 16;
+
+sched::LaneId sched_lane(LaneId lane) { return static_cast<sched::LaneId>(lane); }
+
+} // namespace
+
+Engine::Engine(uv_loop_t *loop, Device *device, EngineOptions options, DoneFn done,
+               AdmittedFn admitted)
+    : loop_(loop), device_(device), options_(options), done_(std::move(done)),
+      admitted_(std::move(admitted)),
+      admission_(options.pool_bytes, options.mode, options.admission),
+      scheduler_(options.policy), switch_ns_(kSwitchSamples, 0) {
+    async_.data = this;
+}
+
+Engine::~Engine() {
+    join();
+    device_->release(pool_, options_.pool_bytes);
+}
+
+Status Engine::start() {
+    Status st;
+    pool_ = static_cast<uint8_t *>(device_->allocate(options_.pool_bytes, &st));
+    SALUS_RETURN_IF_ERROR(st);
+    uv_async_init(loop_, &async_, [](uv_async_t *handle) {
+        static_cast<Engine *>(handle->data)->on_async();
+    });
+    uv_prepare_init(loop_, &prepare_);
+    prepare_.data = this;
+    uv_prepare_start(&prepare_,
+                     [](uv_prepare_t *handle) { static_cast<Engine *>(handle->data)->drain(); });
+    async_open_ = true;
+    return {};
+}
+
+void Engine::stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+        // Lanes post to the async handle only while it is open, under the mutex.
+        async_open_ = false;
+        for (auto &[id, lane] : lanes_) {
+            lane->stop = true;
+            lane->wake.notify_one();
+        }
+    }
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t *>(&async_)) && pool_) {
+        uv_close(reinterpret_cast<uv_handle_t *>(&async_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t *>(&prepare_), nullptr);
+    }
+}
+
+void Engine::join() {
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+        for (auto &[id, lane] : lanes_) {
+            lane->stop = true;
+            lane->wake.notify_one();
+            if (lane->thread.joinable()) threads.push_back(std::move(lane->thread));
+        }
+    }
+    for (std::thread &t : threads) t.join();
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Results nobody will send; sessions are freed with them.
+    done_queue_.clear();
+    lanes_.clear();
+}
+
+Status Engine::admit(const SessionPtr &session, uint32_t *position) {
+    const MemoryPlan &plan = session->exe->plan();
+    AdmitResult result =
+        admission_.admit(session->id, plan.persistent_bytes, plan.ephemeral_bytes);
+    SALUS_RETURN_IF_ERROR(result.status);
+    sessions_[session->id] = session;
+    if (result.queued) {
+        *position = queue_position(session->id);
+        return {};
+    }
+    *position = 0;
+    apply(std::move(result.change));
+    return {};
+}
+
+uint32_t Engine::queue_position(uint64_t session_id) const {
+    std::vector<QueuedSession> queue = admission_.queue();
+    for (size_t i = 0; i < queue.size(); ++i) {
+        if (queue[i].session == session_id) return static_cast<uint32_t>(i + 1);
+    }
+    return 0;
+}
+
+void Engine::enqueue(const SessionPtr &session, QueuedIteration iteration) {
+    uint64_t now = monotonic_ns();
+    std::lock_guard<std::mutex> lock(mutex_);
+    session->queue.push_back(std::move(iteration));
+    Status st = scheduler_.iteration_queued(session->id, now);
+    if (!st.ok()) {
+        SALUS_LOG_ERROR("session %llu: %s", static_cast<ull>(session->id), st.message().c_str());
+    }
+    schedule_locked(now);
+}
+
+bool Engine::idle(const SessionPtr &session) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !session->running && !session->writing && session->queue.empty();
+}
+
+void Engine::close(const SessionPtr &session) {
+    uint64_t now = monotonic_ns();
+    bool running = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        session->queue.clear();
+        if (session->admitted) (void)scheduler_.session_closed(session->id, now);
+        runnable_.erase(session->id);
+        running = session->running;
+        session->release_when_done = running;
+    }
+    // Still in use by its running iteration: on_async releases it after.
+    if (!running) release_memory(session);
+}
+
+void Engine::release_memory(const SessionPtr &session) {
+    ReleaseResult result = admission_.release(session->id);
+    sessions_.erase(session->id);
+    placements_.erase(session->id);
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        session->admitted = false;
+        (void)scheduler_.forget(session->id);
+    }
+    if (result.status.ok()) apply(std::move(result.change));
+}
+
+void Engine::schedule_locked(uint64_t now) {
+    if (paused_ || stopping_) return;
+    starts_.clear();
+    scheduler_.decide(now, starts_);
+    for (const sched::Start &start : starts_) {
+        auto lane = lanes_.find(start.lane);
+        auto session = runnable_.find(start.session);
+        if (lane == lanes_.end() || session == runnable_.end()) {
+            SALUS_LOG_ERROR("scheduler picked session %llu on lane %u, which do not exist",
+                            static_cast<ull>(start.session), start.lane);
+            (void)scheduler_.iteration_finished(start.session, now);
+            continue;
+        }
+        session->second->running = true;
+        lane->second->assigned = session->second;
+        lane->second->wake.notify_one();
+    }
+}
+
+void Engine::record_switch_locked(uint64_t ns) {
+    switch_ns_[switch_next_] = ns;
+    switch_next_ = (switch_next_ + 1) % switch_ns_.size();
+    ++switches_;
+}
+
+void Engine::lane_main(Lane *lane) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+        lane->wake.wait(lock, [&] { return lane->assigned || lane->stop; });
+        if (!lane->assigned) return;
+        SessionPtr session = std::move(lane->assigned);
+        lane->assigned = nullptr;
+        QueuedIteration iteration = std::move(session->queue.front());
+        session->queue.pop_front();
+        uint64_t index = ++session->started;
+        uint64_t start = monotonic_ns();
+        if (lane->chained && lane->last_session != session->id) {
+            record_switch_locked(start - lane->last_end_ns);
+        }
+        lock.unlock();
+
+        IterationDone done;
+        done.session = session;
+        done.request_id = iteration.request_id;
+        done.request_bytes = iteration.request->size();
+        Reply reply;
+        try {
+            Status st = session->exe->run(iteration.feeds.data(), iteration.feeds.size());
+            done.run_ns = monotonic_ns() - start;
+            if (st.ok()) {
+                reply = iteration_reply(iteration.request_id, session->id, index, *session->exe,
+                                        start - iteration.arrival_ns, done.run_ns);
+            } else {
+                reply = error_reply(iteration.request_id, st.code(), st.message());
+            }
+            done.status = std::move(st);
+        } catch (const std::bad_alloc &) {
+            done.status = Status(SALUS_ENOMEM, "out of host memory running the iteration");
+            reply = error_reply(iteration.request_id, done.status.code(), done.status.message());
+        }
+        // The feeds are consumed: free the request here rather than on the loop.
+        iteration.feeds.clear();
+        iteration.request.reset();
+        uint64_t end = monotonic_ns();
+
+        // Account before the client sees the reply, so that whatever it asks
+        // next (a listing, a close) finds this iteration counted.
+        lock.lock();
+        session->running = false;
+        session->writing = true;
+        (void)scheduler_.iteration_finished(session->id, end);
+        if (paused_ && scheduler_.running_iterations() == 0) quiesced_ = true;
+        bool wake = loop_needed_locked(done);
+        done_queue_.push_back(std::move(done));
+        schedule_locked(end);
+        if (wake && async_open_) uv_async_send(&async_);
+        lock.unlock();
+
+        size_t written = 0;
+        bool handed_off =
+            session->channel->try_write(reply, &written) == ReplyChannel::Result::HandOff;
+        uint64_t written_ns = monotonic_ns();
+
+        lock.lock();
+        session->writing = false;
+        // The loop sends what the lane could not, and closes a session that
+        // waited for this reply to be out.
+        if (handed_off || session->close_requested) {
+            IterationDone rest;
+            rest.session = session;
+            rest.report = false;
+            rest.handed_off = handed_off;
+            if (handed_off) rest.reply = std::move(reply);
+            rest.offset = written;
+            done_queue_.push_back(std::move(rest));
+            if (async_open_) uv_async_send(&async_);
+        }
+        // A job switch ends here: the previous iteration's reply is out.
+        lane->last_end_ns = written_ns;
+        lane->last_session = session->id;
+        lane->chained = lane->assigned != nullptr;
+    }
+}
+
+bool Engine::loop_needed_locked(const IterationDone &done) const {
+    // Reports pile up without a wake only while a client keeps the loop busy.
+    constexpr size_t kMaxUnreported = 64;
+    const Session &s = *done.session;
+    return s.release_when_done || s.close_requested || quiesced_ ||
+           done_queue_.size() >= kMaxUnreported || s.channel->reading_paused();
+}
+
+void Engine::mark_closing(const SessionPtr &session) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    session->close_requested = true;
+}
+
+void Engine::drain() { on_async(); }
+
+void Engine::on_async() {
+    std::vector<IterationDone> batch;
+    bool quiesced;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (done_queue_.empty() && !quiesced_) return;
+        batch.swap(done_queue_);
+        quiesced = quiesced_;
+    }
+    for (IterationDone &done : batch) {
+        bool release;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            release = done.session->release_when_done && !done.session->running;
+            if (release) done.session->release_when_done = false;
+        }
+        done_(done);
+        if (release) release_memory(done.session);
+    }
+    if (quiesced) apply_pending();
+}
+
+void Engine::apply(LayoutChange change) {
+    if (change.empty()) return;
+    bool moves_memory = !change.pause.empty() || !change.moves.empty();
+    if (pending_changes_.empty() && !moves_memory) {
+        apply_now(change);
+        return;
+    }
+    pending_changes_.push_back(std::move(change));
+    bool idle;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        paused_ = true;
+        idle = scheduler_.running_iterations() == 0;
+    }
+    // Otherwise the lane that finishes the last running iteration says so.
+    if (idle) apply_pending();
+}
+
+void Engine::apply_pending() {
+    while (!pending_changes_.empty()) {
+        apply_now(pending_changes_.front());
+        pending_changes_.pop_front();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    paused_ = false;
+    quiesced_ = false;
+    schedule_locked(monotonic_ns());
+}
+
+void Engine::start_lane_locked(const LaneLayout &layout) {
+    auto lane = std::make_unique<Lane>();
+    lane->layout = layout;
+    Lane *raw = lane.get();
+    lanes_[layout.lane] = std::move(lane);
+    raw->thread = std::thread(&Engine::lane_main, this, raw);
+}
+
+void Engine::rebind(Session &session) {
+    const SessionPlacement &p = placements_.at(session.id);
+    session.exe->bind(pool_ + p.persistent_offset, pool_ + p.lane.ephemeral_offset);
+}
+
+// Loop thread; no iteration runs in a lane this change touches.
+void Engine::apply_now(const LayoutChange &change) {
+    uint64_t now = monotonic_ns();
+    for (const Move &m : change.moves) device_->move_within(pool_ + m.dst, pool_ + m.src, m.bytes);
+
+    std::set<uint64_t> moved;
+    std::vector<std::thread> retired;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (const LaneLayout &layout : change.lanes) {
+            auto it = lanes_.find(layout.lane);
+            if (it == lanes_.end()) {
+                start_lane_locked(layout);
+            } else {
+                it->second->layout = layout;
+            }
+        }
+        for (LaneId id : change.closed) {
+            auto it = lanes_.find(id);
+            if (it == lanes_.end()) continue;
+            it->second->stop = true;
+            it->second->wake.notify_one();
+            retired.push_back(std::move(it->second->thread));
+        }
+    }
+    for (std::thread &t : retired) t.join();
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (LaneId id : change.closed) lanes_.erase(id);
+    }
+
+    // Sessions of a lane whose ephemeral region changed follow it.
+    for (const LaneLayout &layout : change.lanes) {
+        for (auto &[id, placement] : placements_) {
+            if (placement.lane.lane == layout.lane) {
+                placement.lane = layout;
+                moved.insert(id);
+            }
+        }
+    }
+    for (const SessionPlacement &p : change.relocated) {
+        auto old = placements_.find(p.session);
+        bool lane_changed = old == placements_.end() || old->second.lane.lane != p.lane.lane;
+        placements_[p.session] = p;
+        moved.insert(p.session);
+        if (lane_changed) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            (void)scheduler_.session_moved(p.session, sched_lane(p.lane.lane), now);
+        }
+    }
+    for (uint64_t id : moved) {
+        auto it = sessions_.find(id);
+        if (it != sessions_.end() && it->second->exe->bound()) rebind(*it->second);
+    }
+
+    for (const SessionPlacement &p : change.admitted) {
+        auto it = sessions_.find(p.session);
+        if (it == sessions_.end()) continue;
+        SessionPtr session = it->second;
+        placements_[p.session] = p;
+        rebind(*session); // the first bind writes the initial values
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            session->admitted = true;
+            runnable_[session->id] = session;
+            Status st = scheduler_.session_admitted(session->id, sched_lane(p.lane.lane),
+                                                    session->params, now);
+            if (!st.ok()) {
+                SALUS_LOG_ERROR("session %llu: %s", static_cast<ull>(session->id),
+                                st.message().c_str());
+            }
+        }
+        admitted_(session);
+    }
+}
+
+void Engine::set_policy(sched::Policy policy) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    scheduler_.set_policy(policy, monotonic_ns());
+    schedule_locked(monotonic_ns());
+}
+
+sched::Policy Engine::policy() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return scheduler_.policy();
+}
+
+std::optional<sched::SessionStats> Engine::stats(uint64_t session_id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return scheduler_.stats(session_id);
+}
+
+std::optional<SessionPlacement> Engine::placement(uint64_t session_id) const {
+    auto it = placements_.find(session_id);
+    if (it == placements_.end()) return std::nullopt;
+    return it->second;
+}
+
+EngineStatus Engine::status() {
+    EngineStatus st;
+    st.pool_bytes = admission_.pool_bytes();
+    st.free_bytes = admission_.free_bytes();
+    st.lanes = admission_.lanes();
+    for (const QueuedSession &q : admission_.queue()) st.queued.push_back(q.session);
+    std::vector<uint64_t> samples;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        st.switches = switches_;
+        size_t n = std::min<uint64_t>(switches_, switch_ns_.size());
+        samples.assign(switch_ns_.begin(), switch_ns_.begin() + static_cast<long>(n));
+    }
+    if (!samples.empty()) {
+        std::sort(samples.begin(), samples.end());
+        st.switch_p50_ns = samples[(samples.size() - 1) / 2];
+        st.switch_p99_ns = samples[(samples.size() - 1) * 99 / 100];
+    }
+    return st;
+}
+
+} // namespace salus::server

@@ -1,0 +1,182 @@
+// The engine: the device memory pool cut into lanes (lanes/), the iteration
+// scheduler (sched/) and one thread per lane that runs what it picks.
+//
+// Threads. Admission, layout changes and accounting belong to the loop
+// thread. The scheduler, every session's queue and its running flag are
+// shared with the lane threads under one mutex. A lane thread that finishes
+// an iteration writes the reply to the client itself, asks the scheduler for
+// its lane's next iteration and starts it at once: a job switch never waits
+// for the event loop. The loop hears of every finished iteration afterwards,
+// for accounting and closing.
+//
+// Layout changes that move memory (re-partitioning) pause scheduling, wait
+// until no iteration runs, move the persistent blocks, re-point the affected
+// executables and resume; the others apply at once. Changes apply in the
+// order admission made them.
+#pragma once
+
+#include "device/device.h"
+#include "lanes/admission.h"
+#include "sched/scheduler.h"
+#include "server/session.h"
+
+#include <uv.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace salus::server {
+
+using lanes::Admission;
+using lanes::AdmissionMode;
+using lanes::AdmissionOptions;
+using lanes::LaneId;
+using lanes::LaneInfo;
+using lanes::LaneLayout;
+using lanes::LayoutChange;
+using lanes::SessionPlacement;
+
+struct EngineOptions {
+    uint64_t pool_bytes = 0;
+    AdmissionMode mode = AdmissionMode::Safe;
+    AdmissionOptions admission;
+    sched::Policy policy = sched::Policy::pack;
+};
+
+// One iteration that ran, as the loop hears of it: first its accounting,
+// then, if the lane could not write all of its reply, the rest to send.
+struct IterationDone {
+    SessionPtr session;
+    bool report = true; // false: only the rest of a reply
+    uint64_t request_id = 0;
+    Status status;
+    uint64_t run_ns = 0;
+    uint32_t request_bytes = 0;
+    // Set when the lane could not write the whole reply: the loop sends
+    // `reply` from byte `offset` (the lane reserved the channel).
+    bool handed_off = false;
+    Reply reply;
+    size_t offset = 0;
+};
+
+struct EngineStatus {
+    uint64_t pool_bytes = 0;
+    uint64_t free_bytes = 0;
+    std::vector<LaneInfo> lanes;
+    std::vector<lanes::SessionId> queued;
+    uint64_t switches = 0;
+    uint64_t switch_p50_ns = 0;
+    uint64_t switch_p99_ns = 0;
+};
+
+class Engine {
+  public:
+    using DoneFn = std::function<void(IterationDone &done)>;
+    // The session holds memory and a lane and may run (loop thread).
+    using AdmittedFn = std::function<void(const SessionPtr &session)>;
+
+    Engine(uv_loop_t *loop, Device *device, EngineOptions options, DoneFn done,
+           AdmittedFn admitted);
+    ~Engine();
+    Engine(const Engine &) = delete;
+    Engine &operator=(const Engine &) = delete;
+
+    // Claims the device memory pool: the only device allocation while serving.
+    Status start();
+    // Loop: stops the lanes after their running iterations and closes the
+    // async handle; join() afterwards waits for the threads.
+    void stop();
+    void join();
+
+    // Loop thread. Admits the session now (admitted callback, maybe before
+    // this returns) or queues it (*position > 0: its place in the queue).
+    Status admit(const SessionPtr &session, uint32_t *position);
+    void enqueue(const SessionPtr &session, QueuedIteration iteration);
+    // The session ends: queued iterations are dropped, its memory returns to
+    // the pool once no iteration of it runs, and waiting sessions are admitted.
+    void close(const SessionPtr &session);
+    // No iteration queued or running.
+    bool idle(const SessionPtr &session);
+    // The client asked to close it: the lane finishing its last iteration
+    // wakes the loop at once.
+    void mark_closing(const SessionPtr &session);
+    // Hands the loop every finished iteration not yet reported. Lanes wake
+    // the loop only when it must act; otherwise reports wait for its next
+    // turn (every loop iteration drains them), so a busy client does not pay
+    // a loop wake-up per iteration.
+    void drain();
+
+    void set_policy(sched::Policy policy);
+    sched::Policy policy();
+    AdmissionMode mode() const { return options_.mode; }
+    std::optional<sched::SessionStats> stats(uint64_t session_id);
+    std::optional<SessionPlacement> placement(uint64_t session_id) const;
+    EngineStatus status();
+    uint32_t queue_position(uint64_t session_id) const;
+
+  private:
+    struct Lane {
+        LaneLayout layout;
+        std::thread thread;
+        std::condition_variable wake;
+        SessionPtr assigned; // the session whose next iteration to start
+        bool stop = false;
+        // Job-switch measurement: when its last iteration ended, and whose.
+        uint64_t last_end_ns = 0;
+        uint64_t last_session = 0;
+        bool chained = false; // its next iteration was picked as the last one ended
+    };
+
+    void lane_main(Lane *lane);
+    // With mutex_ held: asks the scheduler and hands out what it picks.
+    void schedule_locked(uint64_t now);
+    void apply(LayoutChange change);
+    void apply_now(const LayoutChange &change);
+    void apply_pending();
+    void rebind(Session &session);
+    void start_lane_locked(const LaneLayout &layout);
+    void release_memory(const SessionPtr &session);
+    void on_async();
+    // With mutex_ held, after a lane queued a report: whether the loop must
+    // wake for it now.
+    bool loop_needed_locked(const IterationDone &done) const;
+    void record_switch_locked(uint64_t ns);
+
+    uv_loop_t *loop_;
+    Device *device_;
+    EngineOptions options_;
+    DoneFn done_;
+    AdmittedFn admitted_;
+    uint8_t *pool_ = nullptr;
+    Admission admission_;
+    uv_async_t async_;
+    uv_prepare_t prepare_;
+    bool async_open_ = false;
+
+    // Loop thread only.
+    std::map<uint64_t, SessionPtr> sessions_; // admitted or waiting for admission
+    std::map<uint64_t, SessionPlacement> placements_;
+    std::deque<LayoutChange> pending_changes_;
+
+    std::mutex mutex_; // everything below, and Session's engine fields
+    sched::Scheduler scheduler_;
+    std::map<LaneId, std::unique_ptr<Lane>> lanes_;
+    std::map<uint64_t, SessionPtr> runnable_; // admitted and bound: what decide() may pick
+    std::vector<sched::Start> starts_;
+    std::vector<IterationDone> done_queue_;
+    bool paused_ = false;   // a layout change waits for running iterations
+    bool quiesced_ = false; // ...and none runs any more: the loop applies it
+    bool stopping_ = false;
+    std::vector<uint64_t> switch_ns_; // ring of recent job-switch latencies
+    size_t switch_next_ = 0;
+    uint64_t switches_ = 0;
+};
+
+} // namespace salus::server
