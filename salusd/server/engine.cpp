@@ -138,6 +138,8 @@ void Engine::close(const SessionPtr &session) {
         runnable_.erase(session->id);
         running = session->running;
         session->release_when_done = running;
+        // Its turn may pass to another session (fifo hands over the device).
+        schedule_locked(now);
     }
     // Still in use by its running iteration: on_async releases it after.
     if (!running) release_memory(session);

@@ -247,21 +247,55 @@ SALUS_EXTERN void salus_pending_free(salus_pending *pending);
 
 /* ---- daemon state -------------------------------------------------------- */
 
+/* The lane of a session still waiting for device memory. */
+#define SALUS_NO_LANE UINT64_MAX
+
 typedef struct salus_session_info {
     uint64_t session_id;
     char name[64];
     int32_t client_pid;
-    uint64_t persistent_bytes;
-    uint64_t ephemeral_bytes;
-    uint64_t iterations;
-    uint32_t pending;
-    uint64_t run_ns;
+    uint64_t persistent_bytes; /* P */
+    uint64_t ephemeral_bytes;  /* T */
+    uint64_t iterations;       /* completed */
+    uint32_t pending;          /* queued or running */
+    uint64_t run_ns;           /* total execution time */
+    char state[16];            /* queued, waiting, ready, running, closing */
+    uint64_t lane;             /* SALUS_NO_LANE while queued for memory */
+    uint64_t declared_iterations;
+    int32_t priority;
+    double weight;
+    uint64_t queueing_ns;       /* total time its iterations waited to start */
+    uint64_t mean_iteration_ns; /* 0 before the first iteration */
 } salus_session_info;
 
 /* Lists the sessions of every client. Writes at most max entries into infos
  * (which may be NULL when max is 0) and the total number into *count. */
 SALUS_EXTERN int salus_list_sessions(salus_client *client, salus_session_info *infos, size_t max,
                                      size_t *count);
+
+/* Switches the daemon's scheduling policy: "fifo", "srtf", "pack", "fair" or
+ * "priority" (SALUS_EINVAL for another name). It applies from the next
+ * iteration boundary; running iterations finish. */
+SALUS_EXTERN int salus_set_policy(salus_client *client, const char *policy);
+
+typedef struct salus_status {
+    char device[64];     /* e.g. "cpu (2 cores)" */
+    char policy[16];     /* the scheduling policy */
+    char admission[16];  /* "safe" (sum P + max T) or "static" (sum P + T) */
+    uint64_t pool_bytes; /* the device memory pool */
+    uint64_t free_bytes; /* pool memory outside every lane */
+    uint32_t lanes;
+    uint32_t open_sessions;
+    uint32_t queued_sessions; /* waiting for device memory */
+    /* Job switches inside a lane, from the end of one session's iteration
+     * (its reply written) to the start of another's, over recent switches. */
+    uint64_t switches;
+    uint64_t switch_p50_ns;
+    uint64_t switch_p99_ns;
+} salus_status;
+
+/* The daemon's device, memory pool, lanes and policy. */
+SALUS_EXTERN int salus_get_status(salus_client *client, salus_status *out);
 
 #ifdef __cplusplus
 }

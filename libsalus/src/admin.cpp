@@ -1,0 +1,137 @@
+// The daemon's state: its sessions (of every client), its status and policy.
+#include "client.h"
+
+#include "error.h"
+
+#include <cstring>
+
+using namespace salus;
+using namespace salus::client;
+
+namespace {
+
+// Truncated to fit, always NUL-terminated.
+void copy_string(char *dst, size_t size, const flatbuffers::String *src) {
+    size_t len = src ? std::min<size_t>(src->size(), size - 1) : 0;
+    if (len) std::memcpy(dst, src->data(), len);
+    dst[len] = '\0';
+}
+
+int list(Connection *conn, salus_session_info *infos, size_t max, size_t *count) {
+    if (!count) return fail(conn, SALUS_EINVAL, "salus_list_sessions: count is NULL");
+    if (max > 0 && !infos) return fail(conn, SALUS_EINVAL, "salus_list_sessions: infos is NULL");
+    flatbuffers::FlatBufferBuilder fbb(128);
+    uint64_t id = conn->next_id();
+    auto body = wire::CreateListSessions(fbb);
+    wire::FinishMessageBuffer(fbb,
+                              wire::CreateMessage(fbb, id, wire::Body::ListSessions, body.Union()));
+    std::shared_ptr<Slot> slot;
+    int rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), &slot);
+    if (rc == SALUS_OK) rc = conn->wait(*slot);
+    if (rc == SALUS_OK) rc = conn->check(*slot->reply, wire::Body::ListSessionsReply, "list");
+    if (rc != SALUS_OK) return rc;
+
+    const auto *sessions = slot->reply->message->body_as_ListSessionsReply()->sessions();
+    size_t n = sessions ? sessions->size() : 0;
+    for (size_t i = 0; i < n && i < max; ++i) {
+        const auto *s = sessions->Get(static_cast<flatbuffers::uoffset_t>(i));
+        salus_session_info &info = infos[i];
+        std::memset(&info, 0, sizeof(info));
+        info.session_id = s->session_id();
+        copy_string(info.name, sizeof info.name, s->name());
+        info.client_pid = s->client_pid();
+        info.persistent_bytes = s->persistent_bytes();
+        info.ephemeral_bytes = s->ephemeral_bytes();
+        info.iterations = s->iterations();
+        info.pending = s->pending();
+        info.run_ns = s->run_ns();
+        copy_string(info.state, sizeof info.state, s->state());
+        info.lane = s->lane();
+        info.declared_iterations = s->declared_iterations();
+        info.priority = s->priority();
+        info.weight = s->weight();
+        info.queueing_ns = s->queueing_ns();
+        info.mean_iteration_ns = s->mean_iteration_ns();
+    }
+    *count = n;
+    return SALUS_OK;
+}
+
+// What a request for the daemon's state does: send, wait, check the reply type.
+int admin_request(Connection *conn, flatbuffers::FlatBufferBuilder &fbb, uint64_t id,
+                  wire::Body reply_type, const char *what, std::shared_ptr<Slot> *slot) {
+    int rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), slot);
+    if (rc == SALUS_OK) rc = conn->wait(**slot);
+    if (rc == SALUS_OK) rc = conn->check(*(*slot)->reply, reply_type, what);
+    return rc;
+}
+
+int set_policy(Connection *conn, const char *policy) {
+    if (!policy) return fail(conn, SALUS_EINVAL, "salus_set_policy: policy is NULL");
+    flatbuffers::FlatBufferBuilder fbb(128);
+    uint64_t id = conn->next_id();
+    auto body = wire::CreateSetPolicyDirect(fbb, policy);
+    wire::FinishMessageBuffer(fbb,
+                              wire::CreateMessage(fbb, id, wire::Body::SetPolicy, body.Union()));
+    std::shared_ptr<Slot> slot;
+    return admin_request(conn, fbb, id, wire::Body::SetPolicyReply, "set policy", &slot);
+}
+
+int get_status(Connection *conn, salus_status *out) {
+    if (!out) return fail(conn, SALUS_EINVAL, "salus_get_status: out is NULL");
+    flatbuffers::FlatBufferBuilder fbb(64);
+    uint64_t id = conn->next_id();
+    auto body = wire::CreateGetStatus(fbb);
+    wire::FinishMessageBuffer(fbb,
+                              wire::CreateMessage(fbb, id, wire::Body::GetStatus, body.Union()));
+    std::shared_ptr<Slot> slot;
+    int rc = admin_request(conn, fbb, id, wire::Body::StatusReply, "status", &slot);
+    if (rc != SALUS_OK) return rc;
+    const wire::StatusReply *r = slot->reply->message->body_as_StatusReply();
+    salus_status st;
+    std::memset(&st, 0, sizeof st);
+    copy_string(st.device, sizeof st.device, r->device());
+    copy_string(st.policy, sizeof st.policy, r->policy());
+    copy_string(st.admission, sizeof st.admission, r->admission());
+    st.pool_bytes = r->pool_bytes();
+    st.free_bytes = r->free_bytes();
+    st.lanes = r->lanes() ? r->lanes()->size() : 0;
+    st.open_sessions = r->open_sessions();
+    st.queued_sessions = r->queued_sessions() ? r->queued_sessions()->size() : 0;
+    st.switches = r->switches();
+    st.switch_p50_ns = r->switch_p50_ns();
+    st.switch_p99_ns = r->switch_p99_ns();
+    *out = st;
+    return SALUS_OK;
+}
+
+} // namespace
+
+extern "C" {
+
+int salus_set_policy(salus_client *client, const char *policy) {
+    Connection *conn = client ? client->conn.get() : nullptr;
+    return guard(conn, [&]() -> int {
+        if (!client) return fail(SALUS_EINVAL, "salus_set_policy: client is NULL");
+        return set_policy(conn, policy);
+    });
+}
+
+int salus_get_status(salus_client *client, salus_status *out) {
+    Connection *conn = client ? client->conn.get() : nullptr;
+    return guard(conn, [&]() -> int {
+        if (!client) return fail(SALUS_EINVAL, "salus_get_status: client is NULL");
+        return get_status(conn, out);
+    });
+}
+
+int salus_list_sessions(salus_client *client, salus_session_info *infos, size_t max,
+                        size_t *count) {
+    Connection *conn = client ? client->conn.get() : nullptr;
+    return guard(conn, [&]() -> int {
+        if (!client) return fail(SALUS_EINVAL, "salus_list_sessions: client is NULL");
+        return list(conn, infos, max, count);
+    });
+}
+
+} // extern "C"

@@ -1,0 +1,231 @@
+/* The scheduling policies on a live salusd with one lane, so sessions share
+ * it and the policy decides whose iteration runs next: srtf lets a short job
+ * that arrives later finish first, priority preempts within one iteration,
+ * pack and fair make sessions progress together where fifo runs one alone,
+ * and the policy can be switched while the daemon runs. */
+#include "../capi/daemon_fixture.h"
+#include "mlp/mlp.h"
+
+#include <salus/salus.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_ITERS = 64 };
+
+typedef struct job {
+    salus_client *client;
+    salus_session *session;
+    mlp_graph m;
+    mlp_data data;
+    salus_tensor *batch[2]; /* made once: submitting must outpace the lane */
+    salus_pending *pending[MAX_ITERS];
+    int submitted;
+} job;
+
+static salus_client *connect_to(daemon_fixture *f) {
+    salus_connect_options opts;
+    salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
+    opts.socket_path = f->socket_path;
+    salus_client *c = NULL;
+    assert_int_equal(salus_connect(&opts, &c), 0);
+    return c;
+}
+
+/* A training job whose iterations take several milliseconds, far longer
+ * than submitting one, so queues build up and the policy has a choice. */
+static void job_open(job *j, daemon_fixture *f, const char *name, uint64_t declared,
+                     int32_t priority, double weight) {
+    memset(j, 0, sizeof *j);
+    j->client = connect_to(f);
+    mlp_spec spec = {.n_layers = 2, .sizes = {512, 1024, 10}, .batch = 128, .lr = 0.01f,
+                     .seed = 3, .train = 1};
+    assert_int_equal(mlp_build(&spec, &j->m), 0);
+    assert_int_equal(mlp_data_init(&j->data, &spec, 4), 0);
+    assert_int_equal(mlp_data_tensors(&j->data, 0, j->batch), 0);
+    salus_session_options so;
+    salus_session_options_init(&so, SALUS_SESSION_OPTIONS_VERSION);
+    so.name = name;
+    so.declared_iterations = declared;
+    so.priority = priority;
+    so.weight = weight;
+    int rc = salus_session_create(j->client, j->m.graph, &so, &j->session);
+    if (rc != 0) fail_msg("create %s: %s", name, salus_last_error());
+}
+
+static void job_submit(job *j, int n) {
+    uint32_t ids[2] = {j->m.x, j->m.labels};
+    for (int i = 0; i < n; ++i) {
+        assert_int_equal(salus_session_submit(j->session, ids,
+                                              (const salus_tensor *const *)j->batch, 2,
+                                              &j->pending[j->submitted]),
+                         0);
+        ++j->submitted;
+    }
+}
+
+static void job_wait(job *j, int index) {
+    salus_tensor *loss = NULL;
+    int rc = salus_pending_wait(j->pending[index], &loss, 1);
+    if (rc != 0) fail_msg("wait: %s", salus_last_error());
+    salus_tensor_free(loss);
+}
+
+/* How many submitted iterations have their result already. */
+static int job_done(job *j) {
+    int n = 0;
+    for (int i = 0; i < j->submitted; ++i) n += salus_pending_ready(j->pending[i]) == 1;
+    return n;
+}
+
+static void job_close(job *j) {
+    for (int i = 0; i < j->submitted; ++i) {
+        if (salus_pending_ready(j->pending[i]) != 1) job_wait(j, i);
+        salus_pending_free(j->pending[i]);
+    }
+    assert_int_equal(salus_session_close(j->session), 0);
+    salus_tensor_free(j->batch[0]);
+    salus_tensor_free(j->batch[1]);
+    mlp_data_free(&j->data);
+    salus_graph_free(j->m.graph);
+    salus_disconnect(j->client);
+}
+
+static int start_daemon(void **state, const char *policy) {
+    daemon_fixture *f = calloc(1, sizeof *f);
+    const char *args[] = {"--max-lanes", "1", "--policy", policy, NULL};
+    if (!f || daemon_start(f, args) != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int start_srtf(void **state) { return start_daemon(state, "srtf"); }
+static int start_priority(void **state) { return start_daemon(state, "priority"); }
+static int start_pack(void **state) { return start_daemon(state, "pack"); }
+static int start_fair(void **state) { return start_daemon(state, "fair"); }
+static int start_fifo(void **state) { return start_daemon(state, "fifo"); }
+
+static void srtf_short_job_arriving_later_finishes_first(void **state) {
+    daemon_fixture *f = *state;
+    job longer, shorter;
+    job_open(&longer, f, "long", 60, 0, 1.0);
+    job_submit(&longer, 60);
+    job_wait(&longer, 0); /* it runs, and has a measured iteration time */
+    job_open(&shorter, f, "short", 5, 0, 1.0);
+    job_submit(&shorter, 5);
+    int long_before = job_done(&longer);
+    for (int i = 0; i < 5; ++i) job_wait(&shorter, i);
+    /* The short job took the lane at the next boundary: while it ran, the
+     * long one finished at most the iteration it was running and one whose
+     * result was on its way. */
+    int long_done = job_done(&longer);
+    assert_true(long_done < 60);
+    assert_true(long_done - long_before <= 2);
+    job_close(&shorter);
+    job_close(&longer);
+}
+
+static void priority_preempts_within_one_iteration(void **state) {
+    daemon_fixture *f = *state;
+    job low, high;
+    job_open(&low, f, "low", 0, 0, 1.0);
+    job_open(&high, f, "high", 0, 10, 1.0);
+    job_submit(&low, 40);
+    job_wait(&low, 0);
+    int before = job_done(&low);
+    job_submit(&high, 1);
+    job_wait(&high, 0);
+    /* At most the iteration running when it arrived, one that may have
+     * started while its request was on the way, and one result in transit. */
+    int after = job_done(&low);
+    assert_true(after - before <= 3);
+    assert_true(after < 40);
+    job_close(&high);
+    job_close(&low);
+}
+
+/* A submits all its iterations before B; returns how many of A's were done
+ * when B had 10 results. */
+static int a_done_when_b_has_ten(daemon_fixture *f, double weight_a, double weight_b) {
+    job a, b;
+    job_open(&a, f, "a", 0, 0, weight_a);
+    job_open(&b, f, "b", 0, 0, weight_b);
+    job_submit(&a, 40);
+    job_submit(&b, 40);
+    for (int i = 0; i < 10; ++i) job_wait(&b, i);
+    int a_done = job_done(&a);
+    job_close(&a);
+    job_close(&b);
+    return a_done;
+}
+
+static void pack_sessions_progress_together(void **state) {
+    int a_done = a_done_when_b_has_ten(*state, 1.0, 1.0);
+    /* Round-robin: about as many of A's as of B's, far from all 40. */
+    assert_true(a_done >= 5 && a_done <= 25);
+}
+
+static void fair_sessions_progress_together(void **state) {
+    int a_done = a_done_when_b_has_ten(*state, 1.0, 1.0);
+    assert_true(a_done >= 5 && a_done <= 25);
+}
+
+static void fifo_runs_the_first_session_alone(void **state) {
+    daemon_fixture *f = *state;
+    job a, b;
+    job_open(&a, f, "a", 0, 0, 1.0);
+    job_open(&b, f, "b", 0, 0, 1.0);
+    job_submit(&a, 20);
+    job_submit(&b, 20);
+    for (int i = 0; i < 20; ++i) job_wait(&a, i);
+    /* The device is a's until it closes, even with nothing left to run. */
+    assert_int_equal(job_done(&b), 0);
+    job_close(&a);
+    for (int i = 0; i < 20; ++i) job_wait(&b, i);
+    job_close(&b);
+}
+
+static void policy_switches_at_run_time(void **state) {
+    daemon_fixture *f = *state;
+    salus_client *c = connect_to(f);
+    salus_status st;
+    assert_int_equal(salus_get_status(c, &st), 0);
+    assert_string_equal(st.policy, "fifo");
+    assert_int_equal(salus_set_policy(c, "pack"), 0);
+    assert_int_equal(salus_get_status(c, &st), 0);
+    assert_string_equal(st.policy, "pack");
+    assert_int_equal(salus_set_policy(c, "no-such-policy"), SALUS_EINVAL);
+    assert_non_null(strstr(salus_last_error(), "no-such-policy"));
+    assert_int_equal(salus_get_status(c, &st), 0);
+    assert_string_equal(st.policy, "pack");
+    salus_disconnect(c);
+    /* Now sessions that arrived one after the other share the lane. */
+    int a_done = a_done_when_b_has_ten(f, 1.0, 1.0);
+    assert_true(a_done < 40);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(srtf_short_job_arriving_later_finishes_first, start_srtf,
+                                        daemon_teardown),
+        cmocka_unit_test_setup_teardown(priority_preempts_within_one_iteration, start_priority,
+                                        daemon_teardown),
+        cmocka_unit_test_setup_teardown(pack_sessions_progress_together, start_pack,
+                                        daemon_teardown),
+        cmocka_unit_test_setup_teardown(fair_sessions_progress_together, start_fair,
+                                        daemon_teardown),
+        cmocka_unit_test_setup_teardown(fifo_runs_the_first_session_alone, start_fifo,
+                                        daemon_teardown),
+        cmocka_unit_test_setup_teardown(policy_switches_at_run_time, start_fifo, daemon_teardown),
+    };
+    return cmocka_run_group_tests_name("policies", tests, NULL, NULL);
+}
