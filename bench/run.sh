@@ -9,7 +9,10 @@ ninja -C "$builddir"
 
 rundir=$(mktemp -d /tmp/salus-bench.XXXXXX)
 sock="$rundir/salusd.sock"
-"$builddir/salusd/server/salusd" --socket "$sock" --blas-threads 1 2>"$rundir/salusd.log" &
+# One lane and the pack policy, so bench-switch sees every switch; the other
+# benchmarks run one session at a time.
+"$builddir/salusd/server/salusd" --socket "$sock" --blas-threads 1 --max-lanes 1 --policy pack \
+  2>"$rundir/salusd.log" &
 daemon=$!
 trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$rundir"' EXIT
 i=0
@@ -21,3 +24,6 @@ done
 echo "== $(date -u +%Y-%m-%d) on $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 "$builddir/bench/bench-roundtrip" --socket "$sock"
 "$builddir/bench/bench-mlp" --socket "$sock" --threads 1 --torch bench/torch_mlp.py
+"$builddir/bench/bench-switch" --socket "$sock"
+"$builddir/bench/bench-sched"
+"$builddir/bench/bench-packing" --csv tests/data/salus-workloads.csv

@@ -199,13 +199,15 @@ void Engine::lane_main(Lane *lane) {
         lock.unlock();
 
         IterationDone done;
+        uint64_t run_ns = 0;
         done.session = session;
         done.request_id = iteration.request_id;
         done.request_bytes = iteration.request->size();
         Reply reply;
         try {
             Status st = session->exe->run(iteration.feeds.data(), iteration.feeds.size());
-            done.run_ns = monotonic_ns() - start;
+            run_ns = monotonic_ns() - start;
+            done.run_ns = run_ns;
             if (st.ok()) {
                 reply = iteration_reply(iteration.request_id, session->id, index, *session->exe,
                                         start - iteration.arrival_ns, done.run_ns);
@@ -238,7 +240,6 @@ void Engine::lane_main(Lane *lane) {
         size_t written = 0;
         bool handed_off =
             session->channel->try_write(reply, &written) == ReplyChannel::Result::HandOff;
-        uint64_t written_ns = monotonic_ns();
 
         lock.lock();
         session->writing = false;
@@ -254,8 +255,10 @@ void Engine::lane_main(Lane *lane) {
             done_queue_.push_back(std::move(rest));
             if (async_open_) uv_async_send(&async_);
         }
-        // A job switch ends here: the previous iteration's reply is out.
-        lane->last_end_ns = written_ns;
+        // A job switch is measured from here, when the kernels finished: it
+        // covers the reply (outputs copied and written), the accounting and
+        // the scheduler's decision.
+        lane->last_end_ns = start + run_ns;
         lane->last_session = session->id;
         lane->chained = lane->assigned != nullptr;
     }

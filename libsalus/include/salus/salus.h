@@ -288,7 +288,7 @@ typedef struct salus_status {
     uint32_t open_sessions;
     uint32_t queued_sessions; /* waiting for device memory */
     /* Job switches inside a lane, from the end of one session's iteration
-     * (its reply written) to the start of another's, over recent switches. */
+     * kernels to the start of another's, over recent switches. */
     uint64_t switches;
     uint64_t switch_p50_ns;
     uint64_t switch_p99_ns;
