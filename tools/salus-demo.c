@@ -129,8 +129,16 @@ out:
     return NULL;
 }
 
-static const char *mib(uint64_t bytes, char *buf, size_t n) {
-    snprintf(buf, n, "%.2f MiB", (double)bytes / (1024.0 * 1024.0));
+/* Bytes in the largest binary unit that keeps the number at least 1. */
+static const char *human(uint64_t bytes, char *buf, size_t n) {
+    static const char *units[] = {"B", "KiB", "MiB", "GiB"};
+    double v = (double)bytes;
+    size_t u = 0;
+    while (v >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) {
+        v /= 1024.0;
+        ++u;
+    }
+    snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", v, units[u]);
     return buf;
 }
 
@@ -175,8 +183,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < n; ++i) {
         job *j = &jobs[i];
         printf("%-12s %10llu %9.2f %12s %12s  %s %.4f -> %.4f\n", j->name,
-               (unsigned long long)j->done, j->wall_s, mib(j->persistent, p, sizeof p),
-               mib(j->ephemeral, t, sizeof t), j->spec.train ? "loss" : "confidence",
+               (unsigned long long)j->done, j->wall_s, human(j->persistent, p, sizeof p),
+               human(j->ephemeral, t, sizeof t), j->spec.train ? "loss" : "confidence",
                j->first_metric, j->last_metric);
         if (j->rc < 0) {
             fprintf(stderr, "salus-demo: %s failed: %s\n", j->name, j->error);
