@@ -62,8 +62,7 @@ static void *run(void *arg) {
             *slot = NULL;
         }
         if (i < j->iterations) {
-            check(salus_session_submit(s, &x, (const salus_tensor *const *)&in, 1, slot),
-                  "submit");
+            check(salus_session_submit(s, &x, (const salus_tensor *const *)&in, 1, slot), "submit");
         }
     }
     salus_tensor_free(in);

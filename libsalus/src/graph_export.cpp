@@ -30,6 +30,8 @@ int salus_graph_export(const salus_graph *graph, void **out, size_t *size) {
     });
 }
 
-void salus_buffer_free(void *buffer) { std::free(buffer); }
+void salus_buffer_free(void *buffer) {
+    std::free(buffer);
+}
 
 } // extern "C"

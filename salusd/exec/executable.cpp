@@ -32,7 +32,8 @@ Status Executable::prepare(Device *device, const KernelRegistry &kernels, Graph 
     }
     exe->plan_ = plan_memory(g, exe->order_);
     for (size_t i = 0; i < g.tensors.size(); ++i) {
-        if (g.tensors[i].kind == TensorKind::Input) exe->inputs_.push_back(static_cast<uint32_t>(i));
+        if (g.tensors[i].kind == TensorKind::Input)
+            exe->inputs_.push_back(static_cast<uint32_t>(i));
     }
     exe->tensor_data_.resize(g.tensors.size(), nullptr);
     exe->step_contexts_.resize(exe->order_.size());
@@ -112,8 +113,8 @@ Status Executable::check_feeds(const Feed *feeds, size_t n) const {
         const Feed &f = feeds[i];
         if (f.tensor >= graph_.tensors.size() ||
             graph_.tensors[f.tensor].kind != TensorKind::Input) {
-            return Status(SALUS_EINVAL, "tensor " + std::to_string(f.tensor) +
-                                            " is not an input of the graph");
+            return Status(SALUS_EINVAL,
+                          "tensor " + std::to_string(f.tensor) + " is not an input of the graph");
         }
         const TensorDesc &t = graph_.tensors[f.tensor];
         std::string what = "input " + std::to_string(f.tensor) + " \"" + t.name + "\"";
@@ -149,7 +150,9 @@ Status Executable::run(const Feed *feeds, size_t n) {
     return {};
 }
 
-size_t Executable::output_bytes(size_t i) const { return graph_.tensors[graph_.outputs[i]].nbytes(); }
+size_t Executable::output_bytes(size_t i) const {
+    return graph_.tensors[graph_.outputs[i]].nbytes();
+}
 
 void Executable::read_output(size_t i, void *dst) const {
     uint32_t id = graph_.outputs[i];

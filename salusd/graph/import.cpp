@@ -14,7 +14,9 @@ Status node_error(size_t index, const std::string &msg) {
     return Status(SALUS_EGRAPH, "node " + std::to_string(index) + ": " + msg);
 }
 
-std::string str(const flatbuffers::String *s) { return s ? s->str() : std::string(); }
+std::string str(const flatbuffers::String *s) {
+    return s ? s->str() : std::string();
+}
 
 // The verifier checks a vector's bounds but not its elements' alignment, so a
 // crafted buffer may place 8-byte scalars at any address: copy bytes instead of
@@ -31,11 +33,21 @@ std::vector<T> vec(const flatbuffers::Vector<T> *v) {
 
 Status import_attr(size_t node, const ir::Attr &fb, AttrValue *out) {
     switch (fb.type()) {
-    case ir::AttrType::Int: out->type = AttrValue::Type::Int; break;
-    case ir::AttrType::Float: out->type = AttrValue::Type::Float; break;
-    case ir::AttrType::Ints: out->type = AttrValue::Type::Ints; break;
-    case ir::AttrType::Floats: out->type = AttrValue::Type::Floats; break;
-    case ir::AttrType::String: out->type = AttrValue::Type::String; break;
+    case ir::AttrType::Int:
+        out->type = AttrValue::Type::Int;
+        break;
+    case ir::AttrType::Float:
+        out->type = AttrValue::Type::Float;
+        break;
+    case ir::AttrType::Ints:
+        out->type = AttrValue::Type::Ints;
+        break;
+    case ir::AttrType::Floats:
+        out->type = AttrValue::Type::Floats;
+        break;
+    case ir::AttrType::String:
+        out->type = AttrValue::Type::String;
+        break;
     default:
         return node_error(node, "attribute \"" + fb.name()->str() + "\" has unknown type " +
                                     std::to_string(static_cast<int>(fb.type())));
@@ -88,8 +100,7 @@ Status import_graph(const ir::Graph &fb, Graph *out) {
                     AttrValue value;
                     SALUS_RETURN_IF_ERROR(import_attr(i, *a, &value));
                     if (!d.attrs.emplace(a->name()->str(), std::move(value)).second) {
-                        return node_error(i, "attribute \"" + a->name()->str() +
-                                                 "\" given twice");
+                        return node_error(i, "attribute \"" + a->name()->str() + "\" given twice");
                     }
                 }
             }

@@ -1,9 +1,9 @@
 #include "server/dispatcher.h"
 
 #include "graph/import.h"
+#include "server/admin_replies.h"
 #include "server/error_name.h"
 #include "server/log.h"
-#include "server/admin_replies.h"
 #include "server/replies.h"
 
 #include <salus/salus.h>
@@ -324,9 +324,8 @@ void Dispatcher::on_iteration_done(IterationDone &done) {
                             static_cast<ull>(session.id), static_cast<ull>(session.iterations),
                             static_cast<ull>(done.run_ns));
         } else {
-            SALUS_LOG_DEBUG("session %llu: request %llu failed: %s",
-                            static_cast<ull>(session.id), static_cast<ull>(done.request_id),
-                            done.status.message().c_str());
+            SALUS_LOG_DEBUG("session %llu: request %llu failed: %s", static_cast<ull>(session.id),
+                            static_cast<ull>(done.request_id), done.status.message().c_str());
         }
     }
     if (session.closing && engine_->idle(done.session)) finish_close(done.session);

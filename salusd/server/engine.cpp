@@ -20,8 +20,18 @@ using lanes::ReleaseResult;
 
 // Recent job switches kept for the percentiles of the status reply.
 constexpr size_t kSwitchSamples = 1 << 16;
+// How long an idle lane spins for new work before it sleeps.
+constexpr uint64_t kSpinNs = 50'000;
 
-sched::LaneId sched_lane(LaneId lane) { return static_cast<sched::LaneId>(lane); }
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+sched::LaneId sched_lane(LaneId lane) {
+    return static_cast<sched::LaneId>(lane);
+}
 
 } // namespace
 
@@ -29,8 +39,8 @@ Engine::Engine(uv_loop_t *loop, Device *device, EngineOptions options, DoneFn do
                AdmittedFn admitted)
     : loop_(loop), device_(device), options_(options), done_(std::move(done)),
       admitted_(std::move(admitted)),
-      admission_(options.pool_bytes, options.mode, options.admission),
-      scheduler_(options.policy), switch_ns_(kSwitchSamples, 0) {
+      admission_(options.pool_bytes, options.mode, options.admission), scheduler_(options.policy),
+      switch_ns_(kSwitchSamples, 0) {
     async_.data = this;
 }
 
@@ -43,9 +53,8 @@ Status Engine::start() {
     Status st;
     pool_ = static_cast<uint8_t *>(device_->allocate(options_.pool_bytes, &st));
     SALUS_RETURN_IF_ERROR(st);
-    uv_async_init(loop_, &async_, [](uv_async_t *handle) {
-        static_cast<Engine *>(handle->data)->on_async();
-    });
+    uv_async_init(loop_, &async_,
+                  [](uv_async_t *handle) { static_cast<Engine *>(handle->data)->on_async(); });
     uv_prepare_init(loop_, &prepare_);
     prepare_.data = this;
     uv_prepare_start(&prepare_,
@@ -91,8 +100,7 @@ void Engine::join() {
 
 Status Engine::admit(const SessionPtr &session, uint32_t *position) {
     const MemoryPlan &plan = session->exe->plan();
-    AdmitResult result =
-        admission_.admit(session->id, plan.persistent_bytes, plan.ephemeral_bytes);
+    AdmitResult result = admission_.admit(session->id, plan.persistent_bytes, plan.ephemeral_bytes);
     SALUS_RETURN_IF_ERROR(result.status);
     sessions_[session->id] = session;
     if (result.queued) {
@@ -172,6 +180,7 @@ void Engine::schedule_locked(uint64_t now) {
         }
         session->second->running = true;
         lane->second->assigned = session->second;
+        lane->second->has_work.store(true, std::memory_order_release);
         lane->second->wake.notify_one();
     }
 }
@@ -185,10 +194,22 @@ void Engine::record_switch_locked(uint64_t ns) {
 void Engine::lane_main(Lane *lane) {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
+        if (!lane->assigned && !lane->stop) {
+            // Work often follows within microseconds (the client's next
+            // request): spin briefly before sleeping, since waking a thread
+            // whose core went idle costs tens of microseconds on a VM.
+            lock.unlock();
+            uint64_t until = monotonic_ns() + kSpinNs;
+            while (!lane->has_work.load(std::memory_order_acquire) && monotonic_ns() < until) {
+                cpu_relax();
+            }
+            lock.lock();
+        }
         lane->wake.wait(lock, [&] { return lane->assigned || lane->stop; });
         if (!lane->assigned) return;
         SessionPtr session = std::move(lane->assigned);
         lane->assigned = nullptr;
+        lane->has_work.store(false, std::memory_order_relaxed);
         QueuedIteration iteration = std::move(session->queue.front());
         session->queue.pop_front();
         uint64_t index = ++session->started;
@@ -277,7 +298,9 @@ void Engine::mark_closing(const SessionPtr &session) {
     session->close_requested = true;
 }
 
-void Engine::drain() { on_async(); }
+void Engine::drain() {
+    on_async();
+}
 
 void Engine::on_async() {
     std::vector<IterationDone> batch;

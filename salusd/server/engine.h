@@ -22,6 +22,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -126,7 +127,8 @@ class Engine {
         LaneLayout layout;
         std::thread thread;
         std::condition_variable wake;
-        SessionPtr assigned; // the session whose next iteration to start
+        SessionPtr assigned;               // the session whose next iteration to start
+        std::atomic<bool> has_work{false}; // `assigned` is set: read without the mutex
         bool stop = false;
         // Job-switch measurement: when its last iteration ended, and whose.
         uint64_t last_end_ns = 0;

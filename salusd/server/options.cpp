@@ -24,28 +24,29 @@ constexpr unsigned long kMaxFrameBytes = (1ul << 31) - 1;
 constexpr unsigned long kMaxThreads = 1024;
 
 void print_usage(FILE *out) {
-    std::fprintf(out,
-                 "Usage: salusd [OPTION]...\n"
-                 "Serve deep-learning sessions of many clients on one device.\n"
-                 "\n"
-                 "  --socket PATH          listen on PATH (default: $XDG_RUNTIME_DIR/salus/"
-                 "salusd.sock,\n"
-                 "                         or /run/salus/salusd.sock for root)\n"
-                 "  --max-frame-bytes N    largest request accepted (default %u)\n"
-                 "  --workers N            threads that prepare new sessions (default: online CPUs)\n"
-                 "  --blas-threads N       OpenBLAS threads per kernel (default 1)\n"
-                 "  --pool-bytes N[KMG]    device memory pool claimed at start (CPU default:\n"
-                 "                         half the physical memory)\n"
-                 "  --max-lanes N          lanes running in parallel at most (default: online CPUs)\n"
-                 "  --policy NAME          fifo, srtf, pack, fair or priority (default pack)\n"
-                 "  --admission MODE       safe: sum(P) + max(T) <= lane; static: sum(P + T)\n"
-                 "                         (default safe)\n"
-                 "  --max-overtakes N      later sessions admitted ahead of a waiting one at most\n"
-                 "                         (default 4)\n"
-                 "  -v, --verbose          log every request\n"
-                 "  -h, --help             show this help and exit\n"
-                 "      --version          show the version and exit\n",
-                 frame::kDefaultMaxFrameBytes);
+    std::fprintf(
+        out,
+        "Usage: salusd [OPTION]...\n"
+        "Serve deep-learning sessions of many clients on one device.\n"
+        "\n"
+        "  --socket PATH          listen on PATH (default: $XDG_RUNTIME_DIR/salus/"
+        "salusd.sock,\n"
+        "                         or /run/salus/salusd.sock for root)\n"
+        "  --max-frame-bytes N    largest request accepted (default %u)\n"
+        "  --workers N            threads that prepare new sessions (default: online CPUs)\n"
+        "  --blas-threads N       OpenBLAS threads per kernel (default 1)\n"
+        "  --pool-bytes N[KMG]    device memory pool claimed at start (CPU default:\n"
+        "                         half the physical memory)\n"
+        "  --max-lanes N          lanes running in parallel at most (default: online CPUs)\n"
+        "  --policy NAME          fifo, srtf, pack, fair or priority (default pack)\n"
+        "  --admission MODE       safe: sum(P) + max(T) <= lane; static: sum(P + T)\n"
+        "                         (default safe)\n"
+        "  --max-overtakes N      later sessions admitted ahead of a waiting one at most\n"
+        "                         (default 4)\n"
+        "  -v, --verbose          log every request\n"
+        "  -h, --help             show this help and exit\n"
+        "      --version          show the version and exit\n",
+        frame::kDefaultMaxFrameBytes);
 }
 
 int usage_error() {
@@ -73,12 +74,22 @@ bool parse_bytes(const char *text, uint64_t *out) {
     if (errno != 0) return false;
     unsigned shift = 0;
     switch (*end) {
-    case '\0': break;
-    case 'K': shift = 10; break;
-    case 'M': shift = 20; break;
-    case 'G': shift = 30; break;
-    case 'T': shift = 40; break;
-    default: return false;
+    case '\0':
+        break;
+    case 'K':
+        shift = 10;
+        break;
+    case 'M':
+        shift = 20;
+        break;
+    case 'G':
+        shift = 30;
+        break;
+    case 'T':
+        shift = 40;
+        break;
+    default:
+        return false;
     }
     if (*end && end[1] != '\0') return false;
     if (value == 0 || value > (~0ull >> shift)) return false;

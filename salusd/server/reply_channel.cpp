@@ -30,8 +30,7 @@ ReplyChannel::Result ReplyChannel::try_write(const Reply &reply, size_t *written
             iov[n++] = {header + done, sizeof header - done};
             iov[n++] = {const_cast<uint8_t *>(reply.data()), reply.size()};
         } else {
-            iov[n++] = {const_cast<uint8_t *>(reply.data()) + (done - sizeof header),
-                        total - done};
+            iov[n++] = {const_cast<uint8_t *>(reply.data()) + (done - sizeof header), total - done};
         }
         msghdr msg{};
         msg.msg_iov = iov;

@@ -25,7 +25,7 @@ class ReplyChannel {
         // `*written` bytes of the frame went out (maybe 0); the loop must send
         // the rest with Connection::send_rest(), which ends the reservation.
         HandOff,
-        Closed,  // the connection is gone: drop the reply
+        Closed, // the connection is gone: drop the reply
     };
     // Any thread but the loop: writes the frame (length + body) without blocking.
     Result try_write(const Reply &reply, size_t *written);

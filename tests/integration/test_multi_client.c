@@ -6,16 +6,19 @@
 
 #include <salus/salus.h>
 
+/* cmocka.h needs these first. */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <pthread.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,8 +143,8 @@ static void heavy_client(const char *socket_path, int ready_fd) {
     salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
     opts.socket_path = socket_path;
     salus_client *c = NULL;
-    mlp_spec spec = {.n_layers = 2, .sizes = {1024, 2048, 10}, .batch = 512, .lr = 0.01f,
-                     .seed = 9, .train = 1};
+    mlp_spec spec = {
+        .n_layers = 2, .sizes = {1024, 2048, 10}, .batch = 512, .lr = 0.01f, .seed = 9, .train = 1};
     mlp_graph m;
     mlp_data d;
     salus_session_options so;

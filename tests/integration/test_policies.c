@@ -8,11 +8,14 @@
 
 #include <salus/salus.h>
 
+/* cmocka.h needs these first. */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +47,8 @@ static void job_open(job *j, daemon_fixture *f, const char *name, uint64_t decla
                      int32_t priority, double weight) {
     memset(j, 0, sizeof *j);
     j->client = connect_to(f);
-    mlp_spec spec = {.n_layers = 2, .sizes = {512, 1024, 10}, .batch = 128, .lr = 0.01f,
-                     .seed = 3, .train = 1};
+    mlp_spec spec = {
+        .n_layers = 2, .sizes = {512, 1024, 10}, .batch = 128, .lr = 0.01f, .seed = 3, .train = 1};
     assert_int_equal(mlp_build(&spec, &j->m), 0);
     assert_int_equal(mlp_data_init(&j->data, &spec, 4), 0);
     assert_int_equal(mlp_data_tensors(&j->data, 0, j->batch), 0);
@@ -108,11 +111,21 @@ static int start_daemon(void **state, const char *policy) {
     return 0;
 }
 
-static int start_srtf(void **state) { return start_daemon(state, "srtf"); }
-static int start_priority(void **state) { return start_daemon(state, "priority"); }
-static int start_pack(void **state) { return start_daemon(state, "pack"); }
-static int start_fair(void **state) { return start_daemon(state, "fair"); }
-static int start_fifo(void **state) { return start_daemon(state, "fifo"); }
+static int start_srtf(void **state) {
+    return start_daemon(state, "srtf");
+}
+static int start_priority(void **state) {
+    return start_daemon(state, "priority");
+}
+static int start_pack(void **state) {
+    return start_daemon(state, "pack");
+}
+static int start_fair(void **state) {
+    return start_daemon(state, "fair");
+}
+static int start_fifo(void **state) {
+    return start_daemon(state, "fifo");
+}
 
 static void srtf_short_job_arriving_later_finishes_first(void **state) {
     daemon_fixture *f = *state;

@@ -32,14 +32,14 @@ static int add_param(salus_graph *g, const char *name, int64_t rows, int64_t col
     if (scale > 0.0f) {
         for (size_t i = 0; i < n; ++i) init[i] = scale * mlp_randn(rng);
     }
-    int rc = salus_graph_add_variable(g, name, SALUS_DTYPE_F32, dims, rank, init,
-                                      n * sizeof(float), id);
+    int rc =
+        salus_graph_add_variable(g, name, SALUS_DTYPE_F32, dims, rank, init, n * sizeof(float), id);
     free(init);
     return rc;
 }
 
-static int node(salus_graph *g, const char *op, uint32_t a, uint32_t b, size_t n_in,
-                uint32_t *out, uint32_t *node_id) {
+static int node(salus_graph *g, const char *op, uint32_t a, uint32_t b, size_t n_in, uint32_t *out,
+                uint32_t *node_id) {
     uint32_t in[2] = {a, b};
     return salus_graph_add_node(g, op, NULL, in, n_in, out ? 1 : 0, out, node_id);
 }

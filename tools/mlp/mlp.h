@@ -16,12 +16,12 @@ extern "C" {
 #define MLP_MAX_LAYERS 8
 
 typedef struct mlp_spec {
-    size_t n_layers;                 /* weight layers; sizes has n_layers + 1 entries */
+    size_t n_layers;                   /* weight layers; sizes has n_layers + 1 entries */
     int64_t sizes[MLP_MAX_LAYERS + 1]; /* input width, hidden widths..., classes */
     int64_t batch;
-    float lr;       /* SGD learning rate (training only) */
-    uint64_t seed;  /* initial weights */
-    int train;      /* 1: loss + backward + SGD; 0: forward to class probabilities */
+    float lr;      /* SGD learning rate (training only) */
+    uint64_t seed; /* initial weights */
+    int train;     /* 1: loss + backward + SGD; 0: forward to class probabilities */
 } mlp_spec;
 
 typedef struct mlp_graph {
