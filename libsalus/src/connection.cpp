@@ -1,4 +1,5 @@
-// Socket, reader thread and request/reply matching of a daemon connection.
+// Socket, leader/follower reading and request/reply matching of a daemon
+// connection.
 #include "connection.h"
 
 #include "error.h"
@@ -7,8 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -24,12 +25,24 @@ constexpr int kHelloTimeoutMs = 30000;
 constexpr uint32_t kMinReplyLimit = 1u << 30;
 // flatbuffers cannot verify buffers of 2 GiB or more.
 constexpr uint32_t kMaxReplyLimit = (1u << 31) - 1;
+// Small frames arrive with their header in one recv; bodies with at least
+// this much left are received in place instead of through the buffer.
+constexpr size_t kReadBufferBytes = 16 * 1024;
+// How often a sender stuck on a full socket checks whether nobody reads
+// replies any more, so that it must.
+constexpr int kSendRecheckMs = 5;
 
 std::string errno_text(int err) {
     return std::strerror(err);
 }
 
+uint8_t *body_of(Reply &reply) {
+    return reinterpret_cast<uint8_t *>(reply.storage.data());
+}
+
 } // namespace
+
+Connection::Connection() : in_buf_(new uint8_t[kReadBufferBytes]) {}
 
 Connection::~Connection() {
     shutdown();
@@ -53,7 +66,6 @@ int Connection::open(const std::string &path, const std::string &client_name,
     if (::connect(conn->fd_, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) != 0) {
         return fail(SALUS_ECONNECT, "cannot connect to " + path + ": " + errno_text(errno));
     }
-    conn->reader_ = std::thread([c = conn.get()] { c->reader_loop(); });
     int rc = conn->hello(client_name);
     if (rc != SALUS_OK) return rc;
     *out = std::move(conn);
@@ -117,10 +129,15 @@ int Connection::send(uint64_t id, const uint8_t *buf, size_t size, std::shared_p
         msghdr msg{};
         msg.msg_iov = iov;
         msg.msg_iovlen = 2;
+        bool leading = false;
         while (err == 0 && msg.msg_iovlen > 0) {
-            ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+            ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n < 0) {
-                if (errno != EINTR) err = errno;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    err = await_writable(&leading);
+                } else if (errno != EINTR) {
+                    err = errno;
+                }
                 continue;
             }
             // Skip what was written; a partial write leaves a suffix.
@@ -135,28 +152,84 @@ int Connection::send(uint64_t id, const uint8_t *buf, size_t size, std::shared_p
                 msg.msg_iov[0].iov_len -= left;
             }
         }
+        if (err != 0 && !leading) {
+            std::lock_guard<std::mutex> lock2(mu_);
+            leading = try_lead_locked();
+        }
+        // Replies may still be unread, and the daemon's Error event saying
+        // why it hung up: hand them out before failing the rest.
+        if (err != 0 && leading) pump(nullptr, ReadMode::kNoWait, {});
+        if (leading) {
+            std::lock_guard<std::mutex> lock2(mu_);
+            stop_leading_locked();
+        }
+        // A frame cut in the middle leaves the stream unusable; this also
+        // wakes a reader blocked on the socket.
+        if (err != 0 && fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
     }
     if (err != 0) {
-        // A frame cut in the middle leaves the stream unusable.
         fail_all(SALUS_ECONNECT, err == EPIPE || err == ECONNRESET
                                      ? "the daemon closed the connection"
                                      : "cannot write to the daemon: " + errno_text(err));
-        if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
         return fail(this, s->code != 0 ? s->code : SALUS_ECONNECT, s->error);
     }
     *slot = std::move(s);
     return SALUS_OK;
 }
 
+int Connection::await_writable(bool *leading) {
+    // A daemon whose replies to us pile up stops reading our requests:
+    // someone must read while we wait, or both sides wait forever.
+    if (!*leading) {
+        std::lock_guard<std::mutex> lock(mu_);
+        *leading = try_lead_locked();
+    }
+    pollfd pfd{fd_, static_cast<short>(POLLOUT | (*leading ? POLLIN : 0)), 0};
+    // Not the reader: look again soon in case the reader stops.
+    int r = ::poll(&pfd, 1, *leading ? -1 : kSendRecheckMs);
+    if (r < 0) return errno == EINTR ? 0 : errno;
+    if (*leading && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+        // Failures mark the connection dead and shut the socket: the next
+        // sendmsg reports them.
+        pump(nullptr, ReadMode::kNoWait, {});
+    }
+    return 0;
+}
+
 int Connection::wait(const Slot &slot, int timeout_ms) {
+    const bool timed = timeout_ms >= 0;
+    const Clock::time_point deadline =
+        timed ? Clock::now() + std::chrono::milliseconds(timeout_ms) : Clock::time_point::max();
     std::unique_lock<std::mutex> lock(mu_);
-    if (timeout_ms < 0) {
-        cv_.wait(lock, [&] { return slot.done; });
-    } else if (!cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                             [&] { return slot.done; })) {
+    bool timed_out = false;
+    while (!slot.done && !timed_out && dead_code_ == 0) {
+        if (try_lead_locked()) {
+            lock.unlock();
+            pump(&slot, timed ? ReadMode::kUntil : ReadMode::kBlock, deadline);
+            lock.lock();
+            stop_leading_locked();
+            timed_out = timed && Clock::now() >= deadline;
+            continue;
+        }
+        // Someone reads: sleep until it hands us the reply or the reading.
+        idle_.push_back(&slot);
+        if (timed) {
+            timed_out = slot.cv.wait_until(lock, deadline) == std::cv_status::timeout;
+        } else {
+            slot.cv.wait(lock);
+        }
+        idle_.erase(std::find(idle_.begin(), idle_.end(), &slot));
+    }
+    // This thread may have been picked to read next: pass that on.
+    if (!leading_) pass_lead_locked();
+    if (!slot.done) {
+        // Dead, yet this slot was not failed: it was forgotten meanwhile.
+        int code = dead_code_ != 0 ? dead_code_ : SALUS_ECONNECT;
+        std::string error = dead_code_ != 0 ? dead_error_
+                                            : "the daemon did not answer within " +
+                                                  std::to_string(timeout_ms) + " ms";
         lock.unlock();
-        return fail(this, SALUS_ECONNECT,
-                    "the daemon did not answer within " + std::to_string(timeout_ms) + " ms");
+        return fail(this, code, error);
     }
     if (slot.code != 0) {
         std::string error = slot.error;
@@ -167,13 +240,42 @@ int Connection::wait(const Slot &slot, int timeout_ms) {
 }
 
 bool Connection::ready(const Slot &slot) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    // With nobody reading, what has arrived is still in the socket.
+    if (slot.done || !try_lead_locked()) return slot.done;
+    lock.unlock();
+    pump(&slot, ReadMode::kNoWait, {});
+    lock.lock();
+    stop_leading_locked();
     return slot.done;
 }
 
 void Connection::forget(uint64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
     waiting_.erase(id);
+}
+
+bool Connection::try_lead_locked() {
+    if (leading_ || dead_code_ != 0) return false;
+    leading_ = true;
+    return true;
+}
+
+void Connection::stop_leading_locked() {
+    leading_ = false;
+    pass_lead_locked();
+    if (closing_) no_leader_.notify_all();
+}
+
+void Connection::pass_lead_locked() {
+    if (dead_code_ != 0) return;
+    for (const Slot *s : idle_) {
+        if (!s->done) {
+            // Under mu_: the waiter cannot return and free its slot first.
+            s->cv.notify_all();
+            return;
+        }
+    }
 }
 
 int Connection::check(const Reply &reply, wire::Body expected, const char *what) {
@@ -197,107 +299,181 @@ int Connection::check(const Reply &reply, wire::Body expected, const char *what)
     return SALUS_OK;
 }
 
-bool Connection::read_full(uint8_t *p, size_t n) {
-    while (n > 0) {
-        ssize_t got = ::recv(fd_, p, n, 0);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) return false;
-        p += got;
-        n -= static_cast<size_t>(got);
+void Connection::pump(const Slot *until, ReadMode mode, Clock::time_point deadline) {
+    try {
+        bool done = false;
+        for (;;) {
+            std::unique_ptr<Reply> reply;
+            std::string error;
+            int got = take_frame(&reply, &error);
+            if (got < 0) return broken(SALUS_EPROTO, error);
+            if (got > 0) {
+                done = dispatch(std::move(reply), until) || done;
+                continue;
+            }
+            // Frames already received are handed out before leaving, so
+            // that their waiters need not read again.
+            if (done) return;
+
+            // Straight into a large body, else into the buffer, after the
+            // few header bytes it may hold.
+            uint8_t *p;
+            size_t len;
+            const bool direct = in_reply_ && in_size_ - in_got_ >= kReadBufferBytes;
+            if (direct) {
+                p = body_of(*in_reply_) + in_got_;
+                len = in_size_ - in_got_;
+            } else {
+                std::memmove(in_buf_.get(), in_buf_.get() + in_pos_, in_end_ - in_pos_);
+                in_end_ -= in_pos_;
+                in_pos_ = 0;
+                p = in_buf_.get() + in_end_;
+                len = kReadBufferBytes - in_end_;
+            }
+            int flags = 0;
+            if (mode == ReadMode::kUntil) {
+                auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+                pollfd pfd{fd_, POLLIN, 0};
+                int r = ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
+                if (r < 0 && errno != EINTR) return closed(errno);
+                if (r == 0 && Clock::now() >= deadline) return;
+                if (r <= 0) continue;
+                flags = MSG_DONTWAIT;
+            } else if (mode == ReadMode::kNoWait) {
+                flags = MSG_DONTWAIT;
+            }
+            ssize_t n = ::recv(fd_, p, len, flags);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    if (mode == ReadMode::kNoWait) return;
+                    continue;
+                }
+                return closed(errno);
+            }
+            if (n == 0) return closed(0);
+            (direct ? in_got_ : in_end_) += static_cast<size_t>(n);
+        }
+    } catch (const std::bad_alloc &) {
+        broken(SALUS_ENOMEM, "out of host memory while reading a reply");
+    } catch (const std::exception &e) {
+        broken(SALUS_EINTERNAL, std::string("reading a reply: ") + e.what());
     }
-    return true;
+}
+
+int Connection::take_frame(std::unique_ptr<Reply> *out, std::string *error) {
+    if (!in_reply_) {
+        if (in_end_ - in_pos_ < frame::kHeaderBytes) return 0;
+        const uint32_t limit =
+            std::min(std::max(max_frame_bytes_.load(), kMinReplyLimit), kMaxReplyLimit);
+        uint32_t size = frame::read_length(in_buf_.get() + in_pos_);
+        if (size < 8 || size > limit) {
+            *error = "the daemon sent a frame of " + std::to_string(size) + " bytes";
+            return -1;
+        }
+        auto reply = std::make_unique<Reply>();
+        reply->storage.resize((size + 7) / 8);
+        in_pos_ += frame::kHeaderBytes;
+        in_reply_ = std::move(reply);
+        in_size_ = size;
+        in_got_ = 0;
+    }
+    size_t n = std::min(in_end_ - in_pos_, in_size_ - in_got_);
+    std::memcpy(body_of(*in_reply_) + in_got_, in_buf_.get() + in_pos_, n);
+    in_pos_ += n;
+    in_got_ += n;
+    if (in_got_ < in_size_) return 0;
+    std::unique_ptr<Reply> reply = std::move(in_reply_);
+    reply->message = frame::verify(body_of(*reply), in_size_);
+    if (!reply->message) {
+        *error = "the daemon sent a malformed frame";
+        return -1;
+    }
+    *out = std::move(reply);
+    return 1;
+}
+
+bool Connection::dispatch(std::unique_ptr<Reply> reply, const Slot *until) {
+    uint64_t id = reply->message->id();
+    if (id == 0) {
+        // Events: this API has no use for them yet, except the reason given
+        // before the daemon drops the connection.
+        if (const auto *e = reply->message->body_as_Error()) {
+            close_reason_ = e->message() ? e->message()->str() : "";
+        }
+        return false;
+    }
+    // A session waiting for device memory: its CreateSessionReply comes
+    // once it is admitted, so the request stays open.
+    if (reply->message->body_type() == wire::Body::SessionQueued) return false;
+    std::shared_ptr<Slot> slot;
+    bool until_done;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = waiting_.find(id);
+        // Not found: its pending handle was freed.
+        if (it != waiting_.end()) {
+            slot = std::move(it->second);
+            waiting_.erase(it);
+            slot->reply = std::move(reply);
+            slot->done = true;
+        }
+        until_done = until && until->done;
+    }
+    // After unlocking, so the waiter does not wake into a held mutex; the
+    // shared_ptr keeps its condition variable alive.
+    if (slot && slot.get() != until) slot->cv.notify_all();
+    return until_done;
+}
+
+void Connection::closed(int err) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // A peer that dies with unread data resets the connection: for the
+    // user that is the daemon going away too.
+    std::string message = closing_ ? "the connection was closed by salus_disconnect"
+                          : err == 0 || err == ECONNRESET
+                              ? "the daemon closed the connection"
+                              : "connection to the daemon failed: " + errno_text(err);
+    if (!closing_ && !close_reason_.empty()) message += ": " + close_reason_;
+    fail_all_locked(SALUS_ECONNECT, message);
+}
+
+void Connection::broken(int code, const std::string &message) {
+    fail_all(code, message);
+    ::shutdown(fd_, SHUT_RDWR);
 }
 
 void Connection::fail_all(int code, const std::string &message) {
     std::lock_guard<std::mutex> lock(mu_);
+    fail_all_locked(code, message);
+}
+
+void Connection::fail_all_locked(int code, const std::string &message) {
     if (dead_code_ == 0) {
         dead_code_ = code;
         dead_error_ = message;
     }
     for (auto &entry : waiting_) {
-        entry.second->done = true;
-        entry.second->code = dead_code_;
-        entry.second->error = dead_error_;
+        Slot &s = *entry.second;
+        s.done = true;
+        s.code = dead_code_;
+        s.error = dead_error_;
+        s.cv.notify_all();
     }
     waiting_.clear();
-    cv_.notify_all();
-}
-
-void Connection::reader_loop() {
-    // Why the daemon is about to close the connection, from an Error event.
-    std::string close_reason;
-    auto closed = [&](int err) {
-        bool by_us;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            by_us = closing_;
-        }
-        // A peer that dies with unread data resets the connection: for the
-        // user that is the daemon going away too.
-        std::string message = by_us ? "the connection was closed by salus_disconnect"
-                              : err == 0 || err == ECONNRESET
-                                  ? "the daemon closed the connection"
-                                  : "connection to the daemon failed: " + errno_text(err);
-        if (!by_us && !close_reason.empty()) message += ": " + close_reason;
-        fail_all(SALUS_ECONNECT, message);
-    };
-    auto broken = [&](int code, const std::string &message) {
-        fail_all(code, message);
-        ::shutdown(fd_, SHUT_RDWR);
-    };
-    try {
-        for (;;) {
-            const uint32_t limit =
-                std::min(std::max(max_frame_bytes_.load(), kMinReplyLimit), kMaxReplyLimit);
-            uint8_t header[frame::kHeaderBytes];
-            errno = 0;
-            if (!read_full(header, sizeof(header))) return closed(errno);
-            uint32_t size = frame::read_length(header);
-            if (size < 8 || size > limit) {
-                return broken(SALUS_EPROTO,
-                              "the daemon sent a frame of " + std::to_string(size) + " bytes");
-            }
-            auto reply = std::make_unique<Reply>();
-            reply->storage.resize((size + 7) / 8);
-            auto *body = reinterpret_cast<uint8_t *>(reply->storage.data());
-            errno = 0;
-            if (!read_full(body, size)) return closed(errno);
-            reply->message = frame::verify(body, size);
-            if (!reply->message) {
-                return broken(SALUS_EPROTO, "the daemon sent a malformed frame");
-            }
-            uint64_t id = reply->message->id();
-            if (id == 0) {
-                // Events: this API has no use for them yet, except the reason
-                // given before the daemon drops the connection.
-                if (const auto *e = reply->message->body_as_Error()) {
-                    close_reason = e->message() ? e->message()->str() : "";
-                }
-                continue;
-            }
-            std::lock_guard<std::mutex> lock(mu_);
-            auto it = waiting_.find(id);
-            if (it == waiting_.end()) continue; // its pending handle was freed
-            it->second->reply = std::move(reply);
-            it->second->done = true;
-            waiting_.erase(it);
-            cv_.notify_all();
-        }
-    } catch (const std::bad_alloc &) {
-        broken(SALUS_ENOMEM, "out of host memory while reading a reply");
-    } catch (const std::exception &e) {
-        broken(SALUS_EINTERNAL, std::string("reader thread: ") + e.what());
-    }
 }
 
 void Connection::shutdown() {
     {
-        std::lock_guard<std::mutex> lock(mu_);
+        std::unique_lock<std::mutex> lock(mu_);
         closing_ = true;
+        // Wakes a reader blocked in recv, which fails every request.
+        if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+        no_leader_.wait(lock, [&] { return !leading_; });
+        // In the same critical section: once dead, nobody starts reading,
+        // so the descriptor can be closed below.
+        fail_all_locked(SALUS_ECONNECT, "the connection was closed by salus_disconnect");
     }
-    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
-    if (reader_.joinable()) reader_.join();
-    fail_all(SALUS_ECONNECT, "the connection was closed by salus_disconnect");
     std::lock_guard<std::mutex> lock(write_mu_);
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
