@@ -369,7 +369,17 @@ void Engine::rebind(Session &session) {
 // Loop thread; no iteration runs in a lane this change touches.
 void Engine::apply_now(const LayoutChange &change) {
     uint64_t now = monotonic_ns();
-    for (const Move &m : change.moves) device_->move_within(pool_ + m.dst, pool_ + m.src, m.bytes);
+    uint64_t moved_bytes = 0;
+    for (const Move &m : change.moves) {
+        device_->move_within(pool_ + m.dst, pool_ + m.src, m.bytes);
+        moved_bytes += m.bytes;
+    }
+    if (!change.moves.empty() || !change.relocated.empty()) {
+        SALUS_LOG_INFO("lanes re-partitioned: %zu block(s) moved (%llu bytes), %zu lane(s) "
+                       "changed, %zu retired, %zu session(s) relocated",
+                       change.moves.size(), static_cast<ull>(moved_bytes), change.lanes.size(),
+                       change.closed.size(), change.relocated.size());
+    }
 
     std::set<uint64_t> moved;
     std::vector<std::thread> retired;
