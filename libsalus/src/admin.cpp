@@ -52,6 +52,8 @@ int list(Connection *conn, salus_session_info *infos, size_t max, size_t *count)
         info.weight = s->weight();
         info.queueing_ns = s->queueing_ns();
         info.mean_iteration_ns = s->mean_iteration_ns();
+        info.admitted_ns = s->admitted_ns();
+        info.completed_ns = s->completed_ns();
     }
     *count = n;
     return SALUS_OK;

@@ -4,40 +4,67 @@
 
 namespace salus::server {
 
-Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions, Engine &engine) {
-    flatbuffers::FlatBufferBuilder fbb(128 + 160 * sessions.size());
-    std::vector<flatbuffers::Offset<wire::SessionInfo>> infos;
-    infos.reserve(sessions.size());
-    for (const auto &entry : sessions) {
-        const Session &s = *entry.second;
-        std::optional<sched::SessionStats> stats = engine.stats(s.id);
-        std::optional<SessionPlacement> where = engine.placement(s.id);
-        auto name = fbb.CreateString(s.name);
-        const char *state_name = stats ? sched::session_state_name(stats->state) : "queued";
-        if (s.closing) state_name = "closing";
-        auto state = fbb.CreateString(state_name);
-        wire::SessionInfoBuilder info(fbb);
-        info.add_session_id(s.id);
-        info.add_name(name);
-        info.add_client_pid(s.client_pid);
-        info.add_persistent_bytes(s.params.persistent_bytes);
-        info.add_ephemeral_bytes(s.params.ephemeral_bytes);
-        info.add_iterations(s.iterations);
-        info.add_run_ns(s.run_ns);
-        info.add_state(state);
-        if (where) info.add_lane(where->lane.lane);
-        info.add_declared_iterations(s.params.declared_iterations);
-        info.add_priority(s.params.priority);
-        info.add_weight(s.params.weight);
-        if (stats) {
-            info.add_pending(static_cast<uint32_t>(stats->iterations_queued) +
-                             (stats->state == sched::SessionState::running ? 1u : 0u));
-            info.add_queueing_ns(stats->queueing_delay_ns);
-            info.add_mean_iteration_ns(stats->mean_iteration_ns());
-            info.add_admitted_ns(stats->admitted_ns);
-        }
-        infos.push_back(info.Finish());
+SessionReport report_session(const Session &s, Engine &engine) {
+    SessionReport r;
+    r.id = s.id;
+    r.name = s.name;
+    r.client_pid = s.client_pid;
+    r.params = s.params;
+    r.iterations = s.iterations;
+    r.run_ns = s.run_ns;
+    std::optional<sched::SessionStats> stats = engine.stats(s.id);
+    r.state = stats ? sched::session_state_name(stats->state) : "queued";
+    if (s.closing) r.state = "closing";
+    if (std::optional<SessionPlacement> where = engine.placement(s.id)) r.lane = where->lane.lane;
+    if (stats) {
+        r.pending = static_cast<uint32_t>(stats->iterations_queued) +
+                    (stats->state == sched::SessionState::running ? 1u : 0u);
+        r.queueing_ns = stats->queueing_delay_ns;
+        r.mean_iteration_ns = stats->mean_iteration_ns();
+        r.admitted_ns = stats->admitted_ns;
     }
+    return r;
+}
+
+namespace {
+
+flatbuffers::Offset<wire::SessionInfo> session_info(flatbuffers::FlatBufferBuilder &fbb,
+                                                    const SessionReport &r) {
+    auto name = fbb.CreateString(r.name);
+    auto state = fbb.CreateString(r.state);
+    wire::SessionInfoBuilder info(fbb);
+    info.add_session_id(r.id);
+    info.add_name(name);
+    info.add_client_pid(r.client_pid);
+    info.add_persistent_bytes(r.params.persistent_bytes);
+    info.add_ephemeral_bytes(r.params.ephemeral_bytes);
+    info.add_iterations(r.iterations);
+    info.add_pending(r.pending);
+    info.add_run_ns(r.run_ns);
+    info.add_state(state);
+    if (r.lane) info.add_lane(*r.lane);
+    info.add_declared_iterations(r.params.declared_iterations);
+    info.add_priority(r.params.priority);
+    info.add_weight(r.params.weight);
+    info.add_queueing_ns(r.queueing_ns);
+    info.add_mean_iteration_ns(r.mean_iteration_ns);
+    info.add_admitted_ns(r.admitted_ns);
+    info.add_completed_ns(r.completed_ns);
+    return info.Finish();
+}
+
+} // namespace
+
+Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions,
+                          const std::deque<SessionReport> &history, Engine &engine) {
+    size_t n = sessions.size() + history.size();
+    flatbuffers::FlatBufferBuilder fbb(128 + 192 * n);
+    std::vector<flatbuffers::Offset<wire::SessionInfo>> infos;
+    infos.reserve(n);
+    for (const auto &entry : sessions) {
+        infos.push_back(session_info(fbb, report_session(*entry.second, engine)));
+    }
+    for (const SessionReport &r : history) infos.push_back(session_info(fbb, r));
     auto body = wire::CreateListSessionsReplyDirect(fbb, &infos);
     return finish_message(fbb, request_id, wire::Body::ListSessionsReply, body.Union());
 }

@@ -5,11 +5,33 @@
 #include "server/replies.h"
 #include "server/session.h"
 
+#include <deque>
+#include <optional>
 #include <string>
 
 namespace salus::server {
 
-Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions, Engine &engine);
+// What a listing says of one session; kept after it closes for the history.
+struct SessionReport {
+    uint64_t id = 0;
+    std::string name;
+    int client_pid = 0;
+    sched::SessionParams params;
+    std::string state;
+    std::optional<uint64_t> lane;
+    uint64_t iterations = 0;
+    uint32_t pending = 0;
+    uint64_t run_ns = 0;
+    uint64_t queueing_ns = 0;
+    uint64_t mean_iteration_ns = 0;
+    uint64_t admitted_ns = 0;
+    uint64_t completed_ns = 0;
+};
+
+SessionReport report_session(const Session &session, Engine &engine);
+// Open sessions, then the closed ones kept in `history`.
+Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions,
+                          const std::deque<SessionReport> &history, Engine &engine);
 Reply status_reply(uint64_t request_id, const std::string &device, Engine &engine,
                    size_t open_sessions);
 Reply set_policy_reply(uint64_t request_id, sched::Policy policy, sched::Policy previous);

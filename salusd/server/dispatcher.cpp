@@ -1,6 +1,7 @@
 #include "server/dispatcher.h"
 
 #include "graph/import.h"
+#include "server/clock.h"
 #include "server/admin_replies.h"
 #include "server/error_name.h"
 #include "server/log.h"
@@ -131,7 +132,7 @@ void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_n
         on_close_session(c, id, *message.body_as_CloseSession());
         return;
     case wire::Body::ListSessions:
-        c.send(list_sessions_reply(id, sessions_, *engine_));
+        c.send(list_sessions_reply(id, sessions_, closed_, *engine_));
         return;
     case wire::Body::SetPolicy:
         on_set_policy(c, id, *message.body_as_SetPolicy());
@@ -385,6 +386,18 @@ void Dispatcher::finish_close(const SessionPtr &session) {
     c->session_ids.erase(session->id);
     session->owner = nullptr;
     sessions_.erase(session->id);
+    retire(session);
+}
+
+void Dispatcher::retire(const SessionPtr &session) {
+    // Listings show recently closed sessions with their final accounting.
+    constexpr size_t kClosedKept = 64;
+    SessionReport report = report_session(*session, *engine_);
+    report.state = "closed";
+    report.pending = 0;
+    report.completed_ns = monotonic_ns();
+    if (closed_.size() == kClosedKept) closed_.pop_front();
+    closed_.push_back(std::move(report));
     // Its memory returns to the pool; waiting sessions may be admitted.
     engine_->close(session);
 }
@@ -401,7 +414,7 @@ void Dispatcher::drop_connection(Connection &c) {
         sessions_.erase(it);
         // Queued iterations are dropped; a running one finishes first, then
         // the memory returns to the pool.
-        engine_->close(session);
+        retire(session);
     }
     c.session_ids.clear();
 }

@@ -5,10 +5,12 @@
 
 #include "device/device.h"
 #include "server/connection.h"
+#include "server/admin_replies.h"
 #include "server/engine.h"
 #include "server/session.h"
 #include "server/worker_pool.h"
 
+#include <deque>
 #include <functional>
 
 namespace salus::server {
@@ -47,6 +49,8 @@ class Dispatcher {
     // SALUS_ENOSESSION.
     SessionPtr find_owned_session(Connection &c, uint64_t request_id, uint64_t session_id);
     void finish_close(const SessionPtr &session);
+    // Ends the session in the engine and keeps its last report for listings.
+    void retire(const SessionPtr &session);
 
     Device *device_;
     WorkerPool *pool_;
@@ -54,6 +58,7 @@ class Dispatcher {
     FindConnection find_connection_;
     Engine *engine_ = nullptr;
     SessionTable sessions_;
+    std::deque<SessionReport> closed_; // the most recent, oldest first
     uint64_t next_session_id_ = 1;
 };
 

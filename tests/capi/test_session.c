@@ -65,19 +65,26 @@ static float run_once(fixture *f, salus_session *s, uint64_t index) {
     return value;
 }
 
-/* Looks session_id up in the daemon's list; 1 and *out when found. */
-static int find_session(salus_client *client, uint64_t session_id, salus_session_info *out) {
-    salus_session_info infos[16];
+/* Looks session_id up in the daemon's list; 1 and *out when found. With
+ * closed, among the closed sessions the listing keeps, else the open ones. */
+static int find_listed(salus_client *client, uint64_t session_id, int closed,
+                       salus_session_info *out) {
+    salus_session_info infos[128];
     size_t count = 0;
-    assert_ok(salus_list_sessions(client, infos, 16, &count));
-    assert_true(count <= 16);
+    assert_ok(salus_list_sessions(client, infos, 128, &count));
+    assert_true(count <= 128);
     for (size_t i = 0; i < count; ++i) {
-        if (infos[i].session_id == session_id) {
+        if (infos[i].session_id == session_id &&
+            (strcmp(infos[i].state, "closed") == 0) == closed) {
             if (out) *out = infos[i];
             return 1;
         }
     }
     return 0;
+}
+
+static int find_session(salus_client *client, uint64_t session_id, salus_session_info *out) {
+    return find_listed(client, session_id, 0, out);
 }
 
 static void test_lifecycle(void **state) {
@@ -110,8 +117,20 @@ static void test_lifecycle(void **state) {
     assert_int_equal(info.iterations, 2);
     assert_int_equal(info.pending, 0);
 
+    assert_int_equal(info.lane == SALUS_NO_LANE, 0);
+    assert_string_equal(info.state, "waiting");
+    assert_true(info.admitted_ns > 0);
+    assert_int_equal(info.completed_ns, 0);
+    assert_true(info.mean_iteration_ns > 0);
+
     assert_ok(salus_session_close(s));
     assert_false(find_session(f->client, id, NULL));
+    /* The listing keeps its final accounting. */
+    salus_session_info closed;
+    assert_true(find_listed(f->client, id, 1, &closed));
+    assert_int_equal(closed.iterations, 2);
+    assert_int_equal(closed.pending, 0);
+    assert_true(closed.completed_ns > info.admitted_ns);
 }
 
 static void test_create_options(void **state) {
@@ -240,8 +259,11 @@ static void test_list_arguments(void **state) {
     assert_ok(salus_session_close(a));
     assert_ok(salus_session_close(b));
     assert_ok(salus_session_close(c));
-    assert_ok(salus_list_sessions(f->client, NULL, 0, &count));
-    assert_int_equal(count, 0);
+    /* Closed sessions stay listed, as closed, after the open ones. */
+    salus_session_info all[3];
+    assert_ok(salus_list_sessions(f->client, all, 3, &count));
+    assert_int_equal(count, 3);
+    for (size_t i = 0; i < count; ++i) assert_string_equal(all[i].state, "closed");
 }
 
 static void sleep_ms(int ms) {

@@ -72,7 +72,8 @@ static int find(salus_client *c, const char *name, salus_session_info *out) {
     size_t n = 0;
     assert_int_equal(salus_list_sessions(c, infos, 16, &n), 0);
     for (size_t i = 0; i < n && i < 16; ++i) {
-        if (strcmp(infos[i].name, name) == 0) {
+        /* Closed sessions stay listed for a while: they count as gone. */
+        if (strcmp(infos[i].name, name) == 0 && strcmp(infos[i].state, "closed") != 0) {
             *out = infos[i];
             return 1;
         }

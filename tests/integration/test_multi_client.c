@@ -129,7 +129,8 @@ static int find_session(salus_client *c, const char *name, salus_session_info *f
     size_t count = 0;
     if (salus_list_sessions(c, infos, 64, &count) < 0) return -1;
     for (size_t i = 0; i < count && i < 64; ++i) {
-        if (strcmp(infos[i].name, name) == 0) {
+        /* Closed sessions stay listed for a while: they count as gone. */
+        if (strcmp(infos[i].name, name) == 0 && strcmp(infos[i].state, "closed") != 0) {
             if (found) *found = infos[i];
             return 1;
         }

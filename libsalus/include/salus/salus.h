@@ -259,13 +259,15 @@ typedef struct salus_session_info {
     uint64_t iterations;       /* completed */
     uint32_t pending;          /* queued or running */
     uint64_t run_ns;           /* total execution time */
-    char state[16];            /* queued, waiting, ready, running, closing */
+    char state[16];            /* queued, waiting, ready, running, closing, closed */
     uint64_t lane;             /* SALUS_NO_LANE while queued for memory */
     uint64_t declared_iterations;
     int32_t priority;
     double weight;
     uint64_t queueing_ns;       /* total time its iterations waited to start */
     uint64_t mean_iteration_ns; /* 0 before the first iteration */
+    uint64_t admitted_ns;       /* daemon's monotonic clock; 0 while queued */
+    uint64_t completed_ns;      /* when it closed; 0 while open */
 } salus_session_info;
 
 /* Lists the sessions of every client. Writes at most max entries into infos
