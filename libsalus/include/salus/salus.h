@@ -196,8 +196,11 @@ typedef struct salus_session_options {
 
 SALUS_EXTERN int salus_session_options_init(salus_session_options *opts, unsigned int version);
 
-/* Sends the graph, which the daemon validates, plans and admits. opts may be
- * NULL. The graph may be freed or reused afterwards. */
+/* Sends the graph, which the daemon validates, plans and admits. When the
+ * device memory pool cannot hold the session yet, it waits in the daemon's
+ * admission queue and this call blocks until it is admitted (listings show it
+ * as "queued"); SALUS_ERESOURCE when it could never fit. opts may be NULL.
+ * The graph may be freed or reused afterwards. */
 SALUS_EXTERN int salus_session_create(salus_client *client, const salus_graph *graph,
                                       const salus_session_options *opts, salus_session **out);
 
