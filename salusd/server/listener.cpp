@@ -1,11 +1,18 @@
 #include "server/listener.h"
 
+#include "server/log.h"
+
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#ifdef SALUS_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 namespace salus::server {
 
@@ -50,10 +57,56 @@ bool clear_stale_socket(const std::string &path, std::string *error) {
     return true;
 }
 
+// The path a Unix socket listens at, or a note when it has none.
+std::string socket_address(int fd) {
+    sockaddr_un addr{};
+    socklen_t len = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len) != 0 ||
+        len <= offsetof(sockaddr_un, sun_path)) {
+        return "an unnamed socket";
+    }
+    size_t n = len - offsetof(sockaddr_un, sun_path);
+    if (addr.sun_path[0] == '\0') {
+        return "@" + std::string(addr.sun_path + 1, n > 0 ? n - 1 : 0);
+    }
+    return std::string(addr.sun_path, strnlen(addr.sun_path, n));
+}
+
 } // namespace
+
+int Listener::activation_fd() {
+#ifdef SALUS_HAVE_SYSTEMD
+    // Unsets LISTEN_FDS and LISTEN_PID: children do not inherit them.
+    int n = sd_listen_fds(1);
+    if (n < 0) {
+        SALUS_LOG_WARNING("ignoring the sockets passed by systemd: %s", std::strerror(-n));
+        return -1;
+    }
+    if (n == 0) return -1;
+    if (n != 1) {
+        SALUS_LOG_WARNING("systemd passed %d sockets, expected one: binding instead", n);
+        return -1;
+    }
+    int fd = SD_LISTEN_FDS_START;
+    if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0) {
+        SALUS_LOG_WARNING("the socket systemd passed is not a listening Unix stream socket: "
+                          "binding instead");
+        return -1;
+    }
+    return fd;
+#else
+    return -1;
+#endif
+}
 
 bool Listener::open(uv_loop_t *loop, const std::string &path, uv_connection_cb on_connection,
                     void *data, std::string *error) {
+    int fd = activation_fd();
+    if (fd >= 0) {
+        if (!open_fd(loop, fd, on_connection, data, error)) return false;
+        SALUS_LOG_INFO("using the socket passed by systemd (%s)", address_.c_str());
+        return true;
+    }
     // libuv silently truncates longer paths to fit sun_path.
     if (path.size() >= sizeof(sockaddr_un::sun_path)) {
         *error = "socket path is " + std::to_string(path.size()) + " bytes, over the limit of " +
@@ -90,6 +143,30 @@ bool Listener::open(uv_loop_t *loop, const std::string &path, uv_connection_cb o
         *error = "cannot listen on " + path + ": " + uv_strerror(rc);
         close();
         unlink_socket();
+        return false;
+    }
+    address_ = path;
+    SALUS_LOG_INFO("bound %s", path.c_str());
+    return true;
+}
+
+bool Listener::open_fd(uv_loop_t *loop, int fd, uv_connection_cb on_connection, void *data,
+                       std::string *error) {
+    uv_pipe_init(loop, &pipe_, 0);
+    pipe_.data = data;
+    open_ = true;
+    activated_ = true;
+    address_ = socket_address(fd);
+    int rc = uv_pipe_open(&pipe_, fd);
+    if (rc < 0) {
+        *error = "cannot use the socket passed by systemd: " + std::string(uv_strerror(rc));
+        close();
+        return false;
+    }
+    rc = uv_listen(reinterpret_cast<uv_stream_t *>(&pipe_), kBacklog, on_connection);
+    if (rc < 0) {
+        *error = "cannot listen on the socket passed by systemd: " + std::string(uv_strerror(rc));
+        close();
         return false;
     }
     return true;

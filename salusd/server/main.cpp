@@ -2,6 +2,7 @@
 // stops cleanly on SIGINT/SIGTERM.
 #include "device/device.h"
 #include "server/log.h"
+#include "server/notify.h"
 #include "server/options.h"
 #include "server/server.h"
 #include "server/version.h"
@@ -10,11 +11,33 @@
 #include <uv.h>
 
 #include <csignal>
+#include <cstdio>
 #include <memory>
 #include <string>
 
 using namespace salus;
 using namespace salus::server;
+
+namespace {
+
+// One line for the service manager, e.g. "3 sessions, 2 lanes, pool 1.2 GiB
+// free of 11.8 GiB, policy pack".
+std::string status_summary(Engine &engine) {
+    EngineStatus st = engine.status();
+    size_t sessions = st.queued.size();
+    for (const LaneInfo &lane : st.lanes) sessions += lane.sessions.size();
+    constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+    char line[160];
+    std::snprintf(line, sizeof line,
+                  "%zu session%s, %zu lane%s, pool %.1f GiB free of %.1f GiB, "
+                  "policy %s",
+                  sessions, sessions == 1 ? "" : "s", st.lanes.size(),
+                  st.lanes.size() == 1 ? "" : "s", static_cast<double>(st.free_bytes) / kGiB,
+                  static_cast<double>(st.pool_bytes) / kGiB, sched::policy_name(engine.policy()));
+    return line;
+}
+
+} // namespace
 
 int main(int argc, char **argv) {
     Options options;
@@ -36,14 +59,18 @@ int main(int argc, char **argv) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     bool started;
+    Notifier notifier;
     {
         Server server(&loop, options, device.get());
         started = server.start(&error);
         if (started) {
-            SALUS_LOG_INFO("salusd %s listening on %s (%s backend, pool %llu MiB, up to %u "
+            // The summary reads status() and policy() on the loop thread.
+            Engine &engine = server.engine();
+            notifier.start(&loop, [&engine] { return status_summary(engine); });
+            // The listener has logged which socket: bound or passed by systemd.
+            SALUS_LOG_INFO("salusd %s started (%s backend, pool %llu MiB, up to %u "
                            "lanes, policy %s, %s admission)",
-                           kSalusdVersion, options.socket_path.c_str(),
-                           device_type_name(device->type()),
+                           kSalusdVersion, device_type_name(device->type()),
                            static_cast<unsigned long long>(options.pool_bytes >> 20),
                            options.max_lanes, sched::policy_name(options.policy),
                            lanes::admission_mode_name(options.admission));
@@ -51,6 +78,9 @@ int main(int argc, char **argv) {
             SALUS_LOG_ERROR("%s", error.c_str());
         }
         // Until shutdown() closes the last handle; at once after a failed start.
+        // The notifier's timers are unreferenced: they do not keep it running.
+        uv_run(&loop, UV_RUN_DEFAULT);
+        notifier.stop();
         uv_run(&loop, UV_RUN_DEFAULT);
         server.finish();
     }

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include "server/log.h"
+#include "server/notify.h"
 
 #include <csignal>
 #include <vector>
@@ -13,6 +14,7 @@ using ull = unsigned long long;
 
 void on_signal(uv_signal_t *handle, int signum) {
     SALUS_LOG_INFO("received %s, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    notify_stopping();
     static_cast<Server *>(handle->data)->shutdown();
 }
 
@@ -67,6 +69,8 @@ bool Server::start(std::string *error) {
     }
     uv_signal_start(&sigint_, on_signal, SIGINT);
     uv_signal_start(&sigterm_, on_signal, SIGTERM);
+    // uv_listen() has run: connections are accepted from here on.
+    notify_ready();
     return true;
 }
 

@@ -37,7 +37,7 @@ class Server : private ConnectionHandler {
     void finish();
 
     unsigned workers() const { return pool_.size(); }
-    const Engine &engine() const { return engine_; }
+    Engine &engine() { return engine_; }
 
   private:
     void on_frame(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns) override;
