@@ -1,42 +1,12 @@
 /* Asynchronous iterations: many in flight, in order, equal to synchronous
  * runs; dropped pending handles; several threads on one client. */
 #include "capi_test.h"
-#include "daemon_fixture.h"
-#include "mlp_graph.h"
+#include "live_fixture.h"
 
 #include <math.h>
 #include <pthread.h>
 
 enum { IN_FLIGHT = 16 };
-
-typedef struct fixture {
-    daemon_fixture daemon;
-    mlp_graph mlp;
-    salus_client *client;
-} fixture;
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof(*f));
-    if (!f) return -1;
-    mlp_config cfg = mlp_default_config();
-    if (daemon_start(&f->daemon, NULL) != 0 || mlp_graph_build(&cfg, &f->mlp) != 0) {
-        daemon_stop(&f->daemon);
-        free(f);
-        return -1;
-    }
-    *state = f;
-    f->client = capi_connect(f->daemon.socket_path);
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    salus_disconnect(f->client);
-    mlp_graph_release(&f->mlp);
-    int rc = daemon_stop(&f->daemon);
-    free(f);
-    return rc;
-}
 
 static salus_pending *submit_batch(fixture *f, salus_session *s, uint64_t index) {
     salus_tensor *x, *y;
@@ -182,10 +152,10 @@ static void test_threads_share_client(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_in_flight_equals_sync, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wait_out_of_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_free_unwaited, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_threads_share_client, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_flight_equals_sync, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_wait_out_of_order, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_free_unwaited, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_threads_share_client, live_setup, live_teardown),
     };
     return cmocka_run_group_tests_name("async", tests, NULL, NULL);
 }

@@ -1,41 +1,11 @@
 /* Sessions against a live daemon: lifecycle, listing, argument checks on
  * live handles, several clients, and disconnecting with open sessions. */
 #include "capi_test.h"
-#include "daemon_fixture.h"
-#include "mlp_graph.h"
+#include "live_fixture.h"
 
 #include <math.h>
 #include <time.h>
 #include <unistd.h>
-
-typedef struct fixture {
-    daemon_fixture daemon;
-    mlp_graph mlp;
-    salus_client *client;
-} fixture;
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof(*f));
-    if (!f) return -1;
-    mlp_config cfg = mlp_default_config();
-    if (daemon_start(&f->daemon, NULL) != 0 || mlp_graph_build(&cfg, &f->mlp) != 0) {
-        daemon_stop(&f->daemon);
-        free(f);
-        return -1;
-    }
-    *state = f;
-    f->client = capi_connect(f->daemon.socket_path);
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    salus_disconnect(f->client);
-    mlp_graph_release(&f->mlp);
-    int rc = daemon_stop(&f->daemon);
-    free(f);
-    return rc;
-}
 
 static salus_session *create(fixture *f, const char *name) {
     salus_session_options opts;
@@ -305,12 +275,12 @@ static void test_two_clients(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_create_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_graph_freed_after_create, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_run_arguments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_arguments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_clients, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lifecycle, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_create_options, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_graph_freed_after_create, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_run_arguments, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_list_arguments, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_two_clients, live_setup, live_teardown),
     };
     return cmocka_run_group_tests_name("session", tests, NULL, NULL);
 }
