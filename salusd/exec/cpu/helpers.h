@@ -66,4 +66,16 @@ void for_each_row(const StridedLoop &loop, Fn &&fn) {
     }
 }
 
+// dst (operand 0, contiguous rows) = src (operand 1) gathered along `loop`:
+// the copy behind Transpose and Expand.
+inline void gather(const StridedLoop &loop, float *dst, const float *src) {
+    const int64_t len = loop.inner_dim();
+    const int64_t sx = loop.inner_stride(1);
+    for_each_row(loop, [&](const int64_t *off) {
+        float *yr = dst + off[0];
+        const float *xr = src + off[1];
+        for (int64_t j = 0; j < len; ++j) yr[j] = xr[j * sx];
+    });
+}
+
 } // namespace salus::cpu

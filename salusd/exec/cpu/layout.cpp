@@ -77,13 +77,7 @@ Status transpose(const KernelContext &ctx) {
         copy_tiled(py, px, loop.dims[0], loop.dims[1], loop.strides[1][0], loop.inner_stride(1));
         return Status();
     }
-    const int64_t len = loop.inner_dim();
-    const int64_t sx = loop.inner_stride(1);
-    for_each_row(loop, [&](const int64_t *off) {
-        float *yr = py + off[0];
-        const float *xr = px + off[1];
-        for (int64_t j = 0; j < len; ++j) yr[j] = xr[j * sx];
-    });
+    gather(loop, py, px);
     return Status();
 }
 

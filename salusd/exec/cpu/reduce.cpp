@@ -105,13 +105,7 @@ Status expand(const KernelContext &ctx) {
         return Status();
     }
     const StridedLoop loop = make_loop(y.shape, 2, strides);
-    const int64_t len = loop.inner_dim();
-    const int64_t sx = loop.inner_stride(1);
-    for_each_row(loop, [&](const int64_t *off) {
-        float *yr = py + off[0];
-        const float *xr = px + off[1];
-        for (int64_t j = 0; j < len; ++j) yr[j] = xr[j * sx];
-    });
+    gather(loop, py, px);
     return Status();
 }
 
