@@ -6,6 +6,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 static int tap_failed; /* set by tap_ok on a failure */
 static int tap_count;
@@ -25,6 +29,26 @@ static inline void tap_ok(int ok, const char *fmt, ...) {
 static inline void tap_skip_all(const char *why) {
     printf("1..0 # SKIP %s\n", why);
     exit(77);
+}
+
+/* $SALUSD, or skips the whole test when it is missing or was built without
+ * libsystemd. */
+static inline const char *salusd_with_systemd(void) {
+    const char *salusd = getenv("SALUSD");
+    if (!salusd || access(salusd, X_OK) != 0) tap_skip_all("SALUSD is not an executable salusd");
+    const char *have = getenv("SALUSD_HAVE_SYSTEMD");
+    if (!have || strcmp(have, "1") != 0) tap_skip_all("salusd was built without libsystemd");
+    return salusd;
+}
+
+/* Waits up to timeout_ms for pid to exit; 1 and *status when it did. */
+static inline int wait_exit(pid_t pid, int *status, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        if (waitpid(pid, status, WNOHANG) == pid) return 1;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
 }
 
 /* Builds input x [4] -> Relu -> output and opens it as a session. */

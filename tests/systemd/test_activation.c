@@ -17,21 +17,8 @@
 #include <unistd.h>
 
 /* waitpid with a deadline: 1 and *status when it exited, 0 after timeout_ms. */
-static int wait_exit(pid_t pid, int *status, int timeout_ms) {
-    for (int waited = 0; waited < timeout_ms; waited += 10) {
-        pid_t r = waitpid(pid, status, WNOHANG);
-        if (r == pid) return 1;
-        struct timespec ts = {0, 10 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    return 0;
-}
-
 int main(void) {
-    const char *salusd = getenv("SALUSD");
-    if (!salusd || access(salusd, X_OK) != 0) tap_skip_all("SALUSD is not an executable salusd");
-    const char *have = getenv("SALUSD_HAVE_SYSTEMD");
-    if (!have || strcmp(have, "1") != 0) tap_skip_all("salusd was built without libsystemd");
+    const char *salusd = salusd_with_systemd();
     printf("1..6\n");
 
     char dir[] = "/tmp/salus-activation-XXXXXX";
