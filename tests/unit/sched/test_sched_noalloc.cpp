@@ -9,23 +9,7 @@
 #include <new>
 #include <vector>
 
-namespace {
-bool g_counting = false;
-long g_allocations = 0;
-} // namespace
-
-// Out of line so that a tool which redirects new/delete sees every call.
-__attribute__((noinline)) void *operator new(std::size_t n) {
-    if (g_counting) ++g_allocations;
-    if (void *p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-__attribute__((noinline)) void operator delete(void *p) noexcept {
-    std::free(p);
-}
-__attribute__((noinline)) void operator delete(void *p, std::size_t) noexcept {
-    std::free(p);
-}
+#include "../counting_new.h"
 
 namespace salus::sched::test {
 namespace {
