@@ -4,6 +4,7 @@
 #include "error.h"
 
 #include <cstring>
+#include <string>
 
 using namespace salus;
 using namespace salus::client;
@@ -79,17 +80,24 @@ int set_policy(Connection *conn, const char *policy) {
     return admin_request(conn, fbb, id, wire::Body::SetPolicyReply, "set policy", &slot);
 }
 
-int get_status(Connection *conn, salus_status *out) {
-    if (!out) return fail(conn, SALUS_EINVAL, "salus_get_status: out is NULL");
+// Asks for the daemon's status; the reply stays in *slot.
+int request_status(Connection *conn, std::shared_ptr<Slot> *slot, const wire::StatusReply **out) {
     flatbuffers::FlatBufferBuilder fbb(64);
     uint64_t id = conn->next_id();
     auto body = wire::CreateGetStatus(fbb);
     wire::FinishMessageBuffer(fbb,
                               wire::CreateMessage(fbb, id, wire::Body::GetStatus, body.Union()));
+    int rc = admin_request(conn, fbb, id, wire::Body::StatusReply, "status", slot);
+    if (rc == SALUS_OK) *out = (*slot)->reply->message->body_as_StatusReply();
+    return rc;
+}
+
+int get_status(Connection *conn, salus_status *out) {
+    if (!out) return fail(conn, SALUS_EINVAL, "salus_get_status: out is NULL");
     std::shared_ptr<Slot> slot;
-    int rc = admin_request(conn, fbb, id, wire::Body::StatusReply, "status", &slot);
+    const wire::StatusReply *r = nullptr;
+    int rc = request_status(conn, &slot, &r);
     if (rc != SALUS_OK) return rc;
-    const wire::StatusReply *r = slot->reply->message->body_as_StatusReply();
     salus_status st;
     std::memset(&st, 0, sizeof st);
     copy_string(st.device, sizeof st.device, r->device());
@@ -107,9 +115,89 @@ int get_status(Connection *conn, salus_status *out) {
     return SALUS_OK;
 }
 
+int get_device_info(Connection *conn, salus_device_info *out) {
+    if (!out) return fail(conn, SALUS_EINVAL, "salus_get_device_info: info is NULL");
+    if (out->version == 0 || out->version > SALUS_DEVICE_INFO_VERSION) {
+        return fail(conn, SALUS_EINVAL,
+                    "salus_get_device_info: unknown version " + std::to_string(out->version) +
+                        " (initialise it with salus_device_info_init)");
+    }
+    std::shared_ptr<Slot> slot;
+    const wire::StatusReply *r = nullptr;
+    int rc = request_status(conn, &slot, &r);
+    if (rc != SALUS_OK) return rc;
+    const wire::DeviceInfo *d = r->device_info();
+    if (!d) return fail(conn, SALUS_EPROTO, "the daemon's status has no device information");
+    salus_device_info info;
+    std::memset(&info, 0, sizeof info);
+    info.version = out->version;
+    copy_string(info.type, sizeof info.type, d->type());
+    copy_string(info.name, sizeof info.name, d->name());
+    info.index = d->index();
+    info.total_bytes = d->total_bytes();
+    info.free_bytes = d->free_bytes();
+    info.pool_bytes = r->pool_bytes();
+    *out = info;
+    return SALUS_OK;
+}
+
+int list_lanes(Connection *conn, salus_lane_info *lanes, size_t max, size_t *count) {
+    if (!count) return fail(conn, SALUS_EINVAL, "salus_list_lanes: count is NULL");
+    if (max > 0 && !lanes) return fail(conn, SALUS_EINVAL, "salus_list_lanes: lanes is NULL");
+    std::shared_ptr<Slot> slot;
+    const wire::StatusReply *r = nullptr;
+    int rc = request_status(conn, &slot, &r);
+    if (rc != SALUS_OK) return rc;
+    size_t n = r->lanes() ? r->lanes()->size() : 0;
+    for (size_t i = 0; i < n && i < max; ++i) {
+        const wire::LaneStatus *l = r->lanes()->Get(static_cast<flatbuffers::uoffset_t>(i));
+        salus_lane_info &info = lanes[i];
+        std::memset(&info, 0, sizeof info);
+        info.lane = l->lane();
+        info.base = l->base();
+        info.capacity = l->capacity();
+        info.persistent_bytes = l->persistent_bytes();
+        info.ephemeral_bytes = l->ephemeral_bytes();
+        info.sessions = l->sessions() ? l->sessions()->size() : 0;
+        copy_string(info.stream, sizeof info.stream, l->stream());
+    }
+    *count = n;
+    return SALUS_OK;
+}
+
 } // namespace
 
 extern "C" {
+
+int salus_device_info_init(salus_device_info *info, unsigned int version) {
+    return guard([&]() -> int {
+        if (!info) return fail(SALUS_EINVAL, "salus_device_info_init: info is NULL");
+        if (version == 0 || version > SALUS_DEVICE_INFO_VERSION) {
+            return fail(SALUS_EINVAL,
+                        "salus_device_info_init: unknown version " + std::to_string(version));
+        }
+        std::memset(info, 0, sizeof *info);
+        info->version = version;
+        info->index = -1;
+        return SALUS_OK;
+    });
+}
+
+int salus_get_device_info(salus_client *client, salus_device_info *info) {
+    Connection *conn = client ? client->conn.get() : nullptr;
+    return guard(conn, [&]() -> int {
+        if (!client) return fail(SALUS_EINVAL, "salus_get_device_info: client is NULL");
+        return get_device_info(conn, info);
+    });
+}
+
+int salus_list_lanes(salus_client *client, salus_lane_info *lanes, size_t max, size_t *count) {
+    Connection *conn = client ? client->conn.get() : nullptr;
+    return guard(conn, [&]() -> int {
+        if (!client) return fail(SALUS_EINVAL, "salus_list_lanes: client is NULL");
+        return list_lanes(conn, lanes, max, count);
+    });
+}
 
 int salus_set_policy(salus_client *client, const char *policy) {
     Connection *conn = client ? client->conn.get() : nullptr;

@@ -3,12 +3,50 @@
 #include "device/device.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <sys/mman.h>
 #include <unistd.h>
 
 namespace salus {
 namespace {
+
+uint64_t physical_bytes() {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages < 1 || page < 1) return 0;
+    return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
+}
+
+// MemAvailable counts reclaimable caches, which is what a job could get;
+// the free page count is the fallback on kernels without it.
+uint64_t available_bytes() {
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key;
+    unsigned long long kib;
+    while (meminfo >> key >> kib) {
+        if (key == "MemAvailable:") return static_cast<uint64_t>(kib) * 1024;
+        meminfo.ignore(64, '\n');
+    }
+    long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages < 1 || page < 1) return 0;
+    return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
+}
+
+// "model name" of /proc/cpuinfo, or "cpu" where it has none (some arm64).
+std::string cpu_model() {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line)) {
+        if (line.rfind("model name", 0) != 0) continue;
+        size_t colon = line.find(':');
+        if (colon == std::string::npos) break;
+        size_t start = line.find_first_not_of(" \t", colon + 1);
+        if (start != std::string::npos) return line.substr(start);
+    }
+    return "cpu";
+}
 
 class CpuDevice final : public Device {
   public:
@@ -19,6 +57,22 @@ class CpuDevice final : public Device {
         return "cpu (" + std::to_string(cores > 0 ? cores : 1) + " cores)";
     }
 
+    DeviceFacts facts() const override {
+        DeviceFacts f;
+        f.name = cpu_model();
+        f.total_bytes = physical_bytes();
+        f.free_bytes = available_bytes();
+        return f;
+    }
+
+    // Half the physical memory: pages are committed only when used, so a
+    // large pool costs nothing until sessions fill it. The reserve is for
+    // devices whose memory is claimed eagerly.
+    uint64_t default_pool_bytes(uint64_t /*reserve*/) const override {
+        uint64_t total = physical_bytes();
+        return total ? total / 2 : 1ull << 30;
+    }
+
     void *allocate(size_t bytes, Status *status) override {
         *status = {};
         if (bytes == 0) return nullptr;
@@ -27,9 +81,9 @@ class CpuDevice final : public Device {
         void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) {
-            *status = Status(SALUS_ERESOURCE, "cannot map " + std::to_string(bytes) +
-                                                  " bytes of device memory: " +
-                                                  std::strerror(errno));
+            *status =
+                Status(SALUS_ERESOURCE, "cannot map " + std::to_string(bytes) +
+                                            " bytes of device memory: " + std::strerror(errno));
             return nullptr;
         }
         return p;
@@ -54,6 +108,8 @@ class CpuDevice final : public Device {
 
 } // namespace
 
-std::unique_ptr<Device> make_cpu_device() { return std::make_unique<CpuDevice>(); }
+std::unique_ptr<Device> make_cpu_device() {
+    return std::make_unique<CpuDevice>();
+}
 
 } // namespace salus

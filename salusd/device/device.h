@@ -6,6 +6,7 @@
 #include "common/status.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -15,6 +16,14 @@ enum class DeviceType : uint8_t { CPU = 0, CUDA = 1 };
 
 const char *device_type_name(DeviceType type);
 
+// What operators are told about the device (status reply, salusctl status).
+struct DeviceFacts {
+    std::string name;         // the CPU model, or the GPU's name
+    int index = -1;           // CUDA device ordinal; -1 for the CPU
+    uint64_t total_bytes = 0; // the device's memory
+    uint64_t free_bytes = 0;  // free right now, as the system or driver says
+};
+
 class Device {
   public:
     virtual ~Device() = default;
@@ -22,6 +31,10 @@ class Device {
     virtual DeviceType type() const = 0;
     // e.g. "cpu (2 cores)"
     virtual std::string description() const = 0;
+    virtual DeviceFacts facts() const = 0;
+    // The pool claimed when --pool-bytes is not given; `reserve` is what to
+    // leave to the rest of the system where the backend honours it.
+    virtual uint64_t default_pool_bytes(uint64_t reserve) const = 0;
 
     // Device memory, 64-byte aligned and zero-filled; nullptr with *status
     // set when it cannot be had. bytes may be 0 (returns nullptr, OK status).
@@ -36,5 +49,17 @@ class Device {
 };
 
 std::unique_ptr<Device> make_cpu_device();
+
+// Opens the device a --device value names: "cpu", "cuda", "cuda:N" or "auto"
+// (the first CUDA device when this build has the backend and a device is
+// present, else the CPU). *why says, for the log, how auto decided.
+Status open_device(const std::string &spec, std::unique_ptr<Device> *out, std::string *why);
+
+#ifdef SALUS_HAVE_CUDA
+// The CUDA backend (device/cuda/): how many devices the driver sees (0 with
+// *why set when it cannot tell, e.g. no driver), and one of them opened.
+int cuda_device_count(std::string *why);
+Status open_cuda_device(int index, std::unique_ptr<Device> *out);
+#endif
 
 } // namespace salus

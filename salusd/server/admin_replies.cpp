@@ -69,22 +69,28 @@ Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions,
     return finish_message(fbb, request_id, wire::Body::ListSessionsReply, body.Union());
 }
 
-Reply status_reply(uint64_t request_id, const std::string &device, Engine &engine,
+Reply status_reply(uint64_t request_id, const Device &device, Engine &engine,
                    size_t open_sessions) {
     EngineStatus st = engine.status();
-    flatbuffers::FlatBufferBuilder fbb(512 + 128 * st.lanes.size());
+    DeviceFacts facts = device.facts();
+    flatbuffers::FlatBufferBuilder fbb(768 + 160 * st.lanes.size());
     std::vector<flatbuffers::Offset<wire::LaneStatus>> lanes;
-    for (const LaneInfo &lane : st.lanes) {
+    for (size_t i = 0; i < st.lanes.size(); ++i) {
+        const LaneInfo &lane = st.lanes[i];
         std::vector<uint64_t> ids;
         for (const SessionPlacement &p : lane.sessions) ids.push_back(p.session);
-        lanes.push_back(wire::CreateLaneStatusDirect(fbb, lane.layout.lane, lane.layout.base,
-                                                     lane.layout.capacity,
-                                                     lane.layout.ephemeral_bytes, &ids));
+        lanes.push_back(wire::CreateLaneStatusDirect(
+            fbb, lane.layout.lane, lane.layout.base, lane.layout.capacity,
+            lane.layout.ephemeral_bytes, &ids, lane.persistent_bytes, st.lane_streams[i].c_str()));
     }
+    auto device_info =
+        wire::CreateDeviceInfoDirect(fbb, device_type_name(device.type()), facts.name.c_str(),
+                                     facts.index, facts.total_bytes, facts.free_bytes);
     auto body = wire::CreateStatusReplyDirect(
-        fbb, device.c_str(), sched::policy_name(engine.policy()),
+        fbb, device.description().c_str(), sched::policy_name(engine.policy()),
         lanes::admission_mode_name(engine.mode()), st.pool_bytes, st.free_bytes, &lanes, &st.queued,
-        static_cast<uint32_t>(open_sessions), st.switches, st.switch_p50_ns, st.switch_p99_ns);
+        static_cast<uint32_t>(open_sessions), st.switches, st.switch_p50_ns, st.switch_p99_ns,
+        device_info);
     return finish_message(fbb, request_id, wire::Body::StatusReply, body.Union());
 }
 

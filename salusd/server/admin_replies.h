@@ -32,7 +32,7 @@ SessionReport report_session(const Session &session, Engine &engine);
 // Open sessions, then the closed ones kept in `history`.
 Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions,
                           const std::deque<SessionReport> &history, Engine &engine);
-Reply status_reply(uint64_t request_id, const std::string &device, Engine &engine,
+Reply status_reply(uint64_t request_id, const Device &device, Engine &engine,
                    size_t open_sessions);
 Reply set_policy_reply(uint64_t request_id, sched::Policy policy, sched::Policy previous);
 

@@ -359,7 +359,7 @@ void Dispatcher::on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy
 }
 
 void Dispatcher::on_get_status(Connection &c, uint64_t id) {
-    c.send(status_reply(id, device_->description(), *engine_, sessions_.size()));
+    c.send(status_reply(id, *device_, *engine_, sessions_.size()));
 }
 
 SessionPtr Dispatcher::find_owned_session(Connection &c, uint64_t request_id, uint64_t session_id) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <new>
 #include <set>
+#include <unistd.h>
 
 namespace salus::server {
 
@@ -193,6 +194,8 @@ void Engine::record_switch_locked(uint64_t ns) {
 
 void Engine::lane_main(Lane *lane) {
     std::unique_lock<std::mutex> lock(mutex_);
+    // The thread id, as top -H and perf show it.
+    lane->stream = "thread " + std::to_string(gettid());
     for (;;) {
         if (!lane->assigned && !lane->stop) {
             // Work often follows within microseconds (the client's next
@@ -483,6 +486,10 @@ EngineStatus Engine::status() {
     std::vector<uint64_t> samples;
     {
         std::lock_guard<std::mutex> lock(mutex_);
+        for (const LaneInfo &info : st.lanes) {
+            auto lane = lanes_.find(info.layout.lane);
+            st.lane_streams.push_back(lane == lanes_.end() ? "" : lane->second->stream);
+        }
         st.switches = switches_;
         size_t n = std::min<uint64_t>(switches_, switch_ns_.size());
         samples.assign(switch_ns_.begin(), switch_ns_.begin() + static_cast<long>(n));

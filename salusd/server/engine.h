@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -71,6 +72,7 @@ struct EngineStatus {
     uint64_t pool_bytes = 0;
     uint64_t free_bytes = 0;
     std::vector<LaneInfo> lanes;
+    std::vector<std::string> lane_streams; // parallel to lanes: each one's stream
     std::vector<lanes::SessionId> queued;
     uint64_t switches = 0;
     uint64_t switch_p50_ns = 0;
@@ -134,6 +136,7 @@ class Engine {
         uint64_t last_end_ns = 0;
         uint64_t last_session = 0;
         bool chained = false; // its next iteration was picked as the last one ended
+        std::string stream;   // how operators find its stream, e.g. "thread 4242"
     };
 
     void lane_main(Lane *lane);

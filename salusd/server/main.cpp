@@ -55,7 +55,15 @@ int main(int argc, char **argv) {
     // A client that disconnects mid-write must not kill the daemon.
     std::signal(SIGPIPE, SIG_IGN);
 
-    std::unique_ptr<Device> device = make_cpu_device();
+    std::unique_ptr<Device> device;
+    std::string why;
+    if (Status st = open_device(options.device, &device, &why); !st.ok()) {
+        SALUS_LOG_ERROR("%s", st.message().c_str());
+        return 1;
+    }
+    if (options.pool_bytes == 0)
+        options.pool_bytes = device->default_pool_bytes(options.pool_reserve);
+    SALUS_LOG_INFO("device %s (%s)", device->description().c_str(), why.c_str());
     uv_loop_t loop;
     uv_loop_init(&loop);
     bool started;

@@ -35,8 +35,12 @@ void print_usage(FILE *out) {
         "  --max-frame-bytes N    largest request accepted (default %u)\n"
         "  --workers N            threads that prepare new sessions (default: online CPUs)\n"
         "  --blas-threads N       OpenBLAS threads per kernel (default 1)\n"
-        "  --pool-bytes N[KMG]    device memory pool claimed at start (CPU default:\n"
-        "                         half the physical memory)\n"
+        "  --device SPEC          auto, cpu, cuda or cuda:N (default auto: the first\n"
+        "                         CUDA device if there is one, else the CPU)\n"
+        "  --pool-bytes N[KMG]    device memory pool claimed at start (default: CUDA,\n"
+        "                         the free memory minus --pool-reserve; CPU, half the\n"
+        "                         physical memory)\n"
+        "  --pool-reserve N[KMG]  device memory the default pool leaves free (default 1G)\n"
         "  --max-lanes N          lanes running in parallel at most (default: online CPUs)\n"
         "  --policy NAME          fifo, srtf, pack, fair or priority (default pack)\n"
         "  --admission MODE       safe: sum(P) + max(T) <= lane; static: sum(P + T)\n"
@@ -97,12 +101,6 @@ bool parse_bytes(const char *text, uint64_t *out) {
     return true;
 }
 
-uint64_t default_pool_bytes() {
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages < 1 || page < 1) return 1ull << 30;
-    return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 2;
-}
-
 unsigned online_cpus() {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     if (n < 1) return 1;
@@ -128,7 +126,9 @@ int parse_options(int argc, char **argv, Options *out) {
         kMaxFrame,
         kWorkers,
         kBlasThreads,
+        kDevice,
         kPoolBytes,
+        kPoolReserve,
         kMaxLanes,
         kPolicy,
         kAdmission,
@@ -140,7 +140,9 @@ int parse_options(int argc, char **argv, Options *out) {
         {"max-frame-bytes", required_argument, nullptr, kMaxFrame},
         {"workers", required_argument, nullptr, kWorkers},
         {"blas-threads", required_argument, nullptr, kBlasThreads},
+        {"device", required_argument, nullptr, kDevice},
         {"pool-bytes", required_argument, nullptr, kPoolBytes},
+        {"pool-reserve", required_argument, nullptr, kPoolReserve},
         {"max-lanes", required_argument, nullptr, kMaxLanes},
         {"policy", required_argument, nullptr, kPolicy},
         {"admission", required_argument, nullptr, kAdmission},
@@ -155,7 +157,7 @@ int parse_options(int argc, char **argv, Options *out) {
     options.max_frame_bytes = frame::kDefaultMaxFrameBytes;
     options.workers = online_cpus();
     options.blas_threads = 1;
-    options.pool_bytes = default_pool_bytes();
+    options.pool_reserve = 1ull << 30;
     options.max_lanes = online_cpus();
     options.max_overtakes = 4;
 
@@ -203,6 +205,19 @@ int parse_options(int argc, char **argv, Options *out) {
             if (!parse_bytes(optarg, &options.pool_bytes)) {
                 std::fprintf(stderr, "salusd: invalid --pool-bytes '%s' (e.g. 4294967296 or 4G)\n",
                              optarg);
+                return usage_error();
+            }
+            break;
+        case kDevice:
+            if (*optarg == '\0') {
+                std::fprintf(stderr, "salusd: --device needs a value (auto, cpu, cuda, cuda:N)\n");
+                return usage_error();
+            }
+            options.device = optarg;
+            break;
+        case kPoolReserve:
+            if (!parse_bytes(optarg, &options.pool_reserve)) {
+                std::fprintf(stderr, "salusd: invalid --pool-reserve '%s' (e.g. 1G)\n", optarg);
                 return usage_error();
             }
             break;

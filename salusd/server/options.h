@@ -10,13 +10,16 @@
 namespace salus::server {
 
 struct Options {
-    std::string socket_path;  // empty until resolved: see resolve_socket_path()
-    uint32_t max_frame_bytes; // largest request frame accepted
-    unsigned workers;         // threads that prepare new sessions
-    int blas_threads;         // OpenBLAS threads per kernel call
-    uint64_t pool_bytes;      // the device memory pool claimed at start
-    uint32_t max_lanes;       // lanes (parallel streams) at most
-    uint32_t max_overtakes;   // admission: how often a waiting session may be overtaken
+    std::string socket_path;     // empty until resolved: see resolve_socket_path()
+    uint32_t max_frame_bytes;    // largest request frame accepted
+    unsigned workers;            // threads that prepare new sessions
+    int blas_threads;            // OpenBLAS threads per kernel call
+    std::string device = "auto"; // auto, cpu, cuda or cuda:N
+    uint64_t pool_bytes = 0;     // the device memory pool claimed at start; 0: the
+                                 // device's default (see Device::default_pool_bytes)
+    uint64_t pool_reserve;       // device memory left to others by the default pool
+    uint32_t max_lanes;          // lanes (parallel streams) at most
+    uint32_t max_overtakes;      // admission: how often a waiting session may be overtaken
     lanes::AdmissionMode admission = lanes::AdmissionMode::Safe;
     sched::Policy policy = sched::Policy::pack;
     bool verbose = false;

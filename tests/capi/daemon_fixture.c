@@ -60,8 +60,12 @@ int daemon_start(daemon_fixture *f, const char *const *extra_args) {
     }
     snprintf(f->socket_path, sizeof(f->socket_path), "%s/salusd.sock", f->dir);
 
-    const char *argv[32] = {salusd, "--socket", f->socket_path, "--workers", "2"};
-    size_t argc = 5;
+    /* The CPU backend unless a run asks for another (the GPU suite does). */
+    const char *device = getenv("SALUS_TEST_DEVICE");
+    if (!device || !*device) device = "cpu";
+    const char *argv[32] = {salusd, "--socket", f->socket_path, "--workers",
+                            "2",    "--device", device};
+    size_t argc = 7;
     for (size_t i = 0; extra_args && extra_args[i] && argc < 31; ++i) argv[argc++] = extra_args[i];
     argv[argc] = NULL;
 

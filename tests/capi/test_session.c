@@ -4,6 +4,7 @@
 #include "live_fixture.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -236,6 +237,71 @@ static void test_list_arguments(void **state) {
     for (size_t i = 0; i < count; ++i) assert_string_equal(all[i].state, "closed");
 }
 
+/* The device the daemon runs on, and its lanes as sessions come and go. */
+static void test_device_and_lanes(void **state) {
+    fixture *f = *state;
+    salus_device_info dev;
+    memset(&dev, 0x7f, sizeof dev);
+    assert_rc(salus_device_info_init(&dev, 0), SALUS_EINVAL);
+    assert_rc(salus_device_info_init(&dev, SALUS_DEVICE_INFO_VERSION + 1), SALUS_EINVAL);
+    assert_rc(salus_device_info_init(NULL, SALUS_DEVICE_INFO_VERSION), SALUS_EINVAL);
+    /* Not initialised: refused, nothing written. */
+    dev.version = 0;
+    assert_rc(salus_get_device_info(f->client, &dev), SALUS_EINVAL);
+    assert_non_null(strstr(salus_client_last_error(f->client), "salus_device_info_init"));
+    assert_rc(salus_get_device_info(f->client, NULL), SALUS_EINVAL);
+    assert_rc(salus_get_device_info(NULL, &dev), SALUS_EINVAL);
+
+    assert_ok(salus_device_info_init(&dev, SALUS_DEVICE_INFO_VERSION));
+    assert_ok(salus_get_device_info(f->client, &dev));
+    assert_int_equal(dev.version, SALUS_DEVICE_INFO_VERSION);
+    const char *device = getenv("SALUS_TEST_DEVICE");
+    if (!device || strcmp(device, "cpu") == 0) { /* the fixture's default */
+        assert_string_equal(dev.type, "cpu");
+        assert_int_equal(dev.index, -1);
+    }
+    assert_true(strlen(dev.name) > 0);
+    assert_true(dev.total_bytes > 0);
+    assert_true(dev.free_bytes <= dev.total_bytes);
+    salus_status st;
+    assert_ok(salus_get_status(f->client, &st));
+    assert_int_equal(dev.pool_bytes, st.pool_bytes);
+
+    size_t count = 99;
+    assert_rc(salus_list_lanes(f->client, NULL, 1, &count), SALUS_EINVAL);
+    assert_rc(salus_list_lanes(f->client, NULL, 0, NULL), SALUS_EINVAL);
+    assert_int_equal(count, 99);
+    assert_ok(salus_list_lanes(f->client, NULL, 0, &count));
+    assert_int_equal(count, 0); /* no session, no lane */
+
+    salus_session *a = create(f, "a"), *b = create(f, "b");
+    salus_lane_info lanes[8];
+    assert_ok(salus_list_lanes(f->client, lanes, 8, &count));
+    assert_true(count >= 1 && count <= 2);
+    assert_ok(salus_get_status(f->client, &st));
+    assert_int_equal(count, st.lanes);
+    uint64_t sessions = 0, persistent = 0, ephemeral = 0;
+    for (size_t i = 0; i < count; ++i) {
+        sessions += lanes[i].sessions;
+        persistent += lanes[i].persistent_bytes;
+        ephemeral = lanes[i].ephemeral_bytes > ephemeral ? lanes[i].ephemeral_bytes : ephemeral;
+        /* The safety condition holds in every lane. */
+        assert_true(lanes[i].persistent_bytes + lanes[i].ephemeral_bytes <= lanes[i].capacity);
+        assert_true(lanes[i].base + lanes[i].capacity <= st.pool_bytes);
+        assert_true(strlen(lanes[i].stream) > 0);
+        if (i > 0) assert_true(lanes[i].base >= lanes[i - 1].base + lanes[i - 1].capacity);
+    }
+    assert_int_equal(sessions, 2);
+    assert_int_equal(persistent,
+                     salus_session_persistent_bytes(a) + salus_session_persistent_bytes(b));
+    assert_int_equal(ephemeral, salus_session_ephemeral_bytes(a));
+
+    assert_ok(salus_session_close(a));
+    assert_ok(salus_session_close(b));
+    assert_ok(salus_list_lanes(f->client, lanes, 8, &count));
+    assert_int_equal(count, 0);
+}
+
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -281,6 +347,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_run_arguments, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_list_arguments, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_two_clients, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_device_and_lanes, live_setup, live_teardown),
     };
     return cmocka_run_group_tests_name("session", tests, NULL, NULL);
 }

@@ -302,6 +302,39 @@ typedef struct salus_status {
 /* The daemon's device, memory pool, lanes and policy. */
 SALUS_EXTERN int salus_get_status(salus_client *client, salus_status *out);
 
+#define SALUS_DEVICE_INFO_VERSION 1
+
+/* The device the daemon runs sessions on. The caller sets version with
+ * salus_device_info_init(); the library fills the fields that version has. */
+typedef struct salus_device_info {
+    unsigned int version;  /* SALUS_DEVICE_INFO_VERSION */
+    char type[16];         /* "cpu" or "cuda" */
+    char name[128];        /* the CPU model or the GPU's name */
+    int32_t index;         /* CUDA device ordinal; -1 for the CPU */
+    uint64_t total_bytes;  /* the device's memory */
+    uint64_t free_bytes;   /* free now, as the system or driver says (outside the pool) */
+    uint64_t pool_bytes;   /* the pool salusd claimed at start */
+} salus_device_info;
+
+SALUS_EXTERN int salus_device_info_init(salus_device_info *info, unsigned int version);
+SALUS_EXTERN int salus_get_device_info(salus_client *client, salus_device_info *info);
+
+/* One lane: a contiguous range of the pool and one stream of execution. */
+typedef struct salus_lane_info {
+    uint64_t lane;
+    uint64_t base;             /* its offset in the pool */
+    uint64_t capacity;
+    uint64_t persistent_bytes; /* sum of its sessions' P */
+    uint64_t ephemeral_bytes;  /* its ephemeral region: max(T), sum(T) under static admission */
+    uint32_t sessions;         /* sessions placed in it (see salus_session_info.lane) */
+    char stream[48];           /* its execution stream, e.g. "thread 4242" */
+} salus_lane_info;
+
+/* Lists the lanes, by offset in the pool. Writes at most max entries into
+ * lanes (which may be NULL when max is 0) and the total number into *count. */
+SALUS_EXTERN int salus_list_lanes(salus_client *client, salus_lane_info *lanes, size_t max,
+                                  size_t *count);
+
 #ifdef __cplusplus
 }
 #endif
