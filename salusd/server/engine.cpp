@@ -173,13 +173,17 @@ void Engine::schedule_locked(uint64_t now) {
     for (const sched::Start &start : starts_) {
         auto lane = lanes_.find(start.lane);
         auto session = runnable_.find(start.session);
-        if (lane == lanes_.end() || session == runnable_.end()) {
-            SALUS_LOG_ERROR("scheduler picked session %llu on lane %u, which do not exist",
+        if (lane == lanes_.end() || session == runnable_.end() || session->second->queue.empty()) {
+            SALUS_LOG_ERROR("scheduler picked session %llu on lane %u, which do not exist or "
+                            "have nothing queued",
                             static_cast<ull>(start.session), start.lane);
             (void)scheduler_.iteration_finished(start.session, now);
             continue;
         }
-        session->second->running = true;
+        Session &picked = *session->second;
+        picked.running = true;
+        lane->second->next = std::move(picked.queue.front());
+        picked.queue.pop_front();
         lane->second->assigned = session->second;
         lane->second->has_work.store(true, std::memory_order_release);
         lane->second->wake.notify_one();
@@ -213,8 +217,7 @@ void Engine::lane_main(Lane *lane) {
         SessionPtr session = std::move(lane->assigned);
         lane->assigned = nullptr;
         lane->has_work.store(false, std::memory_order_relaxed);
-        QueuedIteration iteration = std::move(session->queue.front());
-        session->queue.pop_front();
+        QueuedIteration iteration = std::move(lane->next);
         uint64_t index = ++session->started;
         uint64_t start = monotonic_ns();
         if (lane->chained && lane->last_session != session->id) {

@@ -129,7 +129,9 @@ class Engine {
         LaneLayout layout;
         std::thread thread;
         std::condition_variable wake;
-        SessionPtr assigned;               // the session whose next iteration to start
+        SessionPtr assigned;               // the session whose iteration `next` to start
+        QueuedIteration next;              // taken off its queue when assigned, so a
+                                           // close that drops the queue cannot take it
         std::atomic<bool> has_work{false}; // `assigned` is set: read without the mutex
         bool stop = false;
         // Job-switch measurement: when its last iteration ended, and whose.

@@ -225,11 +225,70 @@ static void killed_client_leaves_others_served(void **state) {
     salus_disconnect(observer);
 }
 
+/* A client that leaves with iterations queued, again and again, while
+ * another keeps asking the daemon for its sessions: the daemon frees what
+ * was queued without running it and keeps serving. Each round races the
+ * disconnect against the lane picking the next iteration. */
+static void leaving_with_queued_iterations(void **state) {
+    daemon_fixture *f = *state;
+    salus_connect_options opts;
+    salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
+    opts.socket_path = f->socket_path;
+    salus_client *observer = NULL;
+    assert_int_equal(salus_connect(&opts, &observer), 0);
+    mlp_spec spec = {
+        .n_layers = 2, .sizes = {64, 128, 10}, .batch = 32, .lr = 0.05f, .seed = 5, .train = 1};
+    mlp_graph m;
+    mlp_data d;
+    assert_int_equal(mlp_build(&spec, &m), 0);
+    assert_int_equal(mlp_data_init(&d, &spec, 5), 0);
+    uint32_t ids[2] = {m.x, m.labels};
+    for (int round = 0; round < 40; ++round) {
+        salus_client *c = NULL;
+        salus_session *s = NULL;
+        assert_int_equal(salus_connect(&opts, &c), 0);
+        assert_int_equal(salus_session_create(c, m.graph, NULL, &s), 0);
+        salus_pending *p[3];
+        for (int it = 0; it < 3; ++it) {
+            salus_tensor *in[2];
+            assert_int_equal(mlp_data_tensors(&d, (uint64_t)it, in), 0);
+            assert_int_equal(
+                salus_session_submit(s, ids, (const salus_tensor *const *)in, 2, &p[it]), 0);
+            salus_tensor_free(in[0]);
+            salus_tensor_free(in[1]);
+        }
+        salus_disconnect(c);
+        for (int it = 0; it < 3; ++it) salus_pending_free(p[it]);
+        (void)salus_session_close(s);
+        size_t count = 0;
+        assert_int_equal(salus_list_sessions(observer, NULL, 0, &count), 0);
+    }
+    /* Every one of those sessions is gone and the daemon still trains. */
+    int waited = 0;
+    salus_status st;
+    for (;;) {
+        assert_int_equal(salus_get_status(observer, &st), 0);
+        if (st.open_sessions == 0) break;
+        assert_true(waited < 10000);
+        sleep_ms(10);
+        waited += 10;
+    }
+    job after;
+    make_job(&after, f->socket_path, 1);
+    train(&after);
+    assert_int_equal(after.rc, 0);
+    mlp_data_free(&d);
+    salus_graph_free(m.graph);
+    salus_disconnect(observer);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(eight_clients_get_their_solo_losses, daemon_setup,
                                         daemon_teardown),
         cmocka_unit_test_setup_teardown(killed_client_leaves_others_served, daemon_setup,
+                                        daemon_teardown),
+        cmocka_unit_test_setup_teardown(leaving_with_queued_iterations, daemon_setup,
                                         daemon_teardown),
     };
     return cmocka_run_group_tests_name("integration", tests, NULL, NULL);
