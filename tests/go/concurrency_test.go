@@ -2,6 +2,8 @@ package tests
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -172,4 +174,27 @@ func TestCloseWhileRunning(t *testing.T) {
 			t.Errorf("a worker stopped with %v", err)
 		}
 	}
+}
+
+// Each failing call gets its own message, though libsalus keeps the last
+// message per OS thread and goroutines move between threads.
+func TestErrorMessagesPerCall(t *testing.T) {
+	c := connect(t, shared.socket)
+	const workers, each = 8, 50
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				name := fmt.Sprintf("no-such-policy-%d-%d", w, i)
+				var serr *salus.Error
+				if err := c.SetPolicy(name); !errors.As(err, &serr) || !strings.Contains(serr.Message, name) {
+					t.Errorf("SetPolicy(%s): %v", name, err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
 }
