@@ -32,7 +32,12 @@ func startDaemon(extra ...string) (*daemon, error) {
 		return nil, err
 	}
 	d := &daemon{dir: dir, socket: filepath.Join(dir, "salusd.sock"), exited: make(chan error, 1)}
-	args := append([]string{"--socket", d.socket, "--workers", "2"}, extra...)
+	// The CPU backend unless a run asks for another, as in tests/capi.
+	device := os.Getenv("SALUS_TEST_DEVICE")
+	if device == "" {
+		device = "cpu"
+	}
+	args := append([]string{"--socket", d.socket, "--workers", "2", "--device", device}, extra...)
 	d.cmd = exec.Command(salusd, args...)
 	d.cmd.Stdout = os.Stderr // the daemon's log goes to the test log
 	d.cmd.Stderr = os.Stderr
