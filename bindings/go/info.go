@@ -37,28 +37,12 @@ type SessionInfo struct {
 // included (salus_list_sessions).
 func (c *Client) ListSessions() ([]SessionInfo, error) {
 	var infos []SessionInfo
-	err := c.use("ListSessions", func(p capi.Struct_SS_salus_client) error {
-		// Sessions may open between the count and the listing: retry
-		// until the array holds them all.
-		count := []int64{0}
-		if err := check(func() int { return capi.Salus_list_sessions(p, nil, 0, count) }); err != nil {
-			return err
-		}
-		for {
-			max := count[0] + 4
-			array := capi.New_session_info_array(int(max))
-			err := check(func() int { return capi.Salus_list_sessions(p, array, max, count) })
-			if err == nil && count[0] <= max {
-				infos = make([]SessionInfo, count[0])
-				for i := range infos {
-					infos[i] = sessionInfo(array, i)
-				}
-			}
-			capi.Delete_session_info_array(array)
-			if err != nil || infos != nil {
-				return err
-			}
-		}
+	err := c.use("ListSessions", func(p capi.Struct_SS_salus_client) (err error) {
+		infos, err = listAll(capi.New_session_info_array, capi.Delete_session_info_array, sessionInfo,
+			func(array capi.Salus_session_info, max int64, count []int64) int {
+				return capi.Salus_list_sessions(p, array, max, count)
+			})
+		return err
 	})
 	return infos, err
 }

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"salus.dev/salus"
@@ -130,5 +131,64 @@ func TestGraphExport(t *testing.T) {
 	}
 	if m.graph.NodeCount() != 17 {
 		t.Errorf("%d nodes, newMLP adds 17", m.graph.NodeCount())
+	}
+}
+
+func TestDeviceInfo(t *testing.T) {
+	c := connect(t, shared.socket)
+	dev, err := c.DeviceInfo()
+	if err != nil {
+		t.Fatalf("DeviceInfo: %v", err)
+	}
+	st, err := c.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", dev)
+	want := os.Getenv("SALUS_TEST_DEVICE")
+	if want == "" {
+		want = "cpu"
+	}
+	typeOK := want == "auto" || strings.HasPrefix(want, dev.Type) // cuda:N is a cuda device
+	if !typeOK || dev.Name == "" || dev.PoolBytes != st.PoolBytes || dev.TotalBytes == 0 {
+		t.Errorf("device %+v; the daemon runs --device %s with a pool of %d bytes", dev, want, st.PoolBytes)
+	}
+	if (dev.Type == "cpu") != (dev.Index == -1) {
+		t.Errorf("a %s device with index %d", dev.Type, dev.Index)
+	}
+}
+
+// The lane a session is placed in holds at least its P, and its ephemeral
+// region at least its T.
+func TestListLanes(t *testing.T) {
+	c := connect(t, shared.socket)
+	m := newMLP(t, defaultMLP)
+	s := openSession(t, c, m.graph, nil)
+	info := findSession(t, c, s.ID())
+	lanes, err := c.ListLanes()
+	if err != nil {
+		t.Fatalf("ListLanes: %v", err)
+	}
+	st, _ := c.Status()
+	if len(lanes) != int(st.Lanes) {
+		t.Errorf("%d lanes listed, the status says %d", len(lanes), st.Lanes)
+	}
+	found := false
+	for i, l := range lanes {
+		t.Logf("%+v", l)
+		if i > 0 && l.Base < lanes[i-1].Base+lanes[i-1].Capacity {
+			t.Errorf("lane %d at %d overlaps the previous one", l.Lane, l.Base)
+		}
+		if l.Lane != info.Lane {
+			continue
+		}
+		found = true
+		if l.Sessions == 0 || l.PersistentBytes < s.PersistentBytes() || l.EphemeralBytes < s.EphemeralBytes() ||
+			l.PersistentBytes+l.EphemeralBytes > l.Capacity || l.Stream == "" {
+			t.Errorf("lane %+v cannot hold session %d (P %d, T %d)", l, s.ID(), s.PersistentBytes(), s.EphemeralBytes())
+		}
+	}
+	if !found {
+		t.Errorf("the session's lane %d is not listed", info.Lane)
 	}
 }
