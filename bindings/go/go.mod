@@ -1,0 +1,3 @@
+module salus.dev/salus
+
+go 1.19
