@@ -192,10 +192,9 @@ void Engine::record_switch_locked(uint64_t ns) {
     ++switches_;
 }
 
-void Engine::lane_main(Lane *lane) {
+void Engine::lane_main(Lane *lane, std::promise<pid_t> started) {
+    started.set_value(gettid());
     std::unique_lock<std::mutex> lock(mutex_);
-    // The thread id, as top -H and perf show it.
-    lane->stream = "thread " + std::to_string(gettid());
     for (;;) {
         if (!lane->assigned && !lane->stop) {
             // Work often follows within microseconds (the client's next
@@ -213,6 +212,22 @@ void Engine::lane_main(Lane *lane) {
         SessionPtr session = std::move(lane->assigned);
         lane->assigned = nullptr;
         lane->has_work.store(false, std::memory_order_relaxed);
+        if (session->queue.empty()) {
+            // close() dropped the queue after the scheduler picked it: the
+            // pick ends here, and the loop releases the session if it must.
+            uint64_t now = monotonic_ns();
+            session->running = false;
+            (void)scheduler_.iteration_finished(session->id, now);
+            if (paused_ && scheduler_.running_iterations() == 0) quiesced_ = true;
+            IterationDone dropped;
+            dropped.session = session;
+            dropped.report = false;
+            done_queue_.push_back(std::move(dropped));
+            lane->chained = false; // no iteration ended here: no switch to time
+            schedule_locked(now);
+            if (async_open_) uv_async_send(&async_);
+            continue;
+        }
         QueuedIteration iteration = std::move(session->queue.front());
         session->queue.pop_front();
         uint64_t index = ++session->started;
@@ -361,7 +376,12 @@ void Engine::start_lane_locked(const LaneLayout &layout) {
     lane->layout = layout;
     Lane *raw = lane.get();
     lanes_[layout.lane] = std::move(lane);
-    raw->thread = std::thread(&Engine::lane_main, this, raw);
+    std::promise<pid_t> started;
+    std::future<pid_t> tid = started.get_future();
+    raw->thread = std::thread(&Engine::lane_main, this, raw, std::move(started));
+    // The thread id, as top -H and perf show it, known before any listing
+    // can name the lane (the thread sends it without taking mutex_).
+    raw->stream = "thread " + std::to_string(tid.get());
 }
 
 void Engine::rebind(Session &session) {

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -139,7 +140,8 @@ class Engine {
         std::string stream;   // how operators find its stream, e.g. "thread 4242"
     };
 
-    void lane_main(Lane *lane);
+    // `started` receives the thread's id before it first takes the mutex.
+    void lane_main(Lane *lane, std::promise<pid_t> started);
     // With mutex_ held: asks the scheduler and hands out what it picks.
     void schedule_locked(uint64_t now);
     void apply(LayoutChange change);
