@@ -1,6 +1,8 @@
-// salusd: parses the options, starts the server on its event loop, and
-// stops cleanly on SIGINT/SIGTERM.
+// salusd: reads its configuration (the config file, then the flags), starts
+// the server on its event loop, and stops cleanly on SIGINT/SIGTERM.
 #include "device/device.h"
+#include "server/command_line.h"
+#include "server/config_write.h"
 #include "server/log.h"
 #include "server/notify.h"
 #include "server/options.h"
@@ -37,16 +39,55 @@ std::string status_summary(Engine &engine) {
     return line;
 }
 
+// --check-config: every error on stderr, a verdict on stdout.
+int check_config(const CommandLine &cl, const std::vector<std::string> &errors, bool found) {
+    for (const std::string &e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+    if (!errors.empty()) {
+        std::fprintf(stderr, "salusd: %zu error%s in the configuration\n", errors.size(),
+                     errors.size() == 1 ? "" : "s");
+        return 1;
+    }
+    std::printf("%s: %s\n", cl.config_path.c_str(),
+                found ? "valid" : "no such file; the defaults apply");
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
-    Options options;
-    int exit_code = parse_options(argc, argv, &options);
+    CommandLine cl;
+    int exit_code = parse_command_line(argc, argv, &cl);
     if (exit_code >= 0) return exit_code;
-    set_verbose_logging(options.verbose);
+    if (cl.action == Action::SampleConfig) {
+        std::fputs(sample_config().c_str(), stdout);
+        return 0;
+    }
+    Options configured;
+    bool found = false;
+    std::vector<std::string> errors = load_options(cl, &configured, &found);
+    if (cl.action == Action::CheckConfig) return check_config(cl, errors, found);
+    if (cl.action == Action::DumpConfig) {
+        for (const std::string &e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+        if (!errors.empty()) return 1;
+        std::fputs(dump_config(configured).c_str(), stdout);
+        return 0;
+    }
+    if (!errors.empty()) {
+        for (const std::string &e : errors) SALUS_LOG_ERROR("%s", e.c_str());
+        SALUS_LOG_ERROR("invalid configuration: not starting (see salusd.conf(5))");
+        return 1;
+    }
+    set_verbose_logging(configured.verbose);
+    if (found) {
+        SALUS_LOG_INFO("configuration read from %s", cl.config_path.c_str());
+    } else {
+        SALUS_LOG_INFO("no configuration file at %s: defaults and flags apply",
+                       cl.config_path.c_str());
+    }
 
+    Options options = configured;
     std::string error;
-    if (!resolve_socket_path(&options, &error)) {
+    if (!resolve_options(&options, &error)) {
         SALUS_LOG_ERROR("%s", error.c_str());
         return 1;
     }
