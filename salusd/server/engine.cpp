@@ -167,7 +167,7 @@ void Engine::release_memory(const SessionPtr &session) {
 }
 
 void Engine::schedule_locked(uint64_t now) {
-    if (paused_ || stopping_) return;
+    if (paused_ || stopping_ || halted_) return;
     starts_.clear();
     scheduler_.decide(now, starts_);
     for (const sched::Start &start : starts_) {
@@ -226,10 +226,12 @@ void Engine::lane_main(Lane *lane, std::promise<pid_t> started) {
             lane->chained = false; // no iteration ended here: no switch to time
             schedule_locked(now);
             if (async_open_) uv_async_send(&async_);
+            idle_.notify_all();
             continue;
         }
         QueuedIteration iteration = std::move(session->queue.front());
         session->queue.pop_front();
+        session->running_request_id = iteration.request_id;
         uint64_t index = ++session->started;
         uint64_t start = monotonic_ns();
         if (lane->chained && lane->last_session != session->id) {
@@ -267,8 +269,10 @@ void Engine::lane_main(Lane *lane, std::promise<pid_t> started) {
         // next (a listing, a close) finds this iteration counted.
         lock.lock();
         session->running = false;
+        session->running_request_id = 0;
         session->writing = true;
         (void)scheduler_.iteration_finished(session->id, end);
+        idle_.notify_all();
         if (paused_ && scheduler_.running_iterations() == 0) quiesced_ = true;
         bool wake = loop_needed_locked(done);
         done_queue_.push_back(std::move(done));
@@ -282,9 +286,9 @@ void Engine::lane_main(Lane *lane, std::promise<pid_t> started) {
 
         lock.lock();
         session->writing = false;
-        // The loop sends what the lane could not, and closes a session that
-        // waited for this reply to be out.
-        if (handed_off || session->close_requested) {
+        // The loop sends what the lane could not, closes a session that
+        // waited for this reply to be out, and, draining, hears that it is.
+        if (handed_off || session->close_requested || wake_after_replies_) {
             IterationDone rest;
             rest.session = session;
             rest.report = false;
@@ -473,6 +477,34 @@ void Engine::apply_now(const LayoutChange &change) {
         }
         admitted_(session);
     }
+}
+
+void Engine::set_wake_after_replies(bool on) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake_after_replies_ = on;
+}
+
+std::vector<Engine::Halted> Engine::halt() {
+    std::vector<Halted> halted;
+    std::lock_guard<std::mutex> lock(mutex_);
+    halted_ = true;
+    for (auto &[id, session] : sessions_) {
+        // A lane given this session but not started yet finds the queue
+        // empty and lets go (see lane_main): its iteration is counted here.
+        if (session->running && session->running_request_id != 0) {
+            halted.push_back({session, session->running_request_id, true});
+        }
+        for (const QueuedIteration &iteration : session->queue) {
+            halted.push_back({session, iteration.request_id, false});
+        }
+        session->queue.clear();
+    }
+    return halted;
+}
+
+bool Engine::wait_idle(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return idle_.wait_for(lock, timeout, [&] { return scheduler_.running_iterations() == 0; });
 }
 
 void Engine::set_policy(sched::Policy policy) {

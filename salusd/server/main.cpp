@@ -12,19 +12,26 @@
 #include <cblas.h>
 #include <uv.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <unistd.h>
 
 using namespace salus;
 using namespace salus::server;
 
 namespace {
 
+// How long iterations that outlasted the drain timeout get to end on their
+// own before salusd exits without them.
+constexpr std::chrono::milliseconds kAbandonGrace{1000};
+
 // One line for the service manager, e.g. "3 sessions, 2 lanes, pool 1.2 GiB
-// free of 11.8 GiB, policy pack".
-std::string status_summary(Engine &engine) {
+// free of 11.8 GiB, policy pack", then ", draining" or ", shutting down".
+std::string status_summary(Server &server) {
+    Engine &engine = server.engine();
     EngineStatus st = engine.status();
     size_t sessions = st.queued.size();
     for (const LaneInfo &lane : st.lanes) sessions += lane.sessions.size();
@@ -36,7 +43,9 @@ std::string status_summary(Engine &engine) {
                   sessions, sessions == 1 ? "" : "s", st.lanes.size(),
                   st.lanes.size() == 1 ? "" : "s", static_cast<double>(st.free_bytes) / kGiB,
                   static_cast<double>(st.pool_bytes) / kGiB, sched::policy_name(engine.policy()));
-    return line;
+    std::string summary = line;
+    if (*server.admission_note()) summary += std::string(", ") + server.admission_note();
+    return summary;
 }
 
 // --check-config: every error on stderr, a verdict on stdout.
@@ -110,12 +119,16 @@ int main(int argc, char **argv) {
     bool started;
     Notifier notifier;
     {
-        Server server(&loop, options, device.get());
+        // SIGHUP reads the same file and flags again.
+        auto load_config = [&cl](Options *out) {
+            bool ignored = false;
+            return load_options(cl, out, &ignored);
+        };
+        Server server(&loop, options, configured, device.get(), load_config);
         started = server.start(&error);
         if (started) {
-            // The summary reads status() and policy() on the loop thread.
-            Engine &engine = server.engine();
-            notifier.start(&loop, [&engine] { return status_summary(engine); });
+            // The summary reads the server's state on the loop thread.
+            notifier.start(&loop, [&server] { return status_summary(server); });
             // The listener has logged which socket: bound or passed by systemd.
             SALUS_LOG_INFO("salusd %s started (%s backend, pool %llu MiB, up to %u "
                            "lanes, policy %s, %s admission)",
@@ -131,7 +144,14 @@ int main(int argc, char **argv) {
         uv_run(&loop, UV_RUN_DEFAULT);
         notifier.stop();
         uv_run(&loop, UV_RUN_DEFAULT);
-        server.finish();
+        if (!server.finish(kAbandonGrace)) {
+            // An iteration outlasted the drain timeout and its client has its
+            // answer already: waiting on would keep the service manager waiting.
+            SALUS_LOG_WARNING("an iteration is still running after the drain timeout: "
+                              "exiting without waiting for it");
+            SALUS_LOG_INFO("salusd stopped");
+            _exit(0);
+        }
     }
     uv_loop_close(&loop);
     if (!started) return 1;
