@@ -115,7 +115,10 @@ int main(int argc, char **argv) {
         options.pool_bytes = device->default_pool_bytes(options.pool_reserve);
     SALUS_LOG_INFO("device %s (%s)", device->description().c_str(), why.c_str());
     uv_loop_t loop;
-    uv_loop_init(&loop);
+    if (int rc = uv_loop_init(&loop); rc < 0) {
+        SALUS_LOG_ERROR("cannot create the event loop: %s", uv_strerror(rc));
+        return 1;
+    }
     bool started;
     Notifier notifier;
     {
