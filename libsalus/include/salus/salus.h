@@ -92,7 +92,9 @@ SALUS_EXTERN const char *salus_last_error(void);
 
 typedef struct salus_connect_options {
     unsigned int version;    /* SALUS_CONNECT_OPTIONS_VERSION */
-    const char *socket_path; /* NULL: $SALUS_SOCKET, else the default path */
+    /* NULL: $SALUS_SOCKET, else the default path (salus_default_socket_path),
+     * else, when nothing is there, the system daemon's /run/salus/salusd.sock. */
+    const char *socket_path;
     const char *client_name; /* shown by the daemon; NULL: the program name */
 } salus_connect_options;
 
