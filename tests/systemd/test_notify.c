@@ -35,7 +35,10 @@ static int wait_message(int fd, const char *want, char *buf, size_t size) {
         ssize_t n = recv(fd, buf, size - 1, 0);
         if (n < 0) continue;
         buf[n] = '\0';
-        printf("# notify: %s\n", buf);
+        /* One TAP comment per message, however many lines it has. */
+        fputs("# notify: ", stdout);
+        for (ssize_t i = 0; i < n; ++i) putchar(buf[i] == '\n' ? ' ' : buf[i]);
+        putchar('\n');
         if (strstr(buf, want)) return 1;
     }
 }
