@@ -275,7 +275,7 @@ void Dispatcher::on_admitted(const SessionPtr &session) {
     sessions_.emplace(session->id, session);
     c->session_ids.insert(session->id);
     if (shutting_down_) {
-        // Memory freed by refusing the sessions ahead of it in the queue.
+        // Let through by refusing the sessions that waited ahead of it.
         c->send_error(session->create_request_id, SALUS_ESHUTDOWN, refusal());
         c->session_ids.erase(session->id);
         session->owner = nullptr;
@@ -425,6 +425,9 @@ void Dispatcher::begin_shutdown() {
         if (engine_->queue_position(id) > 0) waiting.push_back(session);
     }
     for (const SessionPtr &session : waiting) {
+        // Withdrawing one may let another through the overtaking bound, and
+        // on_admitted() refuses that one itself.
+        if (session->closed()) continue;
         Connection *c = session->owner;
         SALUS_LOG_INFO("session %llu \"%s\" refused while waiting for device memory: the "
                        "daemon is shutting down",
