@@ -227,6 +227,8 @@ static int supervise(program *p, char **argv) {
     pid_t pid = fork();
     if (pid < 0) die("fork: %s", strerror(errno));
     if (pid == 0) {
+        /* Nobody would answer its denied calls without the supervisor. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = install(p, SECCOMP_FILTER_FLAG_NEW_LISTENER);
         if (fd < 0) _exit(126);
         char data = 0;
