@@ -3,6 +3,7 @@
 
 #include "error.h"
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -10,6 +11,34 @@ using namespace salus;
 using namespace salus::client;
 
 namespace {
+
+// salus_session_info as 0.1 laid it out. 0.2 put client_uid into the padding
+// after client_pid: arrays of it must keep their element size and offsets.
+struct session_info_0_1 {
+    uint64_t session_id;
+    char name[64];
+    int32_t client_pid;
+    uint64_t persistent_bytes;
+    uint64_t ephemeral_bytes;
+    uint64_t iterations;
+    uint32_t pending;
+    uint64_t run_ns;
+    char state[16];
+    uint64_t lane;
+    uint64_t declared_iterations;
+    int32_t priority;
+    double weight;
+    uint64_t queueing_ns;
+    uint64_t mean_iteration_ns;
+    uint64_t admitted_ns;
+    uint64_t completed_ns;
+};
+static_assert(sizeof(salus_session_info) == sizeof(session_info_0_1) &&
+                  offsetof(salus_session_info, persistent_bytes) ==
+                      offsetof(session_info_0_1, persistent_bytes) &&
+                  offsetof(salus_session_info, completed_ns) ==
+                      offsetof(session_info_0_1, completed_ns),
+              "client_uid changed the layout of salus_session_info: an ABI break");
 
 // Truncated to fit, always NUL-terminated.
 void copy_string(char *dst, size_t size, const flatbuffers::String *src) {
@@ -41,6 +70,7 @@ int list(Connection *conn, salus_session_info *infos, size_t max, size_t *count)
         info.session_id = s->session_id();
         copy_string(info.name, sizeof info.name, s->name());
         info.client_pid = s->client_pid();
+        info.client_uid = s->client_uid();
         info.persistent_bytes = s->persistent_bytes();
         info.ephemeral_bytes = s->ephemeral_bytes();
         info.iterations = s->iterations();
@@ -141,6 +171,25 @@ int get_device_info(Connection *conn, salus_device_info *out) {
     return SALUS_OK;
 }
 
+int drain(Connection *conn, bool enable) {
+    flatbuffers::FlatBufferBuilder fbb(64);
+    uint64_t id = conn->next_id();
+    auto body = wire::CreateDrain(fbb, enable);
+    wire::FinishMessageBuffer(fbb, wire::CreateMessage(fbb, id, wire::Body::Drain, body.Union()));
+    std::shared_ptr<Slot> slot;
+    return admin_request(conn, fbb, id, wire::Body::DrainReply, "drain", &slot);
+}
+
+int get_draining(Connection *conn, int *draining) {
+    if (!draining) return fail(conn, SALUS_EINVAL, "salus_get_draining: draining is NULL");
+    std::shared_ptr<Slot> slot;
+    const wire::StatusReply *r = nullptr;
+    int rc = request_status(conn, &slot, &r);
+    if (rc != SALUS_OK) return rc;
+    *draining = r->draining() || r->shutting_down() ? 1 : 0;
+    return SALUS_OK;
+}
+
 int list_lanes(Connection *conn, salus_lane_info *lanes, size_t max, size_t *count) {
     if (!count) return fail(conn, SALUS_EINVAL, "salus_list_lanes: count is NULL");
     if (max > 0 && !lanes) return fail(conn, SALUS_EINVAL, "salus_list_lanes: lanes is NULL");
@@ -196,6 +245,22 @@ int salus_list_lanes(salus_client *client, salus_lane_info *lanes, size_t max, s
     return guard(conn, [&]() -> int {
         if (!client) return fail(SALUS_EINVAL, "salus_list_lanes: client is NULL");
         return list_lanes(conn, lanes, max, count);
+    });
+}
+
+int salus_drain(salus_client *client, int enable) {
+    Connection *conn = client ? client->conn.get() : nullptr;
+    return guard(conn, [&]() -> int {
+        if (!client) return fail(SALUS_EINVAL, "salus_drain: client is NULL");
+        return drain(conn, enable != 0);
+    });
+}
+
+int salus_get_draining(salus_client *client, int *draining) {
+    Connection *conn = client ? client->conn.get() : nullptr;
+    return guard(conn, [&]() -> int {
+        if (!client) return fail(SALUS_EINVAL, "salus_get_draining: client is NULL");
+        return get_draining(conn, draining);
     });
 }
 

@@ -6,8 +6,16 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <sys/stat.h>
 
 using namespace salus::client;
+
+namespace {
+
+// Where salusd.service listens.
+constexpr const char *kSystemSocket = "/run/salus/salusd.sock";
+
+} // namespace
 
 extern "C" {
 
@@ -42,6 +50,12 @@ int salus_connect(const salus_connect_options *opts, salus_client **out) {
             int n = salus_default_socket_path(buf, sizeof(buf));
             if (n < 0) return n;
             path = buf;
+            // A user without a daemon of their own reaches the system one
+            // (whose socket's group decides who may connect).
+            struct stat st;
+            if (path != kSystemSocket && lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
+                path = kSystemSocket;
+            }
         }
         std::string name =
             opts && opts->client_name ? opts->client_name : program_invocation_short_name;

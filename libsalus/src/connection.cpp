@@ -411,10 +411,16 @@ int Connection::take_frame(std::unique_ptr<Reply> *out, std::string *error) {
 bool Connection::dispatch(std::unique_ptr<Reply> reply, const Slot *until) {
     uint64_t id = reply->message->id();
     if (id == 0) {
-        // Events: this API has no use for them yet, except the reason given
-        // before the daemon drops the connection.
+        // Events say why the daemon is about to drop the connection: an
+        // Error, or ShuttingDown, after which it answers every open request
+        // (a reply or SALUS_ESHUTDOWN) and closes. The reason goes into the
+        // message of the calls that fail then.
         if (const auto *e = reply->message->body_as_Error()) {
             close_reason_ = e->message() ? e->message()->str() : "";
+        } else if (const auto *s = reply->message->body_as_ShuttingDown()) {
+            close_reason_ = "the daemon is shutting down";
+            if (s->reason() && s->reason()->size() > 0)
+                close_reason_ += " (" + s->reason()->str() + ")";
         }
         return false;
     }

@@ -74,6 +74,8 @@ const char *salus_strerror(int error) {
         return "the iteration was dropped before it ran";
     case SALUS_EINTERNAL:
         return "internal error";
+    case SALUS_ESHUTDOWN:
+        return "the daemon is draining or shutting down";
     default:
         return "unknown error";
     }

@@ -30,6 +30,10 @@ int cuda_index(const std::string &spec) {
 
 } // namespace
 
+bool is_device_spec(const std::string &spec) {
+    return spec == "cpu" || spec == "auto" || cuda_index(spec) >= 0;
+}
+
 Status open_device(const std::string &spec, std::unique_ptr<Device> *out, std::string *why) {
     if (spec == "cpu") {
         *out = make_cpu_device();

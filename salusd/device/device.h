@@ -50,6 +50,9 @@ class Device {
 
 std::unique_ptr<Device> make_cpu_device();
 
+// Whether spec is a --device value open_device() understands.
+bool is_device_spec(const std::string &spec);
+
 // Opens the device a --device value names: "cpu", "cuda", "cuda:N" or "auto"
 // (the first CUDA device when this build has the backend and a device is
 // present, else the CPU). *why says, for the log, how auto decided.

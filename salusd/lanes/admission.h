@@ -126,6 +126,11 @@ class Admission {
 
     AdmissionMode mode() const { return mode_; }
     const AdmissionOptions &options() const { return options_; }
+    // The overtaking bound, e.g. after a reload; applies from the next release.
+    void set_max_overtakes(uint32_t n) {
+        options_.max_overtakes = n;
+        queue_.set_max_overtakes(n);
+    }
     uint64_t pool_bytes() const { return pool_bytes_; }
     uint64_t free_bytes() const { return free_.total_bytes(); } // outside every lane
     uint64_t used_bytes() const;  // persistent blocks + ephemeral regions

@@ -36,6 +36,9 @@ class AdmissionQueue {
     size_t size() const { return entries_.size(); }
     bool contains(SessionId id) const { return index_.count(id) != 0; }
     uint32_t max_overtakes() const { return max_overtakes_; }
+    // A new bound applies from the next pass; a session overtaken more often
+    // than a lowered bound simply may not be overtaken again.
+    void set_max_overtakes(uint32_t n) { max_overtakes_ = n; }
 
     void push(SessionId id, uint64_t p, uint64_t t);
     // Removes a waiting session (its client went away); false if absent.

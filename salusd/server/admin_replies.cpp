@@ -9,6 +9,7 @@ SessionReport report_session(const Session &s, Engine &engine) {
     r.id = s.id;
     r.name = s.name;
     r.client_pid = s.client_pid;
+    r.client_uid = s.client_uid;
     r.params = s.params;
     r.iterations = s.iterations;
     r.run_ns = s.run_ns;
@@ -36,6 +37,7 @@ flatbuffers::Offset<wire::SessionInfo> session_info(flatbuffers::FlatBufferBuild
     info.add_session_id(r.id);
     info.add_name(name);
     info.add_client_pid(r.client_pid);
+    info.add_client_uid(r.client_uid);
     info.add_persistent_bytes(r.params.persistent_bytes);
     info.add_ephemeral_bytes(r.params.ephemeral_bytes);
     info.add_iterations(r.iterations);
@@ -69,8 +71,8 @@ Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions,
     return finish_message(fbb, request_id, wire::Body::ListSessionsReply, body.Union());
 }
 
-Reply status_reply(uint64_t request_id, const Device &device, Engine &engine,
-                   size_t open_sessions) {
+Reply status_reply(uint64_t request_id, const Device &device, Engine &engine, size_t open_sessions,
+                   AdmissionState admission) {
     EngineStatus st = engine.status();
     DeviceFacts facts = device.facts();
     flatbuffers::FlatBufferBuilder fbb(768 + 160 * st.lanes.size());
@@ -90,8 +92,14 @@ Reply status_reply(uint64_t request_id, const Device &device, Engine &engine,
         fbb, device.description().c_str(), sched::policy_name(engine.policy()),
         lanes::admission_mode_name(engine.mode()), st.pool_bytes, st.free_bytes, &lanes, &st.queued,
         static_cast<uint32_t>(open_sessions), st.switches, st.switch_p50_ns, st.switch_p99_ns,
-        device_info);
+        device_info, admission.draining, admission.shutting_down);
     return finish_message(fbb, request_id, wire::Body::StatusReply, body.Union());
+}
+
+Reply drain_reply(uint64_t request_id, bool draining, bool previous, uint32_t open_sessions) {
+    flatbuffers::FlatBufferBuilder fbb(64);
+    auto body = wire::CreateDrainReply(fbb, draining, previous, open_sessions);
+    return finish_message(fbb, request_id, wire::Body::DrainReply, body.Union());
 }
 
 Reply set_policy_reply(uint64_t request_id, sched::Policy policy, sched::Policy previous) {

@@ -16,6 +16,7 @@ struct SessionReport {
     uint64_t id = 0;
     std::string name;
     int client_pid = 0;
+    uint32_t client_uid = 0;
     sched::SessionParams params;
     std::string state;
     std::optional<uint64_t> lane;
@@ -32,8 +33,15 @@ SessionReport report_session(const Session &session, Engine &engine);
 // Open sessions, then the closed ones kept in `history`.
 Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions,
                           const std::deque<SessionReport> &history, Engine &engine);
-Reply status_reply(uint64_t request_id, const Device &device, Engine &engine,
-                   size_t open_sessions);
+// Whether the daemon admits new sessions.
+struct AdmissionState {
+    bool draining = false;
+    bool shutting_down = false;
+};
+
+Reply status_reply(uint64_t request_id, const Device &device, Engine &engine, size_t open_sessions,
+                   AdmissionState admission);
+Reply drain_reply(uint64_t request_id, bool draining, bool previous, uint32_t open_sessions);
 Reply set_policy_reply(uint64_t request_id, sched::Policy policy, sched::Policy previous);
 
 } // namespace salus::server

@@ -55,7 +55,10 @@ void Connection::accept_from(uv_stream_t *listener) {
         return;
     }
     channel_ = std::make_shared<ReplyChannel>(fd);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) peer_pid_ = cred.pid;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        peer_pid_ = cred.pid;
+        peer_uid_ = cred.uid;
+    }
     rc = uv_read_start(stream(), on_alloc, on_read);
     if (rc < 0) close(std::string("cannot read: ") + uv_strerror(rc));
 }
@@ -124,11 +127,15 @@ void Connection::fail(uint64_t request_id, int code, std::string_view message) {
                       static_cast<unsigned long long>(id_), peer_pid_,
                       static_cast<int>(message.size()), message.data());
     send(error_reply(request_id, code, message));
-    if (state_ != State::Open) return; // the write failed and closed it
+    close_when_flushed(std::string(message));
+}
+
+void Connection::close_when_flushed(std::string reason) {
+    if (state_ != State::Open) return; // closing already, or a write failed and closed it
     state_ = State::Draining;
-    close_reason_ = std::string(message);
+    close_reason_ = std::move(reason);
     uv_read_stop(stream());
-    // The shutdown completes once the Error is written; then close.
+    // The shutdown completes once the queued replies are written; then close.
     if (uv_shutdown(&shutdown_req_, stream(), on_shutdown) < 0) close(close_reason_);
 }
 

@@ -39,6 +39,11 @@ class Connection {
 
     uint64_t id() const { return id_; }
     int peer_pid() const { return peer_pid_; }
+    // The client's user id; kUnknownUid when the socket does not tell.
+    uint32_t peer_uid() const { return peer_uid_; }
+    static constexpr uint32_t kUnknownUid = 0xFFFFFFFF;
+    // The frame limit this connection was opened with (told in HelloReply).
+    uint32_t max_frame_bytes() const { return max_frame_bytes_; }
     // True once close() or fail() was called: nothing more is read or sent.
     bool closing() const { return state_ != State::Open; }
     // Why it closed, for the log: "closed by the client", an error...
@@ -56,6 +61,8 @@ class Connection {
     void fail(uint64_t request_id, int code, std::string_view message);
     // Closes now; queued replies are discarded.
     void close(std::string reason);
+    // Stops reading and closes once the queued replies are written.
+    void close_when_flushed(std::string reason);
 
     // Flow control: reading pauses while the requests this connection has
     // queued plus its unsent replies exceed a budget, so that a client that
@@ -94,6 +101,7 @@ class Connection {
     uint64_t queued_bytes_ = 0;
     uint32_t queued_requests_ = 0;
     int peer_pid_ = 0;
+    uint32_t peer_uid_ = kUnknownUid;
     std::string close_reason_;
 
     // Frame reassembly: the length, then a body of exactly that size.

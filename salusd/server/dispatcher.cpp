@@ -1,8 +1,8 @@
 #include "server/dispatcher.h"
 
 #include "graph/import.h"
-#include "server/clock.h"
 #include "server/admin_replies.h"
+#include "server/clock.h"
 #include "server/error_name.h"
 #include "server/log.h"
 #include "server/replies.h"
@@ -86,10 +86,8 @@ struct Dispatcher::Creation {
     std::unique_ptr<Executable> exe;
 };
 
-Dispatcher::Dispatcher(Device *device, WorkerPool *pool, uint32_t max_frame_bytes,
-                       FindConnection find_connection)
-    : device_(device), pool_(pool), max_frame_bytes_(max_frame_bytes),
-      find_connection_(std::move(find_connection)) {}
+Dispatcher::Dispatcher(Device *device, WorkerPool *pool, FindConnection find_connection)
+    : device_(device), pool_(pool), find_connection_(std::move(find_connection)) {}
 
 void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_ns) {
     // Account for finished iterations first: a CloseSession must see them.
@@ -140,6 +138,9 @@ void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_n
     case wire::Body::GetStatus:
         on_get_status(c, id);
         return;
+    case wire::Body::Drain:
+        on_drain(c, id, *message.body_as_Drain());
+        return;
     case wire::Body::Hello:
         c.send_error(id, SALUS_EPROTO, "Hello was already received");
         return;
@@ -162,10 +163,23 @@ void Dispatcher::on_hello(Connection &c, uint64_t id, const wire::Hello &hello) 
     if (hello.client_name()) c.client_name = hello.client_name()->str();
     SALUS_LOG_INFO("connection %llu (pid %d): client \"%s\", protocol %u", static_cast<ull>(c.id()),
                    c.peer_pid(), c.client_name.c_str(), hello.protocol_version());
-    c.send(hello_reply(id, max_frame_bytes_));
+    c.send(hello_reply(id, c.max_frame_bytes()));
+}
+
+std::string Dispatcher::refusal() const {
+    if (shutting_down_) return "the daemon is shutting down: it admits no new sessions";
+    if (draining_) {
+        return "the daemon is draining: it admits no new sessions until the drain ends "
+               "(salusctl drain --cancel)";
+    }
+    return "";
 }
 
 void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr frame) {
+    if (std::string why = refusal(); !why.empty()) {
+        c.send_error(id, SALUS_ESHUTDOWN, why);
+        return;
+    }
     const wire::CreateSession &request = *frame->message()->body_as_CreateSession();
     const flatbuffers::Vector<uint8_t> *graph = request.graph();
     // The verifier checked the nested buffer's structure but not its identifier.
@@ -189,7 +203,8 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
     }
     creation->frame = std::move(frame);
     Device *device = device_;
-    uint32_t limit = max_frame_bytes_;
+    uint32_t limit = c.max_frame_bytes();
+    ++creations_in_flight_;
     // Importing copies every initial value and planning walks the whole
     // graph: both stay off the loop.
     pool_->post(
@@ -210,8 +225,14 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
 }
 
 void Dispatcher::on_session_created(Creation &creation) {
+    --creations_in_flight_;
     Connection *c = find_connection_(creation.connection_id);
     if (!c) return; // the client left: creation.exe frees its memory
+    // Refused now rather than admitted and drained: the drain began while
+    // a worker prepared it.
+    if (std::string why = refusal(); !why.empty() && creation.status.ok()) {
+        creation.status = Status(SALUS_ESHUTDOWN, why);
+    }
     if (!creation.status.ok()) {
         SALUS_LOG_INFO("connection %llu (pid %d): session not created: %s: %s",
                        static_cast<ull>(c->id()), c->peer_pid(),
@@ -223,9 +244,9 @@ void Dispatcher::on_session_created(Creation &creation) {
     const MemoryPlan &plan = creation.exe->plan();
     creation.params.persistent_bytes = plan.persistent_bytes;
     creation.params.ephemeral_bytes = plan.ephemeral_bytes;
-    auto session =
-        std::make_shared<Session>(session_id, std::move(creation.name), c, c->peer_pid(),
-                                  c->channel(), creation.params, std::move(creation.exe));
+    auto session = std::make_shared<Session>(session_id, std::move(creation.name), c, c->peer_pid(),
+                                             c->peer_uid(), c->channel(), creation.params,
+                                             std::move(creation.exe));
     session->create_request_id = creation.request_id;
     uint32_t position = 0;
     Status st = engine_->admit(session, &position);
@@ -253,6 +274,15 @@ void Dispatcher::on_admitted(const SessionPtr &session) {
     Connection *c = session->owner;
     sessions_.emplace(session->id, session);
     c->session_ids.insert(session->id);
+    if (shutting_down_) {
+        // Let through by refusing the sessions that waited ahead of it.
+        c->send_error(session->create_request_id, SALUS_ESHUTDOWN, refusal());
+        c->session_ids.erase(session->id);
+        session->owner = nullptr;
+        sessions_.erase(session->id);
+        retire(session);
+        return;
+    }
     const MemoryPlan &plan = session->exe->plan();
     std::optional<SessionPlacement> where = engine_->placement(session->id);
     SALUS_LOG_INFO("session %llu \"%s\" created for connection %llu (pid %d): %zu nodes, "
@@ -269,6 +299,12 @@ void Dispatcher::on_run_iteration(Connection &c, uint64_t id, RequestFramePtr fr
     const wire::RunIteration &request = *frame->message()->body_as_RunIteration();
     SessionPtr session = find_owned_session(c, id, request.session_id());
     if (!session) return;
+    if (shutting_down_) {
+        c.send_error(id, SALUS_ESHUTDOWN,
+                     "the daemon is shutting down: it queues no new iterations (those queued "
+                     "before finish)");
+        return;
+    }
 
     std::vector<Feed> feeds;
     if (const auto *inputs = request.inputs()) {
@@ -359,7 +395,75 @@ void Dispatcher::on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy
 }
 
 void Dispatcher::on_get_status(Connection &c, uint64_t id) {
-    c.send(status_reply(id, *device_, *engine_, sessions_.size()));
+    c.send(status_reply(id, *device_, *engine_, sessions_.size(), {draining_, shutting_down_}));
+}
+
+void Dispatcher::on_drain(Connection &c, uint64_t id, const wire::Drain &request) {
+    bool enable = request.enable();
+    if (!enable && shutting_down_) {
+        c.send_error(id, SALUS_ESHUTDOWN, "the daemon is shutting down: the drain cannot end");
+        return;
+    }
+    bool previous = draining_;
+    draining_ = enable;
+    if (enable != previous) {
+        SALUS_LOG_INFO("%s, asked by connection %llu (pid %d, uid %u): %zu session%s open",
+                       enable ? "draining: new sessions are refused"
+                              : "drain ended: new sessions are admitted",
+                       static_cast<ull>(c.id()), c.peer_pid(), c.peer_uid(), sessions_.size(),
+                       sessions_.size() == 1 ? "" : "s");
+    }
+    c.send(drain_reply(id, draining_, previous, static_cast<uint32_t>(sessions_.size())));
+}
+
+void Dispatcher::begin_shutdown() {
+    shutting_down_ = true;
+    // Sessions waiting for device memory would wait past the end: refuse
+    // them now (their CreateSession is still open).
+    std::vector<SessionPtr> waiting;
+    for (const auto &[id, session] : sessions_) {
+        if (engine_->queue_position(id) > 0) waiting.push_back(session);
+    }
+    for (const SessionPtr &session : waiting) {
+        // Withdrawing one may let another through the overtaking bound, and
+        // on_admitted() refuses that one itself.
+        if (session->closed()) continue;
+        Connection *c = session->owner;
+        SALUS_LOG_INFO("session %llu \"%s\" refused while waiting for device memory: the "
+                       "daemon is shutting down",
+                       static_cast<ull>(session->id), session->name.c_str());
+        c->send_error(session->create_request_id, SALUS_ESHUTDOWN, refusal());
+        c->session_ids.erase(session->id);
+        session->owner = nullptr;
+        sessions_.erase(session->id);
+        retire(session);
+    }
+}
+
+bool Dispatcher::has_work() {
+    if (creations_in_flight_ > 0) return true;
+    for (const auto &[id, session] : sessions_) {
+        if (!engine_->idle(session)) return true;
+    }
+    return false;
+}
+
+void Dispatcher::abandon_work(const std::string &why) {
+    std::vector<Engine::Halted> halted = engine_->halt();
+    size_t running = 0;
+    for (const Engine::Halted &h : halted) {
+        Session &session = *h.session;
+        if (session.closed()) continue;
+        running += h.running ? 1 : 0;
+        session.owner->send_error(h.request_id, SALUS_ESHUTDOWN,
+                                  why + (h.running ? ": the iteration was still running, its "
+                                                     "result is lost"
+                                                   : ": the iteration did not run"));
+    }
+    if (!halted.empty()) {
+        SALUS_LOG_WARNING("%s: %zu iteration%s abandoned (%zu running)", why.c_str(), halted.size(),
+                          halted.size() == 1 ? "" : "s", running);
+    }
 }
 
 SessionPtr Dispatcher::find_owned_session(Connection &c, uint64_t request_id, uint64_t session_id) {

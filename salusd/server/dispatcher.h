@@ -4,8 +4,8 @@
 #pragma once
 
 #include "device/device.h"
-#include "server/connection.h"
 #include "server/admin_replies.h"
+#include "server/connection.h"
 #include "server/engine.h"
 #include "server/session.h"
 #include "server/worker_pool.h"
@@ -20,8 +20,7 @@ class Dispatcher {
     // The live, open connection with this id, or nullptr.
     using FindConnection = std::function<Connection *(uint64_t id)>;
 
-    Dispatcher(Device *device, WorkerPool *pool, uint32_t max_frame_bytes,
-               FindConnection find_connection);
+    Dispatcher(Device *device, WorkerPool *pool, FindConnection find_connection);
 
     // The engine whose lanes run the iterations; set before the first request.
     void set_engine(Engine *engine) { engine_ = engine; }
@@ -34,6 +33,20 @@ class Dispatcher {
     // dropped, an iteration in flight finishes and its result is discarded.
     void drop_connection(Connection &connection);
 
+    // Draining (the Drain request): new sessions are refused with
+    // SALUS_ESHUTDOWN while the open ones go on.
+    bool draining() const { return draining_; }
+    // Shutting down: new sessions and iterations are refused; sessions
+    // waiting for device memory are refused at once. Those queued finish.
+    void begin_shutdown();
+    bool shutting_down() const { return shutting_down_; }
+    // Whether an iteration is queued, runs or has its reply being written,
+    // or a session is being created.
+    bool has_work();
+    // The drain timeout passed: every queued and running iteration is
+    // answered with SALUS_ESHUTDOWN saying `why`; nothing runs any more.
+    void abandon_work(const std::string &why);
+
   private:
     struct Creation;
 
@@ -44,6 +57,9 @@ class Dispatcher {
     void on_close_session(Connection &c, uint64_t id, const wire::CloseSession &request);
     void on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy &request);
     void on_get_status(Connection &c, uint64_t id);
+    void on_drain(Connection &c, uint64_t id, const wire::Drain &request);
+    // Why a new session is refused now, or "" when it is not.
+    std::string refusal() const;
 
     // The session `session_id` of this connection, or nullptr after replying
     // SALUS_ENOSESSION.
@@ -54,12 +70,14 @@ class Dispatcher {
 
     Device *device_;
     WorkerPool *pool_;
-    const uint32_t max_frame_bytes_;
     FindConnection find_connection_;
     Engine *engine_ = nullptr;
     SessionTable sessions_;
     std::deque<SessionReport> closed_; // the most recent, oldest first
     uint64_t next_session_id_ = 1;
+    unsigned creations_in_flight_ = 0; // CreateSessions on the workers
+    bool draining_ = false;
+    bool shutting_down_ = false;
 };
 
 } // namespace salus::server

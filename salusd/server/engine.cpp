@@ -167,7 +167,7 @@ void Engine::release_memory(const SessionPtr &session) {
 }
 
 void Engine::schedule_locked(uint64_t now) {
-    if (paused_ || stopping_) return;
+    if (paused_ || stopping_ || halted_) return;
     starts_.clear();
     scheduler_.decide(now, starts_);
     for (const sched::Start &start : starts_) {
@@ -196,10 +196,9 @@ void Engine::record_switch_locked(uint64_t ns) {
     ++switches_;
 }
 
-void Engine::lane_main(Lane *lane) {
+void Engine::lane_main(Lane *lane, std::promise<pid_t> started) {
+    started.set_value(gettid());
     std::unique_lock<std::mutex> lock(mutex_);
-    // The thread id, as top -H and perf show it.
-    lane->stream = "thread " + std::to_string(gettid());
     for (;;) {
         if (!lane->assigned && !lane->stop) {
             // Work often follows within microseconds (the client's next
@@ -218,6 +217,7 @@ void Engine::lane_main(Lane *lane) {
         lane->assigned = nullptr;
         lane->has_work.store(false, std::memory_order_relaxed);
         QueuedIteration iteration = std::move(lane->next);
+        session->running_request_id = iteration.request_id;
         uint64_t index = ++session->started;
         uint64_t start = monotonic_ns();
         if (lane->chained && lane->last_session != session->id) {
@@ -255,8 +255,10 @@ void Engine::lane_main(Lane *lane) {
         // next (a listing, a close) finds this iteration counted.
         lock.lock();
         session->running = false;
+        session->running_request_id = 0;
         session->writing = true;
         (void)scheduler_.iteration_finished(session->id, end);
+        idle_.notify_all();
         if (paused_ && scheduler_.running_iterations() == 0) quiesced_ = true;
         bool wake = loop_needed_locked(done);
         done_queue_.push_back(std::move(done));
@@ -270,9 +272,9 @@ void Engine::lane_main(Lane *lane) {
 
         lock.lock();
         session->writing = false;
-        // The loop sends what the lane could not, and closes a session that
-        // waited for this reply to be out.
-        if (handed_off || session->close_requested) {
+        // The loop sends what the lane could not, closes a session that
+        // waited for this reply to be out, and, draining, hears that it is.
+        if (handed_off || session->close_requested || wake_after_replies_) {
             IterationDone rest;
             rest.session = session;
             rest.report = false;
@@ -364,7 +366,12 @@ void Engine::start_lane_locked(const LaneLayout &layout) {
     lane->layout = layout;
     Lane *raw = lane.get();
     lanes_[layout.lane] = std::move(lane);
-    raw->thread = std::thread(&Engine::lane_main, this, raw);
+    std::promise<pid_t> started;
+    std::future<pid_t> tid = started.get_future();
+    raw->thread = std::thread(&Engine::lane_main, this, raw, std::move(started));
+    // The thread id, as top -H and perf show it, known before any listing
+    // can name the lane (the thread sends it without taking mutex_).
+    raw->stream = "thread " + std::to_string(tid.get());
 }
 
 void Engine::rebind(Session &session) {
@@ -456,6 +463,44 @@ void Engine::apply_now(const LayoutChange &change) {
         }
         admitted_(session);
     }
+}
+
+void Engine::set_wake_after_replies(bool on) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake_after_replies_ = on;
+}
+
+std::vector<Engine::Halted> Engine::halt() {
+    std::vector<Halted> halted;
+    std::lock_guard<std::mutex> lock(mutex_);
+    halted_ = true;
+    uint64_t now = monotonic_ns();
+    // An iteration given to a lane that has not started it yet is taken back.
+    for (auto &[id, lane] : lanes_) {
+        if (!lane->assigned) continue;
+        SessionPtr session = std::move(lane->assigned);
+        lane->assigned = nullptr;
+        lane->has_work.store(false, std::memory_order_relaxed);
+        session->running = false;
+        (void)scheduler_.iteration_finished(session->id, now);
+        halted.push_back({session, lane->next.request_id, false});
+        lane->next = QueuedIteration();
+    }
+    for (auto &[id, session] : sessions_) {
+        if (session->running && session->running_request_id != 0) {
+            halted.push_back({session, session->running_request_id, true});
+        }
+        for (const QueuedIteration &iteration : session->queue) {
+            halted.push_back({session, iteration.request_id, false});
+        }
+        session->queue.clear();
+    }
+    return halted;
+}
+
+bool Engine::wait_idle(std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return idle_.wait_for(lock, timeout, [&] { return scheduler_.running_iterations() == 0; });
 }
 
 void Engine::set_policy(sched::Policy policy) {

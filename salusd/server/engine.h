@@ -23,10 +23,12 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -116,8 +118,25 @@ class Engine {
     // a loop wake-up per iteration.
     void drain();
 
+    // An iteration halt() took away from its session, for the caller to answer.
+    struct Halted {
+        SessionPtr session;
+        uint64_t request_id = 0;
+        bool running = false; // on its lane now, else it was queued
+    };
+    // Loop, for shutting down: while draining, lanes wake the loop after
+    // every reply they write, so that it sees at once when the last one is out.
+    void set_wake_after_replies(bool on);
+    // Loop: no iteration starts any more; the queued ones are dropped. Returns
+    // those and the running ones, whose results nobody will wait for.
+    std::vector<Halted> halt();
+    // Any thread: waits up to `timeout` until no iteration runs; whether none does.
+    bool wait_idle(std::chrono::milliseconds timeout);
+
     void set_policy(sched::Policy policy);
     sched::Policy policy();
+    // Applies from the next time memory is released (see Admission).
+    void set_max_overtakes(uint32_t n) { admission_.set_max_overtakes(n); }
     AdmissionMode mode() const { return options_.mode; }
     std::optional<sched::SessionStats> stats(uint64_t session_id);
     std::optional<SessionPlacement> placement(uint64_t session_id) const;
@@ -141,7 +160,8 @@ class Engine {
         std::string stream;   // how operators find its stream, e.g. "thread 4242"
     };
 
-    void lane_main(Lane *lane);
+    // `started` receives the thread's id before it first takes the mutex.
+    void lane_main(Lane *lane, std::promise<pid_t> started);
     // With mutex_ held: asks the scheduler and hands out what it picks.
     void schedule_locked(uint64_t now);
     void apply(LayoutChange change);
@@ -181,6 +201,9 @@ class Engine {
     bool paused_ = false;   // a layout change waits for running iterations
     bool quiesced_ = false; // ...and none runs any more: the loop applies it
     bool stopping_ = false;
+    bool halted_ = false;             // halt(): nothing starts any more
+    bool wake_after_replies_ = false; // set_wake_after_replies()
+    std::condition_variable idle_;    // an iteration finished: for wait_idle()
     std::vector<uint64_t> switch_ns_; // ring of recent job-switch latencies
     size_t switch_next_ = 0;
     uint64_t switches_ = 0;

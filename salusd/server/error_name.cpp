@@ -36,6 +36,8 @@ const char *error_code_name(int code) {
         return "SALUS_ECANCELED";
     case SALUS_EINTERNAL:
         return "SALUS_EINTERNAL";
+    case SALUS_ESHUTDOWN:
+        return "SALUS_ESHUTDOWN";
     }
     return "unknown error";
 }

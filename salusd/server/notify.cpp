@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <ctime>
 
 #ifdef SALUS_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -42,6 +43,16 @@ void notify_ready() {
 
 void notify_stopping() {
     send("STOPPING=1");
+}
+
+void notify_reloading() {
+    // MONOTONIC_USEC lets systemd 253+ (Type=notify-reload) match the reload
+    // to its request; older ones ignore it.
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t usec =
+        static_cast<uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+    send("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
 }
 
 void notify_status(const std::string &line) {

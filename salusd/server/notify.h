@@ -14,6 +14,8 @@ namespace salus::server {
 void notify_ready();
 // STOPPING=1: the shutdown has started.
 void notify_stopping();
+// RELOADING=1 with MONOTONIC_USEC: a reload has started; notify_ready() ends it.
+void notify_reloading();
 // STATUS=<line>.
 void notify_status(const std::string &line);
 

@@ -1,6 +1,9 @@
-// Command-line options of salusd.
+// The configuration of salusd: what the config file and the command line set
+// (config_keys.h lists every key), and how the values that depend on the
+// machine are resolved at start.
 #pragma once
 
+#include "frame.h"
 #include "lanes/lane_types.h"
 #include "sched/types.h"
 
@@ -10,29 +13,36 @@
 namespace salus::server {
 
 struct Options {
-    std::string socket_path;     // empty until resolved: see resolve_socket_path()
-    uint32_t max_frame_bytes;    // largest request frame accepted
-    unsigned workers;            // threads that prepare new sessions
-    int blas_threads;            // OpenBLAS threads per kernel call
-    std::string device = "auto"; // auto, cpu, cuda or cuda:N
-    uint64_t pool_bytes = 0;     // the device memory pool claimed at start; 0: the
-                                 // device's default (see Device::default_pool_bytes)
-    uint64_t pool_reserve;       // device memory left to others by the default pool
-    uint32_t max_lanes;          // lanes (parallel streams) at most
-    uint32_t max_overtakes;      // admission: how often a waiting session may be overtaken
-    lanes::AdmissionMode admission = lanes::AdmissionMode::Safe;
+    // [server]
+    std::string socket_path; // empty: the default, see default_socket_path()
+    unsigned workers = 0;    // threads that prepare new sessions; 0: online CPUs
+    uint32_t max_frame_bytes = frame::kDefaultMaxFrameBytes; // largest request accepted
+    uint64_t drain_timeout_ms = 30'000; // how long SIGTERM waits for iterations
+    bool verbose = false;               // debug lines: every request
+    // [device]
+    std::string device = "auto";        // auto, cpu, cuda or cuda:N
+    uint64_t pool_bytes = 0;            // claimed at start; 0: the device's default
+    uint64_t pool_reserve = 1ull << 30; // left to others by the default pool
+    int blas_threads = 1;               // OpenBLAS threads per kernel call
+    // [scheduler]
     sched::Policy policy = sched::Policy::pack;
-    bool verbose = false;
+    lanes::AdmissionMode admission = lanes::AdmissionMode::Safe;
+    uint32_t max_lanes = 0;     // lanes (parallel streams) at most; 0: online CPUs
+    uint32_t max_overtakes = 4; // how often a waiting session may be overtaken
 };
 
-// Parses argv into *out. Returns -1 to go on, or the exit code when the
-// process should stop: 0 after --help or --version, 2 after a bad flag (the
-// message is already printed).
-int parse_options(int argc, char **argv, Options *out);
+// Largest thread or lane count accepted.
+constexpr unsigned kMaxThreads = 1024;
 
-// Fills in the default socket path when --socket was not given, creating its
-// directory: $XDG_RUNTIME_DIR/salus (0700) for a user, /run/salus for root.
-// Returns false with *error set when that is impossible.
-bool resolve_socket_path(Options *options, std::string *error);
+// The path salusd binds when none is configured, without creating anything:
+// the first directory of $RUNTIME_DIRECTORY (systemd's RuntimeDirectory=),
+// else /run/salus for root, else $XDG_RUNTIME_DIR/salus. Empty with *error
+// when there is none.
+std::string default_socket_path(std::string *error);
+
+// Fills in the values left to the machine: the socket path (creating its
+// directory when it is a default one), workers and max_lanes (online CPUs).
+// The pool size is left to the device. False with *error set.
+bool resolve_options(Options *options, std::string *error);
 
 } // namespace salus::server

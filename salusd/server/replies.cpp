@@ -101,6 +101,13 @@ Reply session_queued_event(uint64_t request_id, uint32_t position) {
     return finish_message(fbb, request_id, wire::Body::SessionQueued, body.Union());
 }
 
+Reply shutting_down_event(std::string_view reason, uint64_t timeout_ns, uint64_t deadline_ns) {
+    flatbuffers::FlatBufferBuilder fbb(128);
+    auto text = fbb.CreateString(reason.data(), reason.size());
+    auto body = wire::CreateShuttingDown(fbb, text, timeout_ns, deadline_ns);
+    return finish_message(fbb, 0, wire::Body::ShuttingDown, body.Union());
+}
+
 uint64_t output_bytes_total(const Executable &exe) {
     uint64_t total = 0;
     for (size_t i = 0; i < exe.graph().outputs.size(); ++i) total += exe.output_bytes(i);

@@ -23,6 +23,8 @@ Reply iteration_reply(uint64_t request_id, uint64_t session_id, uint64_t iterati
 Reply close_session_reply(uint64_t request_id, uint64_t session_id, uint64_t iterations);
 // Sent with a CreateSession's id while the session waits for memory.
 Reply session_queued_event(uint64_t request_id, uint32_t position);
+// Pushed (id 0) to every client when the daemon begins to shut down.
+Reply shutting_down_event(std::string_view reason, uint64_t timeout_ns, uint64_t deadline_ns);
 
 // Wraps a finished body into a Message with the request's id.
 Reply finish_message(flatbuffers::FlatBufferBuilder &fbb, uint64_t request_id, wire::Body type,

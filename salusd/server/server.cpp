@@ -12,10 +12,25 @@ namespace {
 
 using ull = unsigned long long;
 
+const char *signal_name(int signum) {
+    switch (signum) {
+    case SIGINT:
+        return "SIGINT";
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGHUP:
+        return "SIGHUP";
+    }
+    return "a signal";
+}
+
 void on_signal(uv_signal_t *handle, int signum) {
-    SALUS_LOG_INFO("received %s, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    notify_stopping();
-    static_cast<Server *>(handle->data)->shutdown();
+    auto *server = static_cast<Server *>(handle->data);
+    if (signum == SIGHUP) {
+        server->reload();
+    } else {
+        server->stop(signal_name(signum));
+    }
 }
 
 EngineOptions engine_options(const Options &options) {
@@ -30,22 +45,26 @@ EngineOptions engine_options(const Options &options) {
 
 } // namespace
 
-Server::Server(uv_loop_t *loop, const Options &options, Device *device)
-    : loop_(loop), options_(options), pool_(loop, options.workers),
-      dispatcher_(device, &pool_, options.max_frame_bytes,
-                  [this](uint64_t id) { return find_open_connection(id); }),
-      engine_(loop, device, engine_options(options),
-              [this](IterationDone &done) { dispatcher_.on_iteration_done(done); },
-              [this](const SessionPtr &session) { dispatcher_.on_admitted(session); }) {
+Server::Server(uv_loop_t *loop, const Options &options, const Options &configured, Device *device,
+               ConfigLoader load_config)
+    : loop_(loop), options_(options), configured_(configured), load_config_(std::move(load_config)),
+      pool_(loop, options.workers),
+      dispatcher_(device, &pool_, [this](uint64_t id) { return find_open_connection(id); }),
+      engine_(
+          loop, device, engine_options(options),
+          [this](IterationDone &done) { dispatcher_.on_iteration_done(done); },
+          [this](const SessionPtr &session) { dispatcher_.on_admitted(session); }) {
     dispatcher_.set_engine(&engine_);
-    uv_signal_init(loop_, &sigint_);
-    uv_signal_init(loop_, &sigterm_);
-    sigint_.data = this;
-    sigterm_.data = this;
+    for (uv_signal_t *s : {&sigint_, &sigterm_, &sighup_}) {
+        uv_signal_init(loop_, s);
+        s->data = this;
+    }
 }
 
 Server::~Server() {
-    finish();
+    pool_.join();
+    engine_.join();
+    listener_.unlink_socket();
 }
 
 bool Server::start(std::string *error) {
@@ -60,29 +79,38 @@ bool Server::start(std::string *error) {
     Status st = engine_.start();
     if (!st.ok()) {
         *error = "cannot claim the device memory pool: " + st.message();
-        shutdown();
+        close_handles();
         return false;
     }
     if (!listener_.open(loop_, options_.socket_path, on_connection, this, error)) {
-        shutdown();
+        close_handles();
         return false;
     }
     uv_signal_start(&sigint_, on_signal, SIGINT);
     uv_signal_start(&sigterm_, on_signal, SIGTERM);
+    uv_signal_start(&sighup_, on_signal, SIGHUP);
     // uv_listen() has run: connections are accepted from here on.
     notify_ready();
     return true;
 }
 
+const char *Server::admission_note() const {
+    if (dispatcher_.shutting_down()) return "shutting down";
+    if (dispatcher_.draining()) return "draining";
+    return "";
+}
+
 void Server::accept_connection(uv_stream_t *listener) {
     uint64_t id = next_connection_id_++;
     ConnectionHandler *handler = this;
+    // A reload of max-frame-bytes applies from the next connection on.
     auto owned = std::make_unique<Connection>(loop_, id, options_.max_frame_bytes, handler);
     Connection *c = owned.get();
     connections_.emplace(id, std::move(owned));
     c->accept_from(listener);
     if (!c->closing()) {
-        SALUS_LOG_INFO("connection %llu opened (pid %d)", static_cast<ull>(id), c->peer_pid());
+        SALUS_LOG_INFO("connection %llu opened (pid %d, uid %u)", static_cast<ull>(id),
+                       c->peer_pid(), c->peer_uid());
     }
 }
 
@@ -95,6 +123,7 @@ void Server::on_closed(Connection &connection) {
                    connection.peer_pid(), connection.close_reason().c_str());
     dispatcher_.drop_connection(connection);
     connections_.erase(connection.id()); // deletes it
+    if (drained_ && connections_.empty()) on_connections_gone();
 }
 
 Connection *Server::find_open_connection(uint64_t id) {
@@ -103,24 +132,26 @@ Connection *Server::find_open_connection(uint64_t id) {
     return it->second.get();
 }
 
-void Server::shutdown() {
-    if (shutting_down_) return;
-    shutting_down_ = true;
+void Server::close_handles() {
+    if (handles_closed_) return;
+    handles_closed_ = true;
     listener_.close();
-    // close() only starts closing; the map shrinks in on_closed().
-    std::vector<Connection *> open;
-    for (auto &entry : connections_) open.push_back(entry.second.get());
-    for (Connection *c : open) c->close("the daemon is shutting down");
     pool_.stop();
     engine_.stop();
-    uv_close(reinterpret_cast<uv_handle_t *>(&sigint_), nullptr);
-    uv_close(reinterpret_cast<uv_handle_t *>(&sigterm_), nullptr);
+    for (uv_signal_t *s : {&sigint_, &sigterm_, &sighup_}) {
+        uv_close(reinterpret_cast<uv_handle_t *>(s), nullptr);
+    }
 }
 
-void Server::finish() {
+bool Server::finish(std::chrono::milliseconds grace) {
     pool_.join();
+    if (!engine_.wait_idle(grace)) {
+        listener_.unlink_socket();
+        return false;
+    }
     engine_.join();
     listener_.unlink_socket();
+    return true;
 }
 
 } // namespace salus::server

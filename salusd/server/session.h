@@ -29,11 +29,11 @@ struct QueuedIteration {
 
 struct Session {
     Session(uint64_t session_id, std::string session_name, Connection *owner_connection,
-            int owner_pid, ReplyChannelPtr reply_channel, sched::SessionParams scheduling,
-            std::unique_ptr<Executable> executable)
+            int owner_pid, uint32_t owner_uid, ReplyChannelPtr reply_channel,
+            sched::SessionParams scheduling, std::unique_ptr<Executable> executable)
         : id(session_id), name(std::move(session_name)), owner(owner_connection),
-          client_pid(owner_pid), channel(std::move(reply_channel)), params(scheduling),
-          exe(std::move(executable)) {}
+          client_pid(owner_pid), client_uid(owner_uid), channel(std::move(reply_channel)),
+          params(scheduling), exe(std::move(executable)) {}
 
     // Immutable: safe to read from any thread.
     const uint64_t id;
@@ -42,6 +42,7 @@ struct Session {
     // Loop thread only.
     Connection *owner; // nullptr once the session is closed
     const int client_pid;
+    const uint32_t client_uid;
     const ReplyChannelPtr channel; // where lanes write its replies
     const sched::SessionParams params;
     bool closing = false; // CloseSession received: reply when idle
@@ -61,6 +62,7 @@ struct Session {
     bool release_when_done = false;    // its client left while it ran
     bool close_requested = false;      // the loop waits for it to become idle
     uint64_t started = 0;              // iterations started: the next index - 1
+    uint64_t running_request_id = 0;   // the request of the iteration on its lane
 
     bool closed() const { return owner == nullptr; }
 };

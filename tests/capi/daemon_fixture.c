@@ -2,6 +2,7 @@
 #include "daemon_fixture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ static int reap(pid_t pid, int timeout_ms, int *status) {
     }
 }
 
-int daemon_start(daemon_fixture *f, const char *const *extra_args) {
+static int start(daemon_fixture *f, const char *const *extra_args, int logged) {
     memset(f, 0, sizeof(*f));
     const char *salusd = getenv("SALUSD");
     if (!salusd || !*salusd) {
@@ -59,13 +60,15 @@ int daemon_start(daemon_fixture *f, const char *const *extra_args) {
         return -1;
     }
     snprintf(f->socket_path, sizeof(f->socket_path), "%s/salusd.sock", f->dir);
+    if (logged) snprintf(f->log_path, sizeof(f->log_path), "%s/salusd.log", f->dir);
 
     /* The CPU backend unless a run asks for another (the GPU suite does). */
     const char *device = getenv("SALUS_TEST_DEVICE");
     if (!device || !*device) device = "cpu";
-    const char *argv[32] = {salusd, "--socket", f->socket_path, "--workers",
-                            "2",    "--device", device};
-    size_t argc = 7;
+    /* A config file installed on this machine must not change the tests. */
+    const char *argv[32] = {salusd,      "--config", "/dev/null", "--socket", f->socket_path,
+                            "--workers", "2",        "--device",  device};
+    size_t argc = 9;
     for (size_t i = 0; extra_args && extra_args[i] && argc < 31; ++i) argv[argc++] = extra_args[i];
     argv[argc] = NULL;
 
@@ -81,6 +84,10 @@ int daemon_start(daemon_fixture *f, const char *const *extra_args) {
          * stdout clean: the daemon's output goes to the test log. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent) _exit(127);
+        if (f->log_path[0]) {
+            int fd = open(f->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) _exit(127);
+        }
         dup2(STDERR_FILENO, STDOUT_FILENO);
         execv(salusd, (char *const *)argv);
         fprintf(stderr, "daemon_fixture: exec %s: %s\n", salusd, strerror(errno));
@@ -103,6 +110,52 @@ int daemon_start(daemon_fixture *f, const char *const *extra_args) {
             START_TIMEOUT_MS);
     daemon_stop(f);
     return -1;
+}
+
+int daemon_start(daemon_fixture *f, const char *const *extra_args) {
+    return start(f, extra_args, 0);
+}
+
+int daemon_start_logged(daemon_fixture *f, const char *const *extra_args) {
+    return start(f, extra_args, 1);
+}
+
+/* The whole log, NUL-terminated, in a new buffer; NULL when unreadable. */
+static char *read_log(const daemon_fixture *f) {
+    FILE *in = fopen(f->log_path, "r");
+    if (!in) return NULL;
+    size_t size = 0, cap = 4096;
+    char *text = malloc(cap);
+    while (text) {
+        size_t n = fread(text + size, 1, cap - size - 1, in);
+        if (n == 0) break;
+        size += n;
+        if (cap - size > 1024) continue;
+        cap *= 2;
+        char *bigger = realloc(text, cap);
+        if (!bigger) free(text);
+        text = bigger;
+    }
+    fclose(in);
+    if (text) text[size] = '\0';
+    return text;
+}
+
+int daemon_log_contains(const daemon_fixture *f, const char *text, int timeout_ms) {
+    for (int waited = 0;; waited += POLL_MS) {
+        char *log = read_log(f);
+        int found = log && strstr(log, text) != NULL;
+        free(log);
+        if (found) return 1;
+        if (waited >= timeout_ms) return 0;
+        sleep_ms(POLL_MS);
+    }
+}
+
+int daemon_wait_exit(daemon_fixture *f, int timeout_ms, int *status) {
+    if (f->pid <= 0 || !reap(f->pid, timeout_ms, status)) return 0;
+    f->pid = 0;
+    return 1;
 }
 
 void daemon_kill(daemon_fixture *f) {
@@ -128,6 +181,14 @@ int daemon_stop(daemon_fixture *f) {
             rc = -1;
         }
         f->pid = 0;
+    }
+    if (f->log_path[0]) {
+        /* Into the test log, where meson keeps it. */
+        char *log = read_log(f);
+        if (log) fprintf(stderr, "--- salusd log ---\n%s--- end of salusd log ---\n", log);
+        free(log);
+        unlink(f->log_path);
+        f->log_path[0] = '\0';
     }
     if (f->dir[0]) {
         unlink(f->socket_path);

@@ -8,12 +8,25 @@ typedef struct daemon_fixture {
     pid_t pid;             /* 0 when not running */
     char dir[64];          /* the mkdtemp directory holding the socket */
     char socket_path[128]; /* dir/salusd.sock */
+    char log_path[128];    /* dir/salusd.log after daemon_start_logged, else "" */
 } daemon_fixture;
 
 /* Starts $SALUSD (the salusd built by meson) listening on a new socket and
- * waits until it accepts connections. Extra arguments come from NULL-ended
- * extra_args (may be NULL). Returns 0, or -1 after printing why. */
+ * waits until it accepts connections. It reads no config file (--config
+ * /dev/null) unless extra_args name one: extra arguments come from the
+ * NULL-ended extra_args (may be NULL). Returns 0, or -1 after printing why. */
 int daemon_start(daemon_fixture *f, const char *const *extra_args);
+
+/* The same, with the daemon's log in f->log_path (copied to the test's
+ * stderr when the daemon stops), for tests that read it. */
+int daemon_start_logged(daemon_fixture *f, const char *const *extra_args);
+
+/* Waits up to timeout_ms until the log contains text: 1 if it does. */
+int daemon_log_contains(const daemon_fixture *f, const char *text, int timeout_ms);
+
+/* Waits up to timeout_ms for the daemon to exit by itself: 1 with *status
+ * when it did (then it no longer runs for daemon_stop), else 0. */
+int daemon_wait_exit(daemon_fixture *f, int timeout_ms, int *status);
 
 /* Stops the daemon (SIGTERM, then SIGKILL after 5 s), reaps it and removes
  * the directory. Safe to call twice. Returns -1 when the daemon did not exit

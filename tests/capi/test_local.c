@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const int64_t shape_2x3[] = {2, 3};
@@ -16,9 +17,10 @@ static const int64_t shape_2x3[] = {2, 3};
 static void test_strerror(void **state) {
     (void)state;
     static const int codes[] = {
-        SALUS_OK,       SALUS_EINVAL,  SALUS_ENOMEM,     SALUS_ECONNECT,  SALUS_EPROTO,
-        SALUS_EVERSION, SALUS_EGRAPH,  SALUS_ENOSESSION, SALUS_ESHAPE,    SALUS_ETOOBIG,
-        SALUS_EEXEC,    SALUS_ENOTSUP, SALUS_ERESOURCE,  SALUS_ECANCELED, SALUS_EINTERNAL,
+        SALUS_OK,        SALUS_EINVAL,    SALUS_ENOMEM,    SALUS_ECONNECT,
+        SALUS_EPROTO,    SALUS_EVERSION,  SALUS_EGRAPH,    SALUS_ENOSESSION,
+        SALUS_ESHAPE,    SALUS_ETOOBIG,   SALUS_EEXEC,     SALUS_ENOTSUP,
+        SALUS_ERESOURCE, SALUS_ECANCELED, SALUS_EINTERNAL, SALUS_ESHUTDOWN,
     };
     const char *unknown = salus_strerror(-12345);
     assert_non_null(unknown);
@@ -118,6 +120,38 @@ static void test_default_socket_path(void **state) {
     char exact[64];
     assert_int_equal(salus_default_socket_path(exact, (size_t)n + 1), n);
     assert_rc(salus_default_socket_path(exact, (size_t)n), SALUS_ETOOBIG);
+}
+
+/* A user with nothing at the per-user path reaches the system daemon:
+ * 0 when connect goes there. */
+static int connect_as_user_without_daemon(void) {
+    unsetenv("SALUS_SOCKET");
+    setenv("XDG_RUNTIME_DIR", "/nonexistent-salus-test", 1);
+    salus_client *client = NULL;
+    int rc = salus_connect(NULL, &client);
+    /* Connected: only a daemon at the system socket could have answered. */
+    if (rc == SALUS_OK) {
+        salus_disconnect(client);
+        return 0;
+    }
+    if (rc == SALUS_ECONNECT && strstr(salus_last_error(), "/run/salus/salusd.sock")) return 0;
+    fprintf(stderr, "connect: %d: %s\n", rc, salus_last_error());
+    return 1;
+}
+
+static void test_connect_falls_back_to_the_system_socket(void **state) {
+    (void)state;
+    /* Root's default is the system socket already: try as nobody. */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(2);
+        _exit(connect_as_user_without_daemon());
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void test_tensor(void **state) {
@@ -477,6 +511,7 @@ int main(void) {
         cmocka_unit_test(test_last_error_per_thread),
         cmocka_unit_test(test_options_versions),
         cmocka_unit_test(test_default_socket_path),
+        cmocka_unit_test(test_connect_falls_back_to_the_system_socket),
         cmocka_unit_test(test_tensor),
         cmocka_unit_test(test_tensor_invalid),
         cmocka_unit_test(test_graph_builder),

@@ -3,8 +3,13 @@
 #  - each PAGE is non-empty and starts with a .TH line (after comments and
 #    setup requests such as scdoc's preamble);
 #  - man -l renders it without warnings (skipped when man is not installed);
-#  - libsalus.3 mentions every function HEADER declares with SALUS_EXTERN.
+#  - libsalus.3 mentions every function HEADER declares with SALUS_EXTERN;
+#  - salusd.conf.5 documents every key of `$SALUSD --sample-config` in its
+#    section, and no other;
+#  - salusd.8 mentions every flag of `$SALUSD --help`, salusctl.1 every
+#    command and option of `$SALUSCTL --help`.
 set -u
+: "${SALUSD:?}" "${SALUSCTL:?}"
 
 header=$1
 shift
@@ -23,10 +28,32 @@ trap 'rm -rf "$tmp"' EXIT
 grep 'SALUS_EXTERN' "$header" | grep -v '#define' |
   sed -n -e 's/(.*//' -e 's/^.*[^A-Za-z0-9_]\([A-Za-z_][A-Za-z0-9_]*\)$/\1/p' | sort -u >"$tmp/functions"
 
+# "[section] key" of every key salusd knows, from the sample it writes.
+"$SALUSD" --sample-config | awk '
+  /^\[[a-z]+\]$/ { section = $0; next }
+  /^#[a-z][a-z-]* = / { sub(/^#/, ""); print section, $1 }' | sort >"$tmp/keys"
+# Every --flag in the help texts, and salusctl's commands.
+"$SALUSD" --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$tmp/salusd.flags"
+"$SALUSCTL" --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$tmp/salusctl.flags"
+"$SALUSCTL" --help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on && /^  [a-z]/ { print $1 }' |
+  sort -u >>"$tmp/salusctl.flags"
+
+# Whether every line of LIST occurs in PAGE as bold text: 0, or 1 with the
+# missing ones in $missing.
+all_bold() { # all_bold LIST PAGE
+  missing=""
+  while read -r word; do
+    grep -Fq "\\fB$word\\fR" "$2" || missing="$missing $word"
+  done <"$1"
+  [ -z "$missing" ]
+}
+
 tests=0
 for page in "$@"; do
   tests=$((tests + 3))
-  [ "$(basename "$page")" = libsalus.3 ] && tests=$((tests + 1))
+  case $(basename "$page") in
+    libsalus.3 | salusd.conf.5 | salusd.8 | salusctl.1) tests=$((tests + 1)) ;;
+  esac
 done
 echo "1..$tests"
 
@@ -51,6 +78,39 @@ for page in "$@"; do
     not_ok "$name renders without warnings"
     sed 's/^/# /' "$tmp/err"
   fi
+
+  case $name in
+    salusd.conf.5)
+      # The key terms, "\fBkey\fR = ...", under their ".SS The [section] ..." heading.
+      awk '
+        /^\.SS / { section = ""; if (match($0, /\[[a-z]+\]/)) section = substr($0, RSTART, RLENGTH) }
+        /^\\fB[a-z][a-z-]*\\fR = / && section != "" {
+          key = $0; sub(/^\\fB/, "", key); sub(/\\fR.*/, "", key); print section, key }' "$page" |
+        sort >"$tmp/documented"
+      if [ -s "$tmp/keys" ] && cmp -s "$tmp/keys" "$tmp/documented"; then
+        ok "$name documents all $(wc -l <"$tmp/keys") keys of salusd, each in its section"
+      else
+        not_ok "$name documents every key of salusd in its section, and no other"
+        diff "$tmp/keys" "$tmp/documented" | sed -n 's/^[<>]/#&/p'
+      fi
+      ;;
+    salusd.8)
+      if [ -s "$tmp/salusd.flags" ] && all_bold "$tmp/salusd.flags" "$page"; then
+        ok "$name documents all $(wc -l <"$tmp/salusd.flags") flags of salusd --help"
+      else
+        not_ok "$name documents every flag of salusd --help"
+        echo "# missing:$missing"
+      fi
+      ;;
+    salusctl.1)
+      if [ -s "$tmp/salusctl.flags" ] && all_bold "$tmp/salusctl.flags" "$page"; then
+        ok "$name documents all $(wc -l <"$tmp/salusctl.flags") commands and options of salusctl --help"
+      else
+        not_ok "$name documents every command and option of salusctl --help"
+        echo "# missing:$missing"
+      fi
+      ;;
+  esac
 
   if [ "$name" = libsalus.3 ]; then
     if [ ! -s "$tmp/functions" ]; then

@@ -1,6 +1,8 @@
 /* Socket activation: salusd serves a listening socket handed over as fd 3
  * (LISTEN_FDS=1, LISTEN_PID) instead of binding --socket, and leaves the
- * socket file, which it did not create, in place when it stops. */
+ * socket file, which it did not create, in place when it stops. Then the
+ * same under systemd-socket-activate, which starts salusd on the first
+ * connection to a socket it made. */
 #include "tap_daemon.h"
 
 #include <errno.h>
@@ -19,7 +21,7 @@
 /* waitpid with a deadline: 1 and *status when it exited, 0 after timeout_ms. */
 int main(void) {
     const char *salusd = salusd_with_systemd();
-    printf("1..6\n");
+    printf("1..9\n");
 
     char dir[] = "/tmp/salus-activation-XXXXXX";
     if (!mkdtemp(dir)) {
@@ -54,8 +56,9 @@ int main(void) {
         unsetenv("LISTEN_FDNAMES");
         unsetenv("NOTIFY_SOCKET");
         /* --socket names another path: salusd must not bind it. */
-        const char *argv[] = {salusd,         "--socket", unused_path,   "--workers", "1",
-                              "--pool-bytes", "64M",      "--max-lanes", "1",         NULL};
+        const char *argv[] = {salusd,      "--config",    "/dev/null", "--socket",
+                              unused_path, "--workers",   "1",         "--pool-bytes",
+                              "64M",       "--max-lanes", "1",         NULL};
         execv(salusd, (char *const *)argv);
         _exit(127);
     }
@@ -103,6 +106,55 @@ int main(void) {
 
     unlink(sock_path);
     unlink(unused_path);
+
+    /* systemd-socket-activate binds, waits for a connection, then execs
+     * salusd with the socket (the pid stays). */
+    const char *activate = "/usr/bin/systemd-socket-activate";
+    if (access(activate, X_OK) != 0) {
+        for (int i = 0; i < 3; ++i) printf("ok %d - # SKIP %s is missing\n", ++tap_count, activate);
+        rmdir(dir);
+        return tap_failed;
+    }
+    pid = fork();
+    if (pid == 0) {
+        const char *argv[] = {activate,       "-l",       sock_path,     salusd,      "--config",
+                              "/dev/null",    "--socket", unused_path,   "--workers", "1",
+                              "--pool-bytes", "64M",      "--max-lanes", "1",         NULL};
+        execv(activate, (char *const *)argv);
+        _exit(127);
+    }
+    int listening = 0;
+    for (int waited = 0; !listening && waited < 10000; waited += 10) {
+        listening = lstat(sock_path, &st) == 0 && S_ISSOCK(st.st_mode);
+        if (!listening) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    client = NULL;
+    rc = listening ? salus_connect(&opts, &client) : -1;
+    ran = 0;
+    if (rc == 0) {
+        salus_session *session = NULL;
+        uint32_t x = 0;
+        if (open_relu_session(client, &session, &x) == 0) ran = run_relu_once(session, x);
+        salus_session_close(session);
+        salus_disconnect(client);
+    }
+    tap_ok(ran,
+           "under systemd-socket-activate, salusd starts on the first connection and serves it");
+    tap_ok(access(unused_path, F_OK) != 0 && errno == ENOENT,
+           "salusd did not bind its --socket path");
+    kill(pid, SIGTERM);
+    exited = wait_exit(pid, &status, 10000);
+    if (!exited) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    tap_ok(exited && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+           "salusd exits 0 after SIGTERM (status 0x%x)", status);
+
+    unlink(sock_path);
     rmdir(dir);
     return tap_failed;
 }

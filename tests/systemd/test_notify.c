@@ -1,6 +1,7 @@
 /* sd_notify: salusd started with NOTIFY_SOCKET sends READY=1 once its socket
- * accepts, STATUS= lines that follow the sessions, and STOPPING=1 when
- * SIGTERM starts the shutdown. Every wait has a 5 s deadline. */
+ * accepts, STATUS= lines that follow the sessions and the drain, RELOADING=1
+ * then READY=1 around a SIGHUP reload, and STOPPING=1 when SIGTERM starts
+ * the shutdown. Every wait has a 5 s deadline. */
 #include "tap_daemon.h"
 
 #include <poll.h>
@@ -34,7 +35,10 @@ static int wait_message(int fd, const char *want, char *buf, size_t size) {
         ssize_t n = recv(fd, buf, size - 1, 0);
         if (n < 0) continue;
         buf[n] = '\0';
-        printf("# notify: %s\n", buf);
+        /* One TAP comment per message, however many lines it has. */
+        fputs("# notify: ", stdout);
+        for (ssize_t i = 0; i < n; ++i) putchar(buf[i] == '\n' ? ' ' : buf[i]);
+        putchar('\n');
         if (strstr(buf, want)) return 1;
     }
 }
@@ -52,7 +56,7 @@ static int connect_unix(const char *path) {
 
 int main(void) {
     const char *salusd = salusd_with_systemd();
-    printf("1..7\n");
+    printf("1..10\n");
 
     char dir[] = "/tmp/salus-notify-XXXXXX";
     if (!mkdtemp(dir)) {
@@ -80,8 +84,9 @@ int main(void) {
         unsetenv("LISTEN_FDS");
         unsetenv("LISTEN_PID");
         unsetenv("WATCHDOG_USEC");
-        const char *argv[] = {salusd,         "--socket", sock_path,     "--workers", "1",
-                              "--pool-bytes", "64M",      "--max-lanes", "1",         NULL};
+        const char *argv[] = {salusd,    "--config",    "/dev/null", "--socket",
+                              sock_path, "--workers",   "1",         "--pool-bytes",
+                              "64M",     "--max-lanes", "1",         NULL};
         execv(salusd, (char *const *)argv);
         _exit(127);
     }
@@ -106,6 +111,17 @@ int main(void) {
     tap_ok(rc == 0, "a session opens (rc %d)", rc);
     tap_ok(rc == 0 && wait_message(nfd, "STATUS=1 session,", msg, sizeof msg),
            "a later STATUS= counts 1 session");
+
+    kill(pid, SIGHUP);
+    int reloading = wait_message(nfd, "RELOADING=1", msg, sizeof msg);
+    tap_ok(reloading && strstr(msg, "MONOTONIC_USEC="),
+           "RELOADING=1 with MONOTONIC_USEC= arrives on SIGHUP");
+    tap_ok(reloading && wait_message(nfd, "READY=1", msg, sizeof msg),
+           "READY=1 follows once the reload is done");
+    tap_ok(rc == 0 && salus_drain(client, 1) == 0 &&
+               wait_message(nfd, "STATUS=1 session,", msg, sizeof msg) &&
+               (strstr(msg, ", draining") || wait_message(nfd, ", draining", msg, sizeof msg)),
+           "STATUS= says when the daemon drains");
     salus_session_close(session);
     if (client) salus_disconnect(client);
 

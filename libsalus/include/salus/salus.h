@@ -13,6 +13,12 @@
  *    matching *_options_init() so old binaries keep working with new libraries.
  *
  * A salus_client may be used from several threads at once.
+ *
+ * When the daemon shuts down (SIGTERM) it tells every client, lets the
+ * iterations it already queued finish within its drain timeout, and answers
+ * everything else with SALUS_ESHUTDOWN; once it has closed the connection,
+ * calls on the client fail with SALUS_ECONNECT, the message saying why. No
+ * call waits for a daemon that is gone.
  */
 #ifndef SALUS_SALUS_H
 #define SALUS_SALUS_H
@@ -49,7 +55,8 @@ enum salus_error {
     SALUS_ENOTSUP = -11,    /* valid but not supported by this daemon */
     SALUS_ERESOURCE = -12,  /* the daemon lacks device memory for this */
     SALUS_ECANCELED = -13,  /* the iteration was dropped before it ran */
-    SALUS_EINTERNAL = -14   /* a bug: please report it */
+    SALUS_EINTERNAL = -14,  /* a bug: please report it */
+    SALUS_ESHUTDOWN = -15   /* the daemon is draining or shutting down */
 };
 
 /* Element types of tensors. Only SALUS_DTYPE_F32 executes today. */
@@ -85,7 +92,9 @@ SALUS_EXTERN const char *salus_last_error(void);
 
 typedef struct salus_connect_options {
     unsigned int version;    /* SALUS_CONNECT_OPTIONS_VERSION */
-    const char *socket_path; /* NULL: $SALUS_SOCKET, else the default path */
+    /* NULL: $SALUS_SOCKET, else the default path (salus_default_socket_path),
+     * else, when nothing is there, the system daemon's /run/salus/salusd.sock. */
+    const char *socket_path;
     const char *client_name; /* shown by the daemon; NULL: the program name */
 } salus_connect_options;
 
@@ -199,8 +208,9 @@ SALUS_EXTERN int salus_session_options_init(salus_session_options *opts, unsigne
 /* Sends the graph, which the daemon validates, plans and admits. When the
  * device memory pool cannot hold the session yet, it waits in the daemon's
  * admission queue and this call blocks until it is admitted (listings show it
- * as "queued"); SALUS_ERESOURCE when it could never fit. opts may be NULL.
- * The graph may be freed or reused afterwards. */
+ * as "queued"); SALUS_ERESOURCE when it could never fit, SALUS_ESHUTDOWN
+ * when the daemon drains or shuts down. opts may be NULL. The graph may be
+ * freed or reused afterwards. */
 SALUS_EXTERN int salus_session_create(salus_client *client, const salus_graph *graph,
                                       const salus_session_options *opts, salus_session **out);
 
@@ -257,6 +267,9 @@ typedef struct salus_session_info {
     uint64_t session_id;
     char name[64];
     int32_t client_pid;
+    /* The client's user id (getpwuid(3) names it), (uint32_t)-1 when unknown.
+     * Added in 0.2 in what was padding: the struct keeps its size and layout. */
+    uint32_t client_uid;
     uint64_t persistent_bytes; /* P */
     uint64_t ephemeral_bytes;  /* T */
     uint64_t iterations;       /* completed */
@@ -329,6 +342,18 @@ typedef struct salus_lane_info {
     uint32_t sessions;         /* sessions placed in it (see salus_session_info.lane) */
     char stream[48];           /* its execution stream, e.g. "thread 4242" */
 } salus_lane_info;
+
+/* Draining, before a restart or maintenance: with enable non-zero the daemon
+ * refuses new sessions (salus_session_create fails with SALUS_ESHUTDOWN)
+ * while the open ones go on; with enable 0 it admits sessions again. Sessions
+ * already waiting for device memory stay queued. Draining lasts until it is
+ * ended or the daemon restarts. SALUS_ESHUTDOWN when ending it while the
+ * daemon shuts down. */
+SALUS_EXTERN int salus_drain(salus_client *client, int enable);
+
+/* Writes 1 to *draining while the daemon refuses new sessions (draining, or
+ * shutting down), else 0. */
+SALUS_EXTERN int salus_get_draining(salus_client *client, int *draining);
 
 /* Lists the lanes, by offset in the pool. Writes at most max entries into
  * lanes (which may be NULL when max is 0) and the total number into *count. */

@@ -1,0 +1,64 @@
+// Reloading the configuration (SIGHUP): the keys that may change while
+// sessions run take effect; the others are reported and kept.
+#include "server/server.h"
+
+#include "server/config_keys.h"
+#include "server/log.h"
+#include "server/notify.h"
+
+#include <map>
+
+namespace salus::server {
+
+void Server::reload() {
+    if (stopping_) {
+        SALUS_LOG_INFO("received SIGHUP while shutting down: not reloading");
+        return;
+    }
+    notify_reloading();
+    SALUS_LOG_INFO("received SIGHUP: reloading the configuration");
+    Options next;
+    std::vector<std::string> errors = load_config_(&next);
+    if (!errors.empty()) {
+        for (const std::string &e : errors) SALUS_LOG_ERROR("reload refused: %s", e.c_str());
+        SALUS_LOG_ERROR("reload refused: the running configuration stays as it was");
+        notify_ready();
+        return;
+    }
+
+    // How each reloadable key takes effect; configured_ holds its new value.
+    const std::map<std::string, std::function<void()>> apply = {
+        {"policy", [this] { engine_.set_policy(configured_.policy); }},
+        {"max-overtakes", [this] { engine_.set_max_overtakes(configured_.max_overtakes); }},
+        // New connections are opened with it: the open ones negotiated theirs.
+        {"max-frame-bytes", [this] { options_.max_frame_bytes = configured_.max_frame_bytes; }},
+        {"drain-timeout", [this] { options_.drain_timeout_ms = configured_.drain_timeout_ms; }},
+        {"verbose", [this] { set_verbose_logging(configured_.verbose); }},
+    };
+    std::string changes;
+    for (const ConfigKey &key : config_keys()) {
+        std::string before = key.format(configured_);
+        std::string after = key.format(next);
+        if (before == after) continue;
+        auto applier = apply.find(key.name);
+        if (!key.reloadable || applier == apply.end()) {
+            SALUS_LOG_WARNING("reload: [%s] %s changed from %s to %s, which needs a restart; "
+                              "keeping the running value",
+                              key.section, key.name, before.c_str(), after.c_str());
+            continue;
+        }
+        std::string ignored;
+        key.parse(after, &configured_, &ignored);
+        applier->second();
+        changes +=
+            (changes.empty() ? "" : ", ") + std::string(key.name) + " " + before + " -> " + after;
+    }
+    if (changes.empty()) {
+        SALUS_LOG_INFO("configuration reloaded: nothing to change");
+    } else {
+        SALUS_LOG_INFO("configuration reloaded: %s", changes.c_str());
+    }
+    notify_ready();
+}
+
+} // namespace salus::server
