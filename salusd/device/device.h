@@ -3,6 +3,7 @@
 // memory; the CUDA backend with device memory and streams.
 #pragma once
 
+#include "common/device_type.h"
 #include "common/status.h"
 
 #include <cstddef>
@@ -11,10 +12,6 @@
 #include <string>
 
 namespace salus {
-
-enum class DeviceType : uint8_t { CPU = 0, CUDA = 1 };
-
-const char *device_type_name(DeviceType type);
 
 // What operators are told about the device (status reply, salusctl status).
 struct DeviceFacts {
