@@ -70,6 +70,9 @@ double run_in_process(const mlp_spec &spec, const Batches &b, int steps, float *
     salus_graph_free(m.graph);
 
     auto device = salus::make_cpu_device();
+    salus::Status st;
+    std::unique_ptr<salus::Stream> stream = device->create_stream(&st);
+    check(st, "stream");
     std::unique_ptr<salus::Executable> exe;
     check(salus::Executable::create(device.get(), salus::default_kernels(), std::move(graph), &exe),
           "create");
@@ -80,7 +83,7 @@ double run_in_process(const mlp_spec &spec, const Batches &b, int steps, float *
         salus::Feed feeds[2] = {
             {m.x, salus::DType::F32, xs, 2, b.x[k].data(), b.x[k].size() * 4},
             {m.labels, salus::DType::F32, ls, 2, b.labels[k].data(), b.labels[k].size() * 4}};
-        check(exe->run(feeds, 2), "run");
+        check(exe->run(stream.get(), feeds, 2), "run");
         exe->read_output(0, last_loss);
     }
     return static_cast<double>(steps) / seconds_since(t0);

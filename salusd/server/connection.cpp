@@ -124,11 +124,15 @@ void Connection::fail(uint64_t request_id, int code, std::string_view message) {
                       static_cast<unsigned long long>(id_), peer_pid_,
                       static_cast<int>(message.size()), message.data());
     send(error_reply(request_id, code, message));
-    if (state_ != State::Open) return; // the write failed and closed it
+    finish(std::string(message));
+}
+
+void Connection::finish(std::string reason) {
+    if (state_ != State::Open) return; // e.g. a failed write closed it
     state_ = State::Draining;
-    close_reason_ = std::string(message);
+    close_reason_ = std::move(reason);
     uv_read_stop(stream());
-    // The shutdown completes once the Error is written; then close.
+    // The shutdown completes once every queued reply is written; then close.
     if (uv_shutdown(&shutdown_req_, stream(), on_shutdown) < 0) close(close_reason_);
 }
 

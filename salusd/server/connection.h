@@ -54,6 +54,8 @@ class Connection {
     void send_error(uint64_t request_id, int code, std::string_view message);
     // Sends an Error, then closes once it is written.
     void fail(uint64_t request_id, int code, std::string_view message);
+    // Stops reading and closes once every queued reply is written.
+    void finish(std::string reason);
     // Closes now; queued replies are discarded.
     void close(std::string reason);
 

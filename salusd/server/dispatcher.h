@@ -4,8 +4,8 @@
 #pragma once
 
 #include "device/device.h"
-#include "server/connection.h"
 #include "server/admin_replies.h"
+#include "server/connection.h"
 #include "server/engine.h"
 #include "server/session.h"
 #include "server/worker_pool.h"
@@ -28,6 +28,9 @@ class Dispatcher {
     // Engine callbacks (loop thread).
     void on_iteration_done(IterationDone &done);
     void on_admitted(const SessionPtr &session);
+    // The device is lost: every iteration of `work` and the creation of every
+    // session of it fails with `message`.
+    void fail_lost(const std::string &message, LostWork &work);
 
     void handle(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns);
     // The connection is gone: its sessions close, queued iterations are

@@ -61,15 +61,15 @@ int main(int argc, char **argv) {
         SALUS_LOG_ERROR("%s", st.message().c_str());
         return 1;
     }
-    if (options.pool_bytes == 0)
-        options.pool_bytes = device->default_pool_bytes(options.pool_reserve);
     SALUS_LOG_INFO("device %s (%s)", device->description().c_str(), why.c_str());
     uv_loop_t loop;
     uv_loop_init(&loop);
     bool started;
+    int exit_status = 0;
     Notifier notifier;
     {
         Server server(&loop, options, device.get());
+        // Streams first, then the pool: its default is measured after them.
         started = server.start(&error);
         if (started) {
             // The summary reads status() and policy() on the loop thread.
@@ -79,7 +79,7 @@ int main(int argc, char **argv) {
             SALUS_LOG_INFO("salusd %s started (%s backend, pool %llu MiB, up to %u "
                            "lanes, policy %s, %s admission)",
                            kSalusdVersion, device_type_name(device->type()),
-                           static_cast<unsigned long long>(options.pool_bytes >> 20),
+                           static_cast<unsigned long long>(engine.pool_bytes() >> 20),
                            options.max_lanes, sched::policy_name(options.policy),
                            lanes::admission_mode_name(options.admission));
         } else {
@@ -91,9 +91,14 @@ int main(int argc, char **argv) {
         notifier.stop();
         uv_run(&loop, UV_RUN_DEFAULT);
         server.finish();
+        exit_status = server.exit_status();
     }
     uv_loop_close(&loop);
     if (!started) return 1;
+    if (exit_status != 0) {
+        SALUS_LOG_ERROR("salusd stopped: its device is lost (exit status %d)", exit_status);
+        return exit_status;
+    }
     SALUS_LOG_INFO("salusd stopped");
     return 0;
 }

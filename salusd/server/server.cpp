@@ -21,6 +21,7 @@ void on_signal(uv_signal_t *handle, int signum) {
 EngineOptions engine_options(const Options &options) {
     EngineOptions e;
     e.pool_bytes = options.pool_bytes;
+    e.pool_reserve = options.pool_reserve;
     e.mode = options.admission;
     e.admission.max_lanes = options.max_lanes;
     e.admission.max_overtakes = options.max_overtakes;
@@ -34,9 +35,11 @@ Server::Server(uv_loop_t *loop, const Options &options, Device *device)
     : loop_(loop), options_(options), pool_(loop, options.workers),
       dispatcher_(device, &pool_, options.max_frame_bytes,
                   [this](uint64_t id) { return find_open_connection(id); }),
-      engine_(loop, device, engine_options(options),
-              [this](IterationDone &done) { dispatcher_.on_iteration_done(done); },
-              [this](const SessionPtr &session) { dispatcher_.on_admitted(session); }) {
+      engine_(
+          loop, device, engine_options(options),
+          [this](IterationDone &done) { dispatcher_.on_iteration_done(done); },
+          [this](const SessionPtr &session) { dispatcher_.on_admitted(session); },
+          [this](const std::string &message, LostWork &work) { on_device_lost(message, work); }) {
     dispatcher_.set_engine(&engine_);
     uv_signal_init(loop_, &sigint_);
     uv_signal_init(loop_, &sigterm_);
@@ -103,14 +106,30 @@ Connection *Server::find_open_connection(uint64_t id) {
     return it->second.get();
 }
 
-void Server::shutdown() {
+void Server::on_device_lost(const std::string &message, LostWork &work) {
+    SALUS_LOG_ERROR("%s; failing %zu queued iteration(s) and %zu waiting session(s), then "
+                    "stopping",
+                    message.c_str(), work.iterations.size(), work.waiting.size());
+    dispatcher_.fail_lost(message, work);
+    exit_status_ = kExitDeviceLost;
+    notify_stopping();
+    shutdown(true);
+}
+
+void Server::shutdown(bool flush) {
     if (shutting_down_) return;
     shutting_down_ = true;
     listener_.close();
     // close() only starts closing; the map shrinks in on_closed().
     std::vector<Connection *> open;
     for (auto &entry : connections_) open.push_back(entry.second.get());
-    for (Connection *c : open) c->close("the daemon is shutting down");
+    for (Connection *c : open) {
+        if (flush) {
+            c->finish("the daemon is stopping: its device is lost");
+        } else {
+            c->close("the daemon is shutting down");
+        }
+    }
     pool_.stop();
     engine_.stop();
     uv_close(reinterpret_cast<uv_handle_t *>(&sigint_), nullptr);

@@ -30,19 +30,24 @@ class Server : private ConnectionHandler {
     // everything is closed again: run the loop to completion and return.
     bool start(std::string *error);
     // Closes the listener, every connection and every handle, so the loop
-    // ends; what is in flight on the workers is left to finish().
-    void shutdown();
+    // ends; what is in flight on the workers is left to finish(). With
+    // `flush`, each connection closes only once its queued replies are out.
+    void shutdown(bool flush = false);
     // After the loop ended: waits for the iterations in flight, frees every
     // session and removes the socket file.
     void finish();
 
     unsigned workers() const { return pool_.size(); }
     Engine &engine() { return engine_; }
+    // What salusd exits with once the loop ended: 0, or kExitDeviceLost.
+    int exit_status() const { return exit_status_; }
 
   private:
     void on_frame(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns) override;
     void on_closed(Connection &connection) override;
     void accept_connection(uv_stream_t *listener);
+    // The device is lost: fail what is left, stop serving, exit non-zero.
+    void on_device_lost(const std::string &message, LostWork &work);
     Connection *find_open_connection(uint64_t id);
 
     uv_loop_t *loop_;
@@ -56,6 +61,11 @@ class Server : private ConnectionHandler {
     uv_signal_t sigint_;
     uv_signal_t sigterm_;
     bool shutting_down_ = false;
+    int exit_status_ = 0;
 };
+
+// salusd's exit status after its device was lost (e.g. a CUDA sticky error):
+// non-zero, so that systemd's Restart=on-failure starts a fresh daemon.
+constexpr int kExitDeviceLost = 3;
 
 } // namespace salus::server
