@@ -54,6 +54,8 @@ class KernelRegistry {
 
 // Registers every CPU kernel (exec/cpu/).
 void register_cpu_kernels(KernelRegistry *registry);
+// Registers every CUDA kernel (exec/cuda/; builds with SALUS_HAVE_CUDA only).
+void register_cuda_kernels(KernelRegistry *registry);
 
 // The registry with every kernel this build has, filled on first use.
 const KernelRegistry &default_kernels();
