@@ -1,6 +1,7 @@
 // salusd: parses the options, starts the server on its event loop, and
 // stops cleanly on SIGINT/SIGTERM.
 #include "device/device.h"
+#include "graph/test_ops.h"
 #include "server/log.h"
 #include "server/notify.h"
 #include "server/options.h"
@@ -12,6 +13,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -49,6 +51,13 @@ int main(int argc, char **argv) {
     if (!resolve_socket_path(&options, &error)) {
         SALUS_LOG_ERROR("%s", error.c_str());
         return 1;
+    }
+    // Only for tests (salusd(8)): the TestFault op, which fails iterations
+    // on purpose, up to losing the device.
+    if (const char *faults = std::getenv("SALUSD_TEST_FAULTS");
+        faults && std::string(faults) == "1") {
+        enable_test_ops();
+        SALUS_LOG_WARNING("SALUSD_TEST_FAULTS=1: the TestFault op is enabled; for tests only");
     }
     // Parallelism comes from the lanes; BLAS threads would oversubscribe.
     openblas_set_num_threads(options.blas_threads);

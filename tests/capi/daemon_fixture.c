@@ -105,6 +105,18 @@ int daemon_start(daemon_fixture *f, const char *const *extra_args) {
     return -1;
 }
 
+int daemon_wait_exit(daemon_fixture *f, int timeout_ms, int *status) {
+    if (f->pid <= 0) return -1;
+    for (int waited = 0;; waited += POLL_MS) {
+        if (waitpid(f->pid, status, WNOHANG) == f->pid) {
+            f->pid = 0;
+            return 0;
+        }
+        if (waited >= timeout_ms) return -1;
+        sleep_ms(POLL_MS);
+    }
+}
+
 void daemon_kill(daemon_fixture *f) {
     if (f->pid > 0) {
         int status;

@@ -24,6 +24,10 @@ int daemon_stop(daemon_fixture *f);
  * closed. The directory stays until daemon_stop. */
 void daemon_kill(daemon_fixture *f);
 
+/* Waits up to timeout_ms for the daemon to exit by itself and reaps it.
+ * Returns 0 with *status set (a waitpid status), or -1 if it still runs. */
+int daemon_wait_exit(daemon_fixture *f, int timeout_ms, int *status);
+
 /* cmocka setup/teardown that keep a daemon_fixture in *state; the
  * teardown fails when the daemon did not stop cleanly. */
 int daemon_setup(void **state);
