@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -229,6 +231,52 @@ inline CaseData instantiate(const KernelCase &c, DeviceType device, std::mt19937
     for (const OutputInfo &o : outs) d.outputs.emplace_back(o.shape);
     if (op->workspace) d.workspace_bytes = op->workspace(c.node, infos, device);
     return d;
+}
+
+// Sum of |terms| behind each element of a MatMul or a reduction (the CPU
+// kernel run on |inputs|), and how many terms: the bound on the rounding
+// error of any order of summation is about terms * 2^-24 * that sum.
+struct Magnitude {
+    std::vector<double> sum;
+    double terms = 0;
+};
+
+inline Magnitude magnitude(const KernelCase &c, const CaseData &d) {
+    Magnitude m;
+    if (c.node.op == "MatMul") {
+        const Tensor &a = d.inputs[0], &b = d.inputs[1];
+        const bool ta = c.node.attr_int("transA", 0) != 0, tb = c.node.attr_int("transB", 0) != 0;
+        const int64_t rows = ta ? a.shape[1] : a.shape[0], k = ta ? a.shape[0] : a.shape[1];
+        const int64_t cols = tb ? b.shape[0] : b.shape[1];
+        m.terms = static_cast<double>(k);
+        m.sum.assign(static_cast<size_t>(rows * cols), 0.0);
+        for (int64_t i = 0; i < rows; ++i) {
+            for (int64_t j = 0; j < cols; ++j) {
+                for (int64_t p = 0; p < k; ++p) {
+                    const double va = ta ? a.data[p * rows + i] : a.data[i * k + p];
+                    const double vb = tb ? b.data[j * k + p] : b.data[p * cols + j];
+                    m.sum[i * cols + j] += std::abs(va * vb);
+                }
+            }
+        }
+    } else if (c.node.op.rfind("Reduce", 0) == 0) {
+        Tensor abs_x = d.inputs[0];
+        for (float &v : abs_x.data) v = std::abs(v);
+        Tensor y = d.outputs[0];
+        EXPECT_TRUE(run_kernel(c.node, {&abs_x}, {&y}).ok());
+        m.sum.assign(y.data.begin(), y.data.end());
+        m.terms =
+            static_cast<double>(abs_x.size()) / static_cast<double>(std::max<size_t>(y.size(), 1));
+    }
+    return m;
+}
+
+// What the case produces: its outputs, or the updated variable (SGDUpdate).
+inline std::vector<const Tensor *> results(const KernelCase &c, const CaseData &d) {
+    if (c.node.op == "SGDUpdate") return {&d.inputs[0]};
+    std::vector<const Tensor *> r;
+    for (const Tensor &t : d.outputs) r.push_back(&t);
+    return r;
 }
 
 } // namespace salus::test
