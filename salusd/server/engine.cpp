@@ -214,13 +214,17 @@ void Engine::record_switch_locked(uint64_t ns) {
 
 void Engine::lane_main(Lane *lane) {
     // A lane's thread runs on its stream's device from the first iteration.
-    if (Status st = lane->exec->attach_thread(); !st.ok()) {
-        report_device_lost("a lane thread cannot use the device: " + st.message());
+    // Without a stream (start_lane_locked reported why) the device is lost
+    // and the lane only fails what it is given.
+    if (lane->exec) {
+        if (Status st = lane->exec->attach_thread(); !st.ok()) {
+            report_device_lost("a lane thread cannot use the device: " + st.message());
+        }
     }
     std::unique_lock<std::mutex> lock(mutex_);
     // The thread id, as top -H and perf show it.
     const std::string thread = "thread " + std::to_string(gettid());
-    const std::string name = lane->exec->name();
+    const std::string name = lane->exec ? lane->exec->name() : "no stream";
     lane->stream = name.empty() ? thread : name + ", " + thread;
     for (;;) {
         if (!lane->assigned && !lane->stop) {
