@@ -212,7 +212,7 @@ void Engine::record_switch_locked(uint64_t ns) {
     ++switches_;
 }
 
-void Engine::lane_main(Lane *lane) {
+void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
     // A lane's thread runs on its stream's device from the first iteration.
     // Without a stream (start_lane_locked reported why) the device is lost
     // and the lane only fails what it is given.
@@ -221,11 +221,12 @@ void Engine::lane_main(Lane *lane) {
             report_device_lost("a lane thread cannot use the device: " + st.message());
         }
     }
-    std::unique_lock<std::mutex> lock(mutex_);
-    // The thread id, as top -H and perf show it.
+    // How operators find the lane: its stream and its thread id, as top -H
+    // and perf show it. The lane is visible only once this is known.
     const std::string thread = "thread " + std::to_string(gettid());
     const std::string name = lane->exec ? lane->exec->name() : "no stream";
-    lane->stream = name.empty() ? thread : name + ", " + thread;
+    label->set_value(name.empty() ? thread : name + ", " + thread);
+    std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
         if (!lane->assigned && !lane->stop) {
             // Work often follows within microseconds (the client's next
@@ -454,7 +455,12 @@ void Engine::start_lane_locked(const LaneLayout &layout) {
     }
     Lane *raw = lane.get();
     lanes_[layout.lane] = std::move(lane);
-    raw->thread = std::thread(&Engine::lane_main, this, raw);
+    std::promise<std::string> label;
+    std::future<std::string> named = label.get_future();
+    raw->thread = std::thread(&Engine::lane_main, this, raw, &label);
+    // The thread names the lane before it needs mutex_ (held here): status
+    // replies never see a lane without its stream.
+    raw->stream = named.get();
 }
 
 bool Engine::rebind(Session &session) {

@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -168,7 +169,9 @@ class Engine {
         std::string stream;           // how operators find exec, e.g. "cuda stream 3, thread 4242"
     };
 
-    void lane_main(Lane *lane);
+    // `label` receives the lane's stream string once the thread is bound to
+    // the device.
+    void lane_main(Lane *lane, std::promise<std::string> *label);
     // With mutex_ held: asks the scheduler and hands out what it picks.
     void schedule_locked(uint64_t now);
     void apply(LayoutChange change);
