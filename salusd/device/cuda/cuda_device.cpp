@@ -31,11 +31,20 @@ void load_modules_eagerly() {
     setenv("CUDA_MODULE_LOADING", "EAGER", 1);
 }
 
+// Copies between iterations (initial values, re-partitioning moves) run on a
+// stream of the device's own and are waited for: cudaMemcpy would run them on
+// the legacy default stream, which the lanes' non-blocking streams do not
+// wait for, and returns before a device-to-device (or pageable
+// host-to-device) copy has landed.
 class CudaDevice final : public Device {
   public:
-    CudaDevice(int index, const cudaDeviceProp &props)
+    CudaDevice(int index, const cudaDeviceProp &props, cudaStream_t copies)
         : index_(index), name_(props.name), major_(props.major), minor_(props.minor),
-          total_bytes_(props.totalGlobalMem) {}
+          total_bytes_(props.totalGlobalMem), copies_(copies) {}
+
+    ~CudaDevice() override {
+        if (cudaSetDevice(index_) == cudaSuccess) (void)cudaStreamDestroy(copies_);
+    }
 
     DeviceType type() const override { return DeviceType::CUDA; }
 
@@ -79,7 +88,10 @@ class CudaDevice final : public Device {
         void *p = nullptr;
         *status = cuda::check(cudaSetDevice(index_), "cudaSetDevice");
         if (status->ok()) *status = cuda::check(cudaMalloc(&p, bytes), "cudaMalloc");
-        if (status->ok()) *status = cuda::check(cudaMemset(p, 0, bytes), "cudaMemset");
+        if (status->ok()) {
+            *status = cuda::check(cudaMemsetAsync(p, 0, bytes, copies_), "cudaMemsetAsync");
+        }
+        if (status->ok()) *status = wait_for_copies();
         if (!status->ok()) {
             if (p) (void)cudaFree(p);
             *status = Status(SALUS_ERESOURCE, "cannot allocate " + std::to_string(bytes) +
@@ -122,15 +134,19 @@ class CudaDevice final : public Device {
     Status copy_to_device(void *dst, const void *src, size_t bytes) override {
         if (bytes == 0) return {};
         SALUS_RETURN_IF_ERROR(cuda::check(cudaSetDevice(index_), "cudaSetDevice"));
-        return cuda::check(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice),
-                           "cudaMemcpy to the device");
+        SALUS_RETURN_IF_ERROR(
+            cuda::check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, copies_),
+                        "copying to the device"));
+        return wait_for_copies();
     }
 
     Status copy_to_host(void *dst, const void *src, size_t bytes) override {
         if (bytes == 0) return {};
         SALUS_RETURN_IF_ERROR(cuda::check(cudaSetDevice(index_), "cudaSetDevice"));
-        return cuda::check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost),
-                           "cudaMemcpy to the host");
+        SALUS_RETURN_IF_ERROR(
+            cuda::check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, copies_),
+                        "copying to the host"));
+        return wait_for_copies();
     }
 
     Status move_within(void *dst, const void *src, size_t bytes) override {
@@ -139,13 +155,16 @@ class CudaDevice final : public Device {
         if (cuda::plan_device_move(reinterpret_cast<uintptr_t>(dst),
                                    reinterpret_cast<uintptr_t>(src), bytes, kMaxMoveCopies,
                                    &copies)) {
+            // In order on one stream: a copy never starts before the one
+            // that frees its destination has finished.
             for (const cuda::Copy &c : copies) {
-                SALUS_RETURN_IF_ERROR(cuda::check(cudaMemcpy(reinterpret_cast<void *>(c.dst),
-                                                             reinterpret_cast<void *>(c.src),
-                                                             c.bytes, cudaMemcpyDeviceToDevice),
-                                                  "cudaMemcpy within the device"));
+                SALUS_RETURN_IF_ERROR(
+                    cuda::check(cudaMemcpyAsync(reinterpret_cast<void *>(c.dst),
+                                                reinterpret_cast<void *>(c.src), c.bytes,
+                                                cudaMemcpyDeviceToDevice, copies_),
+                                "moving within the device"));
             }
-            return {};
+            return wait_for_copies();
         }
         // A long block moved by a short distance: through the host, once.
         std::vector<uint8_t> bounce(bytes);
@@ -154,12 +173,17 @@ class CudaDevice final : public Device {
     }
 
   private:
+    Status wait_for_copies() {
+        return cuda::check(cudaStreamSynchronize(copies_), "waiting for a copy");
+    }
+
     const int index_;
     const std::string name_;
     const int major_;
     const int minor_;
     const uint64_t total_bytes_;
-    int streams_ = 0; // created so far: numbers them
+    cudaStream_t copies_; // copies between iterations (loop thread, or at start)
+    int streams_ = 0;     // created so far: numbers them
 };
 
 } // namespace
@@ -191,7 +215,10 @@ Status open_cuda_device(int index, std::unique_ptr<Device> *out) {
     SALUS_RETURN_IF_ERROR(cuda::check(cudaSetDevice(index), "cudaSetDevice"));
     // Creates the context (and, loading eagerly, every kernel module) now.
     SALUS_RETURN_IF_ERROR(cuda::check(cudaFree(nullptr), "creating the CUDA context"));
-    *out = std::make_unique<CudaDevice>(index, props);
+    cudaStream_t copies = nullptr;
+    SALUS_RETURN_IF_ERROR(cuda::check(cudaStreamCreateWithFlags(&copies, cudaStreamNonBlocking),
+                                      "cudaStreamCreateWithFlags"));
+    *out = std::make_unique<CudaDevice>(index, props, copies);
     return {};
 }
 
