@@ -35,6 +35,10 @@ static_assert(std::size(kStickyErrors) == 16);
 
 Status check(cudaError_t err, const char *what) {
     if (err == cudaSuccess) return {};
+    // The runtime also keeps a failed call's error as the thread's "last
+    // error", which the next launch's cudaGetLastError() would report again:
+    // this one is handled here. (A sticky error stays whatever is done.)
+    (void)cudaGetLastError();
     std::string message =
         std::string(what) + ": " + cudaGetErrorString(err) + " (" + cudaGetErrorName(err) + ")";
     if (is_sticky_error(static_cast<int>(err))) report_device_lost(message);
