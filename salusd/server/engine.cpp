@@ -200,6 +200,7 @@ void Engine::schedule_locked(uint64_t now) {
         picked.running = true;
         lane->second->next = std::move(picked.queue.front());
         picked.queue.pop_front();
+        ++busy_lanes_; // until its reply is written
         lane->second->assigned = session->second;
         lane->second->has_work.store(true, std::memory_order_release);
         lane->second->wake.notify_one();
@@ -250,7 +251,6 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         if (lane->chained && lane->last_session != session->id) {
             record_switch_locked(start - lane->last_end_ns);
         }
-        ++busy_lanes_;
         lock.unlock();
 
         IterationDone done;

@@ -218,7 +218,7 @@ class Engine {
     bool quiesced_ = false; // ...and none runs any more: the loop applies it
     bool stopping_ = false;
     bool lost_ = false;       // the device is lost: nothing starts any more
-    unsigned busy_lanes_ = 0; // lanes running or writing an iteration
+    unsigned busy_lanes_ = 0; // lanes given an iteration whose reply is not yet written
     std::vector<std::unique_ptr<Stream>> free_streams_; // of no lane now
     std::vector<uint64_t> switch_ns_;                   // ring of recent job-switch latencies
     size_t switch_next_ = 0;
