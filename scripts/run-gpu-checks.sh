@@ -9,7 +9,8 @@
 #   tests-cuda.txt    the GPU suite: every kernel against the CPU, two lanes
 #                     overlapping (CUDA events), MLP losses GPU vs CPU, the pool
 #                     claimed once, admission, the lost device (illegal address)
-#   tests-on-cuda.txt the C API and integration suites against salusd --device cuda
+#   tests-on-cuda.txt the C API, integration and binding suites against
+#                     salusd --device cuda
 #   tests-unit.txt    the unit suite, on this build
 #   testlog-*.txt     meson's full logs of the three runs
 #   bench-gpu.txt     bench-gpu-mlp (salusd vs PyTorch on this GPU) and
@@ -67,7 +68,9 @@ run_tests() { # NAME, then meson test arguments
     [ "$rc" -eq 0 ] || failed=1
 }
 run_tests cuda --suite cuda
-SALUS_TEST_DEVICE=cuda run_tests on-cuda --suite capi --suite integration
+# Every suite that starts daemons honours SALUS_TEST_DEVICE (the bindings'
+# suites too, where this build has them).
+SALUS_TEST_DEVICE=cuda run_tests on-cuda --suite capi --suite integration --suite go --suite python
 run_tests unit --suite unit
 
 # Benchmarks against one daemon on the GPU, with room left for the
