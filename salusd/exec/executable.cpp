@@ -65,6 +65,7 @@ Status Executable::plan_staging() {
     staging_ = static_cast<uint8_t *>(device_->allocate_staging(bytes, &st));
     SALUS_RETURN_IF_ERROR(st);
     staging_bytes_ = bytes;
+    staged_ = true;
     return {};
 }
 
@@ -183,7 +184,7 @@ Status Executable::enqueue(Stream *stream, const Feed *feeds, size_t n) {
     for (size_t i = 0; i < n; ++i) {
         const Feed &f = feeds[i];
         if (f.nbytes == 0) continue;
-        if (!staging_) {
+        if (!staged_) {
             std::memcpy(tensor_data_[f.tensor], f.data, f.nbytes);
             continue;
         }
@@ -201,7 +202,7 @@ Status Executable::enqueue(Stream *stream, const Feed *feeds, size_t n) {
             return Status(st.code(), node_label(graph_.nodes, order_[s]) + ": " + st.message());
         }
     }
-    if (staging_) {
+    if (staged_) {
         for (size_t i = 0; i < graph_.outputs.size(); ++i) {
             const uint32_t id = graph_.outputs[i];
             const size_t bytes = graph_.tensors[id].nbytes();
@@ -218,7 +219,7 @@ size_t Executable::output_bytes(size_t i) const {
 }
 
 const void *Executable::output_host(size_t i) const {
-    if (staging_) return staging_ + output_staging_[i];
+    if (staged_) return staging_ + output_staging_[i];
     return tensor_data_[graph_.outputs[i]];
 }
 

@@ -103,6 +103,7 @@ class Executable {
     Stream *contexts_stream_ = nullptr; // the stream step_contexts_ name
     // Host staging (devices that are not host-visible): one buffer, an
     // offset per input tensor (by tensor id) and per graph output.
+    bool staged_ = false; // the device is not host-visible
     uint8_t *staging_ = nullptr;
     size_t staging_bytes_ = 0;
     std::vector<uint64_t> input_staging_;
