@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -48,6 +49,23 @@ std::string cpu_model() {
     return "cpu";
 }
 
+// Everything runs at once on the calling thread: a copy is a memcpy, and
+// there is never anything to wait for.
+class CpuStream final : public Stream {
+  public:
+    Status attach_thread() override { return {}; }
+    std::string name() const override { return {}; }
+    Status copy_to_device(void *dst, const void *src, size_t bytes) override {
+        std::memcpy(dst, src, bytes);
+        return {};
+    }
+    Status copy_to_host(void *dst, const void *src, size_t bytes) override {
+        std::memcpy(dst, src, bytes);
+        return {};
+    }
+    Status synchronize() override { return {}; }
+};
+
 class CpuDevice final : public Device {
   public:
     DeviceType type() const override { return DeviceType::CPU; }
@@ -68,10 +86,13 @@ class CpuDevice final : public Device {
     // Half the physical memory: pages are committed only when used, so a
     // large pool costs nothing until sessions fill it. The reserve is for
     // devices whose memory is claimed eagerly.
-    uint64_t default_pool_bytes(uint64_t /*reserve*/) const override {
+    uint64_t default_pool_bytes(uint64_t /*reserve*/, Status *status) const override {
+        *status = {};
         uint64_t total = physical_bytes();
         return total ? total / 2 : 1ull << 30;
     }
+
+    bool host_visible() const override { return true; }
 
     void *allocate(size_t bytes, Status *status) override {
         *status = {};
@@ -93,16 +114,41 @@ class CpuDevice final : public Device {
         if (ptr) munmap(ptr, bytes);
     }
 
-    void copy_to_device(void *dst, const void *src, size_t bytes) override {
-        std::memcpy(dst, src, bytes);
+    // Device memory is host memory: iterations never stage through this,
+    // but it honours the contract for code that does.
+    void *allocate_staging(size_t bytes, Status *status) override {
+        *status = {};
+        if (bytes == 0) return nullptr;
+        const size_t rounded = (bytes + 63) / 64 * 64;
+        void *p = std::aligned_alloc(64, rounded);
+        if (p) std::memset(p, 0, rounded);
+        if (!p) {
+            *status = Status(SALUS_ENOMEM, "cannot allocate " + std::to_string(bytes) +
+                                               " bytes of staging memory");
+        }
+        return p;
     }
 
-    void copy_to_host(void *dst, const void *src, size_t bytes) override {
-        std::memcpy(dst, src, bytes);
+    void release_staging(void *ptr, size_t /*bytes*/) override { std::free(ptr); }
+
+    std::unique_ptr<Stream> create_stream(Status *status) override {
+        *status = {};
+        return std::make_unique<CpuStream>();
     }
 
-    void move_within(void *dst, const void *src, size_t bytes) override {
+    Status copy_to_device(void *dst, const void *src, size_t bytes) override {
+        std::memcpy(dst, src, bytes);
+        return {};
+    }
+
+    Status copy_to_host(void *dst, const void *src, size_t bytes) override {
+        std::memcpy(dst, src, bytes);
+        return {};
+    }
+
+    Status move_within(void *dst, const void *src, size_t bytes) override {
         std::memmove(dst, src, bytes);
+        return {};
     }
 };
 

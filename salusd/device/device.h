@@ -3,7 +3,9 @@
 // memory; the CUDA backend with device memory and streams.
 #pragma once
 
+#include "common/device_type.h"
 #include "common/status.h"
+#include "device/stream.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -11,10 +13,6 @@
 #include <string>
 
 namespace salus {
-
-enum class DeviceType : uint8_t { CPU = 0, CUDA = 1 };
-
-const char *device_type_name(DeviceType type);
 
 // What operators are told about the device (status reply, salusctl status).
 struct DeviceFacts {
@@ -34,18 +32,34 @@ class Device {
     virtual DeviceFacts facts() const = 0;
     // The pool claimed when --pool-bytes is not given; `reserve` is what to
     // leave to the rest of the system where the backend honours it.
-    virtual uint64_t default_pool_bytes(uint64_t reserve) const = 0;
+    // Measured when called: on CUDA, call it after every stream exists (see
+    // create_stream) so that the pool leaves exactly `reserve` free.
+    virtual uint64_t default_pool_bytes(uint64_t reserve, Status *status) const = 0;
+    // True when device memory is host memory (the CPU backend): the host
+    // reads and writes it directly, so iterations need no staging buffers.
+    virtual bool host_visible() const = 0;
 
     // Device memory, 64-byte aligned and zero-filled; nullptr with *status
     // set when it cannot be had. bytes may be 0 (returns nullptr, OK status).
     virtual void *allocate(size_t bytes, Status *status) = 0;
     virtual void release(void *ptr, size_t bytes) = 0;
+    // Host memory the device copies from and to asynchronously (pinned on
+    // CUDA), never taken from the device pool; same contract as allocate().
+    virtual void *allocate_staging(size_t bytes, Status *status) = 0;
+    virtual void release_staging(void *ptr, size_t bytes) = 0;
 
-    virtual void copy_to_device(void *dst, const void *src, size_t bytes) = 0;
-    virtual void copy_to_host(void *dst, const void *src, size_t bytes) = 0;
+    // A stream of execution (with, on CUDA, a cuBLAS handle bound to it).
+    // Creating one may take device memory of the driver's: the daemon creates
+    // every stream it will use before it claims the pool.
+    virtual std::unique_ptr<Stream> create_stream(Status *status) = 0;
+
+    // Synchronous copies outside every stream, used between iterations (no
+    // stream has work queued then): initial values, and re-partitioning.
+    virtual Status copy_to_device(void *dst, const void *src, size_t bytes) = 0;
+    virtual Status copy_to_host(void *dst, const void *src, size_t bytes) = 0;
     // Device to device with memmove semantics (the ranges may overlap): how
     // re-partitioning moves persistent blocks between iterations.
-    virtual void move_within(void *dst, const void *src, size_t bytes) = 0;
+    virtual Status move_within(void *dst, const void *src, size_t bytes) = 0;
 };
 
 std::unique_ptr<Device> make_cpu_device();

@@ -2,6 +2,7 @@
 
 #include "graph/validate.h"
 
+#include <cstring>
 #include <string>
 
 namespace salus {
@@ -13,6 +14,7 @@ Executable::~Executable() {
         device_->release(arena_, plan_.ephemeral_bytes);
         device_->release(persistent_, plan_.persistent_bytes);
     }
+    device_->release_staging(staging_, staging_bytes_);
 }
 
 Status Executable::prepare(Device *device, const KernelRegistry &kernels, Graph graph,
@@ -30,14 +32,40 @@ Status Executable::prepare(Device *device, const KernelRegistry &kernels, Graph 
         }
         exe->step_kernels_.push_back(fn);
     }
-    exe->plan_ = plan_memory(g, exe->order_);
+    exe->plan_ = plan_memory(g, exe->order_, device->type());
     for (size_t i = 0; i < g.tensors.size(); ++i) {
         if (g.tensors[i].kind == TensorKind::Input)
             exe->inputs_.push_back(static_cast<uint32_t>(i));
     }
     exe->tensor_data_.resize(g.tensors.size(), nullptr);
     exe->step_contexts_.resize(exe->order_.size());
+    if (!device->host_visible()) SALUS_RETURN_IF_ERROR(exe->plan_staging());
     *out = std::move(exe);
+    return {};
+}
+
+// Every input and output gets its own 64-byte aligned range of one buffer,
+// so that an iteration's copies never wait on each other.
+Status Executable::plan_staging() {
+    auto align = [](uint64_t n) {
+        return (n + kPlanAlignment - 1) / kPlanAlignment * kPlanAlignment;
+    };
+    uint64_t bytes = 0;
+    input_staging_.assign(graph_.tensors.size(), kNoOffset);
+    for (uint32_t id : inputs_) {
+        input_staging_[id] = bytes;
+        bytes += align(graph_.tensors[id].nbytes());
+    }
+    output_staging_.clear();
+    for (uint32_t id : graph_.outputs) {
+        output_staging_.push_back(bytes);
+        bytes += align(graph_.tensors[id].nbytes());
+    }
+    Status st;
+    staging_ = static_cast<uint8_t *>(device_->allocate_staging(bytes, &st));
+    SALUS_RETURN_IF_ERROR(st);
+    staging_bytes_ = bytes;
+    staged_ = true;
     return {};
 }
 
@@ -54,25 +82,29 @@ Status Executable::create(Device *device, const KernelRegistry &kernels, Graph g
         return st;
     }
     exe->owns_memory_ = true;
-    exe->bind(persistent, arena);
+    SALUS_RETURN_IF_ERROR(exe->bind(persistent, arena));
     *out = std::move(exe);
     return {};
 }
 
-void Executable::bind(uint8_t *persistent, uint8_t *arena) {
+Status Executable::bind(uint8_t *persistent, uint8_t *arena) {
     persistent_ = persistent;
     arena_ = arena;
     point_tensors();
-    if (!bound_) {
-        for (size_t i = 0; i < graph_.tensors.size(); ++i) {
-            TensorDesc &t = graph_.tensors[i];
-            if (!t.persistent()) continue;
-            device_->copy_to_device(tensor_data_[i], t.init.data(), t.init.size());
-            // The device holds the value now; keep only the description.
-            std::vector<uint8_t>().swap(t.init);
+    if (bound_) return {};
+    for (size_t i = 0; i < graph_.tensors.size(); ++i) {
+        TensorDesc &t = graph_.tensors[i];
+        if (!t.persistent() || t.init.empty()) continue;
+        Status st = device_->copy_to_device(tensor_data_[i], t.init.data(), t.init.size());
+        if (!st.ok()) {
+            return Status(st.code(),
+                          "writing the initial value of \"" + t.name + "\": " + st.message());
         }
-        bound_ = true;
+        // The device holds the value now; keep only the description.
+        std::vector<uint8_t>().swap(t.init);
     }
+    bound_ = true;
+    return {};
 }
 
 void Executable::point_tensors() {
@@ -88,6 +120,7 @@ void Executable::point_tensors() {
         const NodeDesc &node = graph_.nodes[order_[s]];
         KernelContext &ctx = step_contexts_[s];
         ctx.node = &node;
+        ctx.stream = contexts_stream_;
         ctx.inputs.clear();
         ctx.outputs.clear();
         auto view = [&](uint32_t id) {
@@ -137,14 +170,45 @@ Status Executable::check_feeds(const Feed *feeds, size_t n) const {
     return {};
 }
 
-Status Executable::run(const Feed *feeds, size_t n) {
+Status Executable::run(Stream *stream, const Feed *feeds, size_t n) {
+    Status st = enqueue(stream, feeds, n);
+    // Wait even after a failure: the next iteration reuses the arena and the
+    // staging buffer, which work queued before the failure may still use.
+    Status waited = stream->synchronize();
+    if (!st.ok()) return st;
+    if (!waited.ok()) return Status(waited.code(), "running the iteration: " + waited.message());
+    return {};
+}
+
+Status Executable::enqueue(Stream *stream, const Feed *feeds, size_t n) {
     for (size_t i = 0; i < n; ++i) {
-        device_->copy_to_device(tensor_data_[feeds[i].tensor], feeds[i].data, feeds[i].nbytes);
+        const Feed &f = feeds[i];
+        if (f.nbytes == 0) continue;
+        if (!staged_) {
+            std::memcpy(tensor_data_[f.tensor], f.data, f.nbytes);
+            continue;
+        }
+        uint8_t *host = staging_ + input_staging_[f.tensor];
+        std::memcpy(host, f.data, f.nbytes);
+        SALUS_RETURN_IF_ERROR(stream->copy_to_device(tensor_data_[f.tensor], host, f.nbytes));
+    }
+    if (stream != contexts_stream_) {
+        contexts_stream_ = stream;
+        for (KernelContext &ctx : step_contexts_) ctx.stream = stream;
     }
     for (size_t s = 0; s < step_contexts_.size(); ++s) {
         Status st = step_kernels_[s](step_contexts_[s]);
         if (!st.ok()) {
             return Status(st.code(), node_label(graph_.nodes, order_[s]) + ": " + st.message());
+        }
+    }
+    if (staged_) {
+        for (size_t i = 0; i < graph_.outputs.size(); ++i) {
+            const uint32_t id = graph_.outputs[i];
+            const size_t bytes = graph_.tensors[id].nbytes();
+            if (bytes == 0) continue;
+            SALUS_RETURN_IF_ERROR(
+                stream->copy_to_host(staging_ + output_staging_[i], tensor_data_[id], bytes));
         }
     }
     return {};
@@ -154,9 +218,14 @@ size_t Executable::output_bytes(size_t i) const {
     return graph_.tensors[graph_.outputs[i]].nbytes();
 }
 
+const void *Executable::output_host(size_t i) const {
+    if (staged_) return staging_ + output_staging_[i];
+    return tensor_data_[graph_.outputs[i]];
+}
+
 void Executable::read_output(size_t i, void *dst) const {
-    uint32_t id = graph_.outputs[i];
-    device_->copy_to_host(dst, tensor_data_[id], graph_.tensors[id].nbytes());
+    const size_t bytes = output_bytes(i);
+    if (bytes > 0) std::memcpy(dst, output_host(i), bytes);
 }
 
 } // namespace salus

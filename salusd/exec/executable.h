@@ -35,7 +35,10 @@ class Executable {
     // device, initialising variables and constants.
     static Status create(Device *device, const KernelRegistry &kernels, Graph graph,
                          std::unique_ptr<Executable> *out);
-    // Validates, plans and finds kernels; no device memory yet: bind() next.
+    // Validates, plans (for the device: T holds its kernels' scratch space)
+    // and finds kernels; on a device that is not host-visible also allocates
+    // the session's staging buffer (host memory for every input and output).
+    // No device memory yet: bind() next.
     static Status prepare(Device *device, const KernelRegistry &kernels, Graph graph,
                           std::unique_ptr<Executable> *out);
 
@@ -43,8 +46,9 @@ class Executable {
     // plan().ephemeral_bytes at `arena` (either may be null when 0 bytes).
     // The first bind writes the initial values of variables and constants
     // and drops their host copies; a later bind (after the daemon moved the
-    // block with its contents) only re-points.
-    void bind(uint8_t *persistent, uint8_t *arena);
+    // block with its contents) only re-points. Fails only when the device
+    // does (the initial values could not be written).
+    Status bind(uint8_t *persistent, uint8_t *arena);
     bool bound() const { return bound_; }
     ~Executable();
     Executable(const Executable &) = delete;
@@ -55,23 +59,34 @@ class Executable {
     const std::vector<uint32_t> &order() const { return order_; }
     // Input tensor ids, in graph order.
     const std::vector<uint32_t> &inputs() const { return inputs_; }
+    // Bytes of host staging memory the session holds (0 on a host-visible device).
+    size_t staging_bytes() const { return staging_bytes_; }
 
     // Checks feeds against the graph: every input exactly once, dtype, shape
     // and byte count as declared. Cheap; call before queueing an iteration.
     Status check_feeds(const Feed *feeds, size_t n) const;
 
-    // Runs one iteration: copies feeds into the arena, runs every step, and
-    // leaves outputs in the arena until the next run. Feeds must have passed
-    // check_feeds(). Not thread-safe: one iteration at a time.
-    Status run(const Feed *feeds, size_t n);
+    // Runs one iteration on `stream`: copies feeds into the arena (through
+    // the staging buffer where the device is not host-visible), queues every
+    // step, copies outputs back to host memory, and waits for the stream.
+    // Feeds must have passed check_feeds(). Not thread-safe: one iteration at
+    // a time. After a failure the stream is still waited for, so nothing of
+    // the iteration is left running.
+    Status run(Stream *stream, const Feed *feeds, size_t n);
 
-    // Copies graph output i (after run) to host memory of output_bytes(i).
+    // Graph output i after run(), in host memory of output_bytes(i) bytes,
+    // valid until the next run: the arena itself on a host-visible device
+    // (no copy), else the session's staging buffer.
+    const void *output_host(size_t i) const;
+    // Copies output_host(i) to dst.
     void read_output(size_t i, void *dst) const;
     size_t output_bytes(size_t i) const;
 
   private:
     Executable(Device *device, Graph graph);
     void point_tensors();
+    Status plan_staging();
+    Status enqueue(Stream *stream, const Feed *feeds, size_t n);
 
     Device *device_;
     Graph graph_;
@@ -85,6 +100,14 @@ class Executable {
     std::vector<void *> tensor_data_;
     std::vector<KernelFn> step_kernels_;
     std::vector<KernelContext> step_contexts_;
+    Stream *contexts_stream_ = nullptr; // the stream step_contexts_ name
+    // Host staging (devices that are not host-visible): one buffer, an
+    // offset per input tensor (by tensor id) and per graph output.
+    bool staged_ = false; // the device is not host-visible
+    uint8_t *staging_ = nullptr;
+    size_t staging_bytes_ = 0;
+    std::vector<uint64_t> input_staging_;
+    std::vector<uint64_t> output_staging_;
 };
 
 } // namespace salus

@@ -26,9 +26,14 @@ struct KernelContext {
     std::vector<TensorView> outputs;
     void *workspace = nullptr;
     size_t workspace_bytes = 0;
+    // The lane's stream the kernel queues its work on (CUDA kernels launch
+    // on it; CPU kernels run at once and ignore it).
+    Stream *stream = nullptr;
 };
 
 // Returns OK or a SALUS_EEXEC status whose message says what went wrong.
+// A CUDA kernel returns once its work is queued; errors of that work surface
+// when the stream is synchronized.
 using KernelFn = Status (*)(const KernelContext &ctx);
 
 class KernelRegistry {
@@ -49,6 +54,8 @@ class KernelRegistry {
 
 // Registers every CPU kernel (exec/cpu/).
 void register_cpu_kernels(KernelRegistry *registry);
+// Registers every CUDA kernel (exec/cuda/; builds with SALUS_HAVE_CUDA only).
+void register_cuda_kernels(KernelRegistry *registry);
 
 // The registry with every kernel this build has, filled on first use.
 const KernelRegistry &default_kernels();

@@ -23,6 +23,9 @@ const KernelRegistry &default_kernels() {
     static const KernelRegistry registry = [] {
         KernelRegistry r;
         register_cpu_kernels(&r);
+#ifdef SALUS_HAVE_CUDA
+        register_cuda_kernels(&r);
+#endif
         return r;
     }();
     return registry;

@@ -2,6 +2,7 @@
 // scratch space. One table serves validation, planning and the kernels.
 #pragma once
 
+#include "common/device_type.h"
 #include "graph/graph.h"
 
 #include <cstddef>
@@ -36,13 +37,16 @@ struct OpSchema {
     // (the caller prefixes the node label).
     Status (*infer)(const NodeDesc &node, const std::vector<InputInfo> &inputs,
                     std::vector<OutputInfo> *outputs);
-    // Scratch bytes the kernel needs during the node (planned in T); may be null.
-    size_t (*workspace)(const NodeDesc &node, const std::vector<InputInfo> &inputs);
+    // Scratch bytes the device's kernel needs during the node (planned in T;
+    // see graph/workspace.h); may be null: none on any device.
+    size_t (*workspace)(const NodeDesc &node, const std::vector<InputInfo> &inputs,
+                        DeviceType device);
     // Index of an input the op writes in place (must be a Variable), or -1.
     int updates_input;
 };
 
-// nullptr for an unknown op.
+// nullptr for an unknown op (TestFault is known only after enable_test_ops():
+// graph/test_ops.h).
 const OpSchema *find_op(std::string_view name);
 // Every op, for documentation and tests.
 const std::vector<OpSchema> &all_ops();

@@ -2,6 +2,7 @@
 // validated graph, and the offset of every tensor in its region.
 #pragma once
 
+#include "common/device_type.h"
 #include "graph/graph.h"
 
 #include <cstdint>
@@ -33,6 +34,8 @@ struct MemoryPlan {
 // Requires a graph that passed validate_graph() and its order.
 // Ephemeral buffers are placed greedily by size (largest first, lowest
 // offset that does not overlap a buffer with an overlapping lifetime).
-MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order);
+// Kernels' scratch space depends on the device (graph/workspace.h), so T does.
+MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order,
+                       DeviceType device = DeviceType::CPU);
 
 } // namespace salus

@@ -176,6 +176,10 @@ std::string Dispatcher::refusal() const {
 }
 
 void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr frame) {
+    if (std::string lost; engine_->device_lost(&lost)) {
+        c.send_error(id, SALUS_EEXEC, lost);
+        return;
+    }
     if (std::string why = refusal(); !why.empty()) {
         c.send_error(id, SALUS_ESHUTDOWN, why);
         return;
@@ -334,6 +338,10 @@ void Dispatcher::on_run_iteration(Connection &c, uint64_t id, RequestFramePtr fr
         c.send_error(id, status.code(), status.message());
         return;
     }
+    if (std::string lost; engine_->device_lost(&lost)) {
+        c.send_error(id, SALUS_EEXEC, lost);
+        return;
+    }
     QueuedIteration iteration;
     iteration.request_id = id;
     iteration.request = std::move(frame); // the feeds point into it: no copy
@@ -366,6 +374,19 @@ void Dispatcher::on_iteration_done(IterationDone &done) {
         }
     }
     if (session.closing && engine_->idle(done.session)) finish_close(done.session);
+}
+
+void Dispatcher::fail_lost(const std::string &message, LostWork &work) {
+    for (auto &[session, iteration] : work.iterations) {
+        Connection *c = session->owner;
+        if (!c) continue; // its client left
+        c->remove_queued_request(iteration.request->size());
+        c->send_error(iteration.request_id, SALUS_EEXEC, message);
+    }
+    for (const SessionPtr &session : work.waiting) {
+        if (session->owner)
+            session->owner->send_error(session->create_request_id, SALUS_EEXEC, message);
+    }
 }
 
 void Dispatcher::on_close_session(Connection &c, uint64_t id, const wire::CloseSession &request) {

@@ -27,6 +27,9 @@ class Dispatcher {
     // Engine callbacks (loop thread).
     void on_iteration_done(IterationDone &done);
     void on_admitted(const SessionPtr &session);
+    // The device is lost: every iteration of `work` and the creation of every
+    // session of it fails with `message`.
+    void fail_lost(const std::string &message, LostWork &work);
 
     void handle(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns);
     // The connection is gone: its sessions close, queued iterations are

@@ -1,5 +1,6 @@
 #include "server/engine.h"
 
+#include "device/health.h"
 #include "server/clock.h"
 #include "server/log.h"
 #include "server/replies.h"
@@ -37,9 +38,9 @@ sched::LaneId sched_lane(LaneId lane) {
 } // namespace
 
 Engine::Engine(uv_loop_t *loop, Device *device, EngineOptions options, DoneFn done,
-               AdmittedFn admitted)
+               AdmittedFn admitted, LostFn lost)
     : loop_(loop), device_(device), options_(options), done_(std::move(done)),
-      admitted_(std::move(admitted)),
+      admitted_(std::move(admitted)), on_lost_(std::move(lost)),
       admission_(options.pool_bytes, options.mode, options.admission), scheduler_(options.policy),
       switch_ns_(kSwitchSamples, 0) {
     async_.data = this;
@@ -52,6 +53,21 @@ Engine::~Engine() {
 
 Status Engine::start() {
     Status st;
+    // Streams first: on CUDA each brings a cuBLAS handle whose device memory
+    // must be taken before the default pool measures what is free.
+    for (uint32_t i = 0; i < options_.admission.max_lanes; ++i) {
+        std::unique_ptr<Stream> stream = device_->create_stream(&st);
+        if (!st.ok()) {
+            return Status(st.code(), "creating the stream of lane " + std::to_string(i + 1) + ": " +
+                                         st.message());
+        }
+        free_streams_.push_back(std::move(stream));
+    }
+    if (options_.pool_bytes == 0) {
+        options_.pool_bytes = device_->default_pool_bytes(options_.pool_reserve, &st);
+        SALUS_RETURN_IF_ERROR(st);
+        admission_ = Admission(options_.pool_bytes, options_.mode, options_.admission);
+    }
     pool_ = static_cast<uint8_t *>(device_->allocate(options_.pool_bytes, &st));
     SALUS_RETURN_IF_ERROR(st);
     uv_async_init(loop_, &async_,
@@ -167,7 +183,7 @@ void Engine::release_memory(const SessionPtr &session) {
 }
 
 void Engine::schedule_locked(uint64_t now) {
-    if (paused_ || stopping_ || halted_) return;
+    if (paused_ || stopping_ || halted_ || lost_) return;
     starts_.clear();
     scheduler_.decide(now, starts_);
     for (const sched::Start &start : starts_) {
@@ -184,6 +200,7 @@ void Engine::schedule_locked(uint64_t now) {
         picked.running = true;
         lane->second->next = std::move(picked.queue.front());
         picked.queue.pop_front();
+        ++busy_lanes_; // until its reply is written
         lane->second->assigned = session->second;
         lane->second->has_work.store(true, std::memory_order_release);
         lane->second->wake.notify_one();
@@ -196,8 +213,20 @@ void Engine::record_switch_locked(uint64_t ns) {
     ++switches_;
 }
 
-void Engine::lane_main(Lane *lane, std::promise<pid_t> started) {
-    started.set_value(gettid());
+void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
+    // A lane's thread runs on its stream's device from the first iteration.
+    // Without a stream (start_lane_locked reported why) the device is lost
+    // and the lane only fails what it is given.
+    if (lane->exec) {
+        if (Status st = lane->exec->attach_thread(); !st.ok()) {
+            report_device_lost("a lane thread cannot use the device: " + st.message());
+        }
+    }
+    // How operators find the lane: its stream and its thread id, as top -H
+    // and perf show it. The lane is visible only once this is known.
+    const std::string thread = "thread " + std::to_string(gettid());
+    const std::string name = lane->exec ? lane->exec->name() : "no stream";
+    label->set_value(name.empty() ? thread : name + ", " + thread);
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
         if (!lane->assigned && !lane->stop) {
@@ -231,8 +260,18 @@ void Engine::lane_main(Lane *lane, std::promise<pid_t> started) {
         done.request_id = iteration.request_id;
         done.request_bytes = iteration.request->size();
         Reply reply;
+        std::string lost_message;
         try {
-            Status st = session->exe->run(iteration.feeds.data(), iteration.feeds.size());
+            Status st;
+            // Nothing more runs on a lost device; an iteration that fails
+            // because the device was lost says so instead of its own error.
+            if (!device_lost(&lost_message)) {
+                st = session->exe->run(lane->exec.get(), iteration.feeds.data(),
+                                       iteration.feeds.size());
+            }
+            if (!st.ok() || !lost_message.empty()) {
+                if (device_lost(&lost_message)) st = Status(SALUS_EEXEC, lost_message);
+            }
             run_ns = monotonic_ns() - start;
             done.run_ns = run_ns;
             if (st.ok()) {
@@ -254,6 +293,7 @@ void Engine::lane_main(Lane *lane, std::promise<pid_t> started) {
         // Account before the client sees the reply, so that whatever it asks
         // next (a listing, a close) finds this iteration counted.
         lock.lock();
+        if (!lost_message.empty()) lost_ = true;
         session->running = false;
         session->running_request_id = 0;
         session->writing = true;
@@ -272,6 +312,7 @@ void Engine::lane_main(Lane *lane, std::promise<pid_t> started) {
 
         lock.lock();
         session->writing = false;
+        --busy_lanes_;
         // The loop sends what the lane could not, closes a session that
         // waited for this reply to be out, and, draining, hears that it is.
         if (handed_off || session->close_requested || wake_after_replies_) {
@@ -283,6 +324,9 @@ void Engine::lane_main(Lane *lane, std::promise<pid_t> started) {
             rest.offset = written;
             done_queue_.push_back(std::move(rest));
             if (async_open_) uv_async_send(&async_);
+        } else if (lost_ && busy_lanes_ == 0 && async_open_) {
+            // The loop fails what is left once no lane is busy.
+            uv_async_send(&async_);
         }
         // A job switch is measured from here, when the kernels finished: it
         // covers the reply (outputs copied and written), the accounting and
@@ -297,7 +341,7 @@ bool Engine::loop_needed_locked(const IterationDone &done) const {
     // Reports pile up without a wake only while a client keeps the loop busy.
     constexpr size_t kMaxUnreported = 64;
     const Session &s = *done.session;
-    return s.release_when_done || s.close_requested || quiesced_ ||
+    return s.release_when_done || s.close_requested || quiesced_ || lost_ ||
            done_queue_.size() >= kMaxUnreported || s.channel->reading_paused();
 }
 
@@ -313,11 +357,16 @@ void Engine::drain() {
 void Engine::on_async() {
     std::vector<IterationDone> batch;
     bool quiesced;
+    bool nothing;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (done_queue_.empty() && !quiesced_) return;
+        nothing = done_queue_.empty() && !quiesced_;
         batch.swap(done_queue_);
         quiesced = quiesced_;
+    }
+    if (nothing) {
+        check_lost();
+        return;
     }
     for (IterationDone &done : batch) {
         bool release;
@@ -330,6 +379,40 @@ void Engine::on_async() {
         if (release) release_memory(done.session);
     }
     if (quiesced) apply_pending();
+    check_lost();
+}
+
+bool Engine::device_lost(std::string *message) const {
+    std::string why;
+    if (!salus::device_lost(&why)) return false;
+    if (message) {
+        *message = std::string(device_->type() == DeviceType::CUDA ? "the GPU context is lost: "
+                                                                   : "the device is lost: ") +
+                   why;
+    }
+    return true;
+}
+
+void Engine::check_lost() {
+    if (lost_handled_ || !salus::device_lost(nullptr)) return;
+    LostWork work;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        lost_ = true;
+        // A lane still running or writing wakes the loop when it is done.
+        if (busy_lanes_ > 0) return;
+        for (auto &[id, session] : sessions_) {
+            while (!session->queue.empty()) {
+                work.iterations.emplace_back(session, std::move(session->queue.front()));
+                session->queue.pop_front();
+            }
+            if (!session->admitted) work.waiting.push_back(session);
+        }
+    }
+    lost_handled_ = true;
+    std::string message;
+    device_lost(&message);
+    on_lost_(message, work);
 }
 
 void Engine::apply(LayoutChange change) {
@@ -364,19 +447,33 @@ void Engine::apply_pending() {
 void Engine::start_lane_locked(const LaneLayout &layout) {
     auto lane = std::make_unique<Lane>();
     lane->layout = layout;
+    if (!free_streams_.empty()) {
+        lane->exec = std::move(free_streams_.back());
+        free_streams_.pop_back();
+    } else {
+        // Only without a lane limit (max_lanes 0): start() prepared none.
+        Status st;
+        lane->exec = device_->create_stream(&st);
+        if (!lane->exec) report_device_lost("cannot create a stream: " + st.message());
+    }
     Lane *raw = lane.get();
     lanes_[layout.lane] = std::move(lane);
-    std::promise<pid_t> started;
-    std::future<pid_t> tid = started.get_future();
-    raw->thread = std::thread(&Engine::lane_main, this, raw, std::move(started));
-    // The thread id, as top -H and perf show it, known before any listing
-    // can name the lane (the thread sends it without taking mutex_).
-    raw->stream = "thread " + std::to_string(tid.get());
+    std::promise<std::string> label;
+    std::future<std::string> named = label.get_future();
+    raw->thread = std::thread(&Engine::lane_main, this, raw, &label);
+    // The thread names the lane before it needs mutex_ (held here): status
+    // replies never see a lane without its stream.
+    raw->stream = named.get();
 }
 
-void Engine::rebind(Session &session) {
+bool Engine::rebind(Session &session) {
     const SessionPlacement &p = placements_.at(session.id);
-    session.exe->bind(pool_ + p.persistent_offset, pool_ + p.lane.ephemeral_offset);
+    Status st = session.exe->bind(pool_ + p.persistent_offset, pool_ + p.lane.ephemeral_offset);
+    if (st.ok()) return true;
+    // Device memory is in an unknown state: nothing can trust it any more.
+    SALUS_LOG_ERROR("session %llu: %s", static_cast<ull>(session.id), st.message().c_str());
+    report_device_lost(st.message());
+    return false;
 }
 
 // Loop thread; no iteration runs in a lane this change touches.
@@ -384,7 +481,13 @@ void Engine::apply_now(const LayoutChange &change) {
     uint64_t now = monotonic_ns();
     uint64_t moved_bytes = 0;
     for (const Move &m : change.moves) {
-        device_->move_within(pool_ + m.dst, pool_ + m.src, m.bytes);
+        Status st = device_->move_within(pool_ + m.dst, pool_ + m.src, m.bytes);
+        if (!st.ok()) {
+            // A block half moved: no session's memory can be trusted any more.
+            SALUS_LOG_ERROR("moving %llu bytes of session %llu: %s", static_cast<ull>(m.bytes),
+                            static_cast<ull>(m.session), st.message().c_str());
+            report_device_lost("moving persistent memory: " + st.message());
+        }
         moved_bytes += m.bytes;
     }
     if (!change.moves.empty() || !change.relocated.empty()) {
@@ -395,17 +498,11 @@ void Engine::apply_now(const LayoutChange &change) {
     }
 
     std::set<uint64_t> moved;
+    // Retire lanes first, so that their streams serve the lanes this change
+    // opens: there are never more lanes than streams.
     std::vector<std::thread> retired;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        for (const LaneLayout &layout : change.lanes) {
-            auto it = lanes_.find(layout.lane);
-            if (it == lanes_.end()) {
-                start_lane_locked(layout);
-            } else {
-                it->second->layout = layout;
-            }
-        }
         for (LaneId id : change.closed) {
             auto it = lanes_.find(id);
             if (it == lanes_.end()) continue;
@@ -417,7 +514,20 @@ void Engine::apply_now(const LayoutChange &change) {
     for (std::thread &t : retired) t.join();
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        for (LaneId id : change.closed) lanes_.erase(id);
+        for (LaneId id : change.closed) {
+            auto it = lanes_.find(id);
+            if (it == lanes_.end()) continue;
+            if (it->second->exec) free_streams_.push_back(std::move(it->second->exec));
+            lanes_.erase(it);
+        }
+        for (const LaneLayout &layout : change.lanes) {
+            auto it = lanes_.find(layout.lane);
+            if (it == lanes_.end()) {
+                start_lane_locked(layout);
+            } else {
+                it->second->layout = layout;
+            }
+        }
     }
 
     // Sessions of a lane whose ephemeral region changed follow it.
@@ -441,7 +551,7 @@ void Engine::apply_now(const LayoutChange &change) {
     }
     for (uint64_t id : moved) {
         auto it = sessions_.find(id);
-        if (it != sessions_.end() && it->second->exe->bound()) rebind(*it->second);
+        if (it != sessions_.end() && it->second->exe->bound()) (void)rebind(*it->second);
     }
 
     for (const SessionPlacement &p : change.admitted) {
@@ -449,7 +559,9 @@ void Engine::apply_now(const LayoutChange &change) {
         if (it == sessions_.end()) continue;
         SessionPtr session = it->second;
         placements_[p.session] = p;
-        rebind(*session); // the first bind writes the initial values
+        // The first bind writes the initial values. A session whose values
+        // could not be written never runs: the lost device fails it.
+        if (!rebind(*session)) continue;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             session->admitted = true;
@@ -482,6 +594,7 @@ std::vector<Engine::Halted> Engine::halt() {
         lane->assigned = nullptr;
         lane->has_work.store(false, std::memory_order_relaxed);
         session->running = false;
+        --busy_lanes_;
         (void)scheduler_.iteration_finished(session->id, now);
         halted.push_back({session, lane->next.request_id, false});
         lane->next = QueuedIteration();

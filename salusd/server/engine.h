@@ -13,6 +13,17 @@
 // until no iteration runs, move the persistent blocks, re-point the affected
 // executables and resume; the others apply at once. Changes apply in the
 // order admission made them.
+//
+// Streams. Every lane runs on a stream of execution of its own (on CUDA a
+// cudaStream_t with its cuBLAS handle). start() creates one per possible
+// lane before it measures and claims the pool, so that nothing the driver
+// allocates later moves device memory; a lane takes a free stream when it
+// opens and returns it when it is retired.
+//
+// A lost device (device/health.h: an error that poisons the whole device
+// context) stops all scheduling. Once no lane runs or writes any more, the
+// loop hands every queued iteration and every session still waiting for
+// admission to the LostFn, which fails them and stops the daemon.
 #pragma once
 
 #include "device/device.h"
@@ -48,7 +59,8 @@ using lanes::LayoutChange;
 using lanes::SessionPlacement;
 
 struct EngineOptions {
-    uint64_t pool_bytes = 0;
+    uint64_t pool_bytes = 0;   // 0: the device's default, measured by start()
+    uint64_t pool_reserve = 0; // what the default pool leaves free
     AdmissionMode mode = AdmissionMode::Safe;
     AdmissionOptions admission;
     sched::Policy policy = sched::Policy::pack;
@@ -81,20 +93,32 @@ struct EngineStatus {
     uint64_t switch_p99_ns = 0;
 };
 
+// What a lost device leaves unanswered: the iterations still queued and the
+// sessions that were never admitted (their CreateSession is unanswered).
+struct LostWork {
+    std::vector<std::pair<SessionPtr, QueuedIteration>> iterations;
+    std::vector<SessionPtr> waiting;
+};
+
 class Engine {
   public:
     using DoneFn = std::function<void(IterationDone &done)>;
     // The session holds memory and a lane and may run (loop thread).
     using AdmittedFn = std::function<void(const SessionPtr &session)>;
+    // The device is lost and no lane runs any more (loop thread, once):
+    // `message` is what to tell the clients of `work`.
+    using LostFn = std::function<void(const std::string &message, LostWork &work)>;
 
-    Engine(uv_loop_t *loop, Device *device, EngineOptions options, DoneFn done,
-           AdmittedFn admitted);
+    Engine(uv_loop_t *loop, Device *device, EngineOptions options, DoneFn done, AdmittedFn admitted,
+           LostFn lost);
     ~Engine();
     Engine(const Engine &) = delete;
     Engine &operator=(const Engine &) = delete;
 
-    // Claims the device memory pool: the only device allocation while serving.
+    // Creates the streams, then claims the device memory pool: the only
+    // device allocation while serving.
     Status start();
+    uint64_t pool_bytes() const { return options_.pool_bytes; }
     // Loop: stops the lanes after their running iterations and closes the
     // async handle; join() afterwards waits for the threads.
     void stop();
@@ -142,6 +166,8 @@ class Engine {
     std::optional<SessionPlacement> placement(uint64_t session_id) const;
     EngineStatus status();
     uint32_t queue_position(uint64_t session_id) const;
+    // Whether the device is lost, with what to tell clients (any thread).
+    bool device_lost(std::string *message) const;
 
   private:
     struct Lane {
@@ -156,19 +182,25 @@ class Engine {
         // Job-switch measurement: when its last iteration ended, and whose.
         uint64_t last_end_ns = 0;
         uint64_t last_session = 0;
-        bool chained = false; // its next iteration was picked as the last one ended
-        std::string stream;   // how operators find its stream, e.g. "thread 4242"
+        bool chained = false;         // its next iteration was picked as the last one ended
+        std::unique_ptr<Stream> exec; // where its iterations run
+        std::string stream;           // how operators find exec, e.g. "cuda stream 3, thread 4242"
     };
 
-    // `started` receives the thread's id before it first takes the mutex.
-    void lane_main(Lane *lane, std::promise<pid_t> started);
+    // `label` receives the lane's stream string once the thread is bound to
+    // the device.
+    void lane_main(Lane *lane, std::promise<std::string> *label);
     // With mutex_ held: asks the scheduler and hands out what it picks.
     void schedule_locked(uint64_t now);
     void apply(LayoutChange change);
     void apply_now(const LayoutChange &change);
     void apply_pending();
-    void rebind(Session &session);
+    // False (and the device reported lost) when the device failed.
+    bool rebind(Session &session);
     void start_lane_locked(const LaneLayout &layout);
+    // Loop: once the device is lost and no lane is busy, hands what is left
+    // to lost_ (once).
+    void check_lost();
     void release_memory(const SessionPtr &session);
     void on_async();
     // With mutex_ held, after a lane queued a report: whether the loop must
@@ -181,8 +213,10 @@ class Engine {
     EngineOptions options_;
     DoneFn done_;
     AdmittedFn admitted_;
+    LostFn on_lost_;
     uint8_t *pool_ = nullptr;
     Admission admission_;
+    bool lost_handled_ = false; // loop thread
     uv_async_t async_;
     uv_prepare_t prepare_;
     bool async_open_ = false;
@@ -205,6 +239,9 @@ class Engine {
     bool wake_after_replies_ = false; // set_wake_after_replies()
     std::condition_variable idle_;    // an iteration finished: for wait_idle()
     std::vector<uint64_t> switch_ns_; // ring of recent job-switch latencies
+    bool lost_ = false;               // the device is lost: nothing starts any more
+    unsigned busy_lanes_ = 0;         // lanes given an iteration whose reply is not yet written
+    std::vector<std::unique_ptr<Stream>> free_streams_; // of no lane now
     size_t switch_next_ = 0;
     uint64_t switches_ = 0;
 };

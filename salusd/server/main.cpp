@@ -1,6 +1,7 @@
 // salusd: reads its configuration (the config file, then the flags), starts
 // the server on its event loop, and stops cleanly on SIGINT/SIGTERM.
 #include "device/device.h"
+#include "graph/test_ops.h"
 #include "server/command_line.h"
 #include "server/config_write.h"
 #include "server/log.h"
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <unistd.h>
@@ -100,6 +102,13 @@ int main(int argc, char **argv) {
         SALUS_LOG_ERROR("%s", error.c_str());
         return 1;
     }
+    // Only for tests (salusd(8)): the TestFault op, which fails iterations
+    // on purpose, up to losing the device.
+    if (const char *faults = std::getenv("SALUSD_TEST_FAULTS");
+        faults && std::string(faults) == "1") {
+        enable_test_ops();
+        SALUS_LOG_WARNING("SALUSD_TEST_FAULTS=1: the TestFault op is enabled; for tests only");
+    }
     // Parallelism comes from the lanes; BLAS threads would oversubscribe.
     openblas_set_num_threads(options.blas_threads);
     // A client that disconnects mid-write must not kill the daemon.
@@ -111,8 +120,6 @@ int main(int argc, char **argv) {
         SALUS_LOG_ERROR("%s", st.message().c_str());
         return 1;
     }
-    if (options.pool_bytes == 0)
-        options.pool_bytes = device->default_pool_bytes(options.pool_reserve);
     SALUS_LOG_INFO("device %s (%s)", device->description().c_str(), why.c_str());
     uv_loop_t loop;
     if (int rc = uv_loop_init(&loop); rc < 0) {
@@ -120,6 +127,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     bool started;
+    int exit_status = 0;
     Notifier notifier;
     {
         // SIGHUP reads the same file and flags again.
@@ -136,7 +144,7 @@ int main(int argc, char **argv) {
             SALUS_LOG_INFO("salusd %s started (%s backend, pool %llu MiB, up to %u "
                            "lanes, policy %s, %s admission)",
                            kSalusdVersion, device_type_name(device->type()),
-                           static_cast<unsigned long long>(options.pool_bytes >> 20),
+                           static_cast<unsigned long long>(server.engine().pool_bytes() >> 20),
                            options.max_lanes, sched::policy_name(options.policy),
                            lanes::admission_mode_name(options.admission));
         } else {
@@ -152,12 +160,19 @@ int main(int argc, char **argv) {
             // answer already: waiting on would keep the service manager waiting.
             SALUS_LOG_WARNING("an iteration is still running after the drain timeout: "
                               "exiting without waiting for it");
+            exit_status = server.exit_status();
+            if (exit_status != 0) _exit(exit_status);
             SALUS_LOG_INFO("salusd stopped");
             _exit(0);
         }
+        exit_status = server.exit_status();
     }
     uv_loop_close(&loop);
     if (!started) return 1;
+    if (exit_status != 0) {
+        SALUS_LOG_ERROR("salusd stopped: its device is lost (exit status %d)", exit_status);
+        return exit_status;
+    }
     SALUS_LOG_INFO("salusd stopped");
     return 0;
 }

@@ -36,6 +36,7 @@ void on_signal(uv_signal_t *handle, int signum) {
 EngineOptions engine_options(const Options &options) {
     EngineOptions e;
     e.pool_bytes = options.pool_bytes;
+    e.pool_reserve = options.pool_reserve;
     e.mode = options.admission;
     e.admission.max_lanes = options.max_lanes;
     e.admission.max_overtakes = options.max_overtakes;
@@ -53,7 +54,8 @@ Server::Server(uv_loop_t *loop, const Options &options, const Options &configure
       engine_(
           loop, device, engine_options(options),
           [this](IterationDone &done) { dispatcher_.on_iteration_done(done); },
-          [this](const SessionPtr &session) { dispatcher_.on_admitted(session); }) {
+          [this](const SessionPtr &session) { dispatcher_.on_admitted(session); },
+          [this](const std::string &message, LostWork &work) { on_device_lost(message, work); }) {
     dispatcher_.set_engine(&engine_);
     for (uv_signal_t *s : {&sigint_, &sigterm_, &sighup_}) {
         uv_signal_init(loop_, s);

@@ -61,11 +61,15 @@ class Server : private ConnectionHandler {
     // For the STATUS= line: "draining", "shutting down", or "" when the
     // daemon admits sessions.
     const char *admission_note() const;
+    // What salusd exits with once the loop ended: 0, or kExitDeviceLost.
+    int exit_status() const { return exit_status_; }
 
   private:
     void on_frame(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns) override;
     void on_closed(Connection &connection) override;
     void accept_connection(uv_stream_t *listener);
+    // The device is lost: fail what is left, stop serving, exit non-zero.
+    void on_device_lost(const std::string &message, LostWork &work);
     Connection *find_open_connection(uint64_t id);
     // Closes the listener, the workers, the engine and the signal handles;
     // connections are left to the caller.
@@ -75,6 +79,9 @@ class Server : private ConnectionHandler {
     void check_drained();
     void end_drain(bool timed_out);
     void on_connections_gone();
+    // Closes every handle and then every connection once its replies are
+    // out (or after a grace period): the end of a drain or of a lost device.
+    void close_all(const std::string &reason);
 
     uv_loop_t *loop_;
     Options options_;    // in effect: resolved, reloadable keys updated
@@ -90,6 +97,7 @@ class Server : private ConnectionHandler {
     uv_signal_t sigterm_;
     uv_signal_t sighup_;
     bool handles_closed_ = false;
+    int exit_status_ = 0;
 
     // Shutting down: stop() began it, drained_ once nothing is left to wait
     // for. drain_timer_ ends an overlong drain; drain_check_ looks after every
@@ -102,5 +110,9 @@ class Server : private ConnectionHandler {
     uv_timer_t close_timer_;
     bool close_timer_open_ = false;
 };
+
+// salusd's exit status after its device was lost (e.g. a CUDA sticky error):
+// non-zero, so that systemd's Restart=on-failure starts a fresh daemon.
+constexpr int kExitDeviceLost = 3;
 
 } // namespace salus::server

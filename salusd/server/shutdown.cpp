@@ -77,13 +77,17 @@ void Server::end_drain(bool timed_out) {
     } else {
         SALUS_LOG_INFO("drain complete: every queued iteration has finished");
     }
+    close_all("the daemon is shutting down");
+}
+
+void Server::close_all(const std::string &reason) {
     close_handles();
     if (connections_.empty()) return;
     // Replies still queued go out first; a client that does not read them
     // within the grace period is cut off.
     std::vector<Connection *> open;
     for (auto &[id, connection] : connections_) open.push_back(connection.get());
-    for (Connection *c : open) c->close_when_flushed("the daemon is shutting down");
+    for (Connection *c : open) c->close_when_flushed(reason);
     uv_timer_init(loop_, &close_timer_);
     close_timer_.data = this;
     close_timer_open_ = true;
@@ -98,6 +102,25 @@ void Server::end_drain(bool timed_out) {
                          "its last replies");
         },
         kCloseGraceMs, 0);
+}
+
+void Server::on_device_lost(const std::string &message, LostWork &work) {
+    SALUS_LOG_ERROR("%s; failing %zu queued iteration(s) and %zu waiting session(s), then "
+                    "stopping",
+                    message.c_str(), work.iterations.size(), work.waiting.size());
+    dispatcher_.fail_lost(message, work);
+    exit_status_ = kExitDeviceLost;
+    if (stopping_ && drained_) return; // closing already
+    if (stopping_) {
+        // A drain was under way: nothing it waits for can finish now.
+        uv_close(reinterpret_cast<uv_handle_t *>(&drain_timer_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t *>(&drain_check_), nullptr);
+    } else {
+        notify_stopping();
+    }
+    stopping_ = true;
+    drained_ = true;
+    close_all("the daemon is stopping: its device is lost");
 }
 
 void Server::on_connections_gone() {

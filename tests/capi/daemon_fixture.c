@@ -14,7 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { START_TIMEOUT_MS = 10000, STOP_TIMEOUT_MS = 5000, POLL_MS = 10 };
+/* A CUDA daemon loads every kernel module before it listens: seconds. */
+enum { START_TIMEOUT_MS = 30000, STOP_TIMEOUT_MS = 5000, POLL_MS = 10 };
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

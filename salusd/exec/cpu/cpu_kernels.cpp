@@ -29,6 +29,7 @@ void register_cpu_kernels(KernelRegistry *registry) {
         {"Transpose", cpu::transpose},
         {"Identity", cpu::identity},
         {"SGDUpdate", cpu::sgd_update},
+        {"TestFault", cpu::test_fault},
     };
     for (const Entry &e : kKernels) registry->add(DeviceType::CPU, e.op, e.fn);
 }

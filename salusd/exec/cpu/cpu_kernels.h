@@ -38,4 +38,7 @@ Status transpose(const KernelContext &ctx);
 // sgd.cpp
 Status sgd_update(const KernelContext &ctx);
 
+// test_fault.cpp: TestFault, known only to daemons started for tests.
+Status test_fault(const KernelContext &ctx);
+
 } // namespace salus::cpu

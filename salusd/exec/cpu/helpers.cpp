@@ -8,7 +8,7 @@ namespace {
 
 Status dtype_error(const KernelContext &ctx, const char *what, size_t index, DType dtype) {
     return Status(SALUS_EEXEC, ctx.node->op + ": " + what + " " + std::to_string(index) + " is " +
-                                   dtype_name(dtype) + "; the CPU kernel supports f32 only");
+                                   dtype_name(dtype) + "; the kernels support f32 only");
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // invariants on a few hundred random valid DAGs.
 #include "graph/planner.h"
 #include "graph/validate.h"
+#include "graph/workspace.h"
 
 #include "graph_helpers.h"
 
@@ -112,6 +113,73 @@ TEST(Planner, PersistentRegionAndTrainingStep) {
     EXPECT_EQ(plan.first_step, (std::vector<uint32_t>{0, 0, 0, 0, 0, 1, 2}));
     EXPECT_EQ(plan.last_step, (std::vector<uint32_t>{2, 3, 3, 3, 1, 3, 3}));
     (void)bias, (void)k, (void)h;
+}
+
+// The same training step planned for CUDA: each MatMul step (0 and 2) gets
+// cuBLAS's workspace W = 4 MiB + 192 (graph/workspace.h; a multiple of 64).
+// Placement by size: both workspaces first, at 0 (their lifetimes [0,0] and
+// [2,2] do not meet); then x [0,2] meets both -> W; h [0,1] -> W + 64;
+// y [1,3] meets ws2, x and h -> W + 128; g [2,3] meets ws2, x, y but not h
+// -> W + 64. T = W + 192: the CPU plan's T plus one workspace.
+TEST(Planner, CudaPlansTheCublasWorkspaceInT) {
+    GraphBuilder b;
+    const uint32_t x = b.input("x", {2, 3});
+    const uint32_t w = b.variable("w", {3, 5});
+    const uint32_t bias = b.variable("bias", {5});
+    const uint32_t h = b.op("MatMul", {x, w});
+    const uint32_t y = b.op("Add", {h, bias});
+    const uint32_t g = b.op("MatMul", {x, y}, {{"transA", int_attr(1)}});
+    b.sink("SGDUpdate", {w, g}, {{"lr", float_attr(0.1)}});
+    b.output(y);
+    std::vector<uint32_t> order;
+    ASSERT_TRUE(validate_graph(&b.graph(), &order).ok());
+    const uint64_t ws = kCublasWorkspaceBytes + kCublasWorkspaceAlignment - kPlanAlignment;
+    ASSERT_EQ(ws % kPlanAlignment, 0u);
+
+    const MemoryPlan cpu = plan_memory(b.graph(), order, DeviceType::CPU);
+    const MemoryPlan cuda = plan_memory(b.graph(), order, DeviceType::CUDA);
+    EXPECT_EQ(cpu.workspace_bytes, (std::vector<uint64_t>{0, 0, 0, 0}));
+    EXPECT_EQ(cuda.workspace_bytes, (std::vector<uint64_t>{ws, 0, ws, 0}));
+    EXPECT_EQ(cuda.workspace_offset, (std::vector<uint64_t>{0, 0, 0, 0}));
+    EXPECT_EQ(cuda.ephemeral_offset,
+              (std::vector<uint64_t>{ws, kNoOffset, kNoOffset, ws + 64, ws + 128, ws + 64}));
+    EXPECT_EQ(cuda.ephemeral_bytes, ws + 192);
+    EXPECT_EQ(cuda.ephemeral_bytes, cpu.ephemeral_bytes + ws);
+    EXPECT_EQ(cuda.persistent_bytes, cpu.persistent_bytes);
+    (void)bias, (void)h, (void)g;
+}
+
+// SoftmaxCrossEntropy keeps one double per row on CUDA: [6, 5] logits -> 48
+// bytes, planned as 64.
+TEST(Planner, CudaPlansRowLossesOfSoftmaxCrossEntropy) {
+    GraphBuilder b;
+    const uint32_t logits = b.input("logits", {6, 5});
+    const uint32_t labels = b.input("labels", {6, 5});
+    b.output(b.op("SoftmaxCrossEntropy", {logits, labels}));
+    std::vector<uint32_t> order;
+    ASSERT_TRUE(validate_graph(&b.graph(), &order).ok());
+    EXPECT_EQ(plan_memory(b.graph(), order, DeviceType::CUDA).workspace_bytes,
+              (std::vector<uint64_t>{48}));
+    EXPECT_EQ(plan_memory(b.graph(), order, DeviceType::CPU).workspace_bytes,
+              (std::vector<uint64_t>{0}));
+}
+
+// Wherever the planner puts a MatMul workspace (any multiple of 64 from a
+// pool whose base cudaMalloc aligns to 256), the kernel finds 4 MiB at a
+// 256-byte boundary inside it.
+TEST(Planner, CublasWorkspaceAlignsInsideItsPlannedBytes) {
+    const size_t planned = kCublasWorkspaceBytes + kCublasWorkspaceAlignment - kPlanAlignment;
+    alignas(256) static uint8_t base[kCublasWorkspaceBytes + 2 * kCublasWorkspaceAlignment];
+    for (size_t offset = 0; offset < 2 * kCublasWorkspaceAlignment; offset += kPlanAlignment) {
+        const AlignedWorkspace ws = cuda_workspace_aligned(base + offset, planned);
+        const auto at = reinterpret_cast<uintptr_t>(ws.data);
+        EXPECT_EQ(at % kCublasWorkspaceAlignment, 0u) << offset;
+        EXPECT_GE(ws.bytes, kCublasWorkspaceBytes) << offset;
+        EXPECT_GE(at, reinterpret_cast<uintptr_t>(base + offset));
+        EXPECT_LE(at + ws.bytes, reinterpret_cast<uintptr_t>(base + offset + planned));
+    }
+    EXPECT_EQ(cuda_workspace_aligned(nullptr, planned).data, nullptr);
+    EXPECT_EQ(cuda_workspace_aligned(base + 64, 100).bytes, 0u); // too small to align
 }
 
 // No nodes: one virtual step 0 during which x [3] (12 -> 64) is fed and read
@@ -308,7 +376,8 @@ void expect_lifetimes(const Graph &g, const std::vector<uint32_t> &order, const 
     }
 }
 
-void expect_valid_plan(const Graph &g, const std::vector<uint32_t> &order, const MemoryPlan &plan) {
+void expect_valid_plan(const Graph &g, const std::vector<uint32_t> &order, const MemoryPlan &plan,
+                       DeviceType device) {
     const size_t n = g.tensors.size();
     ASSERT_EQ(plan.persistent_offset.size(), n);
     ASSERT_EQ(plan.ephemeral_offset.size(), n);
@@ -342,7 +411,9 @@ void expect_valid_plan(const Graph &g, const std::vector<uint32_t> &order, const
                         plan.first_step[t], plan.last_step[t]});
     }
     for (uint32_t s = 0; s < order.size(); ++s) {
-        EXPECT_EQ(plan.workspace_bytes[s], 0u); // no op needs scratch today
+        if (device == DeviceType::CPU) {
+            EXPECT_EQ(plan.workspace_bytes[s], 0u);
+        }
         if (plan.workspace_bytes[s]) {
             bufs.push_back({plan.workspace_offset[s], aligned(plan.workspace_bytes[s]), s, s});
         }
@@ -401,6 +472,7 @@ TEST(Planner, RandomDagsGivePlansThatHold) {
     std::mt19937 rng(20240521);
     size_t nodes = 0;
     size_t updates = 0;
+    size_t workspaces = 0;
     for (int i = 0; i < 250; ++i) {
         SCOPED_TRACE("graph " + std::to_string(i));
         Graph g = RandomGraph(&rng).make();
@@ -410,7 +482,12 @@ TEST(Planner, RandomDagsGivePlansThatHold) {
         ASSERT_EQ(order.size(), g.nodes.size());
         expect_order(g, order);
         const MemoryPlan plan = plan_memory(g, order);
-        expect_valid_plan(g, order, plan);
+        expect_valid_plan(g, order, plan, DeviceType::CPU);
+        // CUDA plans hold kernels' scratch space too, under the same invariants.
+        const MemoryPlan cuda = plan_memory(g, order, DeviceType::CUDA);
+        expect_valid_plan(g, order, cuda, DeviceType::CUDA);
+        EXPECT_GE(cuda.ephemeral_bytes, plan.ephemeral_bytes);
+        for (uint64_t ws : cuda.workspace_bytes) workspaces += ws > 0;
         if (testing::Test::HasFailure()) return;
 
         // Deterministic: the same graph always gets the same plan.
@@ -424,6 +501,7 @@ TEST(Planner, RandomDagsGivePlansThatHold) {
     // The generator really exercised something.
     EXPECT_GT(nodes, 2000u);
     EXPECT_GT(updates, 50u);
+    EXPECT_GT(workspaces, 50u);
 }
 
 } // namespace

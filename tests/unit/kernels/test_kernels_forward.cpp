@@ -1,5 +1,6 @@
 // Every CPU kernel against a plain-loop reference in double precision.
 #include "graph/ops.h"
+#include "graph/test_ops.h"
 #include "kernel_test_util.h"
 
 #include <gtest/gtest.h>
@@ -214,6 +215,23 @@ TEST(KernelsRegistry, EveryOpOfTheSchemaTableHasACpuKernel) {
     ASSERT_FALSE(all_ops().empty());
     for (const OpSchema &op : all_ops()) {
         EXPECT_NE(default_kernels().find(DeviceType::CPU, op.name), nullptr) << op.name;
+    }
+}
+
+// Every device this salusd was built with runs every op, TestFault included
+// (a daemon started for tests must be able to run it anywhere).
+TEST(KernelsRegistry, EveryOpHasAKernelOnEveryBuiltDevice) {
+    std::vector<DeviceType> built = {DeviceType::CPU};
+#ifdef SALUS_HAVE_CUDA
+    built.push_back(DeviceType::CUDA);
+#endif
+    std::vector<const char *> ops = {test_fault_op().name};
+    for (const OpSchema &op : all_ops()) ops.push_back(op.name);
+    for (DeviceType device : built) {
+        for (const char *op : ops) {
+            EXPECT_NE(default_kernels().find(device, op), nullptr)
+                << op << " has no " << device_type_name(device) << " kernel";
+        }
     }
 }
 

@@ -1,0 +1,196 @@
+#include "exec/cuda/cuda_kernels.h"
+
+#include "device/cuda/cuda_check.h"
+#include "device/cuda/cuda_stream.h"
+#include "exec/cuda/kernel_plans.h"
+#include "exec/cuda/launchers.h"
+
+#include <string>
+
+namespace salus {
+namespace cuda {
+namespace {
+
+cudaStream_t stream_of(const KernelContext &ctx) {
+    return lane_stream(ctx.stream).handle();
+}
+
+const float *in(const KernelContext &ctx, size_t i) {
+    return ctx.inputs[i].f32();
+}
+
+float *out(const KernelContext &ctx) {
+    return ctx.outputs[0].f32();
+}
+
+// The launch's status, named after the node's op.
+Status launched(const KernelContext &ctx, cudaError_t err) {
+    return check(err, (ctx.node->op + " kernel").c_str());
+}
+
+Status binary_op(const KernelContext &ctx, BinaryOp op) {
+    StridedIndex ix;
+    int64_t n = 0;
+    SALUS_RETURN_IF_ERROR(plan_binary(ctx, &ix, &n));
+    return launched(ctx,
+                    launch_binary(op, ix, n, in(ctx, 0), in(ctx, 1), out(ctx), stream_of(ctx)));
+}
+
+Status unary_op(const KernelContext &ctx, UnaryOp op) {
+    int64_t n = 0;
+    SALUS_RETURN_IF_ERROR(plan_same_size(ctx, 1, &n));
+    return launched(ctx, launch_unary(op, n, in(ctx, 0), out(ctx), stream_of(ctx)));
+}
+
+Status grad_op(const KernelContext &ctx, GradOp op) {
+    int64_t n = 0;
+    SALUS_RETURN_IF_ERROR(plan_same_size(ctx, 2, &n));
+    return launched(ctx, launch_grad(op, n, in(ctx, 0), in(ctx, 1), out(ctx), stream_of(ctx)));
+}
+
+Status reduce(const KernelContext &ctx, bool mean) {
+    ReducePlan plan;
+    SALUS_RETURN_IF_ERROR(plan_reduce(ctx, mean, &plan));
+    return launched(ctx, launch_reduce(plan, in(ctx, 0), out(ctx), stream_of(ctx)));
+}
+
+} // namespace
+
+Status add(const KernelContext &ctx) {
+    return binary_op(ctx, BinaryOp::Add);
+}
+Status sub(const KernelContext &ctx) {
+    return binary_op(ctx, BinaryOp::Sub);
+}
+Status mul(const KernelContext &ctx) {
+    return binary_op(ctx, BinaryOp::Mul);
+}
+Status relu(const KernelContext &ctx) {
+    return unary_op(ctx, UnaryOp::Relu);
+}
+Status sigmoid(const KernelContext &ctx) {
+    return unary_op(ctx, UnaryOp::Sigmoid);
+}
+Status tanh(const KernelContext &ctx) {
+    return unary_op(ctx, UnaryOp::Tanh);
+}
+Status relu_grad(const KernelContext &ctx) {
+    return grad_op(ctx, GradOp::Relu);
+}
+Status sigmoid_grad(const KernelContext &ctx) {
+    return grad_op(ctx, GradOp::Sigmoid);
+}
+Status tanh_grad(const KernelContext &ctx) {
+    return grad_op(ctx, GradOp::Tanh);
+}
+Status reduce_sum(const KernelContext &ctx) {
+    return reduce(ctx, false);
+}
+Status reduce_mean(const KernelContext &ctx) {
+    return reduce(ctx, true);
+}
+
+Status copy(const KernelContext &ctx) {
+    size_t bytes = 0;
+    SALUS_RETURN_IF_ERROR(plan_copy(ctx, &bytes));
+    // The planner may give the output the input's buffer: nothing to move.
+    if (bytes == 0 || ctx.outputs[0].data == ctx.inputs[0].data) return {};
+    return check(cudaMemcpyAsync(ctx.outputs[0].data, ctx.inputs[0].data, bytes,
+                                 cudaMemcpyDeviceToDevice, stream_of(ctx)),
+                 (ctx.node->op + ": cudaMemcpyAsync").c_str());
+}
+
+Status softmax(const KernelContext &ctx) {
+    AxisPlan plan;
+    SALUS_RETURN_IF_ERROR(plan_softmax(ctx, &plan));
+    return launched(ctx, launch_softmax(plan, in(ctx, 0), out(ctx), stream_of(ctx)));
+}
+
+Status softmax_grad(const KernelContext &ctx) {
+    AxisPlan plan;
+    SALUS_RETURN_IF_ERROR(plan_softmax_grad(ctx, &plan));
+    return launched(ctx,
+                    launch_softmax_grad(plan, in(ctx, 0), in(ctx, 1), out(ctx), stream_of(ctx)));
+}
+
+Status softmax_cross_entropy(const KernelContext &ctx) {
+    XentPlan plan;
+    SALUS_RETURN_IF_ERROR(plan_xent(ctx, &plan));
+    return launched(ctx,
+                    launch_xent(plan, in(ctx, 0), in(ctx, 1), static_cast<double *>(ctx.workspace),
+                                out(ctx), stream_of(ctx)));
+}
+
+Status softmax_cross_entropy_grad(const KernelContext &ctx) {
+    XentPlan plan;
+    SALUS_RETURN_IF_ERROR(plan_xent_grad(ctx, &plan));
+    const float *dloss = ctx.inputs.size() > 2 ? in(ctx, 2) : nullptr;
+    return launched(
+        ctx, launch_xent_grad(plan, in(ctx, 0), in(ctx, 1), dloss, out(ctx), stream_of(ctx)));
+}
+
+Status expand(const KernelContext &ctx) {
+    StridedIndex ix;
+    int64_t n = 0;
+    SALUS_RETURN_IF_ERROR(plan_expand(ctx, &ix, &n));
+    return launched(ctx, launch_gather(ix, n, in(ctx, 0), out(ctx), stream_of(ctx)));
+}
+
+Status transpose(const KernelContext &ctx) {
+    StridedIndex ix;
+    int64_t n = 0;
+    SALUS_RETURN_IF_ERROR(plan_transpose(ctx, &ix, &n));
+    return launched(ctx, launch_gather(ix, n, in(ctx, 0), out(ctx), stream_of(ctx)));
+}
+
+Status sgd_update(const KernelContext &ctx) {
+    int64_t n = 0;
+    float lr = 0.0f;
+    SALUS_RETURN_IF_ERROR(plan_sgd(ctx, &n, &lr));
+    return launched(ctx, launch_sgd(n, lr, ctx.inputs[0].f32(), in(ctx, 1), stream_of(ctx)));
+}
+
+Status test_fault(const KernelContext &ctx) {
+    const AttrValue *fault = ctx.node->attr("fault");
+    if (fault && fault->s == "sticky") {
+        // Fails at the stream's synchronization, as a faulting kernel does.
+        return launched(ctx, launch_illegal_address(stream_of(ctx)));
+    }
+    return launched(ctx, launch_bad_configuration(stream_of(ctx)));
+}
+
+} // namespace cuda
+
+void register_cuda_kernels(KernelRegistry *registry) {
+    struct Entry {
+        const char *op;
+        KernelFn fn;
+    };
+    static constexpr Entry kKernels[] = {
+        {"MatMul", cuda::matmul},
+        {"Add", cuda::add},
+        {"Sub", cuda::sub},
+        {"Mul", cuda::mul},
+        {"Relu", cuda::relu},
+        {"ReluGrad", cuda::relu_grad},
+        {"Sigmoid", cuda::sigmoid},
+        {"SigmoidGrad", cuda::sigmoid_grad},
+        {"Tanh", cuda::tanh},
+        {"TanhGrad", cuda::tanh_grad},
+        {"Softmax", cuda::softmax},
+        {"SoftmaxGrad", cuda::softmax_grad},
+        {"SoftmaxCrossEntropy", cuda::softmax_cross_entropy},
+        {"SoftmaxCrossEntropyGrad", cuda::softmax_cross_entropy_grad},
+        {"ReduceSum", cuda::reduce_sum},
+        {"ReduceMean", cuda::reduce_mean},
+        {"Expand", cuda::expand},
+        {"Reshape", cuda::copy},
+        {"Transpose", cuda::transpose},
+        {"Identity", cuda::copy},
+        {"SGDUpdate", cuda::sgd_update},
+        {"TestFault", cuda::test_fault},
+    };
+    for (const Entry &e : kKernels) registry->add(DeviceType::CUDA, e.op, e.fn);
+}
+
+} // namespace salus

@@ -1,0 +1,35 @@
+// The CUDA kernels, one per op of doc/ops.md; cuda_kernels.cpp registers
+// them. Each checks its shapes (kernel_plans.h), queues its work on the
+// lane's stream and returns; a kernel for a new op is one function here and
+// one line in register_cuda_kernels().
+#pragma once
+
+#include "exec/kernel.h"
+
+namespace salus::cuda {
+
+Status add(const KernelContext &ctx);
+Status sub(const KernelContext &ctx);
+Status mul(const KernelContext &ctx);
+Status relu(const KernelContext &ctx);
+Status relu_grad(const KernelContext &ctx);
+Status sigmoid(const KernelContext &ctx);
+Status sigmoid_grad(const KernelContext &ctx);
+Status tanh(const KernelContext &ctx);
+Status tanh_grad(const KernelContext &ctx);
+Status copy(const KernelContext &ctx); // Identity and Reshape
+Status softmax(const KernelContext &ctx);
+Status softmax_grad(const KernelContext &ctx);
+Status softmax_cross_entropy(const KernelContext &ctx);
+Status softmax_cross_entropy_grad(const KernelContext &ctx);
+Status reduce_sum(const KernelContext &ctx);
+Status reduce_mean(const KernelContext &ctx);
+Status expand(const KernelContext &ctx);
+Status transpose(const KernelContext &ctx);
+Status sgd_update(const KernelContext &ctx);
+Status test_fault(const KernelContext &ctx);
+
+// matmul.cpp: cuBLAS.
+Status matmul(const KernelContext &ctx);
+
+} // namespace salus::cuda

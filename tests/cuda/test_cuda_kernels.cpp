@@ -1,0 +1,204 @@
+// Every CUDA kernel against the CPU kernel, on the GPU: every case of
+// kernel_cases.h (every op, several shapes, the broadcasting cases, every
+// attribute variant) on random inputs from three seeds. Exits 77 without a
+// GPU.
+//
+// Relative error bounds, f32 (the only dtype that executes today), with
+// u = 2^-24 the unit roundoff:
+//  - exact: data movement and selection (Identity, Reshape, Expand,
+//    Transpose, Relu, ReluGrad) and single IEEE operations (Add, Sub, Mul):
+//    both devices round each result correctly, so they agree bit for bit;
+//  - 8u (1 + |y|): SGDUpdate, SigmoidGrad, TanhGrad, where nvcc may fuse
+//    a * b + c into one FMA that rounds once where the CPU rounds twice; the
+//    cases keep every operand within [-1, 1], so a few ulp of 1 bound it;
+//  - 8u |y| + 2u: Sigmoid and Tanh, whose CUDA expf and tanhf are within 2 ulp
+//    (CUDA C++ Programming Guide, single-precision functions) and glibc's
+//    within 1, plus the sigmoid's division;
+//  - 1e-6 |y| + 1e-7 (about 16 ulp): Softmax, SoftmaxGrad and the
+//    cross-entropy, where each element carries one expf and a few float
+//    scalings and both devices sum in double;
+//  - 2 n u sum|terms| (the classic bound for any order of n-term summation,
+//    once per side): ReduceSum, ReduceMean and MatMul, where the orders
+//    differ (CPU float partial sums, OpenBLAS and cuBLAS float accumulators,
+//    split-K). cuBLAS runs in its default math mode, which never uses TF32
+//    for a float GEMM; the bound would catch it if it did.
+#include "device/cuda/cuda_stream.h"
+#include "device/device.h"
+#include "device/health.h"
+#include "gpu_check.h"
+#include "kernel_cases.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace salus::test {
+namespace {
+
+constexpr double kU = 1.0 / 16777216.0; // 2^-24
+
+double tolerance(const KernelCase &c, const Magnitude &mag, size_t i, double want) {
+    const std::string &op = c.node.op;
+    if (!mag.sum.empty()) return 2.0 * mag.terms * kU * mag.sum[i] + 1e-30;
+    if (op == "SGDUpdate" || op == "SigmoidGrad" || op == "TanhGrad") {
+        return 8.0 * kU * (1.0 + std::abs(want));
+    }
+    if (op == "Sigmoid" || op == "Tanh") return 8.0 * kU * std::abs(want) + 2.0 * kU;
+    if (op.rfind("Softmax", 0) == 0) return 1e-6 * std::abs(want) + 1e-7;
+    return 0.0;
+}
+
+class CudaKernels : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        const Status st = open_cuda_device(0, &device_);
+        ASSERT_TRUE(st.ok()) << st.message();
+        Status made;
+        stream_ = device_->create_stream(&made);
+        ASSERT_TRUE(made.ok()) << made.message();
+        ASSERT_TRUE(stream_->attach_thread().ok());
+    }
+    static void TearDownTestSuite() {
+        stream_.reset();
+        device_.reset();
+    }
+
+    // Device memory holding `t`'s values (or NaN, for outputs).
+    void *upload(const Tensor &t, bool poison) {
+        Status st;
+        const size_t bytes = t.size() * sizeof(float);
+        void *p = device_->allocate(bytes, &st);
+        EXPECT_TRUE(st.ok()) << st.message();
+        std::vector<float> values = t.data;
+        if (poison)
+            std::fill(values.begin(), values.end(), std::numeric_limits<float>::quiet_NaN());
+        if (bytes) {
+            EXPECT_TRUE(device_->copy_to_device(p, values.data(), bytes).ok());
+        }
+        buffers_.push_back({p, bytes});
+        return p;
+    }
+    void download(Tensor *t, const void *p) {
+        if (!t->data.empty()) {
+            EXPECT_TRUE(device_->copy_to_host(t->data.data(), p, t->size() * sizeof(float)).ok());
+        }
+    }
+    void release_all() {
+        for (const auto &[p, bytes] : buffers_) device_->release(p, bytes);
+        buffers_.clear();
+    }
+
+    static std::unique_ptr<Device> device_;
+    static std::unique_ptr<Stream> stream_;
+    std::vector<std::pair<void *, size_t>> buffers_;
+};
+
+std::unique_ptr<Device> CudaKernels::device_;
+std::unique_ptr<Stream> CudaKernels::stream_;
+
+TEST_F(CudaKernels, EveryCaseMatchesTheCpuKernel) {
+    const std::vector<KernelCase> cases = kernel_cases();
+    size_t compared = 0;
+    for (uint32_t seed : {1u, 2u, 3u}) {
+        std::mt19937 rng(seed);
+        for (const KernelCase &c : cases) {
+            SCOPED_TRACE(c.label + " seed " + std::to_string(seed));
+            CaseData cpu = instantiate(c, DeviceType::CPU, rng);
+            CaseData gpu = cpu;
+            gpu.workspace_bytes = instantiate(c, DeviceType::CUDA, rng).workspace_bytes;
+            const Magnitude mag = magnitude(c, cpu);
+
+            std::vector<const Tensor *> cpu_in;
+            std::vector<Tensor *> cpu_out;
+            for (const Tensor &t : cpu.inputs) cpu_in.push_back(&t);
+            for (Tensor &t : cpu.outputs) cpu_out.push_back(&t);
+            const Status st_cpu = run_kernel(c.node, cpu_in, cpu_out);
+            ASSERT_TRUE(st_cpu.ok()) << st_cpu.message();
+
+            KernelContext ctx;
+            ctx.node = &c.node;
+            ctx.stream = stream_.get();
+            std::vector<void *> in_data, out_data;
+            for (const Tensor &t : gpu.inputs) {
+                in_data.push_back(upload(t, false));
+                ctx.inputs.push_back({in_data.back(), DType::F32, t.shape});
+            }
+            for (const Tensor &t : gpu.outputs) {
+                out_data.push_back(upload(t, true));
+                ctx.outputs.push_back({out_data.back(), DType::F32, t.shape});
+            }
+            if (gpu.workspace_bytes) {
+                Tensor ws(Shape{static_cast<int64_t>((gpu.workspace_bytes + 3) / 4)});
+                ctx.workspace = upload(ws, true);
+                ctx.workspace_bytes = gpu.workspace_bytes;
+            }
+            const KernelFn fn = default_kernels().find(DeviceType::CUDA, c.node.op);
+            ASSERT_NE(fn, nullptr);
+            const Status st = fn(ctx);
+            ASSERT_TRUE(st.ok()) << st.message();
+            const Status synced = stream_->synchronize();
+            ASSERT_TRUE(synced.ok()) << synced.message();
+            for (size_t i = 0; i < gpu.outputs.size(); ++i) download(&gpu.outputs[i], out_data[i]);
+            if (c.node.op == "SGDUpdate") download(&gpu.inputs[0], in_data[0]);
+            release_all();
+
+            const std::vector<const Tensor *> want = results(c, cpu), got = results(c, gpu);
+            ASSERT_EQ(want.size(), got.size());
+            for (size_t r = 0; r < want.size(); ++r) {
+                ASSERT_EQ(want[r]->size(), got[r]->size());
+                for (size_t i = 0; i < want[r]->size(); ++i) {
+                    const double w = want[r]->data[i], g = got[r]->data[i];
+                    ASSERT_NEAR(g, w, tolerance(c, mag, i, w)) << "element " << i;
+                    ++compared;
+                }
+            }
+        }
+    }
+    EXPECT_GT(compared, 1000000u);
+    EXPECT_FALSE(device_lost(nullptr));
+}
+
+// A launch error fails the kernel and leaves the context usable: the same
+// stream runs the next kernel.
+TEST_F(CudaKernels, ARecoverableErrorLeavesTheStreamUsable) {
+    NodeDesc fault = make_node("TestFault");
+    AttrValue kind;
+    kind.type = AttrValue::Type::String;
+    kind.s = "error";
+    fault.attrs["fault"] = kind;
+    std::mt19937 rng(9);
+    const Tensor x = fill_tensor({4}, Fill::Uniform, rng);
+    KernelContext ctx;
+    ctx.node = &fault;
+    ctx.stream = stream_.get();
+    ctx.inputs.push_back({upload(x, false), DType::F32, x.shape});
+    ctx.outputs.push_back({upload(x, true), DType::F32, x.shape});
+    const Status st = default_kernels().find(DeviceType::CUDA, "TestFault")(ctx);
+    EXPECT_EQ(st.code(), SALUS_EEXEC);
+    EXPECT_NE(st.message().find("cudaErrorInvalidConfiguration"), std::string::npos)
+        << st.message();
+    EXPECT_FALSE(device_lost(nullptr));
+
+    NodeDesc relu = make_node("Relu");
+    ctx.node = &relu;
+    ASSERT_TRUE(default_kernels().find(DeviceType::CUDA, "Relu")(ctx).ok());
+    ASSERT_TRUE(stream_->synchronize().ok());
+    Tensor y(x.shape);
+    download(&y, ctx.outputs[0].data);
+    for (size_t i = 0; i < x.size(); ++i) EXPECT_EQ(y.data[i], std::max(x.data[i], 0.0f));
+    release_all();
+}
+
+} // namespace
+} // namespace salus::test
+
+int main(int argc, char **argv) {
+    if (int rc = salus::test::require_gpu("cuda-kernels")) return rc;
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}

@@ -1,0 +1,282 @@
+// One catalogue of kernel cases for every op of the op table: several shapes,
+// the broadcasting cases, every attribute variant. The CUDA kernels are
+// checked against the CPU kernels on it twice: their device code emulated on
+// the CPU (unit suite, every build) and on a GPU (cuda suite).
+//
+// A case names its node and input shapes; output shapes come from the op's
+// own shape inference and scratch space from its own workspace function, as
+// the validator and the planner would give them.
+#pragma once
+
+#include "graph/ops.h"
+#include "kernel_test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace salus::test {
+
+// How a case fills an input.
+enum class Fill {
+    Uniform,  // [-1, 1)
+    Wide,     // [-5, 5): saturates activations, spreads softmax
+    Positive, // [0.05, 1): outputs of Sigmoid
+    OneHot,   // [N, C] one-hot rows
+    Soft,     // [N, C] rows of probabilities
+};
+
+struct KernelCase {
+    NodeDesc node;
+    std::vector<Shape> inputs;
+    std::vector<Fill> fills; // per input
+    std::string label;       // op, shapes and attributes, for messages
+};
+
+inline KernelCase make_case(const std::string &op, std::vector<Shape> inputs,
+                            std::vector<Fill> fills = {}) {
+    KernelCase c;
+    c.node = make_node(op);
+    c.inputs = std::move(inputs);
+    c.fills = std::move(fills);
+    c.fills.resize(c.inputs.size(), Fill::Uniform);
+    c.label = op;
+    for (const Shape &s : c.inputs) c.label += " " + shape_str(s);
+    return c;
+}
+
+inline KernelCase with_int(KernelCase c, const std::string &key, int64_t v) {
+    set_int(&c.node, key, v);
+    c.label += " " + key + "=" + std::to_string(v);
+    return c;
+}
+
+inline KernelCase with_ints(KernelCase c, const std::string &key, const std::vector<int64_t> &v) {
+    set_ints(&c.node, key, v);
+    c.label += " " + key + "=[";
+    for (int64_t x : v) c.label += std::to_string(x) + ",";
+    c.label += "]";
+    return c;
+}
+
+inline KernelCase with_float(KernelCase c, const std::string &key, double v) {
+    set_float(&c.node, key, v);
+    c.label += " " + key + "=" + std::to_string(v);
+    return c;
+}
+
+inline std::vector<KernelCase> kernel_cases() {
+    std::vector<KernelCase> cases;
+    const std::vector<std::pair<Shape, Shape>> broadcasts = {
+        {{3, 4}, {3, 4}},
+        {{64, 1024}, {1024}},
+        {{7}, {5, 7}},
+        {{3, 1, 4}, {1, 4}},
+        {{2, 3, 4}, {4}},
+        {{4, 1, 3}, {2, 1}},
+        {{2, 3}, {}},
+        {{}, {2, 3}},
+        {{1, 5}, {4, 1}},
+        {{3, 4}, {3, 1}},
+        {{1}, {1}},
+        {{6, 1}, {1, 6}},
+        {{2, 1, 4, 1}, {3, 1, 5}},
+        {{1000, 37}, {37}},
+        {{33, 2, 40}, {33, 1, 40}},
+    };
+    for (const char *op : {"Add", "Sub", "Mul"}) {
+        for (const auto &[a, b] : broadcasts) cases.push_back(make_case(op, {a, b}));
+    }
+    for (const Shape &s : std::vector<Shape>{{3, 5}, {64, 1024}, {}, {2, 3, 4, 5}, {100003}}) {
+        for (const char *op : {"Relu", "Sigmoid", "Tanh", "Identity"}) {
+            cases.push_back(make_case(op, {s}, {Fill::Wide}));
+        }
+        cases.push_back(make_case("ReluGrad", {s, s}, {Fill::Uniform, Fill::Wide}));
+        cases.push_back(make_case("SigmoidGrad", {s, s}, {Fill::Uniform, Fill::Positive}));
+        cases.push_back(make_case("TanhGrad", {s, s}));
+        cases.push_back(with_float(make_case("SGDUpdate", {s, s}), "lr", 0.05));
+    }
+    struct Gemm {
+        int64_t m, k, n;
+    };
+    for (const Gemm &g : {Gemm{3, 5, 4}, Gemm{37, 65, 19}, Gemm{64, 784, 1024}, Gemm{1, 7, 1},
+                          Gemm{64, 1024, 10}, Gemm{3, 0, 2}}) {
+        for (int ta = 0; ta < 2; ++ta) {
+            for (int tb = 0; tb < 2; ++tb) {
+                const Shape a = ta ? Shape{g.k, g.m} : Shape{g.m, g.k};
+                const Shape b = tb ? Shape{g.n, g.k} : Shape{g.k, g.n};
+                cases.push_back(
+                    with_int(with_int(make_case("MatMul", {a, b}), "transA", ta), "transB", tb));
+            }
+        }
+    }
+    struct Axis {
+        Shape shape;
+        int64_t axis;
+    };
+    for (const Axis &c : {Axis{{4, 7}, -1}, Axis{{4, 7}, 0}, Axis{{3, 4, 5}, 1},
+                          Axis{{3, 4, 5}, -3}, Axis{{2, 3, 300}, 1}, Axis{{5, 600}, 0},
+                          Axis{{9}, 0}, Axis{{64, 10}, 1}, Axis{{2, 1000}, -1}}) {
+        cases.push_back(with_int(make_case("Softmax", {c.shape}, {Fill::Wide}), "axis", c.axis));
+        cases.push_back(
+            with_int(make_case("SoftmaxGrad", {c.shape, c.shape}, {Fill::Uniform, Fill::Positive}),
+                     "axis", c.axis));
+    }
+    cases.push_back(make_case("Softmax", {{3, 4}})); // default axis: the last
+    for (const Shape &s : std::vector<Shape>{{6, 5}, {64, 10}, {1, 1000}, {300, 3}}) {
+        for (Fill labels : {Fill::OneHot, Fill::Soft}) {
+            cases.push_back(make_case("SoftmaxCrossEntropy", {s, s}, {Fill::Wide, labels}));
+            cases.push_back(make_case("SoftmaxCrossEntropyGrad", {s, s}, {Fill::Wide, labels}));
+            cases.push_back(make_case("SoftmaxCrossEntropyGrad", {s, s, {}},
+                                      {Fill::Wide, labels, Fill::Uniform}));
+        }
+    }
+    struct Reduce {
+        Shape shape;
+        std::vector<int64_t> axes; // empty: attribute absent
+    };
+    for (const Reduce &r :
+         {Reduce{{2, 3, 4, 5}, {1}}, Reduce{{2, 3, 4, 5}, {-1}}, Reduce{{2, 3, 4, 5}, {0, 2}},
+          Reduce{{2, 3, 4, 5}, {-1, 0}}, Reduce{{2, 3, 4, 5}, {1, 2}},
+          Reduce{{2, 3, 4, 5}, {0, 1, 2, 3}}, Reduce{{2, 3, 4, 5}, {}}, Reduce{{7}, {0}},
+          Reduce{{64, 1024}, {0}}, Reduce{{3, 1, 4}, {1}}, Reduce{{1000, 3}, {0}},
+          Reduce{{5, 4000}, {1}}}) {
+        for (int keepdims = 0; keepdims < 2; ++keepdims) {
+            for (const char *op : {"ReduceSum", "ReduceMean"}) {
+                KernelCase c = with_int(make_case(op, {r.shape}), "keepdims", keepdims);
+                if (!r.axes.empty()) c = with_ints(c, "axes", r.axes);
+                cases.push_back(c);
+            }
+        }
+    }
+    for (const auto &[x, y] : std::vector<std::pair<Shape, Shape>>{{{3, 1}, {2, 3, 4}},
+                                                                   {{4}, {3, 4}},
+                                                                   {{}, {2, 2}},
+                                                                   {{2, 3}, {2, 3}},
+                                                                   {{1, 3, 1}, {2, 3, 5}},
+                                                                   {{1024}, {64, 1024}}}) {
+        cases.push_back(with_ints(make_case("Expand", {x}), "shape", y));
+    }
+    for (const auto &[x, shape] : std::vector<std::pair<Shape, std::vector<int64_t>>>{
+             {{2, 3, 4}, {0, -1}}, {{2, 3, 4}, {-1, 0, 2}}, {{2, 3, 4}, {24}}, {{64, 784}, {-1}}}) {
+        cases.push_back(with_ints(make_case("Reshape", {x}), "shape", shape));
+    }
+    struct Perm {
+        Shape shape;
+        std::vector<int64_t> perm; // empty: attribute absent (reverse)
+    };
+    for (const Perm &p :
+         {Perm{{2, 3, 4}, {2, 0, 1}}, Perm{{2, 3, 4}, {1, 0, 2}}, Perm{{2, 3, 4}, {0, 2, 1}},
+          Perm{{2, 3, 4}, {}}, Perm{{70, 45}, {1, 0}}, Perm{{5, 1, 3}, {2, 1, 0}},
+          Perm{{2, 3, 4, 5}, {3, 1, 0, 2}}, Perm{{6}, {0}}, Perm{{33, 2, 40}, {2, 1, 0}}}) {
+        KernelCase c = make_case("Transpose", {p.shape});
+        cases.push_back(p.perm.empty() ? c : with_ints(c, "perm", p.perm));
+    }
+    return cases;
+}
+
+inline Tensor fill_tensor(const Shape &shape, Fill fill, std::mt19937 &rng) {
+    switch (fill) {
+    case Fill::Uniform:
+        return random_tensor(shape, rng);
+    case Fill::Wide:
+        return random_tensor(shape, rng, -5.0f, 5.0f);
+    case Fill::Positive:
+        return random_tensor(shape, rng, 0.05f, 1.0f);
+    case Fill::OneHot:
+    case Fill::Soft:
+        break;
+    }
+    Tensor t(shape);
+    const int64_t rows = shape[0], cols = shape[1];
+    std::uniform_real_distribution<float> dist(0.0f, 1.0f);
+    for (int64_t r = 0; r < rows; ++r) {
+        float *row = t.data.data() + r * cols;
+        if (fill == Fill::OneHot) {
+            row[rng() % static_cast<unsigned>(cols)] = 1.0f;
+            continue;
+        }
+        float sum = 0.0f;
+        for (int64_t i = 0; i < cols; ++i) sum += row[i] = dist(rng);
+        for (int64_t i = 0; i < cols; ++i) row[i] /= sum;
+    }
+    return t;
+}
+
+// A case made concrete: inputs filled, outputs shaped by the op's shape
+// inference, scratch sized by its workspace function for `device`.
+struct CaseData {
+    std::vector<Tensor> inputs;
+    std::vector<Tensor> outputs;
+    size_t workspace_bytes = 0;
+};
+
+inline CaseData instantiate(const KernelCase &c, DeviceType device, std::mt19937 &rng) {
+    CaseData d;
+    std::vector<InputInfo> infos;
+    for (size_t i = 0; i < c.inputs.size(); ++i) {
+        d.inputs.push_back(fill_tensor(c.inputs[i], c.fills[i], rng));
+    }
+    for (const Tensor &t : d.inputs) infos.push_back({DType::F32, &t.shape});
+    const OpSchema *op = find_op(c.node.op);
+    EXPECT_NE(op, nullptr) << c.label;
+    if (!op) return d;
+    std::vector<OutputInfo> outs;
+    const Status st = op->infer(c.node, infos, &outs);
+    EXPECT_TRUE(st.ok()) << c.label << ": " << st.message();
+    for (const OutputInfo &o : outs) d.outputs.emplace_back(o.shape);
+    if (op->workspace) d.workspace_bytes = op->workspace(c.node, infos, device);
+    return d;
+}
+
+// Sum of |terms| behind each element of a MatMul or a reduction (the CPU
+// kernel run on |inputs|), and how many terms: the bound on the rounding
+// error of any order of summation is about terms * 2^-24 * that sum.
+struct Magnitude {
+    std::vector<double> sum;
+    double terms = 0;
+};
+
+inline Magnitude magnitude(const KernelCase &c, const CaseData &d) {
+    Magnitude m;
+    if (c.node.op == "MatMul") {
+        const Tensor &a = d.inputs[0], &b = d.inputs[1];
+        const bool ta = c.node.attr_int("transA", 0) != 0, tb = c.node.attr_int("transB", 0) != 0;
+        const int64_t rows = ta ? a.shape[1] : a.shape[0], k = ta ? a.shape[0] : a.shape[1];
+        const int64_t cols = tb ? b.shape[0] : b.shape[1];
+        m.terms = static_cast<double>(k);
+        m.sum.assign(static_cast<size_t>(rows * cols), 0.0);
+        for (int64_t i = 0; i < rows; ++i) {
+            for (int64_t j = 0; j < cols; ++j) {
+                for (int64_t p = 0; p < k; ++p) {
+                    const double va = ta ? a.data[p * rows + i] : a.data[i * k + p];
+                    const double vb = tb ? b.data[j * k + p] : b.data[p * cols + j];
+                    m.sum[i * cols + j] += std::abs(va * vb);
+                }
+            }
+        }
+    } else if (c.node.op.rfind("Reduce", 0) == 0) {
+        Tensor abs_x = d.inputs[0];
+        for (float &v : abs_x.data) v = std::abs(v);
+        Tensor y = d.outputs[0];
+        EXPECT_TRUE(run_kernel(c.node, {&abs_x}, {&y}).ok());
+        m.sum.assign(y.data.begin(), y.data.end());
+        m.terms =
+            static_cast<double>(abs_x.size()) / static_cast<double>(std::max<size_t>(y.size(), 1));
+    }
+    return m;
+}
+
+// What the case produces: its outputs, or the updated variable (SGDUpdate).
+inline std::vector<const Tensor *> results(const KernelCase &c, const CaseData &d) {
+    if (c.node.op == "SGDUpdate") return {&d.inputs[0]};
+    std::vector<const Tensor *> r;
+    for (const Tensor &t : d.outputs) r.push_back(&t);
+    return r;
+}
+
+} // namespace salus::test
