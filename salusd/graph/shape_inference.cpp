@@ -17,23 +17,27 @@ const Shape &shape_of(const std::vector<InputInfo> &inputs, size_t i) {
 
 // Arity and dtypes: the validator checks arity first, but infer functions are
 // also called directly (tests, tools), so they never index past the inputs.
+// The dtypes an op accepts come from its entry in the op table.
 Status check_inputs(const NodeDesc &node, const std::vector<InputInfo> &inputs, size_t min) {
     if (inputs.size() < min) {
         return fail(node.op + " needs at least " + std::to_string(min) +
                     (min == 1 ? " input, got " : " inputs, got ") + std::to_string(inputs.size()));
     }
+    const OpSchema *op = find_op(node.op);
+    const DTypeSet allowed = op ? op->input_dtypes : kF32Only;
+    const bool one = (allowed & (allowed - 1)) == 0;
     for (size_t i = 0; i < inputs.size(); ++i) {
-        if (inputs[i].dtype != DType::F32) {
+        if ((allowed & dtype_bit(inputs[i].dtype)) == 0) {
             return fail(std::string("dtype ") + dtype_name(inputs[i].dtype) +
                         " is not supported by " + node.op + " (input " + std::to_string(i) +
-                        "; only f32 is)");
+                        "; only " + dtype_set_str(allowed) + (one ? " is)" : " are)"));
         }
     }
     return {};
 }
 
-Status set_single(std::vector<OutputInfo> *outputs, Shape shape) {
-    outputs->assign(1, OutputInfo{DType::F32, std::move(shape)});
+Status set_single(std::vector<OutputInfo> *outputs, Shape shape, DType dtype = DType::F32) {
+    outputs->assign(1, OutputInfo{dtype, std::move(shape)});
     return {};
 }
 
@@ -166,7 +170,7 @@ Status infer_broadcast_binary(const NodeDesc &node, const std::vector<InputInfo>
 Status infer_unary(const NodeDesc &node, const std::vector<InputInfo> &inputs,
                    std::vector<OutputInfo> *outputs) {
     SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
-    return set_single(outputs, shape_of(inputs, 0));
+    return set_single(outputs, shape_of(inputs, 0), inputs[0].dtype);
 }
 
 Status infer_relu_grad(const NodeDesc &node, const std::vector<InputInfo> &inputs,
@@ -312,7 +316,7 @@ Status infer_reshape(const NodeDesc &node, const std::vector<InputInfo> &inputs,
         return fail("Reshape cannot reshape X " + shape_str(x) + " (" + std::to_string(x_elements) +
                     " elements) to " + target + " (" + std::to_string(known) + " elements)");
     }
-    return set_single(outputs, std::move(y));
+    return set_single(outputs, std::move(y), inputs[0].dtype);
 }
 
 Status infer_transpose(const NodeDesc &node, const std::vector<InputInfo> &inputs,

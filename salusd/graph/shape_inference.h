@@ -13,7 +13,7 @@ using InferFn = Status(const NodeDesc &node, const std::vector<InputInfo> &input
 
 InferFn infer_matmul;
 InferFn infer_broadcast_binary; // Add, Sub, Mul
-InferFn infer_unary;            // Relu, Sigmoid, Tanh, Identity
+InferFn infer_unary;            // Relu, Sigmoid, Tanh, Identity (keeps the dtype)
 InferFn infer_relu_grad;
 InferFn infer_activation_grad; // SigmoidGrad, TanhGrad
 InferFn infer_softmax;

@@ -36,23 +36,24 @@ extern "C" {
 /* Error codes. Always negative; 0 is success. */
 enum salus_error {
     SALUS_OK = 0,
-    SALUS_EINVAL = -1,      /* invalid argument */
-    SALUS_ENOMEM = -2,      /* out of host memory */
-    SALUS_ECONNECT = -3,    /* cannot reach the daemon, or it went away */
-    SALUS_EPROTO = -4,      /* malformed or unexpected message */
-    SALUS_EVERSION = -5,    /* protocol versions do not match */
-    SALUS_EGRAPH = -6,      /* the graph is invalid */
-    SALUS_ENOSESSION = -7,  /* unknown or closed session */
-    SALUS_ESHAPE = -8,      /* a fed tensor has the wrong dtype, shape or size */
-    SALUS_ETOOBIG = -9,     /* over a configured size limit */
-    SALUS_EEXEC = -10,      /* a kernel failed during an iteration */
-    SALUS_ENOTSUP = -11,    /* valid but not supported by this daemon */
-    SALUS_ERESOURCE = -12,  /* the daemon lacks device memory for this */
-    SALUS_ECANCELED = -13,  /* the iteration was dropped before it ran */
-    SALUS_EINTERNAL = -14   /* a bug: please report it */
+    SALUS_EINVAL = -1,     /* invalid argument */
+    SALUS_ENOMEM = -2,     /* out of host memory */
+    SALUS_ECONNECT = -3,   /* cannot reach the daemon, or it went away */
+    SALUS_EPROTO = -4,     /* malformed or unexpected message */
+    SALUS_EVERSION = -5,   /* protocol versions do not match */
+    SALUS_EGRAPH = -6,     /* the graph is invalid */
+    SALUS_ENOSESSION = -7, /* unknown or closed session */
+    SALUS_ESHAPE = -8,     /* a fed tensor has the wrong dtype, shape or size */
+    SALUS_ETOOBIG = -9,    /* over a configured size limit */
+    SALUS_EEXEC = -10,     /* a kernel failed during an iteration */
+    SALUS_ENOTSUP = -11,   /* valid but not supported by this daemon */
+    SALUS_ERESOURCE = -12, /* the daemon lacks device memory for this */
+    SALUS_ECANCELED = -13, /* the iteration was dropped before it ran */
+    SALUS_EINTERNAL = -14  /* a bug: please report it */
 };
 
-/* Element types of tensors. Only SALUS_DTYPE_F32 executes today. */
+/* Element types of tensors. Every dtype can be fed, fetched and passed
+ * through Identity and Reshape; the computing ops take F32 (see libsalus(3)). */
 typedef enum salus_dtype {
     SALUS_DTYPE_F32 = 0,
     SALUS_DTYPE_F16 = 1,

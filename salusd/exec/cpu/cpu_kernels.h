@@ -15,7 +15,6 @@ Status sigmoid(const KernelContext &ctx);
 Status sigmoid_grad(const KernelContext &ctx);
 Status tanh(const KernelContext &ctx);
 Status tanh_grad(const KernelContext &ctx);
-Status identity(const KernelContext &ctx);
 
 // matmul.cpp
 Status matmul(const KernelContext &ctx);
@@ -32,6 +31,7 @@ Status reduce_mean(const KernelContext &ctx);
 Status expand(const KernelContext &ctx);
 
 // layout.cpp
+Status identity(const KernelContext &ctx);
 Status reshape(const KernelContext &ctx);
 Status transpose(const KernelContext &ctx);
 

@@ -54,6 +54,8 @@ TEST(OpTable, MatchesTheCatalogue) {
     struct Expected {
         const char *name;
         int min_inputs, max_inputs, outputs;
+        std::vector<int> updates = {};
+        DTypeSet dtypes = kF32Only;
     };
     const std::vector<Expected> expected = {
         {"MatMul", 2, 2, 1},
@@ -73,10 +75,10 @@ TEST(OpTable, MatchesTheCatalogue) {
         {"ReduceSum", 1, 1, 1},
         {"ReduceMean", 1, 1, 1},
         {"Expand", 1, 1, 1},
-        {"Reshape", 1, 1, 1},
+        {"Reshape", 1, 1, 1, {}, kAllDTypes},
         {"Transpose", 1, 1, 1},
-        {"Identity", 1, 1, 1},
-        {"SGDUpdate", 2, 2, 0},
+        {"Identity", 1, 1, 1, {}, kAllDTypes},
+        {"SGDUpdate", 2, 2, 0, {0}},
     };
     ASSERT_EQ(all_ops().size(), expected.size());
     for (const Expected &e : expected) {
@@ -88,7 +90,8 @@ TEST(OpTable, MatchesTheCatalogue) {
         EXPECT_EQ(op->num_outputs, e.outputs) << e.name;
         EXPECT_NE(op->infer, nullptr) << e.name;
         EXPECT_EQ(op->workspace, nullptr) << e.name;
-        EXPECT_EQ(op->updates_input, std::string(e.name) == "SGDUpdate" ? 0 : -1) << e.name;
+        EXPECT_EQ(op->updates_inputs, e.updates) << e.name;
+        EXPECT_EQ(op->input_dtypes, e.dtypes) << e.name;
     }
     EXPECT_EQ(find_op("Conv"), nullptr);
     EXPECT_EQ(find_op("matmul"), nullptr);
@@ -125,12 +128,29 @@ TEST(OpTable, AttributesMatchTheCatalogue) {
     }
 }
 
-TEST(ShapeInference, OnlyF32IsSupported) {
-    EXPECT_NE(
-        infer_error("Add", {{2}, {2}}, {}, DType::F16).find("dtype f16 is not supported by Add"),
-        std::string::npos);
+TEST(ShapeInference, ComputingOpsTakeOnlyF32) {
+    EXPECT_NE(infer_error("Add", {{2}, {2}}, {}, DType::F16)
+                  .find("dtype f16 is not supported by Add (input 0; only f32 is)"),
+              std::string::npos);
     EXPECT_NE(infer_error("Relu", {{2}}, {}, DType::I32).find("dtype i32 is not supported by Relu"),
               std::string::npos);
+    const Attrs sgd = {{"lr", float_attr(0.1)}};
+    EXPECT_NE(infer_error("SGDUpdate", {{2}, {2}}, sgd, DType::BF16)
+                  .find("dtype bf16 is not supported by SGDUpdate"),
+              std::string::npos);
+}
+
+TEST(ShapeInference, IdentityAndReshapeKeepEveryDtype) {
+    for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::I32, DType::I64}) {
+        std::vector<OutputInfo> outputs;
+        ASSERT_TRUE(run_infer("Identity", {{2, 3}}, {}, &outputs, dtype).ok());
+        EXPECT_EQ(outputs[0].dtype, dtype);
+        EXPECT_EQ(outputs[0].shape, (Shape{2, 3}));
+        ASSERT_TRUE(
+            run_infer("Reshape", {{2, 3}}, {{"shape", ints_attr({3, -1})}}, &outputs, dtype).ok());
+        EXPECT_EQ(outputs[0].dtype, dtype);
+        EXPECT_EQ(outputs[0].shape, (Shape{3, 2}));
+    }
 }
 
 TEST(ShapeInference, BroadcastBinaryOps) {

@@ -201,12 +201,33 @@ const std::vector<InvalidCase> &invalid_cases() {
              b.output(b.tensor("k", TensorKind::Constant, {}, false));
          },
          {"tensor 0 \"k\": constant has no shape"}},
-        {"NonF32Dtype",
+        {"NonF32DtypeIntoAnF32Op",
          [](GraphBuilder &b, ValidationLimits &) {
              const uint32_t x = b.tensor("half", TensorKind::Input, {2}, true, DType::F16);
-             b.output(b.op("Relu", {x}));
+             b.output(b.op("Relu", {x}, {}, "act"));
          },
-         {"tensor 0 \"half\": dtype f16 is not supported (only f32)"}},
+         {"node 0 \"act\" (Relu): dtype f16 is not supported by Relu (input 0; only f32 is)"}},
+        {"InferredDtypeIntoAnF32Op",
+         [](GraphBuilder &b, ValidationLimits &) {
+             const uint32_t x = b.tensor("ids", TensorKind::Input, {2}, true, DType::I64);
+             const uint32_t y = b.op("Identity", {x}, {}, "same");
+             b.output(b.op("Sigmoid", {y}, {}, "squash"));
+         },
+         {"node 1 \"squash\" (Sigmoid): dtype i64 is not supported by Sigmoid"}},
+        {"UnknownDtype",
+         [](GraphBuilder &b, ValidationLimits &) {
+             b.output(b.tensor("odd", TensorKind::Input, {2}, true, static_cast<DType>(7)));
+         },
+         {"tensor 0 \"odd\": unknown dtype 7"}},
+        {"DeclaredDtypeDiffersFromInferred",
+         [](GraphBuilder &b, ValidationLimits &) {
+             const uint32_t x = b.tensor("ids", TensorKind::Input, {3}, true, DType::I32);
+             const uint32_t u = b.tensor("u", TensorKind::Intermediate, {3});
+             b.node("Identity", {x}, {u}, {}, "id");
+             b.output(u);
+         },
+         {"tensor 1 \"u\": declared dtype f32 but inferred i32 (output 0 of node 0 \"id\" "
+          "(Identity))"}},
         {"UnknownTensorKind",
          [](GraphBuilder &b, ValidationLimits &) {
              b.output(b.tensor("odd", static_cast<TensorKind>(9), {2}));
@@ -491,6 +512,25 @@ TEST(Validate, MatchingDeclaredShapeIsKeptAndRevalidationIsStable) {
     ASSERT_TRUE(validate_graph(&b.graph(), &again).ok());
     EXPECT_TRUE(test::same_graph(once, b.graph()));
     EXPECT_EQ(order, again);
+}
+
+TEST(Validate, IntermediatesTakeTheirInferredDtype) {
+    GraphBuilder b;
+    const uint32_t ids = b.tensor("ids", TensorKind::Input, {2, 3}, true, DType::I64);
+    const uint32_t half = b.tensor("half", TensorKind::Input, {4}, true, DType::BF16);
+    const uint32_t flat = b.op("Reshape", {ids}, {{"shape", ints_attr({-1})}}, "flat");
+    const uint32_t same = b.op("Identity", {half}, {}, "same");
+    b.output(same).output(flat);
+    ASSERT_TRUE(validate_graph(&b.graph(), nullptr).ok());
+    const Graph &g = b.graph();
+    EXPECT_EQ(g.tensors[flat].dtype, DType::I64);
+    EXPECT_EQ(g.tensors[flat].shape, (Shape{6}));
+    EXPECT_EQ(g.tensors[same].dtype, DType::BF16);
+    EXPECT_EQ(g.tensors[same].nbytes(), 8u);
+    // Validating again sees the inferred dtypes as declared ones, and agrees.
+    const Graph once = g;
+    ASSERT_TRUE(validate_graph(&b.graph(), nullptr).ok());
+    EXPECT_TRUE(test::same_graph(once, b.graph()));
 }
 
 TEST(Validate, NullOrderIsAllowed) {
