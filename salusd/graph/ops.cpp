@@ -15,12 +15,14 @@ std::vector<OpSchema> make_ops() {
     const std::vector<AttrSpec> softmax_attrs = {{"axis", T::Int, false}};
     const std::vector<AttrSpec> reduce_attrs = {{"axes", T::Ints, false},
                                                 {"keepdims", T::Int, false}};
+    const std::vector<AttrSpec> depth_attr = {{"depth", T::Int, true}};
     const std::vector<AttrSpec> shape_attr = {{"shape", T::Ints, true}};
     const std::vector<AttrSpec> perm_attr = {{"perm", T::Ints, false}};
     const std::vector<AttrSpec> sgd_attrs = {{"lr", T::Float, true}};
     // Inputs updated in place, and input dtypes.
     const std::vector<int> none = {};
     const DTypeSet f32 = kF32Only;
+    const DTypeSet ints = kIntegerDTypes;
     const DTypeSet any = kAllDTypes;
     const auto sce_grad = infer_softmax_cross_entropy_grad;
     return {
@@ -38,6 +40,7 @@ std::vector<OpSchema> make_ops() {
         {"SoftmaxGrad", 2, 2, 1, softmax_attrs, infer_softmax_grad, nullptr, none, f32},
         {"SoftmaxCrossEntropy", 2, 2, 1, {}, infer_softmax_cross_entropy, nullptr, none, f32},
         {"SoftmaxCrossEntropyGrad", 2, 3, 1, {}, sce_grad, nullptr, none, f32},
+        {"OneHot", 1, 1, 1, depth_attr, infer_one_hot, nullptr, none, ints},
         {"ReduceSum", 1, 1, 1, reduce_attrs, infer_reduce, nullptr, none, f32},
         {"ReduceMean", 1, 1, 1, reduce_attrs, infer_reduce, nullptr, none, f32},
         {"Expand", 1, 1, 1, shape_attr, infer_expand, nullptr, none, f32},

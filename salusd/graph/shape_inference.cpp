@@ -213,6 +213,19 @@ Status infer_softmax_cross_entropy_grad(const NodeDesc &node, const std::vector<
     return set_single(outputs, shape_of(inputs, 0));
 }
 
+Status infer_one_hot(const NodeDesc &node, const std::vector<InputInfo> &inputs,
+                     std::vector<OutputInfo> *outputs) {
+    SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
+    const AttrValue *a = node.attr("depth");
+    if (!a) return fail("OneHot requires attribute \"depth\"");
+    int64_t depth = 0;
+    SALUS_RETURN_IF_ERROR(int_attr(node, "depth", 0, &depth));
+    if (depth <= 0) return fail("OneHot depth must be positive, got " + std::to_string(depth));
+    Shape y = shape_of(inputs, 0);
+    y.push_back(depth);
+    return set_single(outputs, std::move(y));
+}
+
 Status infer_reduce(const NodeDesc &node, const std::vector<InputInfo> &inputs,
                     std::vector<OutputInfo> *outputs) {
     SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 1));

@@ -20,6 +20,7 @@ InferFn infer_softmax;
 InferFn infer_softmax_grad;
 InferFn infer_softmax_cross_entropy;
 InferFn infer_softmax_cross_entropy_grad;
+InferFn infer_one_hot;
 InferFn infer_reduce; // ReduceSum, ReduceMean
 InferFn infer_expand;
 InferFn infer_reshape;

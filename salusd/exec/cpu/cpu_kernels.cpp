@@ -22,6 +22,7 @@ void register_cpu_kernels(KernelRegistry *registry) {
         {"SoftmaxGrad", cpu::softmax_grad},
         {"SoftmaxCrossEntropy", cpu::softmax_cross_entropy},
         {"SoftmaxCrossEntropyGrad", cpu::softmax_cross_entropy_grad},
+        {"OneHot", cpu::one_hot},
         {"ReduceSum", cpu::reduce_sum},
         {"ReduceMean", cpu::reduce_mean},
         {"Expand", cpu::expand},

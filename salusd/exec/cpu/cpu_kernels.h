@@ -25,6 +25,9 @@ Status softmax_grad(const KernelContext &ctx);
 Status softmax_cross_entropy(const KernelContext &ctx);
 Status softmax_cross_entropy_grad(const KernelContext &ctx);
 
+// one_hot.cpp
+Status one_hot(const KernelContext &ctx);
+
 // reduce.cpp
 Status reduce_sum(const KernelContext &ctx);
 Status reduce_mean(const KernelContext &ctx);

@@ -72,6 +72,7 @@ TEST(OpTable, MatchesTheCatalogue) {
         {"SoftmaxGrad", 2, 2, 1},
         {"SoftmaxCrossEntropy", 2, 2, 1},
         {"SoftmaxCrossEntropyGrad", 2, 3, 1},
+        {"OneHot", 1, 1, 1, {}, kIntegerDTypes},
         {"ReduceSum", 1, 1, 1},
         {"ReduceMean", 1, 1, 1},
         {"Expand", 1, 1, 1},
@@ -116,6 +117,7 @@ TEST(OpTable, AttributesMatchTheCatalogue) {
         {"ReduceMean", "axes", T::Ints, false}, {"ReduceMean", "keepdims", T::Int, false},
         {"Expand", "shape", T::Ints, true},     {"Reshape", "shape", T::Ints, true},
         {"Transpose", "perm", T::Ints, false},  {"SGDUpdate", "lr", T::Float, true},
+        {"OneHot", "depth", T::Int, true},
     };
     size_t total = 0;
     for (const OpSchema &op : all_ops()) total += op.attrs.size();
@@ -151,6 +153,31 @@ TEST(ShapeInference, IdentityAndReshapeKeepEveryDtype) {
         EXPECT_EQ(outputs[0].dtype, dtype);
         EXPECT_EQ(outputs[0].shape, (Shape{3, 2}));
     }
+}
+
+TEST(ShapeInference, OneHotAppendsDepthAndGivesF32) {
+    const Attrs depth = {{"depth", int_attr(10)}};
+    for (DType dtype : {DType::I32, DType::I64}) {
+        std::vector<OutputInfo> outputs;
+        ASSERT_TRUE(run_infer("OneHot", {{4}}, depth, &outputs, dtype).ok());
+        EXPECT_EQ(outputs[0].dtype, DType::F32);
+        EXPECT_EQ(outputs[0].shape, (Shape{4, 10}));
+        ASSERT_TRUE(run_infer("OneHot", {{}}, depth, &outputs, dtype).ok());
+        EXPECT_EQ(outputs[0].shape, (Shape{10}));
+        ASSERT_TRUE(run_infer("OneHot", {{2, 3}}, depth, &outputs, dtype).ok());
+        EXPECT_EQ(outputs[0].shape, (Shape{2, 3, 10}));
+    }
+}
+
+TEST(ShapeInference, OneHotMisuse) {
+    EXPECT_NE(infer_error("OneHot", {{4}}, {{"depth", int_attr(3)}}, DType::F32)
+                  .find("dtype f32 is not supported by OneHot (input 0; only i32, i64 are)"),
+              std::string::npos);
+    EXPECT_NE(infer_error("OneHot", {{4}}, {{"depth", int_attr(0)}}, DType::I32)
+                  .find("OneHot depth must be positive, got 0"),
+              std::string::npos);
+    EXPECT_NE(infer_error("OneHot", {{4}}, {}, DType::I64).find("requires attribute \"depth\""),
+              std::string::npos);
 }
 
 TEST(ShapeInference, BroadcastBinaryOps) {

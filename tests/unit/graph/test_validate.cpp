@@ -533,6 +533,20 @@ TEST(Validate, IntermediatesTakeTheirInferredDtype) {
     EXPECT_TRUE(test::same_graph(once, b.graph()));
 }
 
+// Integer labels become the probabilities SoftmaxCrossEntropy takes.
+TEST(Validate, OneHotLabelsFeedTheLoss) {
+    GraphBuilder b;
+    const uint32_t logits = b.input("logits", {4, 3});
+    const uint32_t labels = b.tensor("labels", TensorKind::Input, {4}, true, DType::I32);
+    const uint32_t hot = b.op("OneHot", {labels}, {{"depth", int_attr(3)}}, "hot");
+    const uint32_t loss = b.op("SoftmaxCrossEntropy", {logits, hot}, {}, "loss");
+    b.output(loss);
+    ASSERT_TRUE(validate_graph(&b.graph(), nullptr).ok());
+    EXPECT_EQ(b.graph().tensors[hot].dtype, DType::F32);
+    EXPECT_EQ(b.graph().tensors[hot].shape, (Shape{4, 3}));
+    EXPECT_EQ(b.graph().tensors[loss].shape, Shape{});
+}
+
 TEST(Validate, NullOrderIsAllowed) {
     GraphBuilder b;
     b.output(relu_of_input(b));

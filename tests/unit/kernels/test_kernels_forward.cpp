@@ -197,6 +197,7 @@ TEST(KernelsRegistry, EveryOpOfDocOpsHasACpuKernel) {
                          "SoftmaxGrad",
                          "SoftmaxCrossEntropy",
                          "SoftmaxCrossEntropyGrad",
+                         "OneHot",
                          "ReduceSum",
                          "ReduceMean",
                          "Expand",
