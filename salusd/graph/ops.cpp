@@ -19,6 +19,10 @@ std::vector<OpSchema> make_ops() {
     const std::vector<AttrSpec> shape_attr = {{"shape", T::Ints, true}};
     const std::vector<AttrSpec> perm_attr = {{"perm", T::Ints, false}};
     const std::vector<AttrSpec> sgd_attrs = {{"lr", T::Float, true}};
+    const std::vector<AttrSpec> adam_attrs = {{"lr", T::Float, true},
+                                              {"beta1", T::Float, false},
+                                              {"beta2", T::Float, false},
+                                              {"eps", T::Float, false}};
     // Inputs updated in place, and input dtypes.
     const std::vector<int> none = {};
     const DTypeSet f32 = kF32Only;
@@ -48,6 +52,7 @@ std::vector<OpSchema> make_ops() {
         {"Transpose", 1, 1, 1, perm_attr, infer_transpose, nullptr, none, f32},
         {"Identity", 1, 1, 1, {}, infer_unary, nullptr, none, any},
         {"SGDUpdate", 2, 2, 0, sgd_attrs, infer_sgd_update, nullptr, {0}, f32},
+        {"AdamUpdate", 5, 5, 0, adam_attrs, infer_adam_update, nullptr, {0, 2, 3, 4}, f32},
     };
 }
 

@@ -26,5 +26,6 @@ InferFn infer_expand;
 InferFn infer_reshape;
 InferFn infer_transpose;
 InferFn infer_sgd_update;
+InferFn infer_adam_update;
 
 } // namespace salus

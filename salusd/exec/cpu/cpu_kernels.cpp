@@ -30,6 +30,7 @@ void register_cpu_kernels(KernelRegistry *registry) {
         {"Transpose", cpu::transpose},
         {"Identity", cpu::identity},
         {"SGDUpdate", cpu::sgd_update},
+        {"AdamUpdate", cpu::adam_update},
     };
     for (const Entry &e : kKernels) registry->add(DeviceType::CPU, e.op, e.fn);
 }

@@ -41,4 +41,7 @@ Status transpose(const KernelContext &ctx);
 // sgd.cpp
 Status sgd_update(const KernelContext &ctx);
 
+// adam.cpp
+Status adam_update(const KernelContext &ctx);
+
 } // namespace salus::cpu

@@ -80,6 +80,7 @@ TEST(OpTable, MatchesTheCatalogue) {
         {"Transpose", 1, 1, 1},
         {"Identity", 1, 1, 1, {}, kAllDTypes},
         {"SGDUpdate", 2, 2, 0, {0}},
+        {"AdamUpdate", 5, 5, 0, {0, 2, 3, 4}},
     };
     ASSERT_EQ(all_ops().size(), expected.size());
     for (const Expected &e : expected) {
@@ -111,13 +112,15 @@ TEST(OpTable, AttributesMatchTheCatalogue) {
         T type;
         bool required;
     } expected[] = {
-        {"MatMul", "transA", T::Int, false},    {"MatMul", "transB", T::Int, false},
-        {"Softmax", "axis", T::Int, false},     {"SoftmaxGrad", "axis", T::Int, false},
-        {"ReduceSum", "axes", T::Ints, false},  {"ReduceSum", "keepdims", T::Int, false},
-        {"ReduceMean", "axes", T::Ints, false}, {"ReduceMean", "keepdims", T::Int, false},
-        {"Expand", "shape", T::Ints, true},     {"Reshape", "shape", T::Ints, true},
-        {"Transpose", "perm", T::Ints, false},  {"SGDUpdate", "lr", T::Float, true},
-        {"OneHot", "depth", T::Int, true},
+        {"MatMul", "transA", T::Int, false},      {"MatMul", "transB", T::Int, false},
+        {"Softmax", "axis", T::Int, false},       {"SoftmaxGrad", "axis", T::Int, false},
+        {"ReduceSum", "axes", T::Ints, false},    {"ReduceSum", "keepdims", T::Int, false},
+        {"ReduceMean", "axes", T::Ints, false},   {"ReduceMean", "keepdims", T::Int, false},
+        {"Expand", "shape", T::Ints, true},       {"Reshape", "shape", T::Ints, true},
+        {"Transpose", "perm", T::Ints, false},    {"SGDUpdate", "lr", T::Float, true},
+        {"OneHot", "depth", T::Int, true},        {"AdamUpdate", "lr", T::Float, true},
+        {"AdamUpdate", "beta1", T::Float, false}, {"AdamUpdate", "beta2", T::Float, false},
+        {"AdamUpdate", "eps", T::Float, false},
     };
     size_t total = 0;
     for (const OpSchema &op : all_ops()) total += op.attrs.size();
@@ -177,6 +180,23 @@ TEST(ShapeInference, OneHotMisuse) {
                   .find("OneHot depth must be positive, got 0"),
               std::string::npos);
     EXPECT_NE(infer_error("OneHot", {{4}}, {}, DType::I64).find("requires attribute \"depth\""),
+              std::string::npos);
+}
+
+TEST(ShapeInference, AdamUpdateShapes) {
+    const Attrs lr = {{"lr", float_attr(0.01)}};
+    std::vector<OutputInfo> outputs = {OutputInfo{}};
+    ASSERT_TRUE(run_infer("AdamUpdate", {{3, 2}, {3, 2}, {3, 2}, {3, 2}, {}}, lr, &outputs).ok());
+    EXPECT_TRUE(outputs.empty());
+    EXPECT_NE(infer_error("AdamUpdate", {{3, 2}, {3, 2}, {2, 3}, {3, 2}, {}}, lr)
+                  .find("AdamUpdate needs m of the var's shape: var [3, 2], m [2, 3]"),
+              std::string::npos);
+    EXPECT_NE(infer_error("AdamUpdate", {{3}, {3}, {3}, {3}, {1}}, lr)
+                  .find("AdamUpdate step must be a scalar [], got [1]"),
+              std::string::npos);
+    const Attrs bad_beta = {{"lr", float_attr(0.01)}, {"beta2", float_attr(1.0)}};
+    EXPECT_NE(infer_error("AdamUpdate", {{3}, {3}, {3}, {3}, {}}, bad_beta)
+                  .find("AdamUpdate betas must be in [0, 1)"),
               std::string::npos);
 }
 

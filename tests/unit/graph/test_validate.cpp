@@ -273,6 +273,40 @@ const std::vector<InvalidCase> &invalid_cases() {
          },
          {"node 1 \"u2\" (SGDUpdate): variable tensor 0 \"w\" is already updated by node 0 "
           "\"u1\" (SGDUpdate)"}},
+        {"AdamUpdateOfInputMoment",
+         [](GraphBuilder &b, ValidationLimits &) {
+             const uint32_t w = b.variable("w", {3});
+             const uint32_t g = b.input("g", {3});
+             const uint32_t m = b.input("m", {3});
+             const uint32_t v = b.variable("v", {3});
+             const uint32_t step = b.variable("step", {});
+             b.sink("AdamUpdate", {w, g, m, v, step}, {{"lr", float_attr(0.1)}}, "adam");
+         },
+         {"node 0 \"adam\" (AdamUpdate): input 2, tensor 2 \"m\", is an input; AdamUpdate can "
+          "only update a variable"}},
+        {"AdamUpdateOfOneVariableTwice",
+         [](GraphBuilder &b, ValidationLimits &) {
+             const uint32_t w = b.variable("w", {3});
+             const uint32_t g = b.input("g", {3});
+             const uint32_t m = b.variable("m", {3});
+             const uint32_t step = b.variable("step", {});
+             b.sink("AdamUpdate", {w, g, m, m, step}, {{"lr", float_attr(0.1)}}, "adam");
+         },
+         {"node 0 \"adam\" (AdamUpdate): inputs 2 and 3 are the same variable tensor 2 \"m\"; "
+          "AdamUpdate updates each of them in place"}},
+        {"AdamStepAlsoUpdatedBySgd",
+         [](GraphBuilder &b, ValidationLimits &) {
+             const uint32_t w = b.variable("w", {3});
+             const uint32_t g = b.input("g", {3});
+             const uint32_t m = b.variable("m", {3});
+             const uint32_t v = b.variable("v", {3});
+             const uint32_t step = b.variable("step", {});
+             const uint32_t dstep = b.input("dstep", {});
+             b.sink("SGDUpdate", {step, dstep}, {{"lr", float_attr(0.1)}}, "sgd");
+             b.sink("AdamUpdate", {w, g, m, v, step}, {{"lr", float_attr(0.1)}}, "adam");
+         },
+         {"node 1 \"adam\" (AdamUpdate): variable tensor 4 \"step\" is already updated by "
+          "node 0 \"sgd\" (SGDUpdate)"}},
         {"GraphOutputOutOfRange",
          [](GraphBuilder &b, ValidationLimits &) { b.output(relu_of_input(b)).output(9); },
          {"graph output 1 refers to tensor 9, which does not exist (the graph has 2 tensors)"}},
@@ -545,6 +579,24 @@ TEST(Validate, OneHotLabelsFeedTheLoss) {
     EXPECT_EQ(b.graph().tensors[hot].dtype, DType::F32);
     EXPECT_EQ(b.graph().tensors[hot].shape, (Shape{4, 3}));
     EXPECT_EQ(b.graph().tensors[loss].shape, Shape{});
+}
+
+// AdamUpdate writes var, m, v and step: each must wait for their other readers.
+TEST(Validate, AdamUpdateRunsAfterEveryReaderOfWhatItUpdates) {
+    GraphBuilder b;
+    const uint32_t w = b.variable("w", {3});
+    const uint32_t m = b.variable("m", {3});
+    const uint32_t v = b.variable("v", {3});
+    const uint32_t step = b.variable("step", {});
+    const uint32_t g = b.input("g", {3});
+    b.sink("AdamUpdate", {w, g, m, v, step}, {{"lr", float_attr(0.1)}}, "adam"); // node 0
+    const uint32_t rm = b.op("Relu", {m}, {}, "reads_m");                        // node 1
+    const uint32_t rv = b.op("Relu", {v}, {}, "reads_v");                        // node 2
+    const uint32_t rs = b.op("Identity", {step}, {}, "reads_step");              // node 3
+    b.output(rm).output(rv).output(rs);
+    std::vector<uint32_t> order;
+    ASSERT_TRUE(validate_graph(&b.graph(), &order).ok());
+    EXPECT_EQ(order, (std::vector<uint32_t>{1, 2, 3, 0}));
 }
 
 TEST(Validate, NullOrderIsAllowed) {

@@ -204,7 +204,8 @@ TEST(KernelsRegistry, EveryOpOfDocOpsHasACpuKernel) {
                          "Reshape",
                          "Transpose",
                          "Identity",
-                         "SGDUpdate"};
+                         "SGDUpdate",
+                         "AdamUpdate"};
     for (const char *op : ops) {
         EXPECT_NE(default_kernels().find(DeviceType::CPU, op), nullptr) << op;
     }

@@ -70,6 +70,8 @@ TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
     cases.push_back(make_case("Transpose", {{40, 50}}, {{50, 40}}, rng));
     cases.push_back(make_case("SGDUpdate", {{3, 4}, {3, 4}}, {}, rng));
     set_float(&cases.back().node, "lr", 0.1);
+    cases.push_back(make_case("AdamUpdate", {{3, 4}, {3, 4}, {3, 4}, {3, 4}, {}}, {}, rng));
+    set_float(&cases.back().node, "lr", 0.1);
     // OneHot reads i32 indices: small non-negative integers as bits.
     cases.push_back(make_case("OneHot", {{5}}, {{5, 3}}, rng));
     set_int(&cases.back().node, "depth", 3);
