@@ -1,5 +1,6 @@
 /* Asynchronous iterations: many in flight, in order, equal to synchronous
- * runs; dropped pending handles; several threads on one client. */
+ * runs; dropped pending handles; several threads on one client; views fed
+ * as inputs. */
 #include "capi_test.h"
 #include "live_fixture.h"
 
@@ -150,12 +151,51 @@ static void test_threads_share_client(void **state) {
     }
 }
 
+/* Views of the caller's memory feed iterations like owned tensors. */
+static void test_views_feed_iterations(void **state) {
+    fixture *f = *state;
+    salus_session *s = NULL;
+    assert_ok(salus_session_create(f->client, f->mlp.graph, NULL, &s));
+    const mlp_config *cfg = &f->mlp.cfg;
+    float *x = calloc((size_t)(cfg->batch * cfg->in), sizeof(float));
+    float *y = calloc((size_t)(cfg->batch * cfg->classes), sizeof(float));
+    assert_non_null(x);
+    assert_non_null(y);
+    mlp_make_batch(cfg, 0, x, y);
+    const int64_t xs[] = {cfg->batch, cfg->in}, ys[] = {cfg->batch, cfg->classes};
+    salus_tensor *xv = NULL, *yv = NULL;
+    assert_ok(salus_tensor_wrap(SALUS_DTYPE_F32, xs, 2, x,
+                                (size_t)(cfg->batch * cfg->in) * sizeof(float), &xv));
+    assert_ok(salus_tensor_wrap(SALUS_DTYPE_F32, ys, 2, y,
+                                (size_t)(cfg->batch * cfg->classes) * sizeof(float), &yv));
+    const uint32_t ids[] = {f->mlp.x, f->mlp.labels};
+    const salus_tensor *inputs[] = {xv, yv};
+    salus_pending *p = NULL;
+    assert_ok(salus_session_submit(s, ids, inputs, 2, &p));
+    /* Copied on submit: the caller's memory may change at once. */
+    memset(x, 0, (size_t)(cfg->batch * cfg->in) * sizeof(float));
+    const float first = wait_loss(p);
+    salus_pending_free(p);
+    salus_tensor_free(xv);
+    salus_tensor_free(yv);
+    free(x);
+    free(y);
+
+    /* The same batch from owned tensors, on a fresh session, gives the same loss. */
+    salus_session *ref = NULL;
+    assert_ok(salus_session_create(f->client, f->mlp.graph, NULL, &ref));
+    assert_close(wait_loss(submit_batch(f, ref, 0)), first);
+    assert_ok(salus_session_close(ref));
+    assert_ok(salus_session_close(s));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_in_flight_equals_sync, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_wait_out_of_order, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_free_unwaited, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_threads_share_client, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_views_feed_iterations, live_setup, live_teardown),
     };
     return cmocka_run_group_tests_name("async", tests, NULL, NULL);
 }

@@ -115,6 +115,13 @@ SALUS_EXTERN const char *salus_client_last_error(const salus_client *client);
  * NULL (zero-filled). */
 SALUS_EXTERN int salus_tensor_new(salus_dtype dtype, const int64_t *shape, size_t rank,
                                   const void *data, salus_tensor **out);
+/* A view of the caller's data instead of a copy: nbytes must be what the
+ * shape needs (data may be NULL only when that is 0). The memory stays the
+ * caller's: it must outlive the handle, and salus_tensor_free frees only the
+ * handle. libsalus never writes to a view it is given as an input, so data
+ * may be read-only memory when the view is only fed. (Since 0.2.) */
+SALUS_EXTERN int salus_tensor_wrap(salus_dtype dtype, const int64_t *shape, size_t rank, void *data,
+                                   size_t nbytes, salus_tensor **out);
 SALUS_EXTERN void salus_tensor_free(salus_tensor *tensor);
 SALUS_EXTERN salus_dtype salus_tensor_dtype(const salus_tensor *tensor);
 SALUS_EXTERN size_t salus_tensor_rank(const salus_tensor *tensor);
