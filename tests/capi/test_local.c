@@ -406,6 +406,8 @@ static void test_null_handles(void **state) {
     assert_rc(salus_pending_wait(NULL, &out, 1), SALUS_EINVAL);
     assert_ptr_equal(out, SENTINEL);
     assert_int_equal(salus_pending_ready(NULL), 0);
+    assert_rc(salus_pending_poll(NULL, 0), SALUS_EINVAL);
+    assert_rc(salus_pending_poll(NULL, -1), SALUS_EINVAL);
     assert_int_equal(salus_pending_iteration(NULL), 0);
     salus_pending_free(NULL);
     assert_int_equal(salus_session_close(NULL), SALUS_OK);

@@ -251,6 +251,12 @@ SALUS_EXTERN int salus_pending_wait(salus_pending *pending, salus_tensor **outpu
                                     size_t n_outputs);
 /* 1 if the result has arrived (wait will not block), 0 if not. */
 SALUS_EXTERN int salus_pending_ready(const salus_pending *pending);
+/* Waits at most timeout_ms milliseconds (negative: no limit) for the result
+ * to arrive without taking it: 1 when it has (or the connection failed), so
+ * that salus_pending_wait will not block, 0 when the time ran out. A caller
+ * that must stay responsive (to signals, to cancellation) waits in slices.
+ * (Since 0.2.) */
+SALUS_EXTERN int salus_pending_poll(const salus_pending *pending, int timeout_ms);
 /* The 1-based index of the iteration in its session, after a successful wait. */
 SALUS_EXTERN uint64_t salus_pending_iteration(const salus_pending *pending);
 /* Frees the handle; an iteration still in flight runs, its result is dropped. */
