@@ -8,7 +8,8 @@ builddir=${1:-build}
 cd "$(dirname "$0")/.."
 
 packages="meson ninja-build g++ pkg-config flatbuffers-compiler libflatbuffers-dev
-libuv1-dev libopenblas-dev libgtest-dev libcmocka-dev libsystemd-dev systemd scdoc"
+libuv1-dev libopenblas-dev libgtest-dev libcmocka-dev libsystemd-dev systemd scdoc
+swig python3-dev python3-numpy python3-pytest python3-torch"
 
 missing=""
 for p in $packages; do
