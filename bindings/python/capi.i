@@ -346,8 +346,10 @@ static salus_pending *salus_submit_arrays(PyObject *box, PyObject *ids, PyObject
         int64_t shape[SALUS_MAX_RANK];
         const int rank = PyArray_NDIM(arr);
         if (rank > SALUS_MAX_RANK) {
-            PyErr_Format(PyExc_ValueError, "input %zd has rank %d, over %d", made, rank,
-                         SALUS_MAX_RANK);
+            char message[96];
+            snprintf(message, sizeof message, "input %zd has rank %d, over the maximum of %d",
+                     made, rank, SALUS_MAX_RANK);
+            salus_raise_message(SALUS_ESHAPE, message);
             goto done;
         }
         for (int d = 0; d < rank; ++d) shape[d] = (int64_t)PyArray_DIM(arr, d);

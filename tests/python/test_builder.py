@@ -157,6 +157,10 @@ def test_outputs(g):
 
 
 def test_variables_take_their_values(g):
+    start = np.arange(6, dtype=np.float32).reshape(2, 3)
+    kept = g.variable("kept", start)
+    start[0, 0] = 100  # the graph took a copy
+    assert g.value(kept)[0, 0] == 0
     w = g.variable("w", np.arange(6.0).reshape(2, 3))  # float64 becomes float32
     assert w.dtype is salus.float32 and w.shape == (2, 3)
     assert g.value(w).dtype == np.float32

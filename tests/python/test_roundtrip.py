@@ -110,6 +110,8 @@ def test_wrong_kind_or_shape_is_refused_clearly(scale):
         scale.run({"x": np.zeros((4, 3)), "labels": LABELS})
     with pytest.raises(salus.ShapeError, match="is float32 but was fed <U"):
         scale.run({"x": [["a"] * 4] * 3, "labels": LABELS})
+    with pytest.raises(salus.ShapeError, match="input 0 has rank 9, over the maximum of 8"):
+        scale.run({"x": np.zeros((1,) * 9, np.float32), "labels": LABELS})
     # An array of the right dtype and the wrong shape goes straight to the
     # daemon, which refuses it; the session goes on.
     with pytest.raises(salus.ShapeError, match=r'"x" has shape \[3, 4\] but was fed \[12\]'):

@@ -170,7 +170,8 @@ class GraphCore:
             want = _dtypes.dtype(dtype)
         if want is _dtypes.bfloat16 and array.dtype != np.uint16:
             array = _dtypes.to_bfloat16(array)
-        converted = np.asarray(array, dtype=want.numpy, order="C")
+        # A copy: changing the array afterwards does not change the graph.
+        converted = np.array(array, dtype=want.numpy, order="C")
         _shapes.check_shape(name, converted.shape)
         return converted, want
 

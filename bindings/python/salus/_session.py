@@ -275,7 +275,10 @@ class Future:
     def __del__(self):
         pending = getattr(self, "_pending", None)
         if pending is not None:
-            _capi.salus_pending_free(pending)
+            try:
+                _capi.salus_pending_free(pending)
+            except Exception:  # at interpreter exit, _capi may be torn down first
+                pass
 
     def __repr__(self):
         state = "error" if self._error else "done" if self._pending is None else "pending"
