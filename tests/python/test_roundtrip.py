@@ -142,10 +142,20 @@ def test_tensors_as_feed_and_fetch_keys(daemon):
     x = g.input("x", (2,))
     y = g.output(g.relu(x), name="positive")
     with salus.connect(daemon.socket) as c, c.session(g) as s:
+        assert s.name is None and s.status().name == ""
         got = s.run({x: np.array([-1.0, 3.0], np.float32)}, fetch=y)
         assert np.array_equal(got, [0.0, 3.0])
         # A tensor fetched in a list is keyed by its output name.
         assert list(s.run({x: np.zeros(2, np.float32)}, fetch=[y])) == ["positive"]
+
+
+def test_a_graph_without_inputs(client):
+    g = salus.Graph()
+    g.output(g.constant("c", np.arange(4, dtype=np.float32)) * 2.0, name="y")
+    with client.session(g, name="no inputs") as s:
+        assert s.name == "no inputs" and s.inputs == ()
+        assert np.array_equal(s.run({})["y"], [0, 2, 4, 6])
+        assert np.array_equal(s.submit({}).result(fetch="y"), [0, 2, 4, 6])
 
 
 def test_a_ready_array_is_sent_without_conversion(scale, monkeypatch):

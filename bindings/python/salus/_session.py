@@ -56,9 +56,9 @@ class Session:
         self._output_names = tuple(n for n, _ in outputs)
         self._output_index = {n: i for i, (n, _) in enumerate(outputs)}
         self._fetch_name = {}
-        for i, (name, tensor) in enumerate(outputs):
+        for i, (fetch, tensor) in enumerate(outputs):
             self._output_index.setdefault(tensor, i)
-            self._fetch_name.setdefault(tensor, name)
+            self._fetch_name.setdefault(tensor, fetch)
         self._n_outputs = len(outputs)
         #: The session's name, as the daemon lists it (None: unnamed).
         self.name = name
