@@ -1,6 +1,7 @@
 """Several Python clients at once: threads sharing a client or a session,
 processes each with their own, and the GIL released while iterations run."""
 
+import ctypes
 import multiprocessing
 import threading
 import time
@@ -115,8 +116,13 @@ def test_the_gil_is_released_while_an_iteration_runs(client):
     # Had run() held the GIL while it waited, the counter would have run
     # only between the three runs (one 5 ms switch interval each), a few
     # percent of the time; with the GIL released it runs all along, sharing
-    # the cores with the daemon's lane.
-    assert during > 0.25 * alone, (during, alone)
+    # the two cores with the daemon's lane (and, on a shared machine, with
+    # others: hence a bound well below what it reaches, about half or more).
+    assert during > 0.1 * alone, (during, alone)
+    # The check can fail: a C call that keeps the GIL (ctypes.PyDLL) stalls
+    # the counter.
+    holding = count_while(lambda: ctypes.PyDLL(None).usleep(300_000))
+    assert holding < 0.1 * alone, (holding, alone)
 
 
 def test_futures_of_one_session_come_in_order(client):
