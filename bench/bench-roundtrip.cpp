@@ -6,6 +6,12 @@
 // there too.
 //
 //   bench-roundtrip --socket SALUSD_SOCKET [--iterations N]
+//   bench-roundtrip --socket SALUSD_SOCKET --rounds
+//
+// With --rounds it only serves bench-python-roundtrip.py: for each count N
+// read from stdin it runs N timed iterations of the trivial graph (after a
+// tenth as warm-up) and prints their round trips in microseconds on one
+// line, so that the Python benchmark can alternate rounds with its own.
 #include "frame.h"
 #include "stats.h"
 
@@ -190,14 +196,32 @@ void bench_salusd(TrivialSession *t, int iterations, std::vector<double> *us) {
     }
 }
 
+// The --rounds mode: one line of timings per count read from stdin.
+int serve_rounds(const char *socket_path) {
+    TrivialSession trivial = open_trivial(socket_path);
+    long count = 0;
+    while (std::scanf("%ld", &count) == 1 && count > 0) {
+        std::vector<double> us;
+        bench_salusd(&trivial, static_cast<int>(count), &us);
+        for (double t : us) std::printf("%.3f ", t);
+        std::printf("\n");
+        std::fflush(stdout);
+    }
+    close_trivial(&trivial);
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
     const char *socket_path = nullptr;
     int iterations = 20000;
+    bool rounds = false;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        if (a == "--socket" && i + 1 < argc) {
+        if (a == "--rounds") {
+            rounds = true;
+        } else if (a == "--socket" && i + 1 < argc) {
             socket_path = argv[++i];
         } else if (a == "--iterations" && i + 1 < argc) {
             iterations = std::atoi(argv[++i]);
@@ -207,9 +231,10 @@ int main(int argc, char **argv) {
         }
     }
     if (!socket_path || iterations < 100) {
-        std::fprintf(stderr, "usage: %s --socket PATH [--iterations N]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s --socket PATH [--iterations N | --rounds]\n", argv[0]);
         return 2;
     }
+    if (rounds) return serve_rounds(socket_path);
 
     // Rounds alternate between the two, so both see the same machine: on a
     // shared VM wake-up latency drifts over seconds.

@@ -23,6 +23,10 @@ done
 
 echo "== $(date -u +%Y-%m-%d) on $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 "$builddir/bench/bench-roundtrip" --socket "$sock"
+if [ -d "$builddir/bindings/python/salus" ]; then
+  PYTHONPATH="$builddir/bindings/python" /usr/bin/python3 bench/bench-python-roundtrip.py \
+    --socket "$sock" --bench-roundtrip "$builddir/bench/bench-roundtrip"
+fi
 "$builddir/bench/bench-mlp" --socket "$sock" --threads 1 --torch bench/torch_mlp.py
 "$builddir/bench/bench-switch" --socket "$sock"
 "$builddir/bench/bench-sched"

@@ -53,6 +53,7 @@ var (
 	ErrResource     = &Error{Code: Code(capi.SALUS_ERESOURCE)}  // the daemon lacks device memory
 	ErrCanceled     = &Error{Code: Code(capi.SALUS_ECANCELED)}  // the iteration was dropped before it ran
 	ErrInternal     = &Error{Code: Code(capi.SALUS_EINTERNAL)}  // a bug: please report it
+	ErrShutdown     = &Error{Code: Code(capi.SALUS_ESHUTDOWN)}  // the daemon is draining or shutting down
 )
 
 // errorf makes an error found by this package, with a message in the style

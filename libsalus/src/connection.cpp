@@ -38,6 +38,11 @@ std::string errno_text(int err) {
     return std::strerror(err);
 }
 
+// A non-blocking recv() that found nothing to read.
+bool would_block(ssize_t n) {
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 uint8_t *body_of(Reply &reply) {
     return reinterpret_cast<uint8_t *>(reply.storage.data());
 }
@@ -199,10 +204,36 @@ int Connection::await_writable(bool *leading) {
 }
 
 int Connection::wait(const Slot &slot, int timeout_ms) {
+    std::unique_lock<std::mutex> lock(mu_);
+    await_locked(lock, slot, timeout_ms);
+    if (!slot.done) {
+        // Dead, yet this slot was not failed: it was forgotten meanwhile.
+        int code = dead_code_ != 0 ? dead_code_ : SALUS_ECONNECT;
+        std::string error = dead_code_ != 0 ? dead_error_
+                                            : "the daemon did not answer within " +
+                                                  std::to_string(timeout_ms) + " ms";
+        lock.unlock();
+        return fail(this, code, error);
+    }
+    if (slot.code != 0) {
+        std::string error = slot.error;
+        lock.unlock();
+        return fail(this, slot.code, error);
+    }
+    return SALUS_OK;
+}
+
+bool Connection::poll(const Slot &slot, int timeout_ms) {
+    std::unique_lock<std::mutex> lock(mu_);
+    await_locked(lock, slot, timeout_ms);
+    return slot.done || dead_code_ != 0;
+}
+
+void Connection::await_locked(std::unique_lock<std::mutex> &lock, const Slot &slot,
+                              int timeout_ms) {
     const bool timed = timeout_ms >= 0;
     const Clock::time_point deadline =
         timed ? Clock::now() + std::chrono::milliseconds(timeout_ms) : Clock::time_point::max();
-    std::unique_lock<std::mutex> lock(mu_);
     bool timed_out = false;
     while (!slot.done && !timed_out && dead_code_ == 0) {
         if (try_lead_locked()) {
@@ -224,21 +255,6 @@ int Connection::wait(const Slot &slot, int timeout_ms) {
     }
     // This thread may have been picked to read next: pass that on.
     if (!leading_) pass_lead_locked();
-    if (!slot.done) {
-        // Dead, yet this slot was not failed: it was forgotten meanwhile.
-        int code = dead_code_ != 0 ? dead_code_ : SALUS_ECONNECT;
-        std::string error = dead_code_ != 0 ? dead_error_
-                                            : "the daemon did not answer within " +
-                                                  std::to_string(timeout_ms) + " ms";
-        lock.unlock();
-        return fail(this, code, error);
-    }
-    if (slot.code != 0) {
-        std::string error = slot.error;
-        lock.unlock();
-        return fail(this, slot.code, error);
-    }
-    return SALUS_OK;
 }
 
 bool Connection::ready(const Slot &slot) {
@@ -332,31 +348,26 @@ void Connection::pump(const Slot *until, ReadMode mode, Clock::time_point deadli
                 p = in_buf_.get() + in_end_;
                 len = kReadBufferBytes - in_end_;
             }
-            int flags = 0;
-            if (mode == ReadMode::kUntil) {
+            ssize_t n = ::recv(fd_, p, len, MSG_DONTWAIT);
+            if (mode != ReadMode::kNoWait) {
+                // A short iteration's reply comes within microseconds: poll
+                // for it briefly before sleeping, since waking a thread whose
+                // core went idle costs tens of microseconds on a VM.
+                const auto spin_until = std::min(Clock::now() + kSpinBeforeBlocking, deadline);
+                while (would_block(n) && Clock::now() < spin_until) {
+                    n = ::recv(fd_, p, len, MSG_DONTWAIT);
+                }
+            }
+            if (would_block(n) && mode == ReadMode::kBlock) {
+                n = ::recv(fd_, p, len, 0);
+            } else if (would_block(n) && mode == ReadMode::kUntil) {
+                // Sleep until data comes or the deadline passes.
                 auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
                 pollfd pfd{fd_, POLLIN, 0};
                 int r = ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(0, left.count())));
                 if (r < 0 && errno != EINTR) return closed(errno);
                 if (r == 0 && Clock::now() >= deadline) return;
-                if (r <= 0) continue;
-                flags = MSG_DONTWAIT;
-            } else if (mode == ReadMode::kNoWait) {
-                flags = MSG_DONTWAIT;
-            }
-            ssize_t n;
-            if (mode == ReadMode::kBlock) {
-                // A short iteration's reply comes within microseconds: poll
-                // for it briefly before sleeping, since waking a thread whose
-                // core went idle costs tens of microseconds on a VM.
-                const auto spin_until = Clock::now() + kSpinBeforeBlocking;
-                do {
-                    n = ::recv(fd_, p, len, MSG_DONTWAIT);
-                } while (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-                         Clock::now() < spin_until);
-                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) n = ::recv(fd_, p, len, 0);
-            } else {
-                n = ::recv(fd_, p, len, flags);
+                continue;
             }
             if (n < 0) {
                 if (errno == EINTR) continue;

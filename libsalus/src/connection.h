@@ -64,6 +64,10 @@ class Connection {
     // else does, then returns its code (0 when a reply arrived). With
     // timeout_ms >= 0, gives up after that long.
     int wait(const Slot &slot, int timeout_ms = -1);
+    // Blocks like wait() for at most timeout_ms (< 0: no limit); true when
+    // the slot is done (or the connection dead), so that wait() returns at
+    // once. Sets no error.
+    bool poll(const Slot &slot, int timeout_ms);
     // Whether the slot is done, after reading what has already arrived when
     // nobody else reads.
     bool ready(const Slot &slot);
@@ -87,6 +91,10 @@ class Connection {
 
     Connection();
     int hello(const std::string &client_name);
+
+    // The waiting of wait() and poll(), with mu_ held by `lock`: returns
+    // when the slot is done, the connection dead or timeout_ms passed.
+    void await_locked(std::unique_lock<std::mutex> &lock, const Slot &slot, int timeout_ms);
 
     // Leadership, taken and given back under mu_.
     bool try_lead_locked();

@@ -95,6 +95,13 @@ int salus_pending_ready(const salus_pending *pending) {
     return pending && pending->conn->ready(*pending->slot) ? 1 : 0;
 }
 
+int salus_pending_poll(const salus_pending *pending, int timeout_ms) {
+    return guard(pending ? pending->conn.get() : nullptr, [&]() -> int {
+        if (!pending) return fail(SALUS_EINVAL, "salus_pending_poll: pending is NULL");
+        return pending->conn->poll(*pending->slot, timeout_ms) ? 1 : 0;
+    });
+}
+
 uint64_t salus_pending_iteration(const salus_pending *pending) {
     return pending ? pending->iteration : 0;
 }

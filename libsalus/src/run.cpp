@@ -48,7 +48,7 @@ int submit(salus_session *session, const uint32_t *input_ids, const salus_tensor
         auto shape = fbb.CreateVector(t.shape);
         // The daemon reads fed data in place: align it for any element type.
         fbb.ForceVectorAlignment(t.nbytes, 1, 16);
-        auto data = fbb.CreateVector(t.data.get(), t.nbytes);
+        auto data = fbb.CreateVector(t.bytes, t.nbytes);
         values.push_back(wire::CreateTensorValue(fbb, input_ids[i], static_cast<ir::DType>(t.dtype),
                                                  shape, data));
     }

@@ -19,15 +19,16 @@ int make_tensor(salus_dtype dtype, const int64_t *shape, size_t rank, size_t nby
     t->dtype = dtype;
     t->shape.assign(shape, shape + rank);
     t->nbytes = nbytes;
-    t->data.reset(static_cast<uint8_t *>(std::aligned_alloc(kAlign, padded)));
-    if (!t->data) {
+    t->owned.reset(static_cast<uint8_t *>(std::aligned_alloc(kAlign, padded)));
+    if (!t->owned) {
         return fail(SALUS_ENOMEM, "cannot allocate " + std::to_string(nbytes) + " bytes");
     }
+    t->bytes = t->owned.get();
     if (data) {
-        std::memcpy(t->data.get(), data, nbytes);
-        std::memset(t->data.get() + nbytes, 0, padded - nbytes);
+        std::memcpy(t->bytes, data, nbytes);
+        std::memset(t->bytes + nbytes, 0, padded - nbytes);
     } else {
-        std::memset(t->data.get(), 0, padded);
+        std::memset(t->bytes, 0, padded);
     }
     *out = t.release();
     return SALUS_OK;
@@ -48,6 +49,31 @@ int salus_tensor_new(salus_dtype dtype, const int64_t *shape, size_t rank, const
         int rc = shape_nbytes(dt, shape, rank, "salus_tensor_new", &nbytes);
         if (rc != SALUS_OK) return rc;
         return make_tensor(static_cast<salus_dtype>(dt), shape, rank, nbytes, data, out);
+    });
+}
+
+int salus_tensor_wrap(salus_dtype dtype, const int64_t *shape, size_t rank, void *data,
+                      size_t nbytes, salus_tensor **out) {
+    return guard([&]() -> int {
+        if (!out) return fail(SALUS_EINVAL, "salus_tensor_wrap: out is NULL");
+        size_t expected = 0;
+        int dt = raw_dtype(dtype);
+        int rc = shape_nbytes(dt, shape, rank, "salus_tensor_wrap", &expected);
+        if (rc != SALUS_OK) return rc;
+        if (nbytes != expected) {
+            return fail(SALUS_EINVAL, "salus_tensor_wrap: nbytes is " + std::to_string(nbytes) +
+                                          " but the shape needs " + std::to_string(expected));
+        }
+        if (!data && nbytes > 0) return fail(SALUS_EINVAL, "salus_tensor_wrap: data is NULL");
+        // A valid pointer even for an empty view, as for owned tensors.
+        alignas(64) static uint8_t empty[1];
+        auto t = std::make_unique<salus_tensor>();
+        t->dtype = static_cast<salus_dtype>(dt);
+        t->shape.assign(shape, shape + rank);
+        t->nbytes = nbytes;
+        t->bytes = data ? static_cast<uint8_t *>(data) : empty;
+        *out = t.release();
+        return SALUS_OK;
     });
 }
 
@@ -72,11 +98,11 @@ size_t salus_tensor_nbytes(const salus_tensor *tensor) {
 }
 
 void *salus_tensor_data(salus_tensor *tensor) {
-    return tensor ? tensor->data.get() : nullptr;
+    return tensor ? tensor->bytes : nullptr;
 }
 
 const void *salus_tensor_const_data(const salus_tensor *tensor) {
-    return tensor ? tensor->data.get() : nullptr;
+    return tensor ? tensor->bytes : nullptr;
 }
 
 } // extern "C"

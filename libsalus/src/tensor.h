@@ -1,4 +1,5 @@
-// salus_tensor: a dense row-major host tensor that owns its bytes.
+// salus_tensor: a dense row-major host tensor that owns its bytes, or a view
+// of the caller's bytes (salus_tensor_wrap).
 #pragma once
 
 #include <salus/salus.h>
@@ -16,8 +17,11 @@ struct salus_tensor {
     salus_dtype dtype = SALUS_DTYPE_F32;
     std::vector<int64_t> shape;
     size_t nbytes = 0;
-    // 64-byte aligned so users may load the data with any SIMD width.
-    std::unique_ptr<uint8_t, FreeDeleter> data;
+    // The elements: `owned`, or the caller's memory for a view. Never null.
+    uint8_t *bytes = nullptr;
+    // 64-byte aligned so users may load the data with any SIMD width; null
+    // for a view.
+    std::unique_ptr<uint8_t, FreeDeleter> owned;
 };
 
 namespace salus::client {

@@ -6,6 +6,8 @@
 #include "graph/graph.h"
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <vector>
 
 namespace salus {
@@ -21,6 +23,20 @@ struct InputInfo {
     DType dtype;
     const Shape *shape;
 };
+
+// A set of dtypes, one bit per DType value.
+using DTypeSet = uint8_t;
+
+constexpr DTypeSet dtype_bit(DType dtype) {
+    return static_cast<DTypeSet>(1u << static_cast<unsigned>(dtype));
+}
+constexpr DTypeSet kF32Only = dtype_bit(DType::F32);
+constexpr DTypeSet kIntegerDTypes = dtype_bit(DType::I32) | dtype_bit(DType::I64);
+constexpr DTypeSet kAllDTypes =
+    dtype_bit(DType::F32) | dtype_bit(DType::F16) | dtype_bit(DType::BF16) | kIntegerDTypes;
+
+// "f32", "i32, i64": the members of a set, for messages.
+std::string dtype_set_str(DTypeSet set);
 
 struct OutputInfo {
     DType dtype = DType::F32;
@@ -41,8 +57,11 @@ struct OpSchema {
     // see graph/workspace.h); may be null: none on any device.
     size_t (*workspace)(const NodeDesc &node, const std::vector<InputInfo> &inputs,
                         DeviceType device);
-    // Index of an input the op writes in place (must be a Variable), or -1.
-    int updates_input;
+    // Indices of the inputs the op writes in place (each must be a Variable).
+    std::vector<int> updates_inputs;
+    // The dtypes every input may have; the validator refuses others, naming
+    // the node. Output dtypes come from `infer`.
+    DTypeSet input_dtypes;
 };
 
 // nullptr for an unknown op (TestFault is known only after enable_test_ops():

@@ -17,23 +17,27 @@ const Shape &shape_of(const std::vector<InputInfo> &inputs, size_t i) {
 
 // Arity and dtypes: the validator checks arity first, but infer functions are
 // also called directly (tests, tools), so they never index past the inputs.
+// The dtypes an op accepts come from its entry in the op table.
 Status check_inputs(const NodeDesc &node, const std::vector<InputInfo> &inputs, size_t min) {
     if (inputs.size() < min) {
         return fail(node.op + " needs at least " + std::to_string(min) +
                     (min == 1 ? " input, got " : " inputs, got ") + std::to_string(inputs.size()));
     }
+    const OpSchema *op = find_op(node.op);
+    const DTypeSet allowed = op ? op->input_dtypes : kF32Only;
+    const bool one = (allowed & (allowed - 1)) == 0;
     for (size_t i = 0; i < inputs.size(); ++i) {
-        if (inputs[i].dtype != DType::F32) {
+        if ((allowed & dtype_bit(inputs[i].dtype)) == 0) {
             return fail(std::string("dtype ") + dtype_name(inputs[i].dtype) +
                         " is not supported by " + node.op + " (input " + std::to_string(i) +
-                        "; only f32 is)");
+                        "; only " + dtype_set_str(allowed) + (one ? " is)" : " are)"));
         }
     }
     return {};
 }
 
-Status set_single(std::vector<OutputInfo> *outputs, Shape shape) {
-    outputs->assign(1, OutputInfo{DType::F32, std::move(shape)});
+Status set_single(std::vector<OutputInfo> *outputs, Shape shape, DType dtype = DType::F32) {
+    outputs->assign(1, OutputInfo{dtype, std::move(shape)});
     return {};
 }
 
@@ -166,7 +170,7 @@ Status infer_broadcast_binary(const NodeDesc &node, const std::vector<InputInfo>
 Status infer_unary(const NodeDesc &node, const std::vector<InputInfo> &inputs,
                    std::vector<OutputInfo> *outputs) {
     SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
-    return set_single(outputs, shape_of(inputs, 0));
+    return set_single(outputs, shape_of(inputs, 0), inputs[0].dtype);
 }
 
 Status infer_relu_grad(const NodeDesc &node, const std::vector<InputInfo> &inputs,
@@ -207,6 +211,19 @@ Status infer_softmax_cross_entropy_grad(const NodeDesc &node, const std::vector<
         return fail(node.op + " dLoss must be a scalar [], got " + shape_str(shape_of(inputs, 2)));
     }
     return set_single(outputs, shape_of(inputs, 0));
+}
+
+Status infer_one_hot(const NodeDesc &node, const std::vector<InputInfo> &inputs,
+                     std::vector<OutputInfo> *outputs) {
+    SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
+    const AttrValue *a = node.attr("depth");
+    if (!a) return fail("OneHot requires attribute \"depth\"");
+    int64_t depth = 0;
+    SALUS_RETURN_IF_ERROR(int_attr(node, "depth", 0, &depth));
+    if (depth <= 0) return fail("OneHot depth must be positive, got " + std::to_string(depth));
+    Shape y = shape_of(inputs, 0);
+    y.push_back(depth);
+    return set_single(outputs, std::move(y));
 }
 
 Status infer_reduce(const NodeDesc &node, const std::vector<InputInfo> &inputs,
@@ -312,7 +329,7 @@ Status infer_reshape(const NodeDesc &node, const std::vector<InputInfo> &inputs,
         return fail("Reshape cannot reshape X " + shape_str(x) + " (" + std::to_string(x_elements) +
                     " elements) to " + target + " (" + std::to_string(known) + " elements)");
     }
-    return set_single(outputs, std::move(y));
+    return set_single(outputs, std::move(y), inputs[0].dtype);
 }
 
 Status infer_transpose(const NodeDesc &node, const std::vector<InputInfo> &inputs,
@@ -351,6 +368,36 @@ Status infer_sgd_update(const NodeDesc &node, const std::vector<InputInfo> &inpu
     if (shape_of(inputs, 0) != shape_of(inputs, 1)) {
         return fail("SGDUpdate needs grad of the var's shape: var " +
                     shape_str(shape_of(inputs, 0)) + ", grad " + shape_str(shape_of(inputs, 1)));
+    }
+    outputs->clear();
+    return {};
+}
+
+Status infer_adam_update(const NodeDesc &node, const std::vector<InputInfo> &inputs,
+                         std::vector<OutputInfo> *outputs) {
+    SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 5));
+    const Shape &var = shape_of(inputs, 0);
+    const char *names[] = {"var", "grad", "m", "v"};
+    for (size_t i = 1; i < 4; ++i) {
+        if (shape_of(inputs, i) != var) {
+            return fail(std::string("AdamUpdate needs ") + names[i] + " of the var's shape: var " +
+                        shape_str(var) + ", " + names[i] + " " + shape_str(shape_of(inputs, i)));
+        }
+    }
+    if (!shape_of(inputs, 4).empty()) {
+        return fail("AdamUpdate step must be a scalar [], got " + shape_str(shape_of(inputs, 4)));
+    }
+    for (const char *name : {"lr", "beta1", "beta2", "eps"}) {
+        const AttrValue *a = node.attr(name);
+        if (a && a->type != AttrValue::Type::Float) {
+            return wrong_type(node, name, *a, AttrValue::Type::Float);
+        }
+    }
+    const double beta1 = node.attr_float("beta1", 0.9);
+    const double beta2 = node.attr_float("beta2", 0.999);
+    if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0)) {
+        return fail("AdamUpdate betas must be in [0, 1): beta1 " + std::to_string(beta1) +
+                    ", beta2 " + std::to_string(beta2));
     }
     outputs->clear();
     return {};

@@ -13,17 +13,19 @@ using InferFn = Status(const NodeDesc &node, const std::vector<InputInfo> &input
 
 InferFn infer_matmul;
 InferFn infer_broadcast_binary; // Add, Sub, Mul
-InferFn infer_unary;            // Relu, Sigmoid, Tanh, Identity
+InferFn infer_unary;            // Relu, Sigmoid, Tanh, Identity (keeps the dtype)
 InferFn infer_relu_grad;
 InferFn infer_activation_grad; // SigmoidGrad, TanhGrad
 InferFn infer_softmax;
 InferFn infer_softmax_grad;
 InferFn infer_softmax_cross_entropy;
 InferFn infer_softmax_cross_entropy_grad;
+InferFn infer_one_hot;
 InferFn infer_reduce; // ReduceSum, ReduceMean
 InferFn infer_expand;
 InferFn infer_reshape;
 InferFn infer_transpose;
 InferFn infer_sgd_update;
+InferFn infer_adam_update;
 
 } // namespace salus

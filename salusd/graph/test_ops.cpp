@@ -31,8 +31,8 @@ bool test_ops_enabled() {
 
 const OpSchema &test_fault_op() {
     static const OpSchema op = {
-        "TestFault",      1,       1, 1, {{"fault", AttrValue::Type::String, true}},
-        infer_test_fault, nullptr, -1};
+        "TestFault",      1,       1,  1,       {{"fault", AttrValue::Type::String, true}},
+        infer_test_fault, nullptr, {}, kF32Only};
     return op;
 }
 

@@ -40,6 +40,12 @@ std::string tensor_label(const Graph &g, uint32_t id) {
     return label;
 }
 
+// Per tensor: the shape and dtype after inference.
+struct Inferred {
+    std::vector<Shape> shapes;
+    std::vector<DType> dtypes;
+};
+
 // The far end of a dependency edge, kept in both endpoints' lists; `update`
 // marks the edges that hold an in-place update back until the other readers
 // of its variable have run.
@@ -52,7 +58,7 @@ class Validator {
   public:
     Validator(const Graph &g, const ValidationLimits &limits) : g_(g), limits_(limits) {}
 
-    Status run(std::vector<uint32_t> *order, std::vector<Shape> *shapes) {
+    Status run(std::vector<uint32_t> *order, Inferred *inferred) {
         SALUS_RETURN_IF_ERROR(check_limits());
         for (uint32_t t = 0; t < g_.tensors.size(); ++t) SALUS_RETURN_IF_ERROR(check_tensor(t));
         producer_.assign(g_.tensors.size(), kNone);
@@ -61,7 +67,7 @@ class Validator {
         SALUS_RETURN_IF_ERROR(check_produced());
         SALUS_RETURN_IF_ERROR(check_graph_outputs());
         SALUS_RETURN_IF_ERROR(sort(order));
-        return infer_shapes(*order, shapes);
+        return infer_shapes(*order, inferred);
     }
 
   private:
@@ -77,9 +83,10 @@ class Validator {
         return {};
     }
 
-    // Rank, dimensions and byte size of a declared or inferred shape; `what`
-    // says which ("shape", "inferred shape"), `suffix` where it came from.
-    Status check_shape(uint32_t t, const Shape &shape, const char *what,
+    // Rank, dimensions and byte size of a declared or inferred shape of
+    // elements of `dtype`; `what` says which ("shape", "inferred shape"),
+    // `suffix` where it came from.
+    Status check_shape(uint32_t t, const Shape &shape, DType dtype, const char *what,
                        const std::string &suffix) const {
         const std::string prefix = tensor_label(g_, t) + ": ";
         if (shape.size() > SALUS_MAX_RANK) {
@@ -96,7 +103,7 @@ class Validator {
         int64_t elements = 0;
         uint64_t bytes = 0;
         if (!checked_num_elements(shape, &elements) ||
-            !checked_bytes(elements, dtype_size(g_.tensors[t].dtype), &bytes)) {
+            !checked_bytes(elements, dtype_size(dtype), &bytes)) {
             return fail(prefix + "byte size of " + what + " " + shape_str(shape) + " overflows" +
                         suffix);
         }
@@ -114,15 +121,16 @@ class Validator {
         if (desc.kind > TensorKind::Intermediate) {
             return fail(prefix + "unknown kind " + std::to_string(static_cast<int>(desc.kind)));
         }
-        if (desc.dtype != DType::F32) {
-            return fail(prefix + "dtype " + dtype_name(desc.dtype) +
-                        " is not supported (only f32)");
+        // Which dtypes an op takes is the op table's business (see check_inputs
+        // in shape_inference.cpp); here only the value must be one we know.
+        if ((kAllDTypes & dtype_bit(desc.dtype)) == 0) {
+            return fail(prefix + "unknown dtype " + std::to_string(static_cast<int>(desc.dtype)));
         }
         if (!desc.has_shape) {
             if (desc.kind == TensorKind::Intermediate) return {};
             return fail(prefix + tensor_kind_name(desc.kind) + " has no shape");
         }
-        SALUS_RETURN_IF_ERROR(check_shape(t, desc.shape, "shape", ""));
+        SALUS_RETURN_IF_ERROR(check_shape(t, desc.shape, desc.dtype, "shape", ""));
         if (desc.persistent() && desc.init.size() != desc.nbytes()) {
             return fail(prefix + tensor_kind_name(desc.kind) + " has " +
                         std::to_string(desc.init.size()) + " bytes of initial data but shape " +
@@ -175,20 +183,39 @@ class Validator {
                         std::to_string(node.outputs.size()));
         }
         SALUS_RETURN_IF_ERROR(check_attrs(node, *op, prefix));
-        if (op->updates_input >= 0) {
-            const uint32_t t = node.inputs[static_cast<size_t>(op->updates_input)];
-            if (g_.tensors[t].kind != TensorKind::Variable) {
-                return fail(prefix + "input " + std::to_string(op->updates_input) + ", " +
-                            tensor_label(g_, t) + ", is " + a_kind(g_.tensors[t].kind) + "; " +
-                            node.op + " can only update a variable");
-            }
-            if (updater_[t] != kNone) {
-                return fail(prefix + "variable " + tensor_label(g_, t) + " is already updated by " +
-                            node_label(g_.nodes, updater_[t]));
-            }
-            updater_[t] = n;
-            any_update_ = true;
+        for (size_t k = 0; k < op->updates_inputs.size(); ++k) {
+            SALUS_RETURN_IF_ERROR(check_update(n, *op, k, prefix));
         }
+        return {};
+    }
+
+    // The k-th input that node n's op updates in place: a variable that no
+    // other node, and no other input of this node, updates.
+    Status check_update(uint32_t n, const OpSchema &op, size_t k, const std::string &prefix) {
+        const NodeDesc &node = g_.nodes[n];
+        const int index = op.updates_inputs[k];
+        const uint32_t t = node.inputs[static_cast<size_t>(index)];
+        if (g_.tensors[t].kind != TensorKind::Variable) {
+            return fail(prefix + "input " + std::to_string(index) + ", " + tensor_label(g_, t) +
+                        ", is " + a_kind(g_.tensors[t].kind) + "; " + node.op +
+                        " can only update a variable");
+        }
+        if (updater_[t] == n) {
+            for (size_t j = 0; j < k; ++j) {
+                const int other = op.updates_inputs[j];
+                if (node.inputs[static_cast<size_t>(other)] != t) continue;
+                return fail(prefix + "inputs " + std::to_string(other) + " and " +
+                            std::to_string(index) + " are the same variable " +
+                            tensor_label(g_, t) + "; " + node.op +
+                            " updates each of them in place");
+            }
+        }
+        if (updater_[t] != kNone) {
+            return fail(prefix + "variable " + tensor_label(g_, t) + " is already updated by " +
+                        node_label(g_.nodes, updater_[t]));
+        }
+        updater_[t] = n;
+        any_update_ = true;
         return {};
     }
 
@@ -314,9 +341,13 @@ class Validator {
         return fail(message);
     }
 
-    Status infer_shapes(const std::vector<uint32_t> &order, std::vector<Shape> *shapes) const {
+    Status infer_shapes(const std::vector<uint32_t> &order, Inferred *inferred) const {
+        std::vector<Shape> *shapes = &inferred->shapes;
+        std::vector<DType> *dtypes = &inferred->dtypes;
         shapes->assign(g_.tensors.size(), Shape());
+        dtypes->assign(g_.tensors.size(), DType::F32);
         for (uint32_t t = 0; t < g_.tensors.size(); ++t) {
+            (*dtypes)[t] = g_.tensors[t].dtype;
             if (g_.tensors[t].kind != TensorKind::Intermediate) (*shapes)[t] = g_.tensors[t].shape;
         }
         std::vector<InputInfo> inputs;
@@ -324,7 +355,7 @@ class Validator {
         for (uint32_t n : order) {
             const NodeDesc &node = g_.nodes[n];
             inputs.clear();
-            for (uint32_t t : node.inputs) inputs.push_back({g_.tensors[t].dtype, &(*shapes)[t]});
+            for (uint32_t t : node.inputs) inputs.push_back({(*dtypes)[t], &(*shapes)[t]});
             outputs.clear();
             Status st = schemas_[n]->infer(node, inputs, &outputs);
             if (!st.ok()) return Status(st.code(), node_label(g_.nodes, n) + ": " + st.message());
@@ -334,6 +365,7 @@ class Validator {
             }
             for (size_t i = 0; i < outputs.size(); ++i) {
                 SALUS_RETURN_IF_ERROR(check_inferred(n, i, outputs[i]));
+                (*dtypes)[node.outputs[i]] = outputs[i].dtype;
                 (*shapes)[node.outputs[i]] = std::move(outputs[i].shape);
             }
         }
@@ -345,11 +377,13 @@ class Validator {
         const TensorDesc &desc = g_.tensors[t];
         const std::string where =
             " (output " + std::to_string(i) + " of " + node_label(g_.nodes, n) + ")";
-        if (out.dtype != desc.dtype) {
+        // An intermediate declared without a shape is left to inference
+        // entirely, its dtype included; a declared one must match.
+        if (desc.has_shape && out.dtype != desc.dtype) {
             return fail(tensor_label(g_, t) + ": declared dtype " + dtype_name(desc.dtype) +
                         " but inferred " + dtype_name(out.dtype) + where);
         }
-        SALUS_RETURN_IF_ERROR(check_shape(t, out.shape, "inferred shape", where));
+        SALUS_RETURN_IF_ERROR(check_shape(t, out.shape, out.dtype, "inferred shape", where));
         if (desc.has_shape && desc.shape != out.shape) {
             return fail(tensor_label(g_, t) + ": declared " + shape_str(desc.shape) +
                         " but inferred " + shape_str(out.shape) + where);
@@ -369,12 +403,13 @@ class Validator {
 
 Status validate_graph(Graph *graph, std::vector<uint32_t> *order, const ValidationLimits &limits) {
     std::vector<uint32_t> sorted;
-    std::vector<Shape> shapes;
-    SALUS_RETURN_IF_ERROR(Validator(*graph, limits).run(&sorted, &shapes));
+    Inferred inferred;
+    SALUS_RETURN_IF_ERROR(Validator(*graph, limits).run(&sorted, &inferred));
     for (size_t t = 0; t < graph->tensors.size(); ++t) {
         TensorDesc &desc = graph->tensors[t];
         if (desc.kind != TensorKind::Intermediate) continue;
-        desc.shape = std::move(shapes[t]);
+        desc.shape = std::move(inferred.shapes[t]);
+        desc.dtype = inferred.dtypes[t];
         desc.has_shape = true;
     }
     if (order) *order = std::move(sorted);

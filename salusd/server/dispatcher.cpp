@@ -320,14 +320,16 @@ void Dispatcher::on_run_iteration(Connection &c, uint64_t id, RequestFramePtr fr
             feed.dtype = static_cast<DType>(value->dtype());
             feed.shape = value->shape() ? value->shape()->data() : nullptr;
             // The verifier checks a vector's length field, not its elements'
-            // alignment: only a hand-made frame gets this wrong.
-            if (reinterpret_cast<uintptr_t>(feed.shape) % alignof(int64_t) != 0) {
+            // alignment: only a hand-made frame gets this wrong. A scalar's
+            // empty shape has no elements to read, and flatbuffers does not
+            // align empty vectors.
+            feed.rank = value->shape() ? value->shape()->size() : 0;
+            if (feed.rank > 0 && reinterpret_cast<uintptr_t>(feed.shape) % alignof(int64_t) != 0) {
                 c.send_error(id, SALUS_EPROTO,
                              "the shape of fed tensor " + std::to_string(feed.tensor) +
                                  " is not 8-byte aligned");
                 return;
             }
-            feed.rank = value->shape() ? value->shape()->size() : 0;
             feed.data = value->data() ? value->data()->data() : nullptr;
             feed.nbytes = value->data() ? value->data()->size() : 0;
             feeds.push_back(feed);

@@ -1,10 +1,12 @@
 /* Asynchronous iterations: many in flight, in order, equal to synchronous
- * runs; dropped pending handles; several threads on one client. */
+ * runs; dropped pending handles; several threads on one client; waiting in
+ * slices with salus_pending_poll; views fed as inputs. */
 #include "capi_test.h"
 #include "live_fixture.h"
 
 #include <math.h>
 #include <pthread.h>
+#include <time.h>
 
 enum { IN_FLIGHT = 16 };
 
@@ -150,12 +152,130 @@ static void test_threads_share_client(void **state) {
     }
 }
 
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A graph whose iteration takes a while: the sum of A x A for a constant A
+ * of N x N (2 N^3 flops, about 7 GFLOP). */
+static salus_session *slow_session(fixture *f) {
+    enum { N = 1536 };
+    const int64_t shape[] = {N, N};
+    float *a = calloc((size_t)N * N, sizeof(float));
+    assert_non_null(a);
+    for (size_t i = 0; i < (size_t)N * N; ++i) a[i] = (float)(i % 7) * 0.01f;
+    salus_graph *g = NULL;
+    uint32_t ca, prod, sum, node;
+    assert_ok(salus_graph_new(&g));
+    assert_ok(salus_graph_add_constant(g, "a", SALUS_DTYPE_F32, shape, 2, a,
+                                       (size_t)N * N * sizeof(float), &ca));
+    free(a);
+    const uint32_t mm_in[] = {ca, ca};
+    assert_ok(salus_graph_add_node(g, "MatMul", "square", mm_in, 2, 1, &prod, NULL));
+    assert_ok(salus_graph_add_node(g, "ReduceSum", "sum", &prod, 1, 1, &sum, &node));
+    assert_ok(salus_graph_add_output(g, sum));
+    salus_session *s = NULL;
+    assert_ok(salus_session_create(f->client, g, NULL, &s));
+    salus_graph_free(g);
+    return s;
+}
+
+/* poll gives up after its timeout while the iteration runs, and says 1 once
+ * the result is in; waiting then returns at once with it. */
+static void test_poll_in_slices(void **state) {
+    fixture *f = *state;
+    salus_session *s = slow_session(f);
+    enum { QUEUED = 4 };
+    salus_pending *p[QUEUED];
+    for (int i = 0; i < QUEUED; ++i) assert_ok(salus_session_submit(s, NULL, NULL, 0, &p[i]));
+
+    /* Four slow iterations are queued ahead of the result of the last. */
+    const double t0 = now_ms();
+    assert_int_equal(salus_pending_poll(p[QUEUED - 1], 50), 0);
+    const double waited = now_ms() - t0;
+    assert_true(waited >= 45.0);
+    assert_int_equal(salus_pending_poll(p[QUEUED - 1], 0), 0);
+
+    int slices = 0;
+    while (salus_pending_poll(p[QUEUED - 1], 20) == 0) ++slices;
+    assert_true(slices > 0);
+    assert_int_equal(salus_pending_ready(p[QUEUED - 1]), 1);
+    salus_tensor *out = NULL;
+    assert_ok(salus_pending_wait(p[QUEUED - 1], &out, 1));
+    assert_int_equal(salus_pending_iteration(p[QUEUED - 1]), QUEUED);
+    salus_tensor_free(out);
+    /* Taken: still ready, and an unlimited poll returns at once. */
+    assert_int_equal(salus_pending_poll(p[QUEUED - 1], -1), 1);
+    /* The earlier ones arrived first. */
+    for (int i = 0; i < QUEUED - 1; ++i) assert_int_equal(salus_pending_poll(p[i], 0), 1);
+    for (int i = 0; i < QUEUED; ++i) salus_pending_free(p[i]);
+    assert_ok(salus_session_close(s));
+}
+
+/* When the daemon dies, poll says 1 and the wait reports the failure. */
+static void test_poll_sees_a_dead_daemon(void **state) {
+    fixture *f = *state;
+    salus_session *s = slow_session(f);
+    salus_pending *p = NULL;
+    assert_ok(salus_session_submit(s, NULL, NULL, 0, &p));
+    daemon_kill(&f->daemon);
+    assert_int_equal(salus_pending_poll(p, -1), 1);
+    salus_tensor *out = SENTINEL;
+    assert_rc(salus_pending_wait(p, &out, 1), SALUS_ECONNECT);
+    assert_ptr_equal(out, SENTINEL);
+    salus_pending_free(p);
+    assert_rc(salus_session_close(s), SALUS_ECONNECT);
+}
+
+/* Views of the caller's memory feed iterations like owned tensors. */
+static void test_views_feed_iterations(void **state) {
+    fixture *f = *state;
+    salus_session *s = NULL;
+    assert_ok(salus_session_create(f->client, f->mlp.graph, NULL, &s));
+    const mlp_config *cfg = &f->mlp.cfg;
+    float *x = calloc((size_t)(cfg->batch * cfg->in), sizeof(float));
+    float *y = calloc((size_t)(cfg->batch * cfg->classes), sizeof(float));
+    assert_non_null(x);
+    assert_non_null(y);
+    mlp_make_batch(cfg, 0, x, y);
+    const int64_t xs[] = {cfg->batch, cfg->in}, ys[] = {cfg->batch, cfg->classes};
+    salus_tensor *xv = NULL, *yv = NULL;
+    assert_ok(salus_tensor_wrap(SALUS_DTYPE_F32, xs, 2, x,
+                                (size_t)(cfg->batch * cfg->in) * sizeof(float), &xv));
+    assert_ok(salus_tensor_wrap(SALUS_DTYPE_F32, ys, 2, y,
+                                (size_t)(cfg->batch * cfg->classes) * sizeof(float), &yv));
+    const uint32_t ids[] = {f->mlp.x, f->mlp.labels};
+    const salus_tensor *inputs[] = {xv, yv};
+    salus_pending *p = NULL;
+    assert_ok(salus_session_submit(s, ids, inputs, 2, &p));
+    /* Copied on submit: the caller's memory may change at once. */
+    memset(x, 0, (size_t)(cfg->batch * cfg->in) * sizeof(float));
+    const float first = wait_loss(p);
+    salus_pending_free(p);
+    salus_tensor_free(xv);
+    salus_tensor_free(yv);
+    free(x);
+    free(y);
+
+    /* The same batch from owned tensors, on a fresh session, gives the same loss. */
+    salus_session *ref = NULL;
+    assert_ok(salus_session_create(f->client, f->mlp.graph, NULL, &ref));
+    assert_close(wait_loss(submit_batch(f, ref, 0)), first);
+    assert_ok(salus_session_close(ref));
+    assert_ok(salus_session_close(s));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_in_flight_equals_sync, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_wait_out_of_order, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_free_unwaited, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_threads_share_client, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_poll_in_slices, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_views_feed_iterations, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_poll_sees_a_dead_daemon, live_setup, live_teardown),
     };
     return cmocka_run_group_tests_name("async", tests, NULL, NULL);
 }

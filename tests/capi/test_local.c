@@ -217,6 +217,58 @@ static void test_tensor_invalid(void **state) {
     salus_tensor_free(t);
 }
 
+/* A view reads and writes the caller's memory and frees only the handle. */
+static void test_tensor_wrap(void **state) {
+    (void)state;
+    float values[6] = {1, 2, 3, 4, 5, 6};
+    salus_tensor *t = NULL;
+    assert_ok(salus_tensor_wrap(SALUS_DTYPE_F32, shape_2x3, 2, values, sizeof(values), &t));
+    assert_int_equal(salus_tensor_dtype(t), SALUS_DTYPE_F32);
+    assert_int_equal(salus_tensor_rank(t), 2);
+    assert_int_equal(salus_tensor_dim(t, 1), 3);
+    assert_int_equal(salus_tensor_nbytes(t), sizeof(values));
+    assert_ptr_equal(salus_tensor_data(t), values);
+    assert_ptr_equal(salus_tensor_const_data(t), values);
+    values[4] = 50;
+    assert_true(((const float *)salus_tensor_const_data(t))[4] == 50.0f);
+    salus_tensor_free(t);
+    /* The data outlives the handle. */
+    assert_true(values[5] == 6.0f);
+
+    /* Every dtype, a scalar, and an empty view with NULL data. */
+    int64_t ids[3] = {7, -1, 1LL << 40};
+    const int64_t three[] = {3};
+    assert_ok(salus_tensor_wrap(SALUS_DTYPE_I64, three, 1, ids, sizeof(ids), &t));
+    assert_int_equal(((const int64_t *)salus_tensor_const_data(t))[2], 1LL << 40);
+    salus_tensor_free(t);
+    uint16_t half = 0x3c00;
+    assert_ok(salus_tensor_wrap(SALUS_DTYPE_F16, NULL, 0, &half, 2, &t));
+    assert_int_equal(salus_tensor_rank(t), 0);
+    salus_tensor_free(t);
+    const int64_t empty[] = {4, 0};
+    assert_ok(salus_tensor_wrap(SALUS_DTYPE_BF16, empty, 2, NULL, 0, &t));
+    assert_int_equal(salus_tensor_nbytes(t), 0);
+    assert_non_null(salus_tensor_const_data(t));
+    salus_tensor_free(t);
+}
+
+static void test_tensor_wrap_invalid(void **state) {
+    (void)state;
+    float values[6] = {0};
+    const int64_t negative[] = {2, -1};
+    salus_tensor *t = SENTINEL;
+    assert_rc(salus_tensor_wrap(SALUS_DTYPE_F32, shape_2x3, 2, values, sizeof(values), NULL),
+              SALUS_EINVAL);
+    assert_rc(salus_tensor_wrap(SALUS_DTYPE_F32, shape_2x3, 2, values, 20, &t), SALUS_EINVAL);
+    assert_error_contains("nbytes is 20 but the shape needs 24");
+    assert_rc(salus_tensor_wrap(SALUS_DTYPE_F32, shape_2x3, 2, NULL, 24, &t), SALUS_EINVAL);
+    assert_error_contains("data is NULL");
+    assert_rc(salus_tensor_wrap((salus_dtype)99, shape_2x3, 2, values, 24, &t), SALUS_EINVAL);
+    assert_rc(salus_tensor_wrap(SALUS_DTYPE_F32, negative, 2, values, 24, &t), SALUS_EINVAL);
+    assert_rc(salus_tensor_wrap(SALUS_DTYPE_F32, NULL, 2, values, 24, &t), SALUS_EINVAL);
+    assert_ptr_equal(t, SENTINEL);
+}
+
 static void test_graph_builder(void **state) {
     (void)state;
     salus_graph *g = NULL;
@@ -388,6 +440,8 @@ static void test_null_handles(void **state) {
     assert_rc(salus_pending_wait(NULL, &out, 1), SALUS_EINVAL);
     assert_ptr_equal(out, SENTINEL);
     assert_int_equal(salus_pending_ready(NULL), 0);
+    assert_rc(salus_pending_poll(NULL, 0), SALUS_EINVAL);
+    assert_rc(salus_pending_poll(NULL, -1), SALUS_EINVAL);
     assert_int_equal(salus_pending_iteration(NULL), 0);
     salus_pending_free(NULL);
     assert_int_equal(salus_session_close(NULL), SALUS_OK);
@@ -514,6 +568,8 @@ int main(void) {
         cmocka_unit_test(test_connect_falls_back_to_the_system_socket),
         cmocka_unit_test(test_tensor),
         cmocka_unit_test(test_tensor_invalid),
+        cmocka_unit_test(test_tensor_wrap),
+        cmocka_unit_test(test_tensor_wrap_invalid),
         cmocka_unit_test(test_graph_builder),
         cmocka_unit_test(test_graph_builder_invalid),
         cmocka_unit_test(test_graph_export),

@@ -339,6 +339,49 @@ static void test_two_clients(void **state) {
     assert_ok(salus_session_close(mine));
 }
 
+/* Scalars (rank 0) are fed like any tensor: their empty shape vector is
+ * where flatbuffers leaves it, which need not be 8-byte aligned. Every dtype
+ * goes through Identity. */
+static void test_scalar_inputs(void **state) {
+    fixture *f = *state;
+    salus_graph *g = NULL;
+    const int64_t three[] = {3};
+    uint32_t x, scale, label, y, label_out;
+    assert_ok(salus_graph_new(&g));
+    assert_ok(salus_graph_add_input(g, "x", SALUS_DTYPE_F32, three, 1, &x));
+    assert_ok(salus_graph_add_input(g, "scale", SALUS_DTYPE_F32, NULL, 0, &scale));
+    assert_ok(salus_graph_add_input(g, "label", SALUS_DTYPE_I64, NULL, 0, &label));
+    const uint32_t mul_in[] = {x, scale};
+    assert_ok(salus_graph_add_node(g, "Mul", "scaled", mul_in, 2, 1, &y, NULL));
+    assert_ok(salus_graph_add_node(g, "Identity", "same", &label, 1, 1, &label_out, NULL));
+    assert_ok(salus_graph_add_output(g, y));
+    assert_ok(salus_graph_add_output(g, label_out));
+    salus_session *s = NULL;
+    assert_ok(salus_session_create(f->client, g, NULL, &s));
+    salus_graph_free(g);
+
+    const float xs[3] = {1, 2, 3}, k = 0.5f;
+    const int64_t l = -7;
+    salus_tensor *in[3];
+    assert_ok(salus_tensor_new(SALUS_DTYPE_F32, three, 1, xs, &in[0]));
+    assert_ok(salus_tensor_new(SALUS_DTYPE_F32, NULL, 0, &k, &in[1]));
+    assert_ok(salus_tensor_new(SALUS_DTYPE_I64, NULL, 0, &l, &in[2]));
+    const uint32_t ids[] = {x, scale, label};
+    for (int round = 0; round < 3; ++round) {
+        salus_tensor *out[2] = {NULL, NULL};
+        assert_ok(salus_session_run(s, ids, (const salus_tensor *const *)in, 3, out, 2));
+        const float *yv = salus_tensor_const_data(out[0]);
+        assert_true(yv[0] == 0.5f && yv[1] == 1.0f && yv[2] == 1.5f);
+        assert_int_equal(salus_tensor_dtype(out[1]), SALUS_DTYPE_I64);
+        assert_int_equal(salus_tensor_rank(out[1]), 0);
+        assert_int_equal(*(const int64_t *)salus_tensor_const_data(out[1]), -7);
+        salus_tensor_free(out[0]);
+        salus_tensor_free(out[1]);
+    }
+    for (int i = 0; i < 3; ++i) salus_tensor_free(in[i]);
+    assert_ok(salus_session_close(s));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lifecycle, live_setup, live_teardown),
@@ -348,6 +391,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_list_arguments, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_two_clients, live_setup, live_teardown),
         cmocka_unit_test_setup_teardown(test_device_and_lanes, live_setup, live_teardown),
+        cmocka_unit_test_setup_teardown(test_scalar_inputs, live_setup, live_teardown),
     };
     return cmocka_run_group_tests_name("session", tests, NULL, NULL);
 }

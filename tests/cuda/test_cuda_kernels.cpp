@@ -6,11 +6,15 @@
 // Relative error bounds, f32 (the only dtype that executes today), with
 // u = 2^-24 the unit roundoff:
 //  - exact: data movement and selection (Identity, Reshape, Expand,
-//    Transpose, Relu, ReluGrad) and single IEEE operations (Add, Sub, Mul):
+//    Transpose, Relu, ReluGrad, OneHot) and single IEEE operations (Add, Sub, Mul):
 //    both devices round each result correctly, so they agree bit for bit;
 //  - 8u (1 + |y|): SGDUpdate, SigmoidGrad, TanhGrad, where nvcc may fuse
 //    a * b + c into one FMA that rounds once where the CPU rounds twice; the
 //    cases keep every operand within [-1, 1], so a few ulp of 1 bound it;
+//  - 16u (1 + |y|): AdamUpdate (var, m, v; the step count exactly), two such
+//    fusable updates in a row plus a correctly rounded sqrtf and division
+//    (nvcc's defaults, -prec-sqrt and -prec-div) on operands within [-1, 1]
+//    and per-step scalars computed in double on both sides;
 //  - 8u |y| + 2u: Sigmoid and Tanh, whose CUDA expf and tanhf are within 2 ulp
 //    (CUDA C++ Programming Guide, single-precision functions) and glibc's
 //    within 1, plus the sigmoid's division;
@@ -48,6 +52,7 @@ double tolerance(const KernelCase &c, const Magnitude &mag, size_t i, double wan
     if (op == "SGDUpdate" || op == "SigmoidGrad" || op == "TanhGrad") {
         return 8.0 * kU * (1.0 + std::abs(want));
     }
+    if (op == "AdamUpdate") return 16.0 * kU * (1.0 + std::abs(want));
     if (op == "Sigmoid" || op == "Tanh") return 8.0 * kU * std::abs(want) + 2.0 * kU;
     if (op.rfind("Softmax", 0) == 0) return 1e-6 * std::abs(want) + 1e-7;
     return 0.0;
@@ -126,11 +131,11 @@ TEST_F(CudaKernels, EveryCaseMatchesTheCpuKernel) {
             std::vector<void *> in_data, out_data;
             for (const Tensor &t : gpu.inputs) {
                 in_data.push_back(upload(t, false));
-                ctx.inputs.push_back({in_data.back(), DType::F32, t.shape});
+                ctx.inputs.push_back({in_data.back(), t.dtype, t.shape});
             }
             for (const Tensor &t : gpu.outputs) {
                 out_data.push_back(upload(t, true));
-                ctx.outputs.push_back({out_data.back(), DType::F32, t.shape});
+                ctx.outputs.push_back({out_data.back(), t.dtype, t.shape});
             }
             if (gpu.workspace_bytes) {
                 Tensor ws(Shape{static_cast<int64_t>((gpu.workspace_bytes + 3) / 4)});
@@ -144,7 +149,9 @@ TEST_F(CudaKernels, EveryCaseMatchesTheCpuKernel) {
             const Status synced = stream_->synchronize();
             ASSERT_TRUE(synced.ok()) << synced.message();
             for (size_t i = 0; i < gpu.outputs.size(); ++i) download(&gpu.outputs[i], out_data[i]);
-            if (c.node.op == "SGDUpdate") download(&gpu.inputs[0], in_data[0]);
+            for (int i : find_op(c.node.op)->updates_inputs) {
+                download(&gpu.inputs[static_cast<size_t>(i)], in_data[static_cast<size_t>(i)]);
+            }
             release_all();
 
             const std::vector<const Tensor *> want = results(c, cpu), got = results(c, gpu);

@@ -59,7 +59,8 @@ enum salus_error {
     SALUS_ESHUTDOWN = -15   /* the daemon is draining or shutting down */
 };
 
-/* Element types of tensors. Only SALUS_DTYPE_F32 executes today. */
+/* Element types of tensors. Every dtype can be fed, fetched and passed
+ * through Identity and Reshape; the computing ops take F32 (see libsalus(3)). */
 typedef enum salus_dtype {
     SALUS_DTYPE_F32 = 0,
     SALUS_DTYPE_F16 = 1,
@@ -123,6 +124,13 @@ SALUS_EXTERN const char *salus_client_last_error(const salus_client *client);
  * NULL (zero-filled). */
 SALUS_EXTERN int salus_tensor_new(salus_dtype dtype, const int64_t *shape, size_t rank,
                                   const void *data, salus_tensor **out);
+/* A view of the caller's data instead of a copy: nbytes must be what the
+ * shape needs (data may be NULL only when that is 0). The memory stays the
+ * caller's: it must outlive the handle, and salus_tensor_free frees only the
+ * handle. libsalus never writes to a view it is given as an input, so data
+ * may be read-only memory when the view is only fed. (Since 0.2.) */
+SALUS_EXTERN int salus_tensor_wrap(salus_dtype dtype, const int64_t *shape, size_t rank, void *data,
+                                   size_t nbytes, salus_tensor **out);
 SALUS_EXTERN void salus_tensor_free(salus_tensor *tensor);
 SALUS_EXTERN salus_dtype salus_tensor_dtype(const salus_tensor *tensor);
 SALUS_EXTERN size_t salus_tensor_rank(const salus_tensor *tensor);
@@ -253,6 +261,12 @@ SALUS_EXTERN int salus_pending_wait(salus_pending *pending, salus_tensor **outpu
                                     size_t n_outputs);
 /* 1 if the result has arrived (wait will not block), 0 if not. */
 SALUS_EXTERN int salus_pending_ready(const salus_pending *pending);
+/* Waits at most timeout_ms milliseconds (negative: no limit) for the result
+ * to arrive without taking it: 1 when it has (or the connection failed), so
+ * that salus_pending_wait will not block, 0 when the time ran out. A caller
+ * that must stay responsive (to signals, to cancellation) waits in slices.
+ * (Since 0.2.) */
+SALUS_EXTERN int salus_pending_poll(const salus_pending *pending, int timeout_ms);
 /* The 1-based index of the iteration in its session, after a successful wait. */
 SALUS_EXTERN uint64_t salus_pending_iteration(const salus_pending *pending);
 /* Frees the handle; an iteration still in flight runs, its result is dropped. */

@@ -22,6 +22,7 @@ void register_cpu_kernels(KernelRegistry *registry) {
         {"SoftmaxGrad", cpu::softmax_grad},
         {"SoftmaxCrossEntropy", cpu::softmax_cross_entropy},
         {"SoftmaxCrossEntropyGrad", cpu::softmax_cross_entropy_grad},
+        {"OneHot", cpu::one_hot},
         {"ReduceSum", cpu::reduce_sum},
         {"ReduceMean", cpu::reduce_mean},
         {"Expand", cpu::expand},
@@ -29,6 +30,7 @@ void register_cpu_kernels(KernelRegistry *registry) {
         {"Transpose", cpu::transpose},
         {"Identity", cpu::identity},
         {"SGDUpdate", cpu::sgd_update},
+        {"AdamUpdate", cpu::adam_update},
         {"TestFault", cpu::test_fault},
     };
     for (const Entry &e : kKernels) registry->add(DeviceType::CPU, e.op, e.fn);

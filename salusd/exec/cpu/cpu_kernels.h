@@ -15,7 +15,6 @@ Status sigmoid(const KernelContext &ctx);
 Status sigmoid_grad(const KernelContext &ctx);
 Status tanh(const KernelContext &ctx);
 Status tanh_grad(const KernelContext &ctx);
-Status identity(const KernelContext &ctx);
 
 // matmul.cpp
 Status matmul(const KernelContext &ctx);
@@ -26,17 +25,24 @@ Status softmax_grad(const KernelContext &ctx);
 Status softmax_cross_entropy(const KernelContext &ctx);
 Status softmax_cross_entropy_grad(const KernelContext &ctx);
 
+// one_hot.cpp
+Status one_hot(const KernelContext &ctx);
+
 // reduce.cpp
 Status reduce_sum(const KernelContext &ctx);
 Status reduce_mean(const KernelContext &ctx);
 Status expand(const KernelContext &ctx);
 
 // layout.cpp
+Status identity(const KernelContext &ctx);
 Status reshape(const KernelContext &ctx);
 Status transpose(const KernelContext &ctx);
 
 // sgd.cpp
 Status sgd_update(const KernelContext &ctx);
+
+// adam.cpp
+Status adam_update(const KernelContext &ctx);
 
 // test_fault.cpp: TestFault, known only to daemons started for tests.
 Status test_fault(const KernelContext &ctx);

@@ -3,7 +3,6 @@
 #include "exec/cpu/helpers.h"
 
 #include <cmath>
-#include <cstring>
 
 namespace salus::cpu {
 
@@ -160,16 +159,6 @@ Status tanh(const KernelContext &ctx) {
 
 Status tanh_grad(const KernelContext &ctx) {
     return grad(ctx, [](float dy, float y) { return dy * (1.0f - y * y); });
-}
-
-Status identity(const KernelContext &ctx) {
-    SALUS_RETURN_IF_ERROR(check_f32(ctx, 1, 1));
-    const int64_t n = ctx.outputs[0].numel();
-    if (ctx.inputs[0].numel() != n) return size_error(ctx);
-    if (n > 0 && ctx.outputs[0].data != ctx.inputs[0].data) {
-        std::memmove(ctx.outputs[0].data, ctx.inputs[0].data, static_cast<size_t>(n) * 4);
-    }
-    return Status();
 }
 
 } // namespace salus::cpu

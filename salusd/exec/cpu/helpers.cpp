@@ -13,12 +13,17 @@ Status dtype_error(const KernelContext &ctx, const char *what, size_t index, DTy
 
 } // namespace
 
-Status check_f32(const KernelContext &ctx, size_t min_inputs, size_t num_outputs) {
+Status check_arity(const KernelContext &ctx, size_t min_inputs, size_t num_outputs) {
     if (ctx.inputs.size() < min_inputs || ctx.outputs.size() < num_outputs) {
         return Status(SALUS_EEXEC, ctx.node->op + ": kernel called with " +
                                        std::to_string(ctx.inputs.size()) + " inputs and " +
                                        std::to_string(ctx.outputs.size()) + " outputs");
     }
+    return Status();
+}
+
+Status check_f32(const KernelContext &ctx, size_t min_inputs, size_t num_outputs) {
+    SALUS_RETURN_IF_ERROR(check_arity(ctx, min_inputs, num_outputs));
     for (size_t i = 0; i < ctx.inputs.size(); ++i) {
         if (ctx.inputs[i].dtype != DType::F32) {
             return dtype_error(ctx, "input", i, ctx.inputs[i].dtype);

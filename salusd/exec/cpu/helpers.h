@@ -13,8 +13,11 @@ constexpr int kMaxRank = SALUS_MAX_RANK;
 // Operands of one strided loop: an output and up to two inputs.
 constexpr int kMaxOperands = 3;
 
-// Checks the arity the kernel relies on and that every tensor is f32; the
-// validator normally guarantees both, so this only builds a message on failure.
+// Checks the arity the kernel relies on; the validator normally guarantees
+// it, so this only builds a message on failure.
+Status check_arity(const KernelContext &ctx, size_t min_inputs, size_t num_outputs);
+
+// check_arity, and that every tensor is f32.
 Status check_f32(const KernelContext &ctx, size_t min_inputs, size_t num_outputs);
 
 // Maps a possibly negative axis into [0, rank); -1 when out of range.

@@ -1,4 +1,5 @@
-// Reshape and Transpose: ops that move elements without computing on them.
+// Identity, Reshape and Transpose: ops that move elements without computing
+// on them. Identity and Reshape copy bytes, so they take every dtype.
 #include "exec/cpu/cpu_kernels.h"
 #include "exec/cpu/helpers.h"
 
@@ -24,19 +25,34 @@ void copy_tiled(float *dst, const float *src, int64_t rows, int64_t cols, int64_
     }
 }
 
-} // namespace
-
-Status reshape(const KernelContext &ctx) {
-    SALUS_RETURN_IF_ERROR(check_f32(ctx, 1, 1));
-    const int64_t n = ctx.outputs[0].numel();
-    if (ctx.inputs[0].numel() != n) {
-        return Status(SALUS_EEXEC, "Reshape: input and output differ in size");
+// The output is the input's bytes, in a shape of the same element count.
+Status copy_elements(const KernelContext &ctx) {
+    SALUS_RETURN_IF_ERROR(check_arity(ctx, 1, 1));
+    const TensorView &x = ctx.inputs[0];
+    const TensorView &y = ctx.outputs[0];
+    if (x.dtype != y.dtype) {
+        return Status(SALUS_EEXEC, ctx.node->op + ": input is " + dtype_name(x.dtype) +
+                                       " but output is " + dtype_name(y.dtype));
+    }
+    const int64_t n = y.numel();
+    if (x.numel() != n) {
+        return Status(SALUS_EEXEC, ctx.node->op + ": input and output differ in size");
     }
     // The planner may give the output the input's buffer.
-    if (n > 0 && ctx.outputs[0].data != ctx.inputs[0].data) {
-        std::memmove(ctx.outputs[0].data, ctx.inputs[0].data, static_cast<size_t>(n) * 4);
+    if (n > 0 && y.data != x.data) {
+        std::memmove(y.data, x.data, static_cast<size_t>(n) * dtype_size(x.dtype));
     }
     return Status();
+}
+
+} // namespace
+
+Status identity(const KernelContext &ctx) {
+    return copy_elements(ctx);
+}
+
+Status reshape(const KernelContext &ctx) {
+    return copy_elements(ctx);
 }
 
 Status transpose(const KernelContext &ctx) {

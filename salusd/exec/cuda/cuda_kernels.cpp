@@ -150,6 +150,23 @@ Status sgd_update(const KernelContext &ctx) {
     return launched(ctx, launch_sgd(n, lr, ctx.inputs[0].f32(), in(ctx, 1), stream_of(ctx)));
 }
 
+Status adam_update(const KernelContext &ctx) {
+    int64_t n = 0;
+    AdamParams params;
+    SALUS_RETURN_IF_ERROR(plan_adam(ctx, &n, &params));
+    return launched(ctx,
+                    launch_adam(params, n, ctx.inputs[0].f32(), in(ctx, 1), ctx.inputs[2].f32(),
+                                ctx.inputs[3].f32(), ctx.inputs[4].f32(), stream_of(ctx)));
+}
+
+Status one_hot(const KernelContext &ctx) {
+    int64_t count = 0, depth = 0;
+    bool wide = false;
+    SALUS_RETURN_IF_ERROR(plan_one_hot(ctx, &count, &depth, &wide));
+    return launched(
+        ctx, launch_one_hot(ctx.inputs[0].data, wide, count, depth, out(ctx), stream_of(ctx)));
+}
+
 Status test_fault(const KernelContext &ctx) {
     const AttrValue *fault = ctx.node->attr("fault");
     if (fault && fault->s == "sticky") {
@@ -188,6 +205,8 @@ void register_cuda_kernels(KernelRegistry *registry) {
         {"Transpose", cuda::transpose},
         {"Identity", cuda::copy},
         {"SGDUpdate", cuda::sgd_update},
+        {"AdamUpdate", cuda::adam_update},
+        {"OneHot", cuda::one_hot},
         {"TestFault", cuda::test_fault},
     };
     for (const Entry &e : kKernels) registry->add(DeviceType::CUDA, e.op, e.fn);

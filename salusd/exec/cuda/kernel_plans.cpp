@@ -222,6 +222,47 @@ Status plan_sgd(const KernelContext &ctx, int64_t *elements, float *lr) {
     return {};
 }
 
+Status plan_adam(const KernelContext &ctx, int64_t *elements, AdamParams *params) {
+    SALUS_RETURN_IF_ERROR(cpu::check_f32(ctx, 5, 0));
+    *elements = ctx.inputs[0].numel();
+    for (size_t i = 1; i < 4; ++i) {
+        if (ctx.inputs[i].numel() != *elements)
+            return error(ctx, "var, grad, m and v differ in size");
+    }
+    if (ctx.inputs[4].numel() != 1) return error(ctx, "step is not a scalar");
+    AdamParams p;
+    p.lr = ctx.node->attr_float("lr", 0.0);
+    p.beta1 = ctx.node->attr_float("beta1", 0.9);
+    p.beta2 = ctx.node->attr_float("beta2", 0.999);
+    p.eps = static_cast<float>(ctx.node->attr_float("eps", 1e-8));
+    p.b1 = static_cast<float>(p.beta1);
+    p.b2 = static_cast<float>(p.beta2);
+    p.c1 = static_cast<float>(1.0 - p.beta1);
+    p.c2 = static_cast<float>(1.0 - p.beta2);
+    *params = p;
+    return {};
+}
+
+Status plan_one_hot(const KernelContext &ctx, int64_t *indices, int64_t *depth, bool *wide) {
+    if (ctx.inputs.size() != 1 || ctx.outputs.size() != 1) {
+        return error(ctx, "kernel called with the wrong number of tensors");
+    }
+    const TensorView &x = ctx.inputs[0];
+    const TensorView &y = ctx.outputs[0];
+    if (x.dtype != DType::I32 && x.dtype != DType::I64) {
+        return error(ctx,
+                     std::string("indices are ") + dtype_name(x.dtype) + "; expected i32 or i64");
+    }
+    if (y.dtype != DType::F32) return error(ctx, "the output must be f32");
+    *depth = ctx.node->attr_int("depth", 0);
+    if (*depth <= 0 || y.numel() != x.numel() * *depth) {
+        return error(ctx, "the output does not hold depth values per index");
+    }
+    *indices = x.numel();
+    *wide = x.dtype == DType::I64;
+    return {};
+}
+
 Status plan_copy(const KernelContext &ctx, size_t *bytes) {
     if (ctx.inputs.size() != 1 || ctx.outputs.size() != 1) {
         return error(ctx, "kernel called with the wrong number of tensors");

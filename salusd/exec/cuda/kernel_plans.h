@@ -27,6 +27,10 @@ Status plan_xent(const KernelContext &ctx, XentPlan *plan);
 Status plan_xent_grad(const KernelContext &ctx, XentPlan *plan);
 // SGDUpdate: the variable (input 0, updated in place) and its gradient.
 Status plan_sgd(const KernelContext &ctx, int64_t *elements, float *lr);
+// AdamUpdate: var, grad, m, v (one size) and the scalar step, in place.
+Status plan_adam(const KernelContext &ctx, int64_t *elements, AdamParams *params);
+// OneHot: i32 or i64 indices (*wide for i64) to f32 rows of `depth`.
+Status plan_one_hot(const KernelContext &ctx, int64_t *indices, int64_t *depth, bool *wide);
 // Reshape and Identity: bytes to copy (any dtype).
 Status plan_copy(const KernelContext &ctx, size_t *bytes);
 

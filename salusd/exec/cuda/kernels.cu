@@ -70,6 +70,26 @@ __global__ void sgd_kernel(int64_t n, float lr, float *w, const float *g) {
     }
 }
 
+__global__ void adam_kernel(AdamParams p, int64_t n, float *w, const float *g, float *m, float *v,
+                            const float *step) {
+    const AdamStep s = adam_step(p, *step);
+    SALUS_FOR_EACH(i, n) {
+        adam_element(p, s, g[i], &w[i], &m[i], &v[i]);
+    }
+}
+
+__global__ void increment_kernel(float *value) {
+    *value += 1.0f;
+}
+
+template <typename Index>
+__global__ void one_hot_kernel(const Index *indices, int64_t n, int64_t depth, float *y) {
+    SALUS_FOR_EACH(i, n) {
+        const int64_t row = i / depth;
+        y[i] = one_hot_value(static_cast<int64_t>(indices[row]), depth, i - row * depth);
+    }
+}
+
 __global__ void gather_kernel(StridedIndex ix, int64_t n, const float *x, float *y) {
     SALUS_FOR_EACH(i, n) {
         y[i] = x[strided_offset(ix, 1, i)];
@@ -212,6 +232,31 @@ cudaError_t launch_grad(GradOp op, int64_t elements, const float *dy, const floa
 cudaError_t launch_sgd(int64_t elements, float lr, float *w, const float *g, cudaStream_t stream) {
     const LaunchConfig c = elementwise_launch(elements);
     if (c.blocks) sgd_kernel<<<c.blocks, c.threads, 0, stream>>>(elements, lr, w, g);
+    return cudaGetLastError();
+}
+
+cudaError_t launch_adam(const AdamParams &params, int64_t elements, float *w, const float *g,
+                        float *m, float *v, float *step, cudaStream_t stream) {
+    const LaunchConfig c = elementwise_launch(elements);
+    if (c.blocks)
+        adam_kernel<<<c.blocks, c.threads, 0, stream>>>(params, elements, w, g, m, v, step);
+    if (cudaError_t err = cudaGetLastError(); err != cudaSuccess) return err;
+    increment_kernel<<<1, 1, 0, stream>>>(step);
+    return cudaGetLastError();
+}
+
+cudaError_t launch_one_hot(const void *indices, bool wide, int64_t count, int64_t depth, float *y,
+                           cudaStream_t stream) {
+    const int64_t n = count * depth;
+    const LaunchConfig c = elementwise_launch(n);
+    if (!c.blocks) return cudaSuccess;
+    if (wide) {
+        one_hot_kernel<<<c.blocks, c.threads, 0, stream>>>(static_cast<const int64_t *>(indices), n,
+                                                           depth, y);
+    } else {
+        one_hot_kernel<<<c.blocks, c.threads, 0, stream>>>(static_cast<const int32_t *>(indices), n,
+                                                           depth, y);
+    }
     return cudaGetLastError();
 }
 

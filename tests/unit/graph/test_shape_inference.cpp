@@ -54,6 +54,8 @@ TEST(OpTable, MatchesTheCatalogue) {
     struct Expected {
         const char *name;
         int min_inputs, max_inputs, outputs;
+        std::vector<int> updates = {};
+        DTypeSet dtypes = kF32Only;
     };
     const std::vector<Expected> expected = {
         {"MatMul", 2, 2, 1},
@@ -70,13 +72,15 @@ TEST(OpTable, MatchesTheCatalogue) {
         {"SoftmaxGrad", 2, 2, 1},
         {"SoftmaxCrossEntropy", 2, 2, 1},
         {"SoftmaxCrossEntropyGrad", 2, 3, 1},
+        {"OneHot", 1, 1, 1, {}, kIntegerDTypes},
         {"ReduceSum", 1, 1, 1},
         {"ReduceMean", 1, 1, 1},
         {"Expand", 1, 1, 1},
-        {"Reshape", 1, 1, 1},
+        {"Reshape", 1, 1, 1, {}, kAllDTypes},
         {"Transpose", 1, 1, 1},
-        {"Identity", 1, 1, 1},
-        {"SGDUpdate", 2, 2, 0},
+        {"Identity", 1, 1, 1, {}, kAllDTypes},
+        {"SGDUpdate", 2, 2, 0, {0}},
+        {"AdamUpdate", 5, 5, 0, {0, 2, 3, 4}},
     };
     ASSERT_EQ(all_ops().size(), expected.size());
     for (const Expected &e : expected) {
@@ -91,7 +95,8 @@ TEST(OpTable, MatchesTheCatalogue) {
         const bool scratch =
             std::string(e.name) == "MatMul" || std::string(e.name) == "SoftmaxCrossEntropy";
         EXPECT_EQ(op->workspace != nullptr, scratch) << e.name;
-        EXPECT_EQ(op->updates_input, std::string(e.name) == "SGDUpdate" ? 0 : -1) << e.name;
+        EXPECT_EQ(op->updates_inputs, e.updates) << e.name;
+        EXPECT_EQ(op->input_dtypes, e.dtypes) << e.name;
     }
     EXPECT_EQ(find_op("Conv"), nullptr);
     EXPECT_EQ(find_op("matmul"), nullptr);
@@ -110,12 +115,15 @@ TEST(OpTable, AttributesMatchTheCatalogue) {
         T type;
         bool required;
     } expected[] = {
-        {"MatMul", "transA", T::Int, false},    {"MatMul", "transB", T::Int, false},
-        {"Softmax", "axis", T::Int, false},     {"SoftmaxGrad", "axis", T::Int, false},
-        {"ReduceSum", "axes", T::Ints, false},  {"ReduceSum", "keepdims", T::Int, false},
-        {"ReduceMean", "axes", T::Ints, false}, {"ReduceMean", "keepdims", T::Int, false},
-        {"Expand", "shape", T::Ints, true},     {"Reshape", "shape", T::Ints, true},
-        {"Transpose", "perm", T::Ints, false},  {"SGDUpdate", "lr", T::Float, true},
+        {"MatMul", "transA", T::Int, false},      {"MatMul", "transB", T::Int, false},
+        {"Softmax", "axis", T::Int, false},       {"SoftmaxGrad", "axis", T::Int, false},
+        {"ReduceSum", "axes", T::Ints, false},    {"ReduceSum", "keepdims", T::Int, false},
+        {"ReduceMean", "axes", T::Ints, false},   {"ReduceMean", "keepdims", T::Int, false},
+        {"Expand", "shape", T::Ints, true},       {"Reshape", "shape", T::Ints, true},
+        {"Transpose", "perm", T::Ints, false},    {"SGDUpdate", "lr", T::Float, true},
+        {"OneHot", "depth", T::Int, true},        {"AdamUpdate", "lr", T::Float, true},
+        {"AdamUpdate", "beta1", T::Float, false}, {"AdamUpdate", "beta2", T::Float, false},
+        {"AdamUpdate", "eps", T::Float, false},
     };
     size_t total = 0;
     for (const OpSchema &op : all_ops()) total += op.attrs.size();
@@ -128,11 +136,70 @@ TEST(OpTable, AttributesMatchTheCatalogue) {
     }
 }
 
-TEST(ShapeInference, OnlyF32IsSupported) {
-    EXPECT_NE(
-        infer_error("Add", {{2}, {2}}, {}, DType::F16).find("dtype f16 is not supported by Add"),
-        std::string::npos);
+TEST(ShapeInference, ComputingOpsTakeOnlyF32) {
+    EXPECT_NE(infer_error("Add", {{2}, {2}}, {}, DType::F16)
+                  .find("dtype f16 is not supported by Add (input 0; only f32 is)"),
+              std::string::npos);
     EXPECT_NE(infer_error("Relu", {{2}}, {}, DType::I32).find("dtype i32 is not supported by Relu"),
+              std::string::npos);
+    const Attrs sgd = {{"lr", float_attr(0.1)}};
+    EXPECT_NE(infer_error("SGDUpdate", {{2}, {2}}, sgd, DType::BF16)
+                  .find("dtype bf16 is not supported by SGDUpdate"),
+              std::string::npos);
+}
+
+TEST(ShapeInference, IdentityAndReshapeKeepEveryDtype) {
+    for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::I32, DType::I64}) {
+        std::vector<OutputInfo> outputs;
+        ASSERT_TRUE(run_infer("Identity", {{2, 3}}, {}, &outputs, dtype).ok());
+        EXPECT_EQ(outputs[0].dtype, dtype);
+        EXPECT_EQ(outputs[0].shape, (Shape{2, 3}));
+        ASSERT_TRUE(
+            run_infer("Reshape", {{2, 3}}, {{"shape", ints_attr({3, -1})}}, &outputs, dtype).ok());
+        EXPECT_EQ(outputs[0].dtype, dtype);
+        EXPECT_EQ(outputs[0].shape, (Shape{3, 2}));
+    }
+}
+
+TEST(ShapeInference, OneHotAppendsDepthAndGivesF32) {
+    const Attrs depth = {{"depth", int_attr(10)}};
+    for (DType dtype : {DType::I32, DType::I64}) {
+        std::vector<OutputInfo> outputs;
+        ASSERT_TRUE(run_infer("OneHot", {{4}}, depth, &outputs, dtype).ok());
+        EXPECT_EQ(outputs[0].dtype, DType::F32);
+        EXPECT_EQ(outputs[0].shape, (Shape{4, 10}));
+        ASSERT_TRUE(run_infer("OneHot", {{}}, depth, &outputs, dtype).ok());
+        EXPECT_EQ(outputs[0].shape, (Shape{10}));
+        ASSERT_TRUE(run_infer("OneHot", {{2, 3}}, depth, &outputs, dtype).ok());
+        EXPECT_EQ(outputs[0].shape, (Shape{2, 3, 10}));
+    }
+}
+
+TEST(ShapeInference, OneHotMisuse) {
+    EXPECT_NE(infer_error("OneHot", {{4}}, {{"depth", int_attr(3)}}, DType::F32)
+                  .find("dtype f32 is not supported by OneHot (input 0; only i32, i64 are)"),
+              std::string::npos);
+    EXPECT_NE(infer_error("OneHot", {{4}}, {{"depth", int_attr(0)}}, DType::I32)
+                  .find("OneHot depth must be positive, got 0"),
+              std::string::npos);
+    EXPECT_NE(infer_error("OneHot", {{4}}, {}, DType::I64).find("requires attribute \"depth\""),
+              std::string::npos);
+}
+
+TEST(ShapeInference, AdamUpdateShapes) {
+    const Attrs lr = {{"lr", float_attr(0.01)}};
+    std::vector<OutputInfo> outputs = {OutputInfo{}};
+    ASSERT_TRUE(run_infer("AdamUpdate", {{3, 2}, {3, 2}, {3, 2}, {3, 2}, {}}, lr, &outputs).ok());
+    EXPECT_TRUE(outputs.empty());
+    EXPECT_NE(infer_error("AdamUpdate", {{3, 2}, {3, 2}, {2, 3}, {3, 2}, {}}, lr)
+                  .find("AdamUpdate needs m of the var's shape: var [3, 2], m [2, 3]"),
+              std::string::npos);
+    EXPECT_NE(infer_error("AdamUpdate", {{3}, {3}, {3}, {3}, {1}}, lr)
+                  .find("AdamUpdate step must be a scalar [], got [1]"),
+              std::string::npos);
+    const Attrs bad_beta = {{"lr", float_attr(0.01)}, {"beta2", float_attr(1.0)}};
+    EXPECT_NE(infer_error("AdamUpdate", {{3}, {3}, {3}, {3}, {}}, bad_beta)
+                  .find("AdamUpdate betas must be in [0, 1)"),
               std::string::npos);
 }
 

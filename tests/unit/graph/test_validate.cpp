@@ -201,12 +201,33 @@ const std::vector<InvalidCase> &invalid_cases() {
              b.output(b.tensor("k", TensorKind::Constant, {}, false));
          },
          {"tensor 0 \"k\": constant has no shape"}},
-        {"NonF32Dtype",
+        {"NonF32DtypeIntoAnF32Op",
          [](GraphBuilder &b, ValidationLimits &) {
              const uint32_t x = b.tensor("half", TensorKind::Input, {2}, true, DType::F16);
-             b.output(b.op("Relu", {x}));
+             b.output(b.op("Relu", {x}, {}, "act"));
          },
-         {"tensor 0 \"half\": dtype f16 is not supported (only f32)"}},
+         {"node 0 \"act\" (Relu): dtype f16 is not supported by Relu (input 0; only f32 is)"}},
+        {"InferredDtypeIntoAnF32Op",
+         [](GraphBuilder &b, ValidationLimits &) {
+             const uint32_t x = b.tensor("ids", TensorKind::Input, {2}, true, DType::I64);
+             const uint32_t y = b.op("Identity", {x}, {}, "same");
+             b.output(b.op("Sigmoid", {y}, {}, "squash"));
+         },
+         {"node 1 \"squash\" (Sigmoid): dtype i64 is not supported by Sigmoid"}},
+        {"UnknownDtype",
+         [](GraphBuilder &b, ValidationLimits &) {
+             b.output(b.tensor("odd", TensorKind::Input, {2}, true, static_cast<DType>(7)));
+         },
+         {"tensor 0 \"odd\": unknown dtype 7"}},
+        {"DeclaredDtypeDiffersFromInferred",
+         [](GraphBuilder &b, ValidationLimits &) {
+             const uint32_t x = b.tensor("ids", TensorKind::Input, {3}, true, DType::I32);
+             const uint32_t u = b.tensor("u", TensorKind::Intermediate, {3});
+             b.node("Identity", {x}, {u}, {}, "id");
+             b.output(u);
+         },
+         {"tensor 1 \"u\": declared dtype f32 but inferred i32 (output 0 of node 0 \"id\" "
+          "(Identity))"}},
         {"UnknownTensorKind",
          [](GraphBuilder &b, ValidationLimits &) {
              b.output(b.tensor("odd", static_cast<TensorKind>(9), {2}));
@@ -252,6 +273,40 @@ const std::vector<InvalidCase> &invalid_cases() {
          },
          {"node 1 \"u2\" (SGDUpdate): variable tensor 0 \"w\" is already updated by node 0 "
           "\"u1\" (SGDUpdate)"}},
+        {"AdamUpdateOfInputMoment",
+         [](GraphBuilder &b, ValidationLimits &) {
+             const uint32_t w = b.variable("w", {3});
+             const uint32_t g = b.input("g", {3});
+             const uint32_t m = b.input("m", {3});
+             const uint32_t v = b.variable("v", {3});
+             const uint32_t step = b.variable("step", {});
+             b.sink("AdamUpdate", {w, g, m, v, step}, {{"lr", float_attr(0.1)}}, "adam");
+         },
+         {"node 0 \"adam\" (AdamUpdate): input 2, tensor 2 \"m\", is an input; AdamUpdate can "
+          "only update a variable"}},
+        {"AdamUpdateOfOneVariableTwice",
+         [](GraphBuilder &b, ValidationLimits &) {
+             const uint32_t w = b.variable("w", {3});
+             const uint32_t g = b.input("g", {3});
+             const uint32_t m = b.variable("m", {3});
+             const uint32_t step = b.variable("step", {});
+             b.sink("AdamUpdate", {w, g, m, m, step}, {{"lr", float_attr(0.1)}}, "adam");
+         },
+         {"node 0 \"adam\" (AdamUpdate): inputs 2 and 3 are the same variable tensor 2 \"m\"; "
+          "AdamUpdate updates each of them in place"}},
+        {"AdamStepAlsoUpdatedBySgd",
+         [](GraphBuilder &b, ValidationLimits &) {
+             const uint32_t w = b.variable("w", {3});
+             const uint32_t g = b.input("g", {3});
+             const uint32_t m = b.variable("m", {3});
+             const uint32_t v = b.variable("v", {3});
+             const uint32_t step = b.variable("step", {});
+             const uint32_t dstep = b.input("dstep", {});
+             b.sink("SGDUpdate", {step, dstep}, {{"lr", float_attr(0.1)}}, "sgd");
+             b.sink("AdamUpdate", {w, g, m, v, step}, {{"lr", float_attr(0.1)}}, "adam");
+         },
+         {"node 1 \"adam\" (AdamUpdate): variable tensor 4 \"step\" is already updated by "
+          "node 0 \"sgd\" (SGDUpdate)"}},
         {"GraphOutputOutOfRange",
          [](GraphBuilder &b, ValidationLimits &) { b.output(relu_of_input(b)).output(9); },
          {"graph output 1 refers to tensor 9, which does not exist (the graph has 2 tensors)"}},
@@ -491,6 +546,57 @@ TEST(Validate, MatchingDeclaredShapeIsKeptAndRevalidationIsStable) {
     ASSERT_TRUE(validate_graph(&b.graph(), &again).ok());
     EXPECT_TRUE(test::same_graph(once, b.graph()));
     EXPECT_EQ(order, again);
+}
+
+TEST(Validate, IntermediatesTakeTheirInferredDtype) {
+    GraphBuilder b;
+    const uint32_t ids = b.tensor("ids", TensorKind::Input, {2, 3}, true, DType::I64);
+    const uint32_t half = b.tensor("half", TensorKind::Input, {4}, true, DType::BF16);
+    const uint32_t flat = b.op("Reshape", {ids}, {{"shape", ints_attr({-1})}}, "flat");
+    const uint32_t same = b.op("Identity", {half}, {}, "same");
+    b.output(same).output(flat);
+    ASSERT_TRUE(validate_graph(&b.graph(), nullptr).ok());
+    const Graph &g = b.graph();
+    EXPECT_EQ(g.tensors[flat].dtype, DType::I64);
+    EXPECT_EQ(g.tensors[flat].shape, (Shape{6}));
+    EXPECT_EQ(g.tensors[same].dtype, DType::BF16);
+    EXPECT_EQ(g.tensors[same].nbytes(), 8u);
+    // Validating again sees the inferred dtypes as declared ones, and agrees.
+    const Graph once = g;
+    ASSERT_TRUE(validate_graph(&b.graph(), nullptr).ok());
+    EXPECT_TRUE(test::same_graph(once, b.graph()));
+}
+
+// Integer labels become the probabilities SoftmaxCrossEntropy takes.
+TEST(Validate, OneHotLabelsFeedTheLoss) {
+    GraphBuilder b;
+    const uint32_t logits = b.input("logits", {4, 3});
+    const uint32_t labels = b.tensor("labels", TensorKind::Input, {4}, true, DType::I32);
+    const uint32_t hot = b.op("OneHot", {labels}, {{"depth", int_attr(3)}}, "hot");
+    const uint32_t loss = b.op("SoftmaxCrossEntropy", {logits, hot}, {}, "loss");
+    b.output(loss);
+    ASSERT_TRUE(validate_graph(&b.graph(), nullptr).ok());
+    EXPECT_EQ(b.graph().tensors[hot].dtype, DType::F32);
+    EXPECT_EQ(b.graph().tensors[hot].shape, (Shape{4, 3}));
+    EXPECT_EQ(b.graph().tensors[loss].shape, Shape{});
+}
+
+// AdamUpdate writes var, m, v and step: each must wait for their other readers.
+TEST(Validate, AdamUpdateRunsAfterEveryReaderOfWhatItUpdates) {
+    GraphBuilder b;
+    const uint32_t w = b.variable("w", {3});
+    const uint32_t m = b.variable("m", {3});
+    const uint32_t v = b.variable("v", {3});
+    const uint32_t step = b.variable("step", {});
+    const uint32_t g = b.input("g", {3});
+    b.sink("AdamUpdate", {w, g, m, v, step}, {{"lr", float_attr(0.1)}}, "adam"); // node 0
+    const uint32_t rm = b.op("Relu", {m}, {}, "reads_m");                        // node 1
+    const uint32_t rv = b.op("Relu", {v}, {}, "reads_v");                        // node 2
+    const uint32_t rs = b.op("Identity", {step}, {}, "reads_step");              // node 3
+    b.output(rm).output(rv).output(rs);
+    std::vector<uint32_t> order;
+    ASSERT_TRUE(validate_graph(&b.graph(), &order).ok());
+    EXPECT_EQ(order, (std::vector<uint32_t>{1, 2, 3, 0}));
 }
 
 TEST(Validate, NullOrderIsAllowed) {

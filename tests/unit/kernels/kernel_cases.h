@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ enum class Fill {
     Positive, // [0.05, 1): outputs of Sigmoid
     OneHot,   // [N, C] one-hot rows
     Soft,     // [N, C] rows of probabilities
+    Indices,  // i32 in [-8, 8): class indices, some negative, some out of range
+    Step,     // a scalar step count in [0, 10)
 };
 
 struct KernelCase {
@@ -99,6 +102,23 @@ inline std::vector<KernelCase> kernel_cases() {
         cases.push_back(make_case("SigmoidGrad", {s, s}, {Fill::Uniform, Fill::Positive}));
         cases.push_back(make_case("TanhGrad", {s, s}));
         cases.push_back(with_float(make_case("SGDUpdate", {s, s}), "lr", 0.05));
+    }
+    for (const Shape &s : std::vector<Shape>{{3, 5}, {64, 1024}, {}, {100003}}) {
+        const std::vector<Fill> fills = {Fill::Uniform, Fill::Uniform, Fill::Uniform,
+                                         Fill::Positive, Fill::Step};
+        cases.push_back(with_float(make_case("AdamUpdate", {s, s, s, s, {}}, fills), "lr", 0.01));
+    }
+    {
+        const std::vector<Fill> fills = {Fill::Uniform, Fill::Wide, Fill::Uniform, Fill::Positive,
+                                         Fill::Step};
+        KernelCase c = with_float(
+            make_case("AdamUpdate", {{7, 9}, {7, 9}, {7, 9}, {7, 9}, {}}, fills), "lr", 0.003);
+        cases.push_back(
+            with_float(with_float(with_float(c, "beta1", 0.8), "beta2", 0.99), "eps", 1e-4));
+    }
+    for (const auto &[shape, depth] : std::vector<std::pair<Shape, int64_t>>{
+             {{8}, 5}, {{3, 4}, 10}, {{}, 3}, {{64}, 10}, {{1000}, 7}}) {
+        cases.push_back(with_int(make_case("OneHot", {shape}, {Fill::Indices}), "depth", depth));
     }
     struct Gemm {
         int64_t m, k, n;
@@ -187,6 +207,20 @@ inline Tensor fill_tensor(const Shape &shape, Fill fill, std::mt19937 &rng) {
         return random_tensor(shape, rng, -5.0f, 5.0f);
     case Fill::Positive:
         return random_tensor(shape, rng, 0.05f, 1.0f);
+    case Fill::Indices: {
+        Tensor t(shape);
+        t.dtype = DType::I32;
+        for (float &v : t.data) {
+            const int32_t index = static_cast<int32_t>(rng() % 16u) - 8;
+            std::memcpy(&v, &index, sizeof index);
+        }
+        return t;
+    }
+    case Fill::Step: {
+        Tensor t(shape);
+        for (float &v : t.data) v = static_cast<float>(rng() % 10u);
+        return t;
+    }
     case Fill::OneHot:
     case Fill::Soft:
         break;
@@ -221,7 +255,7 @@ inline CaseData instantiate(const KernelCase &c, DeviceType device, std::mt19937
     for (size_t i = 0; i < c.inputs.size(); ++i) {
         d.inputs.push_back(fill_tensor(c.inputs[i], c.fills[i], rng));
     }
-    for (const Tensor &t : d.inputs) infos.push_back({DType::F32, &t.shape});
+    for (const Tensor &t : d.inputs) infos.push_back({t.dtype, &t.shape});
     const OpSchema *op = find_op(c.node.op);
     EXPECT_NE(op, nullptr) << c.label;
     if (!op) return d;
@@ -271,10 +305,13 @@ inline Magnitude magnitude(const KernelCase &c, const CaseData &d) {
     return m;
 }
 
-// What the case produces: its outputs, or the updated variable (SGDUpdate).
+// What the case produces: its outputs, or the inputs it updates in place.
 inline std::vector<const Tensor *> results(const KernelCase &c, const CaseData &d) {
-    if (c.node.op == "SGDUpdate") return {&d.inputs[0]};
     std::vector<const Tensor *> r;
+    if (const OpSchema *op = find_op(c.node.op); op && !op->updates_inputs.empty()) {
+        for (int i : op->updates_inputs) r.push_back(&d.inputs[static_cast<size_t>(i)]);
+        return r;
+    }
     for (const Tensor &t : d.outputs) r.push_back(&t);
     return r;
 }

@@ -18,9 +18,12 @@
 
 namespace salus::test {
 
+// A tensor of 4-byte elements: f32 values, or i32 ones (dtype I32) kept bit
+// for bit in `data`.
 struct Tensor {
     Shape shape;
     std::vector<float> data;
+    DType dtype = DType::F32;
 
     Tensor() = default;
     explicit Tensor(Shape s)
@@ -72,7 +75,7 @@ inline KernelFn cpu_kernel(const std::string &op) {
 inline TensorView view(const Tensor &t) {
     TensorView v;
     v.data = const_cast<float *>(t.data.data());
-    v.dtype = DType::F32;
+    v.dtype = t.dtype;
     v.shape = t.shape;
     return v;
 }

@@ -191,6 +191,30 @@ Status emulate(const KernelContext &ctx) {
         for (int64_t i = 0; i < n; ++i) w[i] = sgd(w[i], ctx.inputs[1].f32()[i], lr);
         return {};
     }
+    if (op == "AdamUpdate") {
+        AdamParams p;
+        SALUS_RETURN_IF_ERROR(plan_adam(ctx, &n, &p));
+        float *step = ctx.inputs[4].f32();
+        const AdamStep s = adam_step(p, *step);
+        for (int64_t i = 0; i < n; ++i) {
+            adam_element(p, s, ctx.inputs[1].f32()[i], &ctx.inputs[0].f32()[i],
+                         &ctx.inputs[2].f32()[i], &ctx.inputs[3].f32()[i]);
+        }
+        *step += 1.0f;
+        return {};
+    }
+    if (op == "OneHot") {
+        int64_t count = 0, depth = 0;
+        bool wide = false;
+        SALUS_RETURN_IF_ERROR(plan_one_hot(ctx, &count, &depth, &wide));
+        for (int64_t i = 0; i < count * depth; ++i) {
+            const int64_t row = i / depth;
+            const int64_t index = wide ? static_cast<const int64_t *>(ctx.inputs[0].data)[row]
+                                       : static_cast<const int32_t *>(ctx.inputs[0].data)[row];
+            y[i] = one_hot_value(index, depth, i - row * depth);
+        }
+        return {};
+    }
     if (op == "Softmax") return emulate_softmax(ctx, false);
     if (op == "SoftmaxGrad") return emulate_softmax(ctx, true);
     if (op == "SoftmaxCrossEntropy") return emulate_xent(ctx);

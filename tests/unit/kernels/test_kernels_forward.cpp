@@ -198,13 +198,15 @@ TEST(KernelsRegistry, EveryOpOfDocOpsHasACpuKernel) {
                          "SoftmaxGrad",
                          "SoftmaxCrossEntropy",
                          "SoftmaxCrossEntropyGrad",
+                         "OneHot",
                          "ReduceSum",
                          "ReduceMean",
                          "Expand",
                          "Reshape",
                          "Transpose",
                          "Identity",
-                         "SGDUpdate"};
+                         "SGDUpdate",
+                         "AdamUpdate"};
     for (const char *op : ops) {
         EXPECT_NE(default_kernels().find(DeviceType::CPU, op), nullptr) << op;
     }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <random>
 #include <string>
@@ -69,6 +70,15 @@ TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
     cases.push_back(make_case("Transpose", {{40, 50}}, {{50, 40}}, rng));
     cases.push_back(make_case("SGDUpdate", {{3, 4}, {3, 4}}, {}, rng));
     set_float(&cases.back().node, "lr", 0.1);
+    cases.push_back(make_case("AdamUpdate", {{3, 4}, {3, 4}, {3, 4}, {3, 4}, {}}, {}, rng));
+    set_float(&cases.back().node, "lr", 0.1);
+    // OneHot reads i32 indices: small non-negative integers as bits.
+    cases.push_back(make_case("OneHot", {{5}}, {{5, 3}}, rng));
+    set_int(&cases.back().node, "depth", 3);
+    for (size_t i = 0; i < 5; ++i) {
+        const int32_t index = static_cast<int32_t>(i % 4) - 1;
+        std::memcpy(&cases.back().inputs[0].data[i], &index, sizeof index);
+    }
 
     for (Case &c : cases) {
         std::vector<Tensor> outputs;
@@ -76,6 +86,7 @@ TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
         KernelContext ctx;
         ctx.node = &c.node;
         for (const Tensor &t : c.inputs) ctx.inputs.push_back(view(t));
+        if (c.node.op == "OneHot") ctx.inputs[0].dtype = DType::I32;
         for (const Tensor &t : outputs) ctx.outputs.push_back(view(t));
         const KernelFn fn = cpu_kernel(c.node.op);
         ASSERT_NE(fn, nullptr) << c.node.op;

@@ -1,0 +1,263 @@
+"""The builder's ops, one method per op of the daemon (doc/ops.md). Each
+checks its operands and infers the result's shape when it is called, so a
+mistake raises GraphError at the line that makes it."""
+
+import numbers
+
+import numpy as np
+
+from . import _dtypes, _shapes
+from ._errors import GraphError
+from ._graph import VARIABLE, Tensor
+
+
+class Ops:
+    """The op methods of Graph (a mixin over GraphCore)."""
+
+    # ---- operand handling ---------------------------------------------------
+
+    def _operand(self, value, what):
+        """A tensor of this graph: value itself, or a float32 constant made
+        from a Python number or an array."""
+        if isinstance(value, Tensor):
+            return self._own(value, what)
+        if isinstance(value, (numbers.Number, np.ndarray, list, tuple)):
+            name = f"const_{next(self._counter)}"
+            while name in self._tensors:
+                name = f"const_{next(self._counter)}"
+            return self.constant(name, np.asarray(value, dtype=np.float32))
+        raise GraphError(f"{what}: expected a salus.Tensor or a number, got "
+                         f"{type(value).__name__}")
+
+    def _float32(self, op, **operands):
+        for role, t in operands.items():
+            if t is not None and t.dtype is not _dtypes.float32:
+                raise GraphError(f"{op}: {role} (tensor {t.name!r}) is {t.dtype.name}; "
+                                 f"{op} takes float32")
+
+    def _one(self, op, auto, inputs, attrs, shape, name, dtype=_dtypes.float32):
+        return self._node(op, inputs, attrs, [(shape, dtype)], name, auto).outputs[0]
+
+    # ---- linear algebra and elementwise ---------------------------------------
+
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, name=None):
+        """a @ b for rank-2 a and b, either transposed first (MatMul)."""
+        a, b = self._operand(a, "matmul"), self._operand(b, "matmul")
+        self._float32("matmul", a=a, b=b)
+        shape = _shapes.matmul(a.shape, b.shape, transpose_a, transpose_b)
+        attrs = {"transA": int(bool(transpose_a)), "transB": int(bool(transpose_b))}
+        return self._one("MatMul", "matmul", [a, b], attrs, shape, name)
+
+    def _binary(self, op, auto, a, b, name):
+        a, b = self._operand(a, auto), self._operand(b, auto)
+        self._float32(auto, a=a, b=b)
+        return self._one(op, auto, [a, b], {}, _shapes.broadcast(auto, a.shape, b.shape), name)
+
+    def add(self, a, b, name=None):
+        """a + b with numpy broadcasting (Add)."""
+        return self._binary("Add", "add", a, b, name)
+
+    def sub(self, a, b, name=None):
+        """a - b with numpy broadcasting (Sub)."""
+        return self._binary("Sub", "sub", a, b, name)
+
+    def mul(self, a, b, name=None):
+        """a * b elementwise with numpy broadcasting (Mul)."""
+        return self._binary("Mul", "mul", a, b, name)
+
+    def _unary(self, op, auto, x, name):
+        x = self._operand(x, auto)
+        self._float32(auto, x=x)
+        return self._one(op, auto, [x], {}, x.shape, name)
+
+    def relu(self, x, name=None):
+        """max(x, 0) (Relu)."""
+        return self._unary("Relu", "relu", x, name)
+
+    def sigmoid(self, x, name=None):
+        """1 / (1 + exp(-x)) (Sigmoid)."""
+        return self._unary("Sigmoid", "sigmoid", x, name)
+
+    def tanh(self, x, name=None):
+        """tanh(x) (Tanh)."""
+        return self._unary("Tanh", "tanh", x, name)
+
+    def softmax(self, x, axis=-1, name=None):
+        """Softmax along axis (Softmax)."""
+        x = self._operand(x, "softmax")
+        self._float32("softmax", x=x)
+        _shapes.normalize_axis("softmax", axis, x.ndim, f"x {x.shape}")
+        return self._one("Softmax", "softmax", [x], {"axis": int(axis)}, x.shape, name)
+
+    # ---- losses -------------------------------------------------------------
+
+    def softmax_cross_entropy(self, logits, labels, name=None):
+        """Mean over the batch of the cross-entropy of softmax(logits) and the
+        labels, a scalar. logits are [N, C]; labels are either class indices
+        (int32 or int64, shape [N]: made one-hot first) or probabilities
+        (float32 [N, C]) (SoftmaxCrossEntropy, after OneHot)."""
+        logits = self._operand(logits, "softmax_cross_entropy")
+        labels = self._own(labels, "softmax_cross_entropy")
+        self._float32("softmax_cross_entropy", logits=logits)
+        if labels.dtype in (_dtypes.int32, _dtypes.int64):
+            if logits.ndim != 2 or labels.shape != logits.shape[:1]:
+                raise GraphError(f"softmax_cross_entropy: integer labels must be [N] for logits "
+                                 f"[N, C], got labels {labels.shape} and logits {logits.shape}")
+            labels = self.one_hot(labels, logits.shape[1])
+        self._float32("softmax_cross_entropy", labels=labels)
+        _shapes.logits_labels("softmax_cross_entropy", logits.shape, labels.shape)
+        return self._one("SoftmaxCrossEntropy", "softmax_cross_entropy", [logits, labels], {},
+                         (), name)
+
+    def one_hot(self, indices, depth, name=None):
+        """float32 rows of zeros with a one at each index: shape
+        indices.shape + (depth,); a negative index counts from the end, one
+        outside [-depth, depth) gives zeros (OneHot)."""
+        indices = self._own(indices, "one_hot")
+        if indices.dtype not in (_dtypes.int32, _dtypes.int64):
+            raise GraphError(f"one_hot: indices (tensor {indices.name!r}) are "
+                             f"{indices.dtype.name}; one_hot takes int32 or int64")
+        depth = int(depth)
+        if depth <= 0:
+            raise GraphError(f"one_hot: depth must be positive, got {depth}")
+        shape = _shapes.check_shape("one_hot", indices.shape + (depth,))
+        return self._one("OneHot", "one_hot", [indices], {"depth": depth}, shape, name)
+
+    # ---- reductions and layout --------------------------------------------------
+
+    def _reduce(self, op, auto, x, axis, keepdims, name):
+        x = self._operand(x, auto)
+        self._float32(auto, x=x)
+        axes = None if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+        if axes == ():
+            raise GraphError(f"{auto}: axis () reduces nothing (the daemon would reduce "
+                             f"every axis); pass None for every axis")
+        shape, norm = _shapes.reduce(auto, x.shape, axes, keepdims)
+        attrs = {"keepdims": int(bool(keepdims))}
+        if axes is not None:
+            attrs["axes"] = norm
+        return self._one(op, auto, [x], attrs, shape, name)
+
+    def reduce_sum(self, x, axis=None, keepdims=False, name=None):
+        """Sum over axis (an int, a tuple, or None for every axis), dropping
+        the reduced axes unless keepdims, as numpy does (ReduceSum)."""
+        return self._reduce("ReduceSum", "reduce_sum", x, axis, keepdims, name)
+
+    def reduce_mean(self, x, axis=None, keepdims=False, name=None):
+        """Mean over axis, as reduce_sum (ReduceMean)."""
+        return self._reduce("ReduceMean", "reduce_mean", x, axis, keepdims, name)
+
+    def expand(self, x, shape, name=None):
+        """x broadcast to shape (Expand)."""
+        x = self._operand(x, "expand")
+        self._float32("expand", x=x)
+        shape = _shapes.expand(x.shape, shape)
+        return self._one("Expand", "expand", [x], {"shape": shape}, shape, name)
+
+    def reshape(self, x, shape, name=None):
+        """x's elements in a new shape; one dimension may be -1. Any dtype
+        (Reshape)."""
+        x = self._own(x, "reshape")
+        shape = _shapes.reshape(x.shape, shape)
+        return self._one("Reshape", "reshape", [x], {"shape": shape}, shape, name, x.dtype)
+
+    def transpose(self, x, perm=None, name=None):
+        """x with its axes permuted: output axis i is x's axis perm[i]
+        (reversed when perm is None) (Transpose)."""
+        x = self._operand(x, "transpose")
+        self._float32("transpose", x=x)
+        shape, perm = _shapes.transpose(x.shape, perm)
+        return self._one("Transpose", "transpose", [x], {"perm": perm}, shape, name)
+
+    def identity(self, x, name=None):
+        """A copy of x, of any dtype (Identity)."""
+        x = self._own(x, "identity")
+        return self._one("Identity", "identity", [x], {}, x.shape, name, x.dtype)
+
+    # ---- backward ops, for graphs that write their own backward pass -----------
+
+    def _grad_pair(self, op, auto, dy, other, role, name, attrs=None):
+        dy, other = self._own(dy, auto), self._own(other, auto)
+        self._float32(auto, dy=dy, **{role: other})
+        shape = _shapes.same(auto, ("dy", role), (dy.shape, other.shape))
+        return self._one(op, auto, [dy, other], attrs or {}, shape, name)
+
+    def relu_grad(self, dy, x, name=None):
+        """dy where x > 0, else 0 (ReluGrad)."""
+        return self._grad_pair("ReluGrad", "relu_grad", dy, x, "x", name)
+
+    def sigmoid_grad(self, dy, y, name=None):
+        """dy * y * (1 - y), y the sigmoid's output (SigmoidGrad)."""
+        return self._grad_pair("SigmoidGrad", "sigmoid_grad", dy, y, "y", name)
+
+    def tanh_grad(self, dy, y, name=None):
+        """dy * (1 - y^2), y the tanh's output (TanhGrad)."""
+        return self._grad_pair("TanhGrad", "tanh_grad", dy, y, "y", name)
+
+    def softmax_grad(self, dy, y, axis=-1, name=None):
+        """y * (dy - sum_axis(dy * y)), y the softmax's output (SoftmaxGrad)."""
+        y = self._own(y, "softmax_grad")
+        _shapes.normalize_axis("softmax_grad", axis, y.ndim, f"y {y.shape}")
+        return self._grad_pair("SoftmaxGrad", "softmax_grad", dy, y, "y", name,
+                               {"axis": int(axis)})
+
+    def softmax_cross_entropy_grad(self, logits, labels, dloss=None, name=None):
+        """(softmax(logits) - labels) / N, times the scalar dloss when given
+        (SoftmaxCrossEntropyGrad)."""
+        auto = "softmax_cross_entropy_grad"
+        logits, labels = self._own(logits, auto), self._own(labels, auto)
+        inputs = [logits, labels]
+        if dloss is not None:
+            dloss = self._own(dloss, auto)
+            if dloss.shape != ():
+                raise GraphError(f"{auto}: dloss must be a scalar, got {dloss.shape}")
+            inputs.append(dloss)
+        self._float32(auto, logits=logits, labels=labels, dloss=dloss)
+        _shapes.logits_labels(auto, logits.shape, labels.shape)
+        return self._one("SoftmaxCrossEntropyGrad", auto, inputs, {}, logits.shape, name)
+
+    # ---- in-place updates -----------------------------------------------------
+
+    def _updatable(self, op, var, role):
+        var = self._own(var, op)
+        if var.kind != VARIABLE:
+            raise GraphError(f"{op}: {role} (tensor {var.name!r}) is {var.kind}; only "
+                             f"variables are updated in place")
+        if var in self._updated:
+            raise GraphError(f"{op}: variable {var.name!r} is already updated by "
+                             f"{self._updated[var].name!r}; a variable has one update")
+        return var
+
+    def sgd_update(self, var, grad, lr, name=None):
+        """var -= lr * grad, in place, after every other reader of var
+        (SGDUpdate). Returns the node."""
+        var, grad = self._updatable("sgd_update", var, "var"), self._own(grad, "sgd_update")
+        self._float32("sgd_update", var=var, grad=grad)
+        _shapes.same("sgd_update", ("var", "grad"), (var.shape, grad.shape))
+        node = self._node("SGDUpdate", [var, grad], {"lr": float(lr)}, [], name, "sgd_update")
+        self._updated[var] = node
+        return node
+
+    def adam_update(self, var, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                    name=None):
+        """Adam, in place on var, its moments m and v (variables of var's
+        shape, zero at first) and its step (a float32 scalar variable, 0 at
+        first), as torch.optim.Adam with its defaults (AdamUpdate). Returns
+        the node."""
+        op = "adam_update"
+        var = self._updatable(op, var, "var")
+        m, v, step = (self._updatable(op, t, r) for t, r in ((m, "m"), (v, "v"), (step, "step")))
+        if len({var, m, v, step}) != 4:
+            raise GraphError(f"{op}: var, m, v and step must be four different variables")
+        grad = self._own(grad, op)
+        self._float32(op, var=var, grad=grad, m=m, v=v, step=step)
+        _shapes.same(op, ("var", "grad", "m", "v"), (var.shape, grad.shape, m.shape, v.shape))
+        if step.shape != ():
+            raise GraphError(f"{op}: step must be a scalar, got {step.shape}")
+        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
+            raise GraphError(f"{op}: betas must be in [0, 1), got {beta1} and {beta2}")
+        attrs = {"lr": float(lr), "beta1": float(beta1), "beta2": float(beta2), "eps": float(eps)}
+        node = self._node("AdamUpdate", [var, grad, m, v, step], attrs, [], name, op)
+        for t in (var, m, v, step):
+            self._updated[t] = node
+        return node

@@ -1,0 +1,285 @@
+"""Sessions: a graph opened on the daemon, its iterations and their futures."""
+
+import operator
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+
+import numpy as np
+
+from . import _capi, _dtypes
+from ._errors import ConnectError, Error, InvalidArgumentError, NoSessionError, ShapeError
+from ._graph import Tensor
+
+# A blocked wait returns to Python this often to run signal handlers, so
+# Ctrl-C interrupts a long iteration within about this many milliseconds.
+_SLICE_MS = 100
+
+
+def _close_handle(box):
+    """Closes the session in box[0] once; for close() and the finalizer."""
+    handle, box[0] = box[0], None
+    if handle is not None:
+        try:
+            _capi.salus_session_close(handle)
+        except (ConnectError, NoSessionError):
+            pass  # the daemon is gone or forgot it: the handle is freed all the same
+
+
+class Session:
+    """A graph opened on the daemon: ``run`` iterations synchronously, or
+    ``submit`` them and collect their results later. Made by
+    ``Client.session``; a context manager that closes it.
+
+    Feeds are a dict of input name (or input Tensor) to array; outputs come
+    back as numpy arrays over the received data, without a further copy.
+    An array of the input's dtype, shape and C order is sent without a copy
+    on this side; another is converted when numpy can without changing its
+    kind (float64 to float32, a list to an array), else refused with
+    ``salus.ShapeError``. Several threads may run iterations of one session,
+    or of several, at once: the GIL is released while they wait.
+    """
+
+    def __init__(self, client, handle, inputs, outputs, name):
+        self._client = client  # keeps the client, and so the connection, open
+        self._box = [handle]  # emptied by close; read by _capi's helpers
+        self._close_lock = threading.Lock()
+        self._finalizer = weakref.finalize(self, _close_handle, self._box)
+        self._specs = tuple(inputs)
+        self._input_names = tuple(s.name for s in inputs)
+        # Picks the fed values in input order, as a tuple.
+        getter = operator.itemgetter(*self._input_names) if inputs else lambda feeds: ()
+        self._pick = getter if len(inputs) != 1 else lambda feeds: (getter(feeds),)
+        self._ids = tuple(s.id for s in inputs)
+        self._dtypes = tuple(s.dtype.code for s in inputs)
+        self._output_names = tuple(n for n, _ in outputs)
+        self._output_index = {n: i for i, (n, _) in enumerate(outputs)}
+        self._fetch_name = {}
+        for i, (fetch, tensor) in enumerate(outputs):
+            self._output_index.setdefault(tensor, i)
+            self._fetch_name.setdefault(tensor, fetch)
+        self._n_outputs = len(outputs)
+        #: The session's name, as the daemon lists it (None: unnamed).
+        self.name = name
+        #: The daemon's id of the session.
+        self.id = _capi.salus_session_id(handle)
+        #: Exact persistent device bytes P planned for the graph.
+        self.persistent_bytes = _capi.salus_session_persistent_bytes(handle)
+        #: Exact ephemeral device bytes T of one iteration.
+        self.ephemeral_bytes = _capi.salus_session_ephemeral_bytes(handle)
+
+    @property
+    def inputs(self):
+        """The names of the inputs every iteration feeds."""
+        return self._input_names
+
+    @property
+    def outputs(self):
+        """The names of the outputs every iteration returns."""
+        return self._output_names
+
+    @property
+    def closed(self):
+        """Whether close() was called."""
+        return self._box[0] is None
+
+    def run(self, feeds, fetch=None):
+        """Runs one iteration and returns its outputs: a dict of output name
+        to array (fetch=None), the arrays of the output names or tensors in a
+        list or tuple fetch (as a dict by output name), or the one array of a
+        name or tensor. Ctrl-C interrupts the wait (the iteration still runs)."""
+        arrays = self._feed_tuple(feeds)
+        # Without fetch the C helper builds the dict of outputs itself.
+        names = self._output_names if fetch is None else None
+        try:
+            outs = _capi.run_arrays(self._box, self._ids, self._dtypes, arrays,
+                                    self._n_outputs, names, _SLICE_MS)
+        except TypeError:
+            outs = _capi.run_arrays(self._box, self._ids, self._dtypes, self._convert(arrays),
+                                    self._n_outputs, names, _SLICE_MS)
+        return outs if fetch is None else self._select(outs, fetch)
+
+    def submit(self, feeds):
+        """Queues one iteration and returns at once with a Future of its
+        outputs. Iterations of a session run in the order they are
+        submitted; several may be in flight. The arrays are copied before
+        this returns: they may change afterwards."""
+        arrays = self._feed_tuple(feeds)
+        try:
+            pending = _capi.submit_arrays(self._box, self._ids, self._dtypes, arrays)
+        except TypeError:
+            pending = _capi.submit_arrays(self._box, self._ids, self._dtypes,
+                                          self._convert(arrays))
+        return Future(self, pending)
+
+    def status(self):
+        """This session as the daemon lists it now: a SessionStatus."""
+        for s in self._client.sessions():
+            if s.id == self.id:
+                return s
+        raise NoSessionError(f"the daemon no longer lists session {self.id}")
+
+    def close(self):
+        """Closes the session on the daemon, after its queued iterations.
+        Futures already submitted still get their results. Idempotent."""
+        with self._close_lock:
+            self._finalizer.detach()
+            _close_handle(self._box)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        state = "closed" if self.closed else "open"
+        return (f"<salus.Session {self.id} {self.name!r} {state}: inputs "
+                f"{list(self._input_names)}, outputs {list(self._output_names)}>")
+
+    # ---- feeds and fetches ---------------------------------------------------
+
+    def _feed_tuple(self, feeds):
+        """The fed values in the order of the inputs."""
+        try:
+            if len(feeds) == len(self._input_names):
+                return self._pick(feeds)
+        except (KeyError, TypeError):
+            pass
+        if not isinstance(feeds, Mapping):
+            raise InvalidArgumentError(
+                f"feeds must be a dict of input name to array, got {type(feeds).__name__}")
+        by_name = {}
+        for key, value in feeds.items():
+            name = key.name if isinstance(key, Tensor) else key
+            if name not in self._input_names:
+                raise InvalidArgumentError(
+                    f"{key!r} is not an input of this session; its inputs are "
+                    f"{', '.join(self._input_names)}")
+            if name in by_name:
+                raise InvalidArgumentError(f"input {name!r} is fed twice")
+            by_name[name] = value
+        missing = [n for n in self._input_names if n not in by_name]
+        if missing:
+            raise InvalidArgumentError(f"missing inputs: {', '.join(missing)} (every input is "
+                                       f"fed on every iteration)")
+        return tuple(by_name[n] for n in self._input_names)
+
+    def _convert(self, values):
+        return tuple(_as_input(spec, v) for spec, v in zip(self._specs, values))
+
+    def _select(self, outs, fetch):
+        if fetch is None:
+            return dict(zip(self._output_names, outs))
+        if isinstance(fetch, (str, Tensor)):
+            return outs[self._output_at(fetch)]
+        return {self._fetch_name.get(f, f): outs[self._output_at(f)] for f in fetch}
+
+    def _output_at(self, key):
+        try:
+            return self._output_index[key]
+        except (KeyError, TypeError):
+            raise InvalidArgumentError(
+                f"{key!r} is not an output of this session; its outputs are "
+                f"{', '.join(self._output_names) or 'none'} (declare them with Graph.output)"
+            ) from None
+
+
+def _as_input(spec, value):
+    """value as a C-contiguous native array of the input's dtype and shape."""
+    want = spec.dtype.numpy
+    try:
+        array = np.asarray(value)
+    except Exception as e:
+        raise ShapeError(f"input {spec.name!r}: cannot make an array of a "
+                         f"{type(value).__name__}: {e}") from None
+    if array.dtype != want:
+        if spec.dtype is _dtypes.bfloat16 and array.dtype.kind == "f":
+            array = _dtypes.to_bfloat16(array)
+        elif array.dtype.kind in "biuf" and np.can_cast(array.dtype, want, "same_kind"):
+            array = array.astype(want)
+        else:
+            raise ShapeError(
+                f"input {spec.name!r} is {spec.dtype.name} but was fed {array.dtype}, which "
+                f"does not convert to it without changing kind; convert it yourself "
+                f"(e.g. with .astype) if that is what you mean")
+    if array.shape != spec.shape:
+        raise ShapeError(f"input {spec.name!r} has shape {spec.shape} but was fed an array of "
+                         f"shape {array.shape}")
+    return np.asarray(array, order="C")  # keeps a 0-d array 0-d
+
+
+class Future:
+    """The outputs of an iteration queued with Session.submit, to come.
+
+    ``result()`` waits for them (Ctrl-C interrupts the wait, which can be
+    resumed) and returns them as Session.run does; ``done()`` says whether
+    they have arrived; ``exception()`` gives the error of a failed
+    iteration. ``iteration`` is the 1-based index of the iteration in its
+    session once the result is in.
+    """
+
+    def __init__(self, session, pending):
+        self._session = session
+        self._pending = pending
+        self._lock = threading.Lock()
+        self._outputs = None
+        self._error = None
+        #: The iteration's 1-based index in its session, after its result came.
+        self.iteration = None
+
+    def done(self):
+        """Whether the result has arrived (result() will not block)."""
+        if not self._lock.acquire(blocking=False):
+            return False  # another thread is taking it right now
+        try:
+            return self._pending is None or bool(_capi.salus_pending_ready(self._pending))
+        finally:
+            self._lock.release()
+
+    def result(self, timeout=None, fetch=None):
+        """The iteration's outputs (fetch as in Session.run), waiting at most
+        timeout seconds (None: no limit) before raising TimeoutError. Raises
+        the iteration's salus.Error if it failed."""
+        self._wait(timeout)
+        if self._error is not None:
+            raise self._error
+        return self._session._select(self._outputs, fetch)
+
+    def exception(self, timeout=None):
+        """The salus.Error of the failed iteration, or None once it succeeded."""
+        self._wait(timeout)
+        return self._error
+
+    def _wait(self, timeout):
+        with self._lock:
+            if self._pending is None:
+                return
+            if timeout is not None:
+                deadline = time.monotonic() + timeout
+                while not _capi.salus_pending_poll(
+                        self._pending, int(min(_SLICE_MS, max(0.0, deadline - time.monotonic())
+                                               * 1000))):
+                    if time.monotonic() >= deadline:
+                        raise TimeoutError(f"the iteration did not finish within {timeout} s")
+            try:
+                self._outputs = _capi.take_outputs(self._pending, self._session._n_outputs,
+                                                   _SLICE_MS)
+                self.iteration = _capi.salus_pending_iteration(self._pending)
+            except Error as e:
+                self._error = e
+            pending, self._pending = self._pending, None
+            _capi.salus_pending_free(pending)
+
+    def __del__(self):
+        pending = getattr(self, "_pending", None)
+        if pending is not None:
+            try:
+                _capi.salus_pending_free(pending)
+            except Exception:  # at interpreter exit, _capi may be torn down first
+                pass
+
+    def __repr__(self):
+        state = "error" if self._error else "done" if self._pending is None else "pending"
+        return f"<salus.Future of session {self._session.id}: {state}>"
