@@ -11,7 +11,10 @@ shift
 stage=$(mktemp -d /tmp/salus-stage-XXXXXX) || exit 1
 trap 'rm -rf "$stage"' EXIT
 
-echo "1..$(($# + 3))"
+# PYTHON and PYTHON_DIR (its site-packages), when the build has the binding.
+python_checks=0
+[ -n "${PYTHON_DIR:-}" ] && python_checks=1
+echo "1..$(($# + 3 + python_checks))"
 n=0
 failed=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
@@ -80,5 +83,18 @@ if [ -n "$flags" ] && $CC -o "$stage/client" "$stage/client.c" $flags 2>"$stage/
 else
     not_ok "a client builds and runs against the staged install (flags: $flags)"
     sed 's/^/# /' "$stage/pc.err" "$stage/cc.err" 2>/dev/null
+fi
+if [ "$python_checks" = 1 ]; then
+    if PYTHONPATH="$stage$PYTHON_DIR" LD_LIBRARY_PATH="$stage$LIBDIR" "$PYTHON" -c '
+import salus, sys
+assert salus.__file__.startswith(sys.argv[1]), salus.__file__
+g = salus.Graph()
+g.output(g.relu(g.input("x", (2, 3))))
+' "$stage" >"$stage/py.err" 2>&1; then
+        ok "the staged Python package imports and builds a graph"
+    else
+        not_ok "the staged Python package imports and builds a graph"
+        sed 's/^/# /' "$stage/py.err"
+    fi
 fi
 exit $failed
