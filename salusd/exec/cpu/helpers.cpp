@@ -1,5 +1,7 @@
 #include "exec/cpu/helpers.h"
 
+#include <climits>
+
 #include <string>
 
 namespace salus::cpu {
@@ -34,6 +36,36 @@ Status check_f32(const KernelContext &ctx, size_t min_inputs, size_t num_outputs
             return dtype_error(ctx, "output", i, ctx.outputs[i].dtype);
         }
     }
+    return Status();
+}
+
+Status gemm_dims(const KernelContext &ctx, GemmDims *dims) {
+    SALUS_RETURN_IF_ERROR(check_f32(ctx, 2, 1));
+    const TensorView &a = ctx.inputs[0];
+    const TensorView &b = ctx.inputs[1];
+    const TensorView &y = ctx.outputs[0];
+    if (a.shape.size() != 2 || b.shape.size() != 2 || y.shape.size() != 2) {
+        return Status(SALUS_EEXEC, "MatMul: operands must have rank 2");
+    }
+    const bool trans_a = ctx.node->attr_int("transA", 0) != 0;
+    const bool trans_b = ctx.node->attr_int("transB", 0) != 0;
+    const int64_t m = trans_a ? a.shape[1] : a.shape[0];
+    const int64_t k = trans_a ? a.shape[0] : a.shape[1];
+    const int64_t kb = trans_b ? b.shape[1] : b.shape[0];
+    const int64_t n = trans_b ? b.shape[0] : b.shape[1];
+    if (k != kb || y.shape[0] != m || y.shape[1] != n) {
+        return Status(SALUS_EEXEC, "MatMul: operand shapes do not agree with the output");
+    }
+    for (int64_t d : {a.shape[0], a.shape[1], b.shape[0], b.shape[1]}) {
+        if (d > INT_MAX) return Status(SALUS_EEXEC, "MatMul: a dimension exceeds BLAS's int range");
+    }
+    dims->trans_a = trans_a;
+    dims->trans_b = trans_b;
+    dims->m = static_cast<int>(m);
+    dims->n = static_cast<int>(n);
+    dims->k = static_cast<int>(k);
+    dims->lda = static_cast<int>(a.shape[1]);
+    dims->ldb = static_cast<int>(b.shape[1]);
     return Status();
 }
 

@@ -20,6 +20,18 @@ Status check_arity(const KernelContext &ctx, size_t min_inputs, size_t num_outpu
 // check_arity, and that every tensor is f32.
 Status check_f32(const KernelContext &ctx, size_t min_inputs, size_t num_outputs);
 
+// A row-major MatMul Y[m, n] = op(A)[m, k] op(B)[k, n], as both backends' BLAS
+// take it (their dimensions are ints).
+struct GemmDims {
+    bool trans_a = false, trans_b = false;
+    int m = 0, n = 0, k = 0;
+    int lda = 0, ldb = 0; // A's and B's stored row lengths
+};
+
+// Checks a MatMul's f32 operands of rank 2 against its output and the int
+// range of BLAS dimensions.
+Status gemm_dims(const KernelContext &ctx, GemmDims *dims);
+
 // Maps a possibly negative axis into [0, rank); -1 when out of range.
 int normalize_axis(int64_t axis, int rank);
 

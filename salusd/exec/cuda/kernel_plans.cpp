@@ -2,7 +2,6 @@
 
 #include "exec/cpu/helpers.h"
 
-#include <climits>
 #include <string>
 
 namespace salus::cuda {
@@ -277,34 +276,16 @@ Status plan_copy(const KernelContext &ctx, size_t *bytes) {
 }
 
 Status plan_gemm(const KernelContext &ctx, GemmPlan *plan) {
-    SALUS_RETURN_IF_ERROR(cpu::check_f32(ctx, 2, 1));
-    const TensorView &a = ctx.inputs[0];
-    const TensorView &b = ctx.inputs[1];
-    const TensorView &y = ctx.outputs[0];
-    if (a.shape.size() != 2 || b.shape.size() != 2 || y.shape.size() != 2) {
-        return error(ctx, "operands must have rank 2");
-    }
-    const bool trans_a = ctx.node->attr_int("transA", 0) != 0;
-    const bool trans_b = ctx.node->attr_int("transB", 0) != 0;
-    const int64_t m = trans_a ? a.shape[1] : a.shape[0];
-    const int64_t k = trans_a ? a.shape[0] : a.shape[1];
-    const int64_t kb = trans_b ? b.shape[1] : b.shape[0];
-    const int64_t n = trans_b ? b.shape[0] : b.shape[1];
-    if (k != kb || y.shape[0] != m || y.shape[1] != n) {
-        return error(ctx, "operand shapes do not agree with the output");
-    }
-    // cuBLAS takes int dimensions.
-    for (int64_t d : {a.shape[0], a.shape[1], b.shape[0], b.shape[1]}) {
-        if (d > INT_MAX) return error(ctx, "a dimension exceeds cuBLAS's int range");
-    }
-    plan->trans_first = trans_b;
-    plan->trans_second = trans_a;
-    plan->m = static_cast<int>(n);
-    plan->n = static_cast<int>(m);
-    plan->k = static_cast<int>(k);
-    plan->ld_first = static_cast<int>(b.shape[1]);
-    plan->ld_second = static_cast<int>(a.shape[1]);
-    plan->ldc = static_cast<int>(n);
+    cpu::GemmDims d;
+    SALUS_RETURN_IF_ERROR(cpu::gemm_dims(ctx, &d));
+    plan->trans_first = d.trans_b;
+    plan->trans_second = d.trans_a;
+    plan->m = d.n;
+    plan->n = d.m;
+    plan->k = d.k;
+    plan->ld_first = d.ldb;
+    plan->ld_second = d.lda;
+    plan->ldc = d.n;
     return {};
 }
 
