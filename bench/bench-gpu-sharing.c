@@ -8,6 +8,8 @@
  * salusd should run with --device cuda --max-lanes 8. */
 #include "mlp/mlp.h"
 
+#include "client_bench.h"
+
 #include <salus/salus.h>
 
 #include <pthread.h>
@@ -16,25 +18,13 @@
 #include <string.h>
 #include <time.h>
 
+#define CHECK(rc, what) bench_check("bench-gpu-sharing", (rc), (what))
+
 enum { MAX_JOBS = 8, SKIP = 77 };
 
 /* A small job: a few hundred microseconds of GPU work per iteration. */
 static const mlp_spec kJob = {
     .n_layers = 2, .sizes = {784, 256, 10}, .batch = 32, .lr = 0.01f, .seed = 1, .train = 1};
-
-static void check(int rc, const char *what) {
-    if (rc < 0) {
-        fprintf(stderr, "bench-gpu-sharing: %s: %s (%s)\n", what, salus_strerror(rc),
-                salus_last_error());
-        exit(1);
-    }
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 typedef struct job {
     const char *socket_path;
@@ -55,21 +45,21 @@ static void open_job(job *j, const char *socket_path, int iterations, uint64_t s
     salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
     opts.socket_path = socket_path;
     opts.client_name = "bench-gpu-sharing";
-    check(salus_connect(&opts, &j->client), "connect");
+    CHECK(salus_connect(&opts, &j->client), "connect");
     mlp_spec spec = kJob;
     spec.seed = seed;
-    check(mlp_build(&spec, &j->m), "build");
-    check(salus_session_create(j->client, j->m.graph, NULL, &j->session), "create session");
+    CHECK(mlp_build(&spec, &j->m), "build");
+    CHECK(salus_session_create(j->client, j->m.graph, NULL, &j->session), "create session");
     mlp_data d;
-    check(mlp_data_init(&d, &spec, seed), "data");
-    check(mlp_data_tensors(&d, 0, j->in), "data");
+    CHECK(mlp_data_init(&d, &spec, seed), "data");
+    CHECK(mlp_data_tensors(&d, 0, j->in), "data");
     mlp_data_free(&d);
 }
 
 static void close_job(job *j) {
     salus_tensor_free(j->in[0]);
     salus_tensor_free(j->in[1]);
-    check(salus_session_close(j->session), "close");
+    CHECK(salus_session_close(j->session), "close");
     salus_graph_free(j->m.graph);
     salus_disconnect(j->client);
 }
@@ -78,45 +68,32 @@ static void *run_job(void *arg) {
     job *j = arg;
     const uint32_t ids[2] = {j->m.x, j->m.labels};
     salus_tensor *loss = NULL;
-    check(salus_session_run(j->session, ids, (const salus_tensor *const *)j->in, 2, &loss, 1),
+    CHECK(salus_session_run(j->session, ids, (const salus_tensor *const *)j->in, 2, &loss, 1),
           "warm-up");
     salus_tensor_free(loss);
     if (j->start) pthread_barrier_wait(j->start);
-    const double t0 = now_s();
+    const double t0 = bench_now_s();
     for (int i = 0; i < j->iterations; ++i) {
-        check(salus_session_run(j->session, ids, (const salus_tensor *const *)j->in, 2, &loss, 1),
+        CHECK(salus_session_run(j->session, ids, (const salus_tensor *const *)j->in, 2, &loss, 1),
               "run");
         salus_tensor_free(loss);
     }
-    j->seconds = now_s() - t0;
+    j->seconds = bench_now_s() - t0;
     return NULL;
 }
 
 int main(int argc, char **argv) {
-    const char *socket_path = NULL;
+    const char *socket_path;
     int iterations = 500;
-    for (int i = 1; i < argc; ++i) {
-        if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
-            socket_path = argv[++i];
-        } else if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
-            iterations = atoi(argv[++i]);
-        } else {
-            socket_path = NULL;
-            break;
-        }
-    }
-    if (!socket_path || iterations < 1) {
-        fprintf(stderr, "usage: %s --socket PATH [--iterations N]\n", argv[0]);
-        return 2;
-    }
+    bench_parse_args(argc, argv, &socket_path, &iterations);
     salus_connect_options opts;
     salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
     opts.socket_path = socket_path;
     salus_client *admin = NULL;
-    check(salus_connect(&opts, &admin), "connect");
+    CHECK(salus_connect(&opts, &admin), "connect");
     salus_device_info dev;
-    check(salus_device_info_init(&dev, SALUS_DEVICE_INFO_VERSION), "device info");
-    check(salus_get_device_info(admin, &dev), "device info");
+    CHECK(salus_device_info_init(&dev, SALUS_DEVICE_INFO_VERSION), "device info");
+    CHECK(salus_get_device_info(admin, &dev), "device info");
     if (strcmp(dev.type, "cuda") != 0) {
         printf("bench-gpu-sharing: salusd at %s runs on %s, not cuda: nothing to measure\n",
                socket_path, dev.type);
@@ -145,7 +122,7 @@ int main(int argc, char **argv) {
             jobs[k].start = &start;
         }
         salus_status st;
-        check(salus_get_status(admin, &st), "status");
+        CHECK(salus_get_status(admin, &st), "status");
         for (int k = 0; k < n; ++k) pthread_create(&threads[k], NULL, run_job, &jobs[k]);
         double shared = 0.0;
         for (int k = 0; k < n; ++k) {
