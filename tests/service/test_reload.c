@@ -24,7 +24,7 @@ typedef struct worker {
     uint32_t x;
     atomic_int stop;
     atomic_ulong done;
-    int rc; /* the first failure */
+    atomic_int rc; /* the first failure, stored once error holds its message */
     char error[256];
 } worker;
 
@@ -33,22 +33,25 @@ static void *work(void *arg) {
     const int64_t shape[1] = {4};
     const float in[4] = {-1, 2, -3, 4};
     salus_tensor *x = NULL;
-    w->rc = salus_tensor_new(SALUS_DTYPE_F32, shape, 1, in, &x);
+    int rc = salus_tensor_new(SALUS_DTYPE_F32, shape, 1, in, &x);
     const salus_tensor *inputs[1] = {x};
-    while (w->rc == 0 && !atomic_load(&w->stop)) {
+    while (rc == 0 && !atomic_load(&w->stop)) {
         salus_tensor *y = NULL;
-        w->rc = salus_session_run(w->session, &w->x, inputs, 1, &y, 1);
+        rc = salus_session_run(w->session, &w->x, inputs, 1, &y, 1);
         salus_tensor_free(y);
-        if (w->rc == 0) atomic_fetch_add(&w->done, 1);
+        if (rc == 0) atomic_fetch_add(&w->done, 1);
     }
-    if (w->rc != 0) snprintf(w->error, sizeof w->error, "%s", salus_last_error());
+    if (rc != 0) {
+        snprintf(w->error, sizeof w->error, "%s", salus_last_error());
+        atomic_store(&w->rc, rc); /* publishes error */
+    }
     salus_tensor_free(x);
     return NULL;
 }
 
 static void wait_iterations(worker *w, unsigned long at_least) {
     for (int waited = 0; atomic_load(&w->done) < at_least; waited += POLL_MS) {
-        if (w->rc != 0) fail_msg("the worker failed: %s", w->error);
+        if (atomic_load(&w->rc) != 0) fail_msg("the worker failed: %s", w->error);
         if (waited >= WAIT_MS) fail_msg("no progress: %lu iterations", atomic_load(&w->done));
         sleep_ms(POLL_MS);
     }
@@ -140,7 +143,7 @@ static void test_reload_keeps_sessions(void **state) {
 
     atomic_store(&w.stop, 1);
     pthread_join(thread, NULL);
-    if (w.rc != 0) fail_msg("the worker failed: %s", w.error);
+    if (atomic_load(&w.rc) != 0) fail_msg("the worker failed: %s", w.error);
     /* One session all along: its iterations were all counted. */
     salus_session_info info[4];
     size_t n = 0;
