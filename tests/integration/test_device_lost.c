@@ -131,7 +131,9 @@ static int run_busy(busy_job *b, uint64_t batch) {
 static void close_busy(busy_job *b) {
     mlp_data_free(&b->data);
     salus_graph_free(b->m.graph);
-    salus_disconnect(b->client); /* closes the session if still open */
+    /* Frees the handle; SALUS_ECONNECT once the daemon is gone. */
+    (void)salus_session_close(b->session);
+    salus_disconnect(b->client);
 }
 
 static void recoverable_error_fails_only_its_iteration(void **state) {
@@ -279,6 +281,7 @@ static void lost_device_fails_everything_and_exits(void **state) {
 
     /* A request now finds no daemon. */
     assert_int_equal(run_busy(&busy, 1), SALUS_ECONNECT);
+    assert_int_equal(salus_session_close(faulty), SALUS_ECONNECT);
     salus_graph_free(w.graph);
     salus_disconnect(w.client);
     salus_disconnect(observer);
