@@ -86,11 +86,7 @@ int main(int argc, char **argv) {
     const char *socket_path;
     int iterations = 500;
     bench_parse_args(argc, argv, &socket_path, &iterations);
-    salus_connect_options opts;
-    salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
-    opts.socket_path = socket_path;
-    salus_client *admin = NULL;
-    CHECK(salus_connect(&opts, &admin), "connect");
+    salus_client *admin = bench_connect("bench-gpu-sharing", socket_path);
     salus_device_info dev;
     CHECK(salus_device_info_init(&dev, SALUS_DEVICE_INFO_VERSION), "device info");
     CHECK(salus_get_device_info(admin, &dev), "device info");

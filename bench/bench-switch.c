@@ -28,11 +28,7 @@ typedef struct job {
 
 static void *run(void *arg) {
     job *j = arg;
-    salus_connect_options opts;
-    salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
-    opts.socket_path = j->socket_path;
-    salus_client *c = NULL;
-    CHECK(salus_connect(&opts, &c), "connect");
+    salus_client *c = bench_connect("bench-switch", j->socket_path);
     salus_graph *g = NULL;
     CHECK(salus_graph_new(&g), "graph");
     int64_t shape[1] = {ELEMS};
@@ -70,11 +66,7 @@ int main(int argc, char **argv) {
     const char *socket_path;
     int iterations = 20000;
     bench_parse_args(argc, argv, &socket_path, &iterations);
-    salus_connect_options opts;
-    salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
-    opts.socket_path = socket_path;
-    salus_client *admin = NULL;
-    CHECK(salus_connect(&opts, &admin), "connect");
+    salus_client *admin = bench_connect("bench-switch", socket_path);
     salus_status before, after;
     CHECK(salus_get_status(admin, &before), "status");
 

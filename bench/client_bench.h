@@ -1,5 +1,5 @@
 /* What the C benchmarks that drive a running salusd share: failing loudly on
- * a libsalus error, a monotonic clock, and their command line
+ * a libsalus error, connecting, a monotonic clock, and their command line
  * (--socket PATH [--iterations N]). */
 #ifndef SALUS_BENCH_CLIENT_BENCH_H
 #define SALUS_BENCH_CLIENT_BENCH_H
@@ -24,6 +24,16 @@ static inline double bench_now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A client of the daemon at socket_path, or exit 1. */
+static inline salus_client *bench_connect(const char *program, const char *socket_path) {
+    salus_connect_options opts;
+    salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
+    opts.socket_path = socket_path;
+    salus_client *client = NULL;
+    bench_check(program, salus_connect(&opts, &client), "connect");
+    return client;
 }
 
 /* Parses --socket PATH [--iterations N] (N keeps its default when absent);
