@@ -19,6 +19,7 @@ const (
 	BFloat16 DType = 2 // SALUS_DTYPE_BF16, bfloat16 bits
 	Int32    DType = 3 // SALUS_DTYPE_I32
 	Int64    DType = 4 // SALUS_DTYPE_I64
+	Bool     DType = 5 // SALUS_DTYPE_BOOL, one byte, 0 or 1
 )
 
 // MaxRank is the largest tensor rank accepted anywhere (SALUS_MAX_RANK).
@@ -33,11 +34,13 @@ func (d DType) Size() int {
 		return 2
 	case Int64:
 		return 8
+	case Bool:
+		return 1
 	}
 	return 0
 }
 
-// String returns the type's name: "f32", "f16", "bf16", "i32" or "i64".
+// String returns the type's name: "f32", "f16", "bf16", "i32", "i64" or "bool".
 func (d DType) String() string {
 	switch d {
 	case Float32:
@@ -50,6 +53,8 @@ func (d DType) String() string {
 		return "i32"
 	case Int64:
 		return "i64"
+	case Bool:
+		return "bool"
 	}
 	return "DType(" + strconv.Itoa(int(d)) + ")"
 }

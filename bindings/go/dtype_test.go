@@ -18,6 +18,7 @@ func TestDTypesMatchHeader(t *testing.T) {
 		{BFloat16, capi.SALUS_DTYPE_BF16},
 		{Int32, capi.SALUS_DTYPE_I32},
 		{Int64, capi.SALUS_DTYPE_I64},
+		{Bool, capi.SALUS_DTYPE_BOOL},
 	} {
 		if int(c.got) != int(c.want) {
 			t.Errorf("%v is %d, salus.h says %d", c.got, int(c.got), int(c.want))

@@ -250,6 +250,7 @@ static int salus_npy_type(int dtype) {
     case SALUS_DTYPE_BF16: return NPY_UINT16;
     case SALUS_DTYPE_I32: return NPY_INT32;
     case SALUS_DTYPE_I64: return NPY_INT64;
+    case SALUS_DTYPE_BOOL: return NPY_BOOL;
     default: return -1;
     }
 }

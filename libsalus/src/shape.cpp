@@ -18,6 +18,8 @@ size_t dtype_size(int dtype) {
         return 4;
     case SALUS_DTYPE_I64:
         return 8;
+    case SALUS_DTYPE_BOOL:
+        return 1;
     default:
         return 0;
     }

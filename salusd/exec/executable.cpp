@@ -23,16 +23,10 @@ Status Executable::prepare(Device *device, const KernelRegistry &kernels, Graph 
     Graph &g = exe->graph_;
     SALUS_RETURN_IF_ERROR(validate_graph(&g, &exe->order_));
 
-    exe->step_kernels_.reserve(exe->order_.size());
-    for (uint32_t node : exe->order_) {
-        KernelFn fn = kernels.find(device->type(), g.nodes[node].op);
-        if (!fn) {
-            return Status(SALUS_ENOTSUP, node_label(g.nodes, node) + ": no " +
-                                             device_type_name(device->type()) + " kernel");
-        }
-        exe->step_kernels_.push_back(fn);
-    }
-    exe->plan_ = plan_memory(g, exe->order_, device->type());
+    SALUS_RETURN_IF_ERROR(prepare_kernels(g, exe->order_, device->type(), device, kernels,
+                                          &exe->step_kernels_));
+    const std::vector<uint64_t> workspaces = workspace_bytes(exe->step_kernels_);
+    exe->plan_ = plan_memory(g, exe->order_, workspaces);
     for (size_t i = 0; i < g.tensors.size(); ++i) {
         if (g.tensors[i].kind == TensorKind::Input)
             exe->inputs_.push_back(static_cast<uint32_t>(i));
@@ -197,7 +191,7 @@ Status Executable::enqueue(Stream *stream, const Feed *feeds, size_t n) {
         for (KernelContext &ctx : step_contexts_) ctx.stream = stream;
     }
     for (size_t s = 0; s < step_contexts_.size(); ++s) {
-        Status st = step_kernels_[s](step_contexts_[s]);
+        Status st = step_kernels_[s].run(step_contexts_[s]);
         if (!st.ok()) {
             return Status(st.code(), node_label(graph_.nodes, order_[s]) + ": " + st.message());
         }

@@ -98,7 +98,7 @@ class Executable {
     bool bound_ = false;
     bool owns_memory_ = false; // create(): released with the executable
     std::vector<void *> tensor_data_;
-    std::vector<KernelFn> step_kernels_;
+    std::vector<PreparedKernel> step_kernels_;
     std::vector<KernelContext> step_contexts_;
     Stream *contexts_stream_ = nullptr; // the stream step_contexts_ name
     // Host staging (devices that are not host-visible): one buffer, an

@@ -9,6 +9,7 @@ size_t dtype_size(DType dtype) {
     case DType::BF16: return 2;
     case DType::I32: return 4;
     case DType::I64: return 8;
+    case DType::Bool: return 1;
     }
     return 0;
 }
@@ -20,6 +21,7 @@ const char *dtype_name(DType dtype) {
     case DType::BF16: return "bf16";
     case DType::I32: return "i32";
     case DType::I64: return "i64";
+    case DType::Bool: return "bool";
     }
     return "unknown";
 }
@@ -68,6 +70,24 @@ std::string node_label(const std::vector<NodeDesc> &nodes, size_t index) {
         label += " (" + n.op + ")";
     }
     return label;
+}
+
+const std::vector<int64_t> &NodeDesc::get_ints(std::string_view key) const {
+    static const std::vector<int64_t> empty;
+    const AttrValue *a = attr(key);
+    return a && a->type == AttrValue::Type::Ints ? a->ints : empty;
+}
+
+const std::vector<double> &NodeDesc::get_floats(std::string_view key) const {
+    static const std::vector<double> empty;
+    const AttrValue *a = attr(key);
+    return a && a->type == AttrValue::Type::Floats ? a->floats : empty;
+}
+
+const std::string &NodeDesc::get_string(std::string_view key) const {
+    static const std::string empty;
+    const AttrValue *a = attr(key);
+    return a && a->type == AttrValue::Type::String ? a->s : empty;
 }
 
 } // namespace salus

@@ -13,7 +13,9 @@
 
 namespace salus {
 
-enum class DType : uint8_t { F32 = 0, F16 = 1, BF16 = 2, I32 = 3, I64 = 4 };
+// Bool is one byte per element, 0 or 1 (what comparisons produce).
+enum class DType : uint8_t { F32 = 0, F16 = 1, BF16 = 2, I32 = 3, I64 = 4, Bool = 5 };
+constexpr DType kLastDType = DType::Bool;
 
 size_t dtype_size(DType dtype);
 const char *dtype_name(DType dtype);
@@ -76,6 +78,13 @@ struct NodeDesc {
         const AttrValue *a = attr(key);
         return a && a->type == AttrValue::Type::Float ? a->f : fallback;
     }
+    // Canonical attributes (graph/ops.h: canonicalize_attrs) hold every
+    // default, so these read them without a fallback of their own.
+    int64_t get_int(std::string_view key) const { return attr_int(key, 0); }
+    double get_float(std::string_view key) const { return attr_float(key, 0.0); }
+    const std::vector<int64_t> &get_ints(std::string_view key) const;
+    const std::vector<double> &get_floats(std::string_view key) const;
+    const std::string &get_string(std::string_view key) const;
 };
 
 // How a node is named in error messages: `node 3 "fc1" (MatMul)`.

@@ -76,7 +76,7 @@ Status import_graph(const ir::Graph &fb, Graph *out) {
             }
             d.kind = static_cast<TensorKind>(kind);
             auto dtype = static_cast<int>(t->dtype());
-            if (dtype < 0 || dtype > static_cast<int>(DType::I64)) {
+            if (dtype < 0 || dtype > static_cast<int>(kLastDType)) {
                 return tensor_error(i, "unknown dtype " + std::to_string(dtype));
             }
             d.dtype = static_cast<DType>(dtype);

@@ -1,69 +1,158 @@
-// The op table: one entry per op of doc/ops.md, in the document's order.
+// The op schema's machinery: OpDef, the registry of every family's ops
+// (ops/op_families.h), and the checks every node goes through.
 #include "graph/ops.h"
 
-#include "graph/shape_inference.h"
 #include "graph/test_ops.h"
-#include "graph/workspace.h"
+#include "ops/op_families.h"
+
+#include <string>
+#include <utility>
 
 namespace salus {
 namespace {
 
-using T = AttrValue::Type;
+Status fail(std::string message) {
+    return Status(SALUS_EGRAPH, std::move(message));
+}
 
 std::vector<OpSchema> make_ops() {
-    // Scratch space per device: graph/workspace.h.
-    const std::vector<AttrSpec> matmul_attrs = {{"transA", T::Int, false},
-                                                {"transB", T::Int, false}};
-    const std::vector<AttrSpec> softmax_attrs = {{"axis", T::Int, false}};
-    const std::vector<AttrSpec> reduce_attrs = {{"axes", T::Ints, false},
-                                                {"keepdims", T::Int, false}};
-    const std::vector<AttrSpec> depth_attr = {{"depth", T::Int, true}};
-    const std::vector<AttrSpec> shape_attr = {{"shape", T::Ints, true}};
-    const std::vector<AttrSpec> perm_attr = {{"perm", T::Ints, false}};
-    const std::vector<AttrSpec> sgd_attrs = {{"lr", T::Float, true}};
-    const std::vector<AttrSpec> adam_attrs = {{"lr", T::Float, true},
-                                              {"beta1", T::Float, false},
-                                              {"beta2", T::Float, false},
-                                              {"eps", T::Float, false}};
-    // Inputs updated in place, and input dtypes.
-    const std::vector<int> none = {};
-    const DTypeSet f32 = kF32Only;
-    const DTypeSet ints = kIntegerDTypes;
-    const DTypeSet any = kAllDTypes;
-    const auto sce_grad = infer_softmax_cross_entropy_grad;
-    const auto sce_workspace = softmax_cross_entropy_workspace;
-    return {
-        {"MatMul", 2, 2, 1, matmul_attrs, infer_matmul, matmul_workspace, none, f32},
-        {"Add", 2, 2, 1, {}, infer_broadcast_binary, nullptr, none, f32},
-        {"Sub", 2, 2, 1, {}, infer_broadcast_binary, nullptr, none, f32},
-        {"Mul", 2, 2, 1, {}, infer_broadcast_binary, nullptr, none, f32},
-        {"Relu", 1, 1, 1, {}, infer_unary, nullptr, none, f32},
-        {"ReluGrad", 2, 2, 1, {}, infer_relu_grad, nullptr, none, f32},
-        {"Sigmoid", 1, 1, 1, {}, infer_unary, nullptr, none, f32},
-        {"SigmoidGrad", 2, 2, 1, {}, infer_activation_grad, nullptr, none, f32},
-        {"Tanh", 1, 1, 1, {}, infer_unary, nullptr, none, f32},
-        {"TanhGrad", 2, 2, 1, {}, infer_activation_grad, nullptr, none, f32},
-        {"Softmax", 1, 1, 1, softmax_attrs, infer_softmax, nullptr, none, f32},
-        {"SoftmaxGrad", 2, 2, 1, softmax_attrs, infer_softmax_grad, nullptr, none, f32},
-        {"SoftmaxCrossEntropy", 2, 2, 1, {}, infer_softmax_cross_entropy, sce_workspace, none, f32},
-        {"SoftmaxCrossEntropyGrad", 2, 3, 1, {}, sce_grad, nullptr, none, f32},
-        {"OneHot", 1, 1, 1, depth_attr, infer_one_hot, nullptr, none, ints},
-        {"ReduceSum", 1, 1, 1, reduce_attrs, infer_reduce, nullptr, none, f32},
-        {"ReduceMean", 1, 1, 1, reduce_attrs, infer_reduce, nullptr, none, f32},
-        {"Expand", 1, 1, 1, shape_attr, infer_expand, nullptr, none, f32},
-        {"Reshape", 1, 1, 1, shape_attr, infer_reshape, nullptr, none, any},
-        {"Transpose", 1, 1, 1, perm_attr, infer_transpose, nullptr, none, f32},
-        {"Identity", 1, 1, 1, {}, infer_unary, nullptr, none, any},
-        {"SGDUpdate", 2, 2, 0, sgd_attrs, infer_sgd_update, nullptr, {0}, f32},
-        {"AdamUpdate", 5, 5, 0, adam_attrs, infer_adam_update, nullptr, {0, 2, 3, 4}, f32},
-    };
+    OpList ops;
+    for (auto add : kOpFamilies) add(&ops);
+    return ops;
 }
 
 } // namespace
 
+DTypeSet OpSchema::input_dtypes(size_t i) const {
+    if (inputs.empty()) return 0;
+    return inputs[i < inputs.size() ? i : inputs.size() - 1].dtypes;
+}
+
+const AttrSpec *OpSchema::find_attr(std::string_view attr) const {
+    for (const AttrSpec &a : attrs) {
+        if (a.name == attr) return &a;
+    }
+    return nullptr;
+}
+
+OpDef::OpDef(std::string name, std::string category) {
+    op_.name = std::move(name);
+    op_.category = std::move(category);
+}
+
+OpDef &OpDef::doc(std::string text) {
+    op_.doc = std::move(text);
+    return *this;
+}
+
+OpDef &OpDef::arg(std::vector<ArgSpec> *list, ArgSpec spec) {
+    list->push_back(std::move(spec));
+    return *this;
+}
+
+OpDef &OpDef::input(std::string name, DTypeSet dtypes, std::string doc) {
+    return arg(&op_.inputs, {std::move(name), dtypes, false, false, std::move(doc)});
+}
+
+OpDef &OpDef::optional_input(std::string name, DTypeSet dtypes, std::string doc) {
+    return arg(&op_.inputs, {std::move(name), dtypes, true, false, std::move(doc)});
+}
+
+OpDef &OpDef::variadic_input(std::string name, DTypeSet dtypes, std::string doc) {
+    return arg(&op_.inputs, {std::move(name), dtypes, false, true, std::move(doc)});
+}
+
+OpDef &OpDef::output(std::string name, std::string doc) {
+    return arg(&op_.outputs, {std::move(name), kAllDTypes, false, false, std::move(doc)});
+}
+
+OpDef &OpDef::optional_output(std::string name, std::string doc) {
+    return arg(&op_.outputs, {std::move(name), kAllDTypes, true, false, std::move(doc)});
+}
+
+OpDef &OpDef::variadic_output(std::string name, std::string doc) {
+    return arg(&op_.outputs, {std::move(name), kAllDTypes, false, true, std::move(doc)});
+}
+
+OpDef &OpDef::attr(AttrSpec spec) {
+    op_.attrs.push_back(std::move(spec));
+    return *this;
+}
+
+OpDef &OpDef::attr_int(std::string name, int64_t def, std::string doc) {
+    AttrValue v;
+    v.type = AttrValue::Type::Int;
+    v.i = def;
+    return attr({std::move(name), v.type, AttrSpec::Presence::Defaulted, v, std::move(doc)});
+}
+
+OpDef &OpDef::attr_float(std::string name, double def, std::string doc) {
+    AttrValue v;
+    v.type = AttrValue::Type::Float;
+    v.f = def;
+    return attr({std::move(name), v.type, AttrSpec::Presence::Defaulted, v, std::move(doc)});
+}
+
+OpDef &OpDef::attr_ints(std::string name, std::vector<int64_t> def, std::string doc) {
+    AttrValue v;
+    v.type = AttrValue::Type::Ints;
+    v.ints = std::move(def);
+    return attr({std::move(name), v.type, AttrSpec::Presence::Defaulted, v, std::move(doc)});
+}
+
+OpDef &OpDef::attr_floats(std::string name, std::vector<double> def, std::string doc) {
+    AttrValue v;
+    v.type = AttrValue::Type::Floats;
+    v.floats = std::move(def);
+    return attr({std::move(name), v.type, AttrSpec::Presence::Defaulted, v, std::move(doc)});
+}
+
+OpDef &OpDef::attr_string(std::string name, std::string def, std::string doc) {
+    AttrValue v;
+    v.type = AttrValue::Type::String;
+    v.s = std::move(def);
+    return attr({std::move(name), v.type, AttrSpec::Presence::Defaulted, v, std::move(doc)});
+}
+
+OpDef &OpDef::required_attr(std::string name, AttrValue::Type type, std::string doc) {
+    AttrValue v;
+    v.type = type;
+    return attr({std::move(name), type, AttrSpec::Presence::Required, v, std::move(doc)});
+}
+
+OpDef &OpDef::optional_attr(std::string name, AttrValue::Type type, std::string doc) {
+    AttrValue v;
+    v.type = type;
+    return attr({std::move(name), type, AttrSpec::Presence::Optional, v, std::move(doc)});
+}
+
+OpDef &OpDef::infer(InferFn fn) {
+    op_.infer = fn;
+    return *this;
+}
+
+OpDef &OpDef::updates(std::vector<int> inputs) {
+    op_.updates_inputs = std::move(inputs);
+    return *this;
+}
+
+OpSchema OpDef::build() {
+    auto arity = [](const std::vector<ArgSpec> &args, int *min, int *max) {
+        *min = 0;
+        *max = 0;
+        for (const ArgSpec &a : args) {
+            if (!a.optional) *min += 1;
+            *max = a.variadic ? kMaxVariadic : *max + 1;
+        }
+    };
+    arity(op_.inputs, &op_.min_inputs, &op_.max_inputs);
+    arity(op_.outputs, &op_.min_outputs, &op_.max_outputs);
+    return std::move(op_);
+}
+
 std::string dtype_set_str(DTypeSet set) {
     std::string s;
-    for (unsigned d = 0; d <= static_cast<unsigned>(DType::I64); ++d) {
+    for (unsigned d = 0; d <= static_cast<unsigned>(kLastDType); ++d) {
         if ((set & dtype_bit(static_cast<DType>(d))) == 0) continue;
         if (!s.empty()) s += ", ";
         s += dtype_name(static_cast<DType>(d));
@@ -82,6 +171,63 @@ const OpSchema *find_op(std::string_view name) {
     }
     if (test_ops_enabled() && name == test_fault_op().name) return &test_fault_op();
     return nullptr;
+}
+
+Status canonicalize_attrs(const OpSchema &op, NodeDesc *node) {
+    for (const auto &[name, value] : node->attrs) {
+        const AttrSpec *spec = op.find_attr(name);
+        if (!spec) return fail("unknown attribute \"" + name + "\" for " + op.name);
+        if (value.type != spec->type) {
+            return fail("attribute \"" + name + "\" is " + attr_type_name(value.type) +
+                        ", expected " + attr_type_name(spec->type));
+        }
+    }
+    for (const AttrSpec &s : op.attrs) {
+        if (node->attr(s.name)) continue;
+        if (s.presence == AttrSpec::Presence::Required) {
+            return fail("missing required attribute \"" + s.name + "\"");
+        }
+        if (s.presence == AttrSpec::Presence::Defaulted) node->attrs.emplace(s.name, s.default_value);
+    }
+    return {};
+}
+
+Status check_node_inputs(const OpSchema &op, const std::vector<InputInfo> &inputs) {
+    const int n = static_cast<int>(inputs.size());
+    if (n < op.min_inputs || n > op.max_inputs) {
+        std::string want = std::to_string(op.min_inputs);
+        if (op.max_inputs >= kMaxVariadic) {
+            want = "at least " + want;
+        } else if (op.max_inputs != op.min_inputs) {
+            want += " to " + std::to_string(op.max_inputs);
+        }
+        return fail(op.name + " takes " + want + (op.max_inputs == 1 ? " input" : " inputs") +
+                    ", got " + std::to_string(n));
+    }
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        const DTypeSet allowed = op.input_dtypes(i);
+        if ((allowed & dtype_bit(inputs[i].dtype)) != 0) continue;
+        const bool one = (allowed & (allowed - 1)) == 0;
+        const ArgSpec &arg = op.inputs[i < op.inputs.size() ? i : op.inputs.size() - 1];
+        return fail(std::string("dtype ") + dtype_name(inputs[i].dtype) + " is not supported by " +
+                    op.name + " (input " + std::to_string(i) + " " + arg.name + "; only " +
+                    dtype_set_str(allowed) + (one ? " is)" : " are)"));
+    }
+    return {};
+}
+
+Status infer_node(const OpSchema &op, NodeDesc *node, const std::vector<InputInfo> &inputs,
+                  std::vector<OutputInfo> *outputs) {
+    SALUS_RETURN_IF_ERROR(canonicalize_attrs(op, node));
+    SALUS_RETURN_IF_ERROR(check_node_inputs(op, inputs));
+    outputs->clear();
+    SALUS_RETURN_IF_ERROR(op.infer(*node, inputs, outputs));
+    const int n = static_cast<int>(outputs->size());
+    if (n < op.min_outputs || n > op.max_outputs) {
+        return Status(SALUS_EINTERNAL, op.name + " inference gave " + std::to_string(n) +
+                                           " outputs");
+    }
+    return {};
 }
 
 } // namespace salus

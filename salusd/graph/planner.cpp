@@ -57,28 +57,10 @@ uint64_t place_greedy(std::vector<Buffer> *buffers) {
     return peak;
 }
 
-// Scratch bytes each step asks for on `device` (0 where the op's schema has
-// no workspace fn).
-std::vector<uint64_t> step_workspaces(const Graph &graph, const std::vector<uint32_t> &order,
-                                      DeviceType device) {
-    std::vector<uint64_t> bytes(order.size(), 0);
-    std::vector<InputInfo> inputs;
-    for (size_t step = 0; step < order.size(); ++step) {
-        const NodeDesc &node = graph.nodes[order[step]];
-        const OpSchema *op = find_op(node.op);
-        if (!op || !op->workspace) continue;
-        inputs.clear();
-        for (uint32_t t : node.inputs) {
-            inputs.push_back({graph.tensors[t].dtype, &graph.tensors[t].shape});
-        }
-        bytes[step] = op->workspace(node, inputs, device);
-    }
-    return bytes;
-}
-
 } // namespace
 
-MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order, DeviceType device) {
+MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order,
+                       const std::vector<uint64_t> &workspaces) {
     const size_t n_tensors = graph.tensors.size();
     // A graph without nodes still has one (virtual) step during which its
     // inputs are fed and its outputs read.
@@ -120,7 +102,8 @@ MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order, D
         buffers.push_back({align_up(graph.tensors[t].nbytes()), plan.first_step[t],
                            plan.last_step[t], t, kNoOffset});
     }
-    plan.workspace_bytes = step_workspaces(graph, order, device);
+    plan.workspace_bytes = workspaces;
+    plan.workspace_bytes.resize(order.size(), 0);
     plan.workspace_offset.assign(order.size(), 0);
     for (uint32_t step = 0; step < order.size(); ++step) {
         if (plan.workspace_bytes[step] == 0) continue;

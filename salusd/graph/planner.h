@@ -2,7 +2,6 @@
 // validated graph, and the offset of every tensor in its region.
 #pragma once
 
-#include "common/device_type.h"
 #include "graph/graph.h"
 
 #include <cstdint>
@@ -34,8 +33,9 @@ struct MemoryPlan {
 // Requires a graph that passed validate_graph() and its order.
 // Ephemeral buffers are placed greedily by size (largest first, lowest
 // offset that does not overlap a buffer with an overlapping lifetime).
-// Kernels' scratch space depends on the device (graph/workspace.h), so T does.
+// `workspaces` holds the scratch bytes of each step's kernel (missing ones
+// are 0); kernels are per device (exec/kernel.h), so T is too.
 MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order,
-                       DeviceType device = DeviceType::CPU);
+                       const std::vector<uint64_t> &workspaces = {});
 
 } // namespace salus

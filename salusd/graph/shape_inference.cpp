@@ -1,71 +1,20 @@
 #include "graph/shape_inference.h"
 
+#include "graph/infer_util.h"
 #include "graph/shape_util.h"
 
 #include <string>
 
 namespace salus {
+
+using namespace infer;
+
 namespace {
-
-Status fail(std::string message) {
-    return Status(SALUS_EGRAPH, std::move(message));
-}
-
-const Shape &shape_of(const std::vector<InputInfo> &inputs, size_t i) {
-    return *inputs[i].shape;
-}
-
-// Arity and dtypes: the validator checks arity first, but infer functions are
-// also called directly (tests, tools), so they never index past the inputs.
-// The dtypes an op accepts come from its entry in the op table.
-Status check_inputs(const NodeDesc &node, const std::vector<InputInfo> &inputs, size_t min) {
-    if (inputs.size() < min) {
-        return fail(node.op + " needs at least " + std::to_string(min) +
-                    (min == 1 ? " input, got " : " inputs, got ") + std::to_string(inputs.size()));
-    }
-    const OpSchema *op = find_op(node.op);
-    const DTypeSet allowed = op ? op->input_dtypes : kF32Only;
-    const bool one = (allowed & (allowed - 1)) == 0;
-    for (size_t i = 0; i < inputs.size(); ++i) {
-        if ((allowed & dtype_bit(inputs[i].dtype)) == 0) {
-            return fail(std::string("dtype ") + dtype_name(inputs[i].dtype) +
-                        " is not supported by " + node.op + " (input " + std::to_string(i) +
-                        "; only " + dtype_set_str(allowed) + (one ? " is)" : " are)"));
-        }
-    }
-    return {};
-}
-
-Status set_single(std::vector<OutputInfo> *outputs, Shape shape, DType dtype = DType::F32) {
-    outputs->assign(1, OutputInfo{dtype, std::move(shape)});
-    return {};
-}
 
 Status wrong_type(const NodeDesc &node, std::string_view name, const AttrValue &a,
                   AttrValue::Type expected) {
     return fail(node.op + " attribute \"" + std::string(name) + "\" is " + attr_type_name(a.type) +
                 ", expected " + attr_type_name(expected));
-}
-
-Status int_attr(const NodeDesc &node, std::string_view name, int64_t fallback, int64_t *out) {
-    const AttrValue *a = node.attr(name);
-    if (a && a->type != AttrValue::Type::Int)
-        return wrong_type(node, name, *a, AttrValue::Type::Int);
-    *out = a ? a->i : fallback;
-    return {};
-}
-
-// A 0/1 flag such as transA or keepdims; other values are refused rather than
-// guessed at, so that kernels and inference cannot disagree.
-Status flag_attr(const NodeDesc &node, std::string_view name, int64_t fallback, bool *out) {
-    int64_t v = 0;
-    SALUS_RETURN_IF_ERROR(int_attr(node, name, fallback, &v));
-    if (v != 0 && v != 1) {
-        return fail(node.op + " attribute \"" + std::string(name) + "\" must be 0 or 1, got " +
-                    std::to_string(v));
-    }
-    *out = v == 1;
-    return {};
 }
 
 // *out is null when the attribute is absent.
@@ -83,40 +32,6 @@ Status required_ints(const NodeDesc &node, std::string_view name,
     SALUS_RETURN_IF_ERROR(ints_attr(node, name, out));
     if (!*out) return fail(node.op + " requires attribute \"" + std::string(name) + "\"");
     return {};
-}
-
-// A target shape given as an attribute (Expand, Reshape) becomes a tensor
-// shape, so it obeys the same rank limit.
-Status check_attr_rank(const NodeDesc &node, const std::vector<int64_t> &shape) {
-    if (shape.size() > SALUS_MAX_RANK) {
-        return fail(node.op + " shape " + ints_str(shape) + " has rank " +
-                    std::to_string(shape.size()) + ", over the maximum of " +
-                    std::to_string(SALUS_MAX_RANK));
-    }
-    return {};
-}
-
-Status axis_attr(const NodeDesc &node, const Shape &x, const char *x_name, int64_t *axis) {
-    int64_t raw = -1;
-    SALUS_RETURN_IF_ERROR(int_attr(node, "axis", -1, &raw));
-    *axis = normalize_axis(raw, x.size());
-    if (*axis < 0) {
-        return fail(node.op + " axis " + std::to_string(raw) + " is out of range for " + x_name +
-                    " " + shape_str(x));
-    }
-    return {};
-}
-
-Status same_shape_pair(const NodeDesc &node, const std::vector<InputInfo> &inputs,
-                       const char *first, const char *second, std::vector<OutputInfo> *outputs) {
-    SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
-    const Shape &a = shape_of(inputs, 0);
-    const Shape &b = shape_of(inputs, 1);
-    if (a != b) {
-        return fail(node.op + " needs " + first + " and " + second + " of the same shape: " +
-                    first + " " + shape_str(a) + ", " + second + " " + shape_str(b));
-    }
-    return set_single(outputs, a);
 }
 
 Status check_logits_labels(const NodeDesc &node, const std::vector<InputInfo> &inputs) {
@@ -137,8 +52,8 @@ Status infer_matmul(const NodeDesc &node, const std::vector<InputInfo> &inputs,
     SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
     bool ta = false;
     bool tb = false;
-    SALUS_RETURN_IF_ERROR(flag_attr(node, "transA", 0, &ta));
-    SALUS_RETURN_IF_ERROR(flag_attr(node, "transB", 0, &tb));
+    SALUS_RETURN_IF_ERROR(flag_attr(node, "transA", &ta));
+    SALUS_RETURN_IF_ERROR(flag_attr(node, "transB", &tb));
     const Shape &a = shape_of(inputs, 0);
     const Shape &b = shape_of(inputs, 1);
     if (a.size() != 2 || b.size() != 2) {
@@ -165,12 +80,6 @@ Status infer_broadcast_binary(const NodeDesc &node, const std::vector<InputInfo>
                     ", B " + shape_str(shape_of(inputs, 1)));
     }
     return set_single(outputs, std::move(y));
-}
-
-Status infer_unary(const NodeDesc &node, const std::vector<InputInfo> &inputs,
-                   std::vector<OutputInfo> *outputs) {
-    SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
-    return set_single(outputs, shape_of(inputs, 0), inputs[0].dtype);
 }
 
 Status infer_relu_grad(const NodeDesc &node, const std::vector<InputInfo> &inputs,
@@ -216,10 +125,7 @@ Status infer_softmax_cross_entropy_grad(const NodeDesc &node, const std::vector<
 Status infer_one_hot(const NodeDesc &node, const std::vector<InputInfo> &inputs,
                      std::vector<OutputInfo> *outputs) {
     SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
-    const AttrValue *a = node.attr("depth");
-    if (!a) return fail("OneHot requires attribute \"depth\"");
-    int64_t depth = 0;
-    SALUS_RETURN_IF_ERROR(int_attr(node, "depth", 0, &depth));
+    const int64_t depth = node.get_int("depth");
     if (depth <= 0) return fail("OneHot depth must be positive, got " + std::to_string(depth));
     Shape y = shape_of(inputs, 0);
     y.push_back(depth);
@@ -230,7 +136,7 @@ Status infer_reduce(const NodeDesc &node, const std::vector<InputInfo> &inputs,
                     std::vector<OutputInfo> *outputs) {
     SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
     bool keepdims = true;
-    SALUS_RETURN_IF_ERROR(flag_attr(node, "keepdims", 1, &keepdims));
+    SALUS_RETURN_IF_ERROR(flag_attr(node, "keepdims", &keepdims));
     const std::vector<int64_t> *axes = nullptr;
     SALUS_RETURN_IF_ERROR(ints_attr(node, "axes", &axes));
     const Shape &x = shape_of(inputs, 0);
@@ -387,14 +293,8 @@ Status infer_adam_update(const NodeDesc &node, const std::vector<InputInfo> &inp
     if (!shape_of(inputs, 4).empty()) {
         return fail("AdamUpdate step must be a scalar [], got " + shape_str(shape_of(inputs, 4)));
     }
-    for (const char *name : {"lr", "beta1", "beta2", "eps"}) {
-        const AttrValue *a = node.attr(name);
-        if (a && a->type != AttrValue::Type::Float) {
-            return wrong_type(node, name, *a, AttrValue::Type::Float);
-        }
-    }
-    const double beta1 = node.attr_float("beta1", 0.9);
-    const double beta2 = node.attr_float("beta2", 0.999);
+    const double beta1 = node.get_float("beta1");
+    const double beta2 = node.get_float("beta2");
     if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0)) {
         return fail("AdamUpdate betas must be in [0, 1): beta1 " + std::to_string(beta1) +
                     ", beta2 " + std::to_string(beta2));

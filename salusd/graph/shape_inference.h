@@ -4,28 +4,24 @@
 // the validator prefixes the node label.
 #pragma once
 
-#include "graph/ops.h"
+#include "graph/infer_util.h"
 
 namespace salus {
 
-using InferFn = Status(const NodeDesc &node, const std::vector<InputInfo> &inputs,
-                       std::vector<OutputInfo> *outputs);
-
-InferFn infer_matmul;
-InferFn infer_broadcast_binary; // Add, Sub, Mul
-InferFn infer_unary;            // Relu, Sigmoid, Tanh, Identity (keeps the dtype)
-InferFn infer_relu_grad;
-InferFn infer_activation_grad; // SigmoidGrad, TanhGrad
-InferFn infer_softmax;
-InferFn infer_softmax_grad;
-InferFn infer_softmax_cross_entropy;
-InferFn infer_softmax_cross_entropy_grad;
-InferFn infer_one_hot;
-InferFn infer_reduce; // ReduceSum, ReduceMean
-InferFn infer_expand;
-InferFn infer_reshape;
-InferFn infer_transpose;
-InferFn infer_sgd_update;
-InferFn infer_adam_update;
+InferSig infer_matmul;
+InferSig infer_broadcast_binary; // Add, Sub, Mul
+InferSig infer_relu_grad;
+InferSig infer_activation_grad; // SigmoidGrad, TanhGrad
+InferSig infer_softmax;
+InferSig infer_softmax_grad;
+InferSig infer_softmax_cross_entropy;
+InferSig infer_softmax_cross_entropy_grad;
+InferSig infer_one_hot;
+InferSig infer_reduce; // ReduceSum, ReduceMean
+InferSig infer_expand;
+InferSig infer_reshape;
+InferSig infer_transpose;
+InferSig infer_sgd_update;
+InferSig infer_adam_update;
 
 } // namespace salus

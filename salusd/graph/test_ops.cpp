@@ -1,6 +1,6 @@
 #include "graph/test_ops.h"
 
-#include "graph/shape_inference.h"
+#include "graph/infer_util.h"
 
 #include <atomic>
 #include <string>
@@ -16,7 +16,7 @@ Status infer_test_fault(const NodeDesc &node, const std::vector<InputInfo> &inpu
     if (!fault || (fault->s != "error" && fault->s != "sticky")) {
         return Status(SALUS_EGRAPH, "attribute fault must be \"error\" or \"sticky\"");
     }
-    return infer_unary(node, inputs, outputs);
+    return infer::infer_unary(node, inputs, outputs);
 }
 
 } // namespace
@@ -30,9 +30,13 @@ bool test_ops_enabled() {
 }
 
 const OpSchema &test_fault_op() {
-    static const OpSchema op = {
-        "TestFault",      1,       1,  1,       {{"fault", AttrValue::Type::String, true}},
-        infer_test_fault, nullptr, {}, kF32Only};
+    static const OpSchema op = OpDef("TestFault", "Tests")
+                                   .doc("fails its iteration as `fault` says (tests only)")
+                                   .input("X")
+                                   .output("Y")
+                                   .required_attr("fault", AttrValue::Type::String)
+                                   .infer(infer_test_fault)
+                                   .build();
     return op;
 }
 

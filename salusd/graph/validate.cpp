@@ -32,6 +32,13 @@ std::string count_str(int n, const char *noun) {
     return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
+// "2 inputs", "2 to 3 inputs", "at least 1 input"
+std::string range_str(int min, int max, const char *noun) {
+    if (max >= kMaxVariadic) return "at least " + count_str(min, noun);
+    if (max == min) return count_str(min, noun);
+    return std::to_string(min) + " to " + count_str(max, noun);
+}
+
 std::string tensor_label(const Graph &g, uint32_t id) {
     std::string label = "tensor " + std::to_string(id);
     if (id < g.tensors.size() && !g.tensors[id].name.empty()) {
@@ -58,10 +65,14 @@ class Validator {
   public:
     Validator(const Graph &g, const ValidationLimits &limits) : g_(g), limits_(limits) {}
 
+    // Per node, its attributes with every default filled in (after run()).
+    std::vector<NodeDesc> &canonical() { return canonical_; }
+
     Status run(std::vector<uint32_t> *order, Inferred *inferred) {
         SALUS_RETURN_IF_ERROR(check_limits());
         for (uint32_t t = 0; t < g_.tensors.size(); ++t) SALUS_RETURN_IF_ERROR(check_tensor(t));
         producer_.assign(g_.tensors.size(), kNone);
+        canonical_.resize(g_.nodes.size());
         updater_.assign(g_.tensors.size(), kNone);
         for (uint32_t n = 0; n < g_.nodes.size(); ++n) SALUS_RETURN_IF_ERROR(check_node(n));
         SALUS_RETURN_IF_ERROR(check_produced());
@@ -149,11 +160,8 @@ class Validator {
         const size_t n_in = node.inputs.size();
         if (n_in < static_cast<size_t>(op->min_inputs) ||
             n_in > static_cast<size_t>(op->max_inputs)) {
-            const std::string want =
-                op->max_inputs == op->min_inputs
-                    ? count_str(op->min_inputs, "input")
-                    : std::to_string(op->min_inputs) + " to " + count_str(op->max_inputs, "input");
-            return fail(prefix + "takes " + want + ", got " + std::to_string(n_in));
+            return fail(prefix + "takes " + range_str(op->min_inputs, op->max_inputs, "input") +
+                        ", got " + std::to_string(n_in));
         }
         for (size_t i = 0; i < n_in; ++i) {
             SALUS_RETURN_IF_ERROR(check_tensor_id(prefix + "input ", i, node.inputs[i]));
@@ -177,12 +185,17 @@ class Validator {
             producer_[t] = n;
         }
         // After the per-output checks, so that a repeated output is reported
-        // as such even though no op has two outputs today.
-        if (node.outputs.size() != static_cast<size_t>(op->num_outputs)) {
-            return fail(prefix + "produces " + count_str(op->num_outputs, "output") + ", got " +
-                        std::to_string(node.outputs.size()));
+        // as such rather than as a count.
+        const size_t n_out = node.outputs.size();
+        if (n_out < static_cast<size_t>(op->min_outputs) ||
+            n_out > static_cast<size_t>(op->max_outputs)) {
+            return fail(prefix + "produces " +
+                        range_str(op->min_outputs, op->max_outputs, "output") + ", got " +
+                        std::to_string(n_out));
         }
-        SALUS_RETURN_IF_ERROR(check_attrs(node, *op, prefix));
+        canonical_[n] = node;
+        Status st = canonicalize_attrs(*op, &canonical_[n]);
+        if (!st.ok()) return fail(prefix + st.message());
         for (size_t k = 0; k < op->updates_inputs.size(); ++k) {
             SALUS_RETURN_IF_ERROR(check_update(n, *op, k, prefix));
         }
@@ -224,26 +237,6 @@ class Validator {
         return fail(prefix + std::to_string(index) + " refers to tensor " + std::to_string(t) +
                     ", which does not exist (the graph has " + std::to_string(g_.tensors.size()) +
                     " tensors)");
-    }
-
-    static Status check_attrs(const NodeDesc &node, const OpSchema &op, const std::string &prefix) {
-        for (const auto &[name, value] : node.attrs) {
-            const AttrSpec *spec = nullptr;
-            for (const AttrSpec &s : op.attrs) {
-                if (name == s.name) spec = &s;
-            }
-            if (!spec) return fail(prefix + "unknown attribute \"" + name + "\" for " + node.op);
-            if (value.type != spec->type) {
-                return fail(prefix + "attribute \"" + name + "\" is " + attr_type_name(value.type) +
-                            ", expected " + attr_type_name(spec->type));
-            }
-        }
-        for (const AttrSpec &s : op.attrs) {
-            if (s.required && !node.attr(s.name)) {
-                return fail(prefix + "missing required attribute \"" + s.name + "\"");
-            }
-        }
-        return {};
     }
 
     Status check_produced() const {
@@ -353,11 +346,12 @@ class Validator {
         std::vector<InputInfo> inputs;
         std::vector<OutputInfo> outputs;
         for (uint32_t n : order) {
-            const NodeDesc &node = g_.nodes[n];
+            const NodeDesc &node = canonical_[n];
             inputs.clear();
             for (uint32_t t : node.inputs) inputs.push_back({(*dtypes)[t], &(*shapes)[t]});
             outputs.clear();
-            Status st = schemas_[n]->infer(node, inputs, &outputs);
+            Status st = check_node_inputs(*schemas_[n], inputs);
+            if (st.ok()) st = schemas_[n]->infer(node, inputs, &outputs);
             if (!st.ok()) return Status(st.code(), node_label(g_.nodes, n) + ": " + st.message());
             if (outputs.size() != node.outputs.size()) {
                 return Status(SALUS_EINTERNAL, node_label(g_.nodes, n) + ": inference gave " +
@@ -394,6 +388,7 @@ class Validator {
     const Graph &g_;
     const ValidationLimits &limits_;
     std::vector<const OpSchema *> schemas_; // per node, filled by check_node
+    std::vector<NodeDesc> canonical_;       // per node: attributes with defaults filled in
     std::vector<uint32_t> producer_;        // per tensor: the node writing it
     std::vector<uint32_t> updater_;         // per tensor: the node updating it in place
     bool any_update_ = false;
@@ -404,7 +399,11 @@ class Validator {
 Status validate_graph(Graph *graph, std::vector<uint32_t> *order, const ValidationLimits &limits) {
     std::vector<uint32_t> sorted;
     Inferred inferred;
-    SALUS_RETURN_IF_ERROR(Validator(*graph, limits).run(&sorted, &inferred));
+    Validator validator(*graph, limits);
+    SALUS_RETURN_IF_ERROR(validator.run(&sorted, &inferred));
+    for (size_t n = 0; n < graph->nodes.size(); ++n) {
+        graph->nodes[n].attrs = std::move(validator.canonical()[n].attrs);
+    }
     for (size_t t = 0; t < graph->tensors.size(); ++t) {
         TensorDesc &desc = graph->tensors[t];
         if (desc.kind != TensorKind::Intermediate) continue;

@@ -142,8 +142,10 @@ TEST_F(CudaKernels, EveryCaseMatchesTheCpuKernel) {
                 ctx.workspace = upload(ws, true);
                 ctx.workspace_bytes = gpu.workspace_bytes;
             }
-            const KernelFn fn = default_kernels().find(DeviceType::CUDA, c.node.op);
-            ASSERT_NE(fn, nullptr);
+            const KernelDef *def = default_kernels().find(DeviceType::CUDA, c.node.op);
+            ASSERT_NE(def, nullptr);
+            ASSERT_NE(def->fn, nullptr) << c.node.op << ": prepared kernels are run by the executor";
+            const KernelFn fn = def->fn;
             const Status st = fn(ctx);
             ASSERT_TRUE(st.ok()) << st.message();
             const Status synced = stream_->synchronize();
@@ -185,7 +187,7 @@ TEST_F(CudaKernels, ARecoverableErrorLeavesTheStreamUsable) {
     ctx.stream = stream_.get();
     ctx.inputs.push_back({upload(x, false), DType::F32, x.shape});
     ctx.outputs.push_back({upload(x, true), DType::F32, x.shape});
-    const Status st = default_kernels().find(DeviceType::CUDA, "TestFault")(ctx);
+    const Status st = default_kernels().find(DeviceType::CUDA, "TestFault")->fn(ctx);
     EXPECT_EQ(st.code(), SALUS_EEXEC);
     EXPECT_NE(st.message().find("cudaErrorInvalidConfiguration"), std::string::npos)
         << st.message();
@@ -193,7 +195,7 @@ TEST_F(CudaKernels, ARecoverableErrorLeavesTheStreamUsable) {
 
     NodeDesc relu = make_node("Relu");
     ctx.node = &relu;
-    ASSERT_TRUE(default_kernels().find(DeviceType::CUDA, "Relu")(ctx).ok());
+    ASSERT_TRUE(default_kernels().find(DeviceType::CUDA, "Relu")->fn(ctx).ok());
     ASSERT_TRUE(stream_->synchronize().ok());
     Tensor y(x.shape);
     download(&y, ctx.outputs[0].data);

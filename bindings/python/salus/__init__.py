@@ -42,6 +42,7 @@ from ._client import Client, connect, default_socket_path
 from ._dtypes import (
     DType,
     bfloat16,
+    bool_,
     dtype,
     float16,
     float32,
@@ -79,7 +80,7 @@ __all__ = [
     "connect", "Client", "default_socket_path",
     "Session", "Future", "SessionStatus", "DaemonStatus",
     "Graph", "Tensor", "Node",
-    "DType", "dtype", "float32", "float16", "bfloat16", "int32", "int64",
+    "DType", "dtype", "float32", "float16", "bfloat16", "int32", "int64", "bool_",
     "to_bfloat16", "from_bfloat16",
     "Error", "InvalidArgumentError", "OutOfMemoryError", "ConnectError", "ProtocolError",
     "VersionError", "GraphError", "NoSessionError", "ShapeError", "TooBigError",

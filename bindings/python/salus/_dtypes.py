@@ -39,8 +39,9 @@ float16 = DType("float16", _capi.SALUS_DTYPE_F16, np.float16)
 bfloat16 = DType("bfloat16", _capi.SALUS_DTYPE_BF16, np.uint16)
 int32 = DType("int32", _capi.SALUS_DTYPE_I32, np.int32)
 int64 = DType("int64", _capi.SALUS_DTYPE_I64, np.int64)
+bool_ = DType("bool", _capi.SALUS_DTYPE_BOOL, np.bool_)
 
-ALL = (float32, float16, bfloat16, int32, int64)
+ALL = (float32, float16, bfloat16, int32, int64, bool_)
 
 _BY_NAME = {
     "float32": float32, "f32": float32, "f4": float32, "float": float32,
@@ -48,9 +49,10 @@ _BY_NAME = {
     "bfloat16": bfloat16, "bf16": bfloat16,
     "int32": int32, "i32": int32, "i4": int32,
     "int64": int64, "i64": int64, "i8": int64,
+    "bool": bool_, "b1": bool_,
 }
 _BY_NUMPY = {float32.numpy: float32, float16.numpy: float16, int32.numpy: int32,
-             int64.numpy: int64}
+             int64.numpy: int64, bool_.numpy: bool_}
 
 
 def dtype(value):

@@ -66,7 +66,8 @@ typedef enum salus_dtype {
     SALUS_DTYPE_F16 = 1,
     SALUS_DTYPE_BF16 = 2,
     SALUS_DTYPE_I32 = 3,
-    SALUS_DTYPE_I64 = 4
+    SALUS_DTYPE_I64 = 4,
+    SALUS_DTYPE_BOOL = 5 /* one byte, 0 or 1 (since 0.3) */
 } salus_dtype;
 
 /* Largest tensor rank accepted anywhere. */
@@ -198,6 +199,21 @@ SALUS_EXTERN void salus_buffer_free(void *buffer);
 
 SALUS_EXTERN size_t salus_graph_tensor_count(const salus_graph *graph);
 SALUS_EXTERN size_t salus_graph_node_count(const salus_graph *graph);
+
+/* The dtype and shape the daemon will give a tensor: a declared tensor's own,
+ * an intermediate's from shape inference over the nodes it depends on, with
+ * the daemon's own op schema and rules (attributes set so far count, absent
+ * ones take their defaults). shape has room for SALUS_MAX_RANK dimensions;
+ * *rank gets the rank. Fails with SALUS_EGRAPH and a message naming the node
+ * (unknown op, bad attribute, shapes that do not fit). (Since 0.3.) */
+SALUS_EXTERN int salus_graph_tensor_shape(const salus_graph *graph, uint32_t tensor,
+                                          salus_dtype *dtype, int64_t *shape, size_t *rank);
+
+/* The ops this library knows (the daemon of the same version runs them all;
+ * doc/ops.md is their catalogue): the number, and the name of op i, or NULL
+ * past the end. (Since 0.3.) */
+SALUS_EXTERN size_t salus_op_count(void);
+SALUS_EXTERN const char *salus_op_name(size_t i);
 
 /* ---- sessions ------------------------------------------------------------ */
 

@@ -4,6 +4,7 @@
 #include "device/cuda/cuda_stream.h"
 #include "exec/cuda/kernel_plans.h"
 #include "exec/cuda/launchers.h"
+#include "exec/cuda/workspace.h"
 
 #include <string>
 
@@ -182,34 +183,35 @@ void register_cuda_kernels(KernelRegistry *registry) {
     struct Entry {
         const char *op;
         KernelFn fn;
+        WorkspaceFn workspace;
     };
     static constexpr Entry kKernels[] = {
-        {"MatMul", cuda::matmul},
-        {"Add", cuda::add},
-        {"Sub", cuda::sub},
-        {"Mul", cuda::mul},
-        {"Relu", cuda::relu},
-        {"ReluGrad", cuda::relu_grad},
-        {"Sigmoid", cuda::sigmoid},
-        {"SigmoidGrad", cuda::sigmoid_grad},
-        {"Tanh", cuda::tanh},
-        {"TanhGrad", cuda::tanh_grad},
-        {"Softmax", cuda::softmax},
-        {"SoftmaxGrad", cuda::softmax_grad},
-        {"SoftmaxCrossEntropy", cuda::softmax_cross_entropy},
-        {"SoftmaxCrossEntropyGrad", cuda::softmax_cross_entropy_grad},
-        {"ReduceSum", cuda::reduce_sum},
-        {"ReduceMean", cuda::reduce_mean},
-        {"Expand", cuda::expand},
-        {"Reshape", cuda::copy},
-        {"Transpose", cuda::transpose},
-        {"Identity", cuda::copy},
-        {"SGDUpdate", cuda::sgd_update},
-        {"AdamUpdate", cuda::adam_update},
-        {"OneHot", cuda::one_hot},
-        {"TestFault", cuda::test_fault},
+        {"MatMul", cuda::matmul, matmul_workspace},
+        {"Add", cuda::add, nullptr},
+        {"Sub", cuda::sub, nullptr},
+        {"Mul", cuda::mul, nullptr},
+        {"Relu", cuda::relu, nullptr},
+        {"ReluGrad", cuda::relu_grad, nullptr},
+        {"Sigmoid", cuda::sigmoid, nullptr},
+        {"SigmoidGrad", cuda::sigmoid_grad, nullptr},
+        {"Tanh", cuda::tanh, nullptr},
+        {"TanhGrad", cuda::tanh_grad, nullptr},
+        {"Softmax", cuda::softmax, nullptr},
+        {"SoftmaxGrad", cuda::softmax_grad, nullptr},
+        {"SoftmaxCrossEntropy", cuda::softmax_cross_entropy, softmax_cross_entropy_workspace},
+        {"SoftmaxCrossEntropyGrad", cuda::softmax_cross_entropy_grad, nullptr},
+        {"ReduceSum", cuda::reduce_sum, nullptr},
+        {"ReduceMean", cuda::reduce_mean, nullptr},
+        {"Expand", cuda::expand, nullptr},
+        {"Reshape", cuda::copy, nullptr},
+        {"Transpose", cuda::transpose, nullptr},
+        {"Identity", cuda::copy, nullptr},
+        {"SGDUpdate", cuda::sgd_update, nullptr},
+        {"AdamUpdate", cuda::adam_update, nullptr},
+        {"OneHot", cuda::one_hot, nullptr},
+        {"TestFault", cuda::test_fault, nullptr},
     };
-    for (const Entry &e : kKernels) registry->add(DeviceType::CUDA, e.op, e.fn);
+    for (const Entry &e : kKernels) registry->add(DeviceType::CUDA, e.op, e.fn, e.workspace);
 }
 
 } // namespace salus

@@ -1,10 +1,10 @@
 // MatMul through cuBLAS, on the lane's handle with the workspace the planner
-// put in T (graph/workspace.h): cuBLAS never takes device memory of its own.
+// put in T (exec/cuda/workspace.h): cuBLAS never takes device memory of its own.
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_stream.h"
 #include "exec/cuda/cuda_kernels.h"
 #include "exec/cuda/kernel_plans.h"
-#include "graph/workspace.h"
+#include "exec/cuda/workspace.h"
 
 namespace salus::cuda {
 

@@ -159,7 +159,7 @@ TEST(Executable, StagedDeviceCopiesThroughStagingAndReadsAfterTheWait) {
     // The CPU kernels stand in for the device's: the memory is host memory.
     KernelRegistry kernels;
     for (const char *op : {"Add", "Relu"}) {
-        kernels.add(DeviceType::CUDA, op, default_kernels().find(DeviceType::CPU, op));
+        kernels.add(DeviceType::CUDA, op, default_kernels().find(DeviceType::CPU, op)->fn);
     }
     uint32_t x = 0;
     std::unique_ptr<Executable> exe;

@@ -2,7 +2,8 @@
 // invariants on a few hundred random valid DAGs.
 #include "graph/planner.h"
 #include "graph/validate.h"
-#include "graph/workspace.h"
+#include "exec/cuda/workspace.h"
+#include "exec/kernel.h"
 
 #include "graph_helpers.h"
 
@@ -24,6 +25,15 @@ using test::ints_attr;
 
 uint64_t aligned(uint64_t n) {
     return (n + kPlanAlignment - 1) / kPlanAlignment * kPlanAlignment;
+}
+
+// The plan with the scratch space of `device`'s kernels (no device needed:
+// the kernels with scratch space on CUDA size it from shapes alone).
+MemoryPlan plan_for(const Graph &g, const std::vector<uint32_t> &order, DeviceType device) {
+    std::vector<PreparedKernel> kernels;
+    const Status st = prepare_kernels(g, order, device, nullptr, default_kernels(), &kernels);
+    EXPECT_TRUE(st.ok()) << st.message();
+    return plan_memory(g, order, workspace_bytes(kernels));
 }
 
 MemoryPlan validate_and_plan(Graph *g, std::vector<uint32_t> *order) {
@@ -116,7 +126,7 @@ TEST(Planner, PersistentRegionAndTrainingStep) {
 }
 
 // The same training step planned for CUDA: each MatMul step (0 and 2) gets
-// cuBLAS's workspace W = 4 MiB + 192 (graph/workspace.h; a multiple of 64).
+// cuBLAS's workspace W = 4 MiB + 192 (exec/cuda/workspace.h; a multiple of 64).
 // Placement by size: both workspaces first, at 0 (their lifetimes [0,0] and
 // [2,2] do not meet); then x [0,2] meets both -> W; h [0,1] -> W + 64;
 // y [1,3] meets ws2, x and h -> W + 128; g [2,3] meets ws2, x, y but not h
@@ -136,8 +146,8 @@ TEST(Planner, CudaPlansTheCublasWorkspaceInT) {
     const uint64_t ws = kCublasWorkspaceBytes + kCublasWorkspaceAlignment - kPlanAlignment;
     ASSERT_EQ(ws % kPlanAlignment, 0u);
 
-    const MemoryPlan cpu = plan_memory(b.graph(), order, DeviceType::CPU);
-    const MemoryPlan cuda = plan_memory(b.graph(), order, DeviceType::CUDA);
+    const MemoryPlan cpu = plan_for(b.graph(), order, DeviceType::CPU);
+    const MemoryPlan cuda = plan_for(b.graph(), order, DeviceType::CUDA);
     EXPECT_EQ(cpu.workspace_bytes, (std::vector<uint64_t>{0, 0, 0, 0}));
     EXPECT_EQ(cuda.workspace_bytes, (std::vector<uint64_t>{ws, 0, ws, 0}));
     EXPECT_EQ(cuda.workspace_offset, (std::vector<uint64_t>{0, 0, 0, 0}));
@@ -158,9 +168,9 @@ TEST(Planner, CudaPlansRowLossesOfSoftmaxCrossEntropy) {
     b.output(b.op("SoftmaxCrossEntropy", {logits, labels}));
     std::vector<uint32_t> order;
     ASSERT_TRUE(validate_graph(&b.graph(), &order).ok());
-    EXPECT_EQ(plan_memory(b.graph(), order, DeviceType::CUDA).workspace_bytes,
+    EXPECT_EQ(plan_for(b.graph(), order, DeviceType::CUDA).workspace_bytes,
               (std::vector<uint64_t>{48}));
-    EXPECT_EQ(plan_memory(b.graph(), order, DeviceType::CPU).workspace_bytes,
+    EXPECT_EQ(plan_for(b.graph(), order, DeviceType::CPU).workspace_bytes,
               (std::vector<uint64_t>{0}));
 }
 
@@ -484,7 +494,7 @@ TEST(Planner, RandomDagsGivePlansThatHold) {
         const MemoryPlan plan = plan_memory(g, order);
         expect_valid_plan(g, order, plan, DeviceType::CPU);
         // CUDA plans hold kernels' scratch space too, under the same invariants.
-        const MemoryPlan cuda = plan_memory(g, order, DeviceType::CUDA);
+        const MemoryPlan cuda = plan_for(g, order, DeviceType::CUDA);
         expect_valid_plan(g, order, cuda, DeviceType::CUDA);
         EXPECT_GE(cuda.ephemeral_bytes, plan.ephemeral_bytes);
         for (uint64_t ws : cuda.workspace_bytes) workspaces += ws > 0;

@@ -206,7 +206,7 @@ const std::vector<InvalidCase> &invalid_cases() {
              const uint32_t x = b.tensor("half", TensorKind::Input, {2}, true, DType::F16);
              b.output(b.op("Relu", {x}, {}, "act"));
          },
-         {"node 0 \"act\" (Relu): dtype f16 is not supported by Relu (input 0; only f32 is)"}},
+         {"node 0 \"act\" (Relu): dtype f16 is not supported by Relu (input 0 X; only f32 is)"}},
         {"InferredDtypeIntoAnF32Op",
          [](GraphBuilder &b, ValidationLimits &) {
              const uint32_t x = b.tensor("ids", TensorKind::Input, {2}, true, DType::I64);

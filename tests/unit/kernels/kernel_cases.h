@@ -260,10 +260,18 @@ inline CaseData instantiate(const KernelCase &c, DeviceType device, std::mt19937
     EXPECT_NE(op, nullptr) << c.label;
     if (!op) return d;
     std::vector<OutputInfo> outs;
-    const Status st = op->infer(c.node, infos, &outs);
+    NodeDesc node = c.node;
+    const Status st = infer_node(*op, &node, infos, &outs);
     EXPECT_TRUE(st.ok()) << c.label << ": " << st.message();
     for (const OutputInfo &o : outs) d.outputs.emplace_back(o.shape);
-    if (op->workspace) d.workspace_bytes = op->workspace(c.node, infos, device);
+    if (const KernelDef *k = default_kernels().find(device, c.node.op); k && k->workspace) {
+        KernelInit init;
+        init.node = &node;
+        init.device_type = device;
+        for (const Tensor &t : d.inputs) init.inputs.push_back({nullptr, t.dtype, t.shape});
+        for (const Tensor &t : d.outputs) init.outputs.push_back({nullptr, t.dtype, t.shape});
+        d.workspace_bytes = k->workspace(init);
+    }
     return d;
 }
 

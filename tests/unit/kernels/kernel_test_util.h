@@ -4,6 +4,7 @@
 #pragma once
 
 #include "exec/kernel.h"
+#include "graph/ops.h"
 
 #include <gtest/gtest.h>
 
@@ -68,8 +69,13 @@ inline void set_float(NodeDesc *node, const std::string &key, double v) {
     node->attrs[key] = a;
 }
 
-inline KernelFn cpu_kernel(const std::string &op) {
+inline const KernelDef *cpu_kernel(const std::string &op) {
     return default_kernels().find(DeviceType::CPU, op);
+}
+
+inline Device *cpu_device() {
+    static const std::unique_ptr<Device> device = make_cpu_device();
+    return device.get();
 }
 
 inline TensorView view(const Tensor &t) {
@@ -80,16 +86,29 @@ inline TensorView view(const Tensor &t) {
     return v;
 }
 
-// Runs node's CPU kernel on `inputs`, writing into `outputs` (already shaped).
+// Runs node's CPU kernel on `inputs`, writing into `outputs` (already
+// shaped), as the executor does: attributes made canonical, the kernel
+// prepared for these shapes, its scratch space given.
 inline Status run_kernel(const NodeDesc &node, const std::vector<const Tensor *> &inputs,
                          const std::vector<Tensor *> &outputs) {
-    KernelFn fn = cpu_kernel(node.op);
-    if (!fn) return Status(SALUS_ENOTSUP, "no CPU kernel for " + node.op);
+    NodeDesc canonical = node;
+    if (const OpSchema *op = find_op(node.op)) SALUS_RETURN_IF_ERROR(canonicalize_attrs(*op, &canonical));
+    KernelInit init;
+    init.node = &canonical;
+    init.device = cpu_device();
+    init.device_type = DeviceType::CPU;
+    for (const Tensor *t : inputs) init.inputs.push_back(view(*t));
+    for (Tensor *t : outputs) init.outputs.push_back(view(*t));
+    PreparedKernel kernel;
+    SALUS_RETURN_IF_ERROR(default_kernels().prepare(init, &kernel));
+    std::vector<uint8_t> workspace(kernel.workspace_bytes);
     KernelContext ctx;
-    ctx.node = &node;
-    for (const Tensor *t : inputs) ctx.inputs.push_back(view(*t));
-    for (Tensor *t : outputs) ctx.outputs.push_back(view(*t));
-    return fn(ctx);
+    ctx.node = &canonical;
+    ctx.inputs = init.inputs;
+    ctx.outputs = init.outputs;
+    ctx.workspace = workspace.empty() ? nullptr : workspace.data();
+    ctx.workspace_bytes = workspace.size();
+    return kernel.run(ctx);
 }
 
 // Runs a single-output kernel and returns the output of shape out_shape; the

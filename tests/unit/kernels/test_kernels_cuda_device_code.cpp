@@ -249,7 +249,7 @@ TEST(CudaDeviceCode, EveryCaseMatchesTheCpuKernel) {
         std::vector<uint8_t> ws_cpu, ws_emu;
         const KernelContext cpu_ctx = context(c, cpu, &ws_cpu);
         const KernelContext emu_ctx = context(c, emu, &ws_emu);
-        const Status st_cpu = cpu_kernel(c.node.op)(cpu_ctx);
+        const Status st_cpu = cpu_kernel(c.node.op)->fn(cpu_ctx);
         const Status st_emu = emulate(emu_ctx);
         ASSERT_TRUE(st_cpu.ok()) << st_cpu.message();
         ASSERT_TRUE(st_emu.ok()) << st_emu.message();

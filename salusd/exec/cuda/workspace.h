@@ -1,8 +1,8 @@
-// Scratch space per op and device: what a kernel needs besides its inputs
-// and outputs, planned into the session's ephemeral memory T like any tensor,
-// so that no kernel allocates behind the planner's back.
-//
-// CPU kernels need none. On CUDA:
+// Scratch space of the CUDA kernels that have no state of their own: what a
+// kernel needs besides its inputs and outputs, planned into the session's
+// ephemeral memory T like any tensor, so that no kernel allocates behind the
+// planner's back. Registered beside the kernels (cuda_kernels.cpp); built on
+// every machine so the unit tests check the sizes.
 //  - MatMul gives cuBLAS a workspace of kCublasWorkspaceBytes (cuBLAS would
 //    otherwise use a pool of its own, device memory the planner cannot see).
 //    4 MiB is cuBLAS's recommended size before Hopper; it recommends 32 MiB
@@ -16,8 +16,7 @@
 //    in double as on the CPU) before it sums them into the mean.
 #pragma once
 
-#include "common/device_type.h"
-#include "graph/ops.h"
+#include "exec/kernel.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -27,11 +26,8 @@ namespace salus {
 constexpr size_t kCublasWorkspaceBytes = size_t{4} << 20;
 constexpr size_t kCublasWorkspaceAlignment = 256;
 
-// The op table's workspace functions (ops.cpp).
-size_t matmul_workspace(const NodeDesc &node, const std::vector<InputInfo> &inputs,
-                        DeviceType device);
-size_t softmax_cross_entropy_workspace(const NodeDesc &node, const std::vector<InputInfo> &inputs,
-                                       DeviceType device);
+size_t matmul_workspace(const KernelInit &init);
+size_t softmax_cross_entropy_workspace(const KernelInit &init);
 
 // The 256-byte aligned start of a MatMul workspace planned by
 // matmul_workspace() for CUDA, and what remains of it from there: at least

@@ -1,20 +1,17 @@
-#include "graph/workspace.h"
+#include "exec/cuda/workspace.h"
 
 #include "graph/planner.h"
 
 namespace salus {
 
-size_t matmul_workspace(const NodeDesc & /*node*/, const std::vector<InputInfo> & /*inputs*/,
-                        DeviceType device) {
-    if (device != DeviceType::CUDA) return 0;
+size_t matmul_workspace(const KernelInit & /*init*/) {
     return kCublasWorkspaceBytes + kCublasWorkspaceAlignment - kPlanAlignment;
 }
 
-size_t softmax_cross_entropy_workspace(const NodeDesc & /*node*/,
-                                       const std::vector<InputInfo> &inputs, DeviceType device) {
-    if (device != DeviceType::CUDA || inputs.empty() || inputs[0].shape->empty()) return 0;
+size_t softmax_cross_entropy_workspace(const KernelInit &init) {
+    if (init.inputs.empty() || init.inputs[0].shape.empty()) return 0;
     // Logits are [N, C] (shape inference checked it): one double per row.
-    return static_cast<size_t>((*inputs[0].shape)[0]) * sizeof(double);
+    return static_cast<size_t>(init.inputs[0].shape[0]) * sizeof(double);
 }
 
 AlignedWorkspace cuda_workspace_aligned(void *workspace, size_t bytes) {
