@@ -8,7 +8,7 @@ builddir=${1:-build}
 cd "$(dirname "$0")/.."
 
 packages="meson ninja-build g++ pkg-config flatbuffers-compiler libflatbuffers-dev
-libuv1-dev libopenblas-dev libgtest-dev libcmocka-dev libsystemd-dev systemd scdoc
+libuv1-dev libopenblas-dev libdnnl-dev libgtest-dev libcmocka-dev libsystemd-dev systemd scdoc
 golang-go swig python3 man-db python3-dev python3-numpy python3-pytest python3-torch"
 
 missing=""
