@@ -73,7 +73,7 @@ void set_error_factory(PyObject *factory) {
     int salus_graph_set_attr_float, int salus_graph_set_attr_ints,
     int salus_graph_set_attr_floats, int salus_graph_set_attr_string,
     int salus_graph_add_output, int salus_session_close, int salus_set_policy,
-    int salus_get_status, int client_connect, int session_open
+    int salus_get_status, int client_connect, int session_open, int salus_graph_tensor_shape
 };
 
 /* salus_pending_poll: 0 or 1, or a code. */
@@ -102,6 +102,24 @@ SALUS_HANDLE_OUT(salus_session)
     uint32_t *out_id (uint32_t temp = 0), uint32_t *out_node (uint32_t temp = 0) "$1 = &temp;";
 %typemap(argout) uint32_t *out_id, uint32_t *out_node {
     $result = SWIG_Python_AppendOutput($result, PyLong_FromUnsignedLong(temp$argnum));
+}
+
+/* salus_graph_tensor_shape: returns (dtype code, shape tuple). */
+%typemap(in, numinputs = 0) (salus_dtype *dtype, int64_t *shape, size_t *rank)
+    (salus_dtype dtype_temp = SALUS_DTYPE_F32, int64_t shape_temp[SALUS_MAX_RANK],
+     size_t rank_temp = 0) {
+    $1 = &dtype_temp;
+    $2 = shape_temp;
+    $3 = &rank_temp;
+}
+%typemap(argout) (salus_dtype *dtype, int64_t *shape, size_t *rank) {
+    PyObject *dims = PyTuple_New((Py_ssize_t)rank_temp$argnum);
+    if (!dims) SWIG_fail;
+    for (size_t i = 0; i < rank_temp$argnum; ++i) {
+        PyTuple_SET_ITEM(dims, (Py_ssize_t)i, PyLong_FromLongLong(shape_temp$argnum[i]));
+    }
+    $result = SWIG_Python_AppendOutput($result, PyLong_FromLong(dtype_temp$argnum));
+    $result = SWIG_Python_AppendOutput($result, dims);
 }
 
 /* A new salus_status owned by Python. */

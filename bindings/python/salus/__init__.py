@@ -37,6 +37,7 @@ What is here:
 """
 
 from . import _errors  # registers the exception factory with _capi first
+from . import _capi
 from ._builder import Graph
 from ._client import Client, connect, default_socket_path
 from ._dtypes import (
@@ -79,7 +80,7 @@ PROTOCOL_VERSION = _errors._capi.SALUS_PROTOCOL_VERSION
 __all__ = [
     "connect", "Client", "default_socket_path",
     "Session", "Future", "SessionStatus", "DaemonStatus",
-    "Graph", "Tensor", "Node",
+    "Graph", "Tensor", "Node", "op_names",
     "DType", "dtype", "float32", "float16", "bfloat16", "int32", "int64", "bool_",
     "to_bfloat16", "from_bfloat16",
     "Error", "InvalidArgumentError", "OutOfMemoryError", "ConnectError", "ProtocolError",
@@ -88,6 +89,12 @@ __all__ = [
     "ShutdownError",
     "PROTOCOL_VERSION",
 ]
+
+def op_names():
+    """The names of every op the daemon runs, in catalogue order (doc/ops.md
+    describes each); ``Graph.op`` builds a node of any of them."""
+    return [_capi.salus_op_name(i) for i in range(_capi.salus_op_count())]
+
 
 # Public names present themselves as salus.X (in help(), reprs, tracebacks
 # and pickles), not as the private module that defines them.

@@ -73,6 +73,14 @@ def dtype(value):
     return found
 
 
+def by_code(code):
+    """The DType of a salus_dtype value."""
+    for d in ALL:
+        if d.code == code:
+            return d
+    raise InvalidArgumentError(f"unknown salus_dtype {code}")
+
+
 def to_bfloat16(values):
     """The bfloat16 bits (a uint16 array) of float values, rounded to nearest
     even as hardware does; NaN stays NaN."""

@@ -5,7 +5,7 @@ import itertools
 
 import numpy as np
 
-from . import _dtypes, _shapes
+from . import _capi, _dtypes, _shapes
 from ._errors import GraphError
 
 INPUT, VARIABLE, CONSTANT, INTERMEDIATE = "input", "variable", "constant", "intermediate"
@@ -209,6 +209,29 @@ class GraphCore:
         node.outputs = tuple(out)
         self._items.append(node)
         return node
+
+    def _infer(self, op, inputs, attrs, n_outputs, name):
+        """(shape, dtype) of each output of ``op`` on ``inputs``, by the
+        daemon's own op schema and shape rules (salus_graph_tensor_shape over
+        a one-node graph); GraphError naming the node when they refuse."""
+        from ._lower import set_attr  # _lower imports this module
+
+        g = _capi.salus_graph_new()
+        try:
+            ids = []
+            for i, t in enumerate(inputs):
+                ids.append(_capi.salus_graph_add_input(g, f"input {i}", t.dtype.code,
+                                                       list(t.shape)))
+            out_ids, node_id = _capi.salus_graph_add_node(g, op, name, ids, n_outputs)
+            for key, value in attrs.items():
+                set_attr(g, node_id, key, value)
+            result = []
+            for out in out_ids:
+                code, shape = _capi.salus_graph_tensor_shape(g, out)
+                result.append((shape, _dtypes.by_code(code)))
+            return result
+        finally:
+            _capi.salus_graph_free(g)
 
     def _own(self, tensor, what):
         """tensor, checked to belong to this graph (or looked up by name)."""

@@ -34,7 +34,7 @@ def lower(graph):
             out_ids, node_id = _capi.salus_graph_add_node(
                 g, item.op, item.name, [ids[t] for t in item.inputs], len(item.outputs))
             for key, value in item.attrs.items():
-                _set_attr(g, node_id, key, value)
+                set_attr(g, node_id, key, value)
             ids.update(zip(item.outputs, out_ids))
         declared = set()
         for fetch, t in graph._outputs.items():
@@ -61,7 +61,7 @@ def _add_leaf(g, graph, t):
     return _capi.salus_graph_add_constant(g, t.name, t.dtype.code, shape, value)
 
 
-def _set_attr(g, node_id, key, value):
+def set_attr(g, node_id, key, value):
     if isinstance(value, (bool, numbers.Integral)):
         _capi.salus_graph_set_attr_int(g, node_id, key, int(value))
     elif isinstance(value, numbers.Real):

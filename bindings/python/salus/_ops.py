@@ -38,6 +38,23 @@ class Ops:
     def _one(self, op, auto, inputs, attrs, shape, name, dtype=_dtypes.float32):
         return self._node(op, inputs, attrs, [(shape, dtype)], name, auto).outputs[0]
 
+    # ---- any op of the daemon -------------------------------------------------
+
+    def op(self, op_type, *inputs, num_outputs=1, name=None, **attrs):
+        """A node of any op the daemon knows (``salus.op_names()``; doc/ops.md
+        is the catalogue) on ``inputs`` (tensors, or numbers and arrays made
+        float32 constants), with attributes as keywords (ints, floats,
+        strings, or sequences of ints or floats). Output shapes and dtypes
+        come from the daemon's own shape rules; a misuse raises GraphError
+        naming the node here, at the line that makes it. Returns the output
+        tensor, or a tuple of them when ``num_outputs`` is not 1."""
+        ins = [self._operand(t, op_type) for t in inputs]
+        auto = op_type.lower()
+        node_name = name if name is not None else f"{auto}_{next(self._counter)}"
+        outputs = self._infer(op_type, ins, attrs, num_outputs, node_name)
+        node = self._node(op_type, ins, dict(attrs), outputs, node_name, auto)
+        return node.outputs[0] if num_outputs == 1 else node.outputs
+
     # ---- linear algebra and elementwise ---------------------------------------
 
     def matmul(self, a, b, transpose_a=False, transpose_b=False, name=None):
