@@ -73,7 +73,8 @@ void set_error_factory(PyObject *factory) {
     int salus_graph_set_attr_float, int salus_graph_set_attr_ints,
     int salus_graph_set_attr_floats, int salus_graph_set_attr_string,
     int salus_graph_add_output, int salus_session_close, int salus_set_policy,
-    int salus_get_status, int client_connect, int session_open, int salus_graph_tensor_shape
+    int salus_get_status, int client_connect, int session_open, int salus_graph_tensor_shape,
+    int salus_graph_check_node
 };
 
 /* salus_pending_poll: 0 or 1, or a code. */

@@ -99,6 +99,19 @@ class Inference {
 
     const Inferred &result(uint32_t t) const { return tensors_[t]; }
 
+    // Node n, once every input it reads is inferred.
+    int infer_node_of(uint32_t n) {
+        for (uint32_t in : g_.nodes[n].inputs) {
+            if (in >= tensors_.size()) {
+                return fail(SALUS_EGRAPH, node_label(g_, n) + ": input tensor " +
+                                              std::to_string(in) + " does not exist");
+            }
+            int rc = infer(in);
+            if (rc != SALUS_OK) return rc;
+        }
+        return infer_node(n);
+    }
+
   private:
     static constexpr uint32_t kNone = UINT32_MAX;
 
@@ -155,6 +168,16 @@ int salus_graph_tensor_shape(const salus_graph *graph, uint32_t tensor, salus_dt
     *rank = r.shape.size();
     *dtype = static_cast<salus_dtype>(r.dtype);
     return SALUS_OK;
+}
+
+int salus_graph_check_node(const salus_graph *graph, uint32_t node) {
+    if (!graph) return fail(SALUS_EINVAL, "salus_graph_check_node: graph is NULL");
+    if (node >= graph->nodes.size()) {
+        return fail(SALUS_EINVAL, "salus_graph_check_node: node " + std::to_string(node) +
+                                      " does not exist (the graph has " +
+                                      std::to_string(graph->nodes.size()) + " nodes)");
+    }
+    return Inference(*graph).infer_node_of(node);
 }
 
 size_t salus_op_count(void) {

@@ -174,7 +174,7 @@ def _reduce_rule(mean):
     def rule(graph, node, dy, wanted):
         (x,) = node.inputs
         g = _dense(graph, node, dy)
-        axes = node.attrs.get("axes", tuple(range(x.ndim)))
+        axes = tuple(a % x.ndim for a in node.attrs.get("axes", range(x.ndim)))
         kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
         if g.shape != kept:
             g = graph.reshape(g, kept)
@@ -196,7 +196,7 @@ def _reshape_rule(graph, node, dy, wanted):
 
 
 def _transpose_rule(graph, node, dy, wanted):
-    perm = node.attrs["perm"]
+    perm = node.attrs.get("perm", tuple(reversed(range(node.inputs[0].ndim))))
     inverse = tuple(int(i) for i in np.argsort(perm))
     return (graph.transpose(_dense(graph, node, dy), inverse),)
 

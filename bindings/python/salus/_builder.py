@@ -69,17 +69,19 @@ class Graph(Ops, GraphCore):
             self.sgd_update(v, g, lr, name=f"{v.name}/sgd")
         return grads
 
-    def adam(self, loss, variables=None, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        """An Adam step on every iteration, as torch.optim.Adam with these
-        settings, for each variable (default: every float32 variable not yet
-        updated); its moments and step count are new zero-initialised
-        variables named after it (``w/adam_m``, ``w/adam_v``,
-        ``w/adam_step``). The loss becomes an output. Returns the gradients."""
+    def adam(self, loss, variables=None, lr=1e-3, **hyper):
+        """An Adam step on every iteration, as torch.optim.Adam, for each
+        variable (default: every float32 variable not yet updated); ``hyper``
+        sets AdamUpdate's other attributes (beta1, beta2, eps; doc/ops.md
+        gives their defaults). Its moments and step count are new
+        zero-initialised variables named after it (``w/adam_m``,
+        ``w/adam_v``, ``w/adam_step``). The loss becomes an output. Returns
+        the gradients."""
         loss, variables = self._trainable(loss, variables, "adam")
         grads = self.gradients(loss, variables)
         for v, g in zip(variables, grads):
             m = self.variable(f"{v.name}/adam_m", np.zeros(v.shape, np.float32))
             s = self.variable(f"{v.name}/adam_v", np.zeros(v.shape, np.float32))
             step = self.variable(f"{v.name}/adam_step", np.float32(0))
-            self.adam_update(v, g, m, s, step, lr, beta1, beta2, eps, name=f"{v.name}/adam")
+            self.adam_update(v, g, m, s, step, lr, name=f"{v.name}/adam", **hyper)
         return grads

@@ -225,6 +225,7 @@ class GraphCore:
             out_ids, node_id = _capi.salus_graph_add_node(g, op, name, ids, n_outputs)
             for key, value in attrs.items():
                 set_attr(g, node_id, key, value)
+            _capi.salus_graph_check_node(g, node_id)
             result = []
             for out in out_ids:
                 code, shape = _capi.salus_graph_tensor_shape(g, out)

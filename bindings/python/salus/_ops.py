@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from . import _dtypes, _shapes
+from . import _dtypes
 from ._errors import GraphError
 from ._graph import VARIABLE, Tensor
 
@@ -35,8 +35,25 @@ class Ops:
                 raise GraphError(f"{op}: {role} (tensor {t.name!r}) is {t.dtype.name}; "
                                  f"{op} takes float32")
 
-    def _one(self, op, auto, inputs, attrs, shape, name, dtype=_dtypes.float32):
-        return self._node(op, inputs, attrs, [(shape, dtype)], name, auto).outputs[0]
+    def _auto_name(self, auto):
+        name = f"{auto}_{next(self._counter)}"
+        while name in self._tensors:
+            name = f"{auto}_{next(self._counter)}"
+        return name
+
+    def _update_node(self, op, inputs, attrs, name, auto):
+        """A node without outputs that updates variables in place, checked
+        by the daemon's rules first."""
+        node_name = name if name is not None else self._auto_name(auto)
+        self._infer(op, inputs, attrs, 0, node_name)
+        return self._node(op, inputs, attrs, [], node_name, auto)
+
+    def _one(self, op, auto, inputs, attrs, name):
+        """The single output of a new node, its shape and dtype inferred by
+        the daemon's rules (GraphError naming the node when they refuse)."""
+        node_name = name if name is not None else self._auto_name(auto)
+        outputs = self._infer(op, inputs, attrs, 1, node_name)
+        return self._node(op, inputs, attrs, outputs, node_name, auto).outputs[0]
 
     # ---- any op of the daemon -------------------------------------------------
 
@@ -50,7 +67,7 @@ class Ops:
         tensor, or a tuple of them when ``num_outputs`` is not 1."""
         ins = [self._operand(t, op_type) for t in inputs]
         auto = op_type.lower()
-        node_name = name if name is not None else f"{auto}_{next(self._counter)}"
+        node_name = name if name is not None else self._auto_name(auto)
         outputs = self._infer(op_type, ins, attrs, num_outputs, node_name)
         node = self._node(op_type, ins, dict(attrs), outputs, node_name, auto)
         return node.outputs[0] if num_outputs == 1 else node.outputs
@@ -61,14 +78,13 @@ class Ops:
         """a @ b for rank-2 a and b, either transposed first (MatMul)."""
         a, b = self._operand(a, "matmul"), self._operand(b, "matmul")
         self._float32("matmul", a=a, b=b)
-        shape = _shapes.matmul(a.shape, b.shape, transpose_a, transpose_b)
         attrs = {"transA": int(bool(transpose_a)), "transB": int(bool(transpose_b))}
-        return self._one("MatMul", "matmul", [a, b], attrs, shape, name)
+        return self._one("MatMul", "matmul", [a, b], attrs, name)
 
     def _binary(self, op, auto, a, b, name):
         a, b = self._operand(a, auto), self._operand(b, auto)
         self._float32(auto, a=a, b=b)
-        return self._one(op, auto, [a, b], {}, _shapes.broadcast(auto, a.shape, b.shape), name)
+        return self._one(op, auto, [a, b], {}, name)
 
     def add(self, a, b, name=None):
         """a + b with numpy broadcasting (Add)."""
@@ -85,7 +101,7 @@ class Ops:
     def _unary(self, op, auto, x, name):
         x = self._operand(x, auto)
         self._float32(auto, x=x)
-        return self._one(op, auto, [x], {}, x.shape, name)
+        return self._one(op, auto, [x], {}, name)
 
     def relu(self, x, name=None):
         """max(x, 0) (Relu)."""
@@ -103,8 +119,7 @@ class Ops:
         """Softmax along axis (Softmax)."""
         x = self._operand(x, "softmax")
         self._float32("softmax", x=x)
-        _shapes.normalize_axis("softmax", axis, x.ndim, f"x {x.shape}")
-        return self._one("Softmax", "softmax", [x], {"axis": int(axis)}, x.shape, name)
+        return self._one("Softmax", "softmax", [x], {"axis": int(axis)}, name)
 
     # ---- losses -------------------------------------------------------------
 
@@ -122,9 +137,8 @@ class Ops:
                                  f"[N, C], got labels {labels.shape} and logits {logits.shape}")
             labels = self.one_hot(labels, logits.shape[1])
         self._float32("softmax_cross_entropy", labels=labels)
-        _shapes.logits_labels("softmax_cross_entropy", logits.shape, labels.shape)
         return self._one("SoftmaxCrossEntropy", "softmax_cross_entropy", [logits, labels], {},
-                         (), name)
+                         name)
 
     def one_hot(self, indices, depth, name=None):
         """float32 rows of zeros with a one at each index: shape
@@ -134,11 +148,7 @@ class Ops:
         if indices.dtype not in (_dtypes.int32, _dtypes.int64):
             raise GraphError(f"one_hot: indices (tensor {indices.name!r}) are "
                              f"{indices.dtype.name}; one_hot takes int32 or int64")
-        depth = int(depth)
-        if depth <= 0:
-            raise GraphError(f"one_hot: depth must be positive, got {depth}")
-        shape = _shapes.check_shape("one_hot", indices.shape + (depth,))
-        return self._one("OneHot", "one_hot", [indices], {"depth": depth}, shape, name)
+        return self._one("OneHot", "one_hot", [indices], {"depth": int(depth)}, name)
 
     # ---- reductions and layout --------------------------------------------------
 
@@ -149,11 +159,10 @@ class Ops:
         if axes == ():
             raise GraphError(f"{auto}: axis () reduces nothing (the daemon would reduce "
                              f"every axis); pass None for every axis")
-        shape, norm = _shapes.reduce(auto, x.shape, axes, keepdims)
         attrs = {"keepdims": int(bool(keepdims))}
         if axes is not None:
-            attrs["axes"] = norm
-        return self._one(op, auto, [x], attrs, shape, name)
+            attrs["axes"] = [int(a) for a in axes]
+        return self._one(op, auto, [x], attrs, name)
 
     def reduce_sum(self, x, axis=None, keepdims=False, name=None):
         """Sum over axis (an int, a tuple, or None for every axis), dropping
@@ -168,36 +177,33 @@ class Ops:
         """x broadcast to shape (Expand)."""
         x = self._operand(x, "expand")
         self._float32("expand", x=x)
-        shape = _shapes.expand(x.shape, shape)
-        return self._one("Expand", "expand", [x], {"shape": shape}, shape, name)
+        return self._one("Expand", "expand", [x], {"shape": [int(d) for d in shape]}, name)
 
     def reshape(self, x, shape, name=None):
         """x's elements in a new shape; one dimension may be -1. Any dtype
         (Reshape)."""
         x = self._own(x, "reshape")
-        shape = _shapes.reshape(x.shape, shape)
-        return self._one("Reshape", "reshape", [x], {"shape": shape}, shape, name, x.dtype)
+        return self._one("Reshape", "reshape", [x], {"shape": [int(d) for d in shape]}, name)
 
     def transpose(self, x, perm=None, name=None):
         """x with its axes permuted: output axis i is x's axis perm[i]
         (reversed when perm is None) (Transpose)."""
         x = self._operand(x, "transpose")
         self._float32("transpose", x=x)
-        shape, perm = _shapes.transpose(x.shape, perm)
-        return self._one("Transpose", "transpose", [x], {"perm": perm}, shape, name)
+        attrs = {} if perm is None else {"perm": [int(p) for p in perm]}
+        return self._one("Transpose", "transpose", [x], attrs, name)
 
     def identity(self, x, name=None):
         """A copy of x, of any dtype (Identity)."""
         x = self._own(x, "identity")
-        return self._one("Identity", "identity", [x], {}, x.shape, name, x.dtype)
+        return self._one("Identity", "identity", [x], {}, name)
 
     # ---- backward ops, for graphs that write their own backward pass -----------
 
     def _grad_pair(self, op, auto, dy, other, role, name, attrs=None):
         dy, other = self._own(dy, auto), self._own(other, auto)
         self._float32(auto, dy=dy, **{role: other})
-        shape = _shapes.same(auto, ("dy", role), (dy.shape, other.shape))
-        return self._one(op, auto, [dy, other], attrs or {}, shape, name)
+        return self._one(op, auto, [dy, other], attrs or {}, name)
 
     def relu_grad(self, dy, x, name=None):
         """dy where x > 0, else 0 (ReluGrad)."""
@@ -214,7 +220,6 @@ class Ops:
     def softmax_grad(self, dy, y, axis=-1, name=None):
         """y * (dy - sum_axis(dy * y)), y the softmax's output (SoftmaxGrad)."""
         y = self._own(y, "softmax_grad")
-        _shapes.normalize_axis("softmax_grad", axis, y.ndim, f"y {y.shape}")
         return self._grad_pair("SoftmaxGrad", "softmax_grad", dy, y, "y", name,
                                {"axis": int(axis)})
 
@@ -230,8 +235,7 @@ class Ops:
                 raise GraphError(f"{auto}: dloss must be a scalar, got {dloss.shape}")
             inputs.append(dloss)
         self._float32(auto, logits=logits, labels=labels, dloss=dloss)
-        _shapes.logits_labels(auto, logits.shape, labels.shape)
-        return self._one("SoftmaxCrossEntropyGrad", auto, inputs, {}, logits.shape, name)
+        return self._one("SoftmaxCrossEntropyGrad", auto, inputs, {}, name)
 
     # ---- in-place updates -----------------------------------------------------
 
@@ -250,17 +254,16 @@ class Ops:
         (SGDUpdate). Returns the node."""
         var, grad = self._updatable("sgd_update", var, "var"), self._own(grad, "sgd_update")
         self._float32("sgd_update", var=var, grad=grad)
-        _shapes.same("sgd_update", ("var", "grad"), (var.shape, grad.shape))
-        node = self._node("SGDUpdate", [var, grad], {"lr": float(lr)}, [], name, "sgd_update")
+        node = self._update_node("SGDUpdate", [var, grad], {"lr": float(lr)}, name, "sgd_update")
         self._updated[var] = node
         return node
 
-    def adam_update(self, var, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
-                    name=None):
+    def adam_update(self, var, grad, m, v, step, lr, name=None, **hyper):
         """Adam, in place on var, its moments m and v (variables of var's
         shape, zero at first) and its step (a float32 scalar variable, 0 at
-        first), as torch.optim.Adam with its defaults (AdamUpdate). Returns
-        the node."""
+        first), as torch.optim.Adam (AdamUpdate); ``hyper`` sets the op's
+        other attributes (beta1, beta2, eps: doc/ops.md gives their
+        defaults). Returns the node."""
         op = "adam_update"
         var = self._updatable(op, var, "var")
         m, v, step = (self._updatable(op, t, r) for t, r in ((m, "m"), (v, "v"), (step, "step")))
@@ -268,13 +271,8 @@ class Ops:
             raise GraphError(f"{op}: var, m, v and step must be four different variables")
         grad = self._own(grad, op)
         self._float32(op, var=var, grad=grad, m=m, v=v, step=step)
-        _shapes.same(op, ("var", "grad", "m", "v"), (var.shape, grad.shape, m.shape, v.shape))
-        if step.shape != ():
-            raise GraphError(f"{op}: step must be a scalar, got {step.shape}")
-        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
-            raise GraphError(f"{op}: betas must be in [0, 1), got {beta1} and {beta2}")
-        attrs = {"lr": float(lr), "beta1": float(beta1), "beta2": float(beta2), "eps": float(eps)}
-        node = self._node("AdamUpdate", [var, grad, m, v, step], attrs, [], name, op)
+        attrs = {"lr": float(lr), **{k: float(v) for k, v in hyper.items()}}
+        node = self._update_node("AdamUpdate", [var, grad, m, v, step], attrs, name, op)
         for t in (var, m, v, step):
             self._updated[t] = node
         return node

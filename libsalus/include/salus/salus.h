@@ -209,6 +209,11 @@ SALUS_EXTERN size_t salus_graph_node_count(const salus_graph *graph);
 SALUS_EXTERN int salus_graph_tensor_shape(const salus_graph *graph, uint32_t tensor,
                                           salus_dtype *dtype, int64_t *shape, size_t *rank);
 
+/* Runs the checks and shape inference of salus_graph_tensor_shape() on node
+ * (and the nodes it depends on): for nodes without outputs, such as in-place
+ * updates. 0, or SALUS_EINVAL (unknown node) or SALUS_EGRAPH. (Since 0.3.) */
+SALUS_EXTERN int salus_graph_check_node(const salus_graph *graph, uint32_t node);
+
 /* The ops this library knows (the daemon of the same version runs them all;
  * doc/ops.md is their catalogue): the number, and the name of op i, or NULL
  * past the end. (Since 0.3.) */
