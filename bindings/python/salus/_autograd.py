@@ -43,7 +43,9 @@ def gradients(graph, y, xs, grad_y=None):
             raise GraphError(f"gradients: op {node.op} (node {node.name!r}) has no gradient in "
                              f"the builder, and {y.name!r} depends on {_which(node, needed, xs)} "
                              f"through it")
-        dy = out_grads[0]
+        # A rule gets its output's gradient, or the list of them (None where an
+        # output has none) when the node has several outputs.
+        dy = out_grads[0] if len(node.outputs) == 1 else out_grads
         for t, g in zip(node.inputs, rule(graph, node, dy, wanted)):
             if g is not None and t in needed:
                 grads[t] = g if t not in grads else _add(graph, grads[t], g, t)
@@ -222,6 +224,11 @@ _RULES = {
     "Transpose": _transpose_rule,
     "Identity": _identity_rule,
 }
+# The families' rules use the helpers above (they import this module).
+from . import _grad_elementwise, _grad_conv, _grad_norm, _grad_shape, _grad_loss  # noqa: E402
+
+for _family in (_grad_elementwise, _grad_conv, _grad_norm, _grad_shape, _grad_loss):
+    _RULES.update(_family.RULES)
 
 # For documentation and tests: the ops the builder can differentiate.
 DIFFERENTIABLE = tuple(_RULES)

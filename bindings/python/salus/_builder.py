@@ -6,9 +6,14 @@ from . import _autograd
 from ._errors import GraphError
 from ._graph import VARIABLE, GraphCore
 from ._ops import Ops
+from ._ops_elementwise import ElementwiseOps
+from ._ops_conv import ConvOps
+from ._ops_norm import NormOps
+from ._ops_shape import ShapeOps
+from ._ops_loss import LossOps
 
 
-class Graph(Ops, GraphCore):
+class Graph(ElementwiseOps, ConvOps, NormOps, ShapeOps, LossOps, Ops, GraphCore):
     """A computation graph for the daemon, built op by op.
 
     Leaves are made with ``input`` (fed on every iteration), ``variable``

@@ -34,6 +34,11 @@ void register_cpu_kernels(KernelRegistry *registry) {
         {"TestFault", cpu::test_fault},
     };
     for (const Entry &e : kKernels) registry->add(DeviceType::CPU, e.op, e.fn);
+    cpu::register_elementwise_kernels(registry);
+    cpu::register_conv_kernels(registry);
+    cpu::register_norm_kernels(registry);
+    cpu::register_shape_kernels(registry);
+    cpu::register_loss_kernels(registry);
 }
 
 } // namespace salus

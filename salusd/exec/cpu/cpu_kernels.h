@@ -44,6 +44,13 @@ Status sgd_update(const KernelContext &ctx);
 // adam.cpp
 Status adam_update(const KernelContext &ctx);
 
+// Each family of ops/ registers its CPU kernels from its own file.
+void register_elementwise_kernels(KernelRegistry *registry); // elementwise.cpp
+void register_conv_kernels(KernelRegistry *registry);        // conv.cpp
+void register_norm_kernels(KernelRegistry *registry);        // norm.cpp
+void register_shape_kernels(KernelRegistry *registry);       // shape.cpp
+void register_loss_kernels(KernelRegistry *registry);        // loss.cpp
+
 // test_fault.cpp: TestFault, known only to daemons started for tests.
 Status test_fault(const KernelContext &ctx);
 

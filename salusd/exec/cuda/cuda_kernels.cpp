@@ -212,6 +212,10 @@ void register_cuda_kernels(KernelRegistry *registry) {
         {"TestFault", cuda::test_fault, nullptr},
     };
     for (const Entry &e : kKernels) registry->add(DeviceType::CUDA, e.op, e.fn, e.workspace);
+    cuda::register_conv_kernels(registry);
+    cuda::register_norm_kernels(registry);
+    cuda::register_shape_kernels(registry);
+    cuda::register_loss_kernels(registry);
 }
 
 } // namespace salus

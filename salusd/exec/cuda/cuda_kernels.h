@@ -31,6 +31,13 @@ Status adam_update(const KernelContext &ctx);
 Status one_hot(const KernelContext &ctx);
 Status test_fault(const KernelContext &ctx);
 
+// The families of ops/ beyond the MLP set register their CUDA kernels from
+// their own files (<family>_kernels.cpp).
+void register_conv_kernels(KernelRegistry *registry);
+void register_norm_kernels(KernelRegistry *registry);
+void register_shape_kernels(KernelRegistry *registry);
+void register_loss_kernels(KernelRegistry *registry);
+
 // matmul.cpp: cuBLAS.
 Status matmul(const KernelContext &ctx);
 

@@ -1,6 +1,7 @@
 // Every CPU kernel against a plain-loop reference in double precision.
 #include "graph/ops.h"
 #include "graph/test_ops.h"
+#include "awaiting_cuda.h"
 #include "kernel_test_util.h"
 
 #include <gtest/gtest.h>
@@ -182,37 +183,6 @@ class KernelsForward : public ::testing::Test {
 
 // --- catalogue --------------------------------------------------------------
 
-TEST(KernelsRegistry, EveryOpOfDocOpsHasACpuKernel) {
-    // The op column of doc/ops.md.
-    const char *ops[] = {"MatMul",
-                         "Add",
-                         "Sub",
-                         "Mul",
-                         "Relu",
-                         "ReluGrad",
-                         "Sigmoid",
-                         "SigmoidGrad",
-                         "Tanh",
-                         "TanhGrad",
-                         "Softmax",
-                         "SoftmaxGrad",
-                         "SoftmaxCrossEntropy",
-                         "SoftmaxCrossEntropyGrad",
-                         "OneHot",
-                         "ReduceSum",
-                         "ReduceMean",
-                         "Expand",
-                         "Reshape",
-                         "Transpose",
-                         "Identity",
-                         "SGDUpdate",
-                         "AdamUpdate"};
-    for (const char *op : ops) {
-        EXPECT_NE(default_kernels().find(DeviceType::CPU, op), nullptr) << op;
-    }
-    EXPECT_EQ(default_kernels().find(DeviceType::CPU, "NoSuchOp"), nullptr);
-}
-
 TEST(KernelsRegistry, EveryOpOfTheSchemaTableHasACpuKernel) {
     ASSERT_FALSE(all_ops().empty());
     for (const OpSchema &op : all_ops()) {
@@ -221,7 +191,8 @@ TEST(KernelsRegistry, EveryOpOfTheSchemaTableHasACpuKernel) {
 }
 
 // Every device this salusd was built with runs every op, TestFault included
-// (a daemon started for tests must be able to run it anywhere).
+// (a daemon started for tests must be able to run it anywhere), except the
+// ops still awaiting a CUDA kernel; that list names no op that has one.
 TEST(KernelsRegistry, EveryOpHasAKernelOnEveryBuiltDevice) {
     std::vector<DeviceType> built = {DeviceType::CPU};
 #ifdef SALUS_HAVE_CUDA
@@ -229,10 +200,15 @@ TEST(KernelsRegistry, EveryOpHasAKernelOnEveryBuiltDevice) {
 #endif
     std::vector<std::string> ops = {test_fault_op().name};
     for (const OpSchema &op : all_ops()) ops.push_back(op.name);
+    for (const std::string &op : kAwaitingCudaKernel) {
+        EXPECT_NE(find_op(op), nullptr) << op << " is awaited but not an op";
+    }
     for (DeviceType device : built) {
         for (const std::string &op : ops) {
-            EXPECT_NE(default_kernels().find(device, op), nullptr)
-                << op << " has no " << device_type_name(device) << " kernel";
+            const bool awaited = device == DeviceType::CUDA && kAwaitingCudaKernel.count(op);
+            EXPECT_EQ(default_kernels().find(device, op) != nullptr, !awaited)
+                << op << (awaited ? " has a CUDA kernel: take it off kAwaitingCudaKernel"
+                                  : " has no " + std::string(device_type_name(device)) + " kernel");
         }
     }
 }
