@@ -1,5 +1,6 @@
 // The CPU backend's device: host memory mapped per request, so a region is
 // page-aligned, zero-filled and returned to the system when released.
+#include "device/cpu_threads.h"
 #include "device/device.h"
 
 #include <cerrno>
@@ -53,7 +54,10 @@ std::string cpu_model() {
 // there is never anything to wait for.
 class CpuStream final : public Stream {
   public:
-    Status attach_thread() override { return {}; }
+    Status attach_thread() override {
+        attach_cpu_math_threads();
+        return {};
+    }
     std::string name() const override { return {}; }
     Status copy_to_device(void *dst, const void *src, size_t bytes) override {
         std::memcpy(dst, src, bytes);

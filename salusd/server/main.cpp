@@ -1,5 +1,6 @@
 // salusd: reads its configuration (the config file, then the flags), starts
 // the server on its event loop, and stops cleanly on SIGINT/SIGTERM.
+#include "device/cpu_threads.h"
 #include "device/device.h"
 #include "graph/test_ops.h"
 #include "server/command_line.h"
@@ -10,7 +11,6 @@
 #include "server/server.h"
 #include "server/version.h"
 
-#include <cblas.h>
 #include <uv.h>
 
 #include <chrono>
@@ -109,8 +109,7 @@ int main(int argc, char **argv) {
         enable_test_ops();
         SALUS_LOG_WARNING("SALUSD_TEST_FAULTS=1: the TestFault op is enabled; for tests only");
     }
-    // Parallelism comes from the lanes; BLAS threads would oversubscribe.
-    openblas_set_num_threads(options.blas_threads);
+    set_cpu_math_threads(options.blas_threads);
     // A client that disconnects mid-write must not kill the daemon.
     std::signal(SIGPIPE, SIG_IGN);
 
