@@ -238,6 +238,33 @@ func (g *Graph) NodeCount() int {
 	return int(capi.Salus_graph_node_count(g.ptr))
 }
 
+// TensorShape returns the dtype and shape the daemon will give tensor t: a
+// declared tensor's own, a node output's from the daemon's op schema and
+// shape rules (salus_graph_tensor_shape). An error names the node whose
+// inputs or attributes do not fit.
+func (g *Graph) TensorShape(t TensorID) (DType, []int64, error) {
+	dtype := []int32{0}
+	shape := make([]int64, MaxRank)
+	rank := []int64{0}
+	err := g.read("TensorShape", func(p capi.Struct_SS_salus_graph) int {
+		return capi.Salus_graph_tensor_shape(p, uint(t), dtype, shape, rank)
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return DType(dtype[0]), shape[:rank[0]], nil
+}
+
+// OpNames returns the ops the daemon of this version runs (doc/ops.md is
+// their catalogue).
+func OpNames() []string {
+	names := make([]string, capi.Salus_op_count())
+	for i := range names {
+		names[i] = capi.Salus_op_name(int64(i))
+	}
+	return names
+}
+
 // Export returns the graph in the Salus IR, exactly what the daemon receives
 // (salus_graph_export): a salus.ir.Graph flatbuffer, see
 // libsalus/protocol/graph.fbs.
