@@ -8,6 +8,7 @@ import time
 
 try:
     import torch
+    from torch_threads import limit_threads
 except ImportError:
     print("unavailable python3-torch is not installed")
     raise SystemExit(0)
@@ -23,7 +24,7 @@ def main():
         print(f"unavailable torch {torch.__version__} has no CUDA "
               f"(built for CUDA: {torch.version.cuda}); no PyTorch column")
         return
-    torch.set_num_threads(args.threads)
+    limit_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.manual_seed(0)
     dev = torch.device(args.device)
