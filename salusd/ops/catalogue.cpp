@@ -4,12 +4,15 @@
 //   salus-op-catalogue --check F    exit 1 when F's generated section differs
 //   salus-op-catalogue --write F    replace F's generated section
 #include "graph/ops.h"
+#include "ops/awaiting_cuda.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -67,24 +70,36 @@ std::string joined(const List &list, Fn &&fn) {
     return s;
 }
 
+std::string op_row(const salus::OpSchema &op) {
+    std::string row =
+        "| `" + op.name + "` | " +
+        joined(op.inputs, [](const salus::ArgSpec &a) { return arg_str(a, true); }) + " | " +
+        joined(op.outputs, [](const salus::ArgSpec &a) { return arg_str(a, false); }) + " | " +
+        joined(op.attrs, attr_str) + " | " + op.doc;
+    if (!op.updates_inputs.empty()) {
+        row += " (updates in place: " +
+               joined(op.updates_inputs, [&](int i) { return op.inputs[i].name; }) + ")";
+    }
+    if (salus::kAwaitingCudaKernel.count(op.name)) row += " (CPU only so far)";
+    return row + " |\n";
+}
+
+// One section per category, in the order categories first appear (the
+// families of ops/op_families.h may add to a category declared before).
 std::string catalogue() {
-    std::string out = kBegin;
-    std::string category;
+    std::vector<std::string> categories;
     for (const salus::OpSchema &op : salus::all_ops()) {
-        if (op.category != category) {
-            category = op.category;
-            out += "\n## " + category + "\n\n| op | inputs | outputs | attributes | semantics |\n"
-                   "| --- | --- | --- | --- | --- |\n";
+        if (std::find(categories.begin(), categories.end(), op.category) == categories.end()) {
+            categories.push_back(op.category);
         }
-        out += "| `" + op.name + "` | " +
-               joined(op.inputs, [](const salus::ArgSpec &a) { return arg_str(a, true); }) + " | " +
-               joined(op.outputs, [](const salus::ArgSpec &a) { return arg_str(a, false); }) +
-               " | " + joined(op.attrs, attr_str) + " | " + op.doc;
-        if (!op.updates_inputs.empty()) {
-            out += " (updates in place: " +
-                   joined(op.updates_inputs, [&](int i) { return op.inputs[i].name; }) + ")";
+    }
+    std::string out = kBegin;
+    for (const std::string &category : categories) {
+        out += "\n## " + category + "\n\n| op | inputs | outputs | attributes | semantics |\n"
+               "| --- | --- | --- | --- | --- |\n";
+        for (const salus::OpSchema &op : salus::all_ops()) {
+            if (op.category == category) out += op_row(op);
         }
-        out += " |\n";
     }
     return out + "\n" + kEnd;
 }

@@ -1,7 +1,7 @@
 // Every CPU kernel against a plain-loop reference in double precision.
 #include "graph/ops.h"
 #include "graph/test_ops.h"
-#include "awaiting_cuda.h"
+#include "ops/awaiting_cuda.h"
 #include "kernel_test_util.h"
 
 #include <gtest/gtest.h>
