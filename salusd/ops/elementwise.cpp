@@ -176,7 +176,7 @@ void add_elementwise_ops(OpList *ops) {
         const char *doc;
     };
     for (const Unary &u : {Unary{"Neg", "Y = −X"}, Unary{"Abs", "Y = |X|"},
-                           Unary{"Sign", "Y = −1, 0 or 1 by the sign of X (NaN stays NaN)"},
+                           Unary{"Sign", "Y = −1, 0 or 1 by the sign of X (0 for NaN, as torch)"},
                            Unary{"Exp", "Y = e^X"}, Unary{"Log", "Y = ln X (NaN below 0)"},
                            Unary{"Sqrt", "Y = √X (NaN below 0)"}, Unary{"Reciprocal", "Y = 1 / X"},
                            Unary{"Rsqrt", "Y = 1 / √X (aten rsqrt)"},

@@ -82,9 +82,9 @@ SALUS_HD inline float hard_swish_grad(float dy, float x) {
     return x <= 3.0f ? dy * (x / 3.0f + 0.5f) : dy;
 }
 
-// Keeps NaN, as torch.sign does.
+// 0 for ±0 and NaN, as torch.sign.
 SALUS_HD inline float sign(float x) {
-    return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x;
+    return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : 0.0f;
 }
 
 // NaN wins, as in torch.maximum/minimum.
