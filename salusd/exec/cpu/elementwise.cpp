@@ -145,7 +145,8 @@ Status compare_kernel(const KernelContext &ctx) {
     SALUS_RETURN_IF_ERROR(broadcast_loop(ctx, 2, &loop));
     switch (type) {
     case EwDType::F32:
-        apply2<bool, float, float>(loop, ctx, [](float a, float b) { return cuda::compare(op, a, b); });
+        apply2<bool, float, float>(loop, ctx,
+                                   [](float a, float b) { return cuda::compare(op, a, b); });
         break;
     case EwDType::I32:
         apply2<bool, int32_t, int32_t>(
@@ -218,10 +219,14 @@ void cast_n(const void *x, void *y, int64_t n) {
 template <typename From>
 void cast_from(EwDType to, const void *x, void *y, int64_t n) {
     switch (to) {
-    case EwDType::F32: return cast_n<float, From>(x, y, n);
-    case EwDType::I32: return cast_n<int32_t, From>(x, y, n);
-    case EwDType::I64: return cast_n<int64_t, From>(x, y, n);
-    case EwDType::Bool: return cast_n<bool, From>(x, y, n);
+    case EwDType::F32:
+        return cast_n<float, From>(x, y, n);
+    case EwDType::I32:
+        return cast_n<int32_t, From>(x, y, n);
+    case EwDType::I64:
+        return cast_n<int64_t, From>(x, y, n);
+    case EwDType::Bool:
+        return cast_n<bool, From>(x, y, n);
     }
 }
 
@@ -232,10 +237,18 @@ Status cast(const KernelContext &ctx) {
     const void *x = ctx.inputs[0].data;
     void *y = ctx.outputs[0].data;
     switch (from) {
-    case EwDType::F32: cast_from<float>(to, x, y, n); break;
-    case EwDType::I32: cast_from<int32_t>(to, x, y, n); break;
-    case EwDType::I64: cast_from<int64_t>(to, x, y, n); break;
-    case EwDType::Bool: cast_from<bool>(to, x, y, n); break;
+    case EwDType::F32:
+        cast_from<float>(to, x, y, n);
+        break;
+    case EwDType::I32:
+        cast_from<int32_t>(to, x, y, n);
+        break;
+    case EwDType::I64:
+        cast_from<int64_t>(to, x, y, n);
+        break;
+    case EwDType::Bool:
+        cast_from<bool>(to, x, y, n);
+        break;
     }
     return Status();
 }

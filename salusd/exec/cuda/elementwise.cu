@@ -51,8 +51,8 @@ template <typename T>
 __global__ void where_kernel(StridedIndex ix, int64_t n, const bool *c, const T *x, const T *v,
                              T *y) {
     SALUS_EW_FOR_EACH(i, n) {
-        y[i] = c[strided_offset(ix, 1, i)] ? x[strided_offset(ix, 2, i)]
-                                           : v[strided_offset(ix, 3, i)];
+        y[i] =
+            c[strided_offset(ix, 1, i)] ? x[strided_offset(ix, 2, i)] : v[strided_offset(ix, 3, i)];
     }
 }
 
@@ -93,18 +93,21 @@ __global__ void prelu_grad_slope_kernel(SlopeSumPlan p, const float *dy, const f
 
 template <typename To, typename From>
 void cast_to(int64_t n, const void *x, void *y, LaunchConfig c, cudaStream_t stream) {
-    cast_kernel<To, From><<<c.blocks, c.threads, 0, stream>>>(n, static_cast<const From *>(x),
-                                                               static_cast<To *>(y));
+    cast_kernel<To, From>
+        <<<c.blocks, c.threads, 0, stream>>>(n, static_cast<const From *>(x), static_cast<To *>(y));
 }
 
 template <typename From>
-void cast_from(EwDType to, int64_t n, const void *x, void *y, LaunchConfig c,
-               cudaStream_t stream) {
+void cast_from(EwDType to, int64_t n, const void *x, void *y, LaunchConfig c, cudaStream_t stream) {
     switch (to) {
-    case EwDType::F32: return cast_to<float, From>(n, x, y, c, stream);
-    case EwDType::I32: return cast_to<int32_t, From>(n, x, y, c, stream);
-    case EwDType::I64: return cast_to<int64_t, From>(n, x, y, c, stream);
-    case EwDType::Bool: return cast_to<bool, From>(n, x, y, c, stream);
+    case EwDType::F32:
+        return cast_to<float, From>(n, x, y, c, stream);
+    case EwDType::I32:
+        return cast_to<int32_t, From>(n, x, y, c, stream);
+    case EwDType::I64:
+        return cast_to<int64_t, From>(n, x, y, c, stream);
+    case EwDType::Bool:
+        return cast_to<bool, From>(n, x, y, c, stream);
     }
 }
 
@@ -124,8 +127,8 @@ cudaError_t launch_ew_grad(GradOp op, const EwParams &p, int64_t elements, const
     return cudaGetLastError();
 }
 
-cudaError_t launch_ew_binary(BinaryOp op, const StridedIndex &ix, int64_t elements,
-                             const float *a, const float *b, float *y, cudaStream_t stream) {
+cudaError_t launch_ew_binary(BinaryOp op, const StridedIndex &ix, int64_t elements, const float *a,
+                             const float *b, float *y, cudaStream_t stream) {
     const LaunchConfig c = elementwise_launch(elements);
     if (c.blocks) binary_kernel<<<c.blocks, c.threads, 0, stream>>>(op, ix, elements, a, b, y);
     return cudaGetLastError();
@@ -193,10 +196,18 @@ cudaError_t launch_cast(EwDType from, EwDType to, int64_t elements, const void *
     const LaunchConfig c = elementwise_launch(elements);
     if (!c.blocks) return cudaGetLastError();
     switch (from) {
-    case EwDType::F32: cast_from<float>(to, elements, x, y, c, stream); break;
-    case EwDType::I32: cast_from<int32_t>(to, elements, x, y, c, stream); break;
-    case EwDType::I64: cast_from<int64_t>(to, elements, x, y, c, stream); break;
-    case EwDType::Bool: cast_from<bool>(to, elements, x, y, c, stream); break;
+    case EwDType::F32:
+        cast_from<float>(to, elements, x, y, c, stream);
+        break;
+    case EwDType::I32:
+        cast_from<int32_t>(to, elements, x, y, c, stream);
+        break;
+    case EwDType::I64:
+        cast_from<int64_t>(to, elements, x, y, c, stream);
+        break;
+    case EwDType::Bool:
+        cast_from<bool>(to, elements, x, y, c, stream);
+        break;
     }
     return cudaGetLastError();
 }

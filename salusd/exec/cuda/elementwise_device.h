@@ -26,9 +26,9 @@ struct EwParams {
 
 // --- formulas that need more than an expression -------------------------------
 
-constexpr float kSqrt1_2 = 0.70710678118654752440f;       // 1/sqrt(2)
-constexpr float kInvSqrt2Pi = 0.39894228040143267794f;    // 1/sqrt(2 pi)
-constexpr float kSqrt2OverPi = 0.79788456080286535588f;   // sqrt(2/pi)
+constexpr float kSqrt1_2 = 0.70710678118654752440f;     // 1/sqrt(2)
+constexpr float kInvSqrt2Pi = 0.39894228040143267794f;  // 1/sqrt(2 pi)
+constexpr float kSqrt2OverPi = 0.79788456080286535588f; // sqrt(2/pi)
 constexpr float kGeluKappa = 0.044715f;
 // Softplus is x itself beyond this (torch's threshold), where exp would
 // overflow and log1p(exp(x)) == x in float anyway.
@@ -49,7 +49,8 @@ SALUS_HD inline float gelu_grad(float dy, float x, bool approx) {
         const float t = tanhf(kSqrt2OverPi * (x + kGeluKappa * x2 * x));
         const float left = 0.5f * x;
         const float right = 1.0f + t;
-        const float d_right = left * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kGeluKappa * x2);
+        const float d_right =
+            left * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kGeluKappa * x2);
         return dy * (0.5f * right + d_right);
     }
     const float cdf = 0.5f * (1.0f + erff(x * kSqrt1_2));
@@ -96,6 +97,8 @@ SALUS_HD inline float minimum(float a, float b) {
 }
 
 // --- the op lists ---------------------------------------------------------------
+// (clang-format reads the formulas as declarations: `x *stable_sigmoid(x)`.)
+// clang-format off
 // X(Op, formula): `x` the input, `p` the EwParams.
 #define SALUS_EW_UNARY_OPS(X)                                                                      \
     X(Relu, x > 0.0f ? x : 0.0f)                                                                   \
@@ -161,6 +164,8 @@ SALUS_HD inline float minimum(float a, float b) {
     X(And, a && b)                                                                                 \
     X(Or, a || b)                                                                                  \
     X(Xor, a != b)
+
+// clang-format on
 
 #define SALUS_EW_ENUM(Op, formula) Op,
 enum class UnaryOp : int { SALUS_EW_UNARY_OPS(SALUS_EW_ENUM) };

@@ -32,8 +32,8 @@ template <UnaryOp op>
 Status unary_kernel(const KernelContext &ctx) {
     int64_t n = 0;
     SALUS_RETURN_IF_ERROR(plan_same_size(ctx, 1, &n));
-    return launched(ctx, launch_ew_unary(op, ew_params(*ctx.node), n, in(ctx, 0), out(ctx),
-                                         stream_of(ctx)));
+    return launched(
+        ctx, launch_ew_unary(op, ew_params(*ctx.node), n, in(ctx, 0), out(ctx), stream_of(ctx)));
 }
 
 template <GradOp op>
@@ -49,8 +49,8 @@ Status binary_kernel(const KernelContext &ctx) {
     StridedIndex ix;
     int64_t n = 0;
     SALUS_RETURN_IF_ERROR(plan_binary(ctx, &ix, &n));
-    return launched(
-        ctx, launch_ew_binary(op, ix, n, in(ctx, 0), in(ctx, 1), out(ctx), stream_of(ctx)));
+    return launched(ctx,
+                    launch_ew_binary(op, ix, n, in(ctx, 0), in(ctx, 1), out(ctx), stream_of(ctx)));
 }
 
 template <CompareOp op>

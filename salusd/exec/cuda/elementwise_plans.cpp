@@ -56,12 +56,21 @@ EwParams ew_params(const NodeDesc &node) {
 
 bool ew_dtype(DType dtype, EwDType *out) {
     switch (dtype) {
-    case DType::F32: *out = EwDType::F32; return true;
-    case DType::I32: *out = EwDType::I32; return true;
-    case DType::I64: *out = EwDType::I64; return true;
-    case DType::Bool: *out = EwDType::Bool; return true;
+    case DType::F32:
+        *out = EwDType::F32;
+        return true;
+    case DType::I32:
+        *out = EwDType::I32;
+        return true;
+    case DType::I64:
+        *out = EwDType::I64;
+        return true;
+    case DType::Bool:
+        *out = EwDType::Bool;
+        return true;
     case DType::F16:
-    case DType::BF16: break;
+    case DType::BF16:
+        break;
     }
     return false;
 }
@@ -71,8 +80,8 @@ Status plan_broadcast(const KernelContext &ctx, size_t inputs, StridedIndex *ix,
     SALUS_RETURN_IF_ERROR(cpu::check_arity(ctx, inputs, 1));
     const Shape &y = ctx.outputs[0].shape;
     int64_t strides[kMaxOperands][kMaxRank];
-    bool ok = inputs + 1 <= static_cast<size_t>(kMaxOperands) &&
-              cpu::broadcast_strides(y, y, strides[0]);
+    bool ok =
+        inputs + 1 <= static_cast<size_t>(kMaxOperands) && cpu::broadcast_strides(y, y, strides[0]);
     for (size_t i = 0; ok && i < inputs; ++i) {
         ok = cpu::broadcast_strides(ctx.inputs[i].shape, y, strides[i + 1]);
     }
@@ -82,8 +91,7 @@ Status plan_broadcast(const KernelContext &ctx, size_t inputs, StridedIndex *ix,
     return {};
 }
 
-Status plan_compare(const KernelContext &ctx, StridedIndex *ix, int64_t *elements,
-                    EwDType *type) {
+Status plan_compare(const KernelContext &ctx, StridedIndex *ix, int64_t *elements, EwDType *type) {
     SALUS_RETURN_IF_ERROR(plan_broadcast(ctx, 2, ix, elements));
     SALUS_RETURN_IF_ERROR(check_dtype(ctx, ctx.outputs[0], "the output", DType::Bool));
     if (ctx.inputs[0].dtype != ctx.inputs[1].dtype || !ew_dtype(ctx.inputs[0].dtype, type) ||
@@ -136,7 +144,8 @@ Status plan_clip(const KernelContext &ctx, bool grad, int64_t *elements, int *lo
     SALUS_RETURN_IF_ERROR(cpu::check_f32(ctx, first, 1));
     *elements = ctx.outputs[0].numel();
     for (size_t i = 0; i < first; ++i) {
-        if (ctx.inputs[i].numel() != *elements) return error(ctx, "inputs and output differ in size");
+        if (ctx.inputs[i].numel() != *elements)
+            return error(ctx, "inputs and output differ in size");
     }
     *lo = *hi = -1;
     for (size_t i = first; i < ctx.inputs.size() && i < first + 2; ++i) {

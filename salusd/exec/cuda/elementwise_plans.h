@@ -19,11 +19,9 @@ bool ew_dtype(DType dtype, EwDType *out);
 
 // Output 0 (operand 0, contiguous) from inputs 0..inputs-1 (operands
 // 1..inputs), numpy broadcast, any dtypes; *elements is Y's count.
-Status plan_broadcast(const KernelContext &ctx, size_t inputs, StridedIndex *ix,
-                      int64_t *elements);
+Status plan_broadcast(const KernelContext &ctx, size_t inputs, StridedIndex *ix, int64_t *elements);
 // Comparisons: two inputs of one numeric dtype (*type), output bool.
-Status plan_compare(const KernelContext &ctx, StridedIndex *ix, int64_t *elements,
-                    EwDType *type);
+Status plan_compare(const KernelContext &ctx, StridedIndex *ix, int64_t *elements, EwDType *type);
 // Not, And, Or, Xor: bool inputs and output; Not's operand 2 repeats 1.
 Status plan_logic(const KernelContext &ctx, StridedIndex *ix, int64_t *elements);
 // Where(condition, X, Y): *element_size is X's (1, 4 or 8 bytes).

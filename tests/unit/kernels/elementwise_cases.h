@@ -33,8 +33,8 @@ inline bool elementwise_inexact_on_gpu(const std::string &op) {
 
 inline void add_elementwise_cases(std::vector<KernelCase> *cases) {
     const std::vector<std::pair<Shape, Shape>> broadcasts = {
-        {{3, 4}, {3, 4}},   {{7}, {5, 7}},     {{3, 1, 4}, {1, 4}}, {{2, 3}, {}},
-        {{}, {2, 3}},       {{1, 5}, {4, 1}},  {{6, 1}, {1, 6}},    {{2, 1, 4, 1}, {3, 1, 5}},
+        {{3, 4}, {3, 4}},     {{7}, {5, 7}},    {{3, 1, 4}, {1, 4}}, {{2, 3}, {}},
+        {{}, {2, 3}},         {{1, 5}, {4, 1}}, {{6, 1}, {1, 6}},    {{2, 1, 4, 1}, {3, 1, 5}},
         {{64, 1000}, {1000}}, {{0, 3}, {3}},
     };
     for (const auto &[a, b] : broadcasts) {
@@ -61,8 +61,8 @@ inline void add_elementwise_cases(std::vector<KernelCase> *cases) {
 
     const std::vector<Shape> shapes = {{3, 5}, {}, {2, 3, 4, 5}, {0, 4}, {100003}};
     for (const Shape &s : shapes) {
-        for (const char *op : {"Neg", "Abs", "Sign", "Exp", "Erf", "Sin", "Cos", "Softplus",
-                               "Silu", "HardSwish"}) {
+        for (const char *op :
+             {"Neg", "Abs", "Sign", "Exp", "Erf", "Sin", "Cos", "Softplus", "Silu", "HardSwish"}) {
             cases->push_back(make_case(op, {s}, {Fill::Wide}));
         }
         for (const char *op : {"Log", "Sqrt", "Reciprocal", "Rsqrt"}) {
@@ -70,27 +70,28 @@ inline void add_elementwise_cases(std::vector<KernelCase> *cases) {
         }
         cases->push_back(make_case("Log", {s}, {Fill::Coarse})); // 0 and below: -inf, NaN
         cases->push_back(make_case("Sign", {s}, {Fill::Coarse}));
-        for (const char *op : {"LeakyRelu", "Elu", "Selu", "Softplus", "Gelu", "Silu",
-                               "HardSigmoid", "HardSwish"}) {
+        for (const char *op :
+             {"LeakyRelu", "Elu", "Selu", "Softplus", "Gelu", "Silu", "HardSigmoid", "HardSwish"}) {
             cases->push_back(make_case(op, {s}, {Fill::Wide}));
-            cases->push_back(make_case(std::string(op) + "Grad", {s, s}, {Fill::Uniform, Fill::Wide}));
+            cases->push_back(
+                make_case(std::string(op) + "Grad", {s, s}, {Fill::Uniform, Fill::Wide}));
         }
         cases->push_back(with_float(make_case("LeakyRelu", {s}, {Fill::Wide}), "alpha", 0.2));
         cases->push_back(with_float(make_case("Elu", {s}, {Fill::Wide}), "alpha", 0.5));
         cases->push_back(with_float(make_case("EluGrad", {s, s}), "alpha", 0.5));
-        cases->push_back(with_float(with_float(make_case("HardSigmoid", {s}, {Fill::Wide}), "alpha",
-                                               1.0 / 6.0),
-                                    "beta", 0.5));
-        cases->push_back(with_float(make_case("HardSigmoidGrad", {s, s}, {Fill::Uniform, Fill::Wide}),
-                                    "alpha", 1.0 / 6.0));
+        cases->push_back(
+            with_float(with_float(make_case("HardSigmoid", {s}, {Fill::Wide}), "alpha", 1.0 / 6.0),
+                       "beta", 0.5));
+        cases->push_back(with_float(
+            make_case("HardSigmoidGrad", {s, s}, {Fill::Uniform, Fill::Wide}), "alpha", 1.0 / 6.0));
         cases->push_back(with_string(make_case("Gelu", {s}, {Fill::Wide}), "approximate", "tanh"));
         cases->push_back(with_string(make_case("GeluGrad", {s, s}, {Fill::Uniform, Fill::Wide}),
                                      "approximate", "tanh"));
         cases->push_back(make_case("Clip", {s}, {Fill::Wide}));
         cases->push_back(make_case("Clip", {s, {}}, {Fill::Wide, Fill::Uniform}));
         cases->push_back(make_case("Clip", {s, {}, {1}}, {Fill::Wide, Fill::Uniform, Fill::Wide}));
-        cases->push_back(make_case("ClipGrad", {s, s, {}, {}}, {Fill::Uniform, Fill::Coarse,
-                                                               Fill::Coarse, Fill::Coarse}));
+        cases->push_back(make_case("ClipGrad", {s, s, {}, {}},
+                                   {Fill::Uniform, Fill::Coarse, Fill::Coarse, Fill::Coarse}));
         cases->push_back(make_case("ClipGrad", {s, s}));
         cases->push_back(make_case("Not", {s}, {Fill::Bool}));
         for (const char *to : {"f32", "i32", "i64", "bool"}) {
@@ -100,8 +101,13 @@ inline void add_elementwise_cases(std::vector<KernelCase> *cases) {
         }
     }
     const std::vector<std::pair<Shape, Shape>> slopes = {
-        {{2, 3, 4, 5}, {3, 1, 1}}, {{2, 3, 4, 5}, {1}}, {{2, 3, 4, 5}, {}},
-        {{2, 3, 4, 5}, {2, 3, 4, 5}}, {{7, 6}, {6}}, {{4, 3}, {4, 1}}, {{0, 3}, {3}},
+        {{2, 3, 4, 5}, {3, 1, 1}},
+        {{2, 3, 4, 5}, {1}},
+        {{2, 3, 4, 5}, {}},
+        {{2, 3, 4, 5}, {2, 3, 4, 5}},
+        {{7, 6}, {6}},
+        {{4, 3}, {4, 1}},
+        {{0, 3}, {3}},
         {{64, 100}, {1}},
     };
     for (const auto &[x, slope] : slopes) {

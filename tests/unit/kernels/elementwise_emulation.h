@@ -51,10 +51,14 @@ void cast_all(int64_t n, const KernelContext &ctx) {
 template <typename From>
 void cast_from(EwDType to, int64_t n, const KernelContext &ctx) {
     switch (to) {
-    case EwDType::F32: return cast_all<float, From>(n, ctx);
-    case EwDType::I32: return cast_all<int32_t, From>(n, ctx);
-    case EwDType::I64: return cast_all<int64_t, From>(n, ctx);
-    case EwDType::Bool: return cast_all<bool, From>(n, ctx);
+    case EwDType::F32:
+        return cast_all<float, From>(n, ctx);
+    case EwDType::I32:
+        return cast_all<int32_t, From>(n, ctx);
+    case EwDType::I64:
+        return cast_all<int64_t, From>(n, ctx);
+    case EwDType::Bool:
+        return cast_all<bool, From>(n, ctx);
     }
 }
 
@@ -133,10 +137,18 @@ inline bool emulate_elementwise(const KernelContext &ctx, Status *st) {
         *st = plan_cast(ctx, &n, &from, &to);
         if (!st->ok()) return true;
         switch (from) {
-        case EwDType::F32: cast_from<float>(to, n, ctx); break;
-        case EwDType::I32: cast_from<int32_t>(to, n, ctx); break;
-        case EwDType::I64: cast_from<int64_t>(to, n, ctx); break;
-        case EwDType::Bool: cast_from<bool>(to, n, ctx); break;
+        case EwDType::F32:
+            cast_from<float>(to, n, ctx);
+            break;
+        case EwDType::I32:
+            cast_from<int32_t>(to, n, ctx);
+            break;
+        case EwDType::I64:
+            cast_from<int64_t>(to, n, ctx);
+            break;
+        case EwDType::Bool:
+            cast_from<bool>(to, n, ctx);
+            break;
         }
         return true;
     }
