@@ -404,4 +404,3 @@ def test_misuse_is_refused_with_the_node_named(client):
         g.gradients(g.reduce_sum(g.clamp(x, lo)), [lo])
     with pytest.raises(salus.GraphError, match="at least one of min and max"):
         g.clamp(x)
-
