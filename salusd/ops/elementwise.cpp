@@ -175,7 +175,7 @@ void add_elementwise_ops(OpList *ops) {
         const char *name;
         const char *doc;
     };
-    for (const Unary &u : {Unary{"Neg", "Y = −X"}, Unary{"Abs", "Y = |X|"},
+    for (const Unary &u : {Unary{"Neg", "Y = −X"}, Unary{"Abs", "Y = abs(X)"},
                            Unary{"Sign", "Y = −1, 0 or 1 by the sign of X (0 for NaN, as torch)"},
                            Unary{"Exp", "Y = e^X"}, Unary{"Log", "Y = ln X (NaN below 0)"},
                            Unary{"Sqrt", "Y = √X (NaN below 0)"}, Unary{"Reciprocal", "Y = 1 / X"},
@@ -200,10 +200,10 @@ void add_elementwise_ops(OpList *ops) {
                        .infer(infer_clip_grad).build());
     ops->push_back(
         OpDef("Where", logic)
-            .doc("Y = X where condition, else Y, all three broadcast (numpy.where); X and Y of "
-                 "one dtype, which Y takes")
+            .doc("output = X where condition, else Y, all three broadcast (numpy.where); X and Y "
+                 "of one dtype, which the output takes")
             .input("condition", kBoolOnly).input("X", kSelected).input("Y", kSelected)
-            .output("Y", "X's dtype").infer(infer_where).build());
+            .output("output", "X's dtype").infer(infer_where).build());
 
     struct Compare {
         const char *name;
@@ -213,8 +213,8 @@ void add_elementwise_ops(OpList *ops) {
                              Compare{"LessOrEqual", "A ≤ B"}, Compare{"Greater", "A > B"},
                              Compare{"GreaterOrEqual", "A ≥ B"}}) {
         ops->push_back(OpDef(c.name, logic)
-                           .doc(std::string("Y = ") + c.relation +
-                                ", broadcast; A and B of one numeric dtype; Y is bool")
+                           .doc(std::string("Y = (") + c.relation +
+                                "), broadcast; A and B of one numeric dtype")
                            .input("A", kCompared).input("B", kCompared).output("Y", "bool")
                            .infer(infer_compare).build());
     }
@@ -222,7 +222,7 @@ void add_elementwise_ops(OpList *ops) {
                        .output("Y", "bool").infer(infer::infer_unary).build());
     for (const Compare &c : {Compare{"And", "A and B"}, Compare{"Or", "A or B"},
                              Compare{"Xor", "A xor B"}}) {
-        ops->push_back(OpDef(c.name, logic).doc(std::string("Y = ") + c.relation + ", broadcast")
+        ops->push_back(OpDef(c.name, logic).doc(std::string("Y = (") + c.relation + "), broadcast")
                            .input("A", kBoolOnly).input("B", kBoolOnly).output("Y", "bool")
                            .infer(infer_logic).build());
     }
