@@ -331,6 +331,8 @@ BUILDERS = [
     ("elu", lambda g, a: g.elu(a, 0.7), lambda a: F.elu(a, 0.7), [rand(3, 4)]),
     ("selu", lambda g, a: g.selu(a), F.selu, [rand(3, 4)]),
     ("softplus", lambda g, a: g.softplus(a), F.softplus, [rand(3, 4)]),
+    ("softplus-beta", lambda g, a: g.softplus(a, beta=4.0), lambda a: F.softplus(a, beta=4.0),
+     [rand(3, 6)]),
     ("gelu", lambda g, a: g.gelu(a), F.gelu, [rand(3, 4)]),
     ("gelu-tanh", lambda g, a: g.gelu(a, approximate="tanh"),
      lambda a: F.gelu(a, approximate="tanh"), [rand(3, 4)]),

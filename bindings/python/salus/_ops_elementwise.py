@@ -194,9 +194,17 @@ class ElementwiseOps:
             weight = self.reshape(weight, (weight.shape[0],) + (1,) * (x.ndim - 2))
         return self._one("PRelu", "prelu", [x, weight], {}, name)
 
-    def softplus(self, x, name=None):
-        """log(1 + exp(x)), x itself above 20 (Softplus)."""
-        return self._ew1("Softplus", "softplus", x, name)
+    def softplus(self, x, beta=1.0, threshold=20.0, name=None):
+        """log(1 + exp(beta * x)) / beta, x itself where beta * x > 20
+        (Softplus, between a Mul and a Div by beta when beta is not 1; the
+        daemon's threshold is torch's default, 20, the only one taken)."""
+        if threshold != 20.0:
+            raise GraphError(f"softplus: threshold {threshold} is not supported (only 20)")
+        if beta == 1.0:
+            return self._ew1("Softplus", "softplus", x, name)
+        x = self._operand(x, "softplus")
+        y = self._ew1("Softplus", "softplus", self.mul(x, float(beta)), None)
+        return self.div(y, float(beta), name=name)
 
     def gelu(self, x, approximate="none", name=None):
         """x * Phi(x), or its tanh approximation (approximate="tanh") (Gelu)."""
