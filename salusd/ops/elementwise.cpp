@@ -128,10 +128,12 @@ Status infer_cast(const NodeDesc &node, const std::vector<InputInfo> &inputs,
                 "\"");
 }
 
-Status infer_gelu(const NodeDesc &node, const std::vector<InputInfo> &inputs,
-                  std::vector<OutputInfo> *outputs) {
+// An activation (X) or its Grad (dY, X): X's shape. Gelu's "approximate",
+// the one attribute with values to check, is checked where present.
+Status infer_activation(const NodeDesc &node, const std::vector<InputInfo> &inputs,
+                        std::vector<OutputInfo> *outputs) {
     const std::string &approx = node.get_string("approximate");
-    if (approx != "none" && approx != "tanh") {
+    if (node.attr("approximate") && approx != "none" && approx != "tanh") {
         return fail(node.op + " attribute \"approximate\" must be \"none\" or \"tanh\", got \"" +
                     approx + "\"");
     }
@@ -275,16 +277,15 @@ void add_elementwise_ops(OpList *ops) {
          "dX = 0 below −3, dY · (X/3 + 1/2) up to 3, dY above", no_attrs},
     };
     for (const Activation &a : kActivations) {
-        const bool gelu = std::string(a.name) == "Gelu";
         OpDef fwd(a.name, act);
         fwd.doc(a.formula).input("X").output("Y");
         a.attrs(&fwd);
-        ops->push_back(fwd.infer(gelu ? infer_gelu : infer::infer_unary).build());
+        ops->push_back(fwd.infer(infer_activation).build());
         OpDef bwd(std::string(a.name) + "Grad", act);
         bwd.doc(std::string(a.grad) + " (X is the forward input)").input("dY").input("X")
             .output("dX");
         a.attrs(&bwd);
-        ops->push_back(bwd.infer(gelu ? infer_gelu : infer_relu_grad).build());
+        ops->push_back(bwd.infer(infer_activation).build());
     }
 }
 
