@@ -70,7 +70,22 @@ class Tensor:
         return self.graph.matmul(other, self)
 
     def __neg__(self):
-        return self.graph.mul(self, -1.0)
+        return self.graph.neg(self)
+
+    def __truediv__(self, other):
+        return self.graph.div(self, other)
+
+    def __rtruediv__(self, other):
+        return self.graph.div(other, self)
+
+    def __pow__(self, other):
+        return self.graph.pow(self, other)
+
+    def __rpow__(self, other):
+        return self.graph.pow(other, self)
+
+    def __abs__(self):
+        return self.graph.abs(self)
 
     @property
     def T(self):

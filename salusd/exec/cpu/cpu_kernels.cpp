@@ -9,15 +9,6 @@ void register_cpu_kernels(KernelRegistry *registry) {
     };
     static constexpr Entry kKernels[] = {
         {"MatMul", cpu::matmul},
-        {"Add", cpu::add},
-        {"Sub", cpu::sub},
-        {"Mul", cpu::mul},
-        {"Relu", cpu::relu},
-        {"ReluGrad", cpu::relu_grad},
-        {"Sigmoid", cpu::sigmoid},
-        {"SigmoidGrad", cpu::sigmoid_grad},
-        {"Tanh", cpu::tanh},
-        {"TanhGrad", cpu::tanh_grad},
         {"Softmax", cpu::softmax},
         {"SoftmaxGrad", cpu::softmax_grad},
         {"SoftmaxCrossEntropy", cpu::softmax_cross_entropy},

@@ -5,17 +5,6 @@
 
 namespace salus::cpu {
 
-// elementwise.cpp
-Status add(const KernelContext &ctx);
-Status sub(const KernelContext &ctx);
-Status mul(const KernelContext &ctx);
-Status relu(const KernelContext &ctx);
-Status relu_grad(const KernelContext &ctx);
-Status sigmoid(const KernelContext &ctx);
-Status sigmoid_grad(const KernelContext &ctx);
-Status tanh(const KernelContext &ctx);
-Status tanh_grad(const KernelContext &ctx);
-
 // matmul.cpp
 Status matmul(const KernelContext &ctx);
 

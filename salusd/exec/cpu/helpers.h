@@ -10,8 +10,8 @@
 namespace salus::cpu {
 
 constexpr int kMaxRank = SALUS_MAX_RANK;
-// Operands of one strided loop: an output and up to two inputs.
-constexpr int kMaxOperands = 3;
+// Operands of one strided loop: an output and up to three inputs (Where).
+constexpr int kMaxOperands = 4;
 
 // Checks the arity the kernel relies on; the validator normally guarantees
 // it, so this only builds a message on failure.

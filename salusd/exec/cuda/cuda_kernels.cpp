@@ -29,26 +29,6 @@ Status launched(const KernelContext &ctx, cudaError_t err) {
     return check(err, (ctx.node->op + " kernel").c_str());
 }
 
-Status binary_op(const KernelContext &ctx, BinaryOp op) {
-    StridedIndex ix;
-    int64_t n = 0;
-    SALUS_RETURN_IF_ERROR(plan_binary(ctx, &ix, &n));
-    return launched(ctx,
-                    launch_binary(op, ix, n, in(ctx, 0), in(ctx, 1), out(ctx), stream_of(ctx)));
-}
-
-Status unary_op(const KernelContext &ctx, UnaryOp op) {
-    int64_t n = 0;
-    SALUS_RETURN_IF_ERROR(plan_same_size(ctx, 1, &n));
-    return launched(ctx, launch_unary(op, n, in(ctx, 0), out(ctx), stream_of(ctx)));
-}
-
-Status grad_op(const KernelContext &ctx, GradOp op) {
-    int64_t n = 0;
-    SALUS_RETURN_IF_ERROR(plan_same_size(ctx, 2, &n));
-    return launched(ctx, launch_grad(op, n, in(ctx, 0), in(ctx, 1), out(ctx), stream_of(ctx)));
-}
-
 Status reduce(const KernelContext &ctx, bool mean) {
     ReducePlan plan;
     SALUS_RETURN_IF_ERROR(plan_reduce(ctx, mean, &plan));
@@ -57,33 +37,6 @@ Status reduce(const KernelContext &ctx, bool mean) {
 
 } // namespace
 
-Status add(const KernelContext &ctx) {
-    return binary_op(ctx, BinaryOp::Add);
-}
-Status sub(const KernelContext &ctx) {
-    return binary_op(ctx, BinaryOp::Sub);
-}
-Status mul(const KernelContext &ctx) {
-    return binary_op(ctx, BinaryOp::Mul);
-}
-Status relu(const KernelContext &ctx) {
-    return unary_op(ctx, UnaryOp::Relu);
-}
-Status sigmoid(const KernelContext &ctx) {
-    return unary_op(ctx, UnaryOp::Sigmoid);
-}
-Status tanh(const KernelContext &ctx) {
-    return unary_op(ctx, UnaryOp::Tanh);
-}
-Status relu_grad(const KernelContext &ctx) {
-    return grad_op(ctx, GradOp::Relu);
-}
-Status sigmoid_grad(const KernelContext &ctx) {
-    return grad_op(ctx, GradOp::Sigmoid);
-}
-Status tanh_grad(const KernelContext &ctx) {
-    return grad_op(ctx, GradOp::Tanh);
-}
 Status reduce_sum(const KernelContext &ctx) {
     return reduce(ctx, false);
 }
@@ -187,15 +140,6 @@ void register_cuda_kernels(KernelRegistry *registry) {
     };
     static constexpr Entry kKernels[] = {
         {"MatMul", cuda::matmul, matmul_workspace},
-        {"Add", cuda::add, nullptr},
-        {"Sub", cuda::sub, nullptr},
-        {"Mul", cuda::mul, nullptr},
-        {"Relu", cuda::relu, nullptr},
-        {"ReluGrad", cuda::relu_grad, nullptr},
-        {"Sigmoid", cuda::sigmoid, nullptr},
-        {"SigmoidGrad", cuda::sigmoid_grad, nullptr},
-        {"Tanh", cuda::tanh, nullptr},
-        {"TanhGrad", cuda::tanh_grad, nullptr},
         {"Softmax", cuda::softmax, nullptr},
         {"SoftmaxGrad", cuda::softmax_grad, nullptr},
         {"SoftmaxCrossEntropy", cuda::softmax_cross_entropy, softmax_cross_entropy_workspace},
@@ -212,6 +156,7 @@ void register_cuda_kernels(KernelRegistry *registry) {
         {"TestFault", cuda::test_fault, nullptr},
     };
     for (const Entry &e : kKernels) registry->add(DeviceType::CUDA, e.op, e.fn, e.workspace);
+    cuda::register_elementwise_kernels(registry);
     cuda::register_conv_kernels(registry);
     cuda::register_norm_kernels(registry);
     cuda::register_shape_kernels(registry);

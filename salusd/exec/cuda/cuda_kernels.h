@@ -8,15 +8,6 @@
 
 namespace salus::cuda {
 
-Status add(const KernelContext &ctx);
-Status sub(const KernelContext &ctx);
-Status mul(const KernelContext &ctx);
-Status relu(const KernelContext &ctx);
-Status relu_grad(const KernelContext &ctx);
-Status sigmoid(const KernelContext &ctx);
-Status sigmoid_grad(const KernelContext &ctx);
-Status tanh(const KernelContext &ctx);
-Status tanh_grad(const KernelContext &ctx);
 Status copy(const KernelContext &ctx); // Identity and Reshape
 Status softmax(const KernelContext &ctx);
 Status softmax_grad(const KernelContext &ctx);
@@ -33,6 +24,7 @@ Status test_fault(const KernelContext &ctx);
 
 // The families of ops/ beyond the MLP set register their CUDA kernels from
 // their own files (<family>_kernels.cpp).
+void register_elementwise_kernels(KernelRegistry *registry);
 void register_conv_kernels(KernelRegistry *registry);
 void register_norm_kernels(KernelRegistry *registry);
 void register_shape_kernels(KernelRegistry *registry);

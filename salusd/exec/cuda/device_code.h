@@ -20,10 +20,10 @@
 namespace salus::cuda {
 
 constexpr int kMaxRank = 8; // SALUS_MAX_RANK (checked in kernel_plans.cpp)
-constexpr int kMaxOperands = 3;
+constexpr int kMaxOperands = 4;
 
 // A row-major walk over `dims` where operand k (0: the contiguous output,
-// 1 and 2: inputs) sits at its own strides: the offset of each operand at
+// 1 to 3: inputs) sits at its own strides: the offset of each operand at
 // linear position i. Built from cpu::StridedLoop, so dimensions are already
 // merged wherever every operand allows.
 struct StridedIndex {
@@ -43,54 +43,13 @@ SALUS_HD inline int64_t strided_offset(const StridedIndex &ix, int op, int64_t i
     return offset;
 }
 
-// --- elementwise ------------------------------------------------------------
-
-enum class BinaryOp : int { Add, Sub, Mul };
-enum class UnaryOp : int { Relu, Sigmoid, Tanh };
-// dX = f(dY, Z): Z is the forward input (Relu) or output (Sigmoid, Tanh).
-enum class GradOp : int { Relu, Sigmoid, Tanh };
-
-SALUS_HD inline float binary(BinaryOp op, float a, float b) {
-    switch (op) {
-    case BinaryOp::Add:
-        return a + b;
-    case BinaryOp::Sub:
-        return a - b;
-    case BinaryOp::Mul:
-        return a * b;
-    }
-    return 0.0f;
-}
+// --- elementwise: the formulas are in elementwise_device.h ---------------------
 
 // Never evaluates exp of a large positive number, so it cannot overflow.
 SALUS_HD inline float stable_sigmoid(float x) {
     if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
     const float e = expf(x);
     return e / (1.0f + e);
-}
-
-SALUS_HD inline float unary(UnaryOp op, float x) {
-    switch (op) {
-    case UnaryOp::Relu:
-        return x > 0.0f ? x : 0.0f;
-    case UnaryOp::Sigmoid:
-        return stable_sigmoid(x);
-    case UnaryOp::Tanh:
-        return tanhf(x);
-    }
-    return 0.0f;
-}
-
-SALUS_HD inline float grad(GradOp op, float dy, float z) {
-    switch (op) {
-    case GradOp::Relu:
-        return z > 0.0f ? dy : 0.0f;
-    case GradOp::Sigmoid:
-        return dy * z * (1.0f - z);
-    case GradOp::Tanh:
-        return dy * (1.0f - z * z);
-    }
-    return 0.0f;
 }
 
 SALUS_HD inline float sgd(float w, float g, float lr) {

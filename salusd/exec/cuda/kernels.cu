@@ -45,25 +45,6 @@ __device__ float block_max(float v, double *shared) {
     return result;
 }
 
-__global__ void binary_kernel(BinaryOp op, StridedIndex ix, int64_t n, const float *a,
-                              const float *b, float *y) {
-    SALUS_FOR_EACH(i, n) {
-        y[i] = binary(op, a[strided_offset(ix, 1, i)], b[strided_offset(ix, 2, i)]);
-    }
-}
-
-__global__ void unary_kernel(UnaryOp op, int64_t n, const float *x, float *y) {
-    SALUS_FOR_EACH(i, n) {
-        y[i] = unary(op, x[i]);
-    }
-}
-
-__global__ void grad_kernel(GradOp op, int64_t n, const float *dy, const float *z, float *dx) {
-    SALUS_FOR_EACH(i, n) {
-        dx[i] = grad(op, dy[i], z[i]);
-    }
-}
-
 __global__ void sgd_kernel(int64_t n, float lr, float *w, const float *g) {
     SALUS_FOR_EACH(i, n) {
         w[i] = sgd(w[i], g[i], lr);
@@ -207,27 +188,6 @@ __global__ void illegal_address_kernel(float *nowhere) {
 __global__ void no_kernel() {}
 
 } // namespace
-
-cudaError_t launch_binary(BinaryOp op, const StridedIndex &ix, int64_t elements, const float *a,
-                          const float *b, float *y, cudaStream_t stream) {
-    const LaunchConfig c = elementwise_launch(elements);
-    if (c.blocks) binary_kernel<<<c.blocks, c.threads, 0, stream>>>(op, ix, elements, a, b, y);
-    return cudaGetLastError();
-}
-
-cudaError_t launch_unary(UnaryOp op, int64_t elements, const float *x, float *y,
-                         cudaStream_t stream) {
-    const LaunchConfig c = elementwise_launch(elements);
-    if (c.blocks) unary_kernel<<<c.blocks, c.threads, 0, stream>>>(op, elements, x, y);
-    return cudaGetLastError();
-}
-
-cudaError_t launch_grad(GradOp op, int64_t elements, const float *dy, const float *z, float *dx,
-                        cudaStream_t stream) {
-    const LaunchConfig c = elementwise_launch(elements);
-    if (c.blocks) grad_kernel<<<c.blocks, c.threads, 0, stream>>>(op, elements, dy, z, dx);
-    return cudaGetLastError();
-}
 
 cudaError_t launch_sgd(int64_t elements, float lr, float *w, const float *g, cudaStream_t stream) {
     const LaunchConfig c = elementwise_launch(elements);

@@ -10,12 +10,7 @@
 
 namespace salus::cuda {
 
-cudaError_t launch_binary(BinaryOp op, const StridedIndex &ix, int64_t elements, const float *a,
-                          const float *b, float *y, cudaStream_t stream);
-cudaError_t launch_unary(UnaryOp op, int64_t elements, const float *x, float *y,
-                         cudaStream_t stream);
-cudaError_t launch_grad(GradOp op, int64_t elements, const float *dy, const float *z, float *dx,
-                        cudaStream_t stream);
+// The elementwise ops' launchers: elementwise_launchers.h.
 cudaError_t launch_sgd(int64_t elements, float lr, float *w, const float *g, cudaStream_t stream);
 // Adam on var, m, v from grad with the bias corrections of *step + 1, then
 // *step += 1 (a second launch, after every element read the old count).

@@ -31,6 +31,9 @@ enum class Fill {
     Soft,     // [N, C] rows of probabilities
     Indices,  // i32 in [-8, 8): class indices, some negative, some out of range
     Step,     // a scalar step count in [0, 10)
+    Coarse,   // f32 multiples of 0.5 in [-2, 2]: ties for comparisons, Max, Min
+    Bool,     // bool, about half true
+    Int64,    // i64 in [-8, 8)
 };
 
 struct KernelCase {
@@ -72,6 +75,12 @@ inline KernelCase with_float(KernelCase c, const std::string &key, double v) {
     return c;
 }
 
+} // namespace salus::test
+
+#include "elementwise_cases.h" // the elementwise family's cases
+
+namespace salus::test {
+
 inline std::vector<KernelCase> kernel_cases() {
     std::vector<KernelCase> cases;
     const std::vector<std::pair<Shape, Shape>> broadcasts = {
@@ -94,6 +103,7 @@ inline std::vector<KernelCase> kernel_cases() {
     for (const char *op : {"Add", "Sub", "Mul"}) {
         for (const auto &[a, b] : broadcasts) cases.push_back(make_case(op, {a, b}));
     }
+    add_elementwise_cases(&cases);
     for (const Shape &s : std::vector<Shape>{{3, 5}, {64, 1024}, {}, {2, 3, 4, 5}, {100003}}) {
         for (const char *op : {"Relu", "Sigmoid", "Tanh", "Identity"}) {
             cases.push_back(make_case(op, {s}, {Fill::Wide}));
@@ -221,6 +231,23 @@ inline Tensor fill_tensor(const Shape &shape, Fill fill, std::mt19937 &rng) {
         for (float &v : t.data) v = static_cast<float>(rng() % 10u);
         return t;
     }
+    case Fill::Coarse: {
+        Tensor t(shape);
+        for (float &v : t.data) v = static_cast<float>(static_cast<int>(rng() % 9u) - 4) * 0.5f;
+        return t;
+    }
+    case Fill::Bool: {
+        Tensor t(shape, DType::Bool);
+        auto *b = reinterpret_cast<uint8_t *>(t.data.data());
+        for (int64_t i = 0; i < num_elements(shape); ++i) b[i] = rng() % 2u;
+        return t;
+    }
+    case Fill::Int64: {
+        Tensor t(shape, DType::I64);
+        auto *v = reinterpret_cast<int64_t *>(t.data.data());
+        for (int64_t i = 0; i < num_elements(shape); ++i) v[i] = static_cast<int64_t>(rng() % 16u) - 8;
+        return t;
+    }
     case Fill::OneHot:
     case Fill::Soft:
         break;
@@ -263,7 +290,7 @@ inline CaseData instantiate(const KernelCase &c, DeviceType device, std::mt19937
     NodeDesc node = c.node;
     const Status st = infer_node(*op, &node, infos, &outs);
     EXPECT_TRUE(st.ok()) << c.label << ": " << st.message();
-    for (const OutputInfo &o : outs) d.outputs.emplace_back(o.shape);
+    for (const OutputInfo &o : outs) d.outputs.emplace_back(o.shape, o.dtype);
     if (const KernelDef *k = default_kernels().find(device, c.node.op); k && k->workspace) {
         KernelInit init;
         init.node = &node;

@@ -20,7 +20,8 @@
 namespace salus::test {
 
 // A tensor of 4-byte elements: f32 values, or i32 ones (dtype I32) kept bit
-// for bit in `data`.
+// for bit in `data`; other dtypes (bool, i64) keep their bytes in as many
+// 4-byte words as they need (Tensor(shape, dtype)).
 struct Tensor {
     Shape shape;
     std::vector<float> data;
@@ -30,6 +31,9 @@ struct Tensor {
     explicit Tensor(Shape s)
         : shape(std::move(s)), data(static_cast<size_t>(num_elements(shape))) {}
     Tensor(Shape s, std::vector<float> d) : shape(std::move(s)), data(std::move(d)) {}
+    Tensor(Shape s, DType d)
+        : shape(std::move(s)),
+          data((static_cast<size_t>(num_elements(shape)) * dtype_size(d) + 3) / 4), dtype(d) {}
     size_t size() const { return data.size(); }
 };
 

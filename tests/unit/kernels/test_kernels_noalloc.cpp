@@ -1,6 +1,7 @@
 // Kernels run on the iteration hot path and must not allocate: this
 // executable replaces the global operator new with a counting one and runs
 // every kernel, on fast paths and general ones, while counting.
+#include "kernel_cases.h"
 #include "kernel_test_util.h"
 
 #include <gtest/gtest.h>
@@ -111,6 +112,38 @@ TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
         g_counting = false;
         ASSERT_TRUE(st.ok()) << c.node.op << ": " << st.message();
         EXPECT_EQ(g_allocations, 0) << c.node.op << " allocated on its success path";
+    }
+}
+
+// Every case of the elementwise family's catalogue: each op on its fast and
+// broadcast paths, every dtype.
+TEST(KernelsNoAlloc, ElementwiseKernelsDoNotAllocate) {
+    std::mt19937 rng(5);
+    std::vector<KernelCase> cases;
+    add_elementwise_cases(&cases);
+    for (const KernelCase &c : cases) {
+        CaseData d = instantiate(c, DeviceType::CPU, rng);
+        NodeDesc node = c.node;
+        ASSERT_TRUE(canonicalize_attrs(*find_op(node.op), &node).ok()) << c.label;
+        KernelInit init;
+        init.node = &node;
+        init.device = cpu_device();
+        init.device_type = DeviceType::CPU;
+        for (const Tensor &t : d.inputs) init.inputs.push_back(view(t));
+        for (const Tensor &t : d.outputs) init.outputs.push_back(view(t));
+        PreparedKernel kernel;
+        ASSERT_TRUE(default_kernels().prepare(init, &kernel).ok()) << c.label;
+        KernelContext ctx;
+        ctx.node = &node;
+        ctx.inputs = init.inputs;
+        ctx.outputs = init.outputs;
+
+        g_allocations = 0;
+        g_counting = true;
+        const Status st = kernel.run(ctx);
+        g_counting = false;
+        ASSERT_TRUE(st.ok()) << c.label << ": " << st.message();
+        EXPECT_EQ(g_allocations, 0) << c.label << " allocated on its success path";
     }
 }
 
