@@ -127,7 +127,11 @@ Status plan_transpose(const KernelContext &ctx, StridedIndex *ix, int64_t *eleme
 
 Status plan_reduce(const KernelContext &ctx, bool mean, ReducePlan *plan) {
     SALUS_RETURN_IF_ERROR(cpu::check_f32(ctx, 1, 1));
-    const TensorView &x = ctx.inputs[0];
+    return plan_reduce_of(ctx, ctx.inputs[0], ctx.outputs[0].numel(), mean, plan);
+}
+
+Status plan_reduce_of(const KernelContext &ctx, const TensorView &x, int64_t outputs, bool mean,
+                      ReducePlan *plan) {
     const int rank = static_cast<int>(x.shape.size());
     if (rank > kMaxRank) return error(ctx, "rank too large");
     bool reduced[kMaxRank] = {};
@@ -161,7 +165,7 @@ Status plan_reduce(const KernelContext &ctx, bool mean, ReducePlan *plan) {
             plan->outputs *= x.shape[d];
         }
     }
-    if (plan->outputs != ctx.outputs[0].numel()) {
+    if (plan->outputs != outputs) {
         return error(ctx, "output size does not match the axes");
     }
     plan->kept = walk(kept_dims, kept_strides, kept);
@@ -208,37 +212,6 @@ Status plan_xent_grad(const KernelContext &ctx, XentPlan *plan) {
     if (ctx.inputs.size() > 2 && ctx.inputs[2].numel() != 1) {
         return error(ctx, "dLoss must be a scalar");
     }
-    return {};
-}
-
-Status plan_sgd(const KernelContext &ctx, int64_t *elements, float *lr) {
-    SALUS_RETURN_IF_ERROR(cpu::check_f32(ctx, 2, 0));
-    *elements = ctx.inputs[0].numel();
-    if (ctx.inputs[1].numel() != *elements) {
-        return error(ctx, "variable and gradient differ in size");
-    }
-    *lr = static_cast<float>(ctx.node->attr_float("lr", 0.0));
-    return {};
-}
-
-Status plan_adam(const KernelContext &ctx, int64_t *elements, AdamParams *params) {
-    SALUS_RETURN_IF_ERROR(cpu::check_f32(ctx, 5, 0));
-    *elements = ctx.inputs[0].numel();
-    for (size_t i = 1; i < 4; ++i) {
-        if (ctx.inputs[i].numel() != *elements)
-            return error(ctx, "var, grad, m and v differ in size");
-    }
-    if (ctx.inputs[4].numel() != 1) return error(ctx, "step is not a scalar");
-    AdamParams p;
-    p.lr = ctx.node->attr_float("lr", 0.0);
-    p.beta1 = ctx.node->attr_float("beta1", 0.9);
-    p.beta2 = ctx.node->attr_float("beta2", 0.999);
-    p.eps = static_cast<float>(ctx.node->attr_float("eps", 1e-8));
-    p.b1 = static_cast<float>(p.beta1);
-    p.b2 = static_cast<float>(p.beta2);
-    p.c1 = static_cast<float>(1.0 - p.beta1);
-    p.c2 = static_cast<float>(1.0 - p.beta2);
-    *params = p;
     return {};
 }
 

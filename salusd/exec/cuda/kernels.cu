@@ -64,24 +64,6 @@ __global__ void grad_kernel(GradOp op, int64_t n, const float *dy, const float *
     }
 }
 
-__global__ void sgd_kernel(int64_t n, float lr, float *w, const float *g) {
-    SALUS_FOR_EACH(i, n) {
-        w[i] = sgd(w[i], g[i], lr);
-    }
-}
-
-__global__ void adam_kernel(AdamParams p, int64_t n, float *w, const float *g, float *m, float *v,
-                            const float *step) {
-    const AdamStep s = adam_step(p, *step);
-    SALUS_FOR_EACH(i, n) {
-        adam_element(p, s, g[i], &w[i], &m[i], &v[i]);
-    }
-}
-
-__global__ void increment_kernel(float *value) {
-    *value += 1.0f;
-}
-
 template <typename Index>
 __global__ void one_hot_kernel(const Index *indices, int64_t n, int64_t depth, float *y) {
     SALUS_FOR_EACH(i, n) {
@@ -226,22 +208,6 @@ cudaError_t launch_grad(GradOp op, int64_t elements, const float *dy, const floa
                         cudaStream_t stream) {
     const LaunchConfig c = elementwise_launch(elements);
     if (c.blocks) grad_kernel<<<c.blocks, c.threads, 0, stream>>>(op, elements, dy, z, dx);
-    return cudaGetLastError();
-}
-
-cudaError_t launch_sgd(int64_t elements, float lr, float *w, const float *g, cudaStream_t stream) {
-    const LaunchConfig c = elementwise_launch(elements);
-    if (c.blocks) sgd_kernel<<<c.blocks, c.threads, 0, stream>>>(elements, lr, w, g);
-    return cudaGetLastError();
-}
-
-cudaError_t launch_adam(const AdamParams &params, int64_t elements, float *w, const float *g,
-                        float *m, float *v, float *step, cudaStream_t stream) {
-    const LaunchConfig c = elementwise_launch(elements);
-    if (c.blocks)
-        adam_kernel<<<c.blocks, c.threads, 0, stream>>>(params, elements, w, g, m, v, step);
-    if (cudaError_t err = cudaGetLastError(); err != cudaSuccess) return err;
-    increment_kernel<<<1, 1, 0, stream>>>(step);
     return cudaGetLastError();
 }
 
