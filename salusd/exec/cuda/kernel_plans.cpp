@@ -25,12 +25,30 @@ StridedIndex to_index(const cpu::StridedLoop &loop) {
     return ix;
 }
 
-// A one-operand walk over `dims` at `strides` (both of `rank` entries).
+// A one-operand walk over `dims` at `strides` (both of `rank` entries), with
+// size-1 dimensions dropped and contiguous neighbours merged as make_loop()
+// does; built in place, since kernels call it on every iteration.
 StridedIndex walk(const int64_t *dims, const int64_t *strides, int rank) {
-    Shape shape(dims, dims + rank);
-    int64_t s[1][kMaxRank] = {};
-    for (int d = 0; d < rank; ++d) s[0][d] = strides[d];
-    return to_index(cpu::make_loop(shape, 1, s));
+    StridedIndex ix;
+    ix.rank = 0;
+    for (int d = 0; d < rank; ++d) {
+        if (dims[d] == 1) continue;
+        const int last = ix.rank - 1;
+        if (last >= 0 && ix.strides[0][last] == strides[d] * dims[d]) {
+            ix.dims[last] *= dims[d];
+            ix.strides[0][last] = strides[d];
+            continue;
+        }
+        ix.dims[ix.rank] = dims[d];
+        ix.strides[0][ix.rank] = strides[d];
+        ++ix.rank;
+    }
+    if (ix.rank == 0) {
+        ix.rank = 1;
+        ix.dims[0] = 1;
+        ix.strides[0][0] = 0;
+    }
+    return ix;
 }
 
 bool split_axis(const KernelContext &ctx, const Shape &shape, AxisPlan *plan) {
