@@ -54,8 +54,7 @@ Status check_lr(const NodeDesc &node, const std::vector<InputInfo> &inputs, size
     const bool input = inputs.size() > lr_input;
     if (attr == input) {
         return fail(node.op + " needs the learning rate either as attribute \"lr\" or as input " +
-                    std::to_string(lr_input) + " (lr), " +
-                    (attr ? "got both" : "got neither"));
+                    std::to_string(lr_input) + " (lr), " + (attr ? "got both" : "got neither"));
     }
     if (input && !shape_of(inputs, lr_input).empty()) {
         return fail(node.op + " lr must be a scalar [], got " +

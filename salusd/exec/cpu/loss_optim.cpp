@@ -36,7 +36,8 @@ Status sgd_momentum_update(const KernelContext &ctx) {
     float *w = ctx.inputs[0].f32();
     const float *g = ctx.inputs[1].f32();
     float *buf = ctx.inputs[2].f32();
-    for (int64_t i = 0; i < n; ++i) cuda::sgd_momentum_element(p, rate, first, g[i], &w[i], &buf[i]);
+    for (int64_t i = 0; i < n; ++i)
+        cuda::sgd_momentum_element(p, rate, first, g[i], &w[i], &buf[i]);
     *step += 1.0f;
     return {};
 }

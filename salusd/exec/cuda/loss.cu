@@ -284,14 +284,13 @@ cudaError_t launch_check_labels(const LabelPlan &p, const void *labels, const fl
     return cudaGetLastError();
 }
 
-cudaError_t launch_label_loss(const LabelPlan &p, bool softmax, const float *x,
-                              const void *labels, const float *weight,
-                              const LabelScratch *scratch, double *terms, float *loss,
-                              float *log_prob, cudaStream_t stream) {
+cudaError_t launch_label_loss(const LabelPlan &p, bool softmax, const float *x, const void *labels,
+                              const float *weight, const LabelScratch *scratch, double *terms,
+                              float *loss, float *log_prob, cudaStream_t stream) {
     const LaunchConfig c = elementwise_launch(label_positions(p));
     if (c.blocks) {
-        label_terms_kernel<<<c.blocks, c.threads, 0, stream>>>(p, softmax, x, labels, weight,
-                                                               terms, loss, log_prob);
+        label_terms_kernel<<<c.blocks, c.threads, 0, stream>>>(p, softmax, x, labels, weight, terms,
+                                                               loss, log_prob);
         if (cudaError_t err = cudaGetLastError(); err != cudaSuccess) return err;
     }
     if (p.reduction != 2) label_sum_kernel<<<1, kSumThreads, 0, stream>>>(p, terms, scratch, loss);

@@ -125,7 +125,7 @@ SALUS_HD inline float log_softmax_grad_value(float dy, float y, float sum) {
 
 struct LabelPlan {
     int64_t n = 0, c = 0, d = 1;
-    bool wide = false;        // i64 labels (else i32)
+    bool wide = false; // i64 labels (else i32)
     bool has_ignore = false;
     int64_t ignore_index = 0;
     bool has_weight = false;

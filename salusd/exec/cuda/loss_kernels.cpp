@@ -54,8 +54,8 @@ Status adam_update(const KernelContext &ctx) {
 Status reduce_extremum(const KernelContext &ctx, bool max) {
     ReducePlan p;
     SALUS_RETURN_IF_ERROR(plan_extremum(ctx, &p));
-    return launched(ctx,
-                    launch_reduce_extremum(p, max, in(ctx, 0), ctx.outputs[0].f32(), stream_of(ctx)));
+    return launched(
+        ctx, launch_reduce_extremum(p, max, in(ctx, 0), ctx.outputs[0].f32(), stream_of(ctx)));
 }
 
 Status reduce_max(const KernelContext &ctx) {
@@ -108,14 +108,15 @@ Status check_labels(const KernelContext &ctx, const LabelPlan &p, size_t first,
     }
     const float *weight = p.has_weight ? in(ctx, first + 2) : nullptr;
     const cudaStream_t stream = stream_of(ctx);
-    SALUS_RETURN_IF_ERROR(launched(
-        ctx, launch_check_labels(p, ctx.inputs[first + 1].data, weight, scratch, stream)));
+    SALUS_RETURN_IF_ERROR(
+        launched(ctx, launch_check_labels(p, ctx.inputs[first + 1].data, weight, scratch, stream)));
     LabelScratch verdict{};
-    SALUS_RETURN_IF_ERROR(check(cudaMemcpyAsync(&verdict, scratch, sizeof verdict,
-                                                cudaMemcpyDeviceToHost, stream),
-                                "label check copy"));
+    SALUS_RETURN_IF_ERROR(
+        check(cudaMemcpyAsync(&verdict, scratch, sizeof verdict, cudaMemcpyDeviceToHost, stream),
+              "label check copy"));
     SALUS_RETURN_IF_ERROR(check(cudaStreamSynchronize(stream), "label check"));
-    if (verdict.bad_position >= 0) return bad_label(ctx, p, verdict.bad_position, verdict.bad_label);
+    if (verdict.bad_position >= 0)
+        return bad_label(ctx, p, verdict.bad_position, verdict.bad_label);
     return {};
 }
 
@@ -130,9 +131,9 @@ Status label_loss(const KernelContext &ctx, bool softmax) {
     auto *terms = reinterpret_cast<double *>(scratch + 1);
     float *log_prob = softmax && ctx.outputs.size() > 1 ? ctx.outputs[1].f32() : nullptr;
     const float *weight = p.has_weight ? in(ctx, 2) : nullptr;
-    return launched(ctx, launch_label_loss(p, softmax, in(ctx, 0), ctx.inputs[1].data, weight,
-                                           scratch, terms, ctx.outputs[0].f32(), log_prob,
-                                           stream_of(ctx)));
+    return launched(ctx,
+                    launch_label_loss(p, softmax, in(ctx, 0), ctx.inputs[1].data, weight, scratch,
+                                      terms, ctx.outputs[0].f32(), log_prob, stream_of(ctx)));
 }
 
 Status label_loss_grad(const KernelContext &ctx, bool softmax) {
@@ -141,9 +142,9 @@ Status label_loss_grad(const KernelContext &ctx, bool softmax) {
     auto *scratch = static_cast<LabelScratch *>(ctx.workspace);
     SALUS_RETURN_IF_ERROR(check_labels(ctx, p, 1, scratch));
     const float *weight = p.has_weight ? in(ctx, 3) : nullptr;
-    return launched(ctx, launch_label_loss_grad(p, softmax, in(ctx, 0), in(ctx, 1),
-                                                ctx.inputs[2].data, weight, scratch,
-                                                ctx.outputs[0].f32(), stream_of(ctx)));
+    return launched(ctx,
+                    launch_label_loss_grad(p, softmax, in(ctx, 0), in(ctx, 1), ctx.inputs[2].data,
+                                           weight, scratch, ctx.outputs[0].f32(), stream_of(ctx)));
 }
 
 Status nll_loss(const KernelContext &ctx) {

@@ -31,10 +31,9 @@ cudaError_t launch_check_labels(const LabelPlan &p, const void *labels, const fl
                                 LabelScratch *scratch, cudaStream_t stream);
 // After launch_check_labels: the loss (terms in `terms`, one per position),
 // log_prob when not null.
-cudaError_t launch_label_loss(const LabelPlan &p, bool softmax, const float *x,
-                              const void *labels, const float *weight,
-                              const LabelScratch *scratch, double *terms, float *loss,
-                              float *log_prob, cudaStream_t stream);
+cudaError_t launch_label_loss(const LabelPlan &p, bool softmax, const float *x, const void *labels,
+                              const float *weight, const LabelScratch *scratch, double *terms,
+                              float *loss, float *log_prob, cudaStream_t stream);
 cudaError_t launch_label_loss_grad(const LabelPlan &p, bool softmax, const float *dloss,
                                    const float *x, const void *labels, const float *weight,
                                    const LabelScratch *scratch, float *dx, cudaStream_t stream);

@@ -144,14 +144,13 @@ Status plan_labels(const KernelContext &ctx, size_t first, LabelPlan *plan) {
     return {};
 }
 
-Status bad_label(const KernelContext &ctx, const LabelPlan &plan, int64_t position,
-                 int64_t label) {
+Status bad_label(const KernelContext &ctx, const LabelPlan &plan, int64_t position, int64_t label) {
     return error(ctx, "label " + std::to_string(label) + " (at position " +
                           std::to_string(position) + ") is out of range for " +
                           std::to_string(plan.c) + " classes [0, " + std::to_string(plan.c) + ")" +
-                          (plan.has_ignore ? " and is not ignore_index " +
-                                                 std::to_string(plan.ignore_index)
-                                           : ""));
+                          (plan.has_ignore
+                               ? " and is not ignore_index " + std::to_string(plan.ignore_index)
+                               : ""));
 }
 
 } // namespace salus::cuda

@@ -105,12 +105,12 @@ inline void append_loss_cases(std::vector<KernelCase> *cases) {
                                        Fill::Positive};
         KernelCase m = with_float(make_case("SGDMomentumUpdate", {s, s, s, {}}, mfills), "lr", 0.1);
         add(with_float(m, "momentum", 0.9));
-        add(with_float(with_float(with_float(m, "momentum", 0.5), "dampening", 0.3),
-                       "weight_decay", 0.01));
+        add(with_float(with_float(with_float(m, "momentum", 0.5), "dampening", 0.3), "weight_decay",
+                       0.01));
         KernelCase nesterov = make_case("SGDMomentumUpdate", {s, s, s, {}, {}}, mfills);
         add(with_int(with_float(nesterov, "momentum", 0.9), "nesterov", 1));
-        const std::vector<Fill> afills{Fill::Uniform, Fill::Uniform, Fill::Uniform,
-                                       Fill::Positive, Fill::Step, Fill::Positive};
+        const std::vector<Fill> afills{Fill::Uniform,  Fill::Uniform, Fill::Uniform,
+                                       Fill::Positive, Fill::Step,    Fill::Positive};
         const std::vector<Shape> adam{s, s, s, s, {}};
         add(with_float(with_float(make_case("AdamUpdate", adam, afills), "lr", 0.01),
                        "weight_decay", 0.1));
@@ -269,7 +269,8 @@ inline bool emulate(const KernelContext &ctx, Status *st) {
         for (int64_t line = 0; line < axis_lines(p); ++line) {
             if (grad) {
                 double sum = 0.0;
-                for (int64_t k = 0; k < p.n; ++k) sum += ctx.inputs[0].f32()[axis_offset(p, line, k)];
+                for (int64_t k = 0; k < p.n; ++k)
+                    sum += ctx.inputs[0].f32()[axis_offset(p, line, k)];
                 for (int64_t k = 0; k < p.n; ++k) {
                     const int64_t at = axis_offset(p, line, k);
                     y[at] = log_softmax_grad_value(ctx.inputs[0].f32()[at], ctx.inputs[1].f32()[at],
@@ -340,7 +341,8 @@ inline bool emulate(const KernelContext &ctx, Status *st) {
 //  - 1e-6 |y| + 1e-7 (about 16 ulp): log-softmax and the losses, one expf and
 //    a log per element, sums in double.
 inline double loss_tolerance(const std::string &op, double want) {
-    if (op.find("Update") != std::string::npos) return 16.0 * std::ldexp(1.0, -24) * (1.0 + std::abs(want));
+    if (op.find("Update") != std::string::npos)
+        return 16.0 * std::ldexp(1.0, -24) * (1.0 + std::abs(want));
     if (op.find("Arg") == 0 || op.find("ReduceM") == 0) return 0.0;
     if (op.find("LogSoftmax") == 0 || op.find("LogLikelihood") != std::string::npos ||
         op.find("SoftmaxCrossEntropyLoss") == 0) {

@@ -62,8 +62,8 @@ std::vector<Malformed> malformed() {
          "node 0 \"a\" (ArgMax): ArgMax axis -3 is out of range"},
         {"argmin select_last_index not a flag",
          [](GraphBuilder &b) {
-             b.output(b.op("ArgMin", {b.input("x", {2, 3})}, {{"select_last_index", int_attr(2)}},
-                           "a"));
+             b.output(
+                 b.op("ArgMin", {b.input("x", {2, 3})}, {{"select_last_index", int_attr(2)}}, "a"));
          },
          "node 0 \"a\" (ArgMin): ArgMin attribute \"select_last_index\" must be 0 or 1, got 2"},
         {"argmax of a scalar",
@@ -76,8 +76,8 @@ std::vector<Malformed> malformed() {
          "node 0 \"ls\" (LogSoftmax): LogSoftmax axis 2 is out of range"},
         {"nll input of rank 1",
          [](GraphBuilder &b) {
-             b.output(b.op("NegativeLogLikelihoodLoss", {b.input("x", {4}), labels(b, {4})}, {},
-                           "nll"));
+             b.output(
+                 b.op("NegativeLogLikelihoodLoss", {b.input("x", {4}), labels(b, {4})}, {}, "nll"));
          },
          "node 0 \"nll\" (NegativeLogLikelihoodLoss): NegativeLogLikelihoodLoss input must be [N, "
          "C] or [N, C, d1, ...], got [4]"},
@@ -114,7 +114,9 @@ std::vector<Malformed> malformed() {
          "node 0 \"ceg\" (SoftmaxCrossEntropyLossGrad): SoftmaxCrossEntropyLossGrad dLoss must "
          "be [], got [4]"},
         {"sgd without a learning rate",
-         [](GraphBuilder &b) { b.sink("SGDUpdate", {b.variable("w", {3}), b.input("g", {3})}, {}, "s"); },
+         [](GraphBuilder &b) {
+             b.sink("SGDUpdate", {b.variable("w", {3}), b.input("g", {3})}, {}, "s");
+         },
          "node 0 \"s\" (SGDUpdate): SGDUpdate needs the learning rate either as attribute \"lr\" "
          "or as input 2 (lr), got neither"},
         {"sgd with both learning rates",
@@ -148,8 +150,10 @@ std::vector<Malformed> malformed() {
              b.sink("SGDMomentumUpdate",
                     {b.variable("w", {3}), b.input("g", {3}), b.variable("b", {3}),
                      b.variable("s", {})},
-                    {{"lr", float_attr(0.1)}, {"momentum", float_attr(0.9)},
-                     {"dampening", float_attr(0.1)}, {"nesterov", int_attr(1)}},
+                    {{"lr", float_attr(0.1)},
+                     {"momentum", float_attr(0.9)},
+                     {"dampening", float_attr(0.1)},
+                     {"nesterov", int_attr(1)}},
                     "m");
          },
          "SGDMomentumUpdate nesterov needs momentum > 0 and dampening 0"},
@@ -209,11 +213,12 @@ TEST(LossValidation, LossShapesAndOptionalLogProb) {
     GraphBuilder b;
     const uint32_t x = b.input("x", {4, 3, 2});
     const uint32_t t = labels(b, {4, 2}, DType::I32);
-    const uint32_t none = b.op("NegativeLogLikelihoodLoss", {x, t},
-                               {{"reduction", string_attr("none")}}, "nll");
+    const uint32_t none =
+        b.op("NegativeLogLikelihoodLoss", {x, t}, {{"reduction", string_attr("none")}}, "nll");
     const uint32_t loss = b.intermediate("loss"), log_prob = b.intermediate("log_prob");
     b.node("SoftmaxCrossEntropyLoss", {x, t}, {loss, log_prob}, {}, "ce");
-    const uint32_t arg = b.op("ArgMax", {x}, {{"axis", int_attr(1)}, {"keepdims", int_attr(0)}}, "am");
+    const uint32_t arg =
+        b.op("ArgMax", {x}, {{"axis", int_attr(1)}, {"keepdims", int_attr(0)}}, "am");
     b.output(none).output(loss).output(log_prob).output(arg);
     ASSERT_TRUE(validate_graph(&b.graph(), nullptr).ok());
     const auto &ts = b.graph().tensors;
@@ -255,9 +260,9 @@ TEST(LossKernels, OutOfRangeLabelFailsNamingIt) {
         const Tensor dl(Shape{});
         const Tensor t = int_tensor({3}, {1, 10, 2});
         Tensor dx({3, 10});
-        EXPECT_EQ(run_kernel(loss_node(std::string(op) + "Grad", "mean"), {&dl, &x, &t}, {&dx})
-                      .code(),
-                  SALUS_EEXEC);
+        EXPECT_EQ(
+            run_kernel(loss_node(std::string(op) + "Grad", "mean"), {&dl, &x, &t}, {&dx}).code(),
+            SALUS_EEXEC);
     }
 }
 
@@ -381,9 +386,9 @@ TEST(LossKernels, NoKernelAllocatesOnSuccess) {
         EXPECT_EQ(g_allocations, 0) << c.node.op << " allocated on its success path";
         seen.push_back(c.node.op);
     }
-    for (const char *op : {"ReduceMax", "ReduceMinGrad", "ArgMin", "LogSoftmaxGrad",
-                           "NegativeLogLikelihoodLossGrad", "SoftmaxCrossEntropyLoss",
-                           "SGDMomentumUpdate", "AdamWUpdate"}) {
+    for (const char *op :
+         {"ReduceMax", "ReduceMinGrad", "ArgMin", "LogSoftmaxGrad", "NegativeLogLikelihoodLossGrad",
+          "SoftmaxCrossEntropyLoss", "SGDMomentumUpdate", "AdamWUpdate"}) {
         EXPECT_NE(std::find(seen.begin(), seen.end(), op), seen.end()) << op;
     }
 }
