@@ -41,8 +41,9 @@ Status log_softmax(const KernelContext &ctx) {
         float m;
         double lse;
         cuda::line_max_lse(p, x, line, &m, &lse);
+        const int64_t base = cuda::axis_offset(p, line, 0);
         for (int64_t k = 0; k < p.n; ++k) {
-            const int64_t at = cuda::axis_offset(p, line, k);
+            const int64_t at = base + k * p.inner;
             y[at] = static_cast<float>(cuda::log_softmax_value(x[at], m, lse));
         }
     }
@@ -57,10 +58,11 @@ Status log_softmax_grad(const KernelContext &ctx) {
     float *dx = ctx.outputs[0].f32();
     for (int64_t line = 0; line < cuda::axis_lines(p); ++line) {
         double sum = 0.0;
-        for (int64_t k = 0; k < p.n; ++k) sum += dy[cuda::axis_offset(p, line, k)];
+        const int64_t base = cuda::axis_offset(p, line, 0);
+        for (int64_t k = 0; k < p.n; ++k) sum += dy[base + k * p.inner];
         const auto s = static_cast<float>(sum);
         for (int64_t k = 0; k < p.n; ++k) {
-            const int64_t at = cuda::axis_offset(p, line, k);
+            const int64_t at = base + k * p.inner;
             dx[at] = cuda::log_softmax_grad_value(dy[at], y[at], s);
         }
     }
@@ -128,7 +130,7 @@ Status sce_loss(const KernelContext &ctx) {
         cuda::line_max_lse(lines, x, pos, &m, &lse);
         if (log_prob) {
             for (int64_t c = 0; c < p.c; ++c) {
-                const int64_t at = cuda::class_offset(p, pos, c);
+                const int64_t at = cuda::class_offset(p, pos, 0) + c * p.d;
                 log_prob[at] = static_cast<float>(cuda::log_softmax_value(x[at], m, lse));
             }
         }
@@ -168,7 +170,7 @@ Status sce_loss_grad(const KernelContext &ctx) {
         const double scale =
             cuda::loss_grad_scale(p, dloss, pos, total_weight) * cuda::label_weight(p, weight, t);
         for (int64_t c = 0; c < p.c; ++c) {
-            const int64_t at = cuda::class_offset(p, pos, c);
+            const int64_t at = cuda::class_offset(p, pos, 0) + c * p.d;
             const double prob = exp(cuda::log_softmax_value(x[at], m, lse));
             dx[at] = static_cast<float>((prob - (c == t ? 1.0 : 0.0)) * scale);
         }

@@ -102,10 +102,11 @@ SALUS_HD inline bool arg_takes(bool max, bool last, float x, float best) {
 // The max of line `line` and log(sum(exp(x - max))), the sum in double.
 SALUS_HD inline void line_max_lse(const AxisPlan &p, const float *x, int64_t line, float *max,
                                   double *lse) {
+    const float *xl = x + axis_offset(p, line, 0); // the line's elements are inner apart
     float m = -INFINITY;
-    for (int64_t k = 0; k < p.n; ++k) m = fmaxf(m, x[axis_offset(p, line, k)]);
+    for (int64_t k = 0; k < p.n; ++k) m = fmaxf(m, xl[k * p.inner]);
     double sum = 0.0;
-    for (int64_t k = 0; k < p.n; ++k) sum += expf(x[axis_offset(p, line, k)] - m);
+    for (int64_t k = 0; k < p.n; ++k) sum += expf(xl[k * p.inner] - m);
     *max = m;
     *lse = log(sum);
 }
