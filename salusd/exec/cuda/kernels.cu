@@ -2,6 +2,7 @@
 // per-element code of device_code.h; line kernels (softmax, cross-entropy,
 // reductions) give each line a block and combine the threads' partial
 // results with block_sum()/block_max().
+#include "exec/cuda/block_reduce.cuh"
 #include "exec/cuda/launch_config.h"
 #include "exec/cuda/launchers.h"
 
@@ -12,38 +13,6 @@ namespace {
 #define SALUS_FOR_EACH(i, n)                                                                       \
     for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);         \
          i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
-// Every block of a line kernel walks the same lines, so all its threads reach
-// every __syncthreads() together.
-#define SALUS_FOR_EACH_LINE(line, lines)                                                           \
-    for (int64_t line = blockIdx.x; line < (lines); line += gridDim.x)
-
-// The threads of a block combine their values; every thread gets the result.
-// blockDim.x is a power of two no larger than kMaxLineThreads (line_launch()).
-__device__ double block_sum(double v, double *shared) {
-    shared[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned s = blockDim.x / 2; s > 0; s /= 2) {
-        if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
-        __syncthreads();
-    }
-    const double result = shared[0];
-    __syncthreads(); // before shared is written again
-    return result;
-}
-
-__device__ float block_max(float v, double *shared) {
-    shared[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned s = blockDim.x / 2; s > 0; s /= 2) {
-        if (threadIdx.x < s)
-            shared[threadIdx.x] = fmax(shared[threadIdx.x], shared[threadIdx.x + s]);
-        __syncthreads();
-    }
-    const float result = static_cast<float>(shared[0]);
-    __syncthreads();
-    return result;
-}
 
 __global__ void binary_kernel(BinaryOp op, StridedIndex ix, int64_t n, const float *a,
                               const float *b, float *y) {

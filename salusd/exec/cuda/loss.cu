@@ -1,7 +1,9 @@
 // The loss family's CUDA kernels: loops over threads around the per-element
-// code of loss_device.h, which the CPU kernels run too. Lines (reductions,
-// log-softmax, a position's classes) get a thread each; sums over positions
-// run in one block of kSumThreads.
+// code of loss_device.h, which the CPU kernels run too. Log-softmax lines and
+// the classes of a label position get a block each (block_reduce.cuh); the
+// reductions by comparison a thread per output; sums over positions run in
+// one block of kSumThreads.
+#include "exec/cuda/block_reduce.cuh"
 #include "exec/cuda/launch_config.h"
 #include "exec/cuda/loss_launchers.h"
 
@@ -86,25 +88,42 @@ __global__ void arg_kernel(AxisPlan p, bool max, bool last, const float *x, int6
     }
 }
 
+// A line's max and log(sum(exp(x - max))) on every thread of the block, as
+// line_max_lse() computes them (the sum in double, in another order).
+__device__ void block_max_lse(const float *xl, int64_t n, int64_t stride, double *shared,
+                              float *max, double *lse) {
+    float m = -INFINITY;
+    for (int64_t k = threadIdx.x; k < n; k += blockDim.x) m = fmaxf(m, xl[k * stride]);
+    m = block_max(m, shared);
+    double sum = 0.0;
+    for (int64_t k = threadIdx.x; k < n; k += blockDim.x) sum += expf(xl[k * stride] - m);
+    *max = m;
+    *lse = log(block_sum(sum, shared));
+}
+
 __global__ void log_softmax_kernel(AxisPlan p, const float *x, float *y) {
-    SALUS_LOSS_FOR_EACH(line, axis_lines(p)) {
+    __shared__ double shared[kMaxLineThreads];
+    SALUS_FOR_EACH_LINE(line, axis_lines(p)) {
+        const int64_t base = axis_offset(p, line, 0);
         float m;
         double lse;
-        line_max_lse(p, x, line, &m, &lse);
-        for (int64_t k = 0; k < p.n; ++k) {
-            const int64_t at = axis_offset(p, line, k);
+        block_max_lse(x + base, p.n, p.inner, shared, &m, &lse);
+        for (int64_t k = threadIdx.x; k < p.n; k += blockDim.x) {
+            const int64_t at = base + k * p.inner;
             y[at] = static_cast<float>(log_softmax_value(x[at], m, lse));
         }
     }
 }
 
 __global__ void log_softmax_grad_kernel(AxisPlan p, const float *dy, const float *y, float *dx) {
-    SALUS_LOSS_FOR_EACH(line, axis_lines(p)) {
+    __shared__ double shared[kMaxLineThreads];
+    SALUS_FOR_EACH_LINE(line, axis_lines(p)) {
+        const int64_t base = axis_offset(p, line, 0);
         double sum = 0.0;
-        for (int64_t k = 0; k < p.n; ++k) sum += dy[axis_offset(p, line, k)];
-        const float s = static_cast<float>(sum);
-        for (int64_t k = 0; k < p.n; ++k) {
-            const int64_t at = axis_offset(p, line, k);
+        for (int64_t k = threadIdx.x; k < p.n; k += blockDim.x) sum += dy[base + k * p.inner];
+        const float s = static_cast<float>(block_sum(sum, shared));
+        for (int64_t k = threadIdx.x; k < p.n; k += blockDim.x) {
+            const int64_t at = base + k * p.inner;
             dx[at] = log_softmax_grad_value(dy[at], y[at], s);
         }
     }
@@ -145,25 +164,28 @@ __global__ void check_labels_kernel(LabelPlan p, const void *labels, const float
     }
 }
 
-// The term of each position; log_prob of every class when asked for.
+// The term of each position (a block each); log_prob of every class when
+// asked for.
 __global__ void label_terms_kernel(LabelPlan p, bool softmax, const float *x, const void *labels,
                                    const float *weight, double *terms, float *loss,
                                    float *log_prob) {
-    const AxisPlan lines = class_lines(p);
-    SALUS_LOSS_FOR_EACH(pos, label_positions(p)) {
+    __shared__ double shared[kMaxLineThreads];
+    SALUS_FOR_EACH_LINE(pos, label_positions(p)) {
+        const int64_t base = class_offset(p, pos, 0);
         float m = 0.0f;
         double lse = 0.0;
-        if (softmax) line_max_lse(lines, x, pos, &m, &lse);
+        if (softmax) block_max_lse(x + base, p.c, p.d, shared, &m, &lse);
         if (log_prob) {
-            for (int64_t c = 0; c < p.c; ++c) {
-                const int64_t at = class_offset(p, pos, c);
+            for (int64_t c = threadIdx.x; c < p.c; c += blockDim.x) {
+                const int64_t at = base + c * p.d;
                 log_prob[at] = static_cast<float>(log_softmax_value(x[at], m, lse));
             }
         }
+        if (threadIdx.x != 0) continue;
         const int64_t t = label_at(p, labels, pos);
         double term = 0.0;
         if (!label_ignored(p, t)) {
-            const float xt = x[class_offset(p, pos, t)];
+            const float xt = x[base + t * p.d];
             const float w = label_weight(p, weight, t);
             term = softmax ? -static_cast<double>(w) * log_softmax_value(xt, m, lse)
                            : static_cast<double>(-w * xt);
@@ -188,28 +210,31 @@ __global__ void label_sum_kernel(LabelPlan p, const double *terms, const LabelSc
     if (threadIdx.x == 0) *loss = reduce_loss(p, total[0], scratch->total_weight);
 }
 
+// A block per position.
 __global__ void label_grad_kernel(LabelPlan p, bool softmax, const float *dloss, const float *x,
                                   const void *labels, const float *weight,
                                   const LabelScratch *scratch, float *dx) {
-    const AxisPlan lines = class_lines(p);
-    SALUS_LOSS_FOR_EACH(pos, label_positions(p)) {
+    __shared__ double shared[kMaxLineThreads];
+    SALUS_FOR_EACH_LINE(pos, label_positions(p)) {
+        const int64_t base = class_offset(p, pos, 0);
         const int64_t t = label_at(p, labels, pos);
         if (label_ignored(p, t)) {
-            for (int64_t c = 0; c < p.c; ++c) dx[class_offset(p, pos, c)] = 0.0f;
+            for (int64_t c = threadIdx.x; c < p.c; c += blockDim.x) dx[base + c * p.d] = 0.0f;
             continue;
         }
         const double scale = loss_grad_scale(p, dloss, pos, scratch->total_weight);
         const float w = label_weight(p, weight, t);
         if (!softmax) {
-            for (int64_t c = 0; c < p.c; ++c) dx[class_offset(p, pos, c)] = 0.0f;
-            dx[class_offset(p, pos, t)] = static_cast<float>(-w * scale);
+            for (int64_t c = threadIdx.x; c < p.c; c += blockDim.x) {
+                dx[base + c * p.d] = c == t ? static_cast<float>(-w * scale) : 0.0f;
+            }
             continue;
         }
         float m;
         double lse;
-        line_max_lse(lines, x, pos, &m, &lse);
-        for (int64_t c = 0; c < p.c; ++c) {
-            const int64_t at = class_offset(p, pos, c);
+        block_max_lse(x + base, p.c, p.d, shared, &m, &lse);
+        for (int64_t c = threadIdx.x; c < p.c; c += blockDim.x) {
+            const int64_t at = base + c * p.d;
             const double prob = exp(log_softmax_value(x[at], m, lse));
             dx[at] = static_cast<float>((prob - (c == t ? 1.0 : 0.0)) * (scale * w));
         }
@@ -266,14 +291,14 @@ cudaError_t launch_arg(const AxisPlan &p, bool max, bool last, const float *x, i
 }
 
 cudaError_t launch_log_softmax(const AxisPlan &p, const float *x, float *y, cudaStream_t stream) {
-    const LaunchConfig c = p.n > 0 ? elementwise_launch(axis_lines(p)) : LaunchConfig{};
+    const LaunchConfig c = p.n > 0 ? line_launch(axis_lines(p), p.n) : LaunchConfig{};
     if (c.blocks) log_softmax_kernel<<<c.blocks, c.threads, 0, stream>>>(p, x, y);
     return cudaGetLastError();
 }
 
 cudaError_t launch_log_softmax_grad(const AxisPlan &p, const float *dy, const float *y, float *dx,
                                     cudaStream_t stream) {
-    const LaunchConfig c = p.n > 0 ? elementwise_launch(axis_lines(p)) : LaunchConfig{};
+    const LaunchConfig c = p.n > 0 ? line_launch(axis_lines(p), p.n) : LaunchConfig{};
     if (c.blocks) log_softmax_grad_kernel<<<c.blocks, c.threads, 0, stream>>>(p, dy, y, dx);
     return cudaGetLastError();
 }
@@ -287,7 +312,7 @@ cudaError_t launch_check_labels(const LabelPlan &p, const void *labels, const fl
 cudaError_t launch_label_loss(const LabelPlan &p, bool softmax, const float *x, const void *labels,
                               const float *weight, const LabelScratch *scratch, double *terms,
                               float *loss, float *log_prob, cudaStream_t stream) {
-    const LaunchConfig c = elementwise_launch(label_positions(p));
+    const LaunchConfig c = line_launch(label_positions(p), p.c);
     if (c.blocks) {
         label_terms_kernel<<<c.blocks, c.threads, 0, stream>>>(p, softmax, x, labels, weight, terms,
                                                                loss, log_prob);
@@ -300,7 +325,7 @@ cudaError_t launch_label_loss(const LabelPlan &p, bool softmax, const float *x, 
 cudaError_t launch_label_loss_grad(const LabelPlan &p, bool softmax, const float *dloss,
                                    const float *x, const void *labels, const float *weight,
                                    const LabelScratch *scratch, float *dx, cudaStream_t stream) {
-    const LaunchConfig c = elementwise_launch(label_positions(p));
+    const LaunchConfig c = line_launch(label_positions(p), p.c);
     if (c.blocks) {
         label_grad_kernel<<<c.blocks, c.threads, 0, stream>>>(p, softmax, dloss, x, labels, weight,
                                                               scratch, dx);
