@@ -76,7 +76,7 @@ void add_losses(OpList *ops) {
                        .input("Y")
                        .output("dX")
                        .attr_int("axis", -1)
-                       .infer(loss_infer::log_softmax_grad)
+                       .infer(infer_softmax_grad)
                        .build());
     const char *reduction_doc = "\"mean\" (Σ loss / Σ weight of the counted targets), \"sum\" "
                                 "or \"none\" (loss per target)";

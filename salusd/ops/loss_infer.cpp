@@ -1,8 +1,11 @@
+// Shape rules of the loss family; messages name shapes and attributes, the
+// validator prefixes the node.
 #include "ops/loss_infer.h"
 
 #include "graph/infer_util.h"
 #include "graph/shape_inference.h"
 
+#include <initializer_list>
 #include <string>
 
 namespace salus::loss_infer {
@@ -142,11 +145,6 @@ Status arg_extremum(const NodeDesc &node, const std::vector<InputInfo> &inputs,
         }
     }
     return set_single(outputs, y, DType::I64);
-}
-
-Status log_softmax_grad(const NodeDesc &node, const std::vector<InputInfo> &inputs,
-                        std::vector<OutputInfo> *outputs) {
-    return infer_softmax_grad(node, inputs, outputs);
 }
 
 Status nll_loss(const NodeDesc &node, const std::vector<InputInfo> &inputs,

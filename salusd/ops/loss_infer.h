@@ -8,7 +8,6 @@ namespace salus::loss_infer {
 InferSig reduce_extremum;      // ReduceMax, ReduceMin
 InferSig reduce_extremum_grad; // ReduceMaxGrad, ReduceMinGrad: dY, X, Y -> dX
 InferSig arg_extremum;         // ArgMax, ArgMin
-InferSig log_softmax_grad;     // dY, Y -> dX
 InferSig nll_loss;             // NegativeLogLikelihoodLoss
 InferSig nll_loss_grad;        // dLoss, input, target[, weight] -> dInput
 InferSig sce_loss;             // SoftmaxCrossEntropyLoss
