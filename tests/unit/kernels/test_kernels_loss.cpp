@@ -358,7 +358,7 @@ TEST(LossKernels, CudaScratchHoldsTheVerdictAndOneTermPerPosition) {
     init.inputs = {{nullptr, DType::F32, {4, 3, 2}}, {nullptr, DType::I64, {4, 2}}};
     EXPECT_EQ(cuda::label_loss_workspace(init), sizeof(cuda::LabelScratch) + 8 * sizeof(double));
     EXPECT_EQ(cuda::label_loss_grad_workspace(init), sizeof(cuda::LabelScratch));
-#if SALUS_HAVE_CUDA
+#ifdef SALUS_HAVE_CUDA
     const KernelDef *ce = default_kernels().find(DeviceType::CUDA, "SoftmaxCrossEntropyLoss");
     ASSERT_NE(ce, nullptr);
     EXPECT_EQ(ce->workspace, &cuda::label_loss_workspace);
