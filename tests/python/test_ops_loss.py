@@ -339,3 +339,25 @@ def test_nesterov_needs_momentum_without_dampening(client):
         g.sgd_momentum_update(w, g.input("g", (3,)), g.variable("b", rand(3)),
                               g.variable("s", np.float32(0)), 0.1, 0.9, dampening=0.1,
                               nesterov=True)
+
+
+def test_builder_per_position_losses_with_grad_y(client):
+    # [N, C, d] scores, reduction "none": gradients of sum(loss * grad_y).
+    x0, t0 = rand(2, 4, 3), labels((2, 3), 4, np.int32, ignore=3)
+    gy = rand(2, 3)
+    g = salus.Graph()
+    x = g.variable("x", x0)
+    t = g.input("t", t0.shape, dtype="int32")
+    loss = g.cross_entropy(x, t, ignore_index=3, reduction="none")
+    nll = g.nll_loss(g.log_softmax(x, dim=1), t, ignore_index=3, reduction="none")
+    (dx,) = g.gradients(loss + nll, [x], grad_y=g.constant("gy", gy))
+    g.output(loss, "loss")
+    g.output(dx, "dx")
+    tx = T(x0).requires_grad_()
+    tl = F.cross_entropy(tx, T(t0).long(), ignore_index=3, reduction="none")
+    tn = F.nll_loss(torch.log_softmax(tx, 1), T(t0).long(), ignore_index=3, reduction="none")
+    ((tl + tn) * T(gy)).sum().backward()
+    with client.session(g) as s:
+        got = s.run({"t": t0})
+    np.testing.assert_allclose(got["loss"], tl.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got["dx"], tx.grad.numpy(), rtol=1e-5, atol=1e-6)
