@@ -268,39 +268,4 @@ Status infer_transpose(const NodeDesc &node, const std::vector<InputInfo> &input
     return set_single(outputs, std::move(y));
 }
 
-Status infer_sgd_update(const NodeDesc &node, const std::vector<InputInfo> &inputs,
-                        std::vector<OutputInfo> *outputs) {
-    SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 2));
-    if (shape_of(inputs, 0) != shape_of(inputs, 1)) {
-        return fail("SGDUpdate needs grad of the var's shape: var " +
-                    shape_str(shape_of(inputs, 0)) + ", grad " + shape_str(shape_of(inputs, 1)));
-    }
-    outputs->clear();
-    return {};
-}
-
-Status infer_adam_update(const NodeDesc &node, const std::vector<InputInfo> &inputs,
-                         std::vector<OutputInfo> *outputs) {
-    SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 5));
-    const Shape &var = shape_of(inputs, 0);
-    const char *names[] = {"var", "grad", "m", "v"};
-    for (size_t i = 1; i < 4; ++i) {
-        if (shape_of(inputs, i) != var) {
-            return fail(std::string("AdamUpdate needs ") + names[i] + " of the var's shape: var " +
-                        shape_str(var) + ", " + names[i] + " " + shape_str(shape_of(inputs, i)));
-        }
-    }
-    if (!shape_of(inputs, 4).empty()) {
-        return fail("AdamUpdate step must be a scalar [], got " + shape_str(shape_of(inputs, 4)));
-    }
-    const double beta1 = node.get_float("beta1");
-    const double beta2 = node.get_float("beta2");
-    if (!(beta1 >= 0.0 && beta1 < 1.0) || !(beta2 >= 0.0 && beta2 < 1.0)) {
-        return fail("AdamUpdate betas must be in [0, 1): beta1 " + std::to_string(beta1) +
-                    ", beta2 " + std::to_string(beta2));
-    }
-    outputs->clear();
-    return {};
-}
-
 } // namespace salus

@@ -21,7 +21,5 @@ InferSig infer_reduce; // ReduceSum, ReduceMean
 InferSig infer_expand;
 InferSig infer_reshape;
 InferSig infer_transpose;
-InferSig infer_sgd_update;
-InferSig infer_adam_update;
 
 } // namespace salus

@@ -1,5 +1,5 @@
 // The ops Salus started with: enough for multilayer perceptrons and their
-// training. Shape rules: graph/shape_inference.cpp.
+// training (the optimizers are in ops/loss.cpp). Shape rules: graph/shape_inference.cpp.
 #include "graph/shape_inference.h"
 #include "ops/op_families.h"
 
@@ -14,7 +14,6 @@ void add_core_ops(OpList *ops) {
     const char *loss = "Softmax and losses";
     const char *layout = "Shape and data movement";
     const char *reduce = "Reductions";
-    const char *optim = "Optimizers";
     ops->push_back(
         OpDef("MatMul", math)
             .doc("Y = op(A) · op(B), op = transpose when the flag is 1; op(A) is [M,K], op(B) is "
@@ -88,22 +87,6 @@ void add_core_ops(OpList *ops) {
                        .infer(infer_transpose).build());
     ops->push_back(OpDef("Identity", layout).doc("Y = X").input("X", any)
                        .output("Y", "X's dtype").infer(infer::infer_unary).build());
-    ops->push_back(OpDef("SGDUpdate", optim)
-                       .doc("var −= lr · grad, in place; var must be a variable of grad's "
-                            "shape; runs after every other reader of var in the iteration")
-                       .input("var").input("grad").required_attr("lr", T::Float)
-                       .updates({0}).infer(infer_sgd_update).build());
-    ops->push_back(
-        OpDef("AdamUpdate", optim)
-            .doc("Adam as `torch.optim.Adam` with its defaults, in place on var, m, v and step: "
-                 "step += 1; m = β1·m + (1−β1)·grad; v = β2·v + (1−β2)·grad²; var −= "
-                 "lr/(1−β1^step) · m / (√v / √(1−β2^step) + eps). m and v are variables of var's "
-                 "shape (start them at zero), step an `f32` scalar variable [] (start it at 0); "
-                 "all four must be variables, each updated by this node only; it runs after "
-                 "every other reader of them")
-            .input("var").input("grad").input("m").input("v").input("step")
-            .required_attr("lr", T::Float).attr_float("beta1", 0.9).attr_float("beta2", 0.999)
-            .attr_float("eps", 1e-8).updates({0, 2, 3, 4}).infer(infer_adam_update).build());
 }
 
 } // namespace salus

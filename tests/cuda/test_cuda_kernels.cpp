@@ -49,6 +49,7 @@ constexpr double kU = 1.0 / 16777216.0; // 2^-24
 
 double tolerance(const KernelCase &c, const Magnitude &mag, size_t i, double want) {
     const std::string &op = c.node.op;
+    if (const double loss = loss_tolerance(op, want); loss >= 0.0) return loss;
     if (!mag.sum.empty()) return 2.0 * mag.terms * kU * mag.sum[i] + 1e-30;
     if (op == "SGDUpdate" || op == "SigmoidGrad" || op == "TanhGrad") {
         return 8.0 * kU * (1.0 + std::abs(want));

@@ -23,7 +23,7 @@ class Graph(ElementwiseOps, ConvOps, NormOps, ShapeOps, LossOps, Ops, GraphCore)
     ops are added: a mistake raises ``salus.GraphError`` naming the op and
     the shapes. ``output`` declares what every iteration returns;
     ``gradients`` differentiates (reverse mode, emitting the daemon's
-    backward ops); ``sgd`` and ``adam`` add a training step. A graph is
+    backward ops); ``sgd``, ``adam`` and ``adamw`` add a training step. A graph is
     sent to the daemon by ``Client.session`` and may be sent again.
 
     Example::
@@ -64,29 +64,59 @@ class Graph(ElementwiseOps, ConvOps, NormOps, ShapeOps, LossOps, Ops, GraphCore)
             self.output(loss)
         return loss, variables
 
-    def sgd(self, loss, variables=None, lr=0.01):
-        """A plain SGD step on every iteration: var -= lr * d(loss)/d(var)
-        for each variable (default: every float32 variable not yet updated).
-        The loss becomes an output. Returns the gradients, in order."""
+    def sgd(self, loss, variables=None, lr=0.01, momentum=0, dampening=0, nesterov=False,
+            weight_decay=0):
+        """An SGD step on every iteration, as torch.optim.SGD, for each
+        variable (default: every float32 variable not yet updated); lr a
+        number or a float32 scalar tensor (a graph input fed each run, for
+        schedules). With momentum, each variable gets a momentum buffer and a
+        step count, new zero-initialised variables named after it
+        (``w/sgd_buf``, ``w/sgd_step``). The loss becomes an output. Returns
+        the gradients, in order."""
         loss, variables = self._trainable(loss, variables, "sgd")
         grads = self.gradients(loss, variables)
         for v, g in zip(variables, grads):
-            self.sgd_update(v, g, lr, name=f"{v.name}/sgd")
+            if not momentum:
+                self.sgd_update(v, g, lr, name=f"{v.name}/sgd", weight_decay=weight_decay)
+                continue
+            buf = self.variable(f"{v.name}/sgd_buf", np.zeros(v.shape, np.float32))
+            step = self.variable(f"{v.name}/sgd_step", np.float32(0))
+            self.sgd_momentum_update(v, g, buf, step, lr, momentum, dampening, nesterov,
+                                     weight_decay, name=f"{v.name}/sgd")
         return grads
 
-    def adam(self, loss, variables=None, lr=1e-3, **hyper):
-        """An Adam step on every iteration, as torch.optim.Adam, for each
-        variable (default: every float32 variable not yet updated); ``hyper``
-        sets AdamUpdate's other attributes (beta1, beta2, eps; doc/ops.md
-        gives their defaults). Its moments and step count are new
-        zero-initialised variables named after it (``w/adam_m``,
-        ``w/adam_v``, ``w/adam_step``). The loss becomes an output. Returns
-        the gradients."""
-        loss, variables = self._trainable(loss, variables, "adam")
+    def _adam(self, what, update, loss, variables, lr, betas, eps, weight_decay, hyper):
+        loss, variables = self._trainable(loss, variables, what)
+        if betas is not None:
+            hyper = {"beta1": betas[0], "beta2": betas[1], **hyper}
+        hyper = {"eps": eps, "weight_decay": weight_decay, **hyper}
         grads = self.gradients(loss, variables)
         for v, g in zip(variables, grads):
-            m = self.variable(f"{v.name}/adam_m", np.zeros(v.shape, np.float32))
-            s = self.variable(f"{v.name}/adam_v", np.zeros(v.shape, np.float32))
-            step = self.variable(f"{v.name}/adam_step", np.float32(0))
-            self.adam_update(v, g, m, s, step, lr, name=f"{v.name}/adam", **hyper)
+            m = self.variable(f"{v.name}/{what}_m", np.zeros(v.shape, np.float32))
+            s = self.variable(f"{v.name}/{what}_v", np.zeros(v.shape, np.float32))
+            step = self.variable(f"{v.name}/{what}_step", np.float32(0))
+            update(v, g, m, s, step, lr, name=f"{v.name}/{what}", **hyper)
         return grads
+
+    def adam(self, loss, variables=None, lr=1e-3, betas=None, eps=None, weight_decay=None,
+             **hyper):
+        """An Adam step on every iteration, as torch.optim.Adam (weight_decay
+        an L2 penalty added to the gradient), for each variable (default:
+        every float32 variable not yet updated); lr a number or a float32
+        scalar tensor fed each run. betas, eps and weight_decay left None
+        keep AdamUpdate's defaults, torch's (doc/ops.md); ``hyper`` may set
+        beta1 and beta2 instead of betas. The moments and step count are
+        new zero-initialised variables named after each variable
+        (``w/adam_m``, ``w/adam_v``, ``w/adam_step``). The loss becomes an
+        output. Returns the gradients."""
+        return self._adam("adam", self.adam_update, loss, variables, lr, betas, eps,
+                          weight_decay, hyper)
+
+    def adamw(self, loss, variables=None, lr=1e-3, betas=None, eps=None, weight_decay=None,
+              **hyper):
+        """An AdamW step (decoupled weight decay, AdamWUpdate's default 0.01
+        as torch.optim.AdamW's) on every iteration, as adam otherwise
+        (state variables ``w/adamw_m``, ``w/adamw_v``, ``w/adamw_step``).
+        Returns the gradients."""
+        return self._adam("adamw", self.adamw_update, loss, variables, lr, betas, eps,
+                          weight_decay, hyper)

@@ -126,8 +126,9 @@ class Ops:
     def softmax_cross_entropy(self, logits, labels, name=None):
         """Mean over the batch of the cross-entropy of softmax(logits) and the
         labels, a scalar. logits are [N, C]; labels are either class indices
-        (int32 or int64, shape [N]: made one-hot first) or probabilities
-        (float32 [N, C]) (SoftmaxCrossEntropy, after OneHot)."""
+        (int32 or int64, shape [N]; one outside [0, C) fails the iteration:
+        SoftmaxCrossEntropyLoss) or probabilities (float32 [N, C]:
+        SoftmaxCrossEntropy)."""
         logits = self._operand(logits, "softmax_cross_entropy")
         labels = self._own(labels, "softmax_cross_entropy")
         self._float32("softmax_cross_entropy", logits=logits)
@@ -135,7 +136,7 @@ class Ops:
             if logits.ndim != 2 or labels.shape != logits.shape[:1]:
                 raise GraphError(f"softmax_cross_entropy: integer labels must be [N] for logits "
                                  f"[N, C], got labels {labels.shape} and logits {logits.shape}")
-            labels = self.one_hot(labels, logits.shape[1])
+            return self.cross_entropy(logits, labels, ignore_index=None, name=name)
         self._float32("softmax_cross_entropy", labels=labels)
         return self._one("SoftmaxCrossEntropy", "softmax_cross_entropy", [logits, labels], {},
                          name)
@@ -249,30 +250,19 @@ class Ops:
                              f"{self._updated[var].name!r}; a variable has one update")
         return var
 
-    def sgd_update(self, var, grad, lr, name=None):
-        """var -= lr * grad, in place, after every other reader of var
-        (SGDUpdate). Returns the node."""
-        var, grad = self._updatable("sgd_update", var, "var"), self._own(grad, "sgd_update")
-        self._float32("sgd_update", var=var, grad=grad)
-        node = self._update_node("SGDUpdate", [var, grad], {"lr": float(lr)}, name, "sgd_update")
-        self._updated[var] = node
-        return node
+    def sgd_update(self, var, grad, lr, name=None, weight_decay=None):
+        """var -= lr * (grad + weight_decay * var), in place, after every other
+        reader of var; lr a number or a float32 scalar tensor fed or computed
+        each iteration (SGDUpdate). Returns the node."""
+        return self._optimizer_node("SGDUpdate", "sgd_update", var, grad, [], lr,
+                                    {"weight_decay": weight_decay}, name)
 
     def adam_update(self, var, grad, m, v, step, lr, name=None, **hyper):
         """Adam, in place on var, its moments m and v (variables of var's
         shape, zero at first) and its step (a float32 scalar variable, 0 at
-        first), as torch.optim.Adam (AdamUpdate); ``hyper`` sets the op's
-        other attributes (beta1, beta2, eps: doc/ops.md gives their
-        defaults). Returns the node."""
-        op = "adam_update"
-        var = self._updatable(op, var, "var")
-        m, v, step = (self._updatable(op, t, r) for t, r in ((m, "m"), (v, "v"), (step, "step")))
-        if len({var, m, v, step}) != 4:
-            raise GraphError(f"{op}: var, m, v and step must be four different variables")
-        grad = self._own(grad, op)
-        self._float32(op, var=var, grad=grad, m=m, v=v, step=step)
-        attrs = {"lr": float(lr), **{k: float(v) for k, v in hyper.items()}}
-        node = self._update_node("AdamUpdate", [var, grad, m, v, step], attrs, name, op)
-        for t in (var, m, v, step):
-            self._updated[t] = node
-        return node
+        first), as torch.optim.Adam (AdamUpdate); lr a number or a float32
+        scalar tensor; ``hyper`` sets the op's other attributes (beta1, beta2,
+        eps, weight_decay: doc/ops.md gives their defaults). Returns the
+        node."""
+        return self._optimizer_node("AdamUpdate", "adam_update", var, grad,
+                                    [("m", m), ("v", v), ("step", step)], lr, hyper, name)

@@ -20,8 +20,6 @@ void register_cpu_kernels(KernelRegistry *registry) {
         {"Reshape", cpu::reshape},
         {"Transpose", cpu::transpose},
         {"Identity", cpu::identity},
-        {"SGDUpdate", cpu::sgd_update},
-        {"AdamUpdate", cpu::adam_update},
         {"TestFault", cpu::test_fault},
     };
     for (const Entry &e : kKernels) registry->add(DeviceType::CPU, e.op, e.fn);

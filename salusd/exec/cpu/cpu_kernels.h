@@ -27,12 +27,6 @@ Status identity(const KernelContext &ctx);
 Status reshape(const KernelContext &ctx);
 Status transpose(const KernelContext &ctx);
 
-// sgd.cpp
-Status sgd_update(const KernelContext &ctx);
-
-// adam.cpp
-Status adam_update(const KernelContext &ctx);
-
 // Each family of ops/ registers its CPU kernels from its own file.
 void register_elementwise_kernels(KernelRegistry *registry); // elementwise.cpp
 void register_conv_kernels(KernelRegistry *registry);        // conv.cpp

@@ -97,22 +97,6 @@ Status transpose(const KernelContext &ctx) {
     return launched(ctx, launch_gather(ix, n, in(ctx, 0), out(ctx), stream_of(ctx)));
 }
 
-Status sgd_update(const KernelContext &ctx) {
-    int64_t n = 0;
-    float lr = 0.0f;
-    SALUS_RETURN_IF_ERROR(plan_sgd(ctx, &n, &lr));
-    return launched(ctx, launch_sgd(n, lr, ctx.inputs[0].f32(), in(ctx, 1), stream_of(ctx)));
-}
-
-Status adam_update(const KernelContext &ctx) {
-    int64_t n = 0;
-    AdamParams params;
-    SALUS_RETURN_IF_ERROR(plan_adam(ctx, &n, &params));
-    return launched(ctx,
-                    launch_adam(params, n, ctx.inputs[0].f32(), in(ctx, 1), ctx.inputs[2].f32(),
-                                ctx.inputs[3].f32(), ctx.inputs[4].f32(), stream_of(ctx)));
-}
-
 Status one_hot(const KernelContext &ctx) {
     int64_t count = 0, depth = 0;
     bool wide = false;
@@ -150,8 +134,6 @@ void register_cuda_kernels(KernelRegistry *registry) {
         {"Reshape", cuda::copy, nullptr},
         {"Transpose", cuda::transpose, nullptr},
         {"Identity", cuda::copy, nullptr},
-        {"SGDUpdate", cuda::sgd_update, nullptr},
-        {"AdamUpdate", cuda::adam_update, nullptr},
         {"OneHot", cuda::one_hot, nullptr},
         {"TestFault", cuda::test_fault, nullptr},
     };

@@ -17,8 +17,6 @@ Status reduce_sum(const KernelContext &ctx);
 Status reduce_mean(const KernelContext &ctx);
 Status expand(const KernelContext &ctx);
 Status transpose(const KernelContext &ctx);
-Status sgd_update(const KernelContext &ctx);
-Status adam_update(const KernelContext &ctx);
 Status one_hot(const KernelContext &ctx);
 Status test_fault(const KernelContext &ctx);
 

@@ -52,39 +52,6 @@ SALUS_HD inline float stable_sigmoid(float x) {
     return e / (1.0f + e);
 }
 
-SALUS_HD inline float sgd(float w, float g, float lr) {
-    return w - lr * g;
-}
-
-// AdamUpdate (as exec/cpu/adam.cpp). The per-step scalars come from the step
-// count before this update, read by every thread; the count itself is
-// incremented by a later launch on the same stream, once every thread read it.
-struct AdamParams {
-    double lr = 0.0, beta1 = 0.9, beta2 = 0.999;
-    float b1 = 0.9f, b2 = 0.999f, c1 = 0.1f, c2 = 0.001f, eps = 1e-8f;
-};
-
-struct AdamStep {
-    float step_size = 0.0f;  // lr / (1 - beta1^t)
-    float bias2_sqrt = 0.0f; // sqrt(1 - beta2^t)
-};
-
-// In double, as torch computes them in Python floats.
-SALUS_HD inline AdamStep adam_step(const AdamParams &p, float step_before) {
-    const double t = static_cast<double>(step_before + 1.0f);
-    AdamStep s;
-    s.step_size = static_cast<float>(p.lr / (1.0 - pow(p.beta1, t)));
-    s.bias2_sqrt = static_cast<float>(sqrt(1.0 - pow(p.beta2, t)));
-    return s;
-}
-
-SALUS_HD inline void adam_element(const AdamParams &p, const AdamStep &s, float g, float *w,
-                                  float *m, float *v) {
-    *m = p.b1 * *m + p.c1 * g;
-    *v = p.b2 * *v + p.c2 * (g * g);
-    const float denom = sqrtf(*v) / s.bias2_sqrt + p.eps;
-    *w -= s.step_size * (*m / denom);
-}
 
 // OneHot: element (row, k) of the [indices, depth] output; a negative index
 // counts from the end, one outside [-depth, depth) gives a row of zeros.

@@ -25,12 +25,30 @@ StridedIndex to_index(const cpu::StridedLoop &loop) {
     return ix;
 }
 
-// A one-operand walk over `dims` at `strides` (both of `rank` entries).
+// A one-operand walk over `dims` at `strides` (both of `rank` entries), with
+// size-1 dimensions dropped and contiguous neighbours merged as make_loop()
+// does; built in place, since kernels call it on every iteration.
 StridedIndex walk(const int64_t *dims, const int64_t *strides, int rank) {
-    Shape shape(dims, dims + rank);
-    int64_t s[1][kMaxRank] = {};
-    for (int d = 0; d < rank; ++d) s[0][d] = strides[d];
-    return to_index(cpu::make_loop(shape, 1, s));
+    StridedIndex ix;
+    ix.rank = 0;
+    for (int d = 0; d < rank; ++d) {
+        if (dims[d] == 1) continue;
+        const int last = ix.rank - 1;
+        if (last >= 0 && ix.strides[0][last] == strides[d] * dims[d]) {
+            ix.dims[last] *= dims[d];
+            ix.strides[0][last] = strides[d];
+            continue;
+        }
+        ix.dims[ix.rank] = dims[d];
+        ix.strides[0][ix.rank] = strides[d];
+        ++ix.rank;
+    }
+    if (ix.rank == 0) {
+        ix.rank = 1;
+        ix.dims[0] = 1;
+        ix.strides[0][0] = 0;
+    }
+    return ix;
 }
 
 bool split_axis(const KernelContext &ctx, const Shape &shape, AxisPlan *plan) {
@@ -127,7 +145,11 @@ Status plan_transpose(const KernelContext &ctx, StridedIndex *ix, int64_t *eleme
 
 Status plan_reduce(const KernelContext &ctx, bool mean, ReducePlan *plan) {
     SALUS_RETURN_IF_ERROR(cpu::check_f32(ctx, 1, 1));
-    const TensorView &x = ctx.inputs[0];
+    return plan_reduce_of(ctx, ctx.inputs[0], ctx.outputs[0].numel(), mean, plan);
+}
+
+Status plan_reduce_of(const KernelContext &ctx, const TensorView &x, int64_t outputs, bool mean,
+                      ReducePlan *plan) {
     const int rank = static_cast<int>(x.shape.size());
     if (rank > kMaxRank) return error(ctx, "rank too large");
     bool reduced[kMaxRank] = {};
@@ -161,7 +183,7 @@ Status plan_reduce(const KernelContext &ctx, bool mean, ReducePlan *plan) {
             plan->outputs *= x.shape[d];
         }
     }
-    if (plan->outputs != ctx.outputs[0].numel()) {
+    if (plan->outputs != outputs) {
         return error(ctx, "output size does not match the axes");
     }
     plan->kept = walk(kept_dims, kept_strides, kept);
@@ -208,37 +230,6 @@ Status plan_xent_grad(const KernelContext &ctx, XentPlan *plan) {
     if (ctx.inputs.size() > 2 && ctx.inputs[2].numel() != 1) {
         return error(ctx, "dLoss must be a scalar");
     }
-    return {};
-}
-
-Status plan_sgd(const KernelContext &ctx, int64_t *elements, float *lr) {
-    SALUS_RETURN_IF_ERROR(cpu::check_f32(ctx, 2, 0));
-    *elements = ctx.inputs[0].numel();
-    if (ctx.inputs[1].numel() != *elements) {
-        return error(ctx, "variable and gradient differ in size");
-    }
-    *lr = static_cast<float>(ctx.node->attr_float("lr", 0.0));
-    return {};
-}
-
-Status plan_adam(const KernelContext &ctx, int64_t *elements, AdamParams *params) {
-    SALUS_RETURN_IF_ERROR(cpu::check_f32(ctx, 5, 0));
-    *elements = ctx.inputs[0].numel();
-    for (size_t i = 1; i < 4; ++i) {
-        if (ctx.inputs[i].numel() != *elements)
-            return error(ctx, "var, grad, m and v differ in size");
-    }
-    if (ctx.inputs[4].numel() != 1) return error(ctx, "step is not a scalar");
-    AdamParams p;
-    p.lr = ctx.node->attr_float("lr", 0.0);
-    p.beta1 = ctx.node->attr_float("beta1", 0.9);
-    p.beta2 = ctx.node->attr_float("beta2", 0.999);
-    p.eps = static_cast<float>(ctx.node->attr_float("eps", 1e-8));
-    p.b1 = static_cast<float>(p.beta1);
-    p.b2 = static_cast<float>(p.beta2);
-    p.c1 = static_cast<float>(1.0 - p.beta1);
-    p.c2 = static_cast<float>(1.0 - p.beta2);
-    *params = p;
     return {};
 }
 

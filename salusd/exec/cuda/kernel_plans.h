@@ -19,16 +19,15 @@ Status plan_same_size(const KernelContext &ctx, size_t inputs, int64_t *elements
 Status plan_expand(const KernelContext &ctx, StridedIndex *ix, int64_t *elements);
 Status plan_transpose(const KernelContext &ctx, StridedIndex *ix, int64_t *elements);
 Status plan_reduce(const KernelContext &ctx, bool mean, ReducePlan *plan);
+// The same for any x reduced (by the node's axes) to `outputs` elements.
+Status plan_reduce_of(const KernelContext &ctx, const TensorView &x, int64_t outputs, bool mean,
+                      ReducePlan *plan);
 // Softmax (input 0) and SoftmaxGrad (dY, Y: the axis is split on input 1).
 Status plan_softmax(const KernelContext &ctx, AxisPlan *plan);
 Status plan_softmax_grad(const KernelContext &ctx, AxisPlan *plan);
 // SoftmaxCrossEntropy (needs rows doubles of workspace) and its grad.
 Status plan_xent(const KernelContext &ctx, XentPlan *plan);
 Status plan_xent_grad(const KernelContext &ctx, XentPlan *plan);
-// SGDUpdate: the variable (input 0, updated in place) and its gradient.
-Status plan_sgd(const KernelContext &ctx, int64_t *elements, float *lr);
-// AdamUpdate: var, grad, m, v (one size) and the scalar step, in place.
-Status plan_adam(const KernelContext &ctx, int64_t *elements, AdamParams *params);
 // OneHot: i32 or i64 indices (*wide for i64) to f32 rows of `depth`.
 Status plan_one_hot(const KernelContext &ctx, int64_t *indices, int64_t *depth, bool *wide);
 // Reshape and Identity: bytes to copy (any dtype).

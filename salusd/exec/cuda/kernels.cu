@@ -2,6 +2,7 @@
 // per-element code of device_code.h; line kernels (softmax, cross-entropy,
 // reductions) give each line a block and combine the threads' partial
 // results with block_sum()/block_max().
+#include "exec/cuda/block_reduce.cuh"
 #include "exec/cuda/launch_config.h"
 #include "exec/cuda/launchers.h"
 
@@ -12,56 +13,6 @@ namespace {
 #define SALUS_FOR_EACH(i, n)                                                                       \
     for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);         \
          i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
-// Every block of a line kernel walks the same lines, so all its threads reach
-// every __syncthreads() together.
-#define SALUS_FOR_EACH_LINE(line, lines)                                                           \
-    for (int64_t line = blockIdx.x; line < (lines); line += gridDim.x)
-
-// The threads of a block combine their values; every thread gets the result.
-// blockDim.x is a power of two no larger than kMaxLineThreads (line_launch()).
-__device__ double block_sum(double v, double *shared) {
-    shared[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned s = blockDim.x / 2; s > 0; s /= 2) {
-        if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
-        __syncthreads();
-    }
-    const double result = shared[0];
-    __syncthreads(); // before shared is written again
-    return result;
-}
-
-__device__ float block_max(float v, double *shared) {
-    shared[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned s = blockDim.x / 2; s > 0; s /= 2) {
-        if (threadIdx.x < s)
-            shared[threadIdx.x] = fmax(shared[threadIdx.x], shared[threadIdx.x + s]);
-        __syncthreads();
-    }
-    const float result = static_cast<float>(shared[0]);
-    __syncthreads();
-    return result;
-}
-
-__global__ void sgd_kernel(int64_t n, float lr, float *w, const float *g) {
-    SALUS_FOR_EACH(i, n) {
-        w[i] = sgd(w[i], g[i], lr);
-    }
-}
-
-__global__ void adam_kernel(AdamParams p, int64_t n, float *w, const float *g, float *m, float *v,
-                            const float *step) {
-    const AdamStep s = adam_step(p, *step);
-    SALUS_FOR_EACH(i, n) {
-        adam_element(p, s, g[i], &w[i], &m[i], &v[i]);
-    }
-}
-
-__global__ void increment_kernel(float *value) {
-    *value += 1.0f;
-}
 
 template <typename Index>
 __global__ void one_hot_kernel(const Index *indices, int64_t n, int64_t depth, float *y) {
@@ -189,21 +140,6 @@ __global__ void no_kernel() {}
 
 } // namespace
 
-cudaError_t launch_sgd(int64_t elements, float lr, float *w, const float *g, cudaStream_t stream) {
-    const LaunchConfig c = elementwise_launch(elements);
-    if (c.blocks) sgd_kernel<<<c.blocks, c.threads, 0, stream>>>(elements, lr, w, g);
-    return cudaGetLastError();
-}
-
-cudaError_t launch_adam(const AdamParams &params, int64_t elements, float *w, const float *g,
-                        float *m, float *v, float *step, cudaStream_t stream) {
-    const LaunchConfig c = elementwise_launch(elements);
-    if (c.blocks)
-        adam_kernel<<<c.blocks, c.threads, 0, stream>>>(params, elements, w, g, m, v, step);
-    if (cudaError_t err = cudaGetLastError(); err != cudaSuccess) return err;
-    increment_kernel<<<1, 1, 0, stream>>>(step);
-    return cudaGetLastError();
-}
 
 cudaError_t launch_one_hot(const void *indices, bool wide, int64_t count, int64_t depth, float *y,
                            cudaStream_t stream) {

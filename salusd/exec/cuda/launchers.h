@@ -11,11 +11,6 @@
 namespace salus::cuda {
 
 // The elementwise ops' launchers: elementwise_launchers.h.
-cudaError_t launch_sgd(int64_t elements, float lr, float *w, const float *g, cudaStream_t stream);
-// Adam on var, m, v from grad with the bias corrections of *step + 1, then
-// *step += 1 (a second launch, after every element read the old count).
-cudaError_t launch_adam(const AdamParams &params, int64_t elements, float *w, const float *g,
-                        float *m, float *v, float *step, cudaStream_t stream);
 // y [indices, depth] from i32 (wide: i64) indices.
 cudaError_t launch_one_hot(const void *indices, bool wide, int64_t count, int64_t depth, float *y,
                            cudaStream_t stream);

@@ -10,15 +10,6 @@
 
 namespace salus::test {
 
-inline KernelCase with_string(KernelCase c, const std::string &key, const std::string &v) {
-    AttrValue a;
-    a.type = AttrValue::Type::String;
-    a.s = v;
-    c.node.attrs[key] = a;
-    c.label += " " + key + "=" + v;
-    return c;
-}
-
 // The elementwise ops whose CUDA results may differ from the CPU's by a few
 // ulp: CUDA's math library against glibc's, and a*b+c fused on the GPU.
 // The others are the same float operations on both, bit for bit.

@@ -34,6 +34,7 @@ enum class Fill {
     Coarse,   // f32 multiples of 0.5 in [-2, 2]: ties for comparisons, Max, Min
     Bool,     // bool, about half true
     Int64,    // i64 in [-8, 8)
+    Classes,  // i32 in [0, 4): labels of cases with at least 4 classes
 };
 
 struct KernelCase {
@@ -75,9 +76,19 @@ inline KernelCase with_float(KernelCase c, const std::string &key, double v) {
     return c;
 }
 
+inline KernelCase with_string(KernelCase c, const std::string &key, const std::string &v) {
+    AttrValue a;
+    a.type = AttrValue::Type::String;
+    a.s = v;
+    c.node.attrs[key] = a;
+    c.label += " " + key + "=" + v;
+    return c;
+}
+
 } // namespace salus::test
 
 #include "elementwise_cases.h" // the elementwise family's cases
+#include "loss_cases.h" // the loss family's cases, built with the builders above
 
 namespace salus::test {
 
@@ -206,6 +217,12 @@ inline std::vector<KernelCase> kernel_cases() {
         KernelCase c = make_case("Transpose", {p.shape});
         cases.push_back(p.perm.empty() ? c : with_ints(c, "perm", p.perm));
     }
+    append_loss_cases(&cases);
+    // Kernels read canonical attributes (graph/ops.h); the harnesses hand
+    // c.node to them as it is.
+    for (KernelCase &c : cases) {
+        EXPECT_TRUE(canonicalize_attrs(*find_op(c.node.op), &c.node).ok()) << c.label;
+    }
     return cases;
 }
 
@@ -217,11 +234,13 @@ inline Tensor fill_tensor(const Shape &shape, Fill fill, std::mt19937 &rng) {
         return random_tensor(shape, rng, -5.0f, 5.0f);
     case Fill::Positive:
         return random_tensor(shape, rng, 0.05f, 1.0f);
+    case Fill::Classes:
     case Fill::Indices: {
         Tensor t(shape);
         t.dtype = DType::I32;
         for (float &v : t.data) {
-            const int32_t index = static_cast<int32_t>(rng() % 16u) - 8;
+            const int32_t index = fill == Fill::Classes ? static_cast<int32_t>(rng() % 4u)
+                                                        : static_cast<int32_t>(rng() % 16u) - 8;
             std::memcpy(&v, &index, sizeof index);
         }
         return t;
@@ -328,7 +347,7 @@ inline Magnitude magnitude(const KernelCase &c, const CaseData &d) {
                 }
             }
         }
-    } else if (c.node.op.rfind("Reduce", 0) == 0) {
+    } else if (c.node.op == "ReduceSum" || c.node.op == "ReduceMean") {
         Tensor abs_x = d.inputs[0];
         for (float &v : abs_x.data) v = std::abs(v);
         Tensor y = d.outputs[0];
