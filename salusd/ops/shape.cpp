@@ -79,13 +79,14 @@ void add_shape_ops(OpList *ops) {
             .doc("entries of data along `axis` picked by indices: Y = data[:, …, indices, …] of "
                  "shape data[:axis] + indices + data[axis+1:]; an embedding lookup with axis 0. A "
                  "negative index counts from the end; one outside [−n, n) fails the iteration "
-                 "(SALUS_EEXEC)")
+                 "(SALUS_EEXEC) on the CPU, and gives zeros on CUDA (its kernels cannot report "
+                 "yet)")
             .input("data", any).input("indices", ints, "any shape").output("output", "data's dtype")
             .attr_int("axis", 0).infer(infer_gather).build());
     ops->push_back(
         OpDef("GatherGrad", layout)
             .doc("dData of Gather: zeros of `shape` with each slice of dY added at its index "
-                 "(scatter-add, summed in index order: deterministic)")
+                 "(scatter-add, summed in index order: deterministic); indices as in Gather")
             .input("dY").input("indices", ints).output("dData", "`shape`")
             .required_attr("shape", T::Ints, "data's shape").attr_int("axis", 0)
             .infer(infer_gather_grad).build());
@@ -93,8 +94,8 @@ void add_shape_ops(OpList *ops) {
         OpDef("GatherElements", layout)
             .doc("Y[i][j][k] = data[index[i][j][k]][j][k] for axis 0 (and so on): torch.gather. "
                  "indices has data's rank and at most its extents off `axis`; Y has indices' "
-                 "shape. Negative indices count from the end; one out of range fails the "
-                 "iteration")
+                 "shape. Negative indices count from the end; one out of range is handled as "
+                 "in Gather")
             .input("data", any).input("indices", ints).output("output", "data's dtype")
             .attr_int("axis", 0).infer(infer_gather_elements).build());
     ops->push_back(
