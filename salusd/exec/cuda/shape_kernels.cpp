@@ -46,7 +46,14 @@ Status pieces(const KernelContext &ctx, bool join) {
     for (size_t p = 0; p < count; ++p) {
         const int64_t width = piece_bytes(ctx, join, p);
         void *piece = (join ? ctx.inputs[p] : ctx.outputs[p]).data;
-        if (width > 0 && plan.rows > 0) {
+        if (width > 0 && plan.rows == 1) {
+            // One row (the axis is the outermost): a plain copy, with no pitch limit.
+            void *dst = join ? static_cast<void *>(whole + at) : piece;
+            const void *src = join ? piece : static_cast<const void *>(whole + at);
+            SALUS_RETURN_IF_ERROR(check(cudaMemcpyAsync(dst, src, static_cast<size_t>(width),
+                                                        cudaMemcpyDeviceToDevice, stream_of(ctx)),
+                                        (ctx.node->op + ": cudaMemcpyAsync").c_str()));
+        } else if (width > 0 && plan.rows > 0) {
             const auto w = static_cast<size_t>(width);
             const auto pitch = static_cast<size_t>(plan.row_bytes);
             const cudaError_t err =
