@@ -35,7 +35,8 @@ def idx(values, dtype=np.int64):
 # ---- forward ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shapes,axis", [([(2, 3), (4, 3)], 0), ([(2, 3, 4), (2, 1, 4), (2, 5, 4)], -2),
+@pytest.mark.parametrize("shapes,axis", [([(2, 3), (4, 3)], 0),
+                                         ([(2, 3, 4), (2, 1, 4), (2, 5, 4)], -2),
                                          ([(3, 1), (3, 5), (3, 2)], 1), ([(5,)], 0)])
 @pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_])
 def test_concat(client, shapes, axis, dtype):
@@ -120,7 +121,8 @@ def test_tile_and_its_gradient(client, shape, repeats):
     check_op(client, "TileGrad", [dy], tx.grad, rtol=1e-6, atol=1e-6, shape=list(shape))
 
 
-@pytest.mark.parametrize("shape,indices,axis", [((10, 4), [3, 0, -1, 3], 0), ((8, 3), [[1, 2], [7, -8]], 0),
+@pytest.mark.parametrize("shape,indices,axis", [((10, 4), [3, 0, -1, 3], 0),
+                                                ((8, 3), [[1, 2], [7, -8]], 0),
                                                 ((2, 9, 3), [4, 4, 0], 1), ((3, 8), [5], -1),
                                                 ((12,), 3, 0)])
 @pytest.mark.parametrize("itype", [np.int32, np.int64])
@@ -170,7 +172,8 @@ def test_an_index_out_of_range_fails_the_iteration(client, op):
                                          ((1, 1), (3, 1, 2), 0, 0)])
 def test_batched_matmul(client, sa, sb, ta, tb):
     a, b = rand(*sa), rand(*sb)
-    want = torch.matmul(t(a).transpose(-1, -2) if ta else t(a), t(b).transpose(-1, -2) if tb else t(b))
+    ta_, tb_ = t(a), t(b)
+    want = torch.matmul(ta_.transpose(-1, -2) if ta else ta_, tb_.transpose(-1, -2) if tb else tb_)
     check_op(client, "MatMul", [a, b], want, transA=ta, transB=tb, **MM)
 
 
@@ -241,7 +244,8 @@ def autograd_check(client, build, torch_fn, floats, others=(), rtol=1e-5, atol=1
     """y = build(g, *inputs) in salusd and torch_fn(*tensors) in torch: the
     values, and the gradients of sum(y * r) for the float inputs."""
     g = salus.Graph()
-    ins = [g.input(f"x{k}", a.shape, dtype=a.dtype) for k, a in enumerate(list(floats) + list(others))]
+    arrays = list(floats) + list(others)
+    ins = [g.input(f"x{k}", a.shape, dtype=a.dtype) for k, a in enumerate(arrays)]
     y = build(g, *ins)
     ys = list(y) if isinstance(y, tuple) else [y]
     tins = [t(a).requires_grad_() for a in floats] + [t(a) for a in others]
@@ -260,7 +264,7 @@ def autograd_check(client, build, torch_fn, floats, others=(), rtol=1e-5, atol=1
     for k, d in enumerate(grads):
         g.output(d, name=f"d{k}")
     with client.session(g, name="autograd") as s:
-        got = s.run({f"x{k}": a for k, a in enumerate(list(floats) + list(others))})
+        got = s.run({f"x{k}": a for k, a in enumerate(arrays)})
     for k, ty in enumerate(tys):
         np.testing.assert_allclose(got[f"y{k}"], ty.detach().numpy(), rtol=rtol, atol=atol)
     sum(((ty * t(r)).sum() for ty, r in zip(tys, rs))).backward()
