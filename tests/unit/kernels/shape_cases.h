@@ -12,7 +12,14 @@ namespace salus::test {
 
 inline void add_shape_cases(std::vector<KernelCase> *cases) {
     using Ints = std::vector<int64_t>;
-    auto add = [&](KernelCase c) { cases->push_back(std::move(c)); };
+    // The kernels read canonical attributes (defaults filled in: Gemm's alpha
+    // and beta), and the device-code and GPU tests hand them the case's node.
+    auto add = [&](KernelCase c) {
+        if (const OpSchema *op = find_op(c.node.op)) {
+            EXPECT_TRUE(canonicalize_attrs(*op, &c.node).ok()) << c.label;
+        }
+        cases->push_back(std::move(c));
+    };
     add(with_int(make_case("Concat", {{2, 3}, {4, 3}, {1, 3}}), "axis", 0));
     add(with_int(make_case("Concat", {{2, 3, 4}, {2, 1, 4}, {2, 5, 4}}), "axis", -2));
     add(with_int(make_case("Concat", {{3, 2}, {3, 0}, {3, 7}}), "axis", 1));

@@ -411,5 +411,33 @@ TEST(ShapeOps, BatchedMatMulAgainstAPlainLoop) {
     }
 }
 
+TEST(ShapeOps, GemmAgainstAPlainLoopOnBothBackends) {
+    std::mt19937 rng(12);
+    NodeDesc node = make_node("Gemm");
+    set_float(&node, "alpha", 0.5);
+    set_int(&node, "transA", 1);
+    ASSERT_TRUE(canonicalize_attrs(*find_op("Gemm"), &node).ok()); // beta = 1
+    const Tensor a = random_tensor({4, 3}, rng), b = random_tensor({4, 5}, rng);
+    const Tensor c = random_tensor({3, 1}, rng);
+    const Tensor y = run1(node, {&a, &b, &c}, {3, 5});
+    Tensor emu({3, 5});
+    KernelContext ctx;
+    ctx.node = &node;
+    ctx.inputs = {view(a), view(b), view(c)};
+    ctx.outputs = {view(emu)};
+    ASSERT_TRUE(emulate_shape(ctx).ok());
+    for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 5; ++j) {
+            double acc = 0;
+            for (int k = 0; k < 4; ++k) {
+                acc += static_cast<double>(a.data[k * 3 + i]) * b.data[k * 5 + j];
+            }
+            const double want = 0.5 * acc + c.data[i];
+            EXPECT_NEAR(y.data[i * 5 + j], want, 1e-5);
+            EXPECT_NEAR(emu.data[i * 5 + j], want, 1e-5);
+        }
+    }
+}
+
 } // namespace
 } // namespace salus::test
