@@ -90,7 +90,12 @@ void strided_copy(const StridedLoop &loop, E *dst, const E *src, bool dst_stride
     const int64_t len = loop.inner_dim();
     const int64_t s = loop.inner_stride(1);
     for_each_row(loop, [&](const int64_t *off) {
-        if (dst_strided) {
+        if (s == 1) {
+            // Unit steps: whole rows (both backends move the same bytes).
+            E *to = dst_strided ? dst + off[1] : dst + off[0];
+            const E *from = dst_strided ? src + off[0] : src + off[1];
+            std::memcpy(to, from, static_cast<size_t>(len) * sizeof(E));
+        } else if (dst_strided) {
             // SliceGrad: operand 1 is dX (strided), operand 0 dY (contiguous).
             for (int64_t j = 0; j < len; ++j) dst[off[1] + j * s] = src[off[0] + j];
         } else {
