@@ -56,19 +56,28 @@ Status infer_matmul(const NodeDesc &node, const std::vector<InputInfo> &inputs,
     SALUS_RETURN_IF_ERROR(flag_attr(node, "transB", &tb));
     const Shape &a = shape_of(inputs, 0);
     const Shape &b = shape_of(inputs, 1);
-    if (a.size() != 2 || b.size() != 2) {
-        return fail("MatMul needs rank-2 inputs: A " + shape_str(a) + ", B " + shape_str(b));
+    if (a.size() < 2 || b.size() < 2) {
+        return fail("MatMul needs inputs of rank >= 2: A " + shape_str(a) + ", B " + shape_str(b));
     }
-    const int64_t m = ta ? a[1] : a[0];
-    const int64_t ka = ta ? a[0] : a[1];
-    const int64_t kb = tb ? b[1] : b[0];
-    const int64_t n = tb ? b[0] : b[1];
+    const size_t ra = a.size(), rb = b.size();
+    const int64_t m = ta ? a[ra - 1] : a[ra - 2];
+    const int64_t ka = ta ? a[ra - 2] : a[ra - 1];
+    const int64_t kb = tb ? b[rb - 1] : b[rb - 2];
+    const int64_t n = tb ? b[rb - 2] : b[rb - 1];
     if (ka != kb) {
         return fail("MatMul inner dimensions differ: A " + shape_str(a) +
                     " (transA=" + std::to_string(ta) + "), B " + shape_str(b) +
                     " (transB=" + std::to_string(tb) + ")");
     }
-    return set_single(outputs, {m, n});
+    // The batch dimensions (all but the last two) broadcast as numpy's.
+    Shape y;
+    if (!broadcast_shapes(Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2), &y)) {
+        return fail("MatMul batch dimensions do not broadcast: A " + shape_str(a) + ", B " +
+                    shape_str(b));
+    }
+    y.push_back(m);
+    y.push_back(n);
+    return set_single(outputs, std::move(y));
 }
 
 Status infer_broadcast_binary(const NodeDesc &node, const std::vector<InputInfo> &inputs,

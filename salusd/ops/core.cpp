@@ -16,9 +16,10 @@ void add_core_ops(OpList *ops) {
     const char *reduce = "Reductions";
     ops->push_back(
         OpDef("MatMul", math)
-            .doc("Y = op(A) · op(B), op = transpose when the flag is 1; op(A) is [M,K], op(B) is "
-                 "[K,N], Y is [M,N]")
-            .input("A", kF32Only, "rank 2").input("B", kF32Only, "rank 2").output("Y")
+            .doc("Y = op(A) · op(B) per matrix of the last two axes, op = transpose of those two "
+                 "when the flag is 1; op(A) is [..., M,K], op(B) [..., K,N], Y [..., M,N], the "
+                 "leading (batch) axes broadcast as numpy's")
+            .input("A", kF32Only, "rank >= 2").input("B", kF32Only, "rank >= 2").output("Y")
             .attr_int("transA", 0).attr_int("transB", 0)
             .infer(infer_matmul).build());
     ops->push_back(OpDef("Add", math).doc("Y = A + B, broadcast").input("A").input("B")

@@ -85,8 +85,8 @@ def test_identity_and_reshape_keep_any_dtype(g):
 @pytest.mark.parametrize("build, message", [
     (lambda g: g.input("a", (4, 3)) @ g.input("b", (4, 3)),
      "(MatMul): MatMul inner dimensions differ: A [4, 3] (transA=0), B [4, 3] (transB=0)"),
-    (lambda g: g.matmul(g.input("a", (4,)), g.input("b", (4, 3))),
-     "(MatMul): MatMul needs rank-2 inputs: A [4], B [4, 3]"),
+    (lambda g: g.matmul(g.input("a", (2, 4, 3)), g.input("b", (3, 3, 2))),
+     "(MatMul): MatMul batch dimensions do not broadcast: A [2, 4, 3], B [3, 3, 2]"),
     (lambda g: g.input("a", (4, 3)) + g.input("b", (4,)),
      "(Add): Add inputs do not broadcast: A [4, 3], B [4]"),
     (lambda g: g.input("a", (2, 3)).reshape(4, 2),

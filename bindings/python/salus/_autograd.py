@@ -126,6 +126,9 @@ def _matmul(graph, node, dy, wanted):
     else:  # Y = A^T B^T
         da = mm(b, g, transpose_a=True, transpose_b=True) if wanted[0] else None
         db = mm(g, a, transpose_a=True, transpose_b=True) if wanted[1] else None
+    # Broadcast batch axes: each operand's gradient summed back to its shape.
+    da = _unbroadcast(graph, da, a.shape) if da is not None else None
+    db = _unbroadcast(graph, db, b.shape) if db is not None else None
     return da, db
 
 

@@ -17,7 +17,7 @@ class Tensor:
     ``name`` unique in its graph (inputs are fed and outputs fetched by it).
 
     Arithmetic builds ops: ``a + b``, ``a - b``, ``a * b`` (numpy
-    broadcasting; a Python number becomes a constant), ``a @ b`` (rank 2),
+    broadcasting; a Python number becomes a constant), ``a @ b`` (batched), ``a[1:3, ::2]``,
     ``-a``, ``a.T``; so do ``reshape``, ``transpose``, ``sum`` and ``mean``.
     """
 
@@ -68,6 +68,12 @@ class Tensor:
 
     def __rmatmul__(self, other):
         return self.graph.matmul(other, self)
+
+    def __getitem__(self, key):
+        """Basic indexing as numpy's: ints, slices (steps, negative bounds),
+        ``...`` and ``None``; an out-of-range int raises IndexError. Builds
+        Slice, Squeeze and Unsqueeze; for index tensors use gather."""
+        return self.graph._getitem(self, key)
 
     def __neg__(self):
         return self.graph.neg(self)

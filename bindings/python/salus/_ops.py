@@ -75,11 +75,23 @@ class Ops:
     # ---- linear algebra and elementwise ---------------------------------------
 
     def matmul(self, a, b, transpose_a=False, transpose_b=False, name=None):
-        """a @ b for rank-2 a and b, either transposed first (MatMul)."""
+        """a @ b as torch.matmul: matrices of the last two axes, the leading
+        (batch) axes broadcast; a 1-D a or b is a row or column vector whose
+        axis is dropped from the result. transpose_a and transpose_b
+        transpose the last two axes first (MatMul)."""
         a, b = self._operand(a, "matmul"), self._operand(b, "matmul")
         self._float32("matmul", a=a, b=b)
+        vec_a, vec_b = a.ndim == 1, b.ndim == 1
+        if vec_a:
+            a = self.unsqueeze(a, 0)
+        if vec_b:
+            b = self.unsqueeze(b, 1)
         attrs = {"transA": int(bool(transpose_a)), "transB": int(bool(transpose_b))}
-        return self._one("MatMul", "matmul", [a, b], attrs, name)
+        if not (vec_a or vec_b):
+            return self._one("MatMul", "matmul", [a, b], attrs, name)
+        y = self._one("MatMul", "matmul", [a, b], attrs, None)
+        drop = ([-2] if vec_a else []) + ([-1] if vec_b else [])
+        return self.squeeze(y, [d % y.ndim for d in drop], name=name)
 
     def _binary(self, op, auto, a, b, name):
         a, b = self._operand(a, auto), self._operand(b, auto)

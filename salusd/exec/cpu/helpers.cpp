@@ -41,31 +41,58 @@ Status check_f32(const KernelContext &ctx, size_t min_inputs, size_t num_outputs
 
 Status gemm_dims(const KernelContext &ctx, GemmDims *dims) {
     SALUS_RETURN_IF_ERROR(check_f32(ctx, 2, 1));
-    const TensorView &a = ctx.inputs[0];
-    const TensorView &b = ctx.inputs[1];
-    const TensorView &y = ctx.outputs[0];
-    if (a.shape.size() != 2 || b.shape.size() != 2 || y.shape.size() != 2) {
-        return Status(SALUS_EEXEC, "MatMul: operands must have rank 2");
+    const std::string &op = ctx.node->op;
+    const Shape &a = ctx.inputs[0].shape;
+    const Shape &b = ctx.inputs[1].shape;
+    const Shape &y = ctx.outputs[0].shape;
+    const size_t ra = a.size(), rb = b.size(), ry = y.size();
+    if (ra < 2 || rb < 2 || ry < 2 || ry > kMaxRank) {
+        return Status(SALUS_EEXEC,
+                      op + ": operands must have rank 2 to " + std::to_string(kMaxRank));
     }
-    const bool trans_a = ctx.node->attr_int("transA", 0) != 0;
-    const bool trans_b = ctx.node->attr_int("transB", 0) != 0;
-    const int64_t m = trans_a ? a.shape[1] : a.shape[0];
-    const int64_t k = trans_a ? a.shape[0] : a.shape[1];
-    const int64_t kb = trans_b ? b.shape[1] : b.shape[0];
-    const int64_t n = trans_b ? b.shape[0] : b.shape[1];
-    if (k != kb || y.shape[0] != m || y.shape[1] != n) {
-        return Status(SALUS_EEXEC, "MatMul: operand shapes do not agree with the output");
+    const bool trans_a = ctx.node->get_int("transA") != 0;
+    const bool trans_b = ctx.node->get_int("transB") != 0;
+    const int64_t m = trans_a ? a[ra - 1] : a[ra - 2];
+    const int64_t k = trans_a ? a[ra - 2] : a[ra - 1];
+    const int64_t kb = trans_b ? b[rb - 1] : b[rb - 2];
+    const int64_t n = trans_b ? b[rb - 2] : b[rb - 1];
+    // The batch walk, built in place: a kernel must not allocate.
+    StridedLoop &loop = dims->batch;
+    loop = StridedLoop();
+    loop.rank = static_cast<int>(ry - 2);
+    loop.operands = 3;
+    const Shape *operand[3] = {&y, &a, &b};
+    const int64_t matrix[3] = {m * n, m * k, k * n}; // each batch step moves whole matrices
+    bool agree = k == kb && y[ry - 2] == m && y[ry - 1] == n;
+    for (int op_i = 0; op_i < 3 && agree; ++op_i) {
+        const Shape &s = *operand[op_i];
+        const int lead = loop.rank - static_cast<int>(s.size() - 2);
+        if (lead < 0) agree = false;
+        int64_t step = matrix[op_i];
+        for (int d = loop.rank - 1; d >= 0 && agree; --d) {
+            const int64_t dim = d < lead ? 1 : s[d - lead];
+            if (dim != y[d] && dim != 1) agree = false;
+            loop.strides[op_i][d] = dim == 1 ? 0 : step;
+            step *= dim;
+        }
     }
-    for (int64_t d : {a.shape[0], a.shape[1], b.shape[0], b.shape[1]}) {
-        if (d > INT_MAX) return Status(SALUS_EEXEC, "MatMul: a dimension exceeds BLAS's int range");
+    if (!agree) return Status(SALUS_EEXEC, op + ": operand shapes do not agree with the output");
+    for (int64_t d : {a[ra - 2], a[ra - 1], b[rb - 2], b[rb - 1]}) {
+        if (d > INT_MAX) return Status(SALUS_EEXEC, op + ": a dimension exceeds BLAS's int range");
     }
+    dims->batches = 1;
+    for (int d = 0; d < loop.rank; ++d) {
+        loop.dims[d] = y[d];
+        dims->batches *= y[d];
+    }
+    loop.simplify();
     dims->trans_a = trans_a;
     dims->trans_b = trans_b;
     dims->m = static_cast<int>(m);
     dims->n = static_cast<int>(n);
     dims->k = static_cast<int>(k);
-    dims->lda = static_cast<int>(a.shape[1]);
-    dims->ldb = static_cast<int>(b.shape[1]);
+    dims->lda = static_cast<int>(a[ra - 1]);
+    dims->ldb = static_cast<int>(b[rb - 1]);
     return Status();
 }
 

@@ -20,18 +20,6 @@ Status check_arity(const KernelContext &ctx, size_t min_inputs, size_t num_outpu
 // check_arity, and that every tensor is f32.
 Status check_f32(const KernelContext &ctx, size_t min_inputs, size_t num_outputs);
 
-// A row-major MatMul Y[m, n] = op(A)[m, k] op(B)[k, n], as both backends' BLAS
-// take it (their dimensions are ints).
-struct GemmDims {
-    bool trans_a = false, trans_b = false;
-    int m = 0, n = 0, k = 0;
-    int lda = 0, ldb = 0; // A's and B's stored row lengths
-};
-
-// Checks a MatMul's f32 operands of rank 2 against its output and the int
-// range of BLAS dimensions.
-Status gemm_dims(const KernelContext &ctx, GemmDims *dims);
-
 // Maps a possibly negative axis into [0, rank); -1 when out of range.
 int normalize_axis(int64_t axis, int rank);
 
@@ -59,6 +47,22 @@ struct StridedLoop {
 
 // Builds a loop over `dims` (rank <= kMaxRank) for `operands` stride sets.
 StridedLoop make_loop(const Shape &dims, int operands, const int64_t (*strides)[kMaxRank]);
+
+// A row-major MatMul Y[m, n] = op(A)[m, k] op(B)[k, n] per matrix of the last
+// two axes, as both backends' BLAS take it (their dimensions are ints), and
+// the walk over the broadcast batch axes: operand 0 is Y, 1 is A, 2 is B,
+// each stride in elements (0 where that operand is broadcast).
+struct GemmDims {
+    bool trans_a = false, trans_b = false;
+    int m = 0, n = 0, k = 0;
+    int lda = 0, ldb = 0; // A's and B's stored row lengths
+    StridedLoop batch;    // rank 1 of one matrix when there are no batch axes
+    int64_t batches = 1;  // matrices of Y
+};
+
+// Checks a MatMul's (or Gemm's) f32 operands of rank >= 2 against its output
+// and the int range of BLAS dimensions, and plans the batch walk.
+Status gemm_dims(const KernelContext &ctx, GemmDims *dims);
 
 // Calls fn(offsets) for every position of the outer dimensions, offsets[k]
 // being operand k's element offset at the start of an inner row; fn walks

@@ -9,12 +9,6 @@ namespace salus::cuda {
 static_assert(kMaxRank == SALUS_MAX_RANK);
 static_assert(kMaxOperands >= cpu::kMaxOperands);
 
-namespace {
-
-Status error(const KernelContext &ctx, const std::string &what) {
-    return Status(SALUS_EEXEC, ctx.node->op + ": " + what);
-}
-
 StridedIndex to_index(const cpu::StridedLoop &loop) {
     StridedIndex ix;
     ix.rank = loop.rank;
@@ -23,6 +17,12 @@ StridedIndex to_index(const cpu::StridedLoop &loop) {
         for (int k = 0; k < loop.operands; ++k) ix.strides[k][d] = loop.strides[k][d];
     }
     return ix;
+}
+
+namespace {
+
+Status error(const KernelContext &ctx, const std::string &what) {
+    return Status(SALUS_EEXEC, ctx.node->op + ": " + what);
 }
 
 // A one-operand walk over `dims` at `strides` (both of `rank` entries), with
@@ -277,6 +277,8 @@ Status plan_gemm(const KernelContext &ctx, GemmPlan *plan) {
     plan->ld_first = d.ldb;
     plan->ld_second = d.lda;
     plan->ldc = d.n;
+    plan->batch = to_index(d.batch);
+    plan->batches = d.batches;
     return {};
 }
 

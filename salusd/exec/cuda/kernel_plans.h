@@ -9,7 +9,14 @@
 #include "exec/cuda/device_code.h"
 #include "exec/kernel.h"
 
+namespace salus::cpu {
+struct StridedLoop;
+}
+
 namespace salus::cuda {
+
+// The device walk of a CPU strided loop (exec/cpu/helpers.h).
+StridedIndex to_index(const cpu::StridedLoop &loop);
 
 // Y = A op B with numpy broadcasting; *elements is Y's element count.
 Status plan_binary(const KernelContext &ctx, StridedIndex *ix, int64_t *elements);
@@ -47,6 +54,10 @@ struct GemmPlan {
     int ld_first = 0;  // B's row length
     int ld_second = 0; // A's row length
     int ldc = 0;       // Y's row length
+    // Batched MatMul: the walk over Y's matrices, operand 0 Y, 1 A, 2 B, in
+    // elements (0 where broadcast); one matrix when there are no batch axes.
+    StridedIndex batch;
+    int64_t batches = 1;
 };
 Status plan_gemm(const KernelContext &ctx, GemmPlan *plan);
 

@@ -173,14 +173,23 @@ TEST(ShapeInference, MatMulTransposes) {
     EXPECT_EQ(infer("MatMul", {{1, 1}, {1, 7}}, {{"transA", int_attr(0)}}), (Shape{1, 7}));
 }
 
+TEST(ShapeInference, MatMulBroadcastsBatchAxes) {
+    EXPECT_EQ(infer("MatMul", {{2, 4, 3}, {3, 2}}), (Shape{2, 4, 2}));
+    EXPECT_EQ(infer("MatMul", {{4, 3}, {5, 3, 2}}), (Shape{5, 4, 2}));
+    EXPECT_EQ(infer("MatMul", {{2, 1, 4, 3}, {5, 2, 3}}, {{"transB", int_attr(1)}}),
+              (Shape{2, 5, 4, 2}));
+    EXPECT_EQ(infer("MatMul", {{7, 3, 4}, {7, 3, 2}}, {{"transA", int_attr(1)}}), (Shape{7, 4, 2}));
+}
+
 TEST(ShapeInference, MatMulMisuse) {
     EXPECT_EQ(infer_error("MatMul", {{4, 3}, {5, 2}}),
               "MatMul inner dimensions differ: A [4, 3] (transA=0), B [5, 2] (transB=0)");
     EXPECT_EQ(infer_error("MatMul", {{4, 3}, {3, 2}}, {{"transA", int_attr(1)}}),
               "MatMul inner dimensions differ: A [4, 3] (transA=1), B [3, 2] (transB=0)");
-    EXPECT_EQ(infer_error("MatMul", {{2, 4, 3}, {3, 2}}),
-              "MatMul needs rank-2 inputs: A [2, 4, 3], B [3, 2]");
-    EXPECT_EQ(infer_error("MatMul", {{3}, {3, 2}}), "MatMul needs rank-2 inputs: A [3], B [3, 2]");
+    EXPECT_EQ(infer_error("MatMul", {{3}, {3, 2}}),
+              "MatMul needs inputs of rank >= 2: A [3], B [3, 2]");
+    EXPECT_EQ(infer_error("MatMul", {{2, 4, 3}, {3, 3, 2}}),
+              "MatMul batch dimensions do not broadcast: A [2, 4, 3], B [3, 3, 2]");
     EXPECT_EQ(infer_error("MatMul", {{2, 2}, {2, 2}}, {{"transB", int_attr(2)}}),
               "MatMul attribute \"transB\" must be 0 or 1, got 2");
     EXPECT_EQ(infer_error("MatMul", {{2, 2}, {2, 2}}, {{"transA", float_attr(1)}}),

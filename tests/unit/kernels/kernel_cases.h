@@ -91,6 +91,7 @@ inline KernelCase with_string(KernelCase c, const std::string &key, const std::s
 #include "loss_cases.h" // the loss family's cases, built with the builders above
 
 namespace salus::test {
+inline void add_shape_cases(std::vector<KernelCase> *cases); // shape_cases.h
 
 inline std::vector<KernelCase> kernel_cases() {
     std::vector<KernelCase> cases;
@@ -217,6 +218,7 @@ inline std::vector<KernelCase> kernel_cases() {
         KernelCase c = make_case("Transpose", {p.shape});
         cases.push_back(p.perm.empty() ? c : with_ints(c, "perm", p.perm));
     }
+    add_shape_cases(&cases);
     append_loss_cases(&cases);
     // Kernels read canonical attributes (graph/ops.h); the harnesses hand
     // c.node to them as it is.
@@ -331,22 +333,23 @@ struct Magnitude {
 
 inline Magnitude magnitude(const KernelCase &c, const CaseData &d) {
     Magnitude m;
-    if (c.node.op == "MatMul") {
-        const Tensor &a = d.inputs[0], &b = d.inputs[1];
-        const bool ta = c.node.attr_int("transA", 0) != 0, tb = c.node.attr_int("transB", 0) != 0;
-        const int64_t rows = ta ? a.shape[1] : a.shape[0], k = ta ? a.shape[0] : a.shape[1];
-        const int64_t cols = tb ? b.shape[0] : b.shape[1];
-        m.terms = static_cast<double>(k);
-        m.sum.assign(static_cast<size_t>(rows * cols), 0.0);
-        for (int64_t i = 0; i < rows; ++i) {
-            for (int64_t j = 0; j < cols; ++j) {
-                for (int64_t p = 0; p < k; ++p) {
-                    const double va = ta ? a.data[p * rows + i] : a.data[i * k + p];
-                    const double vb = tb ? b.data[j * k + p] : b.data[p * cols + j];
-                    m.sum[i * cols + j] += std::abs(va * vb);
-                }
-            }
+    if (c.node.op == "MatMul" || c.node.op == "Gemm") {
+        // The same product over |inputs| (and |alpha|, |beta|).
+        std::vector<Tensor> abs_in = d.inputs;
+        for (Tensor &t : abs_in) {
+            for (float &v : t.data) v = std::abs(v);
         }
+        NodeDesc node = c.node;
+        if (const AttrValue *a = node.attr("alpha")) set_float(&node, "alpha", std::abs(a->f));
+        if (const AttrValue *b = node.attr("beta")) set_float(&node, "beta", std::abs(b->f));
+        Tensor y = d.outputs[0];
+        std::vector<const Tensor *> in;
+        for (const Tensor &t : abs_in) in.push_back(&t);
+        EXPECT_TRUE(run_kernel(node, in, {&y}).ok());
+        m.sum.assign(y.data.begin(), y.data.end());
+        const Shape &a = d.inputs[0].shape;
+        const bool ta = c.node.attr_int("transA", 0) != 0;
+        m.terms = static_cast<double>(a[a.size() - (ta ? 2 : 1)]) + 1.0;
     } else if (c.node.op == "ReduceSum" || c.node.op == "ReduceMean") {
         Tensor abs_x = d.inputs[0];
         for (float &v : abs_x.data) v = std::abs(v);
@@ -371,3 +374,5 @@ inline std::vector<const Tensor *> results(const KernelCase &c, const CaseData &
 }
 
 } // namespace salus::test
+
+#include "shape_cases.h"

@@ -11,6 +11,7 @@
 #include "exec/cuda/launch_config.h"
 #include "elementwise_emulation.h"
 #include "kernel_cases.h"
+#include "shape_emulation.h"
 
 #include <gtest/gtest.h>
 
@@ -26,29 +27,6 @@ namespace salus::test {
 namespace {
 
 using namespace salus::cuda;
-
-Status emulate_gemm(const KernelContext &ctx) {
-    GemmPlan g;
-    SALUS_RETURN_IF_ERROR(plan_gemm(ctx, &g));
-    // Column-major C[m, n] = op(first) op(second), as cublasSgemm reads it.
-    const float *first = ctx.inputs[1].f32();
-    const float *second = ctx.inputs[0].f32();
-    float *c = ctx.outputs[0].f32();
-    for (int i = 0; i < g.m; ++i) {
-        for (int j = 0; j < g.n; ++j) {
-            double acc = 0.0;
-            for (int p = 0; p < g.k; ++p) {
-                const float f = g.trans_first ? first[p + static_cast<int64_t>(i) * g.ld_first]
-                                              : first[i + static_cast<int64_t>(p) * g.ld_first];
-                const float s = g.trans_second ? second[j + static_cast<int64_t>(p) * g.ld_second]
-                                               : second[p + static_cast<int64_t>(j) * g.ld_second];
-                acc += static_cast<double>(f) * s;
-            }
-            c[i + static_cast<int64_t>(j) * g.ldc] = static_cast<float>(acc);
-        }
-    }
-    return {};
-}
 
 Status emulate_softmax(const KernelContext &ctx, bool grad) {
     AxisPlan p;
@@ -175,7 +153,7 @@ Status emulate(const KernelContext &ctx) {
     if (op == "SoftmaxGrad") return emulate_softmax(ctx, true);
     if (op == "SoftmaxCrossEntropy") return emulate_xent(ctx);
     if (op == "SoftmaxCrossEntropyGrad") return emulate_xent_grad(ctx);
-    if (op == "MatMul") return emulate_gemm(ctx);
+    if (is_shape_emulated(op)) return emulate_shape(ctx);
     if (Status st; loss_emulation::emulate(ctx, &st)) return st;
     return Status(SALUS_ENOTSUP, "no emulation for " + op);
 }

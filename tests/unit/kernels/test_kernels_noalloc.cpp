@@ -81,6 +81,41 @@ TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
         std::memcpy(&cases.back().inputs[0].data[i], &index, sizeof index);
     }
 
+    // The shape family; the gathers read i32 indices 0, 1, 2, ...
+    const auto shape_case = [&](const char *op, std::vector<Shape> in, std::vector<Shape> out,
+                                const char *key, std::vector<int64_t> ints) {
+        cases.push_back(make_case(op, std::move(in), std::move(out), rng));
+        if (key) set_ints(&cases.back().node, key, std::move(ints));
+        if (std::string(op).rfind("Gather", 0) != 0) return;
+        std::vector<float> &idx = cases.back().inputs[1].data;
+        for (size_t i = 0; i < idx.size(); ++i) {
+            const int32_t v = static_cast<int32_t>(i % 2);
+            std::memcpy(&idx[i], &v, sizeof v);
+        }
+    };
+    shape_case("Concat", {{2, 3}, {2, 1}}, {{2, 4}}, nullptr, {});
+    set_int(&cases.back().node, "axis", 1);
+    shape_case("Split", {{4, 3}}, {{1, 3}, {3, 3}}, "split", {1, 3});
+    shape_case("Slice", {{5, 4}}, {{2, 4}}, "starts", {-1});
+    set_ints(&cases.back().node, "ends", {0});
+    set_ints(&cases.back().node, "steps", {-2});
+    shape_case("SliceGrad", {{2, 4}}, {{5, 4}}, "starts", {-1});
+    set_ints(&cases.back().node, "ends", {0});
+    set_ints(&cases.back().node, "steps", {-2});
+    set_ints(&cases.back().node, "shape", {5, 4});
+    shape_case("Squeeze", {{1, 3}}, {{3}}, nullptr, {});
+    shape_case("Unsqueeze", {{3}}, {{3, 1}}, "axes", {1});
+    shape_case("Flatten", {{2, 3, 4}}, {{2, 12}}, nullptr, {});
+    shape_case("Tile", {{2, 3}}, {{4, 6}}, "repeats", {2, 2});
+    shape_case("TileGrad", {{4, 6}}, {{2, 3}}, "shape", {2, 3});
+    shape_case("Gather", {{4, 3}, {5}}, {{5, 3}}, nullptr, {});
+    shape_case("GatherGrad", {{5, 3}, {5}}, {{4, 3}}, "shape", {4, 3});
+    shape_case("GatherElements", {{4, 3}, {2, 3}}, {{2, 3}}, nullptr, {});
+    shape_case("GatherElementsGrad", {{2, 3}, {2, 3}}, {{4, 3}}, "shape", {4, 3});
+    shape_case("MatMul", {{3, 1, 2, 4}, {2, 4, 5}}, {{3, 2, 2, 5}}, nullptr, {});
+    shape_case("MatMul", {{3, 2, 4}, {4, 5}}, {{3, 2, 5}}, nullptr, {});
+    shape_case("Gemm", {{2, 4}, {4, 5}, {5}}, {{2, 5}}, nullptr, {});
+
     for (Case &c : cases) {
         std::vector<Tensor> outputs;
         for (const Shape &s : c.outputs) outputs.emplace_back(s);
@@ -88,6 +123,7 @@ TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
         ctx.node = &c.node;
         for (const Tensor &t : c.inputs) ctx.inputs.push_back(view(t));
         if (c.node.op == "OneHot") ctx.inputs[0].dtype = DType::I32;
+        if (c.node.op.rfind("Gather", 0) == 0) ctx.inputs[1].dtype = DType::I32;
         for (const Tensor &t : outputs) ctx.outputs.push_back(view(t));
         // Preparing may allocate (it runs when the session is created);
         // running may not.
