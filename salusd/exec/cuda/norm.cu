@@ -1,0 +1,154 @@
+// The norm family's CUDA kernels: loops over threads around the formulas of
+// norm_device.h. Layer normalization gives each row a block (the line-kernel
+// pattern of kernels.cu); its parameter gradients give each column a thread.
+#include "exec/cuda/launch_config.h"
+#include "exec/cuda/norm_launchers.h"
+
+namespace salus::cuda {
+namespace {
+
+#define SALUS_NORM_FOR_EACH(i, n)                                                                  \
+    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);         \
+         i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+
+// The block's threads sum their values; every thread gets the result
+// (blockDim.x a power of two <= kMaxLineThreads, as kernels.cu's block_sum).
+__device__ double row_sum(double v, double *shared) {
+    shared[threadIdx.x] = v;
+    __syncthreads();
+    for (unsigned s = blockDim.x / 2; s > 0; s /= 2) {
+        if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
+        __syncthreads();
+    }
+    const double result = shared[0];
+    __syncthreads();
+    return result;
+}
+
+__global__ void layer_norm_kernel(int64_t rows, int64_t k, float eps, const float *x,
+                                  const float *scale, const float *bias, float *y, float *mean,
+                                  float *inv_std) {
+    __shared__ double shared[kMaxLineThreads];
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        const float *xr = x + r * k;
+        double sum = 0.0;
+        for (int64_t j = threadIdx.x; j < k; j += blockDim.x) sum += xr[j];
+        const double m = row_sum(sum, shared) / static_cast<double>(k);
+        double sq = 0.0;
+        for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
+            const double d = xr[j] - m;
+            sq += d * d;
+        }
+        const float is = norm_inv_std(row_sum(sq, shared) / static_cast<double>(k), eps);
+        const float mf = static_cast<float>(m);
+        for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
+            y[r * k + j] = norm_apply(xr[j], mf, is, scale[j], bias ? bias[j] : 0.0f);
+        }
+        if (threadIdx.x == 0) {
+            if (mean) mean[r] = mf;
+            if (inv_std) inv_std[r] = is;
+        }
+    }
+}
+
+__global__ void layer_norm_dx_kernel(int64_t rows, int64_t k, const float *dy, const float *x,
+                                     const float *scale, const float *mean, const float *inv_std,
+                                     float *dx) {
+    __shared__ double shared[kMaxLineThreads];
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        const int64_t base = r * k;
+        const float m = mean[r], is = inv_std[r];
+        double sum_g = 0.0, sum_gx = 0.0;
+        for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
+            const float g = dy[base + j] * scale[j];
+            sum_g += g;
+            sum_gx += static_cast<double>(g) * ((x[base + j] - m) * is);
+        }
+        const double mean_g = row_sum(sum_g, shared) / static_cast<double>(k);
+        const double mean_gx = row_sum(sum_gx, shared) / static_cast<double>(k);
+        for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
+            const float xhat = (x[base + j] - m) * is;
+            dx[base + j] = norm_grad_input(dy[base + j] * scale[j], xhat, is, mean_g, mean_gx);
+        }
+    }
+}
+
+__global__ void layer_norm_params_kernel(int64_t rows, int64_t k, const float *dy, const float *x,
+                                         const float *mean, const float *inv_std, float *dscale,
+                                         float *dbias) {
+    SALUS_NORM_FOR_EACH(j, k) {
+        double ds = 0.0, db = 0.0;
+        for (int64_t r = 0; r < rows; ++r) {
+            const float g = dy[r * k + j];
+            ds += static_cast<double>(g) * ((x[r * k + j] - mean[r]) * inv_std[r]);
+            db += g;
+        }
+        dscale[j] = static_cast<float>(ds);
+        if (dbias) dbias[j] = static_cast<float>(db);
+    }
+}
+
+__global__ void dropout_kernel(int64_t n, float ratio, int64_t seed, uint64_t iteration,
+                               const float *x, float *y, uint8_t *mask) {
+    const float scale = dropout_scale(ratio);
+    SALUS_NORM_FOR_EACH(i, n) {
+        const bool keep = dropout_keep(seed, iteration, i, ratio);
+        y[i] = keep ? x[i] * scale : 0.0f;
+        if (mask) mask[i] = keep ? 1 : 0;
+    }
+}
+
+__global__ void dropout_grad_kernel(int64_t n, float ratio, const float *dy, const uint8_t *mask,
+                                    float *dx) {
+    const float scale = dropout_scale(ratio);
+    SALUS_NORM_FOR_EACH(i, n) {
+        dx[i] = mask[i] ? dy[i] * scale : 0.0f;
+    }
+}
+
+} // namespace
+
+cudaError_t launch_layer_norm(int64_t rows, int64_t k, float eps, const float *x,
+                              const float *scale, const float *bias, float *y, float *mean,
+                              float *inv_std, cudaStream_t stream) {
+    const LaunchConfig c = k > 0 ? line_launch(rows, k) : LaunchConfig{};
+    if (c.blocks) {
+        layer_norm_kernel<<<c.blocks, c.threads, 0, stream>>>(rows, k, eps, x, scale, bias, y, mean,
+                                                              inv_std);
+    }
+    return cudaGetLastError();
+}
+
+cudaError_t launch_layer_norm_grad(int64_t rows, int64_t k, const float *dy, const float *x,
+                                   const float *scale, const float *mean, const float *inv_std,
+                                   float *dx, float *dscale, float *dbias, cudaStream_t stream) {
+    const LaunchConfig rows_c = k > 0 ? line_launch(rows, k) : LaunchConfig{};
+    if (rows_c.blocks) {
+        layer_norm_dx_kernel<<<rows_c.blocks, rows_c.threads, 0, stream>>>(rows, k, dy, x, scale,
+                                                                           mean, inv_std, dx);
+    }
+    const LaunchConfig cols_c = elementwise_launch(k);
+    if (cols_c.blocks) {
+        layer_norm_params_kernel<<<cols_c.blocks, cols_c.threads, 0, stream>>>(
+            rows, k, dy, x, mean, inv_std, dscale, dbias);
+    }
+    return cudaGetLastError();
+}
+
+cudaError_t launch_dropout(int64_t n, float ratio, int64_t seed, uint64_t iteration, const float *x,
+                           float *y, uint8_t *mask, cudaStream_t stream) {
+    const LaunchConfig c = elementwise_launch(n);
+    if (c.blocks) {
+        dropout_kernel<<<c.blocks, c.threads, 0, stream>>>(n, ratio, seed, iteration, x, y, mask);
+    }
+    return cudaGetLastError();
+}
+
+cudaError_t launch_dropout_grad(int64_t n, float ratio, const float *dy, const uint8_t *mask,
+                                float *dx, cudaStream_t stream) {
+    const LaunchConfig c = elementwise_launch(n);
+    if (c.blocks) dropout_grad_kernel<<<c.blocks, c.threads, 0, stream>>>(n, ratio, dy, mask, dx);
+    return cudaGetLastError();
+}
+
+} // namespace salus::cuda
