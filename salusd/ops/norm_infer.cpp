@@ -95,7 +95,7 @@ Status batch_norm_training(const NodeDesc &node, const std::vector<InputInfo> &i
     SALUS_RETURN_IF_ERROR(
         channel_inputs(node, inputs, 0, 2, 1, {"scale", "B", "running_mean", "running_var"}));
     const Shape &x = shape_of(inputs, 0);
-    if (x[1] > 0 && num_elements(x) / x[1] == 1) {
+    if (x[1] > 0 && num_elements(x) / x[1] <= 1) {
         return fail(node.op + " needs more than one value per channel, X is " + shape_str(x));
     }
     const DType dt = inputs[0].dtype;

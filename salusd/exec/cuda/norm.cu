@@ -33,13 +33,15 @@ __global__ void layer_norm_kernel(int64_t rows, int64_t k, float eps, const floa
         const float *xr = x + r * k;
         double sum = 0.0;
         for (int64_t j = threadIdx.x; j < k; j += blockDim.x) sum += xr[j];
-        const double m = row_sum(sum, shared) / static_cast<double>(k);
+        // An empty row (k = 0) has mean 0 and variance 0, as on the CPU.
+        const double m = k > 0 ? row_sum(sum, shared) / static_cast<double>(k) : 0.0;
         double sq = 0.0;
         for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
             const double d = xr[j] - m;
             sq += d * d;
         }
-        const float is = norm_inv_std(row_sum(sq, shared) / static_cast<double>(k), eps);
+        const float is =
+            norm_inv_std(k > 0 ? row_sum(sq, shared) / static_cast<double>(k) : 0.0, eps);
         const float mf = static_cast<float>(m);
         for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
             y[r * k + j] = norm_apply(xr[j], mf, is, scale[j], bias ? bias[j] : 0.0f);
@@ -111,7 +113,7 @@ __global__ void dropout_grad_kernel(int64_t n, float ratio, const float *dy, con
 cudaError_t launch_layer_norm(int64_t rows, int64_t k, float eps, const float *x,
                               const float *scale, const float *bias, float *y, float *mean,
                               float *inv_std, cudaStream_t stream) {
-    const LaunchConfig c = k > 0 ? line_launch(rows, k) : LaunchConfig{};
+    const LaunchConfig c = line_launch(rows, k); // empty rows still get their statistics
     if (c.blocks) {
         layer_norm_kernel<<<c.blocks, c.threads, 0, stream>>>(rows, k, eps, x, scale, bias, y, mean,
                                                               inv_std);

@@ -375,10 +375,10 @@ void emulate_layer_norm(int64_t rows, int64_t k, float eps, const float *x, cons
         const float *xr = x + r * k;
         double sum = 0.0;
         for (int64_t j = 0; j < k; ++j) sum += xr[j];
-        const double m = sum / static_cast<double>(k);
+        const double m = k > 0 ? sum / static_cast<double>(k) : 0.0;
         double sq = 0.0;
         for (int64_t j = 0; j < k; ++j) sq += (xr[j] - m) * (xr[j] - m);
-        const float is = cuda::norm_inv_std(sq / static_cast<double>(k), eps);
+        const float is = cuda::norm_inv_std(k > 0 ? sq / static_cast<double>(k) : 0.0, eps);
         const float mf = static_cast<float>(m);
         for (int64_t j = 0; j < k; ++j) {
             y[r * k + j] = cuda::norm_apply(xr[j], mf, is, scale[j], bias ? bias[j] : 0.0f);
@@ -426,11 +426,12 @@ TEST(NormDeviceCode, LayerNormMatchesTheCpuKernel) {
         int64_t axis;
     };
     for (const Case &c : {Case{{4, 6}, -1}, Case{{2, 3, 5}, 1}, Case{{3, 1}, -1}, Case{{1, 300}, 1},
-                          Case{{2, 3, 4}, 0}, Case{{70, 33}, -1}}) {
+                          Case{{2, 3, 4}, 0}, Case{{70, 33}, -1}, Case{{3, 0}, -1}}) {
         SCOPED_TRACE(shape_str(c.x) + " axis " + std::to_string(c.axis));
         const int64_t axis = c.axis < 0 ? c.axis + static_cast<int64_t>(c.x.size()) : c.axis;
         const Shape norm(c.x.begin() + axis, c.x.end());
-        const int64_t k = num_elements(norm), rows = num_elements(c.x) / k;
+        const int64_t k = num_elements(norm);
+        const int64_t rows = num_elements(Shape(c.x.begin(), c.x.begin() + axis));
         const Tensor x = random_tensor(c.x, rng, -2.0f, 3.0f), dy = random_tensor(c.x, rng);
         const Tensor w = random_tensor(norm, rng), b = random_tensor(norm, rng);
         NodeDesc ln = make_node("LayerNormalization"), grad = make_node("LayerNormalizationGrad");
