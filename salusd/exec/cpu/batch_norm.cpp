@@ -87,9 +87,8 @@ Status batch_norm_training(const KernelContext &ctx) {
         normalize_channel(s, c, x, ctx.outputs[0].f32(), static_cast<float>(mean), inv_std,
                           ctx.inputs[1].f32()[c], ctx.inputs[2].f32()[c]);
         const double unbiased = var * static_cast<double>(m) / static_cast<double>(m - 1);
-        running_mean[c] = static_cast<float>(running_mean[c] * momentum + mean * (1.0 - momentum));
-        running_var[c] =
-            static_cast<float>(running_var[c] * momentum + unbiased * (1.0 - momentum));
+        running_mean[c] = cuda::running_update(running_mean[c], mean, momentum);
+        running_var[c] = cuda::running_update(running_var[c], unbiased, momentum);
         if (ctx.outputs.size() > 1) ctx.outputs[1].f32()[c] = static_cast<float>(mean);
         if (ctx.outputs.size() > 2) ctx.outputs[2].f32()[c] = inv_std;
     }

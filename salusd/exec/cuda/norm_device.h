@@ -51,4 +51,50 @@ SALUS_HD inline float norm_grad_input(float g, float xhat, float inv_std, double
     return inv_std * static_cast<float>(g - mean_g - xhat * mean_gx);
 }
 
+// The normalization groups of X [N, C, inner]: batch normalization has one
+// per channel (its N · inner elements are strided), group and instance
+// normalization one per (sample, group of C / groups channels) (contiguous).
+struct NormGroups {
+    int64_t outer = 1, channels = 1, inner = 1;
+    int64_t groups = 1; // per sample; ignored when `batch`
+    bool batch = false;
+};
+
+SALUS_HD inline int64_t norm_group_count(const NormGroups &p) {
+    return p.batch ? p.channels : p.outer * p.groups;
+}
+
+SALUS_HD inline int64_t norm_group_size(const NormGroups &p) {
+    return p.batch ? p.outer * p.inner : p.channels / p.groups * p.inner;
+}
+
+// Element j of group q: its offset in X, and its channel.
+SALUS_HD inline int64_t norm_group_offset(const NormGroups &p, int64_t q, int64_t j) {
+    if (p.batch) return ((j / p.inner) * p.channels + q) * p.inner + j % p.inner;
+    const int64_t n = q / p.groups, g = q - n * p.groups;
+    return (n * p.channels + g * (p.channels / p.groups)) * p.inner + j;
+}
+
+SALUS_HD inline int64_t norm_group_channel(const NormGroups &p, int64_t q, int64_t j) {
+    if (p.batch) return q;
+    return (q % p.groups) * (p.channels / p.groups) + j / p.inner;
+}
+
+// Channel c's element j of its N · inner elements (per-channel sums of the
+// parameter gradients).
+SALUS_HD inline int64_t norm_channel_offset(const NormGroups &p, int64_t c, int64_t j) {
+    return ((j / p.inner) * p.channels + c) * p.inner + j % p.inner;
+}
+
+// The group of element j of channel c (its statistics' index).
+SALUS_HD inline int64_t norm_channel_group(const NormGroups &p, int64_t c, int64_t j) {
+    if (p.batch) return c;
+    return (j / p.inner) * p.groups + c / (p.channels / p.groups);
+}
+
+// A running statistic after one batch: running · momentum + batch · (1 − momentum).
+SALUS_HD inline float running_update(float running, double batch, double momentum) {
+    return static_cast<float>(running * momentum + batch * (1.0 - momentum));
+}
+
 } // namespace salus::cuda

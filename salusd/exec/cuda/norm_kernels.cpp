@@ -1,6 +1,5 @@
-// CUDA kernels of the norm family (ops/norm.cpp): layer normalization and
-// dropout (norm.cu). The other norm ops await theirs
-// (tests/unit/kernels/awaiting_cuda.h).
+// CUDA kernels of the norm family (ops/norm.cpp), our own (norm.cu): batch,
+// layer, group and instance normalization and dropout.
 #include "exec/cuda/cuda_kernels.h"
 
 #include "device/cuda/cuda_check.h"
@@ -55,6 +54,91 @@ Status copy_floats(const KernelContext &ctx, void *dst, const void *src, int64_t
                  (ctx.node->op + ": cudaMemcpyAsync").c_str());
 }
 
+// X [N, C, ...] of input x_index as normalization groups.
+NormGroups norm_groups(const KernelContext &ctx, size_t x_index, bool batch) {
+    const cpu::ChannelSplit s = cpu::split_channels(ctx.inputs[x_index].shape);
+    NormGroups p;
+    p.outer = s.outer;
+    p.channels = s.channels;
+    p.inner = s.inner;
+    p.batch = batch;
+    const bool instance = ctx.node->op.rfind("Instance", 0) == 0;
+    p.groups = batch || instance ? s.channels : ctx.node->get_int("num_groups");
+    return p;
+}
+
+float epsilon(const KernelContext &ctx) {
+    return static_cast<float>(ctx.node->get_float("epsilon"));
+}
+
+Status batch_norm(const KernelContext &ctx) {
+    SALUS_RETURN_IF_ERROR(cpu::check_norm_f32(ctx, 5, 1));
+    const NormGroups p = norm_groups(ctx, 0, true);
+    return launched(ctx, launch_batch_norm_inference(p, epsilon(ctx), ctx.inputs[0].f32(),
+                                                     ctx.inputs[1].f32(), ctx.inputs[2].f32(),
+                                                     ctx.inputs[3].f32(), ctx.inputs[4].f32(),
+                                                     ctx.outputs[0].f32(), stream_of(ctx)));
+}
+
+Status batch_norm_training(const KernelContext &ctx) {
+    SALUS_RETURN_IF_ERROR(cpu::check_norm_f32(ctx, 5, 1));
+    const NormGroups p = norm_groups(ctx, 0, true);
+    return launched(
+        ctx, launch_group_norm(p, epsilon(ctx), ctx.inputs[0].f32(), ctx.inputs[1].f32(),
+                               ctx.inputs[2].f32(), ctx.outputs[0].f32(), optional_output(ctx, 1),
+                               optional_output(ctx, 2), ctx.inputs[3].f32(), ctx.inputs[4].f32(),
+                               ctx.node->get_float("momentum"), stream_of(ctx)));
+}
+
+Status batch_norm_grad(const KernelContext &ctx, bool batch_stats) {
+    SALUS_RETURN_IF_ERROR(cpu::check_norm_f32(ctx, 5, 3));
+    const NormGroups p = norm_groups(ctx, 1, true);
+    return launched(
+        ctx, launch_batch_norm_grad(p, batch_stats, batch_stats ? 0.0f : epsilon(ctx),
+                                    ctx.inputs[0].f32(), ctx.inputs[1].f32(), ctx.inputs[2].f32(),
+                                    ctx.inputs[3].f32(), ctx.inputs[4].f32(), ctx.outputs[0].f32(),
+                                    ctx.outputs[1].f32(), ctx.outputs[2].f32(), stream_of(ctx)));
+}
+
+Status batch_norm_training_grad(const KernelContext &ctx) {
+    return batch_norm_grad(ctx, true);
+}
+
+Status batch_norm_inference_grad(const KernelContext &ctx) {
+    return batch_norm_grad(ctx, false);
+}
+
+Status group_norm(const KernelContext &ctx) {
+    SALUS_RETURN_IF_ERROR(cpu::check_norm_f32(ctx, 3, 1));
+    const NormGroups p = norm_groups(ctx, 0, false);
+    return launched(ctx,
+                    launch_group_norm(p, epsilon(ctx), ctx.inputs[0].f32(), ctx.inputs[1].f32(),
+                                      ctx.inputs[2].f32(), ctx.outputs[0].f32(), nullptr, nullptr,
+                                      nullptr, nullptr, 0.0, stream_of(ctx)));
+}
+
+// Each group's mean and inverse standard deviation, for the parameter sums.
+size_t group_norm_grad_workspace(const KernelInit &init) {
+    const Shape &x = init.inputs[1].shape;
+    const bool instance = init.node->op.rfind("Instance", 0) == 0;
+    const int64_t groups = instance ? x[1] : init.node->get_int("num_groups");
+    return 2 * static_cast<size_t>(x[0] * groups) * sizeof(float);
+}
+
+Status group_norm_grad(const KernelContext &ctx) {
+    SALUS_RETURN_IF_ERROR(cpu::check_norm_f32(ctx, 3, 3));
+    const NormGroups p = norm_groups(ctx, 1, false);
+    const size_t need = 2 * static_cast<size_t>(norm_group_count(p)) * sizeof(float);
+    if (ctx.workspace_bytes < need) {
+        return Status(SALUS_EEXEC, ctx.node->op + ": workspace too small");
+    }
+    return launched(
+        ctx, launch_group_norm_grad(p, epsilon(ctx), ctx.inputs[0].f32(), ctx.inputs[1].f32(),
+                                    ctx.inputs[2].f32(), ctx.outputs[0].f32(), ctx.outputs[1].f32(),
+                                    ctx.outputs[2].f32(), static_cast<float *>(ctx.workspace),
+                                    stream_of(ctx)));
+}
+
 Status dropout(const KernelContext &ctx) {
     if (ctx.inputs.empty() || ctx.outputs.empty() || ctx.inputs[0].dtype != DType::F32) {
         return Status(SALUS_EEXEC, ctx.node->op + ": the kernel takes one f32 input");
@@ -89,10 +173,19 @@ Status dropout_grad(const KernelContext &ctx) {
 } // namespace
 
 void register_norm_kernels(KernelRegistry *registry) {
-    registry->add(DeviceType::CUDA, "LayerNormalization", layer_norm);
-    registry->add(DeviceType::CUDA, "LayerNormalizationGrad", layer_norm_grad);
-    registry->add(DeviceType::CUDA, "Dropout", dropout);
-    registry->add(DeviceType::CUDA, "DropoutGrad", dropout_grad);
+    const DeviceType cuda = DeviceType::CUDA;
+    registry->add(cuda, "BatchNormalization", batch_norm);
+    registry->add(cuda, "BatchNormalizationTraining", batch_norm_training);
+    registry->add(cuda, "BatchNormalizationGrad", batch_norm_training_grad);
+    registry->add(cuda, "BatchNormalizationInferenceGrad", batch_norm_inference_grad);
+    registry->add(cuda, "InstanceNormalization", group_norm);
+    registry->add(cuda, "InstanceNormalizationGrad", group_norm_grad, group_norm_grad_workspace);
+    registry->add(cuda, "GroupNormalization", group_norm);
+    registry->add(cuda, "GroupNormalizationGrad", group_norm_grad, group_norm_grad_workspace);
+    registry->add(cuda, "LayerNormalization", layer_norm);
+    registry->add(cuda, "LayerNormalizationGrad", layer_norm_grad);
+    registry->add(cuda, "Dropout", dropout);
+    registry->add(cuda, "DropoutGrad", dropout_grad);
 }
 
 } // namespace salus::cuda

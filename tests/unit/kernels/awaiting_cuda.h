@@ -10,14 +10,6 @@
 namespace salus::test {
 
 inline const std::set<std::string> kAwaitingCudaKernel = {
-    "BatchNormalization",
-    "BatchNormalizationGrad",
-    "BatchNormalizationInferenceGrad",
-    "BatchNormalizationTraining",
-    "GroupNormalization",
-    "GroupNormalizationGrad",
-    "InstanceNormalization",
-    "InstanceNormalizationGrad",
 };
 
 } // namespace salus::test

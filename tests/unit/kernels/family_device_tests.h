@@ -10,7 +10,19 @@
 namespace salus::test {
 
 inline const std::set<std::string> kDeviceCodeTestedByFamily = {
-    "Dropout", "DropoutGrad", "LayerNormalization", "LayerNormalizationGrad", // norm
+    // norm: test_kernels_norm.cpp
+    "BatchNormalization",
+    "BatchNormalizationTraining",
+    "BatchNormalizationGrad",
+    "BatchNormalizationInferenceGrad",
+    "LayerNormalization",
+    "LayerNormalizationGrad",
+    "InstanceNormalization",
+    "InstanceNormalizationGrad",
+    "GroupNormalization",
+    "GroupNormalizationGrad",
+    "Dropout",
+    "DropoutGrad",
 };
 
 } // namespace salus::test

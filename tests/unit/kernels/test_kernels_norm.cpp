@@ -479,6 +479,208 @@ TEST(NormDeviceCode, DropoutDrawsAreUniformAndMatchTheCpuKernel) {
     EXPECT_EQ(cuda::dropout_scale(1.0f), 0.0f);
 }
 
+// norm.cu's group_norm_kernel (and batch_norm_inference_kernel), a block as
+// one sequential loop.
+void emulate_group_norm(const cuda::NormGroups &p, float eps, const float *x, const float *scale,
+                        const float *bias, float *y, float *save_mean, float *save_inv_std,
+                        float *running_mean, float *running_var, double momentum) {
+    const int64_t size = cuda::norm_group_size(p);
+    for (int64_t q = 0; q < cuda::norm_group_count(p); ++q) {
+        double sum = 0.0, sq = 0.0;
+        for (int64_t j = 0; j < size; ++j) sum += x[cuda::norm_group_offset(p, q, j)];
+        const double m = size > 0 ? sum / static_cast<double>(size) : 0.0;
+        for (int64_t j = 0; j < size; ++j) {
+            const double d = x[cuda::norm_group_offset(p, q, j)] - m;
+            sq += d * d;
+        }
+        const double var = size > 0 ? sq / static_cast<double>(size) : 0.0;
+        const float is = cuda::norm_inv_std(var, eps), mf = static_cast<float>(m);
+        for (int64_t j = 0; j < size; ++j) {
+            const int64_t at = cuda::norm_group_offset(p, q, j);
+            const int64_t c = cuda::norm_group_channel(p, q, j);
+            y[at] = cuda::norm_apply(x[at], mf, is, scale[c], bias[c]);
+        }
+        if (save_mean) save_mean[q] = mf;
+        if (save_inv_std) save_inv_std[q] = is;
+        if (running_mean) {
+            const double unbiased = var * static_cast<double>(size) / static_cast<double>(size - 1);
+            running_mean[q] = cuda::running_update(running_mean[q], m, momentum);
+            running_var[q] = cuda::running_update(running_var[q], unbiased, momentum);
+        }
+    }
+}
+
+// norm.cu's batch_norm_grad_kernel.
+void emulate_batch_norm_grad(const cuda::NormGroups &p, bool batch_stats, float eps,
+                             const float *dy, const float *x, const float *scale, const float *mean,
+                             const float *stat, float *dx, float *dscale, float *dbias) {
+    const int64_t size = cuda::norm_group_size(p);
+    for (int64_t c = 0; c < p.channels; ++c) {
+        const float m = mean[c];
+        const float is = batch_stats ? stat[c] : cuda::norm_inv_std(stat[c], eps);
+        double a = 0.0, b = 0.0;
+        for (int64_t j = 0; j < size; ++j) {
+            const int64_t at = cuda::norm_group_offset(p, c, j);
+            a += dy[at];
+            b += static_cast<double>(dy[at]) * (x[at] - m);
+        }
+        const double sum_dy_xhat = b * is;
+        dscale[c] = static_cast<float>(sum_dy_xhat);
+        dbias[c] = static_cast<float>(a);
+        const double count = static_cast<double>(size);
+        const double mean_g = batch_stats ? a * scale[c] / count : 0.0;
+        const double mean_gx = batch_stats ? sum_dy_xhat * scale[c] / count : 0.0;
+        for (int64_t j = 0; j < size; ++j) {
+            const int64_t at = cuda::norm_group_offset(p, c, j);
+            dx[at] =
+                cuda::norm_grad_input(dy[at] * scale[c], (x[at] - m) * is, is, mean_g, mean_gx);
+        }
+    }
+}
+
+// norm.cu's group_norm_dx_kernel then group_norm_params_kernel.
+void emulate_group_norm_grad(const cuda::NormGroups &p, float eps, const float *dy, const float *x,
+                             const float *scale, float *dx, float *dscale, float *dbias) {
+    const int64_t size = cuda::norm_group_size(p), groups = cuda::norm_group_count(p);
+    std::vector<float> stats(static_cast<size_t>(2 * groups));
+    for (int64_t q = 0; q < groups; ++q) {
+        double sum = 0.0, sq = 0.0;
+        for (int64_t j = 0; j < size; ++j) sum += x[cuda::norm_group_offset(p, q, j)];
+        const double md = size > 0 ? sum / static_cast<double>(size) : 0.0;
+        for (int64_t j = 0; j < size; ++j) {
+            const double d = x[cuda::norm_group_offset(p, q, j)] - md;
+            sq += d * d;
+        }
+        const float is = cuda::norm_inv_std(size > 0 ? sq / static_cast<double>(size) : 0.0, eps);
+        const float m = static_cast<float>(md);
+        double sum_g = 0.0, sum_gx = 0.0;
+        for (int64_t j = 0; j < size; ++j) {
+            const int64_t at = cuda::norm_group_offset(p, q, j);
+            const float g = dy[at] * scale[cuda::norm_group_channel(p, q, j)];
+            sum_g += g;
+            sum_gx += static_cast<double>(g) * ((x[at] - m) * is);
+        }
+        const double count = static_cast<double>(size);
+        for (int64_t j = 0; j < size; ++j) {
+            const int64_t at = cuda::norm_group_offset(p, q, j);
+            dx[at] = cuda::norm_grad_input(dy[at] * scale[cuda::norm_group_channel(p, q, j)],
+                                           (x[at] - m) * is, is, sum_g / count, sum_gx / count);
+        }
+        stats[2 * q] = m;
+        stats[2 * q + 1] = is;
+    }
+    for (int64_t c = 0; c < p.channels; ++c) {
+        double ds = 0.0, db = 0.0;
+        for (int64_t j = 0; j < p.outer * p.inner; ++j) {
+            const int64_t at = cuda::norm_channel_offset(p, c, j);
+            const int64_t q = cuda::norm_channel_group(p, c, j);
+            ds += static_cast<double>(dy[at]) * ((x[at] - stats[2 * q]) * stats[2 * q + 1]);
+            db += dy[at];
+        }
+        dscale[c] = static_cast<float>(ds);
+        dbias[c] = static_cast<float>(db);
+    }
+}
+
+cuda::NormGroups groups_of(const Shape &x, bool batch, int64_t groups) {
+    cuda::NormGroups p;
+    p.outer = x[0];
+    p.channels = x[1];
+    for (size_t d = 2; d < x.size(); ++d) p.inner *= x[d];
+    p.batch = batch;
+    p.groups = groups;
+    return p;
+}
+
+void expect_same(const std::vector<Tensor> &got, const std::vector<Tensor> &want,
+                 const std::string &what) {
+    ASSERT_EQ(got.size(), want.size()) << what;
+    for (size_t o = 0; o < got.size(); ++o) EXPECT_EQ(got[o].data, want[o].data) << what << o;
+}
+
+TEST(NormDeviceCode, BatchNormMatchesTheCpuKernel) {
+    std::mt19937 rng(10);
+    for (const Shape &shape :
+         std::vector<Shape>{{2, 3}, {4, 2, 5}, {2, 3, 2, 2}, {1, 1, 7}, {32, 4, 3, 3}}) {
+        SCOPED_TRACE(shape_str(shape));
+        const int64_t c = shape[1];
+        const cuda::NormGroups p = groups_of(shape, true, c);
+        const Tensor x = random_tensor(shape, rng, -2.0f, 3.0f), dy = random_tensor(shape, rng);
+        const Tensor w = random_tensor({c}, rng), b = random_tensor({c}, rng);
+        const Tensor mean = random_tensor({c}, rng), var = positive({c}, rng);
+
+        Tensor rm = mean, rv = var, erm = mean, erv = var;
+        NodeDesc bn = make_node("BatchNormalizationTraining");
+        set_float(&bn, "momentum", 0.8);
+        const std::vector<Tensor> cpu = run(bn, {&x, &w, &b, &rm, &rv});
+        std::vector<Tensor> emu = cpu;
+        emulate_group_norm(p, 1e-5f, x.data.data(), w.data.data(), b.data.data(),
+                           emu[0].data.data(), emu[1].data.data(), emu[2].data.data(),
+                           erm.data.data(), erv.data.data(), 0.8);
+        expect_same(emu, cpu, "BatchNormalizationTraining output ");
+        EXPECT_EQ(erm.data, rm.data);
+        EXPECT_EQ(erv.data, rv.data);
+
+        // Inference, as batch_norm_inference_kernel computes each element.
+        const Tensor y = run(make_node("BatchNormalization"), {&x, &w, &b, &mean, &var})[0];
+        for (int64_t i = 0; i < static_cast<int64_t>(x.size()); ++i) {
+            const int64_t ch = (i / p.inner) % p.channels;
+            EXPECT_EQ(y.data[i], cuda::norm_apply(x.data[i], mean.data[ch],
+                                                  cuda::norm_inv_std(var.data[ch], 1e-5f),
+                                                  w.data[ch], b.data[ch]));
+        }
+
+        for (bool batch_stats : {true, false}) {
+            const Tensor &m = batch_stats ? cpu[1] : mean, &stat = batch_stats ? cpu[2] : var;
+            const std::vector<Tensor> want =
+                run(make_node(batch_stats ? "BatchNormalizationGrad"
+                                          : "BatchNormalizationInferenceGrad"),
+                    {&dy, &x, &w, &m, &stat});
+            std::vector<Tensor> got = want;
+            emulate_batch_norm_grad(p, batch_stats, 1e-5f, dy.data.data(), x.data.data(),
+                                    w.data.data(), m.data.data(), stat.data.data(),
+                                    got[0].data.data(), got[1].data.data(), got[2].data.data());
+            expect_same(got, want,
+                        batch_stats ? "BatchNormalizationGrad output "
+                                    : "BatchNormalizationInferenceGrad output ");
+        }
+    }
+}
+
+TEST(NormDeviceCode, GroupAndInstanceNormMatchTheCpuKernels) {
+    std::mt19937 rng(11);
+    struct Case {
+        Shape x;
+        int64_t groups; // 0: InstanceNormalization
+    };
+    for (const Case &c :
+         {Case{{2, 4, 3}, 2}, Case{{2, 6, 2, 2}, 3}, Case{{3, 4}, 4}, Case{{1, 4, 5}, 1},
+          Case{{2, 3, 4}, 0}, Case{{2, 1, 300}, 0}, Case{{2, 2, 1, 1}, 0}}) {
+        SCOPED_TRACE(shape_str(c.x) + " groups " + std::to_string(c.groups));
+        const int64_t ch = c.x[1];
+        const cuda::NormGroups p = groups_of(c.x, false, c.groups ? c.groups : ch);
+        const Tensor x = random_tensor(c.x, rng, -2.0f, 3.0f), dy = random_tensor(c.x, rng);
+        const Tensor w = random_tensor({ch}, rng), b = random_tensor({ch}, rng);
+        NodeDesc fwd = make_node(c.groups ? "GroupNormalization" : "InstanceNormalization");
+        NodeDesc grad = make_node(fwd.op + "Grad");
+        if (c.groups) {
+            set_int(&fwd, "num_groups", c.groups);
+            set_int(&grad, "num_groups", c.groups);
+        }
+        const std::vector<Tensor> cpu = run(fwd, {&x, &w, &b});
+        std::vector<Tensor> emu = cpu;
+        emulate_group_norm(p, 1e-5f, x.data.data(), w.data.data(), b.data.data(),
+                           emu[0].data.data(), nullptr, nullptr, nullptr, nullptr, 0.0);
+        expect_same(emu, cpu, fwd.op + " output ");
+
+        const std::vector<Tensor> want = run(grad, {&dy, &x, &w});
+        std::vector<Tensor> got = want;
+        emulate_group_norm_grad(p, 1e-5f, dy.data.data(), x.data.data(), w.data.data(),
+                                got[0].data.data(), got[1].data.data(), got[2].data.data());
+        expect_same(got, want, grad.op + " output ");
+    }
+}
+
 // ---- no allocation while running ----------------------------------------------
 
 TEST(NormKernels, NoKernelAllocatesWhileRunning) {
