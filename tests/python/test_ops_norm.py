@@ -360,3 +360,48 @@ def test_running_stats_must_be_variables_in_the_daemon(client):
     g.output(y, "y")
     with pytest.raises(salus.GraphError, match=r'"bnt".*can only update a variable'):
         client.session(g)
+
+
+# ---- training through the builder ------------------------------------------------------------
+
+
+def test_mlp_with_batch_norm_layer_norm_and_dropout_trains_as_torch(client):
+    # x -> matmul -> batch_norm (training) -> relu -> layer_norm -> dropout -> matmul -> loss,
+    # five SGD steps; torch gets the dropout masks salusd drew (fetched each step).
+    n, d, h, k, p, lr = 8, 5, 6, 3, 0.25, 0.1
+    x = rand(n, d)
+    labels = np.eye(k, dtype=np.float32)[RNG.integers(0, k, n)]
+    w1, w2 = rand(d, h, scale=0.5), rand(h, k, scale=0.5)
+    gamma, beta = rand(h, scale=0.1, shift=1.0), rand(h, scale=0.1)
+
+    g = salus.Graph()
+    xi, yi = g.input("x", (n, d)), g.input("labels", (n, k))
+    v = {name: g.variable(name, value) for name, value in
+         (("w1", w1), ("w2", w2), ("gamma", gamma), ("beta", beta))}
+    rm, rv = g.variable("rm", np.zeros(h, np.float32)), g.variable("rv", np.ones(h, np.float32))
+    a = g.batch_norm(g.matmul(xi, v["w1"]), rm, rv, v["gamma"], v["beta"], training=True)
+    dropped = g.dropout(g.layer_norm(g.relu(a), h), p)
+    loss = g.softmax_cross_entropy(g.matmul(dropped, v["w2"]), yi)
+    g.sgd(loss, lr=lr)  # trains the four parameters, not the running statistics
+    g.output(dropped.node.outputs[1], "mask")
+    g.output(rm, "rm")
+    g.output(rv, "rv")
+
+    tw = {name: t(value, True) for name, value in
+          (("w1", w1), ("w2", w2), ("gamma", gamma), ("beta", beta))}
+    trm, trv = torch.zeros(h, dtype=torch.float64), torch.ones(h, dtype=torch.float64)
+    with client.session(g, name="norm-mlp") as s:
+        for step in range(5):
+            got = s.run({"x": x, "labels": labels})
+            ta = F.batch_norm(t(x) @ tw["w1"], trm, trv, tw["gamma"], tw["beta"], training=True)
+            tl = F.layer_norm(torch.relu(ta), (h,))
+            logits = tl * torch.from_numpy(got["mask"]) / (1 - p) @ tw["w2"]
+            want = -(t(labels) * torch.log_softmax(logits, 1)).sum(1).mean()
+            want.backward()
+            close(got[loss.name], want, f"loss, step {step}", 1e-4, 1e-5)
+            close(got["rm"], trm, f"running mean, step {step}", 1e-4, 1e-5)
+            close(got["rv"], trv, f"running var, step {step}", 1e-4, 1e-5)
+            with torch.no_grad():
+                for w in tw.values():
+                    w -= lr * w.grad
+                    w.grad = None

@@ -28,7 +28,15 @@ def _grad_node(graph, op, inputs, num_outputs, **attrs):
     return graph.op(op, *inputs, num_outputs=num_outputs, **attrs)
 
 
+def _no_stats_gradient(node, wanted):
+    if wanted[3] or wanted[4]:
+        raise GraphError(f"gradients: the running statistics of batch_norm (node "
+                         f"{node.name!r}) have no gradient (buffers, as in torch); leave them "
+                         f"out of the variables to train")
+
+
 def _batch_norm_training(graph, node, dy, wanted):
+    _no_stats_gradient(node, wanted)
     x, scale, _, _, _ = node.inputs
     if len(node.outputs) < 3:
         raise GraphError(f"gradients: {node.op} (node {node.name!r}) needs its saved_mean and "
@@ -40,6 +48,7 @@ def _batch_norm_training(graph, node, dy, wanted):
 
 
 def _batch_norm(graph, node, dy, wanted):
+    _no_stats_gradient(node, wanted)
     x, scale, _, mean, var = node.inputs
     dx, dscale, dbias = _grad_node(graph, "BatchNormalizationInferenceGrad",
                                    [_dense(graph, node, dy), x, scale, mean, var], 3,

@@ -58,10 +58,14 @@ class NormOps:
             if value.kind != VARIABLE:
                 raise GraphError(f"batch_norm: running_{what} {value.name!r} must be a "
                                  f"variable: training updates it in place")
-            stats.append(value)
+            stats.append(self._updatable("batch_norm", value, f"running_{what}"))
         attrs = {"epsilon": float(eps), "momentum": 1.0 - float(momentum)}
-        return self._norm_node("BatchNormalizationTraining", "batch_norm",
-                               [x, weight, bias] + stats, attrs, 3, name)[0]
+        y = self._norm_node("BatchNormalizationTraining", "batch_norm",
+                            [x, weight, bias] + stats, attrs, 3, name)[0]
+        # Updated here, so optimizers leave them alone (torch's buffers).
+        for t in stats:
+            self._updated[t] = y.node
+        return y
 
     def layer_norm(self, x, normalized_shape, weight=None, bias=None, eps=1e-5, name=None):
         """Normalization over the trailing axes normalized_shape (an int or
