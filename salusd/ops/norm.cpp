@@ -21,6 +21,8 @@ void add_batch_norm(OpList *ops) {
             .input("input_var", kF32Only, "[C]")
             .output("Y", "X's shape")
             .attr_float("epsilon", 1e-5)
+            .attr_float("momentum", 0.9, "unused in inference (ONNX's attribute)")
+            .attr_int("training_mode", 0, "0 only: training is `BatchNormalizationTraining`")
             .infer(norm_infer::batch_norm)
             .build());
     ops->push_back(

@@ -79,6 +79,10 @@ Status batch_norm(const NodeDesc &node, const std::vector<InputInfo> &inputs,
                   std::vector<OutputInfo> *outputs) {
     SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 5));
     SALUS_RETURN_IF_ERROR(epsilon_attr(node));
+    if (node.get_int("training_mode") != 0) {
+        return fail(node.op + " training_mode must be 0; the training mode is "
+                              "BatchNormalizationTraining");
+    }
     SALUS_RETURN_IF_ERROR(
         channel_inputs(node, inputs, 0, 2, 1, {"scale", "B", "input_mean", "input_var"}));
     return infer::set_single(outputs, shape_of(inputs, 0), inputs[0].dtype);

@@ -21,22 +21,23 @@ void normalize_channel(const ChannelSplit &s, int64_t c, const float *x, float *
     }
 }
 
-// Mean and biased variance of channel c.
+// Mean and biased variance of channel c, two passes.
 void channel_stats(const ChannelSplit &s, int64_t c, const float *x, double *mean, double *var) {
     const double m = static_cast<double>(s.outer * s.inner);
     double sum = 0.0;
     for (int64_t n = 0; n < s.outer; ++n) {
         const float *row = x + (n * s.channels + c) * s.inner;
-        for (int64_t i = 0; i < s.inner; ++i) sum += row[i];
+        sum += lane_sum(s.inner, [&](int64_t i) { return double{row[i]}; });
     }
     *mean = m > 0 ? sum / m : 0.0;
+    const double mu = *mean;
     double sq = 0.0;
     for (int64_t n = 0; n < s.outer; ++n) {
         const float *row = x + (n * s.channels + c) * s.inner;
-        for (int64_t i = 0; i < s.inner; ++i) {
-            const double d = row[i] - *mean;
-            sq += d * d;
-        }
+        sq += lane_sum(s.inner, [&](int64_t i) {
+            const double d = row[i] - mu;
+            return d * d;
+        });
     }
     *var = m > 0 ? sq / m : 0.0;
 }
@@ -47,10 +48,16 @@ void grad_sums(const ChannelSplit &s, int64_t c, const float *dy, const float *x
     double a = 0.0, b = 0.0;
     for (int64_t n = 0; n < s.outer; ++n) {
         const int64_t base = (n * s.channels + c) * s.inner;
-        for (int64_t i = 0; i < s.inner; ++i) {
-            a += dy[base + i];
-            b += static_cast<double>(dy[base + i]) * (x[base + i] - mean);
-        }
+        double ra = 0.0, rb = 0.0;
+        lane_sum2(
+            s.inner,
+            [&](int64_t i, double *pa, double *pb) {
+                *pa += dy[base + i];
+                *pb += static_cast<double>(dy[base + i]) * (x[base + i] - mean);
+            },
+            &ra, &rb);
+        a += ra;
+        b += rb;
     }
     *sum_dy = a;
     *sum_dy_xc = b;

@@ -29,18 +29,6 @@ Group group_at(const ChannelSplit &s, int64_t groups, int64_t n, int64_t g) {
     return gr;
 }
 
-void group_stats(const float *x, int64_t size, double *mean, double *var) {
-    double sum = 0.0;
-    for (int64_t j = 0; j < size; ++j) sum += x[j];
-    *mean = size > 0 ? sum / static_cast<double>(size) : 0.0;
-    double sq = 0.0;
-    for (int64_t j = 0; j < size; ++j) {
-        const double d = x[j] - *mean;
-        sq += d * d;
-    }
-    *var = size > 0 ? sq / static_cast<double>(size) : 0.0;
-}
-
 } // namespace
 
 Status group_norm(const KernelContext &ctx) {
@@ -56,7 +44,7 @@ Status group_norm(const KernelContext &ctx) {
             const float *x = ctx.inputs[0].f32() + gr.base;
             float *y = ctx.outputs[0].f32() + gr.base;
             double mean = 0.0, var = 0.0;
-            group_stats(x, gr.size, &mean, &var);
+            contiguous_stats(x, gr.size, &mean, &var);
             const float m = static_cast<float>(mean);
             const float inv_std = cuda::norm_inv_std(var, eps);
             for (int64_t c = 0; c < gr.cn; ++c) {
@@ -95,21 +83,28 @@ Status group_norm_grad(const KernelContext &ctx) {
             const float *dy = ctx.inputs[0].f32() + gr.base;
             float *dx = ctx.outputs[0].f32() + gr.base;
             double mean_d = 0.0, var = 0.0;
-            group_stats(x, gr.size, &mean_d, &var);
+            contiguous_stats(x, gr.size, &mean_d, &var);
             const float mean = static_cast<float>(mean_d);
             const float inv_std = cuda::norm_inv_std(var, eps);
+            // Per channel Σ dY and Σ dY · x̂: the parameter gradients' terms,
+            // and (times the channel's scale) the group's sums of g = dY · scale.
             double sum_g = 0.0, sum_gx = 0.0;
             for (int64_t c = 0; c < gr.cn; ++c) {
                 const int64_t ch = gr.c0 + c;
-                for (int64_t i = 0; i < s.inner; ++i) {
-                    const int64_t j = c * s.inner + i;
-                    const float xhat = (x[j] - mean) * inv_std;
-                    const float gv = dy[j] * scale[ch];
-                    sum_g += gv;
-                    sum_gx += static_cast<double>(gv) * xhat;
-                    d_scale[ch] += static_cast<double>(dy[j]) * xhat;
-                    d_bias[ch] += dy[j];
-                }
+                const float *dyc = dy + c * s.inner;
+                const float *xc = x + c * s.inner;
+                double sum_dy = 0.0, sum_dy_xhat = 0.0;
+                lane_sum2(
+                    s.inner,
+                    [&](int64_t i, double *a, double *b) {
+                        *a += dyc[i];
+                        *b += static_cast<double>(dyc[i]) * ((xc[i] - mean) * inv_std);
+                    },
+                    &sum_dy, &sum_dy_xhat);
+                sum_g += sum_dy * scale[ch];
+                sum_gx += sum_dy_xhat * scale[ch];
+                d_scale[ch] += sum_dy_xhat;
+                d_bias[ch] += sum_dy;
             }
             const double size = static_cast<double>(gr.size);
             for (int64_t c = 0; c < gr.cn; ++c) {

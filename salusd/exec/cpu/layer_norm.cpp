@@ -16,22 +16,6 @@ LayerRows split_layer_rows(const NodeDesc &node, const Shape &x) {
     return r;
 }
 
-namespace {
-
-void row_stats(const float *x, int64_t k, double *mean, double *var) {
-    double sum = 0.0;
-    for (int64_t j = 0; j < k; ++j) sum += x[j];
-    *mean = k > 0 ? sum / static_cast<double>(k) : 0.0;
-    double sq = 0.0;
-    for (int64_t j = 0; j < k; ++j) {
-        const double d = x[j] - *mean;
-        sq += d * d;
-    }
-    *var = k > 0 ? sq / static_cast<double>(k) : 0.0;
-}
-
-} // namespace
-
 Status layer_norm(const KernelContext &ctx) {
     SALUS_RETURN_IF_ERROR(check_norm_f32(ctx, 2, 1));
     const LayerRows r = split_layer_rows(*ctx.node, ctx.inputs[0].shape);
@@ -42,7 +26,7 @@ Status layer_norm(const KernelContext &ctx) {
         const float *x = ctx.inputs[0].f32() + i * r.k;
         float *y = ctx.outputs[0].f32() + i * r.k;
         double mean = 0.0, var = 0.0;
-        row_stats(x, r.k, &mean, &var);
+        contiguous_stats(x, r.k, &mean, &var);
         const float m = static_cast<float>(mean);
         const float inv_std = cuda::norm_inv_std(var, eps);
         for (int64_t j = 0; j < r.k; ++j) {
@@ -77,12 +61,18 @@ Status layer_norm_grad(const KernelContext &ctx) {
         const float mean = ctx.inputs[3].f32()[i];
         const float inv_std = ctx.inputs[4].f32()[i];
         double sum_g = 0.0, sum_gx = 0.0;
+        lane_sum2(
+            r.k,
+            [&](int64_t j, double *g_acc, double *gx_acc) {
+                const float xhat = (x[j] - mean) * inv_std;
+                const float g = dy[j] * scale[j];
+                *g_acc += g;
+                *gx_acc += static_cast<double>(g) * xhat;
+            },
+            &sum_g, &sum_gx);
         for (int64_t j = 0; j < r.k; ++j) {
-            const float xhat = (x[j] - mean) * inv_std;
-            const float g = dy[j] * scale[j];
-            sum_g += g;
-            sum_gx += static_cast<double>(g) * xhat;
-            d_scale[j] += static_cast<double>(dy[j]) * xhat;
+            // Independent per column: these vectorize.
+            d_scale[j] += static_cast<double>(dy[j]) * ((x[j] - mean) * inv_std);
             d_bias[j] += dy[j];
         }
         const double k = static_cast<double>(r.k);

@@ -16,6 +16,19 @@ ChannelSplit split_channels(const Shape &x) {
     return s;
 }
 
+void contiguous_stats(const float *x, int64_t n, double *mean, double *var) {
+    *mean =
+        n > 0 ? lane_sum(n, [&](int64_t j) { return double{x[j]}; }) / static_cast<double>(n) : 0.0;
+    const double m = *mean;
+    *var = n > 0 ? lane_sum(n,
+                            [&](int64_t j) {
+                                const double d = x[j] - m;
+                                return d * d;
+                            }) /
+                       static_cast<double>(n)
+                 : 0.0;
+}
+
 Status check_norm_f32(const KernelContext &ctx, size_t min_inputs, size_t min_outputs) {
     if (ctx.inputs.size() < min_inputs || ctx.outputs.size() < min_outputs) {
         return Status(SALUS_EEXEC, ctx.node->op + ": kernel called with " +
