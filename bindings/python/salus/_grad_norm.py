@@ -18,10 +18,7 @@ def _first_only(node, dy):
 
 
 def _dense(graph, node, dy):
-    g = _first_only(node, dy)
-    if g is None:  # only unused outputs lead to y: a zero gradient
-        return graph.mul(node.outputs[0], 0.0)
-    return _autograd._materialize(graph, g, node.outputs[0])
+    return _autograd._materialize(graph, _first_only(node, dy), node.outputs[0])
 
 
 def _grad_node(graph, op, inputs, num_outputs, **attrs):
