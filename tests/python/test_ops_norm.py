@@ -341,6 +341,16 @@ def test_misuse_is_refused_naming_the_node(op, shapes, attrs, message):
         g.op(op, *ins, name="bad", **attrs)
 
 
+@pytest.mark.parametrize("method", ["batch_norm", "group_norm", "instance_norm"])
+def test_builder_refuses_a_rank_one_input_by_the_daemons_rule(method):
+    g = salus.Graph()
+    x = g.input("x", (4,))
+    args = {"batch_norm": (x, g.variable("m", np.zeros(1)), g.variable("v", np.ones(1))),
+            "group_norm": (x, 1), "instance_norm": (x,)}[method]
+    with pytest.raises(salus.GraphError, match=r"rank [23] or more"):
+        getattr(g, method)(*args)
+
+
 def test_batch_norm_training_needs_variables_and_several_values(client):
     g = salus.Graph()
     x = g.input("x", (1, 3))

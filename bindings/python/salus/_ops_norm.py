@@ -26,6 +26,12 @@ class NormOps:
         self._float32(what, **{what.split(".")[-1]: t})
         return t
 
+    @staticmethod
+    def _norm_channels(x):
+        """The shape of x's per-channel parameters, [C] of [N, C, ...]; for a
+        lower rank any shape, for the daemon's rules to refuse x itself."""
+        return (x.shape[1],) if x.ndim >= 2 else (1,)
+
     def batch_norm(self, x, running_mean, running_var, weight=None, bias=None, training=False,
                    momentum=0.1, eps=1e-5, name=None):
         """Batch normalization over axis 1 of x [N, C, ...]. training=False
@@ -37,7 +43,7 @@ class NormOps:
         self._float32("batch_norm", x=x)
         if momentum is None:
             raise GraphError("batch_norm: momentum=None (a cumulative average) is not supported")
-        channels = (x.shape[1],) if x.ndim >= 2 else (0,)
+        channels = self._norm_channels(x)
         weight = self._norm_param(weight, "batch_norm.weight", 1.0, channels)
         bias = self._norm_param(bias, "batch_norm.bias", 0.0, channels)
         if not training:
@@ -86,7 +92,7 @@ class NormOps:
         [N, C, ...], then a per-channel weight and bias (GroupNormalization)."""
         x = self._operand(x, "group_norm")
         self._float32("group_norm", x=x)
-        channels = (x.shape[1],) if x.ndim >= 2 else (0,)
+        channels = self._norm_channels(x)
         weight = self._norm_param(weight, "group_norm.weight", 1.0, channels)
         bias = self._norm_param(bias, "group_norm.bias", 0.0, channels)
         attrs = {"num_groups": int(num_groups), "epsilon": float(eps)}
@@ -99,7 +105,7 @@ class NormOps:
         (InstanceNormalization)."""
         x = self._operand(x, "instance_norm")
         self._float32("instance_norm", x=x)
-        channels = (x.shape[1],) if x.ndim >= 2 else (0,)
+        channels = self._norm_channels(x)
         weight = self._norm_param(weight, "instance_norm.weight", 1.0, channels)
         bias = self._norm_param(bias, "instance_norm.bias", 0.0, channels)
         return self._norm_node("InstanceNormalization", "instance_norm", [x, weight, bias],
