@@ -190,7 +190,9 @@ Status Executable::enqueue(Stream *stream, const Feed *feeds, size_t n) {
         contexts_stream_ = stream;
         for (KernelContext &ctx : step_contexts_) ctx.stream = stream;
     }
+    const uint64_t iteration = iterations_++;
     for (size_t s = 0; s < step_contexts_.size(); ++s) {
+        step_contexts_[s].iteration = iteration;
         Status st = step_kernels_[s].run(step_contexts_[s]);
         if (!st.ok()) {
             return Status(st.code(), node_label(graph_.nodes, order_[s]) + ": " + st.message());

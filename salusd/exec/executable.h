@@ -101,6 +101,8 @@ class Executable {
     std::vector<PreparedKernel> step_kernels_;
     std::vector<KernelContext> step_contexts_;
     Stream *contexts_stream_ = nullptr; // the stream step_contexts_ name
+    // Iterations enqueued so far (KernelContext::iteration).
+    uint64_t iterations_ = 0;
     // Host staging (devices that are not host-visible): one buffer, an
     // offset per input tensor (by tensor id) and per graph output.
     bool staged_ = false; // the device is not host-visible

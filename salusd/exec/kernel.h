@@ -31,6 +31,9 @@ struct KernelContext {
     // The lane's stream the kernel queues its work on (CUDA kernels launch
     // on it; CPU kernels run at once and ignore it).
     Stream *stream = nullptr;
+    // The session's iterations run before this one (0 on the first): what
+    // makes random ops (Dropout) reproducible per iteration.
+    uint64_t iteration = 0;
 };
 
 // Returns OK or a SALUS_EEXEC status whose message says what went wrong.

@@ -1,0 +1,234 @@
+// The norm family's CUDA kernels (exec/cuda/norm.cu) against its CPU kernels,
+// on the GPU, on random inputs; exits 77 without a GPU. Bounds: Dropout and
+// DropoutGrad bit for bit (the same hash draws the same mask; one IEEE
+// multiply per element); the normalizations 2e-5 (1 + |y|): both devices sum
+// in double, in different orders, then apply a few float operations that nvcc
+// may fuse into FMAs, on inputs within [-2, 3].
+#include "device/cuda/cuda_stream.h"
+#include "device/device.h"
+#include "gpu_check.h"
+#include "kernel_test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace salus::test {
+namespace {
+
+struct Case {
+    NodeDesc node;
+    std::vector<Shape> inputs;
+    std::vector<bool> bool_inputs = {}; // per input: a mask
+};
+
+Case make(const std::string &op, std::vector<Shape> inputs,
+          std::vector<std::pair<std::string, double>> attrs = {}) {
+    Case c{make_node(op), std::move(inputs)};
+    for (const auto &[key, value] : attrs) {
+        if (key == "epsilon" || key == "ratio" || key == "momentum") {
+            set_float(&c.node, key, value);
+        } else {
+            set_int(&c.node, key, static_cast<int64_t>(value));
+        }
+    }
+    return c;
+}
+
+std::vector<Case> norm_cases() {
+    std::vector<Case> cases;
+    for (const Shape &x : std::vector<Shape>{{32, 16, 8, 8}, {7, 3}, {2, 5, 300}, {1, 2, 1, 3}}) {
+        const Shape c{x[1]};
+        cases.push_back(make("BatchNormalization", {x, c, c, c, c}));
+        cases.push_back(make("BatchNormalizationTraining", {x, c, c, c, c}, {{"momentum", 0.7}}));
+        cases.push_back(make("BatchNormalizationGrad", {x, x, c, c, c}));
+        cases.push_back(make("BatchNormalizationInferenceGrad", {x, x, c, c, c}));
+        if (x.size() >= 3) {
+            cases.push_back(make("InstanceNormalization", {x, c, c}));
+            cases.push_back(make("InstanceNormalizationGrad", {x, x, c}));
+        }
+        const double groups = x[1] % 2 == 0 ? 2 : 1;
+        cases.push_back(make("GroupNormalization", {x, c, c}, {{"num_groups", groups}}));
+        cases.push_back(make("GroupNormalizationGrad", {x, x, c}, {{"num_groups", groups}}));
+    }
+    for (const auto &[x, axis] : std::vector<std::pair<Shape, int64_t>>{
+             {{64, 512}, -1}, {{4, 6, 10}, 1}, {{3, 1}, -1}, {{2, 3000}, -1}, {{5, 7}, 0}}) {
+        const Shape norm(x.begin() + (axis < 0 ? axis + static_cast<int64_t>(x.size()) : axis),
+                         x.end());
+        Shape stats(x.begin(), x.end() - static_cast<int64_t>(norm.size()));
+        stats.resize(x.size(), 1);
+        cases.push_back(make("LayerNormalization", {x, norm, norm}, {{"axis", axis}}));
+        cases.push_back(make("LayerNormalization", {x, norm}, {{"axis", axis}}));
+        cases.push_back(
+            make("LayerNormalizationGrad", {x, x, norm, stats, stats}, {{"axis", axis}}));
+    }
+    for (const Shape &x : std::vector<Shape>{{1000, 33}, {7}}) {
+        for (double ratio : {0.0, 0.3, 1.0}) {
+            for (double training : {0.0, 1.0}) {
+                const std::vector<std::pair<std::string, double>> attrs = {
+                    {"ratio", ratio}, {"training_mode", training}, {"seed", 5}};
+                cases.push_back(make("Dropout", {x}, attrs));
+                Case grad = make("DropoutGrad", {x, x}, attrs);
+                grad.bool_inputs = {false, true};
+                cases.push_back(grad);
+            }
+        }
+    }
+    return cases;
+}
+
+class CudaNorm : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        ASSERT_TRUE(open_cuda_device(0, &device_).ok());
+        Status made;
+        stream_ = device_->create_stream(&made);
+        ASSERT_TRUE(made.ok()) << made.message();
+        ASSERT_TRUE(stream_->attach_thread().ok());
+    }
+    static void TearDownTestSuite() {
+        stream_.reset();
+        device_.reset();
+    }
+    void *upload(const Tensor &t, bool poison) {
+        Status st;
+        const size_t bytes = std::max<size_t>(t.size() * sizeof(float), 4);
+        void *p = device_->allocate(bytes, &st);
+        EXPECT_TRUE(st.ok()) << st.message();
+        std::vector<float> values = t.data;
+        if (poison) std::fill(values.begin(), values.end(), std::nanf(""));
+        if (!values.empty()) {
+            EXPECT_TRUE(device_->copy_to_device(p, values.data(), values.size() * 4).ok());
+        }
+        buffers_.push_back({p, bytes});
+        return p;
+    }
+    void download(Tensor *t, const void *p) {
+        if (!t->data.empty()) {
+            EXPECT_TRUE(device_->copy_to_host(t->data.data(), p, t->size() * sizeof(float)).ok());
+        }
+    }
+    void release_all() {
+        for (const auto &[p, bytes] : buffers_) device_->release(p, bytes);
+        buffers_.clear();
+    }
+    static std::unique_ptr<Device> device_;
+    static std::unique_ptr<Stream> stream_;
+    std::vector<std::pair<void *, size_t>> buffers_;
+};
+
+std::unique_ptr<Device> CudaNorm::device_;
+std::unique_ptr<Stream> CudaNorm::stream_;
+
+TEST_F(CudaNorm, EveryKernelMatchesTheCpuKernel) {
+    std::mt19937 rng(3);
+    for (const Case &c : norm_cases()) {
+        std::string label = c.node.op;
+        for (const Shape &s : c.inputs) label += " " + shape_str(s);
+        SCOPED_TRACE(label);
+        NodeDesc node = c.node;
+        std::vector<Tensor> inputs;
+        std::vector<InputInfo> infos;
+        for (size_t i = 0; i < c.inputs.size(); ++i) {
+            // Positive where a variance or an inverse standard deviation goes.
+            const bool positive = i == 4 && c.node.op.rfind("BatchNormalization", 0) == 0;
+            inputs.push_back(random_tensor(c.inputs[i], rng, positive ? 0.5f : -2.0f, 3.0f));
+            if (i < c.bool_inputs.size() && c.bool_inputs[i]) {
+                inputs.back().dtype = DType::Bool;
+                auto *bytes = reinterpret_cast<uint8_t *>(inputs.back().data.data());
+                for (int64_t k = 0; k < num_elements(c.inputs[i]); ++k) bytes[k] = rng() % 2;
+            }
+        }
+        if (c.node.op == "LayerNormalizationGrad") {
+            for (float &v : inputs[4].data) v = std::abs(v) + 0.5f;
+        }
+        for (const Tensor &t : inputs) infos.push_back({t.dtype, &t.shape});
+        std::vector<OutputInfo> outs;
+        ASSERT_TRUE(infer_node(*find_op(node.op), &node, infos, &outs).ok());
+        std::vector<Tensor> cpu_out;
+        for (const OutputInfo &o : outs) {
+            cpu_out.emplace_back(o.shape);
+            cpu_out.back().dtype = o.dtype;
+        }
+        std::vector<Tensor> cpu_in = inputs;
+        {
+            std::vector<const Tensor *> in;
+            std::vector<Tensor *> out;
+            for (const Tensor &t : cpu_in) in.push_back(&t);
+            for (Tensor &t : cpu_out) out.push_back(&t);
+            // The iteration number only matters to Dropout: run_kernel's is 0.
+            ASSERT_TRUE(run_kernel(node, in, out).ok());
+        }
+
+        std::vector<Tensor> gpu_in = inputs, gpu_out = cpu_out;
+        KernelContext ctx;
+        ctx.node = &node;
+        ctx.stream = stream_.get();
+        std::vector<void *> in_data, out_data;
+        for (const Tensor &t : gpu_in) {
+            in_data.push_back(upload(t, false));
+            ctx.inputs.push_back({in_data.back(), t.dtype, t.shape});
+        }
+        for (const Tensor &t : gpu_out) {
+            out_data.push_back(upload(t, true));
+            ctx.outputs.push_back({out_data.back(), t.dtype, t.shape});
+        }
+        const KernelDef *def = default_kernels().find(DeviceType::CUDA, node.op);
+        ASSERT_NE(def, nullptr);
+        if (def->workspace) {
+            KernelInit init;
+            init.node = &node;
+            init.device_type = DeviceType::CUDA;
+            init.inputs = ctx.inputs;
+            init.outputs = ctx.outputs;
+            const size_t bytes = def->workspace(init);
+            Tensor ws(Shape{static_cast<int64_t>((bytes + 3) / 4)});
+            ctx.workspace = upload(ws, true);
+            ctx.workspace_bytes = bytes;
+        }
+        const Status st = def->fn(ctx);
+        ASSERT_TRUE(st.ok()) << st.message();
+        ASSERT_TRUE(stream_->synchronize().ok());
+        for (size_t i = 0; i < gpu_out.size(); ++i) download(&gpu_out[i], out_data[i]);
+        for (int i : find_op(node.op)->updates_inputs) {
+            download(&gpu_in[static_cast<size_t>(i)], in_data[static_cast<size_t>(i)]);
+        }
+        release_all();
+
+        const bool exact = node.op.rfind("Dropout", 0) == 0;
+        auto compare = [&](const Tensor &want, const Tensor &got, const std::string &what) {
+            if (want.dtype == DType::Bool) {
+                const size_t n = static_cast<size_t>(num_elements(want.shape));
+                EXPECT_EQ(std::memcmp(want.data.data(), got.data.data(), n), 0) << what;
+                return;
+            }
+            for (size_t i = 0; i < want.size(); ++i) {
+                const double w = want.data[i];
+                const double tol = exact ? 0.0 : 2e-5 * (1.0 + std::abs(w));
+                ASSERT_NEAR(got.data[i], w, tol) << what << " element " << i;
+            }
+        };
+        for (size_t i = 0; i < cpu_out.size(); ++i) {
+            compare(cpu_out[i], gpu_out[i], "output " + std::to_string(i));
+        }
+        for (int i : find_op(node.op)->updates_inputs) {
+            compare(cpu_in[static_cast<size_t>(i)], gpu_in[static_cast<size_t>(i)],
+                    "updated input " + std::to_string(i));
+        }
+    }
+}
+
+} // namespace
+} // namespace salus::test
+
+int main(int argc, char **argv) {
+    if (int rc = salus::test::require_gpu("cuda-norm")) return rc;
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}
