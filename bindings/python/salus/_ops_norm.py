@@ -111,17 +111,22 @@ class NormOps:
         return self._norm_node("InstanceNormalization", "instance_norm", [x, weight, bias],
                                {"epsilon": float(eps)}, 1, name)[0]
 
-    def dropout(self, x, p=0.5, training=True, seed=None, name=None):
+    def dropout(self, x, p=0.5, training=True, seed=None, return_mask=False, name=None):
         """Zeroes each element of x with probability p and scales the rest
         by 1 / (1 - p) when training; x itself otherwise (Dropout). The mask
         is a function of the seed and the session's iteration number (see
         Dropout in doc/ops.md); seed defaults to the number of dropouts made
-        before in this graph, so that each has its own."""
+        before in this graph, so that each has its own. return_mask=True
+        returns (y, mask), the mask a bool tensor (true: kept) that may be
+        made an output, e.g. to replay the same dropout elsewhere."""
         x = self._operand(x, "dropout")
         self._float32("dropout", x=x)
         if not training or p == 0:
+            if return_mask:
+                raise GraphError("dropout: return_mask needs training=True and p > 0")
             return x
         if seed is None:
             seed = sum(1 for n in self.nodes if n.op == "Dropout")
         attrs = {"ratio": float(p), "training_mode": 1, "seed": int(seed)}
-        return self._norm_node("Dropout", "dropout", [x], attrs, 2, name)[0]
+        outs = self._norm_node("Dropout", "dropout", [x], attrs, 2, name)
+        return (outs[0], outs[1]) if return_mask else outs[0]
