@@ -9,6 +9,7 @@
 #include "exec/cuda/device_code.h"
 #include "exec/cuda/kernel_plans.h"
 #include "exec/cuda/launch_config.h"
+#include "awaiting_cuda.h"
 #include "kernel_cases.h"
 
 #include <gtest/gtest.h>
@@ -278,8 +279,9 @@ TEST(CudaDeviceCode, EveryCaseMatchesTheCpuKernel) {
         }
         if (ops_seen.empty() || ops_seen.back() != c.node.op) ops_seen.push_back(c.node.op);
     }
-    // The catalogue covers every op of the table.
+    // The catalogue covers every op of the table that has a CUDA kernel.
     for (const OpSchema &op : all_ops()) {
+        if (kAwaitingCudaKernel.count(op.name)) continue;
         EXPECT_NE(std::find(ops_seen.begin(), ops_seen.end(), op.name), ops_seen.end()) << op.name;
     }
 }

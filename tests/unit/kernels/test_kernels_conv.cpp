@@ -1,0 +1,363 @@
+// The conv family: malformed uses refused at validation naming the node, and
+// the CPU kernels against direct loops (groups, strides, dilations,
+// asymmetric pads, ceil_mode, every pad mode and block mode) and on edge
+// cases (size-1 and empty dimensions, windows that fit once).
+#include "../graph/graph_helpers.h"
+#include "graph/validate.h"
+#include "kernel_test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace salus::test {
+namespace {
+
+// ---- validation ----------------------------------------------------------------
+
+AttrValue string_attr(std::string s) {
+    AttrValue a;
+    a.type = AttrValue::Type::String;
+    a.s = std::move(s);
+    return a;
+}
+
+struct Misuse {
+    const char *label;
+    const char *op;
+    std::vector<Shape> inputs;
+    Attrs attrs;
+    const char *message; // after the node label
+};
+
+class ConvValidation : public ::testing::TestWithParam<Misuse> {};
+
+TEST_P(ConvValidation, RefusedNamingTheNode) {
+    const Misuse &m = GetParam();
+    GraphBuilder b;
+    std::vector<uint32_t> ins;
+    for (size_t i = 0; i < m.inputs.size(); ++i) {
+        ins.push_back(b.input("in" + std::to_string(i), m.inputs[i]));
+    }
+    b.output(b.op(m.op, ins, m.attrs, "bad"));
+    std::vector<uint32_t> order;
+    EXPECT_EQ(validate_graph(&b.graph(), &order).message(),
+              std::string("node 0 \"bad\" (") + m.op + "): " + m.message);
+}
+
+const Misuse kMisuses[] = {
+    {"ConvRank", "Conv", {{1, 4, 5}, {2, 4, 3, 3}}, {},
+     "Conv needs W of X's rank 3, got W [2, 4, 3, 3] for X [1, 4, 5]"},
+    {"ConvRank5", "Conv", {{1, 1, 3, 3, 3}, {1, 1, 1, 1, 1}}, {},
+     "Conv needs X of rank 3 [N, C, L] or 4 [N, C, H, W], got [1, 1, 3, 3, 3]"},
+    {"ConvChannels", "Conv", {{1, 4, 5, 5}, {2, 3, 3, 3}}, {},
+     "Conv needs W [M, C/group, k...] with C/group = 4 for X [1, 4, 5, 5] and group 1, got W "
+     "[2, 3, 3, 3]"},
+    {"ConvGroupDivides", "Conv", {{1, 4, 5, 5}, {3, 2, 3, 3}}, {{"group", int_attr(2)}},
+     "Conv group 2 must divide the input channels 4 and the output channels 3"},
+    {"ConvGroupZero", "Conv", {{1, 4, 5, 5}, {3, 2, 3, 3}}, {{"group", int_attr(0)}},
+     "Conv group 0 must be positive"},
+    {"ConvBias", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}, {4}}, {},
+     "Conv needs B [3] (one per output channel), got [4]"},
+    {"ConvNegativePads", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}},
+     {{"pads", ints_attr({0, -1, 0, 0})}}, "Conv pads [0, -1, 0, 0] must be >= 0"},
+    {"ConvPadsCount", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}}, {{"pads", ints_attr({1, 1})}},
+     "Conv pads [1, 1] needs 4 values"},
+    {"ConvDilation", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}}, {{"dilations", ints_attr({0, 1})}},
+     "Conv dilations [0, 1] must be >= 1"},
+    {"ConvKernelShape", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}},
+     {{"kernel_shape", ints_attr({3, 2})}}, "Conv kernel_shape [3, 2] differs from W [3, 4, 3, 3]"},
+    {"ConvAutoPad", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}}, {{"auto_pad", string_attr("SAME_UPPER")}},
+     "Conv auto_pad \"SAME_UPPER\" is not supported: give explicit pads (auto_pad NOTSET)"},
+    {"ConvDoesNotFit", "Conv", {{1, 4, 2, 2}, {3, 4, 3, 3}}, {},
+     "Conv window [3, 3] (dilations [1, 1], pads [0, 0, 0, 0]) does not fit X [1, 4, 2, 2]"},
+    {"ConvTransposeChannels", "ConvTranspose", {{1, 4, 5, 5}, {3, 2, 3, 3}}, {},
+     "ConvTranspose needs W [C, M/group, k...] with C = 4 for X [1, 4, 5, 5], got W "
+     "[3, 2, 3, 3]"},
+    {"ConvTransposeOutputPadding", "ConvTranspose", {{1, 4, 5, 5}, {4, 2, 3, 3}},
+     {{"strides", ints_attr({2, 2})}, {"output_padding", ints_attr({2, 0})}},
+     "ConvTranspose output_padding [2, 0] must be smaller than strides [2, 2]"},
+    {"ConvGradWeightDy", "ConvGradWeight", {{1, 2, 4, 4}, {1, 3, 5, 5}},
+     {{"kernel_shape", ints_attr({3, 3})}},
+     "ConvGradWeight needs dY [1, 2, 3, 3] (Conv's output for X [1, 3, 5, 5]), got [1, 2, 4, 4]"},
+    {"MaxPoolPads", "MaxPool", {{1, 2, 5, 5}}, {{"kernel_shape", ints_attr({2, 2})},
+                                                {"pads", ints_attr({2, 0, 0, 0})}},
+     "MaxPool pads [2, 0, 0, 0] must be smaller than the window [2, 2]"},
+    {"MaxPoolKernel", "MaxPool", {{1, 2, 5, 5}}, {{"kernel_shape", ints_attr({2})}},
+     "MaxPool kernel [2] needs 2 sizes for X [1, 2, 5, 5]"},
+    {"MaxPoolStorageOrder", "MaxPool", {{1, 2, 5, 5}},
+     {{"kernel_shape", ints_attr({2, 2})}, {"storage_order", int_attr(1)}},
+     "MaxPool storage_order 1 is not supported: only 0"},
+    {"AveragePoolCeil", "AveragePool", {{1, 2, 5, 5}},
+     {{"kernel_shape", ints_attr({2, 2})}, {"ceil_mode", int_attr(2)}},
+     "AveragePool attribute \"ceil_mode\" must be 0 or 1, got 2"},
+    {"PoolGradDy", "MaxPoolGrad", {{1, 2, 3, 3}, {1, 2, 5, 5}}, {{"kernel_shape", ints_attr({2, 2})}},
+     "MaxPoolGrad needs dY [1, 2, 4, 4] (the pooled shape of X [1, 2, 5, 5]), got [1, 2, 3, 3]"},
+    {"GlobalPoolRank", "GlobalAveragePool", {{2, 3}}, {},
+     "GlobalAveragePool needs X [N, C, spatial...] of rank >= 3, got [2, 3]"},
+    {"PadCount", "Pad", {{2, 3}}, {{"pads", ints_attr({1, 1})}},
+     "Pad pads [1, 1] needs 4 values for X [2, 3]"},
+    {"PadReflect", "Pad", {{2, 3}}, {{"pads", ints_attr({0, 3, 0, 0})},
+                                      {"mode", string_attr("reflect")}},
+     "Pad mode reflect needs pads [0, 3, 0, 0] smaller than the padded axis 1 (3)"},
+    {"PadMode", "Pad", {{2, 3}}, {{"pads", ints_attr({0, 0, 0, 0})},
+                                   {"mode", string_attr("wrap")}},
+     "Pad mode \"wrap\" must be constant, reflect or edge"},
+    {"PadGradExceeds", "PadGrad", {{2, 3}}, {{"pads", ints_attr({2, 0, 1, 0})}},
+     "PadGrad pads [2, 0, 1, 0] exceed dY [2, 3]"},
+    {"DepthToSpaceChannels", "DepthToSpace", {{1, 6, 2, 2}}, {{"blocksize", int_attr(2)}},
+     "DepthToSpace needs channels divisible by blocksize² = 4, got X [1, 6, 2, 2]"},
+    {"DepthToSpaceMode", "DepthToSpace", {{1, 4, 2, 2}},
+     {{"blocksize", int_attr(2)}, {"mode", string_attr("RDC")}},
+     "DepthToSpace mode \"RDC\" must be DCR or CRD"},
+    {"SpaceToDepthSize", "SpaceToDepth", {{1, 1, 3, 4}}, {{"blocksize", int_attr(2)}},
+     "SpaceToDepth needs H and W divisible by blocksize 2, got X [1, 1, 3, 4]"},
+    {"UpsampleScales", "Upsample", {{1, 1, 3, 4}}, {{"scales", ints_attr({1, 1, 0, 2})}},
+     "Upsample scales [1, 1, 0, 2] must be >= 1"},
+    {"UpsampleMode", "Upsample", {{1, 1, 3, 4}},
+     {{"scales", ints_attr({1, 1, 2, 2})}, {"mode", string_attr("linear")}},
+     "Upsample mode \"linear\" must be nearest"},
+    {"UpsampleGradDivides", "UpsampleGrad", {{1, 1, 3, 4}}, {{"scales", ints_attr({1, 1, 2, 2})}},
+     "UpsampleGrad scales [1, 1, 2, 2] must divide dY [1, 1, 3, 4]"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Conv, ConvValidation, ::testing::ValuesIn(kMisuses),
+                         [](const auto &p) { return std::string(p.param.label); });
+
+// ---- kernels against direct loops -------------------------------------------------
+
+struct Geometry {
+    int64_t n, c, h, w, m, kh, kw;
+    int64_t sh, sw, dh, dw, pt, pl, pb, pr, group;
+};
+
+int64_t conv_out(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1) {
+    return (in + p0 + p1 - d * (k - 1) - 1) / s + 1;
+}
+
+NodeDesc window_node(const std::string &op, const Geometry &g, bool one_d) {
+    NodeDesc node = make_node(op);
+    if (one_d) {
+        set_ints(&node, "strides", {g.sw});
+        set_ints(&node, "dilations", {g.dw});
+        set_ints(&node, "pads", {g.pl, g.pr});
+    } else {
+        set_ints(&node, "strides", {g.sh, g.sw});
+        set_ints(&node, "dilations", {g.dh, g.dw});
+        set_ints(&node, "pads", {g.pt, g.pl, g.pb, g.pr});
+    }
+    set_int(&node, "group", g.group);
+    return node;
+}
+
+Shape dims4(bool one_d, int64_t a, int64_t b, int64_t h, int64_t w) {
+    return one_d ? Shape{a, b, w} : Shape{a, b, h, w};
+}
+
+// Calls fn(y_index, x_index, w_index) for every product of the convolution
+// (1-D: h = kh = 1).
+template <typename Fn>
+void conv_terms(const Geometry &g, Fn &&fn) {
+    const int64_t oh = conv_out(g.h, g.kh, g.sh, g.dh, g.pt, g.pb);
+    const int64_t ow = conv_out(g.w, g.kw, g.sw, g.dw, g.pl, g.pr);
+    const int64_t cg = g.c / g.group, mg = g.m / g.group;
+    for (int64_t n = 0; n < g.n; ++n)
+        for (int64_t m = 0; m < g.m; ++m)
+            for (int64_t y = 0; y < oh; ++y)
+                for (int64_t x = 0; x < ow; ++x)
+                    for (int64_t c = 0; c < cg; ++c)
+                        for (int64_t i = 0; i < g.kh; ++i)
+                            for (int64_t j = 0; j < g.kw; ++j) {
+                                const int64_t iy = y * g.sh - g.pt + i * g.dh;
+                                const int64_t ix = x * g.sw - g.pl + j * g.dw;
+                                if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+                                const int64_t ci = m / mg * cg + c;
+                                fn(((n * g.m + m) * oh + y) * ow + x,
+                                   ((n * g.c + ci) * g.h + iy) * g.w + ix,
+                                   ((m * cg + c) * g.kh + i) * g.kw + j);
+                            }
+}
+
+const Geometry kGeometries[] = {
+    {2, 3, 6, 5, 4, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1},
+    {1, 4, 7, 8, 6, 3, 2, 2, 3, 1, 2, 1, 0, 2, 1, 2},  // groups, asymmetric pads
+    {2, 4, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},  // depthwise
+    {1, 2, 9, 8, 3, 2, 3, 3, 2, 2, 1, 0, 2, 1, 0, 1},  // leftover rows and columns
+    {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},  // size 1
+};
+
+TEST(ConvKernels, ForwardTransposeAndWeightGradMatchDirectLoops) {
+    std::mt19937 rng(5);
+    for (const Geometry &g0 : kGeometries) {
+        for (bool one_d : {false, true}) {
+            Geometry g = g0;
+            if (one_d) g.h = g.kh = g.sh = g.dh = 1, g.pt = g.pb = 0;
+            SCOPED_TRACE(::testing::Message() << "C " << g.c << " M " << g.m << " group "
+                                              << g.group << (one_d ? " 1-D" : " 2-D"));
+            const int64_t oh = conv_out(g.h, g.kh, g.sh, g.dh, g.pt, g.pb);
+            const int64_t ow = conv_out(g.w, g.kw, g.sw, g.dw, g.pl, g.pr);
+            const Tensor x = random_tensor(dims4(one_d, g.n, g.c, g.h, g.w), rng);
+            const Tensor w = random_tensor(dims4(one_d, g.m, g.c / g.group, g.kh, g.kw), rng);
+            const Tensor b = random_tensor({g.m}, rng);
+            const Tensor dy = random_tensor(dims4(one_d, g.n, g.m, oh, ow), rng);
+
+            std::vector<double> y(dy.size()), xt(x.size()), dw(w.size(), 0.0), db(b.size());
+            for (size_t i = 0; i < y.size(); ++i) y[i] = b.data[i / (oh * ow) % g.m];
+            for (int64_t i = 0; i < g.n * oh * ow; ++i)
+                for (int64_t m = 0; m < g.m; ++m) {
+                    db[m] += dy.data[(i / (oh * ow) * g.m + m) * oh * ow + i % (oh * ow)];
+                }
+            conv_terms(g, [&](int64_t yi, int64_t xi, int64_t wi) {
+                y[yi] += static_cast<double>(x.data[xi]) * w.data[wi];
+                xt[xi] += static_cast<double>(dy.data[yi]) * w.data[wi];
+                dw[wi] += static_cast<double>(dy.data[yi]) * x.data[xi];
+            });
+
+            const NodeDesc conv = window_node("Conv", g, one_d);
+            expect_near_all(run1(conv, {&x, &w, &b}, dy.shape), y, 1e-5, 1e-5, "Conv");
+
+            // The data gradient is ConvTranspose of dY with the same W; the
+            // leftover of Conv's rounding is output_padding.
+            NodeDesc tconv = window_node("ConvTranspose", g, one_d);
+            const int64_t rh = (g.h + g.pt + g.pb - g.dh * (g.kh - 1) - 1) % g.sh;
+            const int64_t rw = (g.w + g.pl + g.pr - g.dw * (g.kw - 1) - 1) % g.sw;
+            set_ints(&tconv, "output_padding",
+                     one_d ? std::vector<int64_t>{rw} : std::vector<int64_t>{rh, rw});
+            expect_near_all(run1(tconv, {&dy, &w}, x.shape), xt, 1e-5, 1e-5, "ConvTranspose");
+
+            NodeDesc gw = window_node("ConvGradWeight", g, one_d);
+            set_ints(&gw, "kernel_shape",
+                     one_d ? std::vector<int64_t>{g.kw} : std::vector<int64_t>{g.kh, g.kw});
+            Tensor got_dw(w.shape), got_db(b.shape);
+            const Status st = run_kernel(gw, {&dy, &x}, {&got_dw, &got_db});
+            ASSERT_TRUE(st.ok()) << st.message();
+            expect_near_all(got_dw, dw, 1e-5, 1e-5, "ConvGradWeight dW");
+            expect_near_all(got_db, db, 1e-5, 1e-5, "ConvGradWeight dB");
+            // Without the dB output only dW is computed.
+            expect_near_all(run1(gw, {&dy, &x}, w.shape), dw, 1e-5, 1e-5, "dW alone");
+        }
+    }
+}
+
+TEST(ConvKernels, EmptyBatchGivesZeroWeightGradient) {
+    const Tensor dy({0, 2, 3, 3}), x({0, 1, 5, 5});
+    NodeDesc gw = make_node("ConvGradWeight");
+    set_ints(&gw, "kernel_shape", {3, 3});
+    Tensor dw({2, 1, 3, 3}), db({2});
+    std::fill(dw.data.begin(), dw.data.end(), 7.0f);
+    std::fill(db.data.begin(), db.data.end(), 7.0f);
+    ASSERT_TRUE(run_kernel(gw, {&dy, &x}, {&dw, &db}).ok());
+    for (float v : dw.data) EXPECT_EQ(v, 0.0f);
+    for (float v : db.data) EXPECT_EQ(v, 0.0f);
+}
+
+// ---- pooling -------------------------------------------------------------------------
+
+NodeDesc pool_node(const std::string &op, std::vector<int64_t> kernel, std::vector<int64_t> strides,
+                   std::vector<int64_t> pads, int64_t ceil_mode) {
+    NodeDesc node = make_node(op);
+    set_ints(&node, "kernel_shape", std::move(kernel));
+    set_ints(&node, "strides", std::move(strides));
+    set_ints(&node, "pads", std::move(pads));
+    set_int(&node, "ceil_mode", ceil_mode);
+    return node;
+}
+
+TEST(PoolKernels, CeilModeWindowsAndDivisors) {
+    // X [1, 1, 1, 5] = 1..5, kernel 1x2, stride 2, pad begin 1, end 1, ceil:
+    // windows [-1, 0], [1, 2], [3, 4], and [5, 6] starts past the end pad: 3
+    // outputs.
+    const Tensor x({1, 1, 1, 5}, {1, 2, 3, 4, 5});
+    NodeDesc avg = pool_node("AveragePool", {1, 2}, {1, 2}, {0, 1, 0, 1}, 1);
+    set_int(&avg, "count_include_pad", 1);
+    expect_near_all(run1(avg, {&x}, {1, 1, 1, 3}), {0.5, 2.5, 4.5}, 0, 1e-7, "with pads");
+    set_int(&avg, "count_include_pad", 0);
+    expect_near_all(run1(avg, {&x}, {1, 1, 1, 3}), {1, 2.5, 4.5}, 0, 1e-7, "without pads");
+    const NodeDesc mx = pool_node("MaxPool", {1, 2}, {1, 2}, {0, 1, 0, 1}, 1);
+    Tensor y({1, 1, 1, 3}), idx({1, 1, 1, 3});
+    idx.data.resize(6); // i64
+    idx.dtype = DType::I64;
+    ASSERT_TRUE(run_kernel(mx, {&x}, {&y, &idx}).ok());
+    expect_near_all(y, {1, 3, 5}, 0, 0, "MaxPool");
+    int64_t got[3];
+    std::memcpy(got, idx.data.data(), sizeof got);
+    EXPECT_EQ(got[0], 0);
+    EXPECT_EQ(got[1], 2);
+    EXPECT_EQ(got[2], 4);
+}
+
+TEST(PoolKernels, GradsScatterToTheirWindows) {
+    const Tensor x({1, 1, 2, 2}, {1, 4, 3, 2}), dy({1, 1, 1, 1}, {2});
+    const NodeDesc mx = pool_node("MaxPoolGrad", {2, 2}, {2, 2}, {0, 0, 0, 0}, 0);
+    expect_near_all(run1(mx, {&dy, &x}, x.shape), {0, 2, 0, 0}, 0, 0, "MaxPoolGrad");
+    const NodeDesc avg = pool_node("AveragePoolGrad", {2, 2}, {2, 2}, {0, 0, 0, 0}, 0);
+    expect_near_all(run1(avg, {&dy, &x}, x.shape), {0.5, 0.5, 0.5, 0.5}, 0, 0, "AvgPoolGrad");
+    const Tensor g({2, 2, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+    expect_near_all(run1(make_node("GlobalAveragePool"), {&g}, {2, 2, 1}), {2, 5, 8, 11}, 0,
+                    1e-7, "GlobalAveragePool");
+}
+
+// ---- padding and resampling ------------------------------------------------------
+
+TEST(ResampleKernels, PadModes) {
+    const Tensor x({3}, {1, 2, 3});
+    NodeDesc pad = make_node("Pad");
+    set_ints(&pad, "pads", {2, 1});
+    set_float(&pad, "value", -1.0);
+    expect_near_all(run1(pad, {&x}, {6}), {-1, -1, 1, 2, 3, -1}, 0, 0, "constant");
+    AttrValue mode;
+    mode.type = AttrValue::Type::String;
+    mode.s = "reflect";
+    pad.attrs["mode"] = mode;
+    expect_near_all(run1(pad, {&x}, {6}), {3, 2, 1, 2, 3, 2}, 0, 0, "reflect");
+    NodeDesc grad = pad;
+    grad.op = "PadGrad";
+    grad.attrs.erase("value");
+    const Tensor dy({6}, {1, 10, 100, 1000, 10000, 100000});
+    expect_near_all(run1(grad, {&dy}, {3}), {100, 1000 + 10 + 100000, 10000 + 1}, 0, 0,
+                    "reflect grad");
+    pad.attrs["mode"].s = "edge";
+    expect_near_all(run1(pad, {&x}, {6}), {1, 1, 1, 2, 3, 3}, 0, 0, "edge");
+    // An empty axis padded with a constant.
+    const Tensor empty({2, 0});
+    NodeDesc cpad = make_node("Pad");
+    set_ints(&cpad, "pads", {0, 1, 0, 0});
+    expect_near_all(run1(cpad, {&empty}, {2, 1}), {0, 0}, 0, 0, "empty axis");
+}
+
+TEST(ResampleKernels, DepthToSpaceModesAndInverse) {
+    Tensor x({1, 8, 1, 1});
+    for (size_t i = 0; i < x.size(); ++i) x.data[i] = static_cast<float>(i);
+    NodeDesc d2s = make_node("DepthToSpace");
+    set_int(&d2s, "blocksize", 2);
+    // DCR: Y[c, i, j] = X[(i·2 + j)·2 + c]; CRD: X[c·4 + i·2 + j].
+    const Tensor dcr = run1(d2s, {&x}, {1, 2, 2, 2});
+    expect_near_all(dcr, {0, 2, 4, 6, 1, 3, 5, 7}, 0, 0, "DCR");
+    NodeDesc s2d = d2s;
+    s2d.op = "SpaceToDepth";
+    expect_near_all(run1(s2d, {&dcr}, x.shape),
+                    std::vector<double>(x.data.begin(), x.data.end()), 0, 0, "DCR inverse");
+    AttrValue crd;
+    crd.type = AttrValue::Type::String;
+    crd.s = "CRD";
+    d2s.attrs["mode"] = crd;
+    expect_near_all(run1(d2s, {&x}, {1, 2, 2, 2}), {0, 1, 2, 3, 4, 5, 6, 7}, 0, 0, "CRD");
+}
+
+TEST(ResampleKernels, UpsampleAndGrad) {
+    const Tensor x({1, 2, 1, 2}, {1, 2, 3, 4});
+    NodeDesc up = make_node("Upsample");
+    set_ints(&up, "scales", {1, 1, 2, 3});
+    const Tensor y = run1(up, {&x}, {1, 2, 2, 6});
+    expect_near_all(y, {1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4},
+                    0, 0, "Upsample");
+    NodeDesc grad = up;
+    grad.op = "UpsampleGrad";
+    expect_near_all(run1(grad, {&y}, x.shape), {6, 12, 18, 24}, 0, 0, "UpsampleGrad");
+}
+
+} // namespace
+} // namespace salus::test
