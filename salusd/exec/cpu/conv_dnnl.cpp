@@ -1,18 +1,21 @@
-// Conv, ConvTranspose and ConvGradWeight on oneDNN (2.x API). Primitives are
-// created when the session is prepared, on plain row-major layouts (our
-// tensors' own), with a user scratchpad planned into T; run() only points
-// oneDNN's memory objects at the iteration's tensors and executes.
+// Conv, ConvTranspose and ConvGradWeight on oneDNN (2.x API). Primitives and
+// the reorders into their preferred layouts are created when the session is
+// prepared, with a user scratchpad and the reorder buffers planned into T;
+// run() only points oneDNN's memory objects at the iteration's tensors and
+// executes.
 //
-// oneDNN's execute() itself allocates (it copies the argument map into an
-// exec context): tests/unit/kernels/test_kernels_noalloc.cpp records that.
+// oneDNN's execute itself allocates (it builds a map of the arguments and
+// an execution context on every call): tests/unit/kernels/
+// test_kernels_noalloc.cpp records and bounds that.
 #include "exec/cpu/conv_kernels.h"
 #include "ops/conv_window.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
-#include <unordered_map>
+#include <vector>
 
 namespace salus::cpu {
 
@@ -95,11 +98,17 @@ Status dnnl_failure(const NodeDesc &node, const char *what, const dnnl::error &e
     return Status(SALUS_ENOTSUP, node.op + ": oneDNN " + what + " failed: " + e.what());
 }
 
-// One primitive with its arguments bound to memory objects made at init;
-// run() rebinds their data and executes.
+// One primitive and the reorders around it, each with its argument array
+// made at init; run() points the memory objects at the iteration's tensors
+// and workspace and executes them in order. The primitive picks its own
+// layouts (format `any`: oneDNN's blocked layouts run the 3x3 convolutions
+// of a ResNet several times faster than our plain NCHW, the weight gradient
+// most); where it picks one that is not the tensor's, a reorder moves the
+// tensor into a buffer of the workspace before it (inputs) or out of one
+// after it (outputs). The workspace holds the scratchpad, then the buffers.
 class DnnlKernel : public OpKernel {
   public:
-    size_t workspace_bytes() const override { return scratch_bytes_; }
+    size_t workspace_bytes() const override { return workspace_bytes_; }
 
     Status run(const KernelContext &ctx) override {
         if (empty_) {
@@ -112,10 +121,18 @@ class DnnlKernel : public OpKernel {
         try {
             for (const Binding &b : bindings_) {
                 const TensorView &t = b.output ? ctx.outputs[b.index] : ctx.inputs[b.index];
-                args_.at(b.arg).set_data_handle(t.data);
+                memories_[b.slot].set_data_handle(t.data);
             }
-            if (scratch_bytes_ > 0) args_.at(DNNL_ARG_SCRATCHPAD).set_data_handle(ctx.workspace);
-            primitive_.execute(stream_, args_);
+            auto *ws = static_cast<uint8_t *>(ctx.workspace);
+            for (const Buffer &b : buffers_) memories_[b.slot].set_data_handle(ws + b.offset);
+            // The C call takes the argument arrays made at init; the C++
+            // execute() would build them again on every call.
+            for (Step &step : steps_) {
+                dnnl::error::wrap_c_api(
+                    dnnl_primitive_execute(step.primitive.get(), stream_.get(),
+                                           static_cast<int>(step.args.size()), step.args.data()),
+                    "could not execute a primitive");
+            }
             stream_.wait();
         } catch (const dnnl::error &e) {
             return Status(SALUS_EEXEC, ctx.node->op + ": oneDNN execution failed: " + e.what());
@@ -124,34 +141,101 @@ class DnnlKernel : public OpKernel {
     }
 
   protected:
-    void bind(int arg, const memory::desc &md, bool output, size_t index) {
-        args_.emplace(arg, memory(md, cpu_engine(), DNNL_MEMORY_NONE));
-        bindings_.push_back({arg, output, index});
-    }
+    // An argument of the primitive: oneDNN's argument id, which tensor of
+    // the node it is, and that tensor's own layout.
+    struct Arg {
+        int arg;
+        bool output;
+        size_t index;
+        memory::desc layout;
+    };
 
-    void finish(dnnl::primitive primitive, const memory::desc &scratch) {
-        primitive_ = std::move(primitive);
-        scratch_bytes_ = scratch.get_size();
-        if (scratch_bytes_ > 0) {
-            args_.emplace(DNNL_ARG_SCRATCHPAD, memory(scratch, cpu_engine(), DNNL_MEMORY_NONE));
+    // Binds `primitive` (made from `pd`, with a user scratchpad) to `args`,
+    // adding reorders where pd wants another layout.
+    void setup(const dnnl::primitive &primitive, const dnnl::primitive_desc_base &pd,
+               const std::vector<Arg> &args) {
+        Step main{primitive, {}, pd.scratchpad_desc()};
+        std::vector<Step> before, after;
+        std::vector<std::pair<size_t, size_t>> buffers; // slot, bytes
+        for (const Arg &a : args) {
+            const size_t user = add_memory(a.layout);
+            bindings_.push_back({user, a.output, a.index});
+            const memory::desc want = pd.query_md(dnnl::query::exec_arg_md, a.arg);
+            if (want == a.layout) {
+                main.args.push_back({a.arg, memories_[user].get()});
+                continue;
+            }
+            const size_t inner = add_memory(want);
+            buffers.emplace_back(inner, want.get_size());
+            main.args.push_back({a.arg, memories_[inner].get()});
+            const memory::desc &from = a.output ? want : a.layout;
+            const memory::desc &to = a.output ? a.layout : want;
+            dnnl::reorder::primitive_desc rpd(cpu_engine(), from, cpu_engine(), to,
+                                              user_scratchpad());
+            Step r{dnnl::reorder(rpd),
+                   {{DNNL_ARG_FROM, memories_[a.output ? inner : user].get()},
+                    {DNNL_ARG_TO, memories_[a.output ? user : inner].get()}},
+                   rpd.scratchpad_desc()};
+            (a.output ? after : before).push_back(std::move(r));
         }
+        steps_ = std::move(before);
+        steps_.push_back(std::move(main));
+        for (Step &r : after) steps_.push_back(std::move(r));
+        // Every step's scratchpad starts the workspace (they run one by one).
+        size_t scratch = 0;
+        for (Step &step : steps_) {
+            const size_t bytes = step.scratchpad.get_size();
+            if (bytes == 0) continue;
+            scratch = std::max(scratch, bytes);
+            const size_t slot = add_memory(step.scratchpad);
+            buffers_.push_back({slot, 0});
+            step.args.push_back({DNNL_ARG_SCRATCHPAD, memories_[slot].get()});
+        }
+        size_t offset = align(scratch);
+        for (const auto &[slot, bytes] : buffers) {
+            buffers_.push_back({slot, offset});
+            offset += align(bytes);
+        }
+        workspace_bytes_ = offset;
         stream_ = dnnl::stream(cpu_engine());
     }
 
     bool empty_ = false;
 
   private:
+    static size_t align(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+    size_t add_memory(const memory::desc &md) {
+        memories_.push_back(memory(md, cpu_engine(), DNNL_MEMORY_NONE));
+        return memories_.size() - 1;
+    }
+
     struct Binding {
-        int arg;
+        size_t slot; // in memories_
         bool output;
-        size_t index;
+        size_t index; // of the input or output
     };
+    struct Buffer {
+        size_t slot;
+        size_t offset; // in the workspace
+    };
+    struct Step {
+        dnnl::primitive primitive;
+        std::vector<dnnl_exec_arg_t> args;
+        memory::desc scratchpad;
+    };
+    std::vector<memory> memories_;
     std::vector<Binding> bindings_;
-    std::unordered_map<int, memory> args_;
-    dnnl::primitive primitive_;
+    std::vector<Buffer> buffers_;
+    std::vector<Step> steps_;
     dnnl::stream stream_;
-    size_t scratch_bytes_ = 0;
+    size_t workspace_bytes_ = 0;
 };
+
+// A descriptor that lets the primitive choose the layout.
+memory::desc any_layout(const memory::desc &like) {
+    return memory::desc(like.dims(), memory::data_type::f32, memory::format_tag::any);
+}
 
 bool any_empty(const KernelInit &init) {
     for (const TensorView &t : init.inputs) {
@@ -181,14 +265,15 @@ class ConvKernel : public DnnlKernel {
         const memory::desc b = bias ? plain({w[0]}) : memory::desc();
         try {
             dnnl::convolution_forward::desc desc(
-                dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src, wei,
-                b, dst, d.strides, d.dilates, d.pad_l, d.pad_r);
+                dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                any_layout(src), any_layout(wei), b, any_layout(dst), d.strides, d.dilates,
+                d.pad_l, d.pad_r);
             dnnl::convolution_forward::primitive_desc pd(desc, user_scratchpad(), cpu_engine());
-            bind(DNNL_ARG_SRC, src, false, 0);
-            bind(DNNL_ARG_WEIGHTS, wei, false, 1);
-            if (bias) bind(DNNL_ARG_BIAS, b, false, 2);
-            bind(DNNL_ARG_DST, dst, true, 0);
-            finish(dnnl::convolution_forward(pd), pd.scratchpad_desc());
+            std::vector<Arg> args{{DNNL_ARG_SRC, false, 0, src},
+                                  {DNNL_ARG_WEIGHTS, false, 1, wei},
+                                  {DNNL_ARG_DST, true, 0, dst}};
+            if (bias) args.push_back({DNNL_ARG_BIAS, false, 2, b});
+            setup(dnnl::convolution_forward(pd), pd, args);
         } catch (const dnnl::error &e) {
             return dnnl_failure(node, "convolution", e);
         }
@@ -217,15 +302,16 @@ class ConvTransposeKernel : public DnnlKernel {
         const memory::desc b = bias ? plain({y[1]}) : memory::desc();
         try {
             dnnl::deconvolution_forward::desc desc(
-                dnnl::prop_kind::forward_training, dnnl::algorithm::deconvolution_direct, src,
-                wei, b, dst, d.strides, d.dilates, d.pad_l, d.pad_r);
+                dnnl::prop_kind::forward_training, dnnl::algorithm::deconvolution_direct,
+                any_layout(src), any_layout(wei), b, any_layout(dst), d.strides, d.dilates,
+                d.pad_l, d.pad_r);
             dnnl::deconvolution_forward::primitive_desc pd(desc, user_scratchpad(),
                                                            cpu_engine());
-            bind(DNNL_ARG_SRC, src, false, 0);
-            bind(DNNL_ARG_WEIGHTS, wei, false, 1);
-            if (bias) bind(DNNL_ARG_BIAS, b, false, 2);
-            bind(DNNL_ARG_DST, dst, true, 0);
-            finish(dnnl::deconvolution_forward(pd), pd.scratchpad_desc());
+            std::vector<Arg> args{{DNNL_ARG_SRC, false, 0, src},
+                                  {DNNL_ARG_WEIGHTS, false, 1, wei},
+                                  {DNNL_ARG_DST, true, 0, dst}};
+            if (bias) args.push_back({DNNL_ARG_BIAS, false, 2, b});
+            setup(dnnl::deconvolution_forward(pd), pd, args);
         } catch (const dnnl::error &e) {
             return dnnl_failure(node, "transposed convolution", e);
         }
@@ -251,20 +337,22 @@ class ConvGradWeightKernel : public DnnlKernel {
         const memory::desc b = bias ? plain({dy[1]}) : memory::desc();
         try {
             // oneDNN derives the backward primitive from a forward one.
+            const memory::desc asrc = any_layout(src), awei = any_layout(wei),
+                               adst = any_layout(dst);
             dnnl::convolution_forward::desc fwd(
-                dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, src, wei,
-                b, dst, d.strides, d.dilates, d.pad_l, d.pad_r);
+                dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, asrc,
+                awei, b, adst, d.strides, d.dilates, d.pad_l, d.pad_r);
             dnnl::convolution_forward::primitive_desc fwd_pd(fwd, cpu_engine());
             dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct,
-                                                          src, wei, b, dst, d.strides, d.dilates,
-                                                          d.pad_l, d.pad_r);
+                                                          asrc, awei, b, adst, d.strides,
+                                                          d.dilates, d.pad_l, d.pad_r);
             dnnl::convolution_backward_weights::primitive_desc pd(desc, user_scratchpad(),
                                                                   cpu_engine(), fwd_pd);
-            bind(DNNL_ARG_DIFF_DST, dst, false, 0);
-            bind(DNNL_ARG_SRC, src, false, 1);
-            bind(DNNL_ARG_DIFF_WEIGHTS, wei, true, 0);
-            if (bias) bind(DNNL_ARG_DIFF_BIAS, b, true, 1);
-            finish(dnnl::convolution_backward_weights(pd), pd.scratchpad_desc());
+            std::vector<Arg> args{{DNNL_ARG_DIFF_DST, false, 0, dst},
+                                  {DNNL_ARG_SRC, false, 1, src},
+                                  {DNNL_ARG_DIFF_WEIGHTS, true, 0, wei}};
+            if (bias) args.push_back({DNNL_ARG_DIFF_BIAS, true, 1, b});
+            setup(dnnl::convolution_backward_weights(pd), pd, args);
         } catch (const dnnl::error &e) {
             return dnnl_failure(node, "convolution weight gradient", e);
         }
