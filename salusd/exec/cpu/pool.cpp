@@ -1,6 +1,7 @@
 // MaxPool, AveragePool, their gradients and GlobalAveragePool as plain loops
-// over [N·C] planes. A 1-D window is a 2-D one of height 1. The window is
-// read from the attributes once, when the session is prepared.
+// over [N·C] planes, where oneDNN (pool_dnnl.cpp) does not fit. A 1-D window
+// is a 2-D one of height 1. The window is read from the attributes once,
+// when the session is prepared.
 #include "exec/cpu/conv_kernels.h"
 #include "exec/cpu/cpu_kernels.h"
 #include "ops/conv_window.h"
@@ -209,13 +210,21 @@ Status global_average_pool(const KernelContext &ctx) {
     return {};
 }
 
+// oneDNN where it fits (pool_dnnl.cpp), else the loops above.
+template <typename Loops, KernelFactory Dnnl>
+Status make_pool(const KernelInit &init, std::unique_ptr<OpKernel> *out) {
+    return dnnl_pool_fits(init) ? Dnnl(init, out) : make_kernel<Loops>(init, out);
+}
+
 } // namespace
 
 void register_pool_kernels(KernelRegistry *registry) {
-    registry->add(DeviceType::CPU, "MaxPool", make_kernel<MaxPoolKernel>);
-    registry->add(DeviceType::CPU, "MaxPoolGrad", make_kernel<MaxPoolGradKernel>);
-    registry->add(DeviceType::CPU, "AveragePool", make_kernel<AveragePoolKernel>);
-    registry->add(DeviceType::CPU, "AveragePoolGrad", make_kernel<AveragePoolGradKernel>);
+    registry->add(DeviceType::CPU, "MaxPool", make_pool<MaxPoolKernel, make_dnnl_pool>);
+    registry->add(DeviceType::CPU, "MaxPoolGrad",
+                  make_pool<MaxPoolGradKernel, make_dnnl_pool_grad>);
+    registry->add(DeviceType::CPU, "AveragePool", make_pool<AveragePoolKernel, make_dnnl_pool>);
+    registry->add(DeviceType::CPU, "AveragePoolGrad",
+                  make_pool<AveragePoolGradKernel, make_dnnl_pool_grad>);
     registry->add(DeviceType::CPU, "GlobalAveragePool", global_average_pool);
 }
 

@@ -81,22 +81,24 @@ TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
         std::memcpy(&cases.back().inputs[0].data[i], &index, sizeof index);
     }
 
-    // The conv family's plain loops (oneDNN's: OneDnnExecuteAllocatesOnlyItsOwnBookkeeping).
-    cases.push_back(make_case("MaxPool", {{2, 3, 7, 6}}, {{2, 3, 4, 3}}, rng));
+    // The conv family's plain loops (oneDNN's: OneDnnExecuteAllocatesOnlyItsOwnBookkeeping):
+    // MaxPool with Indices (i64: room for them as pairs of floats), and
+    // count_include_pad with a ceil_mode window past the end pad.
+    cases.push_back(make_case("MaxPool", {{2, 3, 7, 6}}, {{2, 3, 4, 3}, {2, 3, 4, 3, 2}}, rng));
     set_ints(&cases.back().node, "kernel_shape", {3, 2});
     set_ints(&cases.back().node, "strides", {2, 2});
     set_ints(&cases.back().node, "pads", {1, 0, 1, 0});
-    for (const char *op : {"MaxPoolGrad", "AveragePoolGrad"}) {
-        cases.push_back(make_case(op, {{2, 3, 3, 3}, {2, 3, 7, 6}}, {{2, 3, 7, 6}}, rng));
-        set_ints(&cases.back().node, "kernel_shape", {3, 2});
-        set_ints(&cases.back().node, "strides", {2, 2});
-        set_ints(&cases.back().node, "pads", {0, 1, 0, 0});
+    for (const char *op : {"AveragePool", "AveragePoolGrad"}) {
+        const bool grad = std::string(op) == "AveragePoolGrad";
+        cases.push_back(make_case(op, grad ? std::vector<Shape>{{2, 3, 5}, {2, 3, 8}}
+                                           : std::vector<Shape>{{2, 3, 8}},
+                                  {grad ? Shape{2, 3, 8} : Shape{2, 3, 5}}, rng));
+        set_ints(&cases.back().node, "kernel_shape", {3});
+        set_ints(&cases.back().node, "strides", {2});
+        set_ints(&cases.back().node, "pads", {1, 1});
+        set_int(&cases.back().node, "ceil_mode", 1);
+        set_int(&cases.back().node, "count_include_pad", 1);
     }
-    cases.push_back(make_case("AveragePool", {{2, 3, 9}}, {{2, 3, 5}}, rng));
-    set_ints(&cases.back().node, "kernel_shape", {3});
-    set_ints(&cases.back().node, "strides", {2});
-    set_ints(&cases.back().node, "pads", {1, 1});
-    set_int(&cases.back().node, "ceil_mode", 1);
     cases.push_back(make_case("GlobalAveragePool", {{2, 3, 4, 5}}, {{2, 3, 1, 1}}, rng));
     for (const char *op : {"Pad", "PadGrad"}) {
         const bool grad = std::string(op) == "PadGrad";
@@ -150,13 +152,14 @@ TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
 }
 
 // oneDNN 2.6's dnnl_primitive_execute() builds a map of its arguments and an
-// execution context on every call (ConvTranspose twice: oneDNN runs it as a
-// nested backward-data convolution): 9 to 15 small allocations per run here,
-// that no user scratchpad avoids. The conv kernels (exec/cpu/conv_dnnl.cpp)
-// allocate nothing of their own: primitives, memory objects and the argument
-// array are made when the session is prepared, the scratchpad is planned
-// into T. The bound is what oneDNN needs; a buffer sized by the tensors
-// would not be among them, and a count growing past it shows here.
+// execution context on every call: 4 to 6 small allocations per primitive
+// (ConvTranspose runs a nested backward-data convolution), reorders into
+// and out of oneDNN's preferred layouts included; 5 to 18 per run here, for
+// one to four primitives. No user scratchpad avoids them. The conv family's
+// oneDNN kernels (exec/cpu/dnnl_kernel.h) allocate nothing of their own:
+// primitives, memory objects and argument arrays are made when the session
+// is prepared, the scratchpads and buffers are planned into T. The bound is
+// what oneDNN needs; a count growing past it shows here.
 TEST(KernelsNoAlloc, OneDnnExecuteAllocatesOnlyItsOwnBookkeeping) {
     std::mt19937 rng(4);
     std::vector<Case> cases;
@@ -174,6 +177,21 @@ TEST(KernelsNoAlloc, OneDnnExecuteAllocatesOnlyItsOwnBookkeeping) {
     set_ints(&cases.back().node, "strides", {2, 2});
     set_ints(&cases.back().node, "pads", {1, 1, 1, 1});
     set_ints(&cases.back().node, "kernel_shape", {3, 3});
+    cases.push_back(make_case("MaxPool", {{2, 3, 7, 6}}, {{2, 3, 4, 3}}, rng));
+    set_ints(&cases.back().node, "kernel_shape", {3, 2});
+    set_ints(&cases.back().node, "strides", {2, 2});
+    set_ints(&cases.back().node, "pads", {1, 0, 1, 0});
+    for (const char *op : {"MaxPoolGrad", "AveragePoolGrad"}) {
+        cases.push_back(make_case(op, {{2, 3, 3, 3}, {2, 3, 7, 6}}, {{2, 3, 7, 6}}, rng));
+        set_ints(&cases.back().node, "kernel_shape", {3, 2});
+        set_ints(&cases.back().node, "strides", {2, 2});
+        set_ints(&cases.back().node, "pads", {0, 1, 0, 0});
+    }
+    cases.push_back(make_case("AveragePool", {{2, 3, 9}}, {{2, 3, 5}}, rng));
+    set_ints(&cases.back().node, "kernel_shape", {3});
+    set_ints(&cases.back().node, "strides", {2});
+    set_ints(&cases.back().node, "pads", {1, 1});
+    set_int(&cases.back().node, "ceil_mode", 1);
     for (Case &c : cases) {
         NodeDesc node = c.node;
         ASSERT_TRUE(canonicalize_attrs(*find_op(node.op), &node).ok()) << node.op;
@@ -201,7 +219,7 @@ TEST(KernelsNoAlloc, OneDnnExecuteAllocatesOnlyItsOwnBookkeeping) {
         g_counting = false;
         ASSERT_TRUE(st.ok()) << node.op << ": " << st.message();
         std::printf("%s: %ld allocations per run\n", node.op.c_str(), g_allocations);
-        EXPECT_LE(g_allocations, 16) << node.op << " allocated more than oneDNN's execute needs";
+        EXPECT_LE(g_allocations, 24) << node.op << " allocated more than oneDNN's execute needs";
     }
 }
 
