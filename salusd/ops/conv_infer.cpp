@@ -54,8 +54,8 @@ Status check_pool_pads(const NodeDesc &node, const Window &w) {
     for (int a = 0; a < w.rank; ++a) {
         if (w.pad_begin[a] >= w.extent(a) || w.pad_end[a] >= w.extent(a)) {
             return fail(node.op + " pads " + ints_str(node.get_ints("pads")) +
-                        " must be smaller than the window " + ints_str(node.get_ints(
-                                                                  "kernel_shape")));
+                        " must be smaller than the window " +
+                        ints_str(node.get_ints("kernel_shape")));
         }
     }
     return {};
@@ -148,9 +148,9 @@ Status infer_conv(const NodeDesc &node, const std::vector<InputInfo> &inputs,
     const int64_t group = node.get_int("group");
     SALUS_RETURN_IF_ERROR(check_group(node, group, x[1], w[0]));
     if (w[1] * group != x[1]) {
-        return fail(node.op + " needs W [M, C/group, k...] with C/group = " +
-                    dim(x[1] / group) + " for X " + shape_str(x) + " and group " + dim(group) +
-                    ", got W " + shape_str(w));
+        return fail(node.op + " needs W [M, C/group, k...] with C/group = " + dim(x[1] / group) +
+                    " for X " + shape_str(x) + " and group " + dim(group) + ", got W " +
+                    shape_str(w));
     }
     SALUS_RETURN_IF_ERROR(check_bias(node, inputs, w[0]));
     return infer::set_single(outputs, window_output_shape(x, w[0], win));
@@ -166,8 +166,8 @@ Status infer_conv_transpose(const NodeDesc &node, const std::vector<InputInfo> &
     SALUS_RETURN_IF_ERROR(make_window(node, x, kernel, WindowRule::Transpose, &win));
     const int64_t group = node.get_int("group");
     if (w[0] != x[1]) {
-        return fail(node.op + " needs W [C, M/group, k...] with C = " + dim(x[1]) +
-                    " for X " + shape_str(x) + ", got W " + shape_str(w));
+        return fail(node.op + " needs W [C, M/group, k...] with C = " + dim(x[1]) + " for X " +
+                    shape_str(x) + ", got W " + shape_str(w));
     }
     const int64_t m = w[1] * group;
     SALUS_RETURN_IF_ERROR(check_group(node, group, x[1], m));
@@ -180,8 +180,8 @@ Status infer_conv_grad_weight(const NodeDesc &node, const std::vector<InputInfo>
     SALUS_RETURN_IF_ERROR(infer::check_inputs(node, inputs, 2));
     const Shape &dy = shape_of(inputs, 0), &x = shape_of(inputs, 1);
     Window win;
-    SALUS_RETURN_IF_ERROR(make_window(node, x, node.get_ints("kernel_shape"), WindowRule::Floor,
-                                      &win));
+    SALUS_RETURN_IF_ERROR(
+        make_window(node, x, node.get_ints("kernel_shape"), WindowRule::Floor, &win));
     const int64_t group = node.get_int("group");
     if (dy.size() != x.size()) {
         return fail(node.op + " needs dY of X's rank, got dY " + shape_str(dy) + " for X " +

@@ -58,14 +58,32 @@ WindowDims window_dims(const Window &w, const std::vector<int64_t> &output_paddi
         d.pad_l.push_back(w.pad_begin[a]);
         // ConvTranspose's output_padding extends the end: less end padding
         // (possibly negative, which oneDNN takes).
-        const int64_t extra =
-            output_padding.empty() ? 0 : output_padding[static_cast<size_t>(a)];
+        const int64_t extra = output_padding.empty() ? 0 : output_padding[static_cast<size_t>(a)];
         d.pad_r.push_back(w.pad_end[a] - extra);
     }
     return d;
 }
 
-class ConvKernel : public DnnlKernel {
+// Without input channels (or windows) a convolution is its bias: Y[n, m, ...] = B[m].
+Status bias_only(const KernelContext &ctx) {
+    const TensorView &y = ctx.outputs[0];
+    if (ctx.inputs.size() < 3 || y.numel() == 0) return {};
+    const float *b = ctx.inputs[2].f32();
+    const int64_t m = y.shape[1], size = y.numel() / (y.shape[0] * m);
+    float *out = y.f32();
+    for (int64_t i = 0; i < y.numel(); ++i) out[i] = b[i / size % m];
+    return {};
+}
+
+// A convolution or its transpose: the output gets the bias even when empty_.
+class ConvLikeKernel : public DnnlKernel {
+  public:
+    Status run(const KernelContext &ctx) override {
+        return empty_ ? bias_only(ctx) : DnnlKernel::run(ctx);
+    }
+};
+
+class ConvKernel : public ConvLikeKernel {
   public:
     Status init(const KernelInit &init) {
         const NodeDesc &node = *init.node;
@@ -82,11 +100,12 @@ class ConvKernel : public DnnlKernel {
         const memory::desc dst = dnnl_plain(dnnl_dims(init.outputs[0].shape));
         const memory::desc b = bias ? dnnl_plain({w[0]}) : memory::desc();
         try {
-            dnnl::convolution_forward::desc desc(
-                dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                dnnl_any(src), dnnl_any(wei), b, dnnl_any(dst), d.strides, d.dilates,
-                d.pad_l, d.pad_r);
-            dnnl::convolution_forward::primitive_desc pd(desc, dnnl_user_scratchpad(), dnnl_cpu_engine());
+            dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training,
+                                                 dnnl::algorithm::convolution_direct, dnnl_any(src),
+                                                 dnnl_any(wei), b, dnnl_any(dst), d.strides,
+                                                 d.dilates, d.pad_l, d.pad_r);
+            dnnl::convolution_forward::primitive_desc pd(desc, dnnl_user_scratchpad(),
+                                                         dnnl_cpu_engine());
             std::vector<Arg> args{{DNNL_ARG_SRC, Role::Input, 0, src},
                                   {DNNL_ARG_WEIGHTS, Role::Input, 1, wei},
                                   {DNNL_ARG_DST, Role::Output, 0, dst}};
@@ -100,7 +119,7 @@ class ConvKernel : public DnnlKernel {
     }
 };
 
-class ConvTransposeKernel : public DnnlKernel {
+class ConvTransposeKernel : public ConvLikeKernel {
   public:
     Status init(const KernelInit &init) {
         const NodeDesc &node = *init.node;
@@ -120,10 +139,10 @@ class ConvTransposeKernel : public DnnlKernel {
         const memory::desc dst = dnnl_plain(dnnl_dims(y));
         const memory::desc b = bias ? dnnl_plain({y[1]}) : memory::desc();
         try {
-            dnnl::deconvolution_forward::desc desc(
-                dnnl::prop_kind::forward_training, dnnl::algorithm::deconvolution_direct,
-                dnnl_any(src), dnnl_any(wei), b, dnnl_any(dst), d.strides, d.dilates,
-                d.pad_l, d.pad_r);
+            dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_training,
+                                                   dnnl::algorithm::deconvolution_direct,
+                                                   dnnl_any(src), dnnl_any(wei), b, dnnl_any(dst),
+                                                   d.strides, d.dilates, d.pad_l, d.pad_r);
             dnnl::deconvolution_forward::primitive_desc pd(desc, dnnl_user_scratchpad(),
                                                            dnnl_cpu_engine());
             std::vector<Arg> args{{DNNL_ARG_SRC, Role::Input, 0, src},
@@ -157,15 +176,14 @@ class ConvGradWeightKernel : public DnnlKernel {
         const memory::desc b = bias ? dnnl_plain({dy[1]}) : memory::desc();
         try {
             // oneDNN derives the backward primitive from a forward one.
-            const memory::desc asrc = dnnl_any(src), awei = dnnl_any(wei),
-                               adst = dnnl_any(dst);
-            dnnl::convolution_forward::desc fwd(
-                dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, asrc,
-                awei, b, adst, d.strides, d.dilates, d.pad_l, d.pad_r);
+            const memory::desc asrc = dnnl_any(src), awei = dnnl_any(wei), adst = dnnl_any(dst);
+            dnnl::convolution_forward::desc fwd(dnnl::prop_kind::forward_training,
+                                                dnnl::algorithm::convolution_direct, asrc, awei, b,
+                                                adst, d.strides, d.dilates, d.pad_l, d.pad_r);
             dnnl::convolution_forward::primitive_desc fwd_pd(fwd, dnnl_cpu_engine());
-            dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct,
-                                                          asrc, awei, b, adst, d.strides,
-                                                          d.dilates, d.pad_l, d.pad_r);
+            dnnl::convolution_backward_weights::desc desc(dnnl::algorithm::convolution_direct, asrc,
+                                                          awei, b, adst, d.strides, d.dilates,
+                                                          d.pad_l, d.pad_r);
             dnnl::convolution_backward_weights::primitive_desc pd(desc, dnnl_user_scratchpad(),
                                                                   dnnl_cpu_engine(), fwd_pd);
             std::vector<Arg> args{{DNNL_ARG_DIFF_DST, Role::Input, 0, dst},

@@ -48,7 +48,6 @@ class DnnlKernel : public OpKernel {
     };
 
   protected:
-
     // Adds `primitive` (made from `pd`, with a user scratchpad), with
     // reorders before or after it where pd wants a tensor in another layout.
     void add_step(const dnnl::primitive &primitive, const dnnl::primitive_desc_base &pd,
@@ -71,7 +70,7 @@ class DnnlKernel : public OpKernel {
     struct Buffer {
         size_t slot;
         size_t bytes;
-        size_t id;        // an Arg's index; reorder buffers have their own
+        size_t id;         // an Arg's index; reorder buffers have their own
         size_t offset = 0; // in the workspace, after the scratchpad
     };
     struct Step {

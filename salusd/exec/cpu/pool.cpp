@@ -51,9 +51,8 @@ class PoolKernel : public OpKernel {
     Status init(const KernelInit &init) {
         const Shape &x = init.inputs.back().shape; // X: the only input, or the last of a grad
         Window w;
-        SALUS_RETURN_IF_ERROR(
-            make_window(*init.node, x, init.node->get_ints("kernel_shape"),
-                        pool_rule(*init.node), &w));
+        SALUS_RETURN_IF_ERROR(make_window(*init.node, x, init.node->get_ints("kernel_shape"),
+                                          pool_rule(*init.node), &w));
         p_ = plane_of(w, x);
         include_pad_ = init.node->attr("count_include_pad") != nullptr &&
                        init.node->get_int("count_include_pad") == 1;
@@ -114,8 +113,8 @@ class MaxPoolKernel : public PoolKernel {
     Status run(const KernelContext &ctx) override {
         const float *x = ctx.inputs[0].f32();
         float *y = ctx.outputs[0].f32();
-        int64_t *indices = ctx.outputs.size() > 1 ? static_cast<int64_t *>(ctx.outputs[1].data)
-                                                  : nullptr;
+        int64_t *indices =
+            ctx.outputs.size() > 1 ? static_cast<int64_t *>(ctx.outputs[1].data) : nullptr;
         for (int64_t c = 0; c < p_.planes; ++c) {
             const float *xc = x + c * in_size();
             for (int64_t oy = 0; oy < p_.oh; ++oy) {
@@ -186,8 +185,7 @@ class AveragePoolGradKernel : public PoolKernel {
                 for (int64_t ox = 0; ox < p_.ow; ++ox) {
                     const int64_t n = divisor(oy, ox);
                     if (n <= 0) continue;
-                    const float g =
-                        dy[c * out_size() + oy * p_.ow + ox] / static_cast<float>(n);
+                    const float g = dy[c * out_size() + oy * p_.ow + ox] / static_cast<float>(n);
                     each_in_window(oy, ox, [&](int64_t i) { dxc[i] += g; });
                 }
             }

@@ -41,8 +41,8 @@ Status pool_dims(const KernelInit &init, Window *w, PoolDims *d) {
         d->pad_l.push_back(w->pad_begin[a]);
         // oneDNN wants out = ⌊(in + pads − extent) / stride⌋ + 1: a ceil_mode
         // window that reaches past the end pad needs that much more.
-        const int64_t reach = (w->out[a] - 1) * w->stride[a] + w->extent(a) - w->in[a] -
-                              w->pad_begin[a];
+        const int64_t reach =
+            (w->out[a] - 1) * w->stride[a] + w->extent(a) - w->in[a] - w->pad_begin[a];
         d->pad_r.push_back(std::max(w->pad_end[a], reach));
         d->extends_end = d->extends_end || reach > w->pad_end[a];
     }
@@ -77,9 +77,9 @@ class DnnlPoolKernel : public DnnlKernel {
         const memory::desc src = dnnl_plain(dnnl_dims(init.inputs[0].shape));
         const memory::desc dst = dnnl_plain(dnnl_dims(init.outputs[0].shape));
         try {
-            dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference,
-                                                pool_algorithm(*init.node), blocked(src), dnnl_any(dst), d.strides,
-                                                d.kernel, d.dilation, d.pad_l, d.pad_r);
+            dnnl::pooling_v2_forward::desc desc(
+                dnnl::prop_kind::forward_inference, pool_algorithm(*init.node), blocked(src),
+                dnnl_any(dst), d.strides, d.kernel, d.dilation, d.pad_l, d.pad_r);
             dnnl::pooling_v2_forward::primitive_desc pd(desc, dnnl_user_scratchpad(),
                                                         dnnl_cpu_engine());
             add_step(dnnl::pooling_v2_forward(pd), pd,
@@ -105,13 +105,13 @@ class DnnlPoolGradKernel : public DnnlKernel {
         const memory::desc x = dnnl_plain(dnnl_dims(init.inputs[1].shape));
         try {
             const dnnl::algorithm alg = pool_algorithm(*init.node);
-            dnnl::pooling_v2_forward::desc fwd(dnnl::prop_kind::forward_training, alg, blocked(x), dnnl_any(dy),
-                                               d.strides, d.kernel, d.dilation, d.pad_l,
-                                               d.pad_r);
+            dnnl::pooling_v2_forward::desc fwd(dnnl::prop_kind::forward_training, alg, blocked(x),
+                                               dnnl_any(dy), d.strides, d.kernel, d.dilation,
+                                               d.pad_l, d.pad_r);
             dnnl::pooling_v2_forward::primitive_desc fwd_pd(fwd, dnnl_user_scratchpad(),
                                                             dnnl_cpu_engine());
-            dnnl::pooling_v2_backward::desc bwd(alg, blocked(x), dnnl_any(dy), d.strides, d.kernel, d.dilation,
-                                                d.pad_l, d.pad_r);
+            dnnl::pooling_v2_backward::desc bwd(alg, blocked(x), dnnl_any(dy), d.strides, d.kernel,
+                                                d.dilation, d.pad_l, d.pad_r);
             dnnl::pooling_v2_backward::primitive_desc pd(bwd, dnnl_user_scratchpad(),
                                                          dnnl_cpu_engine(), fwd_pd);
             std::vector<Arg> args{{DNNL_ARG_DIFF_DST, Role::Input, 0, dy},

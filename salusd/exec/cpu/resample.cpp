@@ -15,8 +15,9 @@ enum class PadMode { Constant, Reflect, Edge };
 
 PadMode pad_mode(const NodeDesc &node) {
     const std::string &mode = node.get_string("mode");
-    return mode == "reflect" ? PadMode::Reflect : mode == "edge" ? PadMode::Edge
-                                                                 : PadMode::Constant;
+    return mode == "reflect" ? PadMode::Reflect
+           : mode == "edge"  ? PadMode::Edge
+                             : PadMode::Constant;
 }
 
 // X's index along an axis of size `in` for padded index `o`; -1 for the

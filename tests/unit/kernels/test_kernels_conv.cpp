@@ -49,78 +49,162 @@ TEST_P(ConvValidation, RefusedNamingTheNode) {
 }
 
 const Misuse kMisuses[] = {
-    {"ConvRank", "Conv", {{1, 4, 5}, {2, 4, 3, 3}}, {},
+    {"ConvRank",
+     "Conv",
+     {{1, 4, 5}, {2, 4, 3, 3}},
+     {},
      "Conv needs W of X's rank 3, got W [2, 4, 3, 3] for X [1, 4, 5]"},
-    {"ConvRank5", "Conv", {{1, 1, 3, 3, 3}, {1, 1, 1, 1, 1}}, {},
+    {"ConvRank5",
+     "Conv",
+     {{1, 1, 3, 3, 3}, {1, 1, 1, 1, 1}},
+     {},
      "Conv needs X of rank 3 [N, C, L] or 4 [N, C, H, W], got [1, 1, 3, 3, 3]"},
-    {"ConvChannels", "Conv", {{1, 4, 5, 5}, {2, 3, 3, 3}}, {},
+    {"ConvChannels",
+     "Conv",
+     {{1, 4, 5, 5}, {2, 3, 3, 3}},
+     {},
      "Conv needs W [M, C/group, k...] with C/group = 4 for X [1, 4, 5, 5] and group 1, got W "
      "[2, 3, 3, 3]"},
-    {"ConvGroupDivides", "Conv", {{1, 4, 5, 5}, {3, 2, 3, 3}}, {{"group", int_attr(2)}},
+    {"ConvGroupDivides",
+     "Conv",
+     {{1, 4, 5, 5}, {3, 2, 3, 3}},
+     {{"group", int_attr(2)}},
      "Conv group 2 must divide the input channels 4 and the output channels 3"},
-    {"ConvGroupZero", "Conv", {{1, 4, 5, 5}, {3, 2, 3, 3}}, {{"group", int_attr(0)}},
+    {"ConvGroupZero",
+     "Conv",
+     {{1, 4, 5, 5}, {3, 2, 3, 3}},
+     {{"group", int_attr(0)}},
      "Conv group 0 must be positive"},
-    {"ConvBias", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}, {4}}, {},
+    {"ConvBias",
+     "Conv",
+     {{1, 4, 5, 5}, {3, 4, 3, 3}, {4}},
+     {},
      "Conv needs B [3] (one per output channel), got [4]"},
-    {"ConvNegativePads", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}},
-     {{"pads", ints_attr({0, -1, 0, 0})}}, "Conv pads [0, -1, 0, 0] must be >= 0"},
-    {"ConvPadsCount", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}}, {{"pads", ints_attr({1, 1})}},
+    {"ConvNegativePads",
+     "Conv",
+     {{1, 4, 5, 5}, {3, 4, 3, 3}},
+     {{"pads", ints_attr({0, -1, 0, 0})}},
+     "Conv pads [0, -1, 0, 0] must be >= 0"},
+    {"ConvPadsCount",
+     "Conv",
+     {{1, 4, 5, 5}, {3, 4, 3, 3}},
+     {{"pads", ints_attr({1, 1})}},
      "Conv pads [1, 1] needs 4 values"},
-    {"ConvDilation", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}}, {{"dilations", ints_attr({0, 1})}},
+    {"ConvDilation",
+     "Conv",
+     {{1, 4, 5, 5}, {3, 4, 3, 3}},
+     {{"dilations", ints_attr({0, 1})}},
      "Conv dilations [0, 1] must be >= 1"},
-    {"ConvKernelShape", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}},
-     {{"kernel_shape", ints_attr({3, 2})}}, "Conv kernel_shape [3, 2] differs from W [3, 4, 3, 3]"},
-    {"ConvAutoPad", "Conv", {{1, 4, 5, 5}, {3, 4, 3, 3}}, {{"auto_pad", string_attr("SAME_UPPER")}},
+    {"ConvKernelShape",
+     "Conv",
+     {{1, 4, 5, 5}, {3, 4, 3, 3}},
+     {{"kernel_shape", ints_attr({3, 2})}},
+     "Conv kernel_shape [3, 2] differs from W [3, 4, 3, 3]"},
+    {"ConvAutoPad",
+     "Conv",
+     {{1, 4, 5, 5}, {3, 4, 3, 3}},
+     {{"auto_pad", string_attr("SAME_UPPER")}},
      "Conv auto_pad \"SAME_UPPER\" is not supported: give explicit pads (auto_pad NOTSET)"},
-    {"ConvDoesNotFit", "Conv", {{1, 4, 2, 2}, {3, 4, 3, 3}}, {},
+    {"ConvDoesNotFit",
+     "Conv",
+     {{1, 4, 2, 2}, {3, 4, 3, 3}},
+     {},
      "Conv window [3, 3] (dilations [1, 1], pads [0, 0, 0, 0]) does not fit X [1, 4, 2, 2]"},
-    {"ConvTransposeChannels", "ConvTranspose", {{1, 4, 5, 5}, {3, 2, 3, 3}}, {},
+    {"ConvTransposeChannels",
+     "ConvTranspose",
+     {{1, 4, 5, 5}, {3, 2, 3, 3}},
+     {},
      "ConvTranspose needs W [C, M/group, k...] with C = 4 for X [1, 4, 5, 5], got W "
      "[3, 2, 3, 3]"},
-    {"ConvTransposeOutputPadding", "ConvTranspose", {{1, 4, 5, 5}, {4, 2, 3, 3}},
+    {"ConvTransposeOutputPadding",
+     "ConvTranspose",
+     {{1, 4, 5, 5}, {4, 2, 3, 3}},
      {{"strides", ints_attr({2, 2})}, {"output_padding", ints_attr({2, 0})}},
      "ConvTranspose output_padding [2, 0] must be smaller than strides [2, 2]"},
-    {"ConvGradWeightDy", "ConvGradWeight", {{1, 2, 4, 4}, {1, 3, 5, 5}},
+    {"ConvGradWeightDy",
+     "ConvGradWeight",
+     {{1, 2, 4, 4}, {1, 3, 5, 5}},
      {{"kernel_shape", ints_attr({3, 3})}},
      "ConvGradWeight needs dY [1, 2, 3, 3] (Conv's output for X [1, 3, 5, 5]), got [1, 2, 4, 4]"},
-    {"MaxPoolPads", "MaxPool", {{1, 2, 5, 5}}, {{"kernel_shape", ints_attr({2, 2})},
-                                                {"pads", ints_attr({2, 0, 0, 0})}},
+    {"MaxPoolPads",
+     "MaxPool",
+     {{1, 2, 5, 5}},
+     {{"kernel_shape", ints_attr({2, 2})}, {"pads", ints_attr({2, 0, 0, 0})}},
      "MaxPool pads [2, 0, 0, 0] must be smaller than the window [2, 2]"},
-    {"MaxPoolKernel", "MaxPool", {{1, 2, 5, 5}}, {{"kernel_shape", ints_attr({2})}},
+    {"MaxPoolKernel",
+     "MaxPool",
+     {{1, 2, 5, 5}},
+     {{"kernel_shape", ints_attr({2})}},
      "MaxPool kernel [2] needs 2 sizes for X [1, 2, 5, 5]"},
-    {"MaxPoolStorageOrder", "MaxPool", {{1, 2, 5, 5}},
+    {"MaxPoolStorageOrder",
+     "MaxPool",
+     {{1, 2, 5, 5}},
      {{"kernel_shape", ints_attr({2, 2})}, {"storage_order", int_attr(1)}},
      "MaxPool storage_order 1 is not supported: only 0"},
-    {"AveragePoolCeil", "AveragePool", {{1, 2, 5, 5}},
+    {"AveragePoolCeil",
+     "AveragePool",
+     {{1, 2, 5, 5}},
      {{"kernel_shape", ints_attr({2, 2})}, {"ceil_mode", int_attr(2)}},
      "AveragePool attribute \"ceil_mode\" must be 0 or 1, got 2"},
-    {"PoolGradDy", "MaxPoolGrad", {{1, 2, 3, 3}, {1, 2, 5, 5}}, {{"kernel_shape", ints_attr({2, 2})}},
+    {"PoolGradDy",
+     "MaxPoolGrad",
+     {{1, 2, 3, 3}, {1, 2, 5, 5}},
+     {{"kernel_shape", ints_attr({2, 2})}},
      "MaxPoolGrad needs dY [1, 2, 4, 4] (the pooled shape of X [1, 2, 5, 5]), got [1, 2, 3, 3]"},
-    {"GlobalPoolRank", "GlobalAveragePool", {{2, 3}}, {},
+    {"GlobalPoolRank",
+     "GlobalAveragePool",
+     {{2, 3}},
+     {},
      "GlobalAveragePool needs X [N, C, spatial...] of rank >= 3, got [2, 3]"},
-    {"PadCount", "Pad", {{2, 3}}, {{"pads", ints_attr({1, 1})}},
+    {"PadCount",
+     "Pad",
+     {{2, 3}},
+     {{"pads", ints_attr({1, 1})}},
      "Pad pads [1, 1] needs 4 values for X [2, 3]"},
-    {"PadReflect", "Pad", {{2, 3}}, {{"pads", ints_attr({0, 3, 0, 0})},
-                                      {"mode", string_attr("reflect")}},
+    {"PadReflect",
+     "Pad",
+     {{2, 3}},
+     {{"pads", ints_attr({0, 3, 0, 0})}, {"mode", string_attr("reflect")}},
      "Pad mode reflect needs pads [0, 3, 0, 0] smaller than the padded axis 1 (3)"},
-    {"PadMode", "Pad", {{2, 3}}, {{"pads", ints_attr({0, 0, 0, 0})},
-                                   {"mode", string_attr("wrap")}},
+    {"PadMode",
+     "Pad",
+     {{2, 3}},
+     {{"pads", ints_attr({0, 0, 0, 0})}, {"mode", string_attr("wrap")}},
      "Pad mode \"wrap\" must be constant, reflect or edge"},
-    {"PadGradExceeds", "PadGrad", {{2, 3}}, {{"pads", ints_attr({2, 0, 1, 0})}},
+    {"PadGradExceeds",
+     "PadGrad",
+     {{2, 3}},
+     {{"pads", ints_attr({2, 0, 1, 0})}},
      "PadGrad pads [2, 0, 1, 0] exceed dY [2, 3]"},
-    {"DepthToSpaceChannels", "DepthToSpace", {{1, 6, 2, 2}}, {{"blocksize", int_attr(2)}},
+    {"DepthToSpaceChannels",
+     "DepthToSpace",
+     {{1, 6, 2, 2}},
+     {{"blocksize", int_attr(2)}},
      "DepthToSpace needs channels divisible by blocksize² = 4, got X [1, 6, 2, 2]"},
-    {"DepthToSpaceMode", "DepthToSpace", {{1, 4, 2, 2}},
+    {"DepthToSpaceMode",
+     "DepthToSpace",
+     {{1, 4, 2, 2}},
      {{"blocksize", int_attr(2)}, {"mode", string_attr("RDC")}},
      "DepthToSpace mode \"RDC\" must be DCR or CRD"},
-    {"SpaceToDepthSize", "SpaceToDepth", {{1, 1, 3, 4}}, {{"blocksize", int_attr(2)}},
+    {"SpaceToDepthSize",
+     "SpaceToDepth",
+     {{1, 1, 3, 4}},
+     {{"blocksize", int_attr(2)}},
      "SpaceToDepth needs H and W divisible by blocksize 2, got X [1, 1, 3, 4]"},
-    {"UpsampleScales", "Upsample", {{1, 1, 3, 4}}, {{"scales", ints_attr({1, 1, 0, 2})}},
+    {"UpsampleScales",
+     "Upsample",
+     {{1, 1, 3, 4}},
+     {{"scales", ints_attr({1, 1, 0, 2})}},
      "Upsample scales [1, 1, 0, 2] must be >= 1"},
-    {"UpsampleMode", "Upsample", {{1, 1, 3, 4}},
+    {"UpsampleMode",
+     "Upsample",
+     {{1, 1, 3, 4}},
      {{"scales", ints_attr({1, 1, 2, 2})}, {"mode", string_attr("linear")}},
      "Upsample mode \"linear\" must be nearest"},
-    {"UpsampleGradDivides", "UpsampleGrad", {{1, 1, 3, 4}}, {{"scales", ints_attr({1, 1, 2, 2})}},
+    {"UpsampleGradDivides",
+     "UpsampleGrad",
+     {{1, 1, 3, 4}},
+     {{"scales", ints_attr({1, 1, 2, 2})}},
      "UpsampleGrad scales [1, 1, 2, 2] must divide dY [1, 1, 3, 4]"},
 };
 
@@ -183,10 +267,10 @@ void conv_terms(const Geometry &g, Fn &&fn) {
 
 const Geometry kGeometries[] = {
     {2, 3, 6, 5, 4, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1},
-    {1, 4, 7, 8, 6, 3, 2, 2, 3, 1, 2, 1, 0, 2, 1, 2},  // groups, asymmetric pads
-    {2, 4, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4},  // depthwise
-    {1, 2, 9, 8, 3, 2, 3, 3, 2, 2, 1, 0, 2, 1, 0, 1},  // leftover rows and columns
-    {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1},  // size 1
+    {1, 4, 7, 8, 6, 3, 2, 2, 3, 1, 2, 1, 0, 2, 1, 2}, // groups, asymmetric pads
+    {2, 4, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4}, // depthwise
+    {1, 2, 9, 8, 3, 2, 3, 3, 2, 2, 1, 0, 2, 1, 0, 1}, // leftover rows and columns
+    {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1}, // size 1
 };
 
 TEST(ConvKernels, ForwardTransposeAndWeightGradMatchDirectLoops) {
@@ -195,8 +279,8 @@ TEST(ConvKernels, ForwardTransposeAndWeightGradMatchDirectLoops) {
         for (bool one_d : {false, true}) {
             Geometry g = g0;
             if (one_d) g.h = g.kh = g.sh = g.dh = 1, g.pt = g.pb = 0;
-            SCOPED_TRACE(::testing::Message() << "C " << g.c << " M " << g.m << " group "
-                                              << g.group << (one_d ? " 1-D" : " 2-D"));
+            SCOPED_TRACE(::testing::Message() << "C " << g.c << " M " << g.m << " group " << g.group
+                                              << (one_d ? " 1-D" : " 2-D"));
             const int64_t oh = conv_out(g.h, g.kh, g.sh, g.dh, g.pt, g.pb);
             const int64_t ow = conv_out(g.w, g.kw, g.sw, g.dw, g.pl, g.pr);
             const Tensor x = random_tensor(dims4(one_d, g.n, g.c, g.h, g.w), rng);
@@ -254,6 +338,15 @@ TEST(ConvKernels, EmptyBatchGivesZeroWeightGradient) {
     for (float v : db.data) EXPECT_EQ(v, 0.0f);
 }
 
+TEST(ConvKernels, NoInputChannelsGiveTheBias) {
+    const Tensor x({2, 0, 3, 3}), w({2, 0, 1, 1}), b({2}, {0.5f, -2.0f});
+    Tensor y = run1(make_node("Conv"), {&x, &w, &b}, {2, 2, 3, 3});
+    for (size_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.data[i], i / 9 % 2 ? -2.0f : 0.5f) << i;
+    const Tensor tw({0, 2, 1, 1});
+    y = run1(make_node("ConvTranspose"), {&x, &tw, &b}, {2, 2, 3, 3});
+    for (size_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.data[i], i / 9 % 2 ? -2.0f : 0.5f) << i;
+}
+
 // ---- pooling -------------------------------------------------------------------------
 
 NodeDesc pool_node(const std::string &op, std::vector<int64_t> kernel, std::vector<int64_t> strides,
@@ -296,8 +389,8 @@ TEST(PoolKernels, GradsScatterToTheirWindows) {
     const NodeDesc avg = pool_node("AveragePoolGrad", {2, 2}, {2, 2}, {0, 0, 0, 0}, 0);
     expect_near_all(run1(avg, {&dy, &x}, x.shape), {0.5, 0.5, 0.5, 0.5}, 0, 0, "AvgPoolGrad");
     const Tensor g({2, 2, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
-    expect_near_all(run1(make_node("GlobalAveragePool"), {&g}, {2, 2, 1}), {2, 5, 8, 11}, 0,
-                    1e-7, "GlobalAveragePool");
+    expect_near_all(run1(make_node("GlobalAveragePool"), {&g}, {2, 2, 1}), {2, 5, 8, 11}, 0, 1e-7,
+                    "GlobalAveragePool");
 }
 
 // ---- padding and resampling ------------------------------------------------------
@@ -338,8 +431,8 @@ TEST(ResampleKernels, DepthToSpaceModesAndInverse) {
     expect_near_all(dcr, {0, 2, 4, 6, 1, 3, 5, 7}, 0, 0, "DCR");
     NodeDesc s2d = d2s;
     s2d.op = "SpaceToDepth";
-    expect_near_all(run1(s2d, {&dcr}, x.shape),
-                    std::vector<double>(x.data.begin(), x.data.end()), 0, 0, "DCR inverse");
+    expect_near_all(run1(s2d, {&dcr}, x.shape), std::vector<double>(x.data.begin(), x.data.end()),
+                    0, 0, "DCR inverse");
     AttrValue crd;
     crd.type = AttrValue::Type::String;
     crd.s = "CRD";
@@ -352,8 +445,8 @@ TEST(ResampleKernels, UpsampleAndGrad) {
     NodeDesc up = make_node("Upsample");
     set_ints(&up, "scales", {1, 1, 2, 3});
     const Tensor y = run1(up, {&x}, {1, 2, 2, 6});
-    expect_near_all(y, {1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4},
-                    0, 0, "Upsample");
+    expect_near_all(y, {1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4}, 0,
+                    0, "Upsample");
     NodeDesc grad = up;
     grad.op = "UpsampleGrad";
     expect_near_all(run1(grad, {&y}, x.shape), {6, 12, 18, 24}, 0, 0, "UpsampleGrad");
