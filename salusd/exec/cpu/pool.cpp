@@ -1,5 +1,5 @@
-// MaxPool, AveragePool, their gradients and GlobalAveragePool as plain loops
-// over [N·C] planes, where oneDNN (pool_dnnl.cpp) does not fit. A 1-D window
+// MaxPool, AveragePool, AveragePoolGrad and GlobalAveragePool as plain
+// loops over [N·C] planes, where oneDNN (pool_dnnl.cpp) does not fit. A 1-D window
 // is a 2-D one of height 1. The window is read from the attributes once,
 // when the session is prepared.
 #include "exec/cpu/conv_kernels.h"
@@ -61,18 +61,27 @@ class PoolKernel : public OpKernel {
 
   protected:
     // Calls fn(flat input index) for each position of output (oy, ox)'s
-    // window inside the plane.
+    // window inside the plane; the taps that fall in the padding are cut
+    // off first, so the loops check nothing per element.
     template <typename Fn>
     void each_in_window(int64_t oy, int64_t ox, Fn &&fn) const {
-        for (int64_t ky = 0; ky < p_.kh; ++ky) {
-            const int64_t y = oy * p_.sh - p_.ph + ky * p_.dh;
-            if (y < 0 || y >= p_.ih) continue;
-            for (int64_t kx = 0; kx < p_.kw; ++kx) {
-                const int64_t x = ox * p_.sw - p_.pw + kx * p_.dw;
-                if (x < 0 || x >= p_.iw) continue;
-                fn(y * p_.iw + x);
-            }
+        const int64_t y0 = oy * p_.sh - p_.ph, x0 = ox * p_.sw - p_.pw;
+        const int64_t ky_end = taps_end(y0, p_.dh, p_.kh, p_.ih);
+        const int64_t kx_begin = taps_begin(x0, p_.dw), kx_end = taps_end(x0, p_.dw, p_.kw, p_.iw);
+        for (int64_t ky = taps_begin(y0, p_.dh); ky < ky_end; ++ky) {
+            const int64_t row = (y0 + ky * p_.dh) * p_.iw + x0;
+            for (int64_t kx = kx_begin; kx < kx_end; ++kx) fn(row + kx * p_.dw);
         }
+    }
+
+    // The first tap k with start + k·dilation >= 0.
+    static int64_t taps_begin(int64_t start, int64_t dilation) {
+        return start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+    }
+    // One past the last of `kernel` taps with start + k·dilation < in.
+    static int64_t taps_end(int64_t start, int64_t dilation, int64_t kernel, int64_t in) {
+        if (start >= in) return 0;
+        return std::min(kernel, (in - 1 - start) / dilation + 1);
     }
 
     // Position in the plane of output (oy, ox)'s maximum (the first on ties),
@@ -123,28 +132,6 @@ class MaxPoolKernel : public PoolKernel {
                     const int64_t o = c * out_size() + oy * p_.ow + ox;
                     y[o] = best < 0 ? -std::numeric_limits<float>::infinity() : xc[best];
                     if (indices) indices[o] = best < 0 ? -1 : c * in_size() + best;
-                }
-            }
-        }
-        return {};
-    }
-};
-
-class MaxPoolGradKernel : public PoolKernel {
-  public:
-    Status run(const KernelContext &ctx) override {
-        const float *dy = ctx.inputs[0].f32();
-        const float *x = ctx.inputs[1].f32();
-        float *dx = ctx.outputs[0].f32();
-        std::fill(dx, dx + ctx.outputs[0].numel(), 0.0f);
-        for (int64_t c = 0; c < p_.planes; ++c) {
-            const float *xc = x + c * in_size();
-            float *dxc = dx + c * in_size();
-            const float *dyc = dy + c * out_size();
-            for (int64_t oy = 0; oy < p_.oh; ++oy) {
-                for (int64_t ox = 0; ox < p_.ow; ++ox) {
-                    const int64_t best = argmax(xc, oy, ox);
-                    if (best >= 0) dxc[best] += dyc[oy * p_.ow + ox];
                 }
             }
         }
@@ -218,8 +205,7 @@ Status make_pool(const KernelInit &init, std::unique_ptr<OpKernel> *out) {
 
 void register_pool_kernels(KernelRegistry *registry) {
     registry->add(DeviceType::CPU, "MaxPool", make_pool<MaxPoolKernel, make_dnnl_pool>);
-    registry->add(DeviceType::CPU, "MaxPoolGrad",
-                  make_pool<MaxPoolGradKernel, make_dnnl_pool_grad>);
+    registry->add(DeviceType::CPU, "MaxPoolGrad", make_dnnl_pool_grad);
     registry->add(DeviceType::CPU, "AveragePool", make_pool<AveragePoolKernel, make_dnnl_pool>);
     registry->add(DeviceType::CPU, "AveragePoolGrad",
                   make_pool<AveragePoolGradKernel, make_dnnl_pool_grad>);
