@@ -1,10 +1,75 @@
-// CUDA kernels of the conv family (ops/conv.cpp).
+// CUDA kernels of the conv family (ops/conv.cpp), our own (conv.cu): Pad,
+// Upsample and its gradient, DepthToSpace/SpaceToDepth, GlobalAveragePool.
+// Convolution and pooling await cuDNN (tests/unit/kernels/awaiting_cuda.h).
 #include "exec/cuda/cuda_kernels.h"
+
+#include "device/cuda/cuda_check.h"
+#include "device/cuda/cuda_stream.h"
+#include "exec/cuda/conv_launchers.h"
+#include "exec/cuda/conv_plans.h"
+
+#include <string>
 
 namespace salus::cuda {
 
+namespace {
+
+cudaStream_t stream_of(const KernelContext &ctx) {
+    return lane_stream(ctx.stream).handle();
+}
+
+Status launched(const KernelContext &ctx, cudaError_t err) {
+    return check(err, (ctx.node->op + " kernel").c_str());
+}
+
+Status pad(const KernelContext &ctx) {
+    ResampleMap m;
+    SALUS_RETURN_IF_ERROR(plan_pad(ctx, &m));
+    const float value = static_cast<float>(ctx.node->get_float("value"));
+    return launched(ctx, launch_resample(m, ctx.outputs[0].numel(), ctx.inputs[0].f32(), value,
+                                         ctx.outputs[0].f32(), stream_of(ctx)));
+}
+
+Status upsample(const KernelContext &ctx) {
+    ResampleMap m;
+    SALUS_RETURN_IF_ERROR(plan_upsample(ctx, false, &m));
+    return launched(ctx, launch_resample(m, ctx.outputs[0].numel(), ctx.inputs[0].f32(), 0.0f,
+                                         ctx.outputs[0].f32(), stream_of(ctx)));
+}
+
+Status upsample_grad(const KernelContext &ctx) {
+    ResampleMap m;
+    SALUS_RETURN_IF_ERROR(plan_upsample(ctx, true, &m));
+    return launched(ctx, launch_upsample_grad(m, ctx.outputs[0].numel(), ctx.inputs[0].f32(),
+                                              ctx.outputs[0].f32(), stream_of(ctx)));
+}
+
+Status depth_space(const KernelContext &ctx) {
+    DepthSpace p;
+    SALUS_RETURN_IF_ERROR(plan_depth_space(ctx, &p));
+    const bool to_depth = ctx.node->op == "SpaceToDepth";
+    return launched(ctx,
+                    launch_depth_space(p, ctx.outputs[0].numel(), to_depth, ctx.inputs[0].f32(),
+                                       ctx.outputs[0].f32(), stream_of(ctx)));
+}
+
+Status global_average_pool(const KernelContext &ctx) {
+    const TensorView &x = ctx.inputs[0];
+    const int64_t planes = x.shape[0] * x.shape[1];
+    const int64_t size = planes == 0 ? 0 : x.numel() / planes;
+    return launched(ctx,
+                    launch_plane_mean(planes, size, x.f32(), ctx.outputs[0].f32(), stream_of(ctx)));
+}
+
+} // namespace
+
 void register_conv_kernels(KernelRegistry *registry) {
-    (void)registry;
+    registry->add(DeviceType::CUDA, "Pad", pad);
+    registry->add(DeviceType::CUDA, "Upsample", upsample);
+    registry->add(DeviceType::CUDA, "UpsampleGrad", upsample_grad);
+    registry->add(DeviceType::CUDA, "DepthToSpace", depth_space);
+    registry->add(DeviceType::CUDA, "SpaceToDepth", depth_space);
+    registry->add(DeviceType::CUDA, "GlobalAveragePool", global_average_pool);
 }
 
 } // namespace salus::cuda

@@ -3,6 +3,7 @@
 // asymmetric pads, ceil_mode, every pad mode and block mode) and on edge
 // cases (size-1 and empty dimensions, windows that fit once).
 #include "../graph/graph_helpers.h"
+#include "exec/cuda/conv_plans.h"
 #include "graph/validate.h"
 #include "kernel_test_util.h"
 
@@ -450,6 +451,123 @@ TEST(ResampleKernels, UpsampleAndGrad) {
     NodeDesc grad = up;
     grad.op = "UpsampleGrad";
     expect_near_all(run1(grad, {&y}, x.shape), {6, 12, 18, 24}, 0, 0, "UpsampleGrad");
+}
+
+// ---- CUDA device code (conv_device.h) against the CPU kernels ------------------------
+
+// The CUDA kernel's result, its device code run on the CPU over every output
+// element as the grid-stride loops of conv.cu do.
+Tensor emulate_cuda(const NodeDesc &node, const Tensor &x, const Shape &out_shape) {
+    NodeDesc canonical = node;
+    EXPECT_TRUE(canonicalize_attrs(*find_op(node.op), &canonical).ok());
+    Tensor y(out_shape);
+    KernelContext ctx;
+    ctx.node = &canonical;
+    ctx.inputs = {view(x)};
+    ctx.outputs = {view(y)};
+    const int64_t n = y.shape.empty() ? 1 : num_elements(y.shape);
+    if (node.op == "Pad" || node.op == "Upsample") {
+        cuda::ResampleMap m;
+        const Status st =
+            node.op == "Pad" ? cuda::plan_pad(ctx, &m) : cuda::plan_upsample(ctx, false, &m);
+        EXPECT_TRUE(st.ok()) << st.message();
+        const float value = static_cast<float>(canonical.get_float("value"));
+        for (int64_t i = 0; i < n; ++i) {
+            const int64_t s = cuda::resample_source(m, i);
+            y.data[static_cast<size_t>(i)] = s < 0 ? value : x.data[static_cast<size_t>(s)];
+        }
+    } else if (node.op == "UpsampleGrad") {
+        cuda::ResampleMap m;
+        EXPECT_TRUE(cuda::plan_upsample(ctx, true, &m).ok());
+        for (int64_t j = 0; j < n; ++j) {
+            y.data[static_cast<size_t>(j)] = cuda::upsample_grad_value(m, x.data.data(), j);
+        }
+    } else if (node.op == "GlobalAveragePool") {
+        const int64_t planes = x.shape[0] * x.shape[1];
+        for (int64_t c = 0; c < planes; ++c) {
+            y.data[static_cast<size_t>(c)] =
+                cuda::plane_mean(x.data.data(), c, num_elements(x.shape) / planes);
+        }
+    } else {
+        cuda::DepthSpace p;
+        EXPECT_TRUE(cuda::plan_depth_space(ctx, &p).ok());
+        const bool to_depth = node.op == "SpaceToDepth";
+        for (int64_t s = 0; s < n; ++s) {
+            const size_t d = static_cast<size_t>(cuda::depth_index(p, s));
+            if (to_depth) {
+                y.data[d] = x.data[static_cast<size_t>(s)];
+            } else {
+                y.data[static_cast<size_t>(s)] = x.data[d];
+            }
+        }
+    }
+    return y;
+}
+
+AttrValue mode_attr(const char *mode) {
+    AttrValue a;
+    a.type = AttrValue::Type::String;
+    a.s = mode;
+    return a;
+}
+
+TEST(ConvCudaDeviceCode, MatchesTheCpuKernels) {
+    std::mt19937 rng(9);
+    struct Case {
+        NodeDesc node;
+        Shape in, out;
+    };
+    std::vector<Case> cases;
+    for (const char *mode : {"constant", "reflect", "edge"}) {
+        NodeDesc pad = make_node("Pad");
+        set_ints(&pad, "pads", {0, 2, 1, 1, 0, 2});
+        set_float(&pad, "value", 0.25);
+        pad.attrs["mode"] = mode_attr(mode);
+        cases.push_back({pad, {2, 3, 4}, {3, 5, 7}});
+    }
+    NodeDesc pad0 = make_node("Pad");
+    set_ints(&pad0, "pads", {});
+    cases.push_back({pad0, {}, {}});
+    NodeDesc up = make_node("Upsample");
+    set_ints(&up, "scales", {1, 2, 3, 1});
+    cases.push_back({up, {2, 3, 2, 4}, {2, 6, 6, 4}});
+    NodeDesc upg = make_node("UpsampleGrad");
+    set_ints(&upg, "scales", {1, 2, 3, 1});
+    cases.push_back({upg, {2, 6, 6, 4}, {2, 3, 2, 4}});
+    for (const char *mode : {"DCR", "CRD"}) {
+        NodeDesc d2s = make_node("DepthToSpace");
+        set_int(&d2s, "blocksize", 2);
+        d2s.attrs["mode"] = mode_attr(mode);
+        cases.push_back({d2s, {2, 12, 3, 2}, {2, 3, 6, 4}});
+        NodeDesc s2d = d2s;
+        s2d.op = "SpaceToDepth";
+        cases.push_back({s2d, {2, 3, 6, 4}, {2, 12, 3, 2}});
+    }
+    cases.push_back({make_node("GlobalAveragePool"), {2, 3, 5, 7}, {2, 3, 1, 1}});
+    cases.push_back({make_node("GlobalAveragePool"), {1, 2, 9}, {1, 2, 1}});
+    for (const Case &c : cases) {
+        SCOPED_TRACE(c.node.op + " " + shape_str(c.in));
+        const Tensor x = random_tensor(c.in, rng);
+        const Tensor want = run1(c.node, {&x}, c.out);
+        const Tensor got = emulate_cuda(c.node, x, c.out);
+        ASSERT_EQ(got.size(), want.size());
+        for (size_t i = 0; i < want.size(); ++i) {
+            // Moves are exact; sums follow the CPU's order and precision.
+            ASSERT_EQ(got.data[i], want.data[i]) << "element " << i;
+        }
+    }
+}
+
+TEST(ConvCudaDeviceCode, PlansRefuseWhatTheKernelsCannotRun) {
+    const Tensor big(Shape(9, 1)), small(Shape(9, 1));
+    NodeDesc up = make_node("Upsample");
+    set_ints(&up, "scales", std::vector<int64_t>(9, 1));
+    KernelContext ctx;
+    ctx.node = &up;
+    ctx.inputs = {view(small)};
+    ctx.outputs = {view(big)};
+    cuda::ResampleMap m;
+    EXPECT_EQ(cuda::plan_upsample(ctx, false, &m).code(), SALUS_EEXEC);
 }
 
 } // namespace

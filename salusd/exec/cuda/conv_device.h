@@ -1,0 +1,98 @@
+// What the conv family's CUDA kernels (conv.cu) compute per element, in plain
+// C++ that nvcc compiles for the device and g++ for the host: the unit tests
+// run these functions on the CPU against the CPU kernels
+// (test_kernels_conv.cpp). Every kernel gathers (one thread per output
+// element, no atomics), so results do not depend on scheduling.
+#pragma once
+
+#include "exec/cuda/device_code.h"
+
+namespace salus::cuda {
+
+// How each output index of Pad or Upsample reads X.
+enum class ResampleMode : int { Constant, Reflect, Edge, Upsample };
+
+struct ResampleMap {
+    int rank = 0;
+    ResampleMode mode = ResampleMode::Constant;
+    int64_t out_dims[kMaxRank] = {};
+    int64_t in_dims[kMaxRank] = {};
+    int64_t in_strides[kMaxRank] = {};
+    int64_t before[kMaxRank] = {}; // Pad's begin pads
+    int64_t scale[kMaxRank] = {};  // Upsample's factors
+};
+
+// X's index along one axis for output index o; -1 for Pad's constant.
+SALUS_HD inline int64_t resample_axis(const ResampleMap &m, int d, int64_t o) {
+    if (m.mode == ResampleMode::Upsample) return o / m.scale[d];
+    const int64_t i = o - m.before[d], in = m.in_dims[d];
+    if (i >= 0 && i < in) return i;
+    if (m.mode == ResampleMode::Constant) return -1;
+    if (m.mode == ResampleMode::Edge) return i < 0 ? 0 : in - 1;
+    return i < 0 ? -i : 2 * (in - 1) - i;
+}
+
+// X's flat offset read by output element i; -1 for Pad's constant.
+SALUS_HD inline int64_t resample_source(const ResampleMap &m, int64_t i) {
+    int64_t offset = 0;
+    for (int d = m.rank - 1; d >= 0; --d) {
+        const int64_t q = i / m.out_dims[d];
+        const int64_t s = resample_axis(m, d, i - q * m.out_dims[d]);
+        if (s < 0) return -1;
+        offset += s * m.in_strides[d];
+        i = q;
+    }
+    return offset;
+}
+
+// UpsampleGrad's dX element j (m maps dY, the upsampled tensor, onto dX):
+// the sum of dY over the block of scale copies of j, in dY's row-major order.
+SALUS_HD inline float upsample_grad_value(const ResampleMap &m, const float *dy, int64_t j) {
+    int64_t corner = 0, block = 1, dy_stride = 1;
+    int64_t dy_strides[kMaxRank];
+    for (int d = m.rank - 1; d >= 0; --d) {
+        const int64_t q = j / m.in_dims[d];
+        corner += (j - q * m.in_dims[d]) * m.scale[d] * dy_stride;
+        dy_strides[d] = dy_stride;
+        dy_stride *= m.out_dims[d];
+        block *= m.scale[d];
+        j = q;
+    }
+    float sum = 0.0f;
+    for (int64_t k = 0; k < block; ++k) {
+        int64_t offset = corner, rest = k;
+        for (int d = m.rank - 1; d >= 0; --d) {
+            const int64_t q = rest / m.scale[d];
+            offset += (rest - q * m.scale[d]) * dy_strides[d];
+            rest = q;
+        }
+        sum += dy[offset];
+    }
+    return sum;
+}
+
+// DepthToSpace/SpaceToDepth: the flat index in the depth tensor [N, C·b², H,
+// W] of flat index s of the space tensor [N, C, H·b, W·b].
+struct DepthSpace {
+    int64_t c = 0, h = 0, w = 0; // the space tensor's C, H·b, W·b
+    int64_t block = 1;
+    bool crd = false;
+};
+
+SALUS_HD inline int64_t depth_index(const DepthSpace &p, int64_t s) {
+    const int64_t x = s % p.w, y = s / p.w % p.h, c = s / (p.w * p.h) % p.c;
+    const int64_t n = s / (p.w * p.h * p.c);
+    const int64_t b = p.block, i = y % b, j = x % b;
+    const int64_t dc = p.crd ? (c * b + i) * b + j : (i * b + j) * p.c + c;
+    return ((n * p.c * b * b + dc) * (p.h / b) + y / b) * (p.w / b) + x / b;
+}
+
+// GlobalAveragePool: the mean of plane `plane` of `size` elements, summed in
+// double as the CPU kernel does.
+SALUS_HD inline float plane_mean(const float *x, int64_t plane, int64_t size) {
+    double sum = 0.0;
+    for (int64_t i = 0; i < size; ++i) sum += x[plane * size + i];
+    return static_cast<float>(sum / static_cast<double>(size));
+}
+
+} // namespace salus::cuda
