@@ -22,6 +22,12 @@ __global__ void upsample_grad_kernel(ResampleMap m, int64_t n, const float *dy, 
     }
 }
 
+__global__ void pad_grad_kernel(ResampleMap m, int64_t n, const float *dy, float *dx) {
+    SALUS_CONV_FOR_EACH(j, n) {
+        dx[j] = pad_grad_value(m, dy, j);
+    }
+}
+
 __global__ void depth_space_kernel(DepthSpace p, int64_t n, bool to_depth, const float *x,
                                    float *y) {
     SALUS_CONV_FOR_EACH(s, n) {
@@ -54,6 +60,14 @@ cudaError_t launch_upsample_grad(const ResampleMap &m, int64_t n, const float *d
     const LaunchConfig cfg = elementwise_launch(n);
     if (cfg.blocks == 0) return cudaSuccess;
     upsample_grad_kernel<<<cfg.blocks, cfg.threads, 0, stream>>>(m, n, dy, dx);
+    return cudaGetLastError();
+}
+
+cudaError_t launch_pad_grad(const ResampleMap &m, int64_t n, const float *dy, float *dx,
+                            cudaStream_t stream) {
+    const LaunchConfig cfg = elementwise_launch(n);
+    if (cfg.blocks == 0) return cudaSuccess;
+    pad_grad_kernel<<<cfg.blocks, cfg.threads, 0, stream>>>(m, n, dy, dx);
     return cudaGetLastError();
 }
 

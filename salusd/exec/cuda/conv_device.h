@@ -71,6 +71,77 @@ SALUS_HD inline float upsample_grad_value(const ResampleMap &m, const float *dy,
     return sum;
 }
 
+// PadGrad: the positions of dY along axis d that Pad filled from dX index i,
+// as up to 3 ascending ranges [lo, hi] (reflect: the mirror before, i
+// itself, the mirror after; edge: the repeated edge and its pads).
+struct PadSources {
+    int count = 0;
+    int64_t lo[3] = {}, hi[3] = {};
+};
+
+SALUS_HD inline PadSources pad_sources(const ResampleMap &m, int d, int64_t i) {
+    PadSources s;
+    const int64_t in = m.in_dims[d], before = m.before[d], out = m.out_dims[d];
+    const int64_t at = i + before;
+    auto add = [&s](int64_t lo, int64_t hi) {
+        s.lo[s.count] = lo;
+        s.hi[s.count] = hi;
+        ++s.count;
+    };
+    if (m.mode == ResampleMode::Edge) {
+        add(i == 0 ? 0 : at, i == in - 1 ? out - 1 : at);
+    } else if (m.mode == ResampleMode::Reflect) {
+        if (i >= 1 && i <= before) add(before - i, before - i);
+        add(at, at);
+        const int64_t mirror = before + 2 * (in - 1) - i;
+        if (i <= in - 2 && mirror < out) add(mirror, mirror);
+    } else {
+        add(at, at);
+    }
+    return s;
+}
+
+// PadGrad's dX element j (m maps dY, the padded tensor, onto dX): the sum of
+// the dY elements Pad filled from it, in dY's row-major order as the CPU
+// kernel adds them.
+SALUS_HD inline float pad_grad_value(const ResampleMap &m, const float *dy, int64_t j) {
+    PadSources src[kMaxRank];
+    int64_t dy_strides[kMaxRank];
+    int64_t stride = 1;
+    for (int d = m.rank - 1; d >= 0; --d) {
+        const int64_t q = j / m.in_dims[d];
+        src[d] = pad_sources(m, d, j - q * m.in_dims[d]);
+        dy_strides[d] = stride;
+        stride *= m.out_dims[d];
+        j = q;
+    }
+    // An odometer over the axes' ranges, the last axis fastest.
+    int range[kMaxRank] = {};
+    int64_t pos[kMaxRank];
+    for (int d = 0; d < m.rank; ++d) pos[d] = src[d].lo[0];
+    float sum = 0.0f;
+    while (true) {
+        int64_t offset = 0;
+        for (int d = 0; d < m.rank; ++d) offset += pos[d] * dy_strides[d];
+        sum += dy[offset];
+        int d = m.rank - 1;
+        for (; d >= 0; --d) {
+            if (pos[d] < src[d].hi[range[d]]) {
+                ++pos[d];
+                break;
+            }
+            if (range[d] + 1 < src[d].count) {
+                pos[d] = src[d].lo[++range[d]];
+                break;
+            }
+            range[d] = 0;
+            pos[d] = src[d].lo[0];
+        }
+        if (d < 0) break;
+    }
+    return sum;
+}
+
 // DepthToSpace/SpaceToDepth: the flat index in the depth tensor [N, C·b², H,
 // W] of flat index s of the space tensor [N, C, H·b, W·b].
 struct DepthSpace {

@@ -1,5 +1,5 @@
 // CUDA kernels of the conv family (ops/conv.cpp), our own (conv.cu): Pad,
-// Upsample and its gradient, DepthToSpace/SpaceToDepth, GlobalAveragePool.
+// Upsample and their gradients, DepthToSpace/SpaceToDepth, GlobalAveragePool.
 // Convolution and pooling await cuDNN (tests/unit/kernels/awaiting_cuda.h).
 #include "exec/cuda/cuda_kernels.h"
 
@@ -24,9 +24,16 @@ Status launched(const KernelContext &ctx, cudaError_t err) {
 
 Status pad(const KernelContext &ctx) {
     ResampleMap m;
-    SALUS_RETURN_IF_ERROR(plan_pad(ctx, &m));
+    SALUS_RETURN_IF_ERROR(plan_pad(ctx, false, &m));
     const float value = static_cast<float>(ctx.node->get_float("value"));
     return launched(ctx, launch_resample(m, ctx.outputs[0].numel(), ctx.inputs[0].f32(), value,
+                                         ctx.outputs[0].f32(), stream_of(ctx)));
+}
+
+Status pad_grad(const KernelContext &ctx) {
+    ResampleMap m;
+    SALUS_RETURN_IF_ERROR(plan_pad(ctx, true, &m));
+    return launched(ctx, launch_pad_grad(m, ctx.outputs[0].numel(), ctx.inputs[0].f32(),
                                          ctx.outputs[0].f32(), stream_of(ctx)));
 }
 
@@ -65,6 +72,7 @@ Status global_average_pool(const KernelContext &ctx) {
 
 void register_conv_kernels(KernelRegistry *registry) {
     registry->add(DeviceType::CUDA, "Pad", pad);
+    registry->add(DeviceType::CUDA, "PadGrad", pad_grad);
     registry->add(DeviceType::CUDA, "Upsample", upsample);
     registry->add(DeviceType::CUDA, "UpsampleGrad", upsample_grad);
     registry->add(DeviceType::CUDA, "DepthToSpace", depth_space);

@@ -14,6 +14,9 @@ cudaError_t launch_resample(const ResampleMap &m, int64_t n, const float *x, flo
 // UpsampleGrad: n elements of dX.
 cudaError_t launch_upsample_grad(const ResampleMap &m, int64_t n, const float *dy, float *dx,
                                  cudaStream_t stream);
+// PadGrad: n elements of dX.
+cudaError_t launch_pad_grad(const ResampleMap &m, int64_t n, const float *dy, float *dx,
+                            cudaStream_t stream);
 // n elements of the space tensor, moved to (to_depth) or from the depth one.
 cudaError_t launch_depth_space(const DepthSpace &p, int64_t n, bool to_depth, const float *x,
                                float *y, cudaStream_t stream);

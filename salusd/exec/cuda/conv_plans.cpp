@@ -31,10 +31,11 @@ void fill_dims(const Shape &out, const Shape &in, ResampleMap *m) {
 
 } // namespace
 
-Status plan_pad(const KernelContext &ctx, ResampleMap *m) {
-    const Shape &x = ctx.inputs[0].shape, &y = ctx.outputs[0].shape;
-    SALUS_RETURN_IF_ERROR(check_f32_rank(ctx, y));
-    fill_dims(y, x, m);
+Status plan_pad(const KernelContext &ctx, bool grad, ResampleMap *m) {
+    const Shape &small = grad ? ctx.outputs[0].shape : ctx.inputs[0].shape;
+    const Shape &big = grad ? ctx.inputs[0].shape : ctx.outputs[0].shape;
+    SALUS_RETURN_IF_ERROR(check_f32_rank(ctx, big));
+    fill_dims(big, small, m);
     const std::string &mode = ctx.node->get_string("mode");
     m->mode = mode == "reflect" ? ResampleMode::Reflect
               : mode == "edge"  ? ResampleMode::Edge

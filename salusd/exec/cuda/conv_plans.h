@@ -8,8 +8,9 @@
 
 namespace salus::cuda {
 
-// Pad: Y from X with the node's pads and mode.
-Status plan_pad(const KernelContext &ctx, ResampleMap *m);
+// Pad (Y from X) or, with grad, PadGrad (the map from dX onto dY), with the
+// node's pads and mode.
+Status plan_pad(const KernelContext &ctx, bool grad, ResampleMap *m);
 // Upsample (Y from X) or, with grad, UpsampleGrad (the map from dX onto dY).
 Status plan_upsample(const KernelContext &ctx, bool grad, ResampleMap *m);
 // DepthToSpace (the output is the space tensor) or SpaceToDepth.

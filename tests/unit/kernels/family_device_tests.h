@@ -14,6 +14,7 @@ inline const std::set<std::string> kDeviceCodeTestedByFamily = {
     "DepthToSpace",
     "GlobalAveragePool",
     "Pad",
+    "PadGrad",
     "SpaceToDepth",
     "Upsample",
     "UpsampleGrad",

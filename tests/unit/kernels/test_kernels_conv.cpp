@@ -466,10 +466,16 @@ Tensor emulate_cuda(const NodeDesc &node, const Tensor &x, const Shape &out_shap
     ctx.inputs = {view(x)};
     ctx.outputs = {view(y)};
     const int64_t n = y.shape.empty() ? 1 : num_elements(y.shape);
-    if (node.op == "Pad" || node.op == "Upsample") {
+    if (node.op == "PadGrad") {
+        cuda::ResampleMap m;
+        EXPECT_TRUE(cuda::plan_pad(ctx, true, &m).ok());
+        for (int64_t j = 0; j < n; ++j) {
+            y.data[static_cast<size_t>(j)] = cuda::pad_grad_value(m, x.data.data(), j);
+        }
+    } else if (node.op == "Pad" || node.op == "Upsample") {
         cuda::ResampleMap m;
         const Status st =
-            node.op == "Pad" ? cuda::plan_pad(ctx, &m) : cuda::plan_upsample(ctx, false, &m);
+            node.op == "Pad" ? cuda::plan_pad(ctx, false, &m) : cuda::plan_upsample(ctx, false, &m);
         EXPECT_TRUE(st.ok()) << st.message();
         const float value = static_cast<float>(canonical.get_float("value"));
         for (int64_t i = 0; i < n; ++i) {
@@ -524,6 +530,20 @@ TEST(ConvCudaDeviceCode, MatchesTheCpuKernels) {
         set_float(&pad, "value", 0.25);
         pad.attrs["mode"] = mode_attr(mode);
         cases.push_back({pad, {2, 3, 4}, {3, 5, 7}});
+        NodeDesc grad = pad;
+        grad.op = "PadGrad";
+        grad.attrs.erase("value");
+        cases.push_back({grad, {3, 5, 7}, {2, 3, 4}});
+        // Pads as wide as reflect allows; edge and constant pad an axis of 1.
+        set_ints(&grad, "pads", {1, 0, 3, 0, 2, 0});
+        Shape dy{3, 4, 7};
+        if (std::string(mode) == "reflect") {
+            set_ints(&grad, "pads", {1, 1, 3, 1, 1, 3});
+            dy = {4, 4, 10};
+        } else {
+            cases.push_back({grad, {2, 5, 8}, {1, 3, 5}});
+        }
+        cases.push_back({grad, dy, {2, 2, 4}});
     }
     NodeDesc pad0 = make_node("Pad");
     set_ints(&pad0, "pads", {});
@@ -547,6 +567,11 @@ TEST(ConvCudaDeviceCode, MatchesTheCpuKernels) {
     cases.push_back({make_node("GlobalAveragePool"), {1, 2, 9}, {1, 2, 1}});
     for (const Case &c : cases) {
         SCOPED_TRACE(c.node.op + " " + shape_str(c.in));
+        NodeDesc checked = c.node;
+        std::vector<OutputInfo> inferred;
+        ASSERT_TRUE(
+            infer_node(*find_op(c.node.op), &checked, {{DType::F32, &c.in}}, &inferred).ok());
+        ASSERT_EQ(inferred[0].shape, c.out);
         const Tensor x = random_tensor(c.in, rng);
         const Tensor want = run1(c.node, {&x}, c.out);
         const Tensor got = emulate_cuda(c.node, x, c.out);
