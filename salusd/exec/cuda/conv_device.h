@@ -142,6 +142,106 @@ SALUS_HD inline float pad_grad_value(const ResampleMap &m, const float *dy, int6
     return sum;
 }
 
+// A pooling window over planes [H, W] (1-D: H = 1), as the CPU kernels see it.
+struct PoolPlan {
+    int64_t planes = 0; // N·C
+    int64_t ih = 1, iw = 1, oh = 1, ow = 1;
+    int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
+    int64_t ph = 0, pw = 0, ph_end = 0, pw_end = 0;
+    bool include_pad = false;
+};
+
+// The maximum of output (oy, ox)'s window in plane x (the first on ties, NaN
+// winning) and its position in the plane, -1 for a window all padding.
+SALUS_HD inline float pool_max(const PoolPlan &p, const float *x, int64_t oy, int64_t ox,
+                               int64_t *at) {
+    int64_t best = -1;
+    float best_v = -INFINITY;
+    for (int64_t ky = 0; ky < p.kh; ++ky) {
+        const int64_t y = oy * p.sh - p.ph + ky * p.dh;
+        if (y < 0 || y >= p.ih) continue;
+        for (int64_t kx = 0; kx < p.kw; ++kx) {
+            const int64_t xx = ox * p.sw - p.pw + kx * p.dw;
+            if (xx < 0 || xx >= p.iw) continue;
+            const float v = x[y * p.iw + xx];
+            if (best < 0 || v > best_v || (v != v && best_v == best_v)) {
+                best = y * p.iw + xx;
+                best_v = v;
+            }
+        }
+    }
+    *at = best;
+    return best_v;
+}
+
+// AveragePool's divisor for output (oy, ox).
+SALUS_HD inline int64_t pool_divisor(const PoolPlan &p, int64_t oy, int64_t ox) {
+    int64_t n = 1;
+    for (int a = 0; a < 2; ++a) {
+        const int64_t o = a ? ox : oy, s = a ? p.sw : p.sh, pad = a ? p.pw : p.ph;
+        const int64_t k = a ? p.kw : p.kh, in = a ? p.iw : p.ih, end = a ? p.pw_end : p.ph_end;
+        const int64_t start = o * s - pad;
+        const int64_t stop = start + k < in + end ? start + k : in + end;
+        n *= p.include_pad ? stop - start : (stop < in ? stop : in) - (start > 0 ? start : 0);
+    }
+    return n;
+}
+
+SALUS_HD inline float pool_mean(const PoolPlan &p, const float *x, int64_t oy, int64_t ox) {
+    float sum = 0.0f;
+    for (int64_t ky = 0; ky < p.kh; ++ky) {
+        const int64_t y = oy * p.sh - p.ph + ky;
+        if (y < 0 || y >= p.ih) continue;
+        for (int64_t kx = 0; kx < p.kw; ++kx) {
+            const int64_t xx = ox * p.sw - p.pw + kx;
+            if (xx >= 0 && xx < p.iw) sum += x[y * p.iw + xx];
+        }
+    }
+    const int64_t n = pool_divisor(p, oy, ox);
+    return n > 0 ? sum / static_cast<float>(n) : 0.0f;
+}
+
+// The first window (along one axis) whose span reaches index i: start + (k−1)·d >= i.
+SALUS_HD inline int64_t pool_windows_begin(int64_t i, int64_t s, int64_t pad, int64_t k,
+                                           int64_t d) {
+    const int64_t need = i + pad - (k - 1) * d; // o·s must reach it
+    return need <= 0 ? 0 : (need + s - 1) / s;
+}
+// One past the last window starting at or before index i, within out.
+SALUS_HD inline int64_t pool_windows_end(int64_t i, int64_t s, int64_t pad, int64_t out) {
+    const int64_t last = (i + pad) / s + 1;
+    return last < out ? last : out;
+}
+
+// The gradient at X's (iy, ix) of plane dy: a gather over the windows that
+// hold it (outputs in row-major order). max: the windows whose maximum it is
+// (x is the plane of X); else the windows' shares of their dY.
+SALUS_HD inline float pool_grad_value(const PoolPlan &p, bool max, const float *x, const float *dy,
+                                      int64_t iy, int64_t ix) {
+    float sum = 0.0f;
+    const int64_t here = iy * p.iw + ix;
+    const int64_t oy_end = pool_windows_end(iy, p.sh, p.ph, p.oh);
+    const int64_t ox_end = pool_windows_end(ix, p.sw, p.pw, p.ow);
+    for (int64_t oy = pool_windows_begin(iy, p.sh, p.ph, p.kh, p.dh); oy < oy_end; ++oy) {
+        const int64_t ry = iy - (oy * p.sh - p.ph);
+        if (ry % p.dh != 0 || ry / p.dh >= p.kh) continue;
+        for (int64_t ox = pool_windows_begin(ix, p.sw, p.pw, p.kw, p.dw); ox < ox_end; ++ox) {
+            const int64_t rx = ix - (ox * p.sw - p.pw);
+            if (rx % p.dw != 0 || rx / p.dw >= p.kw) continue;
+            const float g = dy[oy * p.ow + ox];
+            if (max) {
+                int64_t at = -1;
+                pool_max(p, x, oy, ox, &at);
+                if (at == here) sum += g;
+            } else {
+                const int64_t n = pool_divisor(p, oy, ox);
+                if (n > 0) sum += g / static_cast<float>(n);
+            }
+        }
+    }
+    return sum;
+}
+
 // DepthToSpace/SpaceToDepth: the flat index in the depth tensor [N, C·b², H,
 // W] of flat index s of the space tensor [N, C, H·b, W·b].
 struct DepthSpace {

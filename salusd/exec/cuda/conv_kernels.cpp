@@ -1,6 +1,8 @@
 // CUDA kernels of the conv family (ops/conv.cpp), our own (conv.cu): Pad,
 // Upsample and their gradients, DepthToSpace/SpaceToDepth, GlobalAveragePool.
-// Convolution and pooling await cuDNN (tests/unit/kernels/awaiting_cuda.h).
+// MaxPool, AveragePool and their gradients (gathers: each element of dX sums
+// the windows that hold it). Convolutions await cuDNN
+// (tests/unit/kernels/awaiting_cuda.h).
 #include "exec/cuda/cuda_kernels.h"
 
 #include "device/cuda/cuda_check.h"
@@ -68,9 +70,38 @@ Status global_average_pool(const KernelContext &ctx) {
                     launch_plane_mean(planes, size, x.f32(), ctx.outputs[0].f32(), stream_of(ctx)));
 }
 
+// Pooling, its window planned when the session is prepared.
+class PoolKernel : public OpKernel {
+  public:
+    Status init(const KernelInit &init) {
+        max_ = init.node->op.rfind("MaxPool", 0) == 0;
+        grad_ = init.node->op.find("Grad") != std::string::npos;
+        return plan_pool(*init.node, init.inputs.back().shape, &plan_);
+    }
+
+    Status run(const KernelContext &ctx) override {
+        if (grad_) {
+            return launched(ctx, launch_pool_grad(plan_, max_, ctx.outputs[0].numel(),
+                                                  ctx.inputs[1].f32(), ctx.inputs[0].f32(),
+                                                  ctx.outputs[0].f32(), stream_of(ctx)));
+        }
+        int64_t *indices =
+            ctx.outputs.size() > 1 ? static_cast<int64_t *>(ctx.outputs[1].data) : nullptr;
+        return launched(ctx, launch_pool(plan_, max_, ctx.outputs[0].numel(), ctx.inputs[0].f32(),
+                                         ctx.outputs[0].f32(), indices, stream_of(ctx)));
+    }
+
+  private:
+    PoolPlan plan_;
+    bool max_ = false, grad_ = false;
+};
+
 } // namespace
 
 void register_conv_kernels(KernelRegistry *registry) {
+    for (const char *op : {"MaxPool", "MaxPoolGrad", "AveragePool", "AveragePoolGrad"}) {
+        registry->add(DeviceType::CUDA, op, make_kernel<PoolKernel>);
+    }
     registry->add(DeviceType::CUDA, "Pad", pad);
     registry->add(DeviceType::CUDA, "PadGrad", pad_grad);
     registry->add(DeviceType::CUDA, "Upsample", upsample);

@@ -1,5 +1,7 @@
 #include "exec/cuda/conv_plans.h"
 
+#include "ops/conv_window.h"
+
 #include <string>
 
 namespace salus::cuda {
@@ -53,6 +55,32 @@ Status plan_upsample(const KernelContext &ctx, bool grad, ResampleMap *m) {
     m->mode = ResampleMode::Upsample;
     const std::vector<int64_t> &scales = ctx.node->get_ints("scales");
     for (int d = 0; d < m->rank; ++d) m->scale[d] = scales[static_cast<size_t>(d)];
+    return {};
+}
+
+Status plan_pool(const NodeDesc &node, const Shape &x, PoolPlan *p) {
+    Window w;
+    SALUS_RETURN_IF_ERROR(make_window(node, x, node.get_ints("kernel_shape"), pool_rule(node), &w));
+    p->planes = x[0] * x[1];
+    const int a = w.rank - 1; // the last spatial axis; a 1-D window has height 1
+    p->iw = w.in[a];
+    p->ow = w.out[a];
+    p->kw = w.kernel[a];
+    p->sw = w.stride[a];
+    p->dw = w.dilation[a];
+    p->pw = w.pad_begin[a];
+    p->pw_end = w.pad_end[a];
+    if (w.rank == 2) {
+        p->ih = w.in[0];
+        p->oh = w.out[0];
+        p->kh = w.kernel[0];
+        p->sh = w.stride[0];
+        p->dh = w.dilation[0];
+        p->ph = w.pad_begin[0];
+        p->ph_end = w.pad_end[0];
+    }
+    p->include_pad =
+        node.attr("count_include_pad") != nullptr && node.get_int("count_include_pad") == 1;
     return {};
 }
 

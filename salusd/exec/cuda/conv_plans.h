@@ -13,6 +13,8 @@ namespace salus::cuda {
 Status plan_pad(const KernelContext &ctx, bool grad, ResampleMap *m);
 // Upsample (Y from X) or, with grad, UpsampleGrad (the map from dX onto dY).
 Status plan_upsample(const KernelContext &ctx, bool grad, ResampleMap *m);
+// A pooling node's window over X (its last input) [N, C, spatial...].
+Status plan_pool(const NodeDesc &node, const Shape &x, PoolPlan *p);
 // DepthToSpace (the output is the space tensor) or SpaceToDepth.
 Status plan_depth_space(const KernelContext &ctx, DepthSpace *p);
 

@@ -11,8 +11,12 @@ namespace salus::test {
 
 inline const std::set<std::string> kDeviceCodeTestedByFamily = {
     // conv: test_kernels_conv.cpp
+    "AveragePool",
+    "AveragePoolGrad",
     "DepthToSpace",
     "GlobalAveragePool",
+    "MaxPool",
+    "MaxPoolGrad",
     "Pad",
     "PadGrad",
     "SpaceToDepth",

@@ -583,6 +583,86 @@ TEST(ConvCudaDeviceCode, MatchesTheCpuKernels) {
     }
 }
 
+// Pooling: the CUDA kernels' device code over every element against the CPU
+// kernels (oneDNN's or the loops); maxima and indices exactly, means and
+// gradients within float rounding of a different summation order.
+TEST(ConvCudaDeviceCode, PoolingMatchesTheCpuKernels) {
+    std::mt19937 rng(13);
+    struct PoolGeometry {
+        Shape x;
+        std::vector<int64_t> kernel, strides, pads, dilations;
+        int64_t ceil_mode, include_pad;
+    };
+    const PoolGeometry geometries[] = {
+        {{2, 3, 7, 6}, {3, 2}, {2, 2}, {1, 0, 1, 1}, {1, 1}, 0, 0},
+        {{1, 2, 8, 8}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, 1, 1},
+        {{2, 1, 7, 9}, {2, 3}, {1, 2}, {1, 0, 1, 0}, {2, 1}, 1, 0},
+        {{2, 3, 10}, {4}, {3}, {2, 2}, {1}, 1, 1},
+        {{1, 1, 1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, 0, 1},
+    };
+    for (const PoolGeometry &g : geometries) {
+        for (const char *op : {"MaxPool", "AveragePool", "MaxPoolGrad", "AveragePoolGrad"}) {
+            const bool max = std::string(op).rfind("MaxPool", 0) == 0;
+            const bool grad = std::string(op).find("Grad") != std::string::npos;
+            NodeDesc node = make_node(op);
+            set_ints(&node, "kernel_shape", g.kernel);
+            set_ints(&node, "strides", g.strides);
+            set_ints(&node, "pads", g.pads);
+            set_int(&node, "ceil_mode", g.ceil_mode);
+            if (max) {
+                set_ints(&node, "dilations", g.dilations);
+            } else {
+                set_int(&node, "count_include_pad", g.include_pad);
+            }
+            NodeDesc canonical = node;
+            ASSERT_TRUE(canonicalize_attrs(*find_op(op), &canonical).ok());
+            cuda::PoolPlan plan;
+            ASSERT_TRUE(cuda::plan_pool(canonical, g.x, &plan).ok());
+            Shape y_shape{g.x[0], g.x[1]};
+            if (g.x.size() == 4) y_shape.push_back(plan.oh);
+            y_shape.push_back(plan.ow);
+            SCOPED_TRACE(std::string(op) + " X " + shape_str(g.x) + " Y " + shape_str(y_shape));
+            const Tensor x = random_tensor(g.x, rng);
+            const Tensor dy = random_tensor(y_shape, rng);
+            if (grad) {
+                const Tensor want = run1(node, {&dy, &x}, g.x);
+                const int64_t plane = plan.ih * plan.iw;
+                for (int64_t j = 0; j < num_elements(g.x); ++j) {
+                    const int64_t c = j / plane, r = j % plane;
+                    const float got = cuda::pool_grad_value(plan, max, x.data.data() + c * plane,
+                                                            dy.data.data() + c * plan.oh * plan.ow,
+                                                            r / plan.iw, r % plan.iw);
+                    ASSERT_NEAR(got, want.data[static_cast<size_t>(j)], 1e-6) << "element " << j;
+                }
+                continue;
+            }
+            Tensor want(y_shape), indices(y_shape);
+            indices.data.resize(2 * indices.size()); // i64
+            indices.dtype = DType::I64;
+            std::vector<Tensor *> outs{&want};
+            if (max) outs.push_back(&indices);
+            ASSERT_TRUE(run_kernel(node, {&x}, outs).ok());
+            const int64_t per_plane = plan.oh * plan.ow;
+            for (int64_t o = 0; o < num_elements(y_shape); ++o) {
+                const int64_t c = o / per_plane, r = o % per_plane;
+                const float *xc = x.data.data() + c * plan.ih * plan.iw;
+                if (max) {
+                    int64_t at = -1;
+                    ASSERT_EQ(cuda::pool_max(plan, xc, r / plan.ow, r % plan.ow, &at),
+                              want.data[static_cast<size_t>(o)]);
+                    int64_t index = 0;
+                    std::memcpy(&index, indices.data.data() + 2 * o, sizeof index);
+                    ASSERT_EQ(c * plan.ih * plan.iw + at, index) << "index " << o;
+                } else {
+                    ASSERT_NEAR(cuda::pool_mean(plan, xc, r / plan.ow, r % plan.ow),
+                                want.data[static_cast<size_t>(o)], 1e-6)
+                        << "element " << o;
+                }
+            }
+        }
+    }
+}
+
 TEST(ConvCudaDeviceCode, PlansRefuseWhatTheKernelsCannotRun) {
     const Tensor big(Shape(9, 1)), small(Shape(9, 1));
     NodeDesc up = make_node("Upsample");
