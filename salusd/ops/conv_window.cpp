@@ -83,6 +83,7 @@ Status make_window(const NodeDesc &node, const Shape &x, const std::vector<int64
                 return infer::fail(node.op + " output_padding " + ints_str(output_padding) +
                                    " must be smaller than strides " + ints_str(strides));
             }
+            w->output_padding[a] = output_padding[i];
             w->out[a] = w->stride[a] * (w->in[a] - 1) + output_padding[i] + w->extent(a) -
                         w->pad_begin[a] - w->pad_end[a];
         } else if (rule == WindowRule::Ceil) {

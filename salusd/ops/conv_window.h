@@ -22,8 +22,9 @@ struct Window {
     int64_t dilation[kMaxSpatial] = {};
     int64_t pad_begin[kMaxSpatial] = {};
     int64_t pad_end[kMaxSpatial] = {};
-    int64_t in[kMaxSpatial] = {};  // X's spatial sizes
-    int64_t out[kMaxSpatial] = {}; // Y's spatial sizes
+    int64_t output_padding[kMaxSpatial] = {}; // ConvTranspose's
+    int64_t in[kMaxSpatial] = {};             // X's spatial sizes
+    int64_t out[kMaxSpatial] = {};            // Y's spatial sizes
 
     // The span one window covers in X.
     int64_t extent(int a) const { return dilation[a] * (kernel[a] - 1) + 1; }

@@ -6,6 +6,7 @@
 #include "exec/cpu/dnnl_kernel.h"
 #include "ops/conv_window.h"
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,7 @@ struct WindowDims {
     Dims strides, dilates, pad_l, pad_r;
 };
 
-WindowDims window_dims(const Window &w, const std::vector<int64_t> &output_padding) {
+WindowDims window_dims(const Window &w) {
     WindowDims d;
     for (int a = 0; a < w.rank; ++a) {
         d.strides.push_back(w.stride[a]);
@@ -58,16 +59,19 @@ WindowDims window_dims(const Window &w, const std::vector<int64_t> &output_paddi
         d.pad_l.push_back(w.pad_begin[a]);
         // ConvTranspose's output_padding extends the end: less end padding
         // (possibly negative, which oneDNN takes).
-        const int64_t extra = output_padding.empty() ? 0 : output_padding[static_cast<size_t>(a)];
-        d.pad_r.push_back(w.pad_end[a] - extra);
+        d.pad_r.push_back(w.pad_end[a] - w.output_padding[a]);
     }
     return d;
 }
 
-// Without input channels (or windows) a convolution is its bias: Y[n, m, ...] = B[m].
+// Without input channels a convolution is its bias: Y[n, m, ...] = B[m], or 0.
 Status bias_only(const KernelContext &ctx) {
     const TensorView &y = ctx.outputs[0];
-    if (ctx.inputs.size() < 3 || y.numel() == 0) return {};
+    if (y.numel() == 0) return {};
+    if (ctx.inputs.size() < 3) {
+        std::memset(y.data, 0, static_cast<size_t>(y.numel()) * sizeof(float));
+        return {};
+    }
     const float *b = ctx.inputs[2].f32();
     const int64_t m = y.shape[1], size = y.numel() / (y.shape[0] * m);
     float *out = y.f32();
@@ -93,7 +97,7 @@ class ConvKernel : public ConvLikeKernel {
                                           WindowRule::Floor, &win));
         empty_ = any_empty(init);
         if (empty_) return {};
-        const WindowDims d = window_dims(win, {});
+        const WindowDims d = window_dims(win);
         const bool bias = init.inputs.size() > 2;
         const memory::desc src = dnnl_plain(dnnl_dims(x));
         const memory::desc wei = conv_weights(w, node.get_int("group"));
@@ -129,9 +133,7 @@ class ConvTransposeKernel : public ConvLikeKernel {
                                           WindowRule::Transpose, &win));
         empty_ = any_empty(init);
         if (empty_) return {};
-        std::vector<int64_t> output_padding = node.get_ints("output_padding");
-        output_padding.resize(static_cast<size_t>(win.rank), 0); // empty: none
-        const WindowDims d = window_dims(win, output_padding);
+        const WindowDims d = window_dims(win);
         const bool bias = init.inputs.size() > 2;
         const memory::desc src = dnnl_plain(dnnl_dims(x));
         const memory::desc wei = deconv_weights(w, node.get_int("group"));
@@ -168,7 +170,7 @@ class ConvGradWeightKernel : public DnnlKernel {
             make_window(node, x, node.get_ints("kernel_shape"), WindowRule::Floor, &win));
         empty_ = any_empty(init);
         if (empty_) return {};
-        const WindowDims d = window_dims(win, {});
+        const WindowDims d = window_dims(win);
         const bool bias = init.outputs.size() > 1;
         const memory::desc src = dnnl_plain(dnnl_dims(x));
         const memory::desc wei = conv_weights(init.outputs[0].shape, node.get_int("group"));

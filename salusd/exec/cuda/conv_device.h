@@ -1,8 +1,10 @@
 // What the conv family's CUDA kernels (conv.cu) compute per element, in plain
 // C++ that nvcc compiles for the device and g++ for the host: the unit tests
 // run these functions on the CPU against the CPU kernels
-// (test_kernels_conv.cpp). Every kernel gathers (one thread per output
-// element, no atomics), so results do not depend on scheduling.
+// (test_kernels_conv.cpp), and the CPU's pooling loops (exec/cpu/pool.cpp,
+// where oneDNN does not fit) are these same formulas. Every kernel gathers
+// (one thread per output element, no atomics), so results do not depend on
+// scheduling.
 #pragma once
 
 #include "exec/cuda/device_code.h"

@@ -343,6 +343,8 @@ TEST(ConvKernels, NoInputChannelsGiveTheBias) {
     const Tensor x({2, 0, 3, 3}), w({2, 0, 1, 1}), b({2}, {0.5f, -2.0f});
     Tensor y = run1(make_node("Conv"), {&x, &w, &b}, {2, 2, 3, 3});
     for (size_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.data[i], i / 9 % 2 ? -2.0f : 0.5f) << i;
+    y = run1(make_node("Conv"), {&x, &w}, {2, 2, 3, 3});
+    for (size_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.data[i], 0.0f) << i;
     const Tensor tw({0, 2, 1, 1});
     y = run1(make_node("ConvTranspose"), {&x, &tw, &b}, {2, 2, 3, 3});
     for (size_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.data[i], i / 9 % 2 ? -2.0f : 0.5f) << i;
@@ -584,8 +586,10 @@ TEST(ConvCudaDeviceCode, MatchesTheCpuKernels) {
 }
 
 // Pooling: the CUDA kernels' device code over every element against the CPU
-// kernels (oneDNN's or the loops); maxima and indices exactly, means and
-// gradients within float rounding of a different summation order.
+// kernels (oneDNN's; where the CPU runs loops, they share the device code's
+// formulas and test_ops_conv.py checks both against torch); maxima and
+// indices exactly, means and gradients within float rounding of a different
+// summation order.
 TEST(ConvCudaDeviceCode, PoolingMatchesTheCpuKernels) {
     std::mt19937 rng(13);
     struct PoolGeometry {
