@@ -62,7 +62,8 @@ class ConvOps:
 
     # ---- pooling -------------------------------------------------------------
 
-    def _pool(self, op, rank, auto, x, kernel_size, stride, padding, ceil_mode, extra, name):
+    def _pool(self, rank, auto, x, kernel_size, stride, padding, ceil_mode, extra):
+        """x as an operand and the attributes torch's pooling arguments give."""
         x = self._operand(x, auto)
         self._float32(auto, x=x)
         kernel = _ints(kernel_size, rank, auto)
@@ -74,8 +75,8 @@ class ConvOps:
 
     def _max_pool(self, rank, auto, x, kernel_size, stride, padding, dilation, ceil_mode,
                   return_indices, name):
-        attrs, x = self._pool("MaxPool", rank, auto, x, kernel_size, stride, padding, ceil_mode,
-                              {"dilations": _ints(dilation, rank, auto)}, name)
+        attrs, x = self._pool(rank, auto, x, kernel_size, stride, padding, ceil_mode,
+                              {"dilations": _ints(dilation, rank, auto)})
         if return_indices:
             return self.op("MaxPool", x, num_outputs=2, name=name, **attrs)
         return self._one("MaxPool", auto, [x], attrs, name)
@@ -96,9 +97,8 @@ class ConvOps:
 
     def _avg_pool(self, rank, auto, x, kernel_size, stride, padding, ceil_mode,
                   count_include_pad, name):
-        attrs, x = self._pool("AveragePool", rank, auto, x, kernel_size, stride, padding,
-                              ceil_mode, {"count_include_pad": int(bool(count_include_pad))},
-                              name)
+        attrs, x = self._pool(rank, auto, x, kernel_size, stride, padding, ceil_mode,
+                              {"count_include_pad": int(bool(count_include_pad))})
         return self._one("AveragePool", auto, [x], attrs, name)
 
     def avg_pool1d(self, x, kernel_size, stride=None, padding=0, ceil_mode=False,
