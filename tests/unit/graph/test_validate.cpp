@@ -54,9 +54,9 @@ const std::vector<InvalidCase> &invalid_cases() {
          {"graph has 2 nodes, over the limit of 1"}},
         {"UnknownOp",
          [](GraphBuilder &b, ValidationLimits &) {
-             b.output(b.op("Conv", {relu_of_input(b)}, {}, "c1"));
+             b.output(b.op("Frobnicate", {relu_of_input(b)}, {}, "c1"));
          },
-         {"node 1 \"c1\" (Conv): unknown op \"Conv\""}},
+         {"node 1 \"c1\" (Frobnicate): unknown op \"Frobnicate\""}},
         {"TooFewInputs",
          [](GraphBuilder &b, ValidationLimits &) {
              b.output(b.op("Add", {relu_of_input(b)}, {}, "sum"));

@@ -10,6 +10,18 @@
 namespace salus::test {
 
 inline const std::set<std::string> kDeviceCodeTestedByFamily = {
+    // conv: test_kernels_conv.cpp
+    "AveragePool",
+    "AveragePoolGrad",
+    "DepthToSpace",
+    "GlobalAveragePool",
+    "MaxPool",
+    "MaxPoolGrad",
+    "Pad",
+    "PadGrad",
+    "SpaceToDepth",
+    "Upsample",
+    "UpsampleGrad",
     // norm: test_kernels_norm.cpp
     "BatchNormalization",
     "BatchNormalizationTraining",
