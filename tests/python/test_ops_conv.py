@@ -114,6 +114,21 @@ def test_conv1d(client, stride, padding, dilation, groups):
     against_torch(client, build, ref, values, CONV_TOL)
 
 
+def test_gradients_of_ops_built_with_schema_defaults(client):
+    # g.op leaves every default to the daemon; the rules pass the node's own
+    # attributes on, so they need none of them.
+    values = {"x": rand(2, 3, 7, 6), "w": rand(4, 3, 3, 3)}
+
+    def build(g, t):
+        y = g.op("Conv", t["x"], t["w"], strides=[2, 2])
+        return g.op("MaxPool", y, kernel_shape=[2, 2])
+
+    def ref(t):
+        return F.max_pool2d(F.conv2d(t["x"], t["w"], stride=2), 2, stride=1)
+
+    against_torch(client, build, ref, values, CONV_TOL)
+
+
 def test_conv_gradient_of_weights_only(client):
     # x is not differentiated: no ConvTranspose is built for it.
     values = {"x": rand(2, 3, 5, 5), "w": rand(2, 3, 3, 3)}

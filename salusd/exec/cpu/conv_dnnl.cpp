@@ -1,7 +1,10 @@
 // Conv, ConvTranspose and ConvGradWeight on oneDNN (exec/cpu/dnnl_kernel.h).
-// The primitives choose their layouts (format any): oneDNN's blocked layouts
-// run a ResNet's 3x3 convolutions faster than our plain NCHW, the weight
-// gradient several times faster, reorders into workspace buffers included.
+// The primitives choose their layouts (format any): on a ResNet 3x3 conv
+// (batch 32, 64 channels, 32x32, 2 threads, AVX2) oneDNN's blocked layouts
+// take about 63 ms forward, 56 ms for the data and 75 ms for the weight
+// gradient, reorders into workspace buffers included, against 105, 109 and
+// 620 ms on our plain NCHW (its gemm implementation); the price is the
+// reorder buffers in T (17 MB there).
 #include "exec/cpu/conv_kernels.h"
 #include "exec/cpu/dnnl_kernel.h"
 #include "ops/conv_window.h"
