@@ -28,6 +28,10 @@ if [ -d "$builddir/bindings/python/salus" ]; then
     --socket "$sock" --bench-roundtrip "$builddir/bench/bench-roundtrip"
 fi
 "$builddir/bench/bench-mlp" --socket "$sock" --threads 1 --torch bench/torch_mlp.py
+if [ -d "$builddir/bindings/python/salus" ]; then
+  PYTHONPATH="$builddir/bindings/python" /usr/bin/python3 bench/bench-models.py --socket "$sock" \
+    --threads 1
+fi
 "$builddir/bench/bench-switch" --socket "$sock"
 "$builddir/bench/bench-sched"
 "$builddir/bench/bench-packing" --csv tests/data/salus-workloads.csv

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Sets up what is missing, builds, starts salusd (CPU backend) on a private
-# socket, runs salus-demo (three jobs sharing it) and stops the daemon.
+# socket, runs salus-demo (three MLP jobs sharing it), then a small CNN and a
+# transformer defined in PyTorch training side by side through it
+# (examples/python/share_models.py), and stops the daemon.
 set -eu
 cd "$(dirname "$0")/.."
 builddir=${BUILDDIR:-build}
@@ -30,3 +32,6 @@ while [ ! -S "$sock" ]; do
 done
 
 "$builddir/tools/salus-demo" --socket "$sock"
+echo
+echo "--- a CNN and a transformer from PyTorch, training at the same time ---"
+PYTHONPATH="$builddir/bindings/python" /usr/bin/python3 examples/python/share_models.py --socket "$sock"

@@ -13,8 +13,9 @@
 #                     salusd --device cuda
 #   tests-unit.txt    the unit suite, on this build
 #   testlog-*.txt     meson's full logs of the three runs
-#   bench-gpu.txt     bench-gpu-mlp (salusd vs PyTorch on this GPU) and
+#   bench-gpu.txt     bench-gpu-mlp (salusd vs PyTorch on this GPU),
 #                     bench-gpu-sharing (2, 4, 8 jobs through lanes vs one by one)
+#                     and bench-models (ResNet-18 and transformer steps)
 #   summary.txt
 # Exit status: 0 when every test passed, 77 without a GPU, 1 otherwise.
 # About 10 minutes on a 16-core machine: build 3 to 5, tests 4 to 6,
@@ -88,6 +89,10 @@ done
     echo "== $(date -u +%Y-%m-%d) on ${gpu:-an unnamed GPU}, $(nproc) cores"
     "$builddir/bench/bench-gpu-mlp" --socket "$dir/salusd.sock" --torch "$root/bench/torch_mlp.py"
     "$builddir/bench/bench-gpu-sharing" --socket "$dir/salusd.sock"
+    # The real models' training steps (no PyTorch column when its torch has
+    # no CUDA).
+    PYTHONPATH="$builddir/bindings/python" /usr/bin/python3 "$root/bench/bench-models.py" \
+        --socket "$dir/salusd.sock" --device cuda
 } >"$out/bench-gpu.txt" 2>&1 || say "a benchmark failed: see bench-gpu.txt"
 kill "$daemon" 2>/dev/null
 wait "$daemon" 2>/dev/null
