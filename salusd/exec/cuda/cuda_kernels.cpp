@@ -1,4 +1,5 @@
 #include "exec/cuda/cuda_kernels.h"
+#include "exec/cuda/kernel_context.h"
 
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_stream.h"
@@ -12,21 +13,12 @@ namespace salus {
 namespace cuda {
 namespace {
 
-cudaStream_t stream_of(const KernelContext &ctx) {
-    return lane_stream(ctx.stream).handle();
-}
-
 const float *in(const KernelContext &ctx, size_t i) {
     return ctx.inputs[i].f32();
 }
 
 float *out(const KernelContext &ctx) {
     return ctx.outputs[0].f32();
-}
-
-// The launch's status, named after the node's op.
-Status launched(const KernelContext &ctx, cudaError_t err) {
-    return check(err, (ctx.node->op + " kernel").c_str());
 }
 
 Status reduce(const KernelContext &ctx, bool mean) {

@@ -1,6 +1,7 @@
 // CUDA kernels of the elementwise family (ops/elementwise.cpp): one per line
 // of elementwise_device.h's op lists, plus Where, Cast, Clip and PReluGrad.
 #include "exec/cuda/cuda_kernels.h"
+#include "exec/cuda/kernel_context.h"
 
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_stream.h"
@@ -12,20 +13,12 @@ namespace salus::cuda {
 
 namespace {
 
-cudaStream_t stream_of(const KernelContext &ctx) {
-    return lane_stream(ctx.stream).handle();
-}
-
 const float *in(const KernelContext &ctx, size_t i) {
     return ctx.inputs[i].f32();
 }
 
 float *out(const KernelContext &ctx, size_t i = 0) {
     return ctx.outputs[i].f32();
-}
-
-Status launched(const KernelContext &ctx, cudaError_t err) {
-    return check(err, (ctx.node->op + " kernel").c_str());
 }
 
 template <UnaryOp op>

@@ -1,6 +1,7 @@
 #include "exec/cuda/elementwise_plans.h"
 
 #include "exec/cpu/helpers.h"
+#include "exec/cuda/kernel_plans.h"
 
 #include <string>
 
@@ -10,16 +11,6 @@ namespace {
 
 Status error(const KernelContext &ctx, const std::string &what) {
     return Status(SALUS_EEXEC, ctx.node->op + ": " + what);
-}
-
-StridedIndex to_index(const cpu::StridedLoop &loop) {
-    StridedIndex ix;
-    ix.rank = loop.rank;
-    for (int d = 0; d < loop.rank; ++d) {
-        ix.dims[d] = loop.dims[d];
-        for (int k = 0; k < loop.operands; ++k) ix.strides[k][d] = loop.strides[k][d];
-    }
-    return ix;
 }
 
 // A one-operand walk over `rank` dims at `strides`, unmerged (building a

@@ -3,6 +3,7 @@
 // iteration (SALUS_EEXEC naming it), so this is the one place where a kernel
 // synchronizes its stream, once per loss node.
 #include "exec/cuda/cuda_kernels.h"
+#include "exec/cuda/kernel_context.h"
 
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_stream.h"
@@ -12,14 +13,6 @@
 namespace salus::cuda {
 
 namespace {
-
-cudaStream_t stream_of(const KernelContext &ctx) {
-    return lane_stream(ctx.stream).handle();
-}
-
-Status launched(const KernelContext &ctx, cudaError_t err) {
-    return check(err, (ctx.node->op + " kernel").c_str());
-}
 
 float *in(const KernelContext &ctx, size_t i) {
     return ctx.inputs[i].f32();

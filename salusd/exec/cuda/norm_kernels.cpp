@@ -1,6 +1,7 @@
 // CUDA kernels of the norm family (ops/norm.cpp), our own (norm.cu): batch,
 // layer, group and instance normalization and dropout.
 #include "exec/cuda/cuda_kernels.h"
+#include "exec/cuda/kernel_context.h"
 
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_stream.h"
@@ -12,14 +13,6 @@
 namespace salus::cuda {
 
 namespace {
-
-cudaStream_t stream_of(const KernelContext &ctx) {
-    return lane_stream(ctx.stream).handle();
-}
-
-Status launched(const KernelContext &ctx, cudaError_t err) {
-    return check(err, (ctx.node->op + " kernel").c_str());
-}
 
 float *optional_output(const KernelContext &ctx, size_t i) {
     return ctx.outputs.size() > i ? ctx.outputs[i].f32() : nullptr;

@@ -4,6 +4,7 @@
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_stream.h"
 #include "exec/cuda/cuda_kernels.h"
+#include "exec/cuda/kernel_context.h"
 #include "exec/cuda/shape_launchers.h"
 #include "exec/cuda/shape_plans.h"
 #include "exec/cuda/workspace.h"
@@ -13,14 +14,6 @@ namespace salus::cuda {
 Status gemm(const KernelContext &ctx); // matmul.cpp
 
 namespace {
-
-cudaStream_t stream_of(const KernelContext &ctx) {
-    return lane_stream(ctx.stream).handle();
-}
-
-Status launched(const KernelContext &ctx, cudaError_t err) {
-    return check(err, (ctx.node->op + " kernel").c_str());
-}
 
 size_t esize_of(const TensorView &t) {
     return dtype_size(t.dtype);
