@@ -1,10 +1,16 @@
-// What the line kernels (kernels.cu, loss.cu) share: each line gets a block
-// whose threads combine their partial results in shared memory.
+// What the CUDA kernel files share: the grid-stride loop over elements, and
+// for line kernels a block per line whose threads combine their partial
+// results in shared memory.
 #pragma once
 
 #include "exec/cuda/launch_config.h"
 
 namespace salus::cuda {
+
+// Grid-stride loop over [0, n).
+#define SALUS_FOR_EACH(i, n)                                                                       \
+    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);         \
+         i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
 // Every block of a line kernel walks the same lines, so all its threads reach
 // every __syncthreads() together.

@@ -1,36 +1,33 @@
 // The conv family's CUDA kernels: grid-stride loops over conv_device.h.
+#include "exec/cuda/block_reduce.cuh"
 #include "exec/cuda/conv_launchers.h"
 #include "exec/cuda/launch_config.h"
 
 namespace salus::cuda {
 namespace {
 
-#define SALUS_CONV_FOR_EACH(i, n)                                                                  \
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);         \
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 __global__ void resample_kernel(ResampleMap m, int64_t n, const float *x, float value, float *y) {
-    SALUS_CONV_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         const int64_t s = resample_source(m, i);
         y[i] = s < 0 ? value : x[s];
     }
 }
 
 __global__ void upsample_grad_kernel(ResampleMap m, int64_t n, const float *dy, float *dx) {
-    SALUS_CONV_FOR_EACH(j, n) {
+    SALUS_FOR_EACH(j, n) {
         dx[j] = upsample_grad_value(m, dy, j);
     }
 }
 
 __global__ void pad_grad_kernel(ResampleMap m, int64_t n, const float *dy, float *dx) {
-    SALUS_CONV_FOR_EACH(j, n) {
+    SALUS_FOR_EACH(j, n) {
         dx[j] = pad_grad_value(m, dy, j);
     }
 }
 
 __global__ void depth_space_kernel(DepthSpace p, int64_t n, bool to_depth, const float *x,
                                    float *y) {
-    SALUS_CONV_FOR_EACH(s, n) {
+    SALUS_FOR_EACH(s, n) {
         if (to_depth) {
             y[depth_index(p, s)] = x[s];
         } else {
@@ -41,7 +38,7 @@ __global__ void depth_space_kernel(DepthSpace p, int64_t n, bool to_depth, const
 
 __global__ void pool_kernel(PoolPlan p, bool max, int64_t n, const float *x, float *y,
                             int64_t *indices) {
-    SALUS_CONV_FOR_EACH(o, n) {
+    SALUS_FOR_EACH(o, n) {
         const int64_t per_plane = p.oh * p.ow, c = o / per_plane, r = o - c * per_plane;
         const float *xc = x + c * p.ih * p.iw;
         if (max) {
@@ -56,7 +53,7 @@ __global__ void pool_kernel(PoolPlan p, bool max, int64_t n, const float *x, flo
 
 __global__ void pool_grad_kernel(PoolPlan p, bool max, int64_t n, const float *x, const float *dy,
                                  float *dx) {
-    SALUS_CONV_FOR_EACH(j, n) {
+    SALUS_FOR_EACH(j, n) {
         const int64_t per_plane = p.ih * p.iw, c = j / per_plane, r = j - c * per_plane;
         dx[j] =
             pool_grad_value(p, max, x + c * per_plane, dy + c * p.oh * p.ow, r / p.iw, r % p.iw);
@@ -64,7 +61,7 @@ __global__ void pool_grad_kernel(PoolPlan p, bool max, int64_t n, const float *x
 }
 
 __global__ void plane_mean_kernel(int64_t planes, int64_t size, const float *x, float *y) {
-    SALUS_CONV_FOR_EACH(c, planes) {
+    SALUS_FOR_EACH(c, planes) {
         y[c] = plane_mean(x, c, size);
     }
 }

@@ -1,5 +1,6 @@
 // The elementwise CUDA kernels: grid-stride loops around the formulas of
 // elementwise_device.h.
+#include "exec/cuda/block_reduce.cuh"
 #include "exec/cuda/elementwise_launchers.h"
 #include "exec/cuda/launch_config.h"
 
@@ -8,26 +9,22 @@
 namespace salus::cuda {
 namespace {
 
-#define SALUS_EW_FOR_EACH(i, n)                                                                    \
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);         \
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 __global__ void unary_kernel(UnaryOp op, EwParams p, int64_t n, const float *x, float *y) {
-    SALUS_EW_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         y[i] = unary(op, x[i], p);
     }
 }
 
 __global__ void grad_kernel(GradOp op, EwParams p, int64_t n, const float *dy, const float *z,
                             float *dx) {
-    SALUS_EW_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         dx[i] = grad(op, dy[i], z[i], p);
     }
 }
 
 __global__ void binary_kernel(BinaryOp op, StridedIndex ix, int64_t n, const float *a,
                               const float *b, float *y) {
-    SALUS_EW_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         y[i] = binary(op, a[strided_offset(ix, 1, i)], b[strided_offset(ix, 2, i)]);
     }
 }
@@ -35,14 +32,14 @@ __global__ void binary_kernel(BinaryOp op, StridedIndex ix, int64_t n, const flo
 template <typename T>
 __global__ void compare_kernel(CompareOp op, StridedIndex ix, int64_t n, const T *a, const T *b,
                                bool *y) {
-    SALUS_EW_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         y[i] = compare(op, a[strided_offset(ix, 1, i)], b[strided_offset(ix, 2, i)]);
     }
 }
 
 __global__ void logic_kernel(LogicOp op, StridedIndex ix, int64_t n, const bool *a, const bool *b,
                              bool *y) {
-    SALUS_EW_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         y[i] = logic(op, a[strided_offset(ix, 1, i)], b[strided_offset(ix, 2, i)]);
     }
 }
@@ -50,7 +47,7 @@ __global__ void logic_kernel(LogicOp op, StridedIndex ix, int64_t n, const bool 
 template <typename T>
 __global__ void where_kernel(StridedIndex ix, int64_t n, const bool *c, const T *x, const T *v,
                              T *y) {
-    SALUS_EW_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         y[i] =
             c[strided_offset(ix, 1, i)] ? x[strided_offset(ix, 2, i)] : v[strided_offset(ix, 3, i)];
     }
@@ -58,7 +55,7 @@ __global__ void where_kernel(StridedIndex ix, int64_t n, const bool *c, const T 
 
 template <typename To, typename From>
 __global__ void cast_kernel(int64_t n, const From *x, To *y) {
-    SALUS_EW_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         y[i] = cast_value<To, From>(x[i]);
     }
 }
@@ -67,21 +64,21 @@ __global__ void clip_kernel(int64_t n, const float *dy, const float *x, const fl
                             const float *hi, float *y) {
     const float l = lo ? *lo : -INFINITY;
     const float h = hi ? *hi : INFINITY;
-    SALUS_EW_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         y[i] = dy ? clip_grad(dy[i], x[i], l, h) : clip(x[i], l, h);
     }
 }
 
 __global__ void prelu_grad_x_kernel(StridedIndex ix, int64_t n, const float *dy, const float *x,
                                     const float *slope, float *dx) {
-    SALUS_EW_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         dx[i] = prelu_grad_x(dy[i], x[i], slope[strided_offset(ix, 1, i)]);
     }
 }
 
 __global__ void prelu_grad_slope_kernel(SlopeSumPlan p, const float *dy, const float *x,
                                         float *dslope) {
-    SALUS_EW_FOR_EACH(o, p.slopes) {
+    SALUS_FOR_EACH(o, p.slopes) {
         double sum = 0.0;
         for (int64_t k = 0; k < p.count; ++k) {
             const int64_t at = slope_term_offset(p, o, k);

@@ -9,11 +9,6 @@
 namespace salus::cuda {
 namespace {
 
-// Grid-stride loop over [0, n).
-#define SALUS_FOR_EACH(i, n)                                                                       \
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);         \
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 template <typename Index>
 __global__ void one_hot_kernel(const Index *indices, int64_t n, int64_t depth, float *y) {
     SALUS_FOR_EACH(i, n) {
@@ -139,7 +134,6 @@ __global__ void illegal_address_kernel(float *nowhere) {
 __global__ void no_kernel() {}
 
 } // namespace
-
 
 cudaError_t launch_one_hot(const void *indices, bool wide, int64_t count, int64_t depth, float *y,
                            cudaStream_t stream) {

@@ -12,17 +12,13 @@ namespace {
 
 constexpr unsigned kSumThreads = 256;
 
-#define SALUS_LOSS_FOR_EACH(i, n)                                                                  \
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);         \
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 __device__ float lr_value(LrSource lr) {
     return static_cast<float>(lr.input ? static_cast<double>(*lr.input) : lr.value);
 }
 
 __global__ void sgd_kernel(SgdParams p, LrSource lr, int64_t n, float *w, const float *g) {
     const float rate = lr_value(lr);
-    SALUS_LOSS_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         w[i] = sgd_element(p, rate, g[i], w[i]);
     }
 }
@@ -31,7 +27,7 @@ __global__ void sgd_momentum_kernel(SgdParams p, LrSource lr, int64_t n, float *
                                     float *buf, const float *step) {
     const float rate = lr_value(lr);
     const bool first = *step == 0.0f;
-    SALUS_LOSS_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         sgd_momentum_element(p, rate, first, g[i], &w[i], &buf[i]);
     }
 }
@@ -40,7 +36,7 @@ __global__ void adam_kernel(AdamParams p, LrSource lr, int64_t n, float *w, cons
                             float *m, float *v, const float *step) {
     const double rate = lr.input ? static_cast<double>(*lr.input) : lr.value;
     const AdamStep s = adam_step(p, *step, rate);
-    SALUS_LOSS_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         adam_element(p, s, g[i], &w[i], &m[i], &v[i]);
     }
 }
@@ -50,7 +46,7 @@ __global__ void increment_kernel(float *value) {
 }
 
 __global__ void reduce_extremum_kernel(ReducePlan p, bool max, const float *x, float *y) {
-    SALUS_LOSS_FOR_EACH(o, p.outputs) {
+    SALUS_FOR_EACH(o, p.outputs) {
         float acc = x[reduce_offset(p, o, 0)];
         for (int64_t k = 1; k < p.count; ++k) {
             const float v = x[reduce_offset(p, o, k)];
@@ -62,7 +58,7 @@ __global__ void reduce_extremum_kernel(ReducePlan p, bool max, const float *x, f
 
 __global__ void reduce_extremum_grad_kernel(ReducePlan p, const float *dy, const float *x,
                                             const float *y, float *dx) {
-    SALUS_LOSS_FOR_EACH(o, p.outputs) {
+    SALUS_FOR_EACH(o, p.outputs) {
         int64_t ties = 0;
         for (int64_t k = 0; k < p.count; ++k) ties += x[reduce_offset(p, o, k)] == y[o];
         const float share = ties > 0 ? dy[o] / static_cast<float>(ties) : 0.0f;
@@ -74,7 +70,7 @@ __global__ void reduce_extremum_grad_kernel(ReducePlan p, const float *dy, const
 }
 
 __global__ void arg_kernel(AxisPlan p, bool max, bool last, const float *x, int64_t *y) {
-    SALUS_LOSS_FOR_EACH(line, axis_lines(p)) {
+    SALUS_FOR_EACH(line, axis_lines(p)) {
         int64_t best = 0;
         float best_value = x[axis_offset(p, line, 0)];
         for (int64_t k = 1; k < p.n; ++k) {

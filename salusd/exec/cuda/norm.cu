@@ -1,29 +1,12 @@
 // The norm family's CUDA kernels: loops over threads around the formulas of
 // norm_device.h. Layer normalization gives each row a block (the line-kernel
 // pattern of kernels.cu); its parameter gradients give each column a thread.
+#include "exec/cuda/block_reduce.cuh"
 #include "exec/cuda/launch_config.h"
 #include "exec/cuda/norm_launchers.h"
 
 namespace salus::cuda {
 namespace {
-
-#define SALUS_NORM_FOR_EACH(i, n)                                                                  \
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);         \
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
-// The block's threads sum their values; every thread gets the result
-// (blockDim.x a power of two <= kMaxLineThreads, as kernels.cu's block_sum).
-__device__ double row_sum(double v, double *shared) {
-    shared[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned s = blockDim.x / 2; s > 0; s /= 2) {
-        if (threadIdx.x < s) shared[threadIdx.x] += shared[threadIdx.x + s];
-        __syncthreads();
-    }
-    const double result = shared[0];
-    __syncthreads();
-    return result;
-}
 
 __global__ void layer_norm_kernel(int64_t rows, int64_t k, float eps, const float *x,
                                   const float *scale, const float *bias, float *y, float *mean,
@@ -34,14 +17,14 @@ __global__ void layer_norm_kernel(int64_t rows, int64_t k, float eps, const floa
         double sum = 0.0;
         for (int64_t j = threadIdx.x; j < k; j += blockDim.x) sum += xr[j];
         // An empty row (k = 0) has mean 0 and variance 0, as on the CPU.
-        const double m = k > 0 ? row_sum(sum, shared) / static_cast<double>(k) : 0.0;
+        const double m = k > 0 ? block_sum(sum, shared) / static_cast<double>(k) : 0.0;
         double sq = 0.0;
         for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
             const double d = xr[j] - m;
             sq += d * d;
         }
         const float is =
-            norm_inv_std(k > 0 ? row_sum(sq, shared) / static_cast<double>(k) : 0.0, eps);
+            norm_inv_std(k > 0 ? block_sum(sq, shared) / static_cast<double>(k) : 0.0, eps);
         const float mf = static_cast<float>(m);
         for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
             y[r * k + j] = norm_apply(xr[j], mf, is, scale[j], bias ? bias[j] : 0.0f);
@@ -66,8 +49,8 @@ __global__ void layer_norm_dx_kernel(int64_t rows, int64_t k, const float *dy, c
             sum_g += g;
             sum_gx += static_cast<double>(g) * ((x[base + j] - m) * is);
         }
-        const double mean_g = row_sum(sum_g, shared) / static_cast<double>(k);
-        const double mean_gx = row_sum(sum_gx, shared) / static_cast<double>(k);
+        const double mean_g = block_sum(sum_g, shared) / static_cast<double>(k);
+        const double mean_gx = block_sum(sum_gx, shared) / static_cast<double>(k);
         for (int64_t j = threadIdx.x; j < k; j += blockDim.x) {
             const float xhat = (x[base + j] - m) * is;
             dx[base + j] = norm_grad_input(dy[base + j] * scale[j], xhat, is, mean_g, mean_gx);
@@ -78,7 +61,7 @@ __global__ void layer_norm_dx_kernel(int64_t rows, int64_t k, const float *dy, c
 __global__ void layer_norm_params_kernel(int64_t rows, int64_t k, const float *dy, const float *x,
                                          const float *mean, const float *inv_std, float *dscale,
                                          float *dbias) {
-    SALUS_NORM_FOR_EACH(j, k) {
+    SALUS_FOR_EACH(j, k) {
         double ds = 0.0, db = 0.0;
         for (int64_t r = 0; r < rows; ++r) {
             const float g = dy[r * k + j];
@@ -93,7 +76,7 @@ __global__ void layer_norm_params_kernel(int64_t rows, int64_t k, const float *d
 __global__ void dropout_kernel(int64_t n, float ratio, int64_t seed, uint64_t iteration,
                                const float *x, float *y, uint8_t *mask) {
     const float scale = dropout_scale(ratio);
-    SALUS_NORM_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         const bool keep = dropout_keep(seed, iteration, i, ratio);
         y[i] = keep ? x[i] * scale : 0.0f;
         if (mask) mask[i] = keep ? 1 : 0;
@@ -103,7 +86,7 @@ __global__ void dropout_kernel(int64_t n, float ratio, int64_t seed, uint64_t it
 __global__ void dropout_grad_kernel(int64_t n, float ratio, const float *dy, const uint8_t *mask,
                                     float *dx) {
     const float scale = dropout_scale(ratio);
-    SALUS_NORM_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         dx[i] = mask[i] ? dy[i] * scale : 0.0f;
     }
 }
@@ -121,13 +104,13 @@ __global__ void group_norm_kernel(NormGroups p, float eps, const float *x, const
         for (int64_t j = threadIdx.x; j < size; j += blockDim.x) {
             sum += x[norm_group_offset(p, q, j)];
         }
-        const double m = size > 0 ? row_sum(sum, shared) / static_cast<double>(size) : 0.0;
+        const double m = size > 0 ? block_sum(sum, shared) / static_cast<double>(size) : 0.0;
         double sq = 0.0;
         for (int64_t j = threadIdx.x; j < size; j += blockDim.x) {
             const double d = x[norm_group_offset(p, q, j)] - m;
             sq += d * d;
         }
-        const double var = size > 0 ? row_sum(sq, shared) / static_cast<double>(size) : 0.0;
+        const double var = size > 0 ? block_sum(sq, shared) / static_cast<double>(size) : 0.0;
         const float is = norm_inv_std(var, eps);
         const float mf = static_cast<float>(m);
         for (int64_t j = threadIdx.x; j < size; j += blockDim.x) {
@@ -151,7 +134,7 @@ __global__ void group_norm_kernel(NormGroups p, float eps, const float *x, const
 __global__ void batch_norm_inference_kernel(NormGroups p, int64_t n, float eps, const float *x,
                                             const float *scale, const float *bias,
                                             const float *mean, const float *var, float *y) {
-    SALUS_NORM_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         const int64_t c = (i / p.inner) % p.channels;
         y[i] = norm_apply(x[i], mean[c], norm_inv_std(var[c], eps), scale[c], bias[c]);
     }
@@ -172,8 +155,8 @@ __global__ void batch_norm_grad_kernel(NormGroups p, bool batch_stats, float eps
             a += dy[at];
             b += static_cast<double>(dy[at]) * (x[at] - m);
         }
-        const double sum_dy = row_sum(a, shared);
-        const double sum_dy_xhat = row_sum(b, shared) * is;
+        const double sum_dy = block_sum(a, shared);
+        const double sum_dy_xhat = block_sum(b, shared) * is;
         if (threadIdx.x == 0) {
             dscale[c] = static_cast<float>(sum_dy_xhat);
             dbias[c] = static_cast<float>(sum_dy);
@@ -199,14 +182,14 @@ __global__ void group_norm_dx_kernel(NormGroups p, float eps, const float *dy, c
         for (int64_t j = threadIdx.x; j < size; j += blockDim.x) {
             sum += x[norm_group_offset(p, q, j)];
         }
-        const double md = size > 0 ? row_sum(sum, shared) / static_cast<double>(size) : 0.0;
+        const double md = size > 0 ? block_sum(sum, shared) / static_cast<double>(size) : 0.0;
         double sq = 0.0;
         for (int64_t j = threadIdx.x; j < size; j += blockDim.x) {
             const double d = x[norm_group_offset(p, q, j)] - md;
             sq += d * d;
         }
         const float is =
-            norm_inv_std(size > 0 ? row_sum(sq, shared) / static_cast<double>(size) : 0.0, eps);
+            norm_inv_std(size > 0 ? block_sum(sq, shared) / static_cast<double>(size) : 0.0, eps);
         const float m = static_cast<float>(md);
         double sum_g = 0.0, sum_gx = 0.0;
         for (int64_t j = threadIdx.x; j < size; j += blockDim.x) {
@@ -216,8 +199,8 @@ __global__ void group_norm_dx_kernel(NormGroups p, float eps, const float *dy, c
             sum_gx += static_cast<double>(g) * ((x[at] - m) * is);
         }
         const double count = static_cast<double>(size);
-        const double mean_g = row_sum(sum_g, shared) / count;
-        const double mean_gx = row_sum(sum_gx, shared) / count;
+        const double mean_g = block_sum(sum_g, shared) / count;
+        const double mean_gx = block_sum(sum_gx, shared) / count;
         for (int64_t j = threadIdx.x; j < size; j += blockDim.x) {
             const int64_t at = norm_group_offset(p, q, j);
             const float xhat = (x[at] - m) * is;
@@ -244,8 +227,8 @@ __global__ void group_norm_params_kernel(NormGroups p, const float *dy, const fl
             ds += static_cast<double>(dy[at]) * ((x[at] - stats[2 * q]) * stats[2 * q + 1]);
             db += dy[at];
         }
-        ds = row_sum(ds, shared);
-        db = row_sum(db, shared);
+        ds = block_sum(ds, shared);
+        db = block_sum(db, shared);
         if (threadIdx.x == 0) {
             dscale[c] = static_cast<float>(ds);
             dbias[c] = static_cast<float>(db);

@@ -1,18 +1,15 @@
 // The shape family's CUDA kernels: grid-stride loops around shape_device.h.
+#include "exec/cuda/block_reduce.cuh"
 #include "exec/cuda/launch_config.h"
 #include "exec/cuda/shape_launchers.h"
 
 namespace salus::cuda {
 namespace {
 
-#define SALUS_SHAPE_FOR_EACH(i, n)                                                                 \
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n);         \
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 template <typename E>
 __global__ void strided_copy_kernel(StridedIndex ix, int64_t n, const E *src, E *dst,
                                     bool scatter) {
-    SALUS_SHAPE_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         const int64_t at = strided_offset(ix, 1, i);
         if (scatter) {
             dst[at] = src[i];
@@ -24,20 +21,20 @@ __global__ void strided_copy_kernel(StridedIndex ix, int64_t n, const E *src, E 
 
 template <typename E>
 __global__ void tile_kernel(TilePlan p, int64_t n, const E *x, E *y) {
-    SALUS_SHAPE_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         y[i] = x[tile_source(p, i)];
     }
 }
 
 __global__ void tile_grad_kernel(TilePlan p, int64_t n, const float *dy, float *dx) {
-    SALUS_SHAPE_FOR_EACH(j, n) {
+    SALUS_FOR_EACH(j, n) {
         dx[j] = tile_grad_value(p, dy, j);
     }
 }
 
 template <typename E, typename Index>
 __global__ void gather_kernel(GatherPlan p, int64_t n, const E *data, const Index *indices, E *y) {
-    SALUS_SHAPE_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         const int64_t index =
             normalize_index(static_cast<int64_t>(indices[gather_index_position(p, i)]), p.n);
         y[i] = index < 0 ? E{0} : data[gather_source(p, i, index)];
@@ -47,7 +44,7 @@ __global__ void gather_kernel(GatherPlan p, int64_t n, const E *data, const Inde
 template <typename Index>
 __global__ void gather_grad_kernel(GatherPlan p, int64_t n, const float *dy, const Index *indices,
                                    float *dx) {
-    SALUS_SHAPE_FOR_EACH(j, n) {
+    SALUS_FOR_EACH(j, n) {
         dx[j] = gather_grad_value(p, dy, indices, j);
     }
 }
@@ -55,7 +52,7 @@ __global__ void gather_grad_kernel(GatherPlan p, int64_t n, const float *dy, con
 template <typename E, typename Index>
 __global__ void elements_kernel(ElementsPlan p, int64_t n, const E *data, const Index *indices,
                                 E *y) {
-    SALUS_SHAPE_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         const int64_t index = normalize_index(static_cast<int64_t>(indices[i]), p.x_dims[p.axis]);
         y[i] = index < 0 ? E{0} : data[elements_source(p, i, index)];
     }
@@ -64,14 +61,14 @@ __global__ void elements_kernel(ElementsPlan p, int64_t n, const E *data, const 
 template <typename Index>
 __global__ void elements_grad_kernel(ElementsPlan p, int64_t n, const float *dy,
                                      const Index *indices, float *dx) {
-    SALUS_SHAPE_FOR_EACH(j, n) {
+    SALUS_FOR_EACH(j, n) {
         dx[j] = elements_grad_value(p, dy, indices, j);
     }
 }
 
 __global__ void scaled_gather_kernel(StridedIndex ix, int64_t n, float scale, const float *c,
                                      float *y) {
-    SALUS_SHAPE_FOR_EACH(i, n) {
+    SALUS_FOR_EACH(i, n) {
         y[i] = scale * c[strided_offset(ix, 1, i)];
     }
 }
