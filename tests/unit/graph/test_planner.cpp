@@ -174,6 +174,31 @@ TEST(Planner, CudaPlansRowLossesOfSoftmaxCrossEntropy) {
               (std::vector<uint64_t>{0}));
 }
 
+// A convolution on the CPU runs on oneDNN with its scratchpad and layout
+// reorders in the kernel's workspace: the plan reserves exactly what the
+// prepared kernel reports, at that step only, and T covers it.
+TEST(Planner, CpuPlansTheConvolutionWorkspaceOfItsPreparedKernel) {
+    GraphBuilder b;
+    const uint32_t x = b.input("x", {2, 8, 12, 12});
+    const uint32_t w = b.variable("w", {16, 8, 3, 3});
+    const uint32_t y = b.op("Conv", {x, w}, {{"pads", ints_attr({1, 1, 1, 1})}});
+    b.output(b.op("Relu", {y}));
+    std::vector<uint32_t> order;
+    ASSERT_TRUE(validate_graph(&b.graph(), &order).ok());
+    std::vector<PreparedKernel> kernels;
+    ASSERT_TRUE(
+        prepare_kernels(b.graph(), order, DeviceType::CPU, nullptr, default_kernels(), &kernels)
+            .ok());
+    const MemoryPlan plan = plan_for(b.graph(), order, DeviceType::CPU);
+    ASSERT_EQ(plan.workspace_bytes.size(), 2u);
+    EXPECT_GT(plan.workspace_bytes[0], 0u);
+    EXPECT_EQ(plan.workspace_bytes[0], kernels[0].workspace_bytes);
+    EXPECT_EQ(plan.workspace_bytes[1], 0u);
+    // At the Conv step x, y and the workspace are live together.
+    const uint64_t tensor_bytes = 2 * 8 * 12 * 12 * 4 + 2 * 16 * 12 * 12 * 4;
+    EXPECT_GE(plan.ephemeral_bytes, aligned(plan.workspace_bytes[0]) + tensor_bytes);
+}
+
 // Wherever the planner puts a MatMul workspace (any multiple of 64 from a
 // pool whose base cudaMalloc aligns to 256), the kernel finds 4 MiB at a
 // 256-byte boundary inside it.
