@@ -61,6 +61,22 @@ Status check(cublasStatus_t status, const char *what) {
     return Status(SALUS_EEXEC, std::move(message));
 }
 
+Status check(cudnnStatus_t status, const char *what) {
+    if (status == CUDNN_STATUS_SUCCESS) return {};
+    std::string message = std::string(what) + ": " + cudnnGetErrorString(status);
+    // As with cuBLAS: a failed kernel may have taken the context with it.
+    // cuDNN 9 numbers its statuses by category: 5000-5999 are failed executions.
+    const int code = static_cast<int>(status);
+    if (code / 1000 == CUDNN_STATUS_EXECUTION_FAILED / 1000) {
+        const cudaError_t cause = cudaPeekAtLastError();
+        if (cause != cudaSuccess) {
+            Status st = check(cause, what);
+            return Status(SALUS_EEXEC, message + "; " + st.message());
+        }
+    }
+    return Status(SALUS_EEXEC, std::move(message));
+}
+
 Status check_launch(const char *kernel) {
     return check(cudaGetLastError(), kernel);
 }

@@ -1,8 +1,10 @@
 // The CUDA backend's device: one GPU, its memory claimed with cudaMalloc,
-// pinned host memory for staging, and streams with their cuBLAS handles.
+// pinned host memory for staging, streams with their cuBLAS and cuDNN
+// handles, and a cuDNN handle to prepare sessions with (dnn_planning.h).
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_facts.h"
 #include "device/cuda/cuda_stream.h"
+#include "device/cuda/dnn_planning.h"
 #include "device/cuda/move_plan.h"
 #include "device/device.h"
 
@@ -10,6 +12,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,12 +41,18 @@ void load_modules_eagerly() {
 // host-to-device) copy has landed.
 class CudaDevice final : public Device {
   public:
-    CudaDevice(int index, const cudaDeviceProp &props, cudaStream_t copies)
+    CudaDevice(int index, const cudaDeviceProp &props, cudaStream_t copies, cudnnHandle_t dnn)
         : index_(index), name_(props.name), major_(props.major), minor_(props.minor),
-          total_bytes_(props.totalGlobalMem), copies_(copies) {}
+          total_bytes_(props.totalGlobalMem), copies_(copies), dnn_(dnn) {}
 
     ~CudaDevice() override {
-        if (cudaSetDevice(index_) == cudaSuccess) (void)cudaStreamDestroy(copies_);
+        if (cudaSetDevice(index_) != cudaSuccess) return;
+        (void)cudnnDestroy(dnn_);
+        (void)cudaStreamDestroy(copies_);
+    }
+
+    cuda::PlanningDnn planning_dnn() {
+        return cuda::PlanningDnn(std::unique_lock<std::mutex>(dnn_mutex_), dnn_);
     }
 
     DeviceType type() const override { return DeviceType::CUDA; }
@@ -183,10 +192,21 @@ class CudaDevice final : public Device {
     const int minor_;
     const uint64_t total_bytes_;
     cudaStream_t copies_; // copies between iterations (loop thread, or at start)
-    int streams_ = 0;     // created so far: numbers them
+    cudnnHandle_t dnn_;   // to prepare sessions with
+    std::mutex dnn_mutex_;
+    int streams_ = 0; // created so far: numbers them
 };
 
 } // namespace
+
+namespace cuda {
+
+PlanningDnn planning_dnn(Device *device) {
+    auto *cuda = dynamic_cast<CudaDevice *>(device);
+    return cuda ? cuda->planning_dnn() : PlanningDnn();
+}
+
+} // namespace cuda
 
 int cuda_device_count(std::string *why) {
     load_modules_eagerly();
@@ -218,7 +238,12 @@ Status open_cuda_device(int index, std::unique_ptr<Device> *out) {
     cudaStream_t copies = nullptr;
     SALUS_RETURN_IF_ERROR(cuda::check(cudaStreamCreateWithFlags(&copies, cudaStreamNonBlocking),
                                       "cudaStreamCreateWithFlags"));
-    *out = std::make_unique<CudaDevice>(index, props, copies);
+    cudnnHandle_t dnn = nullptr;
+    if (Status st = cuda::check(cudnnCreate(&dnn), "cudnnCreate"); !st.ok()) {
+        (void)cudaStreamDestroy(copies);
+        return st;
+    }
+    *out = std::make_unique<CudaDevice>(index, props, copies, dnn);
     return {};
 }
 

@@ -1,6 +1,7 @@
 #include "device/cuda/cuda_stream.h"
 
 #include "device/cuda/cuda_check.h"
+#include "device/cuda/dnn_warm_up.h"
 
 namespace salus::cuda {
 
@@ -18,14 +19,17 @@ std::unique_ptr<CudaStream> CudaStream::create(int device, int number, Status *s
     if (status->ok()) {
         *status = check(cublasSetWorkspace(s->blas_, nullptr, 0), "cublasSetWorkspace");
     }
+    if (status->ok()) *status = check(cudnnCreate(&s->dnn_), "cudnnCreate");
+    if (status->ok()) *status = check(cudnnSetStream(s->dnn_, s->stream_), "cudnnSetStream");
     if (status->ok()) *status = s->warm_up();
     if (!status->ok()) return nullptr;
     return s;
 }
 
-// One 1x1x1 GEMM, so that whatever cuBLAS sets up on a handle's first call
-// takes its device memory now, before the daemon measures the free memory
-// and claims its pool, and never while serving.
+// One 1x1x1 GEMM and one 1x1 convolution of each pass (dnn_warm_up.h), so
+// that whatever cuBLAS and cuDNN set up on a handle's first call takes its
+// device memory now, before the daemon measures the free memory and claims
+// its pool, and never while serving.
 Status CudaStream::warm_up() {
     void *scratch = nullptr;
     SALUS_RETURN_IF_ERROR(check(cudaMalloc(&scratch, 3 * sizeof(float)), "cudaMalloc"));
@@ -37,6 +41,7 @@ Status CudaStream::warm_up() {
                                &zero, m + 2, 1),
                    "cublasSgemm (warm-up)");
     }
+    if (st.ok()) st = dnn_warm_up(dnn_, m);
     if (st.ok()) st = synchronize();
     Status freed = check(cudaFree(scratch), "cudaFree");
     return st.ok() ? freed : st;
@@ -45,6 +50,7 @@ Status CudaStream::warm_up() {
 CudaStream::~CudaStream() {
     // Errors here only repeat what the daemon already knows (a lost
     // context); there is nobody left to tell.
+    if (dnn_) (void)cudnnDestroy(dnn_);
     if (blas_) (void)cublasDestroy(blas_);
     if (stream_) (void)cudaStreamDestroy(stream_);
 }

@@ -1,11 +1,12 @@
 // A lane's stream on a CUDA device: a non-blocking cudaStream_t (it never
-// waits for the legacy default stream, so lanes overlap) and a cuBLAS handle
-// bound to it. Kernels reach both through KernelContext::stream.
+// waits for the legacy default stream, so lanes overlap) and the cuBLAS and
+// cuDNN handles bound to it. Kernels reach them through KernelContext::stream.
 #pragma once
 
 #include "device/stream.h"
 
 #include <cublas_v2.h>
+#include <cudnn.h>
 #include <cuda_runtime_api.h>
 
 #include <memory>
@@ -30,6 +31,8 @@ class CudaStream final : public Stream {
     cudaStream_t handle() const { return stream_; }
     // Bound to handle(); its workspace is whatever the last MatMul set.
     cublasHandle_t blas() const { return blas_; }
+    // Bound to handle(); convolutions pass their planned workspace per call.
+    cudnnHandle_t dnn() const { return dnn_; }
 
   private:
     CudaStream(int device, int number) : device_(device), number_(number) {}
@@ -39,6 +42,7 @@ class CudaStream final : public Stream {
     const int number_;
     cudaStream_t stream_ = nullptr;
     cublasHandle_t blas_ = nullptr;
+    cudnnHandle_t dnn_ = nullptr;
 };
 
 // The lane's stream of a CUDA kernel's context.

@@ -1,0 +1,18 @@
+// The first convolution of a cuDNN handle loads cuDNN's convolution
+// libraries (libcudnn_cnn, the precompiled engines) and with them their
+// kernel modules, which take device memory: one 1x1 convolution of each
+// pass, run while the streams are created, makes that happen before the
+// daemon measures the free memory and claims its pool, never while serving.
+#pragma once
+
+#include "common/status.h"
+
+#include <cudnn.h>
+
+namespace salus::cuda {
+
+// Runs the forward, data-gradient and filter-gradient passes of a 1x1x1x1
+// convolution on `dnn`'s stream over scratch[0..2] (device floats, zeroed).
+Status dnn_warm_up(cudnnHandle_t dnn, float *scratch);
+
+} // namespace salus::cuda
