@@ -6,8 +6,8 @@
 #include "device/stream.h"
 
 #include <cublas_v2.h>
-#include <cudnn.h>
 #include <cuda_runtime_api.h>
+#include <cudnn.h>
 
 #include <memory>
 #include <string>

@@ -13,18 +13,20 @@ struct UnitConv {
     cudnnConvolutionDescriptor_t c = nullptr;
 
     Status create() {
-        SALUS_RETURN_IF_ERROR(check(cudnnCreateTensorDescriptor(&t), "cudnnCreateTensorDescriptor"));
-        SALUS_RETURN_IF_ERROR(check(cudnnCreateFilterDescriptor(&f), "cudnnCreateFilterDescriptor"));
+        SALUS_RETURN_IF_ERROR(
+            check(cudnnCreateTensorDescriptor(&t), "cudnnCreateTensorDescriptor"));
+        SALUS_RETURN_IF_ERROR(
+            check(cudnnCreateFilterDescriptor(&f), "cudnnCreateFilterDescriptor"));
         SALUS_RETURN_IF_ERROR(
             check(cudnnCreateConvolutionDescriptor(&c), "cudnnCreateConvolutionDescriptor"));
-        SALUS_RETURN_IF_ERROR(check(
-            cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, 1, 1, 1),
-            "cudnnSetTensor4dDescriptor"));
-        SALUS_RETURN_IF_ERROR(check(
-            cudnnSetFilter4dDescriptor(f, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, 1, 1, 1, 1),
-            "cudnnSetFilter4dDescriptor"));
-        return check(cudnnSetConvolution2dDescriptor(c, 0, 0, 1, 1, 1, 1,
-                                                     CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+        SALUS_RETURN_IF_ERROR(
+            check(cudnnSetTensor4dDescriptor(t, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, 1, 1, 1),
+                  "cudnnSetTensor4dDescriptor"));
+        SALUS_RETURN_IF_ERROR(
+            check(cudnnSetFilter4dDescriptor(f, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, 1, 1, 1, 1),
+                  "cudnnSetFilter4dDescriptor"));
+        return check(cudnnSetConvolution2dDescriptor(c, 0, 0, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION,
+                                                     CUDNN_DATA_FLOAT),
                      "cudnnSetConvolution2dDescriptor");
     }
     ~UnitConv() {

@@ -1,14 +1,15 @@
-// CUDA kernels of the conv family (ops/conv.cpp), our own (conv.cu): Pad,
-// Upsample and their gradients, DepthToSpace/SpaceToDepth, GlobalAveragePool.
+// CUDA kernels of the conv family (ops/conv.cpp). Our own (conv.cu): Pad,
+// Upsample and their gradients, DepthToSpace/SpaceToDepth, GlobalAveragePool,
 // MaxPool, AveragePool and their gradients (gathers: each element of dX sums
-// the windows that hold it). Convolutions await cuDNN
-// (tests/unit/kernels/awaiting_cuda.h).
+// the windows that hold it). Conv, ConvTranspose and ConvGradWeight run on
+// cuDNN (dnn_conv.h).
 #include "exec/cuda/cuda_kernels.h"
 
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_stream.h"
 #include "exec/cuda/conv_launchers.h"
 #include "exec/cuda/conv_plans.h"
+#include "exec/cuda/dnn_conv.h"
 
 #include <string>
 
@@ -99,6 +100,9 @@ class PoolKernel : public OpKernel {
 } // namespace
 
 void register_conv_kernels(KernelRegistry *registry) {
+    for (const char *op : {"Conv", "ConvTranspose", "ConvGradWeight"}) {
+        registry->add(DeviceType::CUDA, op, make_dnn_conv_kernel);
+    }
     for (const char *op : {"MaxPool", "MaxPoolGrad", "AveragePool", "AveragePoolGrad"}) {
         registry->add(DeviceType::CUDA, op, make_kernel<PoolKernel>);
     }

@@ -1,0 +1,86 @@
+#include "exec/cuda/dnn_conv_plans.h"
+
+#include "graph/shape_util.h"
+#include "ops/conv_window.h"
+
+#include <climits>
+#include <string>
+#include <vector>
+
+namespace salus::cuda {
+
+namespace {
+
+Status unsupported(const NodeDesc &node, const std::string &why) {
+    return Status(SALUS_ENOTSUP, node.op + " on CUDA (cuDNN): " + why);
+}
+
+// s [N, C, spatial...] as cuDNN's NCHW, a 1-D one with height 1. cuDNN's
+// 4-d descriptors take int sizes and strides: the whole tensor must fit.
+Status nchw(const NodeDesc &node, const Shape &s, int out[4]) {
+    if (num_elements(s) > INT_MAX) {
+        return unsupported(node, shape_str(s) + " has more elements than cuDNN's int strides");
+    }
+    const bool one_d = s.size() == 3;
+    out[0] = static_cast<int>(s[0]);
+    out[1] = static_cast<int>(s[1]);
+    out[2] = one_d ? 1 : static_cast<int>(s[2]);
+    out[3] = static_cast<int>(s[one_d ? 2 : 3]);
+    return {};
+}
+
+} // namespace
+
+Status plan_dnn_conv(const KernelInit &init, DnnConvPlan *p) {
+    const NodeDesc &node = *init.node;
+    const std::string &op = node.op;
+    const Shape *x = nullptr, *w = nullptr, *y = nullptr;
+    Window win;
+    if (op == "Conv" || op == "ConvTranspose") {
+        const bool transpose = op == "ConvTranspose";
+        const Shape &in = init.inputs[0].shape, &wt = init.inputs[1].shape;
+        SALUS_RETURN_IF_ERROR(make_window(node, in, std::vector<int64_t>(wt.begin() + 2, wt.end()),
+                                          transpose ? WindowRule::Transpose : WindowRule::Floor,
+                                          &win));
+        p->pass = transpose ? DnnConvPass::BackwardData : DnnConvPass::Forward;
+        x = transpose ? &init.outputs[0].shape : &in;
+        y = transpose ? &in : &init.outputs[0].shape;
+        w = &wt;
+        p->bias = init.inputs.size() > 2 ? static_cast<int>(init.outputs[0].shape[1]) : 0;
+    } else if (op == "ConvGradWeight") {
+        const Shape &dy = init.inputs[0].shape, &in = init.inputs[1].shape;
+        SALUS_RETURN_IF_ERROR(
+            make_window(node, in, node.get_ints("kernel_shape"), WindowRule::Floor, &win));
+        p->pass = DnnConvPass::BackwardFilter;
+        x = &in;
+        y = &dy;
+        w = &init.outputs[0].shape;
+        p->bias = init.outputs.size() > 1 ? static_cast<int>(dy[1]) : 0;
+    } else {
+        return Status(SALUS_EINTERNAL, op + " is not a cuDNN convolution");
+    }
+    SALUS_RETURN_IF_ERROR(nchw(node, *x, p->x));
+    SALUS_RETURN_IF_ERROR(nchw(node, *w, p->w));
+    SALUS_RETURN_IF_ERROR(nchw(node, *y, p->y));
+    const int first = win.rank == 1 ? 1 : 0; // a 1-D window is the width's
+    p->pad[0] = 0;
+    p->stride[0] = p->dilation[0] = 1;
+    for (int a = 0; a < win.rank; ++a) {
+        if (win.pad_begin[a] != win.pad_end[a]) {
+            return unsupported(node, "pads " + ints_str(node.get_ints("pads")) +
+                                         " are asymmetric; cuDNN pads both ends of an axis "
+                                         "alike");
+        }
+        if (win.pad_begin[a] > INT_MAX || win.stride[a] > INT_MAX || win.dilation[a] > INT_MAX) {
+            return unsupported(node, "strides, pads and dilations must fit cuDNN's int");
+        }
+        p->pad[first + a] = static_cast<int>(win.pad_begin[a]);
+        p->stride[first + a] = static_cast<int>(win.stride[a]);
+        p->dilation[first + a] = static_cast<int>(win.dilation[a]);
+    }
+    p->group = static_cast<int>(node.get_int("group"));
+    p->empty = num_elements(*x) == 0 || num_elements(*w) == 0 || num_elements(*y) == 0;
+    return {};
+}
+
+} // namespace salus::cuda

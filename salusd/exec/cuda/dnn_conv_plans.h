@@ -1,0 +1,40 @@
+// How Conv, ConvTranspose and ConvGradWeight map onto cuDNN's convolution,
+// decided from canonical attributes and shapes when the session is prepared.
+// Plain C++, built everywhere, so the unit tests check the mapping without
+// CUDA; dnn_conv.cpp turns a plan into cuDNN descriptors.
+//
+// cuDNN sees one convolution from x to y with filter w, all NCHW:
+//  - Conv: its forward pass, x = X, w = W, y = Y;
+//  - ConvTranspose: the data gradient of the convolution from Y to X (ONNX's
+//    definition): x = Y (output_padding lies in its size), w = W, y = X;
+//  - ConvGradWeight: its filter gradient, x = X, w = dW, y = dY.
+// 1-D convolutions are 2-D ones of height 1. cuDNN pads both ends of an axis
+// alike: asymmetric pads are refused (SALUS_ENOTSUP) rather than copied into
+// an explicitly padded X, which would cost T a copy of X per convolution for
+// a case PyTorch never produces.
+#pragma once
+
+#include "exec/kernel.h"
+
+namespace salus::cuda {
+
+enum class DnnConvPass { Forward, BackwardData, BackwardFilter };
+
+struct DnnConvPlan {
+    DnnConvPass pass = DnnConvPass::Forward;
+    int x[4] = {}, w[4] = {}, y[4] = {}; // NCHW; w is [K, C/group, kh, kw]
+    int pad[2] = {}, stride[2] = {}, dilation[2] = {};
+    int group = 1;
+    // Channels of the bias: Conv's and ConvTranspose's B added to Y, or
+    // ConvGradWeight's dB summed from dY; 0 without one.
+    int bias = 0;
+    // x, w or y has no elements: no convolution runs; the output is zero
+    // plus its bias (dB of an empty dY is zero).
+    bool empty = false;
+};
+
+// The plan of a Conv, ConvTranspose or ConvGradWeight node; SALUS_ENOTSUP
+// for what cuDNN cannot run (asymmetric pads, sizes beyond its int dims).
+Status plan_dnn_conv(const KernelInit &init, DnnConvPlan *p);
+
+} // namespace salus::cuda
