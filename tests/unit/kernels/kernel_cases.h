@@ -10,6 +10,7 @@
 
 #include "graph/ops.h"
 #include "kernel_test_util.h"
+#include "ops/conv_window.h"
 
 #include <gtest/gtest.h>
 
@@ -88,6 +89,7 @@ inline KernelCase with_string(KernelCase c, const std::string &key, const std::s
 } // namespace salus::test
 
 #include "elementwise_cases.h" // the elementwise family's cases
+#include "conv_cases.h" // the convolutions' cases, built with the builders above
 #include "loss_cases.h" // the loss family's cases, built with the builders above
 
 namespace salus::test {
@@ -220,6 +222,7 @@ inline std::vector<KernelCase> kernel_cases() {
     }
     add_shape_cases(&cases);
     append_loss_cases(&cases);
+    add_conv_cases(&cases);
     // Kernels read canonical attributes (graph/ops.h); the harnesses hand
     // c.node to them as it is.
     for (KernelCase &c : cases) {
@@ -323,42 +326,69 @@ inline CaseData instantiate(const KernelCase &c, DeviceType device, std::mt19937
     return d;
 }
 
-// Sum of |terms| behind each element of a MatMul or a reduction (the CPU
-// kernel run on |inputs|), and how many terms: the bound on the rounding
-// error of any order of summation is about terms * 2^-24 * that sum.
+// Sum of |terms| behind each element of a MatMul, a convolution or a
+// reduction (the CPU kernel run on |inputs|), and how many terms, per result:
+// the rounding error of any order of summation is at most about
+// terms * 2^-24 * that sum, once per side.
 struct Magnitude {
-    std::vector<double> sum;
-    double terms = 0;
+    std::vector<std::vector<double>> sum; // per result, per element; empty: not a sum
+    std::vector<double> terms;            // per result
+
+    bool empty() const { return sum.empty(); }
+    // Two orders of summation of element i of result r differ by at most this.
+    double bound(size_t r, size_t i) const {
+        return 2.0 * terms[r] * std::ldexp(1.0, -24) * sum[r][i];
+    }
 };
+
+// The outputs of c's kernel run on |inputs| (and |alpha|, |beta|).
+inline std::vector<std::vector<double>> abs_outputs(const KernelCase &c, const CaseData &d) {
+    std::vector<Tensor> abs_in = d.inputs;
+    for (Tensor &t : abs_in) {
+        for (float &v : t.data) v = std::abs(v);
+    }
+    NodeDesc node = c.node;
+    if (const AttrValue *a = node.attr("alpha")) set_float(&node, "alpha", std::abs(a->f));
+    if (const AttrValue *b = node.attr("beta")) set_float(&node, "beta", std::abs(b->f));
+    std::vector<Tensor> outs = d.outputs;
+    std::vector<const Tensor *> in;
+    std::vector<Tensor *> out;
+    for (const Tensor &t : abs_in) in.push_back(&t);
+    for (Tensor &t : outs) out.push_back(&t);
+    EXPECT_TRUE(run_kernel(node, in, out).ok());
+    std::vector<std::vector<double>> sums;
+    for (const Tensor &t : outs) sums.emplace_back(t.data.begin(), t.data.end());
+    return sums;
+}
 
 inline Magnitude magnitude(const KernelCase &c, const CaseData &d) {
     Magnitude m;
-    if (c.node.op == "MatMul" || c.node.op == "Gemm") {
-        // The same product over |inputs| (and |alpha|, |beta|).
-        std::vector<Tensor> abs_in = d.inputs;
-        for (Tensor &t : abs_in) {
-            for (float &v : t.data) v = std::abs(v);
-        }
-        NodeDesc node = c.node;
-        if (const AttrValue *a = node.attr("alpha")) set_float(&node, "alpha", std::abs(a->f));
-        if (const AttrValue *b = node.attr("beta")) set_float(&node, "beta", std::abs(b->f));
-        Tensor y = d.outputs[0];
-        std::vector<const Tensor *> in;
-        for (const Tensor &t : abs_in) in.push_back(&t);
-        EXPECT_TRUE(run_kernel(node, in, {&y}).ok());
-        m.sum.assign(y.data.begin(), y.data.end());
+    const std::string &op = c.node.op;
+    double terms = 0;
+    if (op == "MatMul" || op == "Gemm") {
         const Shape &a = d.inputs[0].shape;
         const bool ta = c.node.attr_int("transA", 0) != 0;
-        m.terms = static_cast<double>(a[a.size() - (ta ? 2 : 1)]) + 1.0;
-    } else if (c.node.op == "ReduceSum" || c.node.op == "ReduceMean") {
-        Tensor abs_x = d.inputs[0];
-        for (float &v : abs_x.data) v = std::abs(v);
-        Tensor y = d.outputs[0];
-        EXPECT_TRUE(run_kernel(c.node, {&abs_x}, {&y}).ok());
-        m.sum.assign(y.data.begin(), y.data.end());
-        m.terms =
-            static_cast<double>(abs_x.size()) / static_cast<double>(std::max<size_t>(y.size(), 1));
+        terms = static_cast<double>(a[a.size() - (ta ? 2 : 1)]) + 1.0;
+    } else if (op == "ReduceSum" || op == "ReduceMean") {
+        terms = static_cast<double>(d.inputs[0].size()) /
+                static_cast<double>(std::max<size_t>(d.outputs[0].size(), 1));
+    } else if (op == "Conv" || op == "ConvTranspose") {
+        // Each output sums C/group · k... products, plus the bias.
+        const Shape &w = d.inputs[1].shape;
+        const int64_t group = c.node.attr_int("group", 1);
+        terms = static_cast<double>(op == "Conv" ? w[1] : w[0] / group);
+        for (size_t i = 2; i < w.size(); ++i) terms *= static_cast<double>(w[i]);
+        terms += 1.0;
+    } else if (op == "ConvGradWeight") {
+        // dW and dB sum over N and dY's positions.
+        const Shape &dy = d.inputs[0].shape;
+        terms = static_cast<double>(num_elements(dy)) /
+                static_cast<double>(std::max<int64_t>(dy[1], 1));
+    } else {
+        return m;
     }
+    m.sum = abs_outputs(c, d);
+    m.terms.assign(m.sum.size(), terms);
     return m;
 }
 

@@ -177,6 +177,18 @@ TEST(CudaDeviceCode, EveryCaseMatchesTheCpuKernel) {
     const std::vector<KernelCase> cases = kernel_cases();
     for (const KernelCase &c : cases) {
         SCOPED_TRACE(c.label);
+        if (kLibraryKernels.count(c.node.op)) {
+            // Nothing to emulate; the cuda suite needs the case valid.
+            CaseData cpu = instantiate(c, DeviceType::CPU, rng);
+            std::vector<const Tensor *> in;
+            std::vector<Tensor *> out;
+            for (const Tensor &t : cpu.inputs) in.push_back(&t);
+            for (Tensor &t : cpu.outputs) out.push_back(&t);
+            const Status st = run_kernel(c.node, in, out);
+            ASSERT_TRUE(st.ok()) << st.message();
+            EXPECT_EQ(magnitude(c, cpu).sum.size(), cpu.outputs.size());
+            continue;
+        }
         CaseData cpu = instantiate(c, DeviceType::CPU, rng);
         CaseData emu = cpu;
         emu.workspace_bytes = instantiate(c, DeviceType::CUDA, rng).workspace_bytes;
@@ -208,8 +220,8 @@ TEST(CudaDeviceCode, EveryCaseMatchesTheCpuKernel) {
                 // over for the two sides. Softmax and cross-entropy sum in
                 // double on both sides: a few float roundings apart.
                 double tol = 0.0;
-                if (!mag.sum.empty()) {
-                    tol = 2.0 * mag.terms * std::ldexp(1.0, -24) * mag.sum[i] + 1e-12;
+                if (!mag.empty()) {
+                    tol = mag.bound(r, i) + 1e-12;
                 } else if (c.node.op.rfind("Softmax", 0) == 0 || loss_tolerance(c.node.op, w) > 0) {
                     tol = 1e-6 * std::abs(w) + 1e-7;
                 }
