@@ -51,7 +51,9 @@ class CudaDevice final : public Device {
         (void)cudaStreamDestroy(copies_);
     }
 
+    // cuDNN works on the calling thread's current device: make it this one.
     cuda::PlanningDnn planning_dnn() {
+        if (cudaSetDevice(index_) != cudaSuccess) return {};
         return cuda::PlanningDnn(std::unique_lock<std::mutex>(dnn_mutex_), dnn_);
     }
 

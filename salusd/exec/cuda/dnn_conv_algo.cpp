@@ -6,11 +6,14 @@ namespace salus::cuda {
 
 namespace {
 
-// What the three passes' heuristics and workspace queries look like.
+// What the three passes' heuristics and workspace queries look like, and
+// which of their algorithms are sums of products (GEMM-like, direct), not
+// FFT or Winograd transforms.
 struct Forward {
     using Perf = cudnnConvolutionFwdAlgoPerf_t;
     static constexpr int kCount = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
     static constexpr int kFallback = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+    static bool sums(int a) { return a <= CUDNN_CONVOLUTION_FWD_ALGO_DIRECT; }
     static cudnnStatus_t rank(cudnnHandle_t h, const DnnConvDescriptors &d, int *n, Perf *perf) {
         return cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, kCount, n, perf);
     }
@@ -25,6 +28,7 @@ struct BackwardData {
     using Perf = cudnnConvolutionBwdDataAlgoPerf_t;
     static constexpr int kCount = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
     static constexpr int kFallback = CUDNN_CONVOLUTION_BWD_DATA_ALGO_0;
+    static bool sums(int a) { return a <= CUDNN_CONVOLUTION_BWD_DATA_ALGO_1; }
     static cudnnStatus_t rank(cudnnHandle_t h, const DnnConvDescriptors &d, int *n, Perf *perf) {
         return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, kCount, n,
                                                            perf);
@@ -40,6 +44,9 @@ struct BackwardFilter {
     using Perf = cudnnConvolutionBwdFilterAlgoPerf_t;
     static constexpr int kCount = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
     static constexpr int kFallback = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0;
+    static bool sums(int a) {
+        return a <= CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1 || a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3;
+    }
     static cudnnStatus_t rank(cudnnHandle_t h, const DnnConvDescriptors &d, int *n, Perf *perf) {
         return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, kCount, n,
                                                              perf);
@@ -65,12 +72,13 @@ Status choose(cudnnHandle_t h, const DnnConvDescriptors &d, DnnConvAlgo *out) {
     SALUS_RETURN_IF_ERROR(check(Pass::rank(h, d, &n, perf), "cuDNN's algorithm heuristics"));
     for (int i = 0; i < n; ++i) {
         size_t bytes = 0;
+        const int algo = static_cast<int>(perf[i].algo);
         if (perf[i].status != CUDNN_STATUS_SUCCESS || tensor_op(perf[i].mathType) ||
-            Pass::size(h, d, static_cast<int>(perf[i].algo), &bytes) != CUDNN_STATUS_SUCCESS ||
+            !Pass::sums(algo) || Pass::size(h, d, algo, &bytes) != CUDNN_STATUS_SUCCESS ||
             bytes > kDnnWorkspaceLimit) {
             continue;
         }
-        out->algo = static_cast<int>(perf[i].algo);
+        out->algo = algo;
         out->workspace = bytes;
         return {};
     }

@@ -3,9 +3,13 @@
 // may be no GPU then: tools and tests that only size kernels):
 //  - with a handle (the device's planning handle, device/cuda/dnn_planning.h),
 //    cuDNN's heuristics (cudnnGet*Algorithm_v7) rank the algorithms; the
-//    first that succeeds on FMA math with a workspace of at most
-//    kDnnWorkspaceLimit is taken, its workspace sized by cudnnGet*WorkspaceSize.
-//    Timing them (cudnnFind*) would run them and need buffers: not at prepare.
+//    first that succeeds on FMA math, is a sum of products (GEMM-like or
+//    direct) and needs a workspace of at most kDnnWorkspaceLimit is taken,
+//    its workspace sized by cudnnGet*WorkspaceSize. FFT and Winograd
+//    algorithms are passed over: their transforms round beyond the summation
+//    bound that keeps results within the CPU's (tests/cuda), a price in
+//    speed on 3x3 and large kernels. Timing algorithms (cudnnFind*) would
+//    run them and need buffers: not at prepare.
 //  - otherwise, or when none qualifies, the pass's algorithm that needs no
 //    workspace: implicit GEMM forward (deterministic), and algorithm 0 of
 //    each backward pass (atomic adds: not bitwise reproducible). With a
