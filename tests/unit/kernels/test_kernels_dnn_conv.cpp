@@ -177,6 +177,30 @@ TEST(DnnConvKernels, PrepareWithoutADevice) {
     PreparedKernel k;
     EXPECT_EQ(default_kernels().prepare(p.init, &k).code(), SALUS_ENOTSUP);
 }
+
+// A session's preparation refuses asymmetric pads naming the node.
+TEST(DnnConvKernels, AsymmetricPadsRefusedNamingTheNode) {
+    NodeDesc n = make_node("Conv");
+    n.name = "stem";
+    set_ints(&n, "pads", {0, 1, 1, 1});
+    ASSERT_TRUE(canonicalize_attrs(*find_op("Conv"), &n).ok());
+    Graph g;
+    for (const Shape &s : std::vector<Shape>{{1, 2, 6, 6}, {3, 2, 3, 3}, {1, 3, 5, 4}}) {
+        TensorDesc t;
+        t.shape = s;
+        t.has_shape = true;
+        g.tensors.push_back(t);
+    }
+    n.inputs = {0, 1};
+    n.outputs = {2};
+    g.nodes.push_back(n);
+    std::vector<PreparedKernel> kernels;
+    const Status st =
+        prepare_kernels(g, {0}, DeviceType::CUDA, nullptr, default_kernels(), &kernels);
+    EXPECT_EQ(st.code(), SALUS_ENOTSUP);
+    EXPECT_NE(st.message().find("node 0 \"stem\" (Conv)"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("asymmetric"), std::string::npos) << st.message();
+}
 #endif
 
 } // namespace
