@@ -2,7 +2,7 @@
  *  - the foundation's MLP trains to the same losses as on the CPU backend;
  *  - sessions in two lanes run at the same time, each on its own stream;
  *  - the device memory pool is claimed once: the driver's free memory does
- *    not move while sessions come, run and go;
+ *    not move while sessions come, run and go, convolutions on cuDNN too;
  *  - a session larger than the pool is refused at admission, and one that
  *    fits runs: nothing takes device memory behind the planner's back.
  * Run through if_gpu.sh, which skips it (77) without a GPU. */
@@ -241,6 +241,68 @@ static void pool_is_claimed_once(void **state) {
     assert_int_equal(daemon_stop(&f), 0);
 }
 
+/* A conv session (Conv with bias, ConvTranspose, ConvGradWeight with dB) on
+ * cuDNN takes no device memory beyond the pool: the lanes' handles loaded
+ * cuDNN's convolution libraries before the pool was claimed, algorithms are
+ * chosen without running anything, and workspaces lie in T. */
+static void conv_sessions_take_no_device_memory(void **state) {
+    (void)state;
+    daemon_fixture f;
+    assert_int_equal(daemon_start(&f, NULL), 0);
+    salus_client *c = connect_to(&f);
+    const uint64_t free_at_start = device_free(c);
+
+    static float w[8 * 3 * 3 * 3], b[8];
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; ++i) w[i] = (float)((int)(i % 7) - 3) * 0.1f;
+    for (size_t i = 0; i < 8; ++i) b[i] = 0.01f * (float)i;
+    const int64_t xs[4] = {8, 3, 16, 16}, ws[4] = {8, 3, 3, 3}, bs[1] = {8};
+    const int64_t pads[4] = {1, 1, 1, 1}, k[2] = {3, 3};
+    salus_graph *g = NULL;
+    assert_int_equal(salus_graph_new(&g), 0);
+    uint32_t x, wt, bt, y, z, grads[2], node;
+    assert_int_equal(salus_graph_add_input(g, "x", SALUS_DTYPE_F32, xs, 4, &x), 0);
+    assert_int_equal(salus_graph_add_variable(g, "w", SALUS_DTYPE_F32, ws, 4, w, sizeof w, &wt), 0);
+    assert_int_equal(salus_graph_add_variable(g, "b", SALUS_DTYPE_F32, bs, 1, b, sizeof b, &bt), 0);
+    const uint32_t conv_in[3] = {x, wt, bt};
+    assert_int_equal(salus_graph_add_node(g, "Conv", "conv", conv_in, 3, 1, &y, &node), 0);
+    assert_int_equal(salus_graph_set_attr_ints(g, node, "pads", pads, 4), 0);
+    const uint32_t tconv_in[2] = {y, wt};
+    assert_int_equal(salus_graph_add_node(g, "ConvTranspose", "tconv", tconv_in, 2, 1, &z, &node),
+                     0);
+    assert_int_equal(salus_graph_set_attr_ints(g, node, "pads", pads, 4), 0);
+    const uint32_t gw_in[2] = {y, x};
+    assert_int_equal(salus_graph_add_node(g, "ConvGradWeight", "gw", gw_in, 2, 2, grads, &node), 0);
+    assert_int_equal(salus_graph_set_attr_ints(g, node, "pads", pads, 4), 0);
+    assert_int_equal(salus_graph_set_attr_ints(g, node, "kernel_shape", k, 2), 0);
+    assert_int_equal(salus_graph_add_output(g, z), 0);
+    assert_int_equal(salus_graph_add_output(g, grads[0]), 0);
+    assert_int_equal(salus_graph_add_output(g, grads[1]), 0);
+
+    salus_session *s = NULL;
+    assert_int_equal(salus_session_create(c, g, NULL, &s), 0);
+    salus_tensor *in = NULL;
+    assert_int_equal(salus_tensor_new(SALUS_DTYPE_F32, xs, 4, NULL, &in), 0);
+    float *xv = salus_tensor_data(in);
+    for (size_t i = 0; i < 8 * 3 * 16 * 16; ++i) xv[i] = (float)((int)(i % 11) - 5) * 0.1f;
+    for (int step = 0; step < 3; ++step) {
+        salus_tensor *out[3] = {NULL, NULL, NULL};
+        assert_int_equal(salus_session_run(s, &x, (const salus_tensor *const *)&in, 1, out, 3), 0);
+        for (int i = 0; i < 3; ++i) {
+            const float *v = salus_tensor_const_data(out[i]);
+            for (size_t e = 0; e < salus_tensor_nbytes(out[i]) / sizeof(float); ++e) {
+                assert_true(isfinite(v[e]));
+            }
+            salus_tensor_free(out[i]);
+        }
+        assert_int_equal(device_free(c), free_at_start);
+    }
+    salus_tensor_free(in);
+    assert_int_equal(salus_session_close(s), 0);
+    salus_graph_free(g);
+    salus_disconnect(c);
+    assert_int_equal(daemon_stop(&f), 0);
+}
+
 static void oversized_session_is_refused_at_admission(void **state) {
     (void)state;
     daemon_fixture f;
@@ -282,6 +344,7 @@ int main(void) {
         cmocka_unit_test(mlp_trains_to_the_losses_of_the_cpu),
         cmocka_unit_test(two_lanes_run_at_the_same_time),
         cmocka_unit_test(pool_is_claimed_once),
+        cmocka_unit_test(conv_sessions_take_no_device_memory),
         cmocka_unit_test(oversized_session_is_refused_at_admission),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
