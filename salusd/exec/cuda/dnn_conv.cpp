@@ -4,6 +4,7 @@
 #include "device/cuda/cuda_stream.h"
 #include "device/cuda/dnn_planning.h"
 #include "exec/cuda/dnn_conv_algo.h"
+#include "exec/cuda/kernel_context.h"
 #include "exec/cuda/workspace.h"
 #include "graph/planner.h"
 
@@ -107,7 +108,7 @@ class DnnConvKernel : public OpKernel {
     static Status zero(const KernelContext &ctx, const TensorView &t) {
         const size_t bytes = static_cast<size_t>(t.numel()) * sizeof(float);
         if (bytes == 0) return {};
-        return check(cudaMemsetAsync(t.data, 0, bytes, lane_stream(ctx.stream).handle()),
+        return check(cudaMemsetAsync(t.data, 0, bytes, stream_of(ctx)),
                      (ctx.node->op + ": cudaMemsetAsync").c_str());
     }
 
