@@ -8,6 +8,7 @@
 // the validator and the planner would give them.
 #pragma once
 
+#include "exec/cuda/workspace.h"
 #include "graph/ops.h"
 #include "kernel_test_util.h"
 #include "ops/conv_window.h"
@@ -315,14 +316,22 @@ inline CaseData instantiate(const KernelCase &c, DeviceType device, std::mt19937
     const Status st = infer_node(*op, &node, infos, &outs);
     EXPECT_TRUE(st.ok()) << c.label << ": " << st.message();
     for (const OutputInfo &o : outs) d.outputs.emplace_back(o.shape, o.dtype);
+    KernelInit init;
+    init.node = &node;
+    init.device_type = device;
+    for (const Tensor &t : d.inputs) init.inputs.push_back({nullptr, t.dtype, t.shape});
+    for (const Tensor &t : d.outputs) init.outputs.push_back({nullptr, t.dtype, t.shape});
     if (const KernelDef *k = default_kernels().find(device, c.node.op); k && k->workspace) {
-        KernelInit init;
-        init.node = &node;
-        init.device_type = device;
-        for (const Tensor &t : d.inputs) init.inputs.push_back({nullptr, t.dtype, t.shape});
-        for (const Tensor &t : d.outputs) init.outputs.push_back({nullptr, t.dtype, t.shape});
         d.workspace_bytes = k->workspace(init);
     }
+#ifndef SALUS_HAVE_CUDA
+    // Without the CUDA backend no CUDA kernel is registered, but the device
+    // code's emulation still runs: the one CUDA kernel whose scratch comes
+    // from a plain function (exec/cuda/workspace.h, built everywhere) gets it.
+    if (device == DeviceType::CUDA && c.node.op == "SoftmaxCrossEntropy") {
+        d.workspace_bytes = softmax_cross_entropy_workspace(init);
+    }
+#endif
     return d;
 }
 
