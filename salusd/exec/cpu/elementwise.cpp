@@ -108,16 +108,31 @@ Status binary_kernel(const KernelContext &ctx) {
     return Status();
 }
 
+// Calls loop(p) with p.tanh a compile-time constant in each branch, so that
+// a formula's choice of variant (Gelu's) is made once, not per element:
+// a loop with the branch inside does not vectorize.
+template <typename Loop>
+void with_constant_variant(EwParams p, Loop &&loop) {
+    if (p.tanh) {
+        p.tanh = true;
+        loop(p);
+    } else {
+        p.tanh = false;
+        loop(p);
+    }
+}
+
 // Y = f(X), same size.
 template <UnaryOp op>
 Status unary_kernel(const KernelContext &ctx) {
     SALUS_RETURN_IF_ERROR(check_f32(ctx, 1, 1));
     const int64_t n = ctx.outputs[0].numel();
     if (ctx.inputs[0].numel() != n) return size_error(ctx);
-    const EwParams p = cuda::ew_params(*ctx.node);
     const float *x = ctx.inputs[0].f32();
     float *y = ctx.outputs[0].f32();
-    for (int64_t i = 0; i < n; ++i) y[i] = cuda::unary(op, x[i], p);
+    with_constant_variant(cuda::ew_params(*ctx.node), [&](const EwParams &p) {
+        for (int64_t i = 0; i < n; ++i) y[i] = cuda::unary(op, x[i], p);
+    });
     return Status();
 }
 
@@ -127,11 +142,12 @@ Status grad_kernel(const KernelContext &ctx) {
     SALUS_RETURN_IF_ERROR(check_f32(ctx, 2, 1));
     const int64_t n = ctx.outputs[0].numel();
     if (ctx.inputs[0].numel() != n || ctx.inputs[1].numel() != n) return size_error(ctx);
-    const EwParams p = cuda::ew_params(*ctx.node);
     const float *dy = ctx.inputs[0].f32();
     const float *z = ctx.inputs[1].f32();
     float *dx = ctx.outputs[0].f32();
-    for (int64_t i = 0; i < n; ++i) dx[i] = cuda::grad(op, dy[i], z[i], p);
+    with_constant_variant(cuda::ew_params(*ctx.node), [&](const EwParams &p) {
+        for (int64_t i = 0; i < n; ++i) dx[i] = cuda::grad(op, dy[i], z[i], p);
+    });
     return Status();
 }
 
