@@ -169,10 +169,20 @@ Status sce_loss_grad(const KernelContext &ctx) {
         cuda::line_max_lse(lines, x, pos, &m, &lse);
         const double scale =
             cuda::loss_grad_scale(p, dloss, pos, total_weight) * cuda::label_weight(p, weight, t);
+        const double inv_sum = exp(-lse);
+        const int64_t base = cuda::class_offset(p, pos, 0);
+        if (p.d == 1) { // [N, C]: the classes are contiguous, a loop that vectorizes
+            const float *xr = x + base;
+            float *dxr = dx + base;
+            for (int64_t c = 0; c < p.c; ++c) {
+                dxr[c] = cuda::sce_grad_value(xr[c], m, inv_sum, false, scale);
+            }
+            dxr[t] = cuda::sce_grad_value(xr[t], m, inv_sum, true, scale);
+            continue;
+        }
         for (int64_t c = 0; c < p.c; ++c) {
-            const int64_t at = cuda::class_offset(p, pos, 0) + c * p.d;
-            const double prob = exp(cuda::log_softmax_value(x[at], m, lse));
-            dx[at] = static_cast<float>((prob - (c == t ? 1.0 : 0.0)) * scale);
+            const int64_t at = base + c * p.d;
+            dx[at] = cuda::sce_grad_value(x[at], m, inv_sum, c == t, scale);
         }
     }
     return {};
