@@ -36,12 +36,19 @@ Status dropout(const KernelContext &ctx) {
         if (mask && n > 0) std::memset(mask, 1, static_cast<size_t>(n));
         return {};
     }
-    const int64_t seed = ctx.node->get_int("seed");
+    const uint64_t stream = cuda::dropout_stream(ctx.node->get_int("seed"), ctx.iteration);
     const float scale = cuda::dropout_scale(ratio);
-    for (int64_t i = 0; i < n; ++i) {
-        const bool keep = cuda::dropout_keep(seed, ctx.iteration, i, ratio);
-        y[i] = keep ? x[i] * scale : 0.0f;
-        if (mask) mask[i] = keep ? 1 : 0;
+    // Branch-free loops so that they vectorize, the stream made once.
+    if (mask) {
+        for (int64_t i = 0; i < n; ++i) {
+            const bool keep = cuda::dropout_kept(stream, i, ratio);
+            mask[i] = keep ? 1 : 0;
+            y[i] = keep ? x[i] * scale : 0.0f;
+        }
+    } else {
+        for (int64_t i = 0; i < n; ++i) {
+            y[i] = cuda::dropout_kept(stream, i, ratio) ? x[i] * scale : 0.0f;
+        }
     }
     return {};
 }
