@@ -101,7 +101,6 @@ SALUS_HD inline float stable_sigmoid(float x) {
     return e / (1.0f + e);
 }
 
-
 // OneHot: element (row, k) of the [indices, depth] output; a negative index
 // counts from the end, one outside [-depth, depth) gives a row of zeros.
 SALUS_HD inline float one_hot_value(int64_t index, int64_t depth, int64_t k) {

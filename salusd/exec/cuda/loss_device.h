@@ -138,8 +138,7 @@ SALUS_HD inline void line_max_lse(const AxisPlan &p, const float *x, int64_t lin
 
 // dLogits of one class of a position of SoftmaxCrossEntropyLoss: (softmax −
 // one-hot) · scale, softmax from the line's max and 1 / sum(exp(x − max)).
-SALUS_HD inline float sce_grad_value(float x, float m, double inv_sum, bool target,
-                                     double scale) {
+SALUS_HD inline float sce_grad_value(float x, float m, double inv_sum, bool target, double scale) {
     const double prob = static_cast<double>(exp_poly(x - m)) * inv_sum;
     return static_cast<float>((prob - (target ? 1.0 : 0.0)) * scale);
 }
