@@ -67,20 +67,21 @@ SALUS_HD inline float bits_float(uint32_t u) {
 #endif
 }
 
-// e^x within 2 ulp of expf for x in [-87.3, 88.3] (Cephes' expf: Cody-Waite
+// e^x within 2 ulp of expf for x in [-87.33, 88.72] (Cephes' expf: Cody-Waite
 // reduction by ln 2, a degree-6 polynomial, 2^n put in the exponent bits),
 // without a branch or a call, so that CPU loops of it vectorize; glibc's
-// expf is a call per element. Beyond that range it saturates at e^-87.3
-// (about 1.2e-38) and e^88.3 (no inf); NaN gives NaN.
+// expf is a call per element. Below -87.33 it gives 0 where expf gives a
+// subnormal (under 1.2e-38), above 88.72 inf as expf; NaN gives NaN.
 SALUS_HD inline float exp_poly(float x) {
-    x = x > 88.3762626647949f ? 88.3762626647949f : x;
-    x = x < -87.3365478515625f ? -87.3365478515625f : x;
-    // Adding 1.5 * 2^23 rounds to an integer n, kept in the low mantissa
-    // bits of k; subtracting it back gives n as a float.
+    const float lo = -87.3365478515625f, hi = 88.72283935546875f;
+    float c = x > hi ? hi : x;
+    c = c < lo ? lo : c;
+    // Adding 1.5 * 2^23 rounds to an integer n in [-126, 128], kept in the
+    // low mantissa bits of k; subtracting it back gives n as a float.
     const float kRound = 12582912.0f;
-    const float k = x * 1.44269504088896341f + kRound;
+    const float k = c * 1.44269504088896341f + kRound;
     const float n = k - kRound;
-    float r = x - n * 0.693359375f; // ln 2 in two parts
+    float r = c - n * 0.693359375f; // ln 2 in two parts
     r = r - n * -2.12194440e-4f;
     float y = 1.9875691500e-4f;
     y = y * r + 1.3981999507e-3f;
@@ -89,9 +90,14 @@ SALUS_HD inline float exp_poly(float x) {
     y = y * r + 1.6666665459e-1f;
     y = y * r + 5.0000001201e-1f;
     y = y * (r * r) + r + 1.0f;
-    // 2^n: the low 9 bits of k's bits plus the bias are n + 127 (n is in
-    // [-126, 127]), shifted into the exponent field.
-    return y * bits_float((float_bits(k) + 127u) << 23);
+    // 2^n: the low 9 bits of k's bits plus the bias are n + 127, shifted
+    // into the exponent field; n = 128 has no float, so positive n take
+    // 2^(n-1) · 2.
+    const uint32_t kb = float_bits(k);
+    const float low = y * bits_float((kb + 127u) << 23);
+    const float high = y * bits_float((kb + 126u) << 23) * 2.0f;
+    const float e = n > 0.0f ? high : low;
+    return x < lo ? 0.0f : x > hi ? INFINITY : e;
 }
 
 // Never evaluates exp of a large positive number, so it cannot overflow.
