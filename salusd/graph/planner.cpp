@@ -59,6 +59,28 @@ uint64_t place_greedy(std::vector<Buffer> *buffers) {
 
 } // namespace
 
+bool is_view_op(const std::string &op) {
+    return op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten" ||
+           op == "Identity";
+}
+
+std::vector<size_t> view_roots(const Graph &graph, const std::vector<uint32_t> &order) {
+    std::vector<size_t> root(graph.tensors.size());
+    for (size_t t = 0; t < root.size(); ++t) root[t] = t;
+    // Producers come before consumers, so an input's root is final here.
+    for (uint32_t n : order) {
+        const NodeDesc &node = graph.nodes[n];
+        if (!is_view_op(node.op) || node.inputs.empty() || node.outputs.size() != 1) continue;
+        const uint32_t in = node.inputs[0];
+        const uint32_t out = node.outputs[0];
+        const TensorDesc &x = graph.tensors[in];
+        const TensorDesc &y = graph.tensors[out];
+        if (x.persistent() || y.persistent() || x.nbytes() != y.nbytes()) continue;
+        root[out] = root[in];
+    }
+    return root;
+}
+
 MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order,
                        const std::vector<uint64_t> &workspaces) {
     const size_t n_tensors = graph.tensors.size();
@@ -96,11 +118,23 @@ MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order,
     }
     for (uint32_t t : graph.outputs) plan.last_step[t] = last_step;
 
-    std::vector<Buffer> buffers;
+    // A view's output shares its input's buffer (only variables are updated
+    // in place, and views of them are not shared, so no write through one
+    // name is seen through another): one buffer per root, live from the
+    // first step of any of its tensors to the last.
+    const std::vector<size_t> root = view_roots(graph, order);
+    std::vector<uint32_t> group_first(n_tensors), group_last(n_tensors);
     for (size_t t = 0; t < n_tensors; ++t) {
         if (graph.tensors[t].persistent()) continue;
-        buffers.push_back({align_up(graph.tensors[t].nbytes()), plan.first_step[t],
-                           plan.last_step[t], t, kNoOffset});
+        const size_t r = root[t];
+        group_first[r] = r == t ? plan.first_step[t] : std::min(group_first[r], plan.first_step[t]);
+        group_last[r] = r == t ? plan.last_step[t] : std::max(group_last[r], plan.last_step[t]);
+    }
+    std::vector<Buffer> buffers;
+    for (size_t t = 0; t < n_tensors; ++t) {
+        if (graph.tensors[t].persistent() || root[t] != t) continue;
+        buffers.push_back(
+            {align_up(graph.tensors[t].nbytes()), group_first[t], group_last[t], t, kNoOffset});
     }
     plan.workspace_bytes = workspaces;
     plan.workspace_bytes.resize(order.size(), 0);
@@ -117,6 +151,11 @@ MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order,
             plan.ephemeral_offset[b.id] = b.offset;
         } else {
             plan.workspace_offset[b.id - n_tensors] = b.offset;
+        }
+    }
+    for (size_t t = 0; t < n_tensors; ++t) {
+        if (!graph.tensors[t].persistent() && root[t] != t) {
+            plan.ephemeral_offset[t] = plan.ephemeral_offset[root[t]];
         }
     }
     return plan;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace salus {
@@ -35,7 +36,18 @@ struct MemoryPlan {
 // offset that does not overlap a buffer with an overlapping lifetime).
 // `workspaces` holds the scratch bytes of each step's kernel (missing ones
 // are 0); kernels are per device (exec/kernel.h), so T is too.
+// A view (is_view_op: Reshape, Squeeze, Unsqueeze, Flatten, Identity) of an
+// ephemeral tensor shares that tensor's buffer: its ephemeral_offset is the
+// input's, and its kernel moves nothing. first_step and last_step stay each
+// tensor's own.
 MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order,
                        const std::vector<uint64_t> &workspaces = {});
+
+// Whether op's output is its input's bytes unchanged.
+bool is_view_op(const std::string &op);
+
+// Per tensor: the tensor whose buffer it uses (itself, or for the output of
+// a view of an ephemeral tensor of the same size, that tensor's root).
+std::vector<size_t> view_roots(const Graph &graph, const std::vector<uint32_t> &order);
 
 } // namespace salus

@@ -81,6 +81,17 @@ def test_matmul(client, ta, tb):
                    {"a": a, "b": b}, ["a", "b"])
 
 
+@pytest.mark.parametrize("ta", [False, True])
+@pytest.mark.parametrize("tb", [False, True])
+def test_matmul_batched_with_shared_b(client, ta, tb):
+    # A Linear layer on [batch, seq, in]: B's gradient sums over both
+    # batch axes (one product of the stacked rows when A is not transposed).
+    a = (2, 3, 4, 3) if ta else (2, 3, 3, 4)
+    b = (2, 4) if tb else (4, 2)
+    gradient_check(client, lambda g, i: g.matmul(i["a"], i["b"], transpose_a=ta, transpose_b=tb),
+                   {"a": a, "b": b}, ["a", "b"])
+
+
 @pytest.mark.parametrize("op", ["add", "sub", "mul"])
 @pytest.mark.parametrize("sa, sb", [((3, 4), (3, 4)), ((3, 4), (4,)), ((3, 1), (1, 4)),
                                     ((2, 3, 4), (3, 1)), ((), (2, 3))])

@@ -109,11 +109,28 @@ def _dense(graph, node, dy):
     return _materialize(graph, dy, node.outputs[0])
 
 
+def _rows(graph, t):
+    """t [..., m, c] as one matrix [... * m, c] of its stacked rows."""
+    return graph.reshape(t, (int(np.prod(t.shape[:-1], dtype=np.int64)), t.shape[-1]))
+
+
 def _matmul(graph, node, dy, wanted):
     a, b = node.inputs
     g = _dense(graph, node, dy)
     ta, tb = node.attrs["transA"], node.attrs["transB"]
     mm = graph.matmul
+    if not ta and b.ndim == 2 and a.ndim > 2:
+        # A Linear layer on [batch, ..., in]: B is shared by every matrix of
+        # A, so its gradient sums the products of every batch matrix, which
+        # is one product of the stacked rows (no per-matrix products to sum).
+        da = mm(g, b, transpose_b=not tb) if wanted[0] else None
+        if not wanted[1]:
+            db = None
+        elif tb:  # Y = A B^T: dB = G^T A
+            db = mm(_rows(graph, g), _rows(graph, a), transpose_a=True)
+        else:  # Y = A B: dB = A^T G
+            db = mm(_rows(graph, a), _rows(graph, g), transpose_a=True)
+        return da, db
     if not ta and not tb:  # Y = A B
         da = mm(g, b, transpose_b=True) if wanted[0] else None
         db = mm(a, g, transpose_a=True) if wanted[1] else None

@@ -1,5 +1,6 @@
 // Batch normalization on the CPU: per-channel statistics over [N, ·, inner],
 // accumulated in double, two passes (mean, then centred squares) as torch does.
+#include "exec/cpu/helpers.h"
 #include "exec/cpu/norm_kernels.h"
 #include "exec/cuda/norm_device.h"
 
@@ -11,8 +12,8 @@ using cuda::norm_inv_std;
 namespace {
 
 // Y = scale · (X − mean) · inv_std + B for channel c.
-void normalize_channel(const ChannelSplit &s, int64_t c, const float *x, float *y, float mean,
-                       float inv_std, float scale, float bias) {
+SALUS_CPU_CLONES void normalize_channel(const ChannelSplit &s, int64_t c, const float *x, float *y,
+                                        float mean, float inv_std, float scale, float bias) {
     for (int64_t n = 0; n < s.outer; ++n) {
         const int64_t base = (n * s.channels + c) * s.inner;
         for (int64_t i = 0; i < s.inner; ++i) {
@@ -22,7 +23,8 @@ void normalize_channel(const ChannelSplit &s, int64_t c, const float *x, float *
 }
 
 // Mean and biased variance of channel c, two passes.
-void channel_stats(const ChannelSplit &s, int64_t c, const float *x, double *mean, double *var) {
+SALUS_CPU_CLONES void channel_stats(const ChannelSplit &s, int64_t c, const float *x, double *mean,
+                                    double *var) {
     const double m = static_cast<double>(s.outer * s.inner);
     double sum = 0.0;
     for (int64_t n = 0; n < s.outer; ++n) {
@@ -43,8 +45,8 @@ void channel_stats(const ChannelSplit &s, int64_t c, const float *x, double *mea
 }
 
 // Σ dY and Σ dY · (X − mean) of channel c.
-void grad_sums(const ChannelSplit &s, int64_t c, const float *dy, const float *x, float mean,
-               double *sum_dy, double *sum_dy_xc) {
+SALUS_CPU_CLONES void grad_sums(const ChannelSplit &s, int64_t c, const float *dy, const float *x,
+                                float mean, double *sum_dy, double *sum_dy_xc) {
     double a = 0.0, b = 0.0;
     for (int64_t n = 0; n < s.outer; ++n) {
         const int64_t base = (n * s.channels + c) * s.inner;
@@ -106,8 +108,8 @@ namespace {
 
 // dX of channel c given its statistics; `batch_stats` says whether the
 // mean and inv_std were computed from X (their gradient flows) or fixed.
-void channel_grad(const KernelContext &ctx, const ChannelSplit &s, int64_t c, float mean,
-                  float inv_std, bool batch_stats) {
+SALUS_CPU_CLONES void channel_grad(const KernelContext &ctx, const ChannelSplit &s, int64_t c,
+                                   float mean, float inv_std, bool batch_stats) {
     const float *dy = ctx.inputs[0].f32();
     const float *x = ctx.inputs[1].f32();
     const float scale = ctx.inputs[2].f32()[c];

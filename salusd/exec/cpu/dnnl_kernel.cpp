@@ -1,5 +1,7 @@
 #include "exec/cpu/dnnl_kernel.h"
 
+#include "device/cpu_threads.h"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -20,6 +22,12 @@ size_t align(size_t bytes) {
 } // namespace
 
 dnnl::engine &dnnl_cpu_engine() {
+    // oneDNN's primitives fix their thread count when created, from the
+    // creating thread's OpenMP default: sessions are prepared on threads
+    // that run no kernels (2 threads on 2 cores, whatever --blas-threads
+    // says), and a primitive made there ran every iteration on a team of 2,
+    // the second thread spinning at the barriers.
+    attach_cpu_math_threads();
     static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
     return engine;
 }

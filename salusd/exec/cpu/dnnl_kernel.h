@@ -19,6 +19,9 @@
 
 namespace salus::cpu {
 
+// The CPU engine, for primitives created on the calling thread: first gives
+// that thread's OpenMP teams salusd's kernel thread count
+// (attach_cpu_math_threads), which the primitives keep.
 dnnl::engine &dnnl_cpu_engine();
 
 // A row-major f32 descriptor of `dims`.

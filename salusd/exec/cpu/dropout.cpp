@@ -1,5 +1,6 @@
 // Dropout on the CPU, with the mask drawn by the same counter-based hash as
 // the CUDA kernel (exec/cuda/norm_device.h), so both devices agree.
+#include "exec/cpu/helpers.h"
 #include "exec/cpu/norm_kernels.h"
 #include "exec/cuda/norm_device.h"
 
@@ -22,6 +23,27 @@ Status check_dropout(const KernelContext &ctx, size_t mask_input) {
     return {};
 }
 
+// Branch-free loops so that they vectorize, the stream made once.
+SALUS_CPU_CLONES void dropout_loop(uint64_t stream, float ratio, float scale, const float *x,
+                                   float *y, uint8_t *mask, int64_t n) {
+    if (mask) {
+        for (int64_t i = 0; i < n; ++i) {
+            const bool keep = cuda::dropout_kept(stream, i, ratio);
+            mask[i] = keep ? 1 : 0;
+            y[i] = keep ? x[i] * scale : 0.0f;
+        }
+    } else {
+        for (int64_t i = 0; i < n; ++i) {
+            y[i] = cuda::dropout_kept(stream, i, ratio) ? x[i] * scale : 0.0f;
+        }
+    }
+}
+
+SALUS_CPU_CLONES void dropout_grad_loop(const float *dy, const uint8_t *mask, float scale,
+                                        float *dx, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) dx[i] = mask[i] ? dy[i] * scale : 0.0f;
+}
+
 } // namespace
 
 Status dropout(const KernelContext &ctx) {
@@ -36,13 +58,9 @@ Status dropout(const KernelContext &ctx) {
         if (mask && n > 0) std::memset(mask, 1, static_cast<size_t>(n));
         return {};
     }
-    const int64_t seed = ctx.node->get_int("seed");
+    const uint64_t stream = cuda::dropout_stream(ctx.node->get_int("seed"), ctx.iteration);
     const float scale = cuda::dropout_scale(ratio);
-    for (int64_t i = 0; i < n; ++i) {
-        const bool keep = cuda::dropout_keep(seed, ctx.iteration, i, ratio);
-        y[i] = keep ? x[i] * scale : 0.0f;
-        if (mask) mask[i] = keep ? 1 : 0;
-    }
+    dropout_loop(stream, ratio, scale, x, y, mask, n);
     return {};
 }
 
@@ -57,7 +75,7 @@ Status dropout_grad(const KernelContext &ctx) {
     if (identity && dx != dy && n > 0) std::memmove(dx, dy, static_cast<size_t>(n) * sizeof(float));
     if (identity) return {};
     const float scale = cuda::dropout_scale(ratio);
-    for (int64_t i = 0; i < n; ++i) dx[i] = mask[i] ? dy[i] * scale : 0.0f;
+    dropout_grad_loop(dy, mask, scale, dx, n);
     return {};
 }
 

@@ -61,6 +61,29 @@ void apply2(const StridedLoop &loop, const KernelContext &ctx, Fn f) {
     });
 }
 
+// y = f(a, b) over `rows` rows of `cols`, each operand's row `step` apart
+// (0: one row for all, a bias).
+template <BinaryOp op>
+SALUS_CPU_CLONES void binary_rows(const float *a, int64_t a_step, const float *b, int64_t b_step,
+                                  float *y, int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; ++r) {
+        const float *ar = a + r * a_step;
+        const float *br = b + r * b_step;
+        float *yr = y + r * cols;
+        for (int64_t c = 0; c < cols; ++c) yr[c] = cuda::binary(op, ar[c], br[c]);
+    }
+}
+
+template <BinaryOp op>
+SALUS_CPU_CLONES void binary_vs(const float *a, float s, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) y[i] = cuda::binary(op, a[i], s);
+}
+
+template <BinaryOp op>
+SALUS_CPU_CLONES void binary_sv(float s, const float *b, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) y[i] = cuda::binary(op, s, b[i]);
+}
+
 template <BinaryOp op>
 Status binary_kernel(const KernelContext &ctx) {
     SALUS_RETURN_IF_ERROR(check_f32(ctx, 2, 1));
@@ -78,28 +101,20 @@ Status binary_kernel(const KernelContext &ctx) {
     const bool a_full = a.shape == y.shape;
     const bool b_full = b.shape == y.shape;
     if (a_full && b_full) {
-        for (int64_t i = 0; i < n; ++i) py[i] = f(pa[i], pb[i]);
+        binary_rows<op>(pa, 0, pb, 0, py, 1, n);
         return Status();
     }
     if (a_full && b.numel() == 1) {
-        const float s = pb[0];
-        for (int64_t i = 0; i < n; ++i) py[i] = f(pa[i], s);
+        binary_vs<op>(pa, pb[0], py, n);
         return Status();
     }
     if (b_full && a.numel() == 1) {
-        const float s = pa[0];
-        for (int64_t i = 0; i < n; ++i) py[i] = f(s, pb[i]);
+        binary_sv<op>(pa[0], pb, py, n);
         return Status();
     }
     if ((a_full && is_row(b.shape, y.shape)) || (b_full && is_row(a.shape, y.shape))) {
         const int64_t cols = y.shape.back();
-        const int64_t rows = n / cols;
-        for (int64_t r = 0; r < rows; ++r) {
-            const float *ar = a_full ? pa + r * cols : pa;
-            const float *br = b_full ? pb + r * cols : pb;
-            float *yr = py + r * cols;
-            for (int64_t c = 0; c < cols; ++c) yr[c] = f(ar[c], br[c]);
-        }
+        binary_rows<op>(pa, a_full ? cols : 0, pb, b_full ? cols : 0, py, n / cols, cols);
         return Status();
     }
     StridedLoop loop;
@@ -108,16 +123,36 @@ Status binary_kernel(const KernelContext &ctx) {
     return Status();
 }
 
+// The loops of the unary and grad ops, with p.tanh a compile-time constant
+// (the kernels pick kTanh), so that a formula's choice of variant (Gelu's)
+// is made once, not per element: a loop with the branch inside does not
+// vectorize.
+template <UnaryOp op, bool kTanh>
+SALUS_CPU_CLONES void unary_loop(const float *x, float *y, int64_t n, EwParams p) {
+    p.tanh = kTanh;
+    for (int64_t i = 0; i < n; ++i) y[i] = cuda::unary(op, x[i], p);
+}
+
+template <GradOp op, bool kTanh>
+SALUS_CPU_CLONES void grad_loop(const float *dy, const float *z, float *dx, int64_t n, EwParams p) {
+    p.tanh = kTanh;
+    for (int64_t i = 0; i < n; ++i) dx[i] = cuda::grad(op, dy[i], z[i], p);
+}
+
 // Y = f(X), same size.
 template <UnaryOp op>
 Status unary_kernel(const KernelContext &ctx) {
     SALUS_RETURN_IF_ERROR(check_f32(ctx, 1, 1));
     const int64_t n = ctx.outputs[0].numel();
     if (ctx.inputs[0].numel() != n) return size_error(ctx);
-    const EwParams p = cuda::ew_params(*ctx.node);
     const float *x = ctx.inputs[0].f32();
     float *y = ctx.outputs[0].f32();
-    for (int64_t i = 0; i < n; ++i) y[i] = cuda::unary(op, x[i], p);
+    const EwParams p = cuda::ew_params(*ctx.node);
+    if (p.tanh) {
+        unary_loop<op, true>(x, y, n, p);
+    } else {
+        unary_loop<op, false>(x, y, n, p);
+    }
     return Status();
 }
 
@@ -127,11 +162,15 @@ Status grad_kernel(const KernelContext &ctx) {
     SALUS_RETURN_IF_ERROR(check_f32(ctx, 2, 1));
     const int64_t n = ctx.outputs[0].numel();
     if (ctx.inputs[0].numel() != n || ctx.inputs[1].numel() != n) return size_error(ctx);
-    const EwParams p = cuda::ew_params(*ctx.node);
     const float *dy = ctx.inputs[0].f32();
     const float *z = ctx.inputs[1].f32();
     float *dx = ctx.outputs[0].f32();
-    for (int64_t i = 0; i < n; ++i) dx[i] = cuda::grad(op, dy[i], z[i], p);
+    const EwParams p = cuda::ew_params(*ctx.node);
+    if (p.tanh) {
+        grad_loop<op, true>(dy, z, dx, n, p);
+    } else {
+        grad_loop<op, false>(dy, z, dx, n, p);
+    }
     return Status();
 }
 

@@ -9,6 +9,16 @@
 
 namespace salus::cpu {
 
+// Hot loops compiled twice, for AVX2 and FMA machines (x86-64-v3) and for
+// the baseline, the right one picked when salusd loads (GCC's
+// target_clones), so one build runs everywhere and wide where it can. The
+// ISA changes no result: the kernels are built with -ffp-contract=off.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SALUS_CPU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define SALUS_CPU_CLONES
+#endif
+
 constexpr int kMaxRank = SALUS_MAX_RANK;
 // Operands of one strided loop: an output and up to three inputs (Where).
 constexpr int kMaxOperands = 4;

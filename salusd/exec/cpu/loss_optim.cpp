@@ -1,5 +1,6 @@
 // The optimizers, in place on their variables, as torch.optim computes them
 // (the per-element code is exec/cuda/loss_device.h, shared with CUDA).
+#include "exec/cpu/helpers.h"
 #include "exec/cpu/loss.h"
 #include "exec/cuda/loss_plans.h"
 
@@ -9,6 +10,17 @@ namespace {
 
 double lr_of(const cuda::LrSource &lr) {
     return lr.input ? static_cast<double>(*lr.input) : lr.value;
+}
+
+SALUS_CPU_CLONES void adam_loop(const cuda::AdamParams p, const cuda::AdamStep s, const float *g,
+                                float *w, float *m, float *v, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) cuda::adam_element(p, s, g[i], &w[i], &m[i], &v[i]);
+}
+
+SALUS_CPU_CLONES void sgd_momentum_loop(const cuda::SgdParams p, float rate, bool first,
+                                        const float *g, float *w, float *buf, int64_t n) {
+    for (int64_t i = 0; i < n; ++i)
+        cuda::sgd_momentum_element(p, rate, first, g[i], &w[i], &buf[i]);
 }
 
 } // namespace
@@ -36,8 +48,7 @@ Status sgd_momentum_update(const KernelContext &ctx) {
     float *w = ctx.inputs[0].f32();
     const float *g = ctx.inputs[1].f32();
     float *buf = ctx.inputs[2].f32();
-    for (int64_t i = 0; i < n; ++i)
-        cuda::sgd_momentum_element(p, rate, first, g[i], &w[i], &buf[i]);
+    sgd_momentum_loop(p, rate, first, g, w, buf, n);
     *step += 1.0f;
     return {};
 }
@@ -53,7 +64,7 @@ Status adam_update(const KernelContext &ctx) {
     const float *g = ctx.inputs[1].f32();
     float *m = ctx.inputs[2].f32();
     float *v = ctx.inputs[3].f32();
-    for (int64_t i = 0; i < n; ++i) cuda::adam_element(p, s, g[i], &w[i], &m[i], &v[i]);
+    adam_loop(p, s, g, w, m, v, n);
     *step += 1.0f;
     return {};
 }

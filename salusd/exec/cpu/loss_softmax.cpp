@@ -2,6 +2,7 @@
 // kernels' plans (exec/cuda/loss_plans.h). Sums run in double, like
 // softmax.cpp's. A label outside [0, C) that is not ignore_index fails the
 // iteration before anything is written.
+#include "exec/cpu/helpers.h"
 #include "exec/cpu/loss.h"
 #include "exec/cuda/loss_plans.h"
 
@@ -30,6 +31,22 @@ const float *weight_of(const KernelContext &ctx, const cuda::LabelPlan &p, size_
     return p.has_weight ? ctx.inputs[first + 2].f32() : nullptr;
 }
 
+// line_max_lse, built for AVX2 too (one call per line).
+SALUS_CPU_CLONES void max_lse(const cuda::AxisPlan p, const float *x, int64_t line, float *max,
+                              double *lse) {
+    cuda::line_max_lse(p, x, line, max, lse);
+}
+
+// SoftmaxCrossEntropyLossGrad of one [N, C] row of `classes` contiguous
+// logits whose label is t.
+SALUS_CPU_CLONES void sce_grad_row(const float *x, float *dx, int64_t classes, int64_t t, float m,
+                                   double inv_sum, double scale) {
+    for (int64_t c = 0; c < classes; ++c) {
+        dx[c] = cuda::sce_grad_value(x[c], m, inv_sum, false, scale);
+    }
+    dx[t] = cuda::sce_grad_value(x[t], m, inv_sum, true, scale);
+}
+
 } // namespace
 
 Status log_softmax(const KernelContext &ctx) {
@@ -40,7 +57,7 @@ Status log_softmax(const KernelContext &ctx) {
     for (int64_t line = 0; line < cuda::axis_lines(p); ++line) {
         float m;
         double lse;
-        cuda::line_max_lse(p, x, line, &m, &lse);
+        max_lse(p, x, line, &m, &lse);
         const int64_t base = cuda::axis_offset(p, line, 0);
         for (int64_t k = 0; k < p.n; ++k) {
             const int64_t at = base + k * p.inner;
@@ -127,7 +144,7 @@ Status sce_loss(const KernelContext &ctx) {
     for (int64_t pos = 0; pos < cuda::label_positions(p); ++pos) {
         float m;
         double lse;
-        cuda::line_max_lse(lines, x, pos, &m, &lse);
+        max_lse(lines, x, pos, &m, &lse);
         if (log_prob) {
             for (int64_t c = 0; c < p.c; ++c) {
                 const int64_t at = cuda::class_offset(p, pos, 0) + c * p.d;
@@ -166,13 +183,18 @@ Status sce_loss_grad(const KernelContext &ctx) {
         }
         float m;
         double lse;
-        cuda::line_max_lse(lines, x, pos, &m, &lse);
+        max_lse(lines, x, pos, &m, &lse);
         const double scale =
             cuda::loss_grad_scale(p, dloss, pos, total_weight) * cuda::label_weight(p, weight, t);
+        const double inv_sum = exp(-lse);
+        const int64_t base = cuda::class_offset(p, pos, 0);
+        if (p.d == 1) { // [N, C]: the classes are contiguous, a loop that vectorizes
+            sce_grad_row(x + base, dx + base, p.c, t, m, inv_sum, scale);
+            continue;
+        }
         for (int64_t c = 0; c < p.c; ++c) {
-            const int64_t at = cuda::class_offset(p, pos, 0) + c * p.d;
-            const double prob = exp(cuda::log_softmax_value(x[at], m, lse));
-            dx[at] = static_cast<float>((prob - (c == t ? 1.0 : 0.0)) * scale);
+            const int64_t at = base + c * p.d;
+            dx[at] = cuda::sce_grad_value(x[at], m, inv_sum, c == t, scale);
         }
     }
     return {};

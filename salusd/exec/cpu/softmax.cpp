@@ -4,6 +4,8 @@
 // kChunk so that the per-column state lives on the stack.
 #include "exec/cpu/cpu_kernels.h"
 #include "exec/cpu/helpers.h"
+#include "exec/cpu/norm_kernels.h"
+#include "exec/cuda/device_code.h"
 
 #include <algorithm>
 #include <cmath>
@@ -38,14 +40,13 @@ Status axis_error(const char *op) {
     return Status(SALUS_EEXEC, std::string(op) + ": axis out of range");
 }
 
-void softmax_row(const float *x, float *y, int64_t n) {
+// One contiguous row: exp_poly (device_code.h) rather than a call to expf
+// per element, and the double sum in four lanes, so that the loops vectorize.
+SALUS_CPU_CLONES void softmax_row(const float *x, float *y, int64_t n) {
     float m = -std::numeric_limits<float>::infinity();
-    for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i]);
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-        y[i] = std::exp(x[i] - m);
-        sum += y[i];
-    }
+    for (int64_t i = 0; i < n; ++i) m = m < x[i] ? x[i] : m; // std::max(m, x[i])
+    for (int64_t i = 0; i < n; ++i) y[i] = cuda::exp_poly(x[i] - m);
+    const double sum = lane_sum(n, [&](int64_t i) { return double{y[i]}; });
     const float scale = static_cast<float>(1.0 / sum);
     for (int64_t i = 0; i < n; ++i) y[i] *= scale;
 }
@@ -77,9 +78,8 @@ void softmax_columns(const float *x, float *y, int64_t n, int64_t inner, int64_t
 }
 
 // dX = Y * (dY - sum(dY * Y)) for one contiguous row.
-void softmax_grad_row(const float *dy, const float *y, float *dx, int64_t n) {
-    double dot = 0.0;
-    for (int64_t i = 0; i < n; ++i) dot += static_cast<double>(dy[i]) * y[i];
+SALUS_CPU_CLONES void softmax_grad_row(const float *dy, const float *y, float *dx, int64_t n) {
+    const double dot = lane_sum(n, [&](int64_t i) { return static_cast<double>(dy[i]) * y[i]; });
     const float d = static_cast<float>(dot);
     for (int64_t i = 0; i < n; ++i) dx[i] = y[i] * (dy[i] - d);
 }

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__CUDACC__)
 #define SALUS_HD __host__ __device__
@@ -45,13 +46,66 @@ SALUS_HD inline int64_t strided_offset(const StridedIndex &ix, int op, int64_t i
 
 // --- elementwise: the formulas are in elementwise_device.h ---------------------
 
+// A float's bits and back, on both sides (memcpy is how C++17 spells it).
+SALUS_HD inline uint32_t float_bits(float f) {
+#if defined(__CUDA_ARCH__)
+    return __float_as_uint(f);
+#else
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+#endif
+}
+
+SALUS_HD inline float bits_float(uint32_t u) {
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(u);
+#else
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+#endif
+}
+
+// e^x within 2 ulp of expf for x in [-87.33, 88.72] (Cephes' expf: Cody-Waite
+// reduction by ln 2, a degree-6 polynomial, 2^n put in the exponent bits),
+// without a branch or a call, so that CPU loops of it vectorize; glibc's
+// expf is a call per element. Below -87.33 it gives 0 where expf gives a
+// subnormal (under 1.2e-38), above 88.72 inf as expf; NaN gives NaN.
+SALUS_HD inline float exp_poly(float x) {
+    const float lo = -87.3365478515625f, hi = 88.72283935546875f;
+    float c = x > hi ? hi : x;
+    c = c < lo ? lo : c;
+    // Adding 1.5 * 2^23 rounds to an integer n in [-126, 128], kept in the
+    // low mantissa bits of k; subtracting it back gives n as a float.
+    const float kRound = 12582912.0f;
+    const float k = c * 1.44269504088896341f + kRound;
+    const float n = k - kRound;
+    float r = c - n * 0.693359375f; // ln 2 in two parts
+    r = r - n * -2.12194440e-4f;
+    float y = 1.9875691500e-4f;
+    y = y * r + 1.3981999507e-3f;
+    y = y * r + 8.3334519073e-3f;
+    y = y * r + 4.1665795894e-2f;
+    y = y * r + 1.6666665459e-1f;
+    y = y * r + 5.0000001201e-1f;
+    y = y * (r * r) + r + 1.0f;
+    // 2^n: the low 9 bits of k's bits plus the bias are n + 127, shifted
+    // into the exponent field; n = 128 has no float, so positive n take
+    // 2^(n-1) · 2.
+    const uint32_t kb = float_bits(k);
+    const float low = y * bits_float((kb + 127u) << 23);
+    const float high = y * bits_float((kb + 126u) << 23) * 2.0f;
+    const float e = n > 0.0f ? high : low;
+    return x < lo ? 0.0f : x > hi ? INFINITY : e;
+}
+
 // Never evaluates exp of a large positive number, so it cannot overflow.
 SALUS_HD inline float stable_sigmoid(float x) {
     if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
     const float e = expf(x);
     return e / (1.0f + e);
 }
-
 
 // OneHot: element (row, k) of the [indices, depth] output; a negative index
 // counts from the end, one outside [-depth, depth) gives a row of zeros.

@@ -34,12 +34,34 @@ constexpr float kGeluKappa = 0.044715f;
 // overflow and log1p(exp(x)) == x in float anyway.
 constexpr float kSoftplusThreshold = 20.0f;
 
+// The standard normal CDF Φ(x) = (1 + erf(x/√2)) / 2 and its density e^(-x²/2)
+// / √(2π) for exact GELU, by Abramowitz & Stegun 7.1.26 (erfc(z) = poly(t) ·
+// t · e^(-z²), t = 1 / (1 + p·z), |error| <= 1.5e-7), the approximation
+// torch's vectorized GELU uses too. Φ of a negative x is computed as the
+// small erfc itself (no 1 − 1 cancellation), and Φ and the density share
+// one exp_poly: no call and no branch, so CPU loops of GELU vectorize
+// (glibc's erff is a call per element).
+SALUS_HD inline float normal_cdf_pdf(float x, float *pdf) {
+    const float z = fabsf(x) * kSqrt1_2;
+    const float t = 1.0f / (0.3275911f * z + 1.0f);
+    float r = 1.061405429f;
+    r = r * t + -1.453152027f;
+    r = r * t + 1.421413741f;
+    r = r * t + -0.284496736f;
+    r = r * t + 0.254829592f;
+    const float e = exp_poly(-0.5f * x * x);
+    *pdf = e * kInvSqrt2Pi;
+    const float tail = 0.5f * r * t * e; // Φ(-|x|) = erfc(|x|/√2) / 2
+    return x < 0.0f ? tail : 1.0f - tail;
+}
+
 SALUS_HD inline float gelu(float x, bool approx) {
     if (approx) {
         const float inner = kSqrt2OverPi * (x + kGeluKappa * x * x * x);
         return 0.5f * x * (1.0f + tanhf(inner));
     }
-    return 0.5f * x * (1.0f + erff(x * kSqrt1_2));
+    float pdf;
+    return x * normal_cdf_pdf(x, &pdf);
 }
 
 // As torch's GeluBackward for both variants.
@@ -53,8 +75,8 @@ SALUS_HD inline float gelu_grad(float dy, float x, bool approx) {
             left * (1.0f - t * t) * kSqrt2OverPi * (1.0f + 3.0f * kGeluKappa * x2);
         return dy * (0.5f * right + d_right);
     }
-    const float cdf = 0.5f * (1.0f + erff(x * kSqrt1_2));
-    const float pdf = expf(-0.5f * x * x) * kInvSqrt2Pi;
+    float pdf;
+    const float cdf = normal_cdf_pdf(x, &pdf);
     return dy * (cdf + x * pdf);
 }
 

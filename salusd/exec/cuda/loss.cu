@@ -92,7 +92,7 @@ __device__ void block_max_lse(const float *xl, int64_t n, int64_t stride, double
     for (int64_t k = threadIdx.x; k < n; k += blockDim.x) m = fmaxf(m, xl[k * stride]);
     m = block_max(m, shared);
     double sum = 0.0;
-    for (int64_t k = threadIdx.x; k < n; k += blockDim.x) sum += expf(xl[k * stride] - m);
+    for (int64_t k = threadIdx.x; k < n; k += blockDim.x) sum += exp_poly(xl[k * stride] - m);
     *max = m;
     *lse = log(block_sum(sum, shared));
 }
@@ -229,10 +229,10 @@ __global__ void label_grad_kernel(LabelPlan p, bool softmax, const float *dloss,
         float m;
         double lse;
         block_max_lse(x + base, p.c, p.d, shared, &m, &lse);
+        const double inv_sum = exp(-lse);
         for (int64_t c = threadIdx.x; c < p.c; c += blockDim.x) {
             const int64_t at = base + c * p.d;
-            const double prob = exp(log_softmax_value(x[at], m, lse));
-            dx[at] = static_cast<float>((prob - (c == t ? 1.0 : 0.0)) * (scale * w));
+            dx[at] = sce_grad_value(x[at], m, inv_sum, c == t, scale * w);
         }
     }
 }

@@ -99,16 +99,48 @@ SALUS_HD inline bool arg_takes(bool max, bool last, float x, float best) {
 
 // --- log-softmax --------------------------------------------------------------
 
-// The max of line `line` and log(sum(exp(x - max))), the sum in double.
+// The max of line `line` and log(sum(exp(x - max))), the sum in double of
+// exp_poly terms. A contiguous line (inner 1) runs in kLanes interleaved
+// partial maxima and sums, which CPU loops vectorize (max is exact in any
+// order; the double sum differs from one in order by about 1e-16).
 SALUS_HD inline void line_max_lse(const AxisPlan &p, const float *x, int64_t line, float *max,
                                   double *lse) {
     const float *xl = x + axis_offset(p, line, 0); // the line's elements are inner apart
     float m = -INFINITY;
-    for (int64_t k = 0; k < p.n; ++k) m = fmaxf(m, xl[k * p.inner]);
     double sum = 0.0;
-    for (int64_t k = 0; k < p.n; ++k) sum += expf(xl[k * p.inner] - m);
+    int64_t k = 0;
+    if (p.inner == 1) {
+        constexpr int kLanes = 8;
+        float mw[kLanes];
+        double sw[kLanes];
+        for (int w = 0; w < kLanes; ++w) {
+            mw[w] = -INFINITY;
+            sw[w] = 0.0;
+        }
+        const int64_t whole = p.n - p.n % kLanes;
+        // x > m ? x : m skips NaN as fmaxf(m, x) does (m never becomes NaN).
+        for (k = 0; k < whole; k += kLanes) {
+            for (int w = 0; w < kLanes; ++w) mw[w] = xl[k + w] > mw[w] ? xl[k + w] : mw[w];
+        }
+        for (int w = 0; w < kLanes; ++w) m = mw[w] > m ? mw[w] : m;
+        for (int64_t j = whole; j < p.n; ++j) m = xl[j] > m ? xl[j] : m;
+        for (k = 0; k < whole; k += kLanes) {
+            for (int w = 0; w < kLanes; ++w) sw[w] += exp_poly(xl[k + w] - m);
+        }
+        for (int w = 0; w < kLanes; ++w) sum += sw[w];
+    } else {
+        for (int64_t j = 0; j < p.n; ++j) m = fmaxf(m, xl[j * p.inner]);
+    }
+    for (; k < p.n; ++k) sum += exp_poly(xl[k * p.inner] - m);
     *max = m;
     *lse = log(sum);
+}
+
+// dLogits of one class of a position of SoftmaxCrossEntropyLoss: (softmax −
+// one-hot) · scale, softmax from the line's max and 1 / sum(exp(x − max)).
+SALUS_HD inline float sce_grad_value(float x, float m, double inv_sum, bool target, double scale) {
+    const double prob = static_cast<double>(exp_poly(x - m)) * inv_sum;
+    return static_cast<float>((prob - (target ? 1.0 : 0.0)) * scale);
 }
 
 SALUS_HD inline double log_softmax_value(float x, float m, double lse) {

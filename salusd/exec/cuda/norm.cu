@@ -76,8 +76,9 @@ __global__ void layer_norm_params_kernel(int64_t rows, int64_t k, const float *d
 __global__ void dropout_kernel(int64_t n, float ratio, int64_t seed, uint64_t iteration,
                                const float *x, float *y, uint8_t *mask) {
     const float scale = dropout_scale(ratio);
+    const uint64_t stream = dropout_stream(seed, iteration);
     SALUS_FOR_EACH(i, n) {
-        const bool keep = dropout_keep(seed, iteration, i, ratio);
+        const bool keep = dropout_kept(stream, i, ratio);
         y[i] = keep ? x[i] * scale : 0.0f;
         if (mask) mask[i] = keep ? 1 : 0;
     }

@@ -18,10 +18,19 @@ SALUS_HD inline uint64_t splitmix64(uint64_t z) {
 // Dropout's uniform draw in [0, 1) for element `index` of iteration
 // `iteration` under `seed` (Dropout's doc in ops/norm.cpp): counter-based, so
 // any thread computes any element's draw on its own.
-SALUS_HD inline float dropout_uniform(int64_t seed, uint64_t iteration, int64_t index) {
-    const uint64_t stream = splitmix64(splitmix64(static_cast<uint64_t>(seed)) ^ iteration);
+// (The stream of a seed and iteration, then each element's draw from it: a
+// kernel takes the stream once, not per element.)
+SALUS_HD inline uint64_t dropout_stream(int64_t seed, uint64_t iteration) {
+    return splitmix64(splitmix64(static_cast<uint64_t>(seed)) ^ iteration);
+}
+
+SALUS_HD inline float dropout_draw(uint64_t stream, int64_t index) {
     const uint64_t bits = splitmix64(stream ^ static_cast<uint64_t>(index));
     return static_cast<float>(bits >> 40) * (1.0f / 16777216.0f); // top 24 bits
+}
+
+SALUS_HD inline float dropout_uniform(int64_t seed, uint64_t iteration, int64_t index) {
+    return dropout_draw(dropout_stream(seed, iteration), index);
 }
 
 // 1 / (1 − ratio), 0 when every element is dropped.
@@ -29,8 +38,13 @@ SALUS_HD inline float dropout_scale(float ratio) {
     return ratio < 1.0f ? 1.0f / (1.0f - ratio) : 0.0f;
 }
 
+// Whether element `index` is kept, from its stream.
+SALUS_HD inline bool dropout_kept(uint64_t stream, int64_t index, float ratio) {
+    return dropout_draw(stream, index) >= ratio;
+}
+
 SALUS_HD inline bool dropout_keep(int64_t seed, uint64_t iteration, int64_t index, float ratio) {
-    return dropout_uniform(seed, iteration, index) >= ratio;
+    return dropout_kept(dropout_stream(seed, iteration), index, ratio);
 }
 
 // Normalization statistics: 1/√(var + eps) from a biased variance.

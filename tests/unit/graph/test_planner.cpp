@@ -1,9 +1,9 @@
 // plan_memory(): exact P and T on hand-computed graphs, then the plan's
 // invariants on a few hundred random valid DAGs.
-#include "graph/planner.h"
-#include "graph/validate.h"
 #include "exec/cuda/workspace.h"
 #include "exec/kernel.h"
+#include "graph/planner.h"
+#include "graph/validate.h"
 
 #include "graph_helpers.h"
 
@@ -451,11 +451,32 @@ void expect_valid_plan(const Graph &g, const std::vector<uint32_t> &order, const
         uint64_t offset, size;
         uint32_t first, last;
     };
+    // A view of an ephemeral tensor (Reshape, Identity, ...) shares its
+    // buffer: one buffer per root, live from its group's first step to its
+    // last; anything else has its own.
+    std::vector<size_t> root(n);
+    for (size_t t = 0; t < n; ++t) root[t] = t;
+    for (uint32_t id : order) {
+        const NodeDesc &node = g.nodes[id];
+        if (!is_view_op(node.op)) continue;
+        const uint32_t in = node.inputs[0], out = node.outputs[0];
+        if (g.tensors[in].persistent() || g.tensors[out].persistent()) continue;
+        root[out] = root[in];
+        EXPECT_EQ(plan.ephemeral_offset[out], plan.ephemeral_offset[in]) << "view " << out;
+    }
     std::vector<Buf> bufs;
+    std::vector<size_t> buf_of(n, SIZE_MAX);
     for (size_t t = 0; t < n; ++t) {
-        if (g.tensors[t].persistent()) continue;
+        if (g.tensors[t].persistent() || root[t] != t) continue;
+        buf_of[t] = bufs.size();
         bufs.push_back({plan.ephemeral_offset[t], aligned(g.tensors[t].nbytes()),
                         plan.first_step[t], plan.last_step[t]});
+    }
+    for (size_t t = 0; t < n; ++t) {
+        if (g.tensors[t].persistent() || root[t] == t) continue;
+        Buf &b = bufs[buf_of[root[t]]];
+        b.first = std::min(b.first, plan.first_step[t]);
+        b.last = std::max(b.last, plan.last_step[t]);
     }
     for (uint32_t s = 0; s < order.size(); ++s) {
         if (device == DeviceType::CPU) {
