@@ -111,14 +111,21 @@ def count_while(action):
 def test_the_gil_is_released_while_an_iteration_runs(client):
     with client.session(slow_graph(), name="slow") as s:
         s.run({"x": np.float32(1)})  # warm up
-        alone = count_while(lambda: time.sleep(0.3))
-        during = count_while(lambda: [s.run({"x": np.float32(1)}) for _ in range(3)])
-    # Had run() held the GIL while it waited, the counter would have run
-    # only between the three runs (one 5 ms switch interval each), a few
-    # percent of the time; with the GIL released it runs all along, sharing
-    # the two cores with the daemon's lane (and, on a shared machine, with
-    # others: hence a bound well below what it reaches, about half or more).
-    assert during > 0.1 * alone, (during, alone)
+        # Had run() held the GIL while it waited, the counter would have run
+        # only between the three runs (one 5 ms switch interval each), a few
+        # percent of the time, on every attempt; with the GIL released it runs
+        # all along, sharing the two cores with the daemon's lane (and, on a
+        # shared machine, with others: hence a bound well below what it
+        # reaches, about half or more, and up to three attempts, since a
+        # burst of load elsewhere can starve one).
+        attempts = []
+        for _ in range(3):
+            alone = count_while(lambda: time.sleep(0.3))
+            during = count_while(lambda: [s.run({"x": np.float32(1)}) for _ in range(3)])
+            attempts.append((during, alone))
+            if during > 0.1 * alone:
+                break
+    assert during > 0.1 * alone, attempts
     # The check can fail: a C call that keeps the GIL (ctypes.PyDLL) stalls
     # the counter.
     holding = count_while(lambda: ctypes.PyDLL(None).usleep(300_000))
