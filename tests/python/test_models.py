@@ -18,18 +18,21 @@ STEPS = 20
 
 # Relative tolerance on each step's loss. The two sides round differently
 # (summation orders, convolution algorithms), and 20 steps of training let
-# those differences grow a little; measured here: at most 1e-7 (ResNet), 2e-7
-# (transformer), 8e-8 (LSTM).
+# those differences grow a little; measured on the CPU: at most 1e-7 (ResNet),
+# 2e-7 (transformer), 8e-8 (LSTM). A GPU daemon (cuDNN's and cuBLAS's
+# orders, PyTorch still on the CPU) gets ten times the room, unmeasured yet.
+CPU_RTOL, GPU_RTOL = 1e-4, 1e-3
 CASES = {
-    "resnet": (models.small_resnet(), 1e-4),
-    "transformer": (models.transformer(batch=4, seq=8, dim=32, heads=4, ff=64), 1e-4),
-    "lstm": (models.lstm(batch=4, seq=8, dim=16, vocab=24), 1e-4),
+    "resnet": models.small_resnet(),
+    "transformer": models.transformer(batch=4, seq=8, dim=32, heads=4, ff=64),
+    "lstm": models.lstm(batch=4, seq=8, dim=16, vocab=24),
 }
 
 
 @pytest.mark.parametrize("kind", list(CASES))
 def test_trains_like_pytorch(client, kind):
-    spec, rtol = CASES[kind]
+    spec = CASES[kind]
+    rtol = CPU_RTOL if client.status().device.startswith("cpu") else GPU_RTOL
     module = models.torch_model(spec)
     graph, num_masks = models.salus_graph(spec, module)
     opt = models.torch_optimizer(spec, module)
