@@ -112,24 +112,25 @@ void register_cuda_kernels(KernelRegistry *registry) {
     struct Entry {
         const char *op;
         KernelFn fn;
-        WorkspaceFn workspace;
     };
     static constexpr Entry kKernels[] = {
-        {"MatMul", cuda::matmul, matmul_workspace},
-        {"Softmax", cuda::softmax, nullptr},
-        {"SoftmaxGrad", cuda::softmax_grad, nullptr},
-        {"SoftmaxCrossEntropy", cuda::softmax_cross_entropy, softmax_cross_entropy_workspace},
-        {"SoftmaxCrossEntropyGrad", cuda::softmax_cross_entropy_grad, nullptr},
-        {"ReduceSum", cuda::reduce_sum, nullptr},
-        {"ReduceMean", cuda::reduce_mean, nullptr},
-        {"Expand", cuda::expand, nullptr},
-        {"Reshape", cuda::copy, nullptr},
-        {"Transpose", cuda::transpose, nullptr},
-        {"Identity", cuda::copy, nullptr},
-        {"OneHot", cuda::one_hot, nullptr},
-        {"TestFault", cuda::test_fault, nullptr},
+        {"MatMul", cuda::matmul},
+        {"Softmax", cuda::softmax},
+        {"SoftmaxGrad", cuda::softmax_grad},
+        {"SoftmaxCrossEntropy", cuda::softmax_cross_entropy},
+        {"SoftmaxCrossEntropyGrad", cuda::softmax_cross_entropy_grad},
+        {"ReduceSum", cuda::reduce_sum},
+        {"ReduceMean", cuda::reduce_mean},
+        {"Expand", cuda::expand},
+        {"Reshape", cuda::copy},
+        {"Transpose", cuda::transpose},
+        {"Identity", cuda::copy},
+        {"OneHot", cuda::one_hot},
+        {"TestFault", cuda::test_fault},
     };
-    for (const Entry &e : kKernels) registry->add(DeviceType::CUDA, e.op, e.fn, e.workspace);
+    for (const Entry &e : kKernels) {
+        registry->add(DeviceType::CUDA, e.op, e.fn, cuda_workspace_fn(e.op));
+    }
     cuda::register_elementwise_kernels(registry);
     cuda::register_conv_kernels(registry);
     cuda::register_norm_kernels(registry);

@@ -4,6 +4,7 @@
 // synchronizes its stream, once per loss node.
 #include "exec/cuda/cuda_kernels.h"
 #include "exec/cuda/kernel_context.h"
+#include "exec/cuda/workspace.h"
 
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_stream.h"
@@ -159,27 +160,28 @@ void register_loss_kernels(KernelRegistry *registry) {
     struct Entry {
         const char *op;
         KernelFn fn;
-        WorkspaceFn workspace;
     };
     static constexpr Entry kKernels[] = {
-        {"ReduceMax", reduce_max, nullptr},
-        {"ReduceMin", reduce_min, nullptr},
-        {"ReduceMaxGrad", reduce_extremum_grad, nullptr},
-        {"ReduceMinGrad", reduce_extremum_grad, nullptr},
-        {"ArgMax", arg_max, nullptr},
-        {"ArgMin", arg_min, nullptr},
-        {"LogSoftmax", log_softmax, nullptr},
-        {"LogSoftmaxGrad", log_softmax_grad, nullptr},
-        {"NegativeLogLikelihoodLoss", nll_loss, label_loss_workspace},
-        {"NegativeLogLikelihoodLossGrad", nll_loss_grad, label_loss_grad_workspace},
-        {"SoftmaxCrossEntropyLoss", sce_loss, label_loss_workspace},
-        {"SoftmaxCrossEntropyLossGrad", sce_loss_grad, label_loss_grad_workspace},
-        {"SGDUpdate", sgd_update, nullptr},
-        {"SGDMomentumUpdate", sgd_momentum_update, nullptr},
-        {"AdamUpdate", adam_update, nullptr},
-        {"AdamWUpdate", adam_update, nullptr},
+        {"ReduceMax", reduce_max},
+        {"ReduceMin", reduce_min},
+        {"ReduceMaxGrad", reduce_extremum_grad},
+        {"ReduceMinGrad", reduce_extremum_grad},
+        {"ArgMax", arg_max},
+        {"ArgMin", arg_min},
+        {"LogSoftmax", log_softmax},
+        {"LogSoftmaxGrad", log_softmax_grad},
+        {"NegativeLogLikelihoodLoss", nll_loss},
+        {"NegativeLogLikelihoodLossGrad", nll_loss_grad},
+        {"SoftmaxCrossEntropyLoss", sce_loss},
+        {"SoftmaxCrossEntropyLossGrad", sce_loss_grad},
+        {"SGDUpdate", sgd_update},
+        {"SGDMomentumUpdate", sgd_momentum_update},
+        {"AdamUpdate", adam_update},
+        {"AdamWUpdate", adam_update},
     };
-    for (const Entry &e : kKernels) registry->add(DeviceType::CUDA, e.op, e.fn, e.workspace);
+    for (const Entry &e : kKernels) {
+        registry->add(DeviceType::CUDA, e.op, e.fn, cuda_workspace_fn(e.op));
+    }
 }
 
 } // namespace salus::cuda

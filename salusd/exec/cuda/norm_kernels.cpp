@@ -2,6 +2,7 @@
 // layer, group and instance normalization and dropout.
 #include "exec/cuda/cuda_kernels.h"
 #include "exec/cuda/kernel_context.h"
+#include "exec/cuda/workspace.h"
 
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_stream.h"
@@ -110,14 +111,6 @@ Status group_norm(const KernelContext &ctx) {
                                       nullptr, nullptr, 0.0, stream_of(ctx)));
 }
 
-// Each group's mean and inverse standard deviation, for the parameter sums.
-size_t group_norm_grad_workspace(const KernelInit &init) {
-    const Shape &x = init.inputs[1].shape;
-    const bool instance = init.node->op.rfind("Instance", 0) == 0;
-    const int64_t groups = instance ? x[1] : init.node->get_int("num_groups");
-    return 2 * static_cast<size_t>(x[0] * groups) * sizeof(float);
-}
-
 Status group_norm_grad(const KernelContext &ctx) {
     SALUS_RETURN_IF_ERROR(cpu::check_norm_f32(ctx, 3, 3));
     const NormGroups p = norm_groups(ctx, 1, false);
@@ -172,9 +165,11 @@ void register_norm_kernels(KernelRegistry *registry) {
     registry->add(cuda, "BatchNormalizationGrad", batch_norm_training_grad);
     registry->add(cuda, "BatchNormalizationInferenceGrad", batch_norm_inference_grad);
     registry->add(cuda, "InstanceNormalization", group_norm);
-    registry->add(cuda, "InstanceNormalizationGrad", group_norm_grad, group_norm_grad_workspace);
+    registry->add(cuda, "InstanceNormalizationGrad", group_norm_grad,
+                  cuda_workspace_fn("InstanceNormalizationGrad"));
     registry->add(cuda, "GroupNormalization", group_norm);
-    registry->add(cuda, "GroupNormalizationGrad", group_norm_grad, group_norm_grad_workspace);
+    registry->add(cuda, "GroupNormalizationGrad", group_norm_grad,
+                  cuda_workspace_fn("GroupNormalizationGrad"));
     registry->add(cuda, "LayerNormalization", layer_norm);
     registry->add(cuda, "LayerNormalizationGrad", layer_norm_grad);
     registry->add(cuda, "Dropout", dropout);

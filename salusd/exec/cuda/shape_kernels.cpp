@@ -154,25 +154,26 @@ void register_shape_kernels(KernelRegistry *registry) {
     struct Entry {
         const char *op;
         KernelFn fn;
-        WorkspaceFn workspace;
     };
     static constexpr Entry kKernels[] = {
-        {"Concat", concat, nullptr},
-        {"Split", split, nullptr},
-        {"Slice", slice, nullptr},
-        {"SliceGrad", slice_grad, nullptr},
-        {"Squeeze", copy, nullptr},
-        {"Unsqueeze", copy, nullptr},
-        {"Flatten", copy, nullptr},
-        {"Tile", tile, nullptr},
-        {"TileGrad", tile_grad, nullptr},
-        {"Gather", gather, nullptr},
-        {"GatherGrad", gather_grad, nullptr},
-        {"GatherElements", gather_elements, nullptr},
-        {"GatherElementsGrad", gather_elements_grad, nullptr},
-        {"Gemm", gemm, matmul_workspace},
+        {"Concat", concat},
+        {"Split", split},
+        {"Slice", slice},
+        {"SliceGrad", slice_grad},
+        {"Squeeze", copy},
+        {"Unsqueeze", copy},
+        {"Flatten", copy},
+        {"Tile", tile},
+        {"TileGrad", tile_grad},
+        {"Gather", gather},
+        {"GatherGrad", gather_grad},
+        {"GatherElements", gather_elements},
+        {"GatherElementsGrad", gather_elements_grad},
+        {"Gemm", gemm},
     };
-    for (const Entry &e : kKernels) registry->add(DeviceType::CUDA, e.op, e.fn, e.workspace);
+    for (const Entry &e : kKernels) {
+        registry->add(DeviceType::CUDA, e.op, e.fn, cuda_workspace_fn(e.op));
+    }
 }
 
 } // namespace salus::cuda

@@ -1,5 +1,6 @@
 #include "exec/cuda/workspace.h"
 
+#include "exec/cuda/loss_plans.h"
 #include "graph/planner.h"
 
 namespace salus {
@@ -12,6 +13,40 @@ size_t softmax_cross_entropy_workspace(const KernelInit &init) {
     if (init.inputs.empty() || init.inputs[0].shape.empty()) return 0;
     // Logits are [N, C] (shape inference checked it): one double per row.
     return static_cast<size_t>(init.inputs[0].shape[0]) * sizeof(double);
+}
+
+namespace {
+
+// Each group's mean and inverse standard deviation, for the parameter sums.
+size_t group_norm_grad_workspace(const KernelInit &init) {
+    const Shape &x = init.inputs[1].shape;
+    const bool instance = init.node->op.rfind("Instance", 0) == 0;
+    const int64_t groups = instance ? x[1] : init.node->get_int("num_groups");
+    return 2 * static_cast<size_t>(x[0] * groups) * sizeof(float);
+}
+
+} // namespace
+
+WorkspaceFn cuda_workspace_fn(std::string_view op) {
+    struct Entry {
+        std::string_view op;
+        WorkspaceFn fn;
+    };
+    static constexpr Entry kWorkspaces[] = {
+        {"MatMul", matmul_workspace},
+        {"Gemm", matmul_workspace},
+        {"SoftmaxCrossEntropy", softmax_cross_entropy_workspace},
+        {"NegativeLogLikelihoodLoss", cuda::label_loss_workspace},
+        {"NegativeLogLikelihoodLossGrad", cuda::label_loss_grad_workspace},
+        {"SoftmaxCrossEntropyLoss", cuda::label_loss_workspace},
+        {"SoftmaxCrossEntropyLossGrad", cuda::label_loss_grad_workspace},
+        {"GroupNormalizationGrad", group_norm_grad_workspace},
+        {"InstanceNormalizationGrad", group_norm_grad_workspace},
+    };
+    for (const Entry &e : kWorkspaces) {
+        if (e.op == op) return e.fn;
+    }
+    return nullptr;
 }
 
 AlignedWorkspace cuda_workspace_aligned(void *workspace, size_t bytes) {

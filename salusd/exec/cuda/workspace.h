@@ -20,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace salus {
 
@@ -28,6 +29,12 @@ constexpr size_t kCublasWorkspaceAlignment = 256;
 
 size_t matmul_workspace(const KernelInit &init);
 size_t softmax_cross_entropy_workspace(const KernelInit &init);
+
+// The scratch-size function of `op`'s CUDA kernel, or nullptr when it needs
+// none (or is a prepared OpKernel that sizes itself). The one list the CUDA
+// registration reads; built without the CUDA toolkit too, so tools and the
+// device-code tests size CUDA plans in any build.
+WorkspaceFn cuda_workspace_fn(std::string_view op);
 
 // The 256-byte aligned start of a MatMul workspace planned by
 // matmul_workspace() for CUDA, and what remains of it from there: at least

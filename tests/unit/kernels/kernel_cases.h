@@ -321,17 +321,13 @@ inline CaseData instantiate(const KernelCase &c, DeviceType device, std::mt19937
     init.device_type = device;
     for (const Tensor &t : d.inputs) init.inputs.push_back({nullptr, t.dtype, t.shape});
     for (const Tensor &t : d.outputs) init.outputs.push_back({nullptr, t.dtype, t.shape});
-    if (const KernelDef *k = default_kernels().find(device, c.node.op); k && k->workspace) {
-        d.workspace_bytes = k->workspace(init);
-    }
-#ifndef SALUS_HAVE_CUDA
-    // Without the CUDA backend no CUDA kernel is registered, but the device
-    // code's emulation still runs: the one CUDA kernel whose scratch comes
-    // from a plain function (exec/cuda/workspace.h, built everywhere) gets it.
-    if (device == DeviceType::CUDA && c.node.op == "SoftmaxCrossEntropy") {
-        d.workspace_bytes = softmax_cross_entropy_workspace(init);
-    }
-#endif
+    // CUDA scratch comes from the list the CUDA registration reads, so the
+    // device code's emulation gets it in builds without the CUDA backend too.
+    const KernelDef *k = default_kernels().find(device, c.node.op);
+    const WorkspaceFn workspace = device == DeviceType::CUDA ? cuda_workspace_fn(c.node.op)
+                                  : k                        ? k->workspace
+                                                             : nullptr;
+    if (workspace) d.workspace_bytes = workspace(init);
     return d;
 }
 
