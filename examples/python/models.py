@@ -1,7 +1,11 @@
+#!/usr/bin/python3
 """Three real models written twice: with Salus's graph builder and in plain
 PyTorch, from the same initial values, so that one can be checked against the
 other step by step (tests/python/test_models.py) and timed against it
-(bench/bench-models.py).
+(bench/bench-models.py). Run as a program against a salusd, it prints how
+far each small model's losses are from PyTorch's:
+
+    PYTHONPATH=build/bindings/python examples/python/models.py --socket PATH
 
 - ``resnet``: a ResNet-style CNN with batch norm (ResNet-18 for CIFAR-10 at
   full size: 3x3 stem, four stages of two basic blocks, global average pool,
@@ -21,6 +25,7 @@ random generators, so the Salus graph outputs its masks and
 ``torch_step(..., masks=...)`` applies the same ones.
 """
 
+import argparse
 import math
 from dataclasses import dataclass
 
@@ -337,3 +342,51 @@ def salus_graph(spec, module):
 
 def feeds(x, y):
     return {"x": x, "y": y}
+
+
+# ---- Salus against PyTorch ----------------------------------------------------
+
+# Small sizes of each model, quick enough for a test.
+SMALL = {
+    "resnet": small_resnet(),
+    "transformer": transformer(batch=4, seq=8, dim=32, heads=4, ff=64),
+    "lstm": lstm(batch=4, seq=8, dim=16, vocab=24),
+}
+
+
+def compare(client, spec, steps=20, seed=1):
+    """Trains the model `steps` steps through salusd and in PyTorch from the
+    same initial values, on the same batches and dropout masks; returns both
+    loss sequences (numpy arrays)."""
+    module = torch_model(spec)
+    graph, num_masks = salus_graph(spec, module)
+    opt = torch_optimizer(spec, module)
+    data = batches(spec, np.random.default_rng(seed))
+    fetch = ["loss"] + [f"mask{i}" for i in range(num_masks)]
+    ours, theirs = [], []
+    with client.session(graph, name=f"compare-{spec.kind}") as s:
+        for _ in range(steps):
+            x, y = next(data)
+            got = s.run(feeds(x, y), fetch=fetch)
+            masks = [got[f"mask{i}"] for i in range(num_masks)]
+            ours.append(float(got["loss"]))
+            theirs.append(torch_step(spec, module, opt, x, y, masks or None))
+    return np.array(ours), np.array(theirs)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Each small model trained through salusd and in "
+                                 "PyTorch: the largest relative loss difference")
+    ap.add_argument("--socket")
+    ap.add_argument("--steps", type=int, default=20)
+    args = ap.parse_args()
+    with salus.connect(args.socket, name="models") as client:
+        for kind, spec in SMALL.items():
+            ours, theirs = compare(client, spec, args.steps)
+            diff = float(np.max(np.abs(ours - theirs) / np.abs(theirs)))
+            print(f"{kind}: {args.steps} steps, loss {ours[0]:.4f} -> {ours[-1]:.4f}, "
+                  f"largest relative difference from PyTorch {diff:.1e}")
+
+
+if __name__ == "__main__":
+    main()
