@@ -90,74 +90,57 @@ class ConvLikeKernel : public DnnlKernel {
     }
 };
 
-class ConvKernel : public ConvLikeKernel {
-  public:
-    Status init(const KernelInit &init) {
-        const NodeDesc &node = *init.node;
-        const Shape &x = init.inputs[0].shape, &w = init.inputs[1].shape;
-        Window win;
-        SALUS_RETURN_IF_ERROR(make_window(node, x, std::vector<int64_t>(w.begin() + 2, w.end()),
-                                          WindowRule::Floor, &win));
-        empty_ = any_empty(init);
-        if (empty_) return {};
-        const WindowDims d = window_dims(win);
-        const bool bias = init.inputs.size() > 2;
-        const memory::desc src = dnnl_plain(dnnl_dims(x));
-        const memory::desc wei = conv_weights(w, node.get_int("group"));
-        const memory::desc dst = dnnl_plain(dnnl_dims(init.outputs[0].shape));
-        const memory::desc b = bias ? dnnl_plain({w[0]}) : memory::desc();
-        try {
-            dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training,
-                                                 dnnl::algorithm::convolution_direct, dnnl_any(src),
-                                                 dnnl_any(wei), b, dnnl_any(dst), d.strides,
-                                                 d.dilates, d.pad_l, d.pad_r);
-            dnnl::convolution_forward::primitive_desc pd(desc, dnnl_user_scratchpad(),
-                                                         dnnl_cpu_engine());
-            std::vector<Arg> args{{DNNL_ARG_SRC, Role::Input, 0, src},
-                                  {DNNL_ARG_WEIGHTS, Role::Input, 1, wei},
-                                  {DNNL_ARG_DST, Role::Output, 0, dst}};
-            if (bias) args.push_back({DNNL_ARG_BIAS, Role::Input, 2, b});
-            add_step(dnnl::convolution_forward(pd), pd, args);
-            finish();
-        } catch (const dnnl::error &e) {
-            return dnnl_failure(node, "convolution", e);
-        }
-        return {};
-    }
+// How Conv and ConvTranspose differ: oneDNN's primitive and algorithm, the
+// window rule, the weights' layout and where the bias length comes from.
+struct ConvForward {
+    using Primitive = dnnl::convolution_forward;
+    static constexpr dnnl::algorithm kAlgorithm = dnnl::algorithm::convolution_direct;
+    static constexpr WindowRule kRule = WindowRule::Floor;
+    static constexpr const char *kWhat = "convolution";
+    static memory::desc weights(const Shape &w, int64_t group) { return conv_weights(w, group); }
 };
 
-class ConvTransposeKernel : public ConvLikeKernel {
+struct DeconvForward {
+    using Primitive = dnnl::deconvolution_forward;
+    static constexpr dnnl::algorithm kAlgorithm = dnnl::algorithm::deconvolution_direct;
+    static constexpr WindowRule kRule = WindowRule::Transpose;
+    static constexpr const char *kWhat = "transposed convolution";
+    static memory::desc weights(const Shape &w, int64_t group) { return deconv_weights(w, group); }
+};
+
+// Y = X (*) W (+ B) on one oneDNN forward primitive: Conv or ConvTranspose.
+template <typename Kind>
+class ConvForwardKernel : public ConvLikeKernel {
   public:
     Status init(const KernelInit &init) {
         const NodeDesc &node = *init.node;
         const Shape &x = init.inputs[0].shape, &w = init.inputs[1].shape;
         Window win;
-        SALUS_RETURN_IF_ERROR(make_window(node, x, std::vector<int64_t>(w.begin() + 2, w.end()),
-                                          WindowRule::Transpose, &win));
+        SALUS_RETURN_IF_ERROR(
+            make_window(node, x, std::vector<int64_t>(w.begin() + 2, w.end()), Kind::kRule, &win));
         empty_ = any_empty(init);
         if (empty_) return {};
         const WindowDims d = window_dims(win);
         const bool bias = init.inputs.size() > 2;
-        const memory::desc src = dnnl_plain(dnnl_dims(x));
-        const memory::desc wei = deconv_weights(w, node.get_int("group"));
         const Shape &y = init.outputs[0].shape;
+        const memory::desc src = dnnl_plain(dnnl_dims(x));
+        const memory::desc wei = Kind::weights(w, node.get_int("group"));
         const memory::desc dst = dnnl_plain(dnnl_dims(y));
         const memory::desc b = bias ? dnnl_plain({y[1]}) : memory::desc();
         try {
-            dnnl::deconvolution_forward::desc desc(dnnl::prop_kind::forward_training,
-                                                   dnnl::algorithm::deconvolution_direct,
-                                                   dnnl_any(src), dnnl_any(wei), b, dnnl_any(dst),
-                                                   d.strides, d.dilates, d.pad_l, d.pad_r);
-            dnnl::deconvolution_forward::primitive_desc pd(desc, dnnl_user_scratchpad(),
-                                                           dnnl_cpu_engine());
+            typename Kind::Primitive::desc desc(dnnl::prop_kind::forward_training, Kind::kAlgorithm,
+                                                dnnl_any(src), dnnl_any(wei), b, dnnl_any(dst),
+                                                d.strides, d.dilates, d.pad_l, d.pad_r);
+            typename Kind::Primitive::primitive_desc pd(desc, dnnl_user_scratchpad(),
+                                                        dnnl_cpu_engine());
             std::vector<Arg> args{{DNNL_ARG_SRC, Role::Input, 0, src},
                                   {DNNL_ARG_WEIGHTS, Role::Input, 1, wei},
                                   {DNNL_ARG_DST, Role::Output, 0, dst}};
             if (bias) args.push_back({DNNL_ARG_BIAS, Role::Input, 2, b});
-            add_step(dnnl::deconvolution_forward(pd), pd, args);
+            add_step(typename Kind::Primitive(pd), pd, args);
             finish();
         } catch (const dnnl::error &e) {
-            return dnnl_failure(node, "transposed convolution", e);
+            return dnnl_failure(node, Kind::kWhat, e);
         }
         return {};
     }
@@ -207,8 +190,8 @@ class ConvGradWeightKernel : public DnnlKernel {
 } // namespace
 
 void register_conv_dnnl_kernels(KernelRegistry *registry) {
-    registry->add(DeviceType::CPU, "Conv", make_kernel<ConvKernel>);
-    registry->add(DeviceType::CPU, "ConvTranspose", make_kernel<ConvTransposeKernel>);
+    registry->add(DeviceType::CPU, "Conv", make_kernel<ConvForwardKernel<ConvForward>>);
+    registry->add(DeviceType::CPU, "ConvTranspose", make_kernel<ConvForwardKernel<DeconvForward>>);
     registry->add(DeviceType::CPU, "ConvGradWeight", make_kernel<ConvGradWeightKernel>);
 }
 
