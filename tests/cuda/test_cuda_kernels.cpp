@@ -32,6 +32,7 @@
 #include "device/device.h"
 #include "device/health.h"
 #include "gpu_check.h"
+#include "gpu_fixture.h"
 #include "kernel_cases.h"
 
 #include <gtest/gtest.h>
@@ -66,53 +67,7 @@ double tolerance(const KernelCase &c, const Magnitude &mag, size_t r, size_t i, 
     return 0.0;
 }
 
-class CudaKernels : public ::testing::Test {
-  protected:
-    static void SetUpTestSuite() {
-        const Status st = open_cuda_device(0, &device_);
-        ASSERT_TRUE(st.ok()) << st.message();
-        Status made;
-        stream_ = device_->create_stream(&made);
-        ASSERT_TRUE(made.ok()) << made.message();
-        ASSERT_TRUE(stream_->attach_thread().ok());
-    }
-    static void TearDownTestSuite() {
-        stream_.reset();
-        device_.reset();
-    }
-
-    // Device memory holding `t`'s values (or NaN, for outputs).
-    void *upload(const Tensor &t, bool poison) {
-        Status st;
-        const size_t bytes = t.size() * sizeof(float);
-        void *p = device_->allocate(bytes, &st);
-        EXPECT_TRUE(st.ok()) << st.message();
-        std::vector<float> values = t.data;
-        if (poison)
-            std::fill(values.begin(), values.end(), std::numeric_limits<float>::quiet_NaN());
-        if (bytes) {
-            EXPECT_TRUE(device_->copy_to_device(p, values.data(), bytes).ok());
-        }
-        buffers_.push_back({p, bytes});
-        return p;
-    }
-    void download(Tensor *t, const void *p) {
-        if (!t->data.empty()) {
-            EXPECT_TRUE(device_->copy_to_host(t->data.data(), p, t->size() * sizeof(float)).ok());
-        }
-    }
-    void release_all() {
-        for (const auto &[p, bytes] : buffers_) device_->release(p, bytes);
-        buffers_.clear();
-    }
-
-    static std::unique_ptr<Device> device_;
-    static std::unique_ptr<Stream> stream_;
-    std::vector<std::pair<void *, size_t>> buffers_;
-};
-
-std::unique_ptr<Device> CudaKernels::device_;
-std::unique_ptr<Stream> CudaKernels::stream_;
+class CudaKernels : public GpuFixture {};
 
 TEST_F(CudaKernels, EveryCaseMatchesTheCpuKernel) {
     const std::vector<KernelCase> cases = kernel_cases();

@@ -7,6 +7,7 @@
 #include "device/cuda/cuda_stream.h"
 #include "device/device.h"
 #include "gpu_check.h"
+#include "gpu_fixture.h"
 #include "kernel_test_util.h"
 
 #include <gtest/gtest.h>
@@ -83,48 +84,7 @@ std::vector<Case> norm_cases() {
     return cases;
 }
 
-class CudaNorm : public ::testing::Test {
-  protected:
-    static void SetUpTestSuite() {
-        ASSERT_TRUE(open_cuda_device(0, &device_).ok());
-        Status made;
-        stream_ = device_->create_stream(&made);
-        ASSERT_TRUE(made.ok()) << made.message();
-        ASSERT_TRUE(stream_->attach_thread().ok());
-    }
-    static void TearDownTestSuite() {
-        stream_.reset();
-        device_.reset();
-    }
-    void *upload(const Tensor &t, bool poison) {
-        Status st;
-        const size_t bytes = std::max<size_t>(t.size() * sizeof(float), 4);
-        void *p = device_->allocate(bytes, &st);
-        EXPECT_TRUE(st.ok()) << st.message();
-        std::vector<float> values = t.data;
-        if (poison) std::fill(values.begin(), values.end(), std::nanf(""));
-        if (!values.empty()) {
-            EXPECT_TRUE(device_->copy_to_device(p, values.data(), values.size() * 4).ok());
-        }
-        buffers_.push_back({p, bytes});
-        return p;
-    }
-    void download(Tensor *t, const void *p) {
-        if (!t->data.empty()) {
-            EXPECT_TRUE(device_->copy_to_host(t->data.data(), p, t->size() * sizeof(float)).ok());
-        }
-    }
-    void release_all() {
-        for (const auto &[p, bytes] : buffers_) device_->release(p, bytes);
-        buffers_.clear();
-    }
-    static std::unique_ptr<Device> device_;
-    static std::unique_ptr<Stream> stream_;
-    std::vector<std::pair<void *, size_t>> buffers_;
-};
-
-std::unique_ptr<Device> CudaNorm::device_;
-std::unique_ptr<Stream> CudaNorm::stream_;
+class CudaNorm : public GpuFixture {};
 
 TEST_F(CudaNorm, EveryKernelMatchesTheCpuKernel) {
     std::mt19937 rng(3);

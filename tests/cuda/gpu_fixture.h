@@ -1,0 +1,63 @@
+// What the GPU kernel tests share: one CUDA device and lane stream per test
+// suite, and device buffers made from and read back into host Tensors.
+#pragma once
+
+#include "device/device.h"
+#include "kernel_test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace salus::test {
+
+class GpuFixture : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite() {
+        const Status st = open_cuda_device(0, &device_);
+        ASSERT_TRUE(st.ok()) << st.message();
+        Status made;
+        stream_ = device_->create_stream(&made);
+        ASSERT_TRUE(made.ok()) << made.message();
+        ASSERT_TRUE(stream_->attach_thread().ok());
+    }
+    static void TearDownTestSuite() {
+        stream_.reset();
+        device_.reset();
+    }
+
+    // Device memory holding `t`'s values (or NaN, for outputs), released by
+    // release_all(). An empty tensor still gets a few bytes: a valid address.
+    void *upload(const Tensor &t, bool poison) {
+        Status st;
+        const size_t bytes = std::max<size_t>(t.size() * sizeof(float), 4);
+        void *p = device_->allocate(bytes, &st);
+        EXPECT_TRUE(st.ok()) << st.message();
+        std::vector<float> values = t.data;
+        if (poison) std::fill(values.begin(), values.end(), std::nanf(""));
+        if (!values.empty()) {
+            EXPECT_TRUE(device_->copy_to_device(p, values.data(), values.size() * 4).ok());
+        }
+        buffers_.push_back({p, bytes});
+        return p;
+    }
+    void download(Tensor *t, const void *p) {
+        if (!t->data.empty()) {
+            EXPECT_TRUE(device_->copy_to_host(t->data.data(), p, t->size() * sizeof(float)).ok());
+        }
+    }
+    void release_all() {
+        for (const auto &[p, bytes] : buffers_) device_->release(p, bytes);
+        buffers_.clear();
+    }
+
+    inline static std::unique_ptr<Device> device_;
+    inline static std::unique_ptr<Stream> stream_;
+    std::vector<std::pair<void *, size_t>> buffers_;
+};
+
+} // namespace salus::test
