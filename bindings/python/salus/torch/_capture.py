@@ -101,13 +101,13 @@ def trace(model, fn, args):
         try:
             gm = make_fx(fn)(*args)
         except RuntimeError as e:
-            if "data-dependent" not in str(e) and "value out of a tracing tensor" not in str(e):
-                raise
-            where = origin.stack[-1] if origin.stack else "the loss function"
-            raise UnsupportedError(
-                f"salus.torch: {where} has data-dependent control flow or reads a tensor's "
-                f"value in Python (.item(), bool(), if on a tensor); a Salus graph is fixed "
-                f"when it is captured") from None
+            where = f"module {origin.stack[-1]}" if origin.stack else "the loss function"
+            if "value out of a tracing tensor" in str(e):
+                raise UnsupportedError(
+                    f"salus.torch: {where} has data-dependent control flow or reads a tensor's "
+                    f"value in Python (.item(), bool(), if on a tensor); a Salus graph is "
+                    f"fixed when it is captured") from None
+            raise UnsupportedError(f"salus.torch cannot capture {where}: {e}") from e
         origin.stack.clear()
         replay = _Replay(gm, origin)
         return make_fx(functionalize(lambda *a: replay.run(*a)))(*args)

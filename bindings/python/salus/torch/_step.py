@@ -187,7 +187,6 @@ class TrainStep:
         return out
 
     def _train_graph(self, inputs, target):
-        module = self._module
         return self._session.graph_for(
             "train", inputs + (target,), lambda name: self._build_train(name, inputs, target))
 
@@ -243,6 +242,8 @@ class TrainStep:
                     f"was captured; only lr may change")
             feeds[_optim.lr_name(self._opt, i)] = np.float32(group["lr"])
         loss = self._session.run(captured, feeds, "loss")
+        # The optimizer did step (in salusd): LR schedulers count on that.
+        self._opt._step_count = getattr(self._opt, "_step_count", 0) + 1
         return torch.from_numpy(np.array(loss, dtype=np.float32))
 
     def eval(self, *inputs):

@@ -45,7 +45,7 @@ def _op_name(node):
 
 
 def _where(node):
-    return f"in {node.meta[MODULE]}" if node.meta.get(MODULE) else "in the backward pass"
+    return f"in module {node.meta[MODULE]}" if node.meta.get(MODULE) else "in the backward pass"
 
 
 class Translation:
