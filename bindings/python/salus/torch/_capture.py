@@ -7,6 +7,7 @@ backward pass), so that a refusal can name it."""
 import contextlib
 
 import torch
+import torch.utils._pytree as pytree
 from torch.fx.experimental.proxy_tensor import make_fx
 
 from .._errors import GraphError
@@ -79,7 +80,8 @@ def _tracking(model):
 
 
 class _Replay(torch.fx.Interpreter):
-    """Runs a traced graph, telling the origin which node runs."""
+    """Runs a traced graph, telling the origin which node runs (left set
+    when the node fails, for the message)."""
 
     def __init__(self, gm, origin):
         super().__init__(gm)
@@ -87,10 +89,24 @@ class _Replay(torch.fx.Interpreter):
 
     def run_node(self, n):
         self.origin.replaying = n
-        try:
-            return super().run_node(n)
-        finally:
-            self.origin.replaying = None
+        out = super().run_node(n)
+        self.origin.replaying = None
+        return out
+
+
+def _traced(origin, run):
+    """run(), a make_fx trace; its failures as UnsupportedError naming the module."""
+    try:
+        return run()
+    except RuntimeError as e:
+        where = origin.current()
+        where = f"module {where}" if where else "the loss function or the backward pass"
+        if "value out of a tracing tensor" in str(e):
+            raise UnsupportedError(
+                f"salus.torch: {where} has data-dependent control flow or reads a tensor's "
+                f"value in Python (.item(), bool(), if on a tensor); a Salus graph is fixed "
+                f"when it is captured") from None
+        raise UnsupportedError(f"salus.torch cannot capture {where}: {e}") from e
 
 
 def trace(model, fn, args):
@@ -98,19 +114,13 @@ def trace(model, fn, args):
     nodes tagged with the module that made them. The global RNG is left as
     it was (tracing runs the model on real tensors)."""
     with torch.random.fork_rng(devices=[]), _tracking(model) as origin:
-        try:
-            gm = make_fx(fn)(*args)
-        except RuntimeError as e:
-            where = f"module {origin.stack[-1]}" if origin.stack else "the loss function"
-            if "value out of a tracing tensor" in str(e):
-                raise UnsupportedError(
-                    f"salus.torch: {where} has data-dependent control flow or reads a tensor's "
-                    f"value in Python (.item(), bool(), if on a tensor); a Salus graph is "
-                    f"fixed when it is captured") from None
-            raise UnsupportedError(f"salus.torch cannot capture {where}: {e}") from e
+        gm = _traced(origin, lambda: make_fx(fn)(*args))
         origin.stack.clear()
         replay = _Replay(gm, origin)
-        return make_fx(functionalize(lambda *a: replay.run(*a)))(*args)
+        # Gradients are explicit ops now; without requires_grad, a write into
+        # a parameter becomes a copy_ like any other, for the translation to refuse.
+        plain = pytree.tree_map(lambda t: t.detach() if isinstance(t, torch.Tensor) else t, args)
+        return _traced(origin, lambda: make_fx(functionalize(lambda *a: replay.run(*a)))(*plain))
 
 
 def functional(model, names):
