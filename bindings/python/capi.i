@@ -74,7 +74,7 @@ void set_error_factory(PyObject *factory) {
     int salus_graph_set_attr_floats, int salus_graph_set_attr_string,
     int salus_graph_add_output, int salus_session_close, int salus_set_policy,
     int salus_get_status, int client_connect, int session_open, int salus_graph_tensor_shape,
-    int salus_graph_check_node
+    int salus_graph_check_node, int salus_session_add_graph
 };
 
 /* salus_pending_poll: 0 or 1, or a code. */
@@ -100,8 +100,9 @@ SALUS_HANDLE_OUT(salus_client)
 SALUS_HANDLE_OUT(salus_session)
 
 %typemap(in, numinputs = 0)
-    uint32_t *out_id (uint32_t temp = 0), uint32_t *out_node (uint32_t temp = 0) "$1 = &temp;";
-%typemap(argout) uint32_t *out_id, uint32_t *out_node {
+    uint32_t *out_id (uint32_t temp = 0), uint32_t *out_node (uint32_t temp = 0),
+    uint32_t *index (uint32_t temp = 0) "$1 = &temp;";
+%typemap(argout) uint32_t *out_id, uint32_t *out_node, uint32_t *index {
     $result = SWIG_Python_AppendOutput($result, PyLong_FromUnsignedLong(temp$argnum));
 }
 
@@ -251,6 +252,10 @@ static int64_t *salus_int64s(PyObject *seq, size_t *n) {
 %ignore salus_buffer_free;
 %ignore salus_session_run;
 %ignore salus_session_submit;
+%ignore salus_session_run_graph;
+%ignore salus_session_submit_graph;
+%ignore salus_session_read_variables;
+%ignore salus_session_write_variables;
 %ignore salus_pending_wait;
 %ignore salus_list_sessions;
 %ignore salus_connect_options;
@@ -323,13 +328,51 @@ static salus_session *salus_boxed_session(PyObject *box) {
     return (salus_session *)ptr;
 }
 
-/* Submits one iteration: arrays[i] (C-contiguous numpy arrays whose items
- * are the size of dtypes[i]) feed ids[i] through views, without copying
- * them. Runs with the GIL held, so that the session cannot be closed in
- * between (see Session.close) and the arrays cannot change; the request is
- * copied into the frame before this returns. */
-static salus_pending *salus_submit_arrays(PyObject *box, PyObject *ids, PyObject *dtypes,
-                                          PyObject *arrays) {
+/* Wraps arrays[0..n) (C-contiguous numpy arrays whose items are the size of
+ * dtypes[i]) as tensor views into tensors[], without copying them. Returns
+ * how many were made; fewer than n with a Python error set. */
+static Py_ssize_t salus_wrap_arrays(PyObject *dtypes, PyObject *arrays, Py_ssize_t n,
+                                    salus_tensor **tensors) {
+    Py_ssize_t made = 0;
+    for (; made < n; ++made) {
+        PyObject *a = PyTuple_GET_ITEM(arrays, made);
+        const long dtype = PyLong_AsLong(PyTuple_GET_ITEM(dtypes, made));
+        if (PyErr_Occurred()) return made;
+        const int type = salus_npy_type((int)dtype);
+        if (!PyArray_Check(a) || type < 0 || !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)a) ||
+            !PyArray_ISNOTSWAPPED((PyArrayObject *)a) ||
+            !PyArray_EquivTypenums(PyArray_TYPE((PyArrayObject *)a), type)) {
+            PyErr_Format(PyExc_TypeError,
+                         "input %zd is not a C-contiguous native-endian array of its dtype", made);
+            return made;
+        }
+        PyArrayObject *arr = (PyArrayObject *)a;
+        int64_t shape[SALUS_MAX_RANK];
+        const int rank = PyArray_NDIM(arr);
+        if (rank > SALUS_MAX_RANK) {
+            char message[96];
+            snprintf(message, sizeof message, "input %zd has rank %d, over the maximum of %d",
+                     made, rank, SALUS_MAX_RANK);
+            salus_raise_message(SALUS_ESHAPE, message);
+            return made;
+        }
+        for (int d = 0; d < rank; ++d) shape[d] = (int64_t)PyArray_DIM(arr, d);
+        const int rc = salus_tensor_wrap((salus_dtype)dtype, shape, (size_t)rank, PyArray_DATA(arr),
+                                         (size_t)PyArray_NBYTES(arr), &tensors[made]);
+        if (rc < 0) {
+            salus_raise(rc);
+            return made;
+        }
+    }
+    return made;
+}
+
+/* Submits one iteration of graph `graph`: arrays[i] feed ids[i] through
+ * views, without copying them. Runs with the GIL held, so that the session
+ * cannot be closed in between (see Session.close) and the arrays cannot
+ * change; the request is copied into the frame before this returns. */
+static salus_pending *salus_submit_arrays(PyObject *box, unsigned int graph, PyObject *ids,
+                                          PyObject *dtypes, PyObject *arrays) {
     salus_session *session = salus_boxed_session(box);
     if (!session) return NULL;
     const Py_ssize_t n = PyTuple_Check(arrays) ? PyTuple_GET_SIZE(arrays) : -1;
@@ -349,40 +392,15 @@ static salus_pending *salus_submit_arrays(PyObject *box, PyObject *ids, PyObject
         PyErr_NoMemory();
         goto done;
     }
-    for (; made < n; ++made) {
-        PyObject *a = PyTuple_GET_ITEM(arrays, made);
-        const long dtype = PyLong_AsLong(PyTuple_GET_ITEM(dtypes, made));
-        input_ids[made] = (uint32_t)PyLong_AsUnsignedLong(PyTuple_GET_ITEM(ids, made));
+    for (Py_ssize_t i = 0; i < n; ++i) {
+        input_ids[i] = (uint32_t)PyLong_AsUnsignedLong(PyTuple_GET_ITEM(ids, i));
         if (PyErr_Occurred()) goto done;
-        const int type = salus_npy_type((int)dtype);
-        if (!PyArray_Check(a) || type < 0 || !PyArray_IS_C_CONTIGUOUS((PyArrayObject *)a) ||
-            !PyArray_ISNOTSWAPPED((PyArrayObject *)a) ||
-            !PyArray_EquivTypenums(PyArray_TYPE((PyArrayObject *)a), type)) {
-            PyErr_Format(PyExc_TypeError,
-                         "input %zd is not a C-contiguous native-endian array of its dtype", made);
-            goto done;
-        }
-        PyArrayObject *arr = (PyArrayObject *)a;
-        int64_t shape[SALUS_MAX_RANK];
-        const int rank = PyArray_NDIM(arr);
-        if (rank > SALUS_MAX_RANK) {
-            char message[96];
-            snprintf(message, sizeof message, "input %zd has rank %d, over the maximum of %d",
-                     made, rank, SALUS_MAX_RANK);
-            salus_raise_message(SALUS_ESHAPE, message);
-            goto done;
-        }
-        for (int d = 0; d < rank; ++d) shape[d] = (int64_t)PyArray_DIM(arr, d);
-        const int rc = salus_tensor_wrap((salus_dtype)dtype, shape, (size_t)rank, PyArray_DATA(arr),
-                                         (size_t)PyArray_NBYTES(arr), &tensors[made]);
-        if (rc < 0) {
-            salus_raise(rc);
-            goto done;
-        }
     }
-    {
+    made = salus_wrap_arrays(dtypes, arrays, n, tensors);
+    if (made == n) {
         const salus_tensor *const *inputs = (const salus_tensor *const *)tensors;
-        const int rc = salus_session_submit(session, input_ids, inputs, (size_t)n, &pending);
+        const int rc =
+            salus_session_submit_graph(session, graph, input_ids, inputs, (size_t)n, &pending);
         if (rc < 0) salus_raise(rc);
     }
 done:
@@ -390,6 +408,29 @@ done:
     if (input_ids != id_buf) free(input_ids);
     if (tensors != tensor_buf) free(tensors);
     return pending;
+}
+
+/* names as an array of UTF-8 strings that live as long as the tuple; NULL
+ * with an error set when it is not a tuple of str. Free with free(). */
+static const char **salus_name_array(PyObject *names, Py_ssize_t *n) {
+    *n = PyTuple_Check(names) ? PyTuple_GET_SIZE(names) : -1;
+    if (*n < 0) {
+        PyErr_SetString(PyExc_TypeError, "names must be a tuple of str");
+        return NULL;
+    }
+    const char **out = (const char **)calloc((size_t)*n + 1, sizeof(char *));
+    if (!out) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < *n; ++i) {
+        out[i] = PyUnicode_AsUTF8(PyTuple_GET_ITEM(names, i));
+        if (!out[i]) {
+            free(out);
+            return NULL;
+        }
+    }
+    return out;
 }
 
 /* Takes the result of a pending iteration whose result has arrived (it does
@@ -457,6 +498,8 @@ static int salus_await(salus_pending *pending, int slice_ms) {
 
 %nothread run_arrays;
 %nothread submit_arrays;
+%nothread read_variables;
+%nothread write_variables;
 %nothread take_outputs;
 %nothread list_sessions;
 %nothread default_socket_path;
@@ -468,9 +511,9 @@ static int salus_await(salus_pending *pending, int slice_ms) {
 /* One iteration, synchronously: feeds the arrays, waits (interruptibly) and
  * returns the outputs, arrays over the received tensors: a dict by the names
  * when names is a tuple of them, else a tuple. */
-PyObject *run_arrays(PyObject *box, PyObject *ids, PyObject *dtypes, PyObject *arrays,
-                     int n_outputs, PyObject *names, int slice_ms) {
-    salus_pending *pending = salus_submit_arrays(box, ids, dtypes, arrays);
+PyObject *run_arrays(PyObject *box, unsigned int graph, PyObject *ids, PyObject *dtypes,
+                     PyObject *arrays, int n_outputs, PyObject *names, int slice_ms) {
+    salus_pending *pending = salus_submit_arrays(box, graph, ids, dtypes, arrays);
     if (!pending) return NULL;
     PyObject *result = NULL;
     if (salus_await(pending, slice_ms) == 0) result = salus_take_outputs(pending, n_outputs, names);
@@ -480,8 +523,83 @@ PyObject *run_arrays(PyObject *box, PyObject *ids, PyObject *dtypes, PyObject *a
 
 /* Queues one iteration; the handle goes to salus_pending_poll, take_outputs
  * and salus_pending_free. */
-salus_pending *submit_arrays(PyObject *box, PyObject *ids, PyObject *dtypes, PyObject *arrays) {
-    return salus_submit_arrays(box, ids, dtypes, arrays);
+salus_pending *submit_arrays(PyObject *box, unsigned int graph, PyObject *ids, PyObject *dtypes,
+                             PyObject *arrays) {
+    return salus_submit_arrays(box, graph, ids, dtypes, arrays);
+}
+
+/* The values of the named variables, a tuple of arrays over the received
+ * tensors, after the iterations submitted before. The caller holds the
+ * session's close lock: the GIL is released while the daemon answers. */
+PyObject *read_variables(PyObject *box, PyObject *names) {
+    salus_session *session = salus_boxed_session(box);
+    if (!session) return NULL;
+    Py_ssize_t n = 0;
+    const char **cnames = salus_name_array(names, &n);
+    if (!cnames) return NULL;
+    salus_tensor **values = (salus_tensor **)calloc((size_t)n + 1, sizeof(salus_tensor *));
+    if (!values) {
+        free(cnames);
+        return PyErr_NoMemory();
+    }
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = salus_session_read_variables(session, cnames, (size_t)n, values);
+    Py_END_ALLOW_THREADS
+    free(cnames);
+    PyObject *result = NULL;
+    if (rc < 0) {
+        salus_raise(rc);
+    } else if ((result = PyTuple_New(n)) != NULL) {
+        for (Py_ssize_t i = 0; i < n; ++i) {
+            PyObject *array = values[i] ? salus_array_from_tensor(values[i]) : NULL;
+            values[i] = NULL;
+            if (!array) {
+                Py_CLEAR(result);
+                for (Py_ssize_t j = i + 1; j < n; ++j) salus_tensor_free(values[j]);
+                break;
+            }
+            PyTuple_SET_ITEM(result, i, array);
+        }
+    }
+    free(values);
+    return result;
+}
+
+/* Writes arrays[i] (dtypes[i], as for submit_arrays) into variable names[i],
+ * after the iterations submitted before and before those after. */
+PyObject *write_variables(PyObject *box, PyObject *names, PyObject *dtypes, PyObject *arrays) {
+    salus_session *session = salus_boxed_session(box);
+    if (!session) return NULL;
+    Py_ssize_t n = 0;
+    const char **cnames = salus_name_array(names, &n);
+    if (!cnames) return NULL;
+    if (!PyTuple_Check(arrays) || !PyTuple_Check(dtypes) || PyTuple_GET_SIZE(arrays) != n ||
+        PyTuple_GET_SIZE(dtypes) != n) {
+        free(cnames);
+        PyErr_SetString(PyExc_TypeError, "names, dtypes and arrays must be tuples of one length");
+        return NULL;
+    }
+    salus_tensor **tensors = (salus_tensor **)calloc((size_t)n + 1, sizeof(salus_tensor *));
+    if (!tensors) {
+        free(cnames);
+        return PyErr_NoMemory();
+    }
+    const Py_ssize_t made = salus_wrap_arrays(dtypes, arrays, n, tensors);
+    int rc = 0;
+    if (made == n) {
+        /* The caller holds the arrays (and the session's close lock). */
+        Py_BEGIN_ALLOW_THREADS
+        rc = salus_session_write_variables(session, cnames, (const salus_tensor *const *)tensors,
+                                           (size_t)n);
+        Py_END_ALLOW_THREADS
+        if (rc < 0) salus_raise(rc);
+    }
+    for (Py_ssize_t i = 0; i < made; ++i) salus_tensor_free(tensors[i]);
+    free(tensors);
+    free(cnames);
+    if (made != n || rc < 0) return NULL;
+    Py_RETURN_NONE;
 }
 
 /* The outputs of a submitted iteration as a tuple, waiting for them

@@ -8,12 +8,8 @@
 using namespace salus;
 using namespace salus::client;
 
-namespace {
-
-using TensorPtr = std::unique_ptr<salus_tensor, void (*)(salus_tensor *)>;
-
-int decode_output(Connection *conn, const wire::TensorValue &tv, size_t index, TensorPtr *out) {
-    std::string what = "output " + std::to_string(index) + " from the daemon";
+int salus::client::decode_tensor(Connection *conn, const wire::TensorValue &tv,
+                                 const std::string &what, TensorPtr *out) {
     std::vector<int64_t> shape;
     if (tv.shape()) shape.assign(tv.shape()->begin(), tv.shape()->end());
     size_t nbytes = 0;
@@ -34,6 +30,8 @@ int decode_output(Connection *conn, const wire::TensorValue &tv, size_t index, T
     out->reset(t);
     return SALUS_OK;
 }
+
+namespace {
 
 int wait(salus_pending *pending, salus_tensor **outputs, size_t n_outputs) {
     Connection *conn = pending->conn.get();
@@ -69,8 +67,8 @@ int wait(salus_pending *pending, salus_tensor **outputs, size_t n_outputs) {
     decoded.reserve(got);
     for (size_t i = 0; i < got; ++i) {
         decoded.emplace_back(nullptr, salus_tensor_free);
-        rc = decode_output(conn, *msg->outputs()->Get(static_cast<flatbuffers::uoffset_t>(i)), i,
-                           &decoded.back());
+        rc = decode_tensor(conn, *msg->outputs()->Get(static_cast<flatbuffers::uoffset_t>(i)),
+                           "output " + std::to_string(i) + " from the daemon", &decoded.back());
         if (rc != SALUS_OK) return rc;
     }
     for (size_t i = 0; i < got; ++i) outputs[i] = decoded[i].release();

@@ -14,10 +14,14 @@ namespace {
 constexpr size_t kPerTensorBytes = 128;
 constexpr size_t kEnvelopeBytes = 256;
 
-int submit(salus_session *session, const uint32_t *input_ids, const salus_tensor *const *inputs,
-           size_t n_inputs, salus_pending **out) {
+int submit(salus_session *session, uint32_t graph, const uint32_t *input_ids,
+           const salus_tensor *const *inputs, size_t n_inputs, salus_pending **out) {
     Connection *conn = session->conn.get();
     if (!out) return fail(conn, SALUS_EINVAL, "salus_session_submit: out is NULL");
+    if (graph >= session->graph_count()) {
+        return fail(conn, SALUS_EINVAL,
+                    "salus_session_submit: the session has no graph " + std::to_string(graph));
+    }
     if (n_inputs > 0 && (!input_ids || !inputs)) {
         return fail(conn, SALUS_EINVAL, "salus_session_submit: input_ids or inputs is NULL");
     }
@@ -53,7 +57,7 @@ int submit(salus_session *session, const uint32_t *input_ids, const salus_tensor
                                                  shape, data));
     }
     uint64_t id = conn->next_id();
-    auto body = wire::CreateRunIteration(fbb, session->id, fbb.CreateVector(values));
+    auto body = wire::CreateRunIteration(fbb, session->id, fbb.CreateVector(values), graph);
     wire::FinishMessageBuffer(fbb,
                               wire::CreateMessage(fbb, id, wire::Body::RunIteration, body.Union()));
 
@@ -61,7 +65,7 @@ int submit(salus_session *session, const uint32_t *input_ids, const salus_tensor
     pending->conn = session->conn;
     pending->request_id = id;
     pending->session_id = session->id;
-    pending->n_outputs = session->n_outputs;
+    pending->n_outputs = session->output_count(graph);
     int rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), &pending->slot);
     if (rc != SALUS_OK) return rc;
     *out = pending.release();
@@ -72,36 +76,50 @@ int submit(salus_session *session, const uint32_t *input_ids, const salus_tensor
 
 extern "C" {
 
-int salus_session_submit(salus_session *session, const uint32_t *input_ids,
-                         const salus_tensor *const *inputs, size_t n_inputs, salus_pending **out) {
+int salus_session_submit_graph(salus_session *session, uint32_t graph, const uint32_t *input_ids,
+                               const salus_tensor *const *inputs, size_t n_inputs,
+                               salus_pending **out) {
     return guard(session ? session->conn.get() : nullptr, [&]() -> int {
         if (!session) return fail(SALUS_EINVAL, "salus_session_submit: session is NULL");
-        return submit(session, input_ids, inputs, n_inputs, out);
+        return submit(session, graph, input_ids, inputs, n_inputs, out);
+    });
+}
+
+int salus_session_submit(salus_session *session, const uint32_t *input_ids,
+                         const salus_tensor *const *inputs, size_t n_inputs, salus_pending **out) {
+    return salus_session_submit_graph(session, 0, input_ids, inputs, n_inputs, out);
+}
+
+int salus_session_run_graph(salus_session *session, uint32_t graph, const uint32_t *input_ids,
+                            const salus_tensor *const *inputs, size_t n_inputs,
+                            salus_tensor **outputs, size_t n_outputs) {
+    Connection *conn = session ? session->conn.get() : nullptr;
+    return guard(conn, [&]() -> int {
+        if (!session) return fail(SALUS_EINVAL, "salus_session_run: session is NULL");
+        // Checked before anything runs, so a wrong call costs no iteration.
+        const size_t expected = session->output_count(graph);
+        if (n_outputs != expected) {
+            return fail(conn, SALUS_EINVAL,
+                        "salus_session_run: n_outputs is " + std::to_string(n_outputs) +
+                            ", graph " + std::to_string(graph) + " of the session has " +
+                            std::to_string(expected) + " outputs");
+        }
+        if (n_outputs > 0 && !outputs) {
+            return fail(conn, SALUS_EINVAL, "salus_session_run: outputs is NULL");
+        }
+        salus_pending *pending = nullptr;
+        int rc = submit(session, graph, input_ids, inputs, n_inputs, &pending);
+        if (rc != SALUS_OK) return rc;
+        rc = salus_pending_wait(pending, outputs, n_outputs);
+        salus_pending_free(pending);
+        return rc;
     });
 }
 
 int salus_session_run(salus_session *session, const uint32_t *input_ids,
                       const salus_tensor *const *inputs, size_t n_inputs, salus_tensor **outputs,
                       size_t n_outputs) {
-    Connection *conn = session ? session->conn.get() : nullptr;
-    return guard(conn, [&]() -> int {
-        if (!session) return fail(SALUS_EINVAL, "salus_session_run: session is NULL");
-        // Checked before anything runs, so a wrong call costs no iteration.
-        if (n_outputs != session->n_outputs) {
-            return fail(conn, SALUS_EINVAL,
-                        "salus_session_run: n_outputs is " + std::to_string(n_outputs) +
-                            ", the session has " + std::to_string(session->n_outputs) + " outputs");
-        }
-        if (n_outputs > 0 && !outputs) {
-            return fail(conn, SALUS_EINVAL, "salus_session_run: outputs is NULL");
-        }
-        salus_pending *pending = nullptr;
-        int rc = submit(session, input_ids, inputs, n_inputs, &pending);
-        if (rc != SALUS_OK) return rc;
-        rc = salus_pending_wait(pending, outputs, n_outputs);
-        salus_pending_free(pending);
-        return rc;
-    });
+    return salus_session_run_graph(session, 0, input_ids, inputs, n_inputs, outputs, n_outputs);
 }
 
 } // extern "C"

@@ -17,6 +17,62 @@ namespace {
 // the session name.
 constexpr size_t kEnvelopeBytes = 512;
 
+// The graph as the nested buffer of a request. flatbuffers aborts on
+// buffers of 2 GiB: refuse what could reach that before building anything.
+// The exact frame size is checked on sending.
+int serialize_for_daemon(Connection *conn, const salus_graph &graph, size_t extra_bytes,
+                         const char *fn, flatbuffers::FlatBufferBuilder *gfbb) {
+    size_t bound = graph_size_bound(graph) + extra_bytes + kEnvelopeBytes;
+    if (bound >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+        return fail(conn, SALUS_ETOOBIG,
+                    std::string(fn) + ": the graph may need " + std::to_string(bound) +
+                        " bytes, over the 2 GiB a message can hold");
+    }
+    *gfbb = flatbuffers::FlatBufferBuilder(bound);
+    serialize_graph(graph, gfbb);
+    uint32_t limit = conn->max_frame_bytes();
+    if (gfbb->GetSize() > limit) {
+        return fail(conn, SALUS_ETOOBIG,
+                    std::string(fn) + ": the graph needs " + std::to_string(gfbb->GetSize()) +
+                        " bytes, over the daemon's frame limit of " + std::to_string(limit));
+    }
+    return SALUS_OK;
+}
+
+int add_graph(salus_session *session, const salus_graph *graph, const char *name, uint32_t *index) {
+    Connection *conn = session->conn.get();
+    const std::string graph_name = name ? name : "";
+    flatbuffers::FlatBufferBuilder gfbb;
+    int rc =
+        serialize_for_daemon(conn, *graph, graph_name.size(), "salus_session_add_graph", &gfbb);
+    if (rc != SALUS_OK) return rc;
+    flatbuffers::FlatBufferBuilder fbb(gfbb.GetSize() + graph_name.size() + kEnvelopeBytes);
+    uint64_t id = conn->next_id();
+    fbb.ForceVectorAlignment(gfbb.GetSize(), 1, 8);
+    auto graph_vec = fbb.CreateVector(gfbb.GetBufferPointer(), gfbb.GetSize());
+    auto body = wire::CreateAddGraph(fbb, session->id, fbb.CreateString(graph_name), graph_vec);
+    wire::FinishMessageBuffer(fbb,
+                              wire::CreateMessage(fbb, id, wire::Body::AddGraph, body.Union()));
+    std::shared_ptr<Slot> slot;
+    rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), &slot);
+    if (rc == SALUS_OK) rc = conn->wait(*slot);
+    if (rc == SALUS_OK) {
+        rc = conn->check(*slot->reply, wire::Body::AddGraphReply, "salus_session_add_graph");
+    }
+    if (rc != SALUS_OK) return rc;
+    const auto *reply = slot->reply->message->body_as_AddGraphReply();
+    size_t n_outputs = reply->outputs() ? reply->outputs()->size() : 0;
+    if (n_outputs != graph->outputs.size() || reply->graph() == 0) {
+        return fail(conn, SALUS_EPROTO,
+                    "salus_session_add_graph: the daemon reports graph " +
+                        std::to_string(reply->graph()) + " with " + std::to_string(n_outputs) +
+                        " outputs, the graph has " + std::to_string(graph->outputs.size()));
+    }
+    session->set_output_count(reply->graph(), n_outputs);
+    *index = reply->graph();
+    return SALUS_OK;
+}
+
 int create(salus_client *client, const salus_graph *graph, const salus_session_options *opts,
            salus_session **out) {
     Connection *conn = client->conn.get();
@@ -39,22 +95,9 @@ int create(salus_client *client, const salus_graph *graph, const salus_session_o
         if (opts->weight > 0.0) weight = opts->weight;
     }
 
-    // flatbuffers aborts on buffers of 2 GiB: refuse what could reach that
-    // before building anything. The exact frame size is checked on sending.
-    size_t bound = graph_size_bound(*graph) + name.size() + kEnvelopeBytes;
-    if (bound >= FLATBUFFERS_MAX_BUFFER_SIZE) {
-        return fail(conn, SALUS_ETOOBIG,
-                    "salus_session_create: the graph may need " + std::to_string(bound) +
-                        " bytes, over the 2 GiB a message can hold");
-    }
-    flatbuffers::FlatBufferBuilder gfbb(bound);
-    serialize_graph(*graph, &gfbb);
-    uint32_t limit = conn->max_frame_bytes();
-    if (gfbb.GetSize() > limit) {
-        return fail(conn, SALUS_ETOOBIG,
-                    "salus_session_create: the graph needs " + std::to_string(gfbb.GetSize()) +
-                        " bytes, over the daemon's frame limit of " + std::to_string(limit));
-    }
+    flatbuffers::FlatBufferBuilder gfbb;
+    int rc = serialize_for_daemon(conn, *graph, name.size(), "salus_session_create", &gfbb);
+    if (rc != SALUS_OK) return rc;
 
     flatbuffers::FlatBufferBuilder fbb(gfbb.GetSize() + name.size() + kEnvelopeBytes);
     uint64_t id = conn->next_id();
@@ -68,7 +111,7 @@ int create(salus_client *client, const salus_graph *graph, const salus_session_o
         fbb, wire::CreateMessage(fbb, id, wire::Body::CreateSession, body.Union()));
 
     std::shared_ptr<Slot> slot;
-    int rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), &slot);
+    rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), &slot);
     if (rc == SALUS_OK) rc = conn->wait(*slot);
     if (rc == SALUS_OK) rc = conn->check(*slot->reply, wire::Body::CreateSessionReply, "create");
     if (rc != SALUS_OK) return rc;
@@ -85,7 +128,7 @@ int create(salus_client *client, const salus_graph *graph, const salus_session_o
     session->id = reply->session_id();
     session->persistent_bytes = reply->persistent_bytes();
     session->ephemeral_bytes = reply->ephemeral_bytes();
-    session->n_outputs = n_outputs;
+    session->set_output_count(0, n_outputs);
     *out = session.release();
     return SALUS_OK;
 }
@@ -152,7 +195,26 @@ uint64_t salus_session_ephemeral_bytes(const salus_session *session) {
 }
 
 size_t salus_session_output_count(const salus_session *session) {
-    return session ? session->n_outputs : 0;
+    return session ? session->output_count(0) : 0;
+}
+
+int salus_session_add_graph(salus_session *session, const salus_graph *graph, const char *name,
+                            uint32_t *index) {
+    Connection *conn = session ? session->conn.get() : nullptr;
+    return guard(conn, [&]() -> int {
+        if (!session) return fail(SALUS_EINVAL, "salus_session_add_graph: session is NULL");
+        if (!graph) return fail(conn, SALUS_EINVAL, "salus_session_add_graph: graph is NULL");
+        if (!index) return fail(conn, SALUS_EINVAL, "salus_session_add_graph: index is NULL");
+        return add_graph(session, graph, name, index);
+    });
+}
+
+size_t salus_session_graph_count(const salus_session *session) {
+    return session ? session->graph_count() : 0;
+}
+
+size_t salus_session_graph_output_count(const salus_session *session, uint32_t graph) {
+    return session ? session->output_count(graph) : 0;
 }
 
 } // extern "C"

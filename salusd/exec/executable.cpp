@@ -7,6 +7,18 @@
 
 namespace salus {
 
+namespace {
+
+// FNV-1a: whether two constants hold the same bytes, after their host
+// copies are gone.
+uint64_t content_hash(const std::vector<uint8_t> &bytes) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint8_t b : bytes) h = (h ^ b) * 0x100000001b3ull;
+    return h;
+}
+
+} // namespace
+
 Executable::Executable(Device *device, Graph graph) : device_(device), graph_(std::move(graph)) {}
 
 Executable::~Executable() {
@@ -23,19 +35,105 @@ Status Executable::prepare(Device *device, const KernelRegistry &kernels, Graph 
     Graph &g = exe->graph_;
     SALUS_RETURN_IF_ERROR(validate_graph(&g, &exe->order_));
 
-    SALUS_RETURN_IF_ERROR(prepare_kernels(g, exe->order_, device->type(), device, kernels,
-                                          &exe->step_kernels_));
+    SALUS_RETURN_IF_ERROR(
+        prepare_kernels(g, exe->order_, device->type(), device, kernels, &exe->step_kernels_));
     const std::vector<uint64_t> workspaces = workspace_bytes(exe->step_kernels_);
     exe->plan_ = plan_memory(g, exe->order_, workspaces);
     for (size_t i = 0; i < g.tensors.size(); ++i) {
         if (g.tensors[i].kind == TensorKind::Input)
             exe->inputs_.push_back(static_cast<uint32_t>(i));
     }
+    exe->constant_hash_.assign(g.tensors.size(), 0);
+    for (size_t i = 0; i < g.tensors.size(); ++i) {
+        const TensorDesc &t = g.tensors[i];
+        if (!t.persistent() || t.name.empty()) continue;
+        auto [it, fresh] = exe->persistent_by_name_.emplace(t.name, static_cast<uint32_t>(i));
+        if (!fresh) it->second = kAmbiguous;
+        if (t.kind == TensorKind::Constant) exe->constant_hash_[i] = content_hash(t.init);
+    }
     exe->tensor_data_.resize(g.tensors.size(), nullptr);
     exe->step_contexts_.resize(exe->order_.size());
     if (!device->host_visible()) SALUS_RETURN_IF_ERROR(exe->plan_staging());
     *out = std::move(exe);
     return {};
+}
+
+Status Executable::prepare_shared(Device *device, const KernelRegistry &kernels, Graph graph,
+                                  const Executable &base, std::unique_ptr<Executable> *out) {
+    std::unique_ptr<Executable> exe;
+    SALUS_RETURN_IF_ERROR(prepare(device, kernels, std::move(graph), &exe));
+    SALUS_RETURN_IF_ERROR(exe->share_persistent(base));
+    *out = std::move(exe);
+    return {};
+}
+
+Status Executable::share_persistent(const Executable &base) {
+    for (size_t i = 0; i < graph_.tensors.size(); ++i) {
+        TensorDesc &t = graph_.tensors[i];
+        if (!t.persistent()) continue;
+        const std::string what = std::string(tensor_kind_name(t.kind)) + " \"" + t.name + "\"";
+        uint32_t j = 0;
+        if (t.name.empty()) {
+            return Status(SALUS_EGRAPH, "an unnamed " + std::string(tensor_kind_name(t.kind)) +
+                                            " (tensor " + std::to_string(i) +
+                                            "): a graph added to a session finds the session's "
+                                            "variables and constants by name");
+        }
+        Status found = base.find_persistent(t.name, &j);
+        if (!found.ok()) {
+            return Status(SALUS_EGRAPH, what + ": " + found.message() +
+                                            " (a graph added to a session uses the session's "
+                                            "variables and constants; it cannot bring new ones)");
+        }
+        const TensorDesc &b = base.graph_.tensors[j];
+        if (b.kind != t.kind || b.dtype != t.dtype || b.shape != t.shape) {
+            return Status(SALUS_EGRAPH, what + " " + dtype_name(t.dtype) + shape_str(t.shape) +
+                                            " does not match the session's " +
+                                            tensor_kind_name(b.kind) + " " + dtype_name(b.dtype) +
+                                            shape_str(b.shape));
+        }
+        if (t.kind == TensorKind::Constant && constant_hash_[i] != base.constant_hash_[j]) {
+            return Status(SALUS_EGRAPH, what + " has another value than the session's");
+        }
+        plan_.persistent_offset[i] = base.plan_.persistent_offset[j];
+        // The session's block holds the value: nothing to write on bind().
+        std::vector<uint8_t>().swap(t.init);
+    }
+    plan_.persistent_bytes = 0;
+    return {};
+}
+
+Status Executable::find_persistent(const std::string &name, uint32_t *id) const {
+    auto it = persistent_by_name_.find(name);
+    if (it == persistent_by_name_.end())
+        return Status(SALUS_EINVAL, "no variable or constant of that name");
+    if (it->second == kAmbiguous) {
+        return Status(SALUS_EINVAL, "several variables or constants have that name");
+    }
+    *id = it->second;
+    return {};
+}
+
+Status Executable::read_persistent(Stream *stream, uint32_t id, void *dst) const {
+    const size_t bytes = graph_.tensors[id].nbytes();
+    if (bytes == 0) return {};
+    if (!staged_) {
+        std::memcpy(dst, tensor_data_[id], bytes);
+        return {};
+    }
+    SALUS_RETURN_IF_ERROR(stream->copy_to_host(dst, tensor_data_[id], bytes));
+    return stream->synchronize();
+}
+
+Status Executable::write_persistent(Stream *stream, uint32_t id, const void *src) {
+    const size_t bytes = graph_.tensors[id].nbytes();
+    if (bytes == 0) return {};
+    if (!staged_) {
+        std::memcpy(tensor_data_[id], src, bytes);
+        return {};
+    }
+    SALUS_RETURN_IF_ERROR(stream->copy_to_device(tensor_data_[id], src, bytes));
+    return stream->synchronize();
 }
 
 // Every input and output gets its own 64-byte aligned range of one buffer,

@@ -15,6 +15,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace salus {
@@ -41,6 +43,14 @@ class Executable {
     // No device memory yet: bind() next.
     static Status prepare(Device *device, const KernelRegistry &kernels, Graph graph,
                           std::unique_ptr<Executable> *out);
+    // Prepares another graph of a session to run over the persistent region
+    // of `base`, the session's first graph: each of its variables and
+    // constants must be one of base's, by name, of the same kind, dtype and
+    // shape, and a constant of the same value. It brings no persistent bytes
+    // of its own (plan().persistent_bytes is 0) and no initial values: bind()
+    // it to base's persistent block.
+    static Status prepare_shared(Device *device, const KernelRegistry &kernels, Graph graph,
+                                 const Executable &base, std::unique_ptr<Executable> *out);
 
     // Points the executable at plan().persistent_bytes at `persistent` and
     // plan().ephemeral_bytes at `arena` (either may be null when 0 bytes).
@@ -78,6 +88,15 @@ class Executable {
     // valid until the next run: the arena itself on a host-visible device
     // (no copy), else the session's staging buffer.
     const void *output_host(size_t i) const;
+
+    // The variable or constant of this name: its tensor id, or an error
+    // naming what is wrong (none, or several of that name).
+    Status find_persistent(const std::string &name, uint32_t *id) const;
+    // Copies persistent tensor `id` to host memory of its nbytes(), or
+    // writes a variable from it, on `stream`, and waits. Between iterations
+    // of the session only (its lane runs nothing else meanwhile).
+    Status read_persistent(Stream *stream, uint32_t id, void *dst) const;
+    Status write_persistent(Stream *stream, uint32_t id, const void *src);
     // Copies output_host(i) to dst.
     void read_output(size_t i, void *dst) const;
     size_t output_bytes(size_t i) const;
@@ -86,6 +105,7 @@ class Executable {
     Executable(Device *device, Graph graph);
     void point_tensors();
     Status plan_staging();
+    Status share_persistent(const Executable &base);
     Status enqueue(Stream *stream, const Feed *feeds, size_t n);
 
     Device *device_;
@@ -110,6 +130,11 @@ class Executable {
     size_t staging_bytes_ = 0;
     std::vector<uint64_t> input_staging_;
     std::vector<uint64_t> output_staging_;
+    // Named variables and constants by name (kAmbiguous: several), and each
+    // constant's initial value hash, kept after bind() drops the values.
+    static constexpr uint32_t kAmbiguous = UINT32_MAX;
+    std::unordered_map<std::string, uint32_t> persistent_by_name_;
+    std::vector<uint64_t> constant_hash_;
 };
 
 } // namespace salus

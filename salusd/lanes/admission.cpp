@@ -32,6 +32,34 @@ bool Admission::can_admit_now(uint64_t p, uint64_t t) const {
     return queue_.may_overtake_all() && fits_after_repartition(p, t);
 }
 
+Status Admission::grow_ephemeral(SessionId id, uint64_t t) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) {
+        return Status(SALUS_ENOSESSION, "session " + std::to_string(id) + " is not admitted");
+    }
+    SessionRec &rec = it->second;
+    t = (t + kLaneAlignment - 1) / kLaneAlignment * kLaneAlignment;
+    if (t <= rec.t) return {};
+    Lane &lane = lanes_.at(rec.lane);
+    // In Static mode every T widens the region; in Safe mode a T up to the
+    // largest of the lane's fits in it as it is.
+    const uint64_t room = mode_ == AdmissionMode::Safe ? lane.ephemeral_bytes() : rec.t;
+    if (t > room) {
+        return Status(SALUS_ERESOURCE,
+                      "the graph needs " + std::to_string(t) + " ephemeral bytes, over the " +
+                          std::to_string(room) +
+                          " its session's lane holds for it; open the session with its "
+                          "largest graph first");
+    }
+    lane.remove_session(id, rec.p, rec.t, rec.offset);
+    lane.add_session(id, rec.p, t, rec.offset);
+    all_t_.erase(all_t_.find(rec.t));
+    all_t_.insert(t);
+    total_t_ += t - rec.t;
+    rec.t = t;
+    return {};
+}
+
 AdmitResult Admission::admit(SessionId id, uint64_t p, uint64_t t) {
     AdmitResult result;
     if (p % kLaneAlignment != 0 || t % kLaneAlignment != 0) {

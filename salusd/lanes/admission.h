@@ -119,6 +119,11 @@ class Admission {
     // waiting session that now fits (subject to the overtaking bound).
     ReleaseResult release(SessionId id);
 
+    // Lets an admitted session's T grow to t without changing any layout:
+    // only within its lane's ephemeral region (Safe mode), else
+    // SALUS_ERESOURCE and nothing changes. A smaller t changes nothing.
+    Status grow_ephemeral(SessionId id, uint64_t t);
+
     // Whether admit() would admit (not queue) such a session right now.
     bool can_admit_now(uint64_t persistent_bytes, uint64_t ephemeral_bytes) const;
     // Whether the memory could hold it after any re-partition (see above).

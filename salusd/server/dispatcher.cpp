@@ -9,6 +9,7 @@
 
 #include <salus/salus.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -44,9 +45,11 @@ bool is_graph_buffer(const uint8_t *data, size_t size) {
     return true;
 }
 
-// Imports the nested graph and builds its Executable. Worker thread.
+// Imports the nested graph and builds its Executable, over the persistent
+// block of `base` when there is one (AddGraph). Worker thread.
 Status build_executable(Device *device, const flatbuffers::Vector<uint8_t> &bytes,
-                        uint32_t max_frame_bytes, std::unique_ptr<Executable> *out) {
+                        uint32_t max_frame_bytes, const Executable *base,
+                        std::unique_ptr<Executable> *out) {
     const uint8_t *data = bytes.data();
     // The schema aligns the nested graph to 8, but a client that built it by
     // hand may not have: copy rather than read misaligned scalars.
@@ -60,7 +63,13 @@ Status build_executable(Device *device, const flatbuffers::Vector<uint8_t> &byte
     SALUS_RETURN_IF_ERROR(import_graph(*flatbuffers::GetRoot<ir::Graph>(data), &graph));
     aligned.reset();
     std::unique_ptr<Executable> exe;
-    SALUS_RETURN_IF_ERROR(Executable::prepare(device, default_kernels(), std::move(graph), &exe));
+    if (base) {
+        SALUS_RETURN_IF_ERROR(
+            Executable::prepare_shared(device, default_kernels(), std::move(graph), *base, &exe));
+    } else {
+        SALUS_RETURN_IF_ERROR(
+            Executable::prepare(device, default_kernels(), std::move(graph), &exe));
+    }
     uint64_t reply_bytes = output_bytes_total(*exe) + kReplyOverheadBytes +
                            kReplyOverheadPerOutput * exe->graph().outputs.size();
     if (reply_bytes > max_frame_bytes) {
@@ -73,7 +82,43 @@ Status build_executable(Device *device, const flatbuffers::Vector<uint8_t> &byte
     return Status::ok_status();
 }
 
+// Runs build_executable, turning what it throws into a status.
+Status build_guarded(Device *device, const flatbuffers::Vector<uint8_t> &bytes,
+                     uint32_t max_frame_bytes, const Executable *base,
+                     std::unique_ptr<Executable> *out) {
+    try {
+        return build_executable(device, bytes, max_frame_bytes, base, out);
+    } catch (const std::bad_alloc &) {
+        return Status(SALUS_ENOMEM, "out of host memory preparing the graph");
+    } catch (const std::exception &e) {
+        return Status(SALUS_EINTERNAL, std::string("preparing the graph failed: ") + e.what());
+    }
+}
+
+// Where a variable named on the wire lives in the session's first graph.
+Status find_variable(const Executable &exe, const flatbuffers::String *name, bool writable,
+                     uint32_t *id) {
+    if (!name) return Status(SALUS_EINVAL, "a variable without a name");
+    Status st = exe.find_persistent(name->str(), id);
+    if (!st.ok()) return Status(st.code(), "\"" + name->str() + "\": " + st.message());
+    if (writable && exe.graph().tensors[*id].kind != TensorKind::Variable) {
+        return Status(SALUS_EINVAL, "\"" + name->str() + "\" is a constant: it cannot be written");
+    }
+    return {};
+}
+
 } // namespace
+
+// An AddGraph on its way through a worker.
+struct Dispatcher::GraphAddition {
+    uint64_t connection_id = 0;
+    uint64_t request_id = 0;
+    SessionPtr session;
+    std::string name;
+    RequestFramePtr frame;
+    Status status;
+    std::unique_ptr<Executable> exe;
+};
 
 // A CreateSession on its way through a worker.
 struct Dispatcher::Creation {
@@ -128,6 +173,15 @@ void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_n
         return;
     case wire::Body::CloseSession:
         on_close_session(c, id, *message.body_as_CloseSession());
+        return;
+    case wire::Body::AddGraph:
+        on_add_graph(c, id, std::move(frame));
+        return;
+    case wire::Body::ReadVariables:
+        on_read_variables(c, id, std::move(frame), arrival_ns);
+        return;
+    case wire::Body::WriteVariables:
+        on_write_variables(c, id, std::move(frame), arrival_ns);
         return;
     case wire::Body::ListSessions:
         c.send(list_sessions_reply(id, sessions_, closed_, *engine_));
@@ -215,14 +269,7 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
         [creation, device, limit] {
             const flatbuffers::Vector<uint8_t> &bytes =
                 *creation->frame->message()->body_as_CreateSession()->graph();
-            try {
-                creation->status = build_executable(device, bytes, limit, &creation->exe);
-            } catch (const std::bad_alloc &) {
-                creation->status = Status(SALUS_ENOMEM, "out of host memory creating the session");
-            } catch (const std::exception &e) {
-                creation->status =
-                    Status(SALUS_EINTERNAL, std::string("session creation failed: ") + e.what());
-            }
+            creation->status = build_guarded(device, bytes, limit, nullptr, &creation->exe);
             creation->frame.reset();
         },
         [this, creation] { on_session_created(*creation); });
@@ -303,12 +350,6 @@ void Dispatcher::on_run_iteration(Connection &c, uint64_t id, RequestFramePtr fr
     const wire::RunIteration &request = *frame->message()->body_as_RunIteration();
     SessionPtr session = find_owned_session(c, id, request.session_id());
     if (!session) return;
-    if (shutting_down_) {
-        c.send_error(id, SALUS_ESHUTDOWN,
-                     "the daemon is shutting down: it queues no new iterations (those queued "
-                     "before finish)");
-        return;
-    }
 
     std::vector<Feed> feeds;
     if (const auto *inputs = request.inputs()) {
@@ -335,22 +376,185 @@ void Dispatcher::on_run_iteration(Connection &c, uint64_t id, RequestFramePtr fr
             feeds.push_back(feed);
         }
     }
-    Status status = session->exe->check_feeds(feeds.data(), feeds.size());
+    const uint32_t graph = request.graph();
+    if (graph >= session->graph_count()) {
+        c.send_error(id, SALUS_EINVAL,
+                     "session " + std::to_string(session->id) + " has no graph " +
+                         std::to_string(graph) + " (it has " +
+                         std::to_string(session->graph_count()) + ")");
+        return;
+    }
+    Status status = session->graph(graph)->check_feeds(feeds.data(), feeds.size());
     if (!status.ok()) {
         c.send_error(id, status.code(), status.message());
+        return;
+    }
+    QueuedIteration iteration;
+    iteration.graph = graph;
+    iteration.feeds = std::move(feeds); // they point into the frame: no copy
+    enqueue_work(c, session, id, std::move(frame), std::move(iteration), arrival_ns);
+}
+
+void Dispatcher::on_add_graph(Connection &c, uint64_t id, RequestFramePtr frame) {
+    const wire::AddGraph &request = *frame->message()->body_as_AddGraph();
+    SessionPtr session = find_owned_session(c, id, request.session_id());
+    if (!session) return;
+    if (shutting_down_) {
+        c.send_error(id, SALUS_ESHUTDOWN, "the daemon is shutting down: it adds no graphs");
+        return;
+    }
+    const flatbuffers::Vector<uint8_t> *graph = request.graph();
+    if (!graph || !is_graph_buffer(graph->data(), graph->size())) {
+        c.send_error(id, SALUS_EGRAPH,
+                     "AddGraph.graph is not a salus.ir.Graph buffer (identifier \"SLGR\")");
+        return;
+    }
+    auto addition = std::make_shared<GraphAddition>();
+    addition->connection_id = c.id();
+    addition->request_id = id;
+    addition->session = std::move(session);
+    if (request.name()) addition->name = request.name()->str();
+    addition->frame = std::move(frame);
+    Device *device = device_;
+    uint32_t limit = c.max_frame_bytes();
+    ++creations_in_flight_;
+    // The base executable is immutable but for its bind pointers, which a
+    // prepared graph does not read.
+    pool_->post(
+        [addition, device, limit] {
+            const flatbuffers::Vector<uint8_t> &bytes =
+                *addition->frame->message()->body_as_AddGraph()->graph();
+            addition->status =
+                build_guarded(device, bytes, limit, addition->session->exe.get(), &addition->exe);
+            addition->frame.reset();
+        },
+        [this, addition] { on_graph_prepared(*addition); });
+}
+
+void Dispatcher::on_graph_prepared(GraphAddition &addition) {
+    --creations_in_flight_;
+    Connection *c = find_connection_(addition.connection_id);
+    Session &session = *addition.session;
+    if (!c) return;
+    Status &st = addition.status;
+    if (st.ok() && (session.closed() || session.closing)) {
+        st = Status(SALUS_ENOSESSION, "session " + std::to_string(session.id) + " is closing");
+    }
+    const std::vector<std::string> &names = session.added_names;
+    if (st.ok() && std::find(names.begin(), names.end(), addition.name) != names.end()) {
+        st = Status(SALUS_EINVAL, "session " + std::to_string(session.id) +
+                                      " already has a graph named \"" + addition.name + "\"");
+    }
+    uint32_t index = 0;
+    if (st.ok()) st = engine_->add_graph(addition.session, std::move(addition.exe), &index);
+    if (!st.ok()) {
+        SALUS_LOG_INFO("session %llu \"%s\": graph \"%s\" not added: %s: %s",
+                       static_cast<ull>(session.id), session.name.c_str(), addition.name.c_str(),
+                       error_code_name(st.code()), st.message().c_str());
+        c->send_error(addition.request_id, st.code(), st.message());
+        return;
+    }
+    session.added_names.push_back(addition.name);
+    const Executable &exe = *session.graph(index);
+    SALUS_LOG_INFO("session %llu \"%s\": graph %u \"%s\" added: %zu nodes, T %llu bytes",
+                   static_cast<ull>(session.id), session.name.c_str(), index, addition.name.c_str(),
+                   exe.graph().nodes.size(), static_cast<ull>(exe.plan().ephemeral_bytes));
+    c->send(add_graph_reply(addition.request_id, session.id, index, exe));
+}
+
+void Dispatcher::on_read_variables(Connection &c, uint64_t id, RequestFramePtr frame,
+                                   uint64_t arrival_ns) {
+    const wire::ReadVariables &request = *frame->message()->body_as_ReadVariables();
+    SessionPtr session = find_owned_session(c, id, request.session_id());
+    if (!session) return;
+    const Executable &exe = *session->exe;
+    QueuedIteration work;
+    work.work = Work::ReadVariables;
+    uint64_t bytes = 0;
+    if (request.names()) {
+        for (const flatbuffers::String *name : *request.names()) {
+            uint32_t tensor = 0;
+            if (Status st = find_variable(exe, name, false, &tensor); !st.ok()) {
+                c.send_error(id, st.code(), st.message());
+                return;
+            }
+            work.tensors.push_back(tensor);
+        }
+    }
+    for (uint32_t tensor : work.tensors) {
+        const TensorDesc &t = exe.graph().tensors[tensor];
+        bytes += t.nbytes() + t.name.size() + kReplyOverheadPerOutput;
+    }
+    if (bytes + kReplyOverheadBytes > c.max_frame_bytes()) {
+        c.send_error(id, SALUS_ETOOBIG,
+                     "the variables need a reply of about " + std::to_string(bytes) +
+                         " bytes, over the frame limit of " + std::to_string(c.max_frame_bytes()) +
+                         " bytes: read fewer at a time");
+        return;
+    }
+    enqueue_work(c, session, id, std::move(frame), std::move(work), arrival_ns);
+}
+
+void Dispatcher::on_write_variables(Connection &c, uint64_t id, RequestFramePtr frame,
+                                    uint64_t arrival_ns) {
+    const wire::WriteVariables &request = *frame->message()->body_as_WriteVariables();
+    SessionPtr session = find_owned_session(c, id, request.session_id());
+    if (!session) return;
+    const Executable &exe = *session->exe;
+    QueuedIteration work;
+    work.work = Work::WriteVariables;
+    std::vector<bool> seen(exe.graph().tensors.size(), false);
+    if (request.values()) {
+        for (const wire::TensorValue *value : *request.values()) {
+            uint32_t tensor = 0;
+            Status st = find_variable(exe, value->name(), true, &tensor);
+            const TensorDesc &t = exe.graph().tensors[st.ok() ? tensor : 0];
+            const Shape shape =
+                value->shape() ? Shape(value->shape()->begin(), value->shape()->end()) : Shape();
+            const size_t nbytes = value->data() ? value->data()->size() : 0;
+            if (st.ok() && seen[tensor]) {
+                st = Status(SALUS_EINVAL, "\"" + t.name + "\" is written twice");
+            } else if (st.ok() && (static_cast<DType>(value->dtype()) != t.dtype ||
+                                   shape != t.shape || nbytes != t.nbytes())) {
+                st = Status(SALUS_ESHAPE,
+                            "\"" + t.name + "\" is " + dtype_name(t.dtype) + shape_str(t.shape) +
+                                " (" + std::to_string(t.nbytes()) + " bytes), not " +
+                                std::to_string(nbytes) + " bytes of shape " + shape_str(shape) +
+                                " and dtype " + std::to_string(static_cast<int>(value->dtype())));
+            }
+            if (!st.ok()) {
+                c.send_error(id, st.code(), st.message());
+                return;
+            }
+            seen[tensor] = true;
+            Feed feed{};
+            feed.tensor = tensor;
+            feed.dtype = t.dtype;
+            feed.data = value->data() ? value->data()->data() : nullptr;
+            feed.nbytes = nbytes;
+            work.feeds.push_back(feed);
+        }
+    }
+    enqueue_work(c, session, id, std::move(frame), std::move(work), arrival_ns);
+}
+
+void Dispatcher::enqueue_work(Connection &c, const SessionPtr &session, uint64_t id,
+                              RequestFramePtr frame, QueuedIteration work, uint64_t arrival_ns) {
+    if (shutting_down_) {
+        c.send_error(id, SALUS_ESHUTDOWN,
+                     "the daemon is shutting down: it queues no new iterations (those queued "
+                     "before finish)");
         return;
     }
     if (std::string lost; engine_->device_lost(&lost)) {
         c.send_error(id, SALUS_EEXEC, lost);
         return;
     }
-    QueuedIteration iteration;
-    iteration.request_id = id;
-    iteration.request = std::move(frame); // the feeds point into it: no copy
-    iteration.feeds = std::move(feeds);
-    iteration.arrival_ns = arrival_ns;
-    c.add_queued_request(iteration.request->size());
-    engine_->enqueue(session, std::move(iteration));
+    work.request_id = id;
+    work.request = std::move(frame);
+    work.arrival_ns = arrival_ns;
+    c.add_queued_request(work.request->size());
+    engine_->enqueue(session, std::move(work));
 }
 
 void Dispatcher::on_iteration_done(IterationDone &done) {
@@ -364,7 +568,7 @@ void Dispatcher::on_iteration_done(IterationDone &done) {
     if (done.handed_off) session.owner->send_rest(std::move(done.reply), done.offset);
     if (done.report) {
         session.owner->remove_queued_request(done.request_bytes);
-        if (done.status.ok()) {
+        if (done.status.ok() && done.counts) {
             ++session.iterations;
             session.run_ns += done.run_ns;
             SALUS_LOG_DEBUG("session %llu: iteration %llu done in %llu ns",

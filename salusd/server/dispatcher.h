@@ -52,12 +52,20 @@ class Dispatcher {
 
   private:
     struct Creation;
+    struct GraphAddition;
 
     void on_hello(Connection &c, uint64_t id, const wire::Hello &hello);
     void on_create_session(Connection &c, uint64_t id, RequestFramePtr frame);
     void on_session_created(Creation &creation);
     void on_run_iteration(Connection &c, uint64_t id, RequestFramePtr frame, uint64_t arrival_ns);
     void on_close_session(Connection &c, uint64_t id, const wire::CloseSession &request);
+    void on_add_graph(Connection &c, uint64_t id, RequestFramePtr frame);
+    void on_graph_prepared(GraphAddition &addition);
+    void on_read_variables(Connection &c, uint64_t id, RequestFramePtr frame, uint64_t arrival_ns);
+    void on_write_variables(Connection &c, uint64_t id, RequestFramePtr frame, uint64_t arrival_ns);
+    // Queues work on the session's lane, behind what the client sent before.
+    void enqueue_work(Connection &c, const SessionPtr &session, uint64_t id, RequestFramePtr frame,
+                      QueuedIteration work, uint64_t arrival_ns);
     void on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy &request);
     void on_get_status(Connection &c, uint64_t id);
     void on_drain(Connection &c, uint64_t id, const wire::Drain &request);

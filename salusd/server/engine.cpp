@@ -247,7 +247,10 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         lane->has_work.store(false, std::memory_order_relaxed);
         QueuedIteration iteration = std::move(lane->next);
         session->running_request_id = iteration.request_id;
-        uint64_t index = ++session->started;
+        const bool is_iteration = iteration.work == Work::Iteration;
+        uint64_t index = is_iteration ? ++session->started : session->started;
+        // Looked up under the mutex: the loop may be adding a graph.
+        Executable *exe = session->graph(iteration.graph);
         uint64_t start = monotonic_ns();
         if (lane->chained && lane->last_session != session->id) {
             record_switch_locked(start - lane->last_end_ns);
@@ -257,6 +260,7 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         IterationDone done;
         uint64_t run_ns = 0;
         done.session = session;
+        done.counts = is_iteration;
         done.request_id = iteration.request_id;
         done.request_bytes = iteration.request->size();
         Reply reply;
@@ -266,18 +270,17 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
             // Nothing more runs on a lost device; an iteration that fails
             // because the device was lost says so instead of its own error.
             if (!device_lost(&lost_message)) {
-                st = session->exe->run(lane->exec.get(), iteration.feeds.data(),
-                                       iteration.feeds.size());
+                reply = run_work(*session, exe, lane->exec.get(), iteration, &st);
             }
             if (!st.ok() || !lost_message.empty()) {
                 if (device_lost(&lost_message)) st = Status(SALUS_EEXEC, lost_message);
             }
             run_ns = monotonic_ns() - start;
             done.run_ns = run_ns;
-            if (st.ok()) {
-                reply = iteration_reply(iteration.request_id, session->id, index, *session->exe,
+            if (st.ok() && is_iteration) {
+                reply = iteration_reply(iteration.request_id, session->id, index, *exe,
                                         start - iteration.arrival_ns, done.run_ns);
-            } else {
+            } else if (!st.ok()) {
                 reply = error_reply(iteration.request_id, st.code(), st.message());
             }
             done.status = std::move(st);
@@ -335,6 +338,33 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         lane->last_session = session->id;
         lane->chained = lane->assigned != nullptr;
     }
+}
+
+// Lane thread. An iteration's reply is built afterwards, once its run time
+// is known; the other work answers here.
+Reply Engine::run_work(const Session &session, Executable *exe, Stream *stream,
+                       const QueuedIteration &work, Status *status) {
+    switch (work.work) {
+    case Work::Iteration:
+        *status = exe->run(stream, work.feeds.data(), work.feeds.size());
+        return Reply();
+    case Work::ReadVariables:
+        return read_variables_reply(work.request_id, session.id, *exe, stream, work.tensors,
+                                    status);
+    case Work::WriteVariables:
+        for (const Feed &f : work.feeds) {
+            *status = exe->write_persistent(stream, f.tensor, f.data);
+            if (!status->ok()) {
+                *status =
+                    Status(status->code(), "writing \"" + exe->graph().tensors[f.tensor].name +
+                                               "\": " + status->message());
+                return Reply();
+            }
+        }
+        return write_variables_reply(work.request_id, session.id,
+                                     static_cast<uint32_t>(work.feeds.size()));
+    }
+    return Reply();
 }
 
 bool Engine::loop_needed_locked(const IterationDone &done) const {
@@ -468,7 +498,11 @@ void Engine::start_lane_locked(const LaneLayout &layout) {
 
 bool Engine::rebind(Session &session) {
     const SessionPlacement &p = placements_.at(session.id);
-    Status st = session.exe->bind(pool_ + p.persistent_offset, pool_ + p.lane.ephemeral_offset);
+    Status st;
+    for (size_t k = 0; k < session.graph_count() && st.ok(); ++k) {
+        st = session.graph(static_cast<uint32_t>(k))
+                 ->bind(pool_ + p.persistent_offset, pool_ + p.lane.ephemeral_offset);
+    }
     if (st.ok()) return true;
     // Device memory is in an unknown state: nothing can trust it any more.
     SALUS_LOG_ERROR("session %llu: %s", static_cast<ull>(session.id), st.message().c_str());
@@ -630,6 +664,26 @@ sched::Policy Engine::policy() {
 std::optional<sched::SessionStats> Engine::stats(uint64_t session_id) {
     std::lock_guard<std::mutex> lock(mutex_);
     return scheduler_.stats(session_id);
+}
+
+Status Engine::add_graph(const SessionPtr &session, std::unique_ptr<Executable> exe,
+                         uint32_t *index) {
+    auto p = placements_.find(session->id);
+    if (p == placements_.end()) {
+        return Status(SALUS_EINTERNAL,
+                      "session " + std::to_string(session->id) + " holds no memory yet");
+    }
+    const uint64_t t = exe->plan().ephemeral_bytes;
+    SALUS_RETURN_IF_ERROR(admission_.grow_ephemeral(session->id, t));
+    p->second.ephemeral_bytes = std::max(p->second.ephemeral_bytes, t);
+    // Pending layout changes rebind it with the rest of the session later.
+    Status st =
+        exe->bind(pool_ + p->second.persistent_offset, pool_ + p->second.lane.ephemeral_offset);
+    if (!st.ok()) return st;
+    std::lock_guard<std::mutex> lock(mutex_);
+    session->added.push_back(std::move(exe));
+    *index = static_cast<uint32_t>(session->added.size());
+    return {};
 }
 
 std::optional<SessionPlacement> Engine::placement(uint64_t session_id) const {

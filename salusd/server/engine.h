@@ -71,6 +71,7 @@ struct EngineOptions {
 struct IterationDone {
     SessionPtr session;
     bool report = true; // false: only the rest of a reply
+    bool counts = true; // an iteration (not a variable read or write)
     uint64_t request_id = 0;
     Status status;
     uint64_t run_ns = 0;
@@ -128,6 +129,11 @@ class Engine {
     // this returns) or queues it (*position > 0: its place in the queue).
     Status admit(const SessionPtr &session, uint32_t *position);
     void enqueue(const SessionPtr &session, QueuedIteration iteration);
+    // Loop thread. Binds another graph of an admitted session (prepared
+    // with Executable::prepare_shared) and appends it: *index is its graph
+    // number. Its T may exceed the session's only up to the ephemeral
+    // region of the session's lane (SALUS_ERESOURCE beyond).
+    Status add_graph(const SessionPtr &session, std::unique_ptr<Executable> exe, uint32_t *index);
     // The session ends: queued iterations are dropped, its memory returns to
     // the pool once no iteration of it runs, and waiting sessions are admitted.
     void close(const SessionPtr &session);
@@ -190,6 +196,8 @@ class Engine {
     // `label` receives the lane's stream string once the thread is bound to
     // the device.
     void lane_main(Lane *lane, std::promise<std::string> *label);
+    Reply run_work(const Session &session, Executable *exe, Stream *stream,
+                   const QueuedIteration &work, Status *status);
     // With mutex_ held: asks the scheduler and hands out what it picks.
     void schedule_locked(uint64_t now);
     void apply(LayoutChange change);

@@ -36,6 +36,16 @@ output_shape_value(flatbuffers::FlatBufferBuilder &fbb, const Executable &exe, s
     return value.Finish();
 }
 
+std::vector<flatbuffers::Offset<wire::TensorValue>>
+output_shapes(flatbuffers::FlatBufferBuilder &fbb, const Executable &exe) {
+    std::vector<flatbuffers::Offset<wire::TensorValue>> outputs;
+    outputs.reserve(exe.graph().outputs.size());
+    for (size_t i = 0; i < exe.graph().outputs.size(); ++i) {
+        outputs.push_back(output_shape_value(fbb, exe, i, 0));
+    }
+    return outputs;
+}
+
 } // namespace
 
 Reply error_reply(uint64_t request_id, int code, std::string_view message) {
@@ -56,11 +66,7 @@ Reply hello_reply(uint64_t request_id, uint32_t max_frame_bytes) {
 Reply create_session_reply(uint64_t request_id, const Session &session) {
     const Executable &exe = *session.exe;
     flatbuffers::FlatBufferBuilder fbb(256);
-    std::vector<flatbuffers::Offset<wire::TensorValue>> outputs;
-    outputs.reserve(exe.graph().outputs.size());
-    for (size_t i = 0; i < exe.graph().outputs.size(); ++i) {
-        outputs.push_back(output_shape_value(fbb, exe, i, 0));
-    }
+    std::vector<flatbuffers::Offset<wire::TensorValue>> outputs = output_shapes(fbb, exe);
     auto body = wire::CreateCreateSessionReplyDirect(fbb, session.id, exe.plan().persistent_bytes,
                                                      exe.plan().ephemeral_bytes, &outputs);
     return finish_message(fbb, request_id, wire::Body::CreateSessionReply, body.Union());
@@ -87,6 +93,50 @@ Reply iteration_reply(uint64_t request_id, uint64_t session_id, uint64_t iterati
     auto body = wire::CreateRunIterationReplyDirect(fbb, session_id, iteration, &outputs, queued_ns,
                                                     run_ns);
     return finish_message(fbb, request_id, wire::Body::RunIterationReply, body.Union());
+}
+
+Reply add_graph_reply(uint64_t request_id, uint64_t session_id, uint32_t graph,
+                      const Executable &exe) {
+    flatbuffers::FlatBufferBuilder fbb(256);
+    std::vector<flatbuffers::Offset<wire::TensorValue>> outputs = output_shapes(fbb, exe);
+    auto body = wire::CreateAddGraphReplyDirect(fbb, session_id, graph, exe.plan().ephemeral_bytes,
+                                                &outputs);
+    return finish_message(fbb, request_id, wire::Body::AddGraphReply, body.Union());
+}
+
+Reply read_variables_reply(uint64_t request_id, uint64_t session_id, const Executable &exe,
+                           Stream *stream, const std::vector<uint32_t> &ids, Status *status) {
+    size_t total = 256;
+    for (uint32_t id : ids) {
+        const TensorDesc &t = exe.graph().tensors[id];
+        total += t.nbytes() + t.name.size() + 128;
+    }
+    flatbuffers::FlatBufferBuilder fbb(total);
+    std::vector<flatbuffers::Offset<wire::TensorValue>> values;
+    values.reserve(ids.size());
+    for (uint32_t id : ids) {
+        const TensorDesc &t = exe.graph().tensors[id];
+        uint8_t *dst = nullptr;
+        fbb.ForceVectorAlignment(t.nbytes(), 1, 16);
+        auto data = fbb.CreateUninitializedVector(t.nbytes(), 1, &dst);
+        *status = exe.read_persistent(stream, id, dst);
+        if (!status->ok()) {
+            *status = Status(status->code(), "reading \"" + t.name + "\": " + status->message());
+            return Reply();
+        }
+        auto shape = fbb.CreateVector(t.shape);
+        auto name = fbb.CreateString(t.name);
+        values.push_back(
+            wire::CreateTensorValue(fbb, id, static_cast<ir::DType>(t.dtype), shape, data, name));
+    }
+    auto body = wire::CreateReadVariablesReplyDirect(fbb, session_id, &values);
+    return finish_message(fbb, request_id, wire::Body::ReadVariablesReply, body.Union());
+}
+
+Reply write_variables_reply(uint64_t request_id, uint64_t session_id, uint32_t written) {
+    flatbuffers::FlatBufferBuilder fbb(64);
+    auto body = wire::CreateWriteVariablesReply(fbb, session_id, written);
+    return finish_message(fbb, request_id, wire::Body::WriteVariablesReply, body.Union());
 }
 
 Reply close_session_reply(uint64_t request_id, uint64_t session_id, uint64_t iterations) {

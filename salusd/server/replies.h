@@ -20,6 +20,13 @@ Reply create_session_reply(uint64_t request_id, const Session &session);
 // Copies every graph output of the last run straight into the reply.
 Reply iteration_reply(uint64_t request_id, uint64_t session_id, uint64_t iteration,
                       const Executable &exe, uint64_t queued_ns, uint64_t run_ns);
+Reply add_graph_reply(uint64_t request_id, uint64_t session_id, uint32_t graph,
+                      const Executable &exe);
+// Reads the persistent tensors `ids` of `exe` on `stream` into the reply;
+// *status says whether they could be read (else the reply is empty).
+Reply read_variables_reply(uint64_t request_id, uint64_t session_id, const Executable &exe,
+                           Stream *stream, const std::vector<uint32_t> &ids, Status *status);
+Reply write_variables_reply(uint64_t request_id, uint64_t session_id, uint32_t written);
 Reply close_session_reply(uint64_t request_id, uint64_t session_id, uint64_t iterations);
 // Sent with a CreateSession's id while the session waits for memory.
 Reply session_queued_event(uint64_t request_id, uint32_t position);

@@ -19,12 +19,21 @@ namespace salus::server {
 
 class Connection;
 
-// A RunIteration waiting for its turn. feeds point into request.
+// What a queued request does on the session's lane. Variable reads and
+// writes queue behind the iterations sent before them, so a client sees
+// the values those iterations left and its writes reach the next ones.
+enum class Work : uint8_t { Iteration, ReadVariables, WriteVariables };
+
+// A request waiting for its turn on the session's lane. feeds point into
+// request.
 struct QueuedIteration {
     uint64_t request_id = 0;
     RequestFramePtr request;
-    std::vector<Feed> feeds;
-    uint64_t arrival_ns = 0; // CLOCK_MONOTONIC, when the frame was complete
+    Work work = Work::Iteration;
+    uint32_t graph = 0;            // Iteration: which of the session's graphs
+    std::vector<Feed> feeds;       // Iteration: inputs; WriteVariables: the values
+    std::vector<uint32_t> tensors; // ReadVariables: the tensors of the first graph
+    uint64_t arrival_ns = 0;       // CLOCK_MONOTONIC, when the frame was complete
 };
 
 struct Session {
@@ -55,6 +64,13 @@ struct Session {
     // single in-flight iteration uses *exe; the loop rebinds *exe only while
     // no iteration runs.
     const std::unique_ptr<Executable> exe;
+    // Graphs added later (AddGraph) over exe's persistent block: graph k > 0
+    // is added[k - 1], named added_names[k - 1]. The loop appends under the
+    // Engine's mutex; a lane looks its graph up under it.
+    std::vector<std::unique_ptr<Executable>> added;
+    std::vector<std::string> added_names;
+    Executable *graph(uint32_t k) const { return k == 0 ? exe.get() : added[k - 1].get(); }
+    size_t graph_count() const { return 1 + added.size(); }
     std::deque<QueuedIteration> queue; // FIFO, not yet started
     bool admitted = false;             // holds memory and a lane
     bool running = false;              // an iteration is on its lane

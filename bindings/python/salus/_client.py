@@ -56,7 +56,7 @@ class Client:
                 self._active -= 1
                 self._cond.notify_all()
 
-    def session(self, graph, name=None, iterations=0, priority=0, weight=1.0):
+    def session(self, graph, name=None, iterations=0, priority=0, weight=1.0, values=None):
         """Opens a session running ``graph`` (a salus.Graph) and returns it.
 
         The daemon validates the graph, plans its memory and admits it; while
@@ -64,15 +64,17 @@ class Client:
         ``name`` is shown by the daemon; ``iterations`` is how many the job
         plans to run (0: unknown; the srtf policy uses it); ``priority``
         orders sessions under the priority policy, ``weight`` shares time
-        under the fair policy."""
-        c_graph, inputs, outputs = lower(graph)
+        under the fair policy. ``values`` (a dict of variable name to array,
+        e.g. what Session.read_variables returned) starts those variables
+        from saved values instead of the graph's."""
+        c_graph, inputs, outputs, variables = lower(graph, values)
         try:
             with self._use() as handle:
                 session = _capi.session_open(handle, c_graph, name, int(iterations),
                                              int(priority), float(weight))
         finally:
             _capi.salus_graph_free(c_graph)
-        s = Session(self, session, inputs, outputs, name)
+        s = Session(self, session, inputs, outputs, name, variables)
         self._sessions.add(s)
         return s
 

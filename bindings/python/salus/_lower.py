@@ -2,12 +2,16 @@
 
 import numbers
 
+import numpy as np
+
 from . import _capi
+from ._errors import InvalidArgumentError, ShapeError
 from ._graph import CONSTANT, INPUT, VARIABLE, Tensor
 
 
 class InputSpec:
-    """What a session needs to know of one input to feed it."""
+    """What a session needs to know of one input (or variable) to feed it
+    (or write it)."""
 
     __slots__ = ("name", "id", "dtype", "shape")
 
@@ -18,18 +22,25 @@ class InputSpec:
         self.shape = shape
 
 
-def lower(graph):
+def lower(graph, values=None):
     """A new C graph (free it with salus_graph_free), the InputSpecs of its
-    inputs and (fetch name, tensor) of its outputs, in the daemon's order."""
+    inputs and (fetch name, tensor) of its outputs, in the daemon's order,
+    and the InputSpecs of its variables. ``values`` (a dict of variable
+    name to array) replaces the initial values of those variables."""
+    values = dict(values or {})
     g = _capi.salus_graph_new()
     try:
         ids = {}
         inputs = []
+        variables = []
         for item in graph._items:
             if isinstance(item, Tensor):
-                ids[item] = _add_leaf(g, graph, item)
+                ids[item] = _add_leaf(g, graph, item, values)
+                spec = InputSpec(item.name, ids[item], item.dtype, item.shape)
                 if item.kind == INPUT:
-                    inputs.append(InputSpec(item.name, ids[item], item.dtype, item.shape))
+                    inputs.append(spec)
+                elif item.kind == VARIABLE:
+                    variables.append(spec)
                 continue
             out_ids, node_id = _capi.salus_graph_add_node(
                 g, item.op, item.name, [ids[t] for t in item.inputs], len(item.outputs))
@@ -47,18 +58,37 @@ def lower(graph):
     except BaseException:
         _capi.salus_graph_free(g)
         raise
-    return g, inputs, list(graph._outputs.items())
+    if values:
+        raise InvalidArgumentError(f"values for what is not a variable of the graph: "
+                                   f"{', '.join(sorted(values))}")
+    return g, inputs, list(graph._outputs.items()), variables
 
 
-def _add_leaf(g, graph, t):
+def _add_leaf(g, graph, t, values):
     shape = list(t.shape)
     if t.kind == INPUT:
         return _capi.salus_graph_add_input(g, t.name, t.dtype.code, shape)
     value = graph._values[t]
     if t.kind == VARIABLE:
+        if t.name in values:
+            value = _initial_value(t, values.pop(t.name))
         return _capi.salus_graph_add_variable(g, t.name, t.dtype.code, shape, value)
     assert t.kind == CONSTANT
     return _capi.salus_graph_add_constant(g, t.name, t.dtype.code, shape, value)
+
+
+def _initial_value(t, value):
+    """value as variable t's initial value: its dtype (converted within its
+    kind) and exactly its shape."""
+    array = np.asarray(value)
+    if array.shape != tuple(t.shape):
+        raise ShapeError(f"variable {t.name!r} has shape {tuple(t.shape)}, its value "
+                         f"{array.shape}")
+    if array.dtype != t.dtype.numpy:
+        if not np.can_cast(array.dtype, t.dtype.numpy, "same_kind"):
+            raise ShapeError(f"variable {t.name!r} is {t.dtype.name}, its value {array.dtype}")
+        array = array.astype(t.dtype.numpy)
+    return np.ascontiguousarray(array)
 
 
 def set_attr(g, node_id, key, value):

@@ -293,6 +293,57 @@ SALUS_EXTERN uint64_t salus_pending_iteration(const salus_pending *pending);
 /* Frees the handle; an iteration still in flight runs, its result is dropped. */
 SALUS_EXTERN void salus_pending_free(salus_pending *pending);
 
+/* ---- several graphs, one set of variables (since 0.3) --------------------- */
+
+/*
+ * A session starts with the graph it was created with, graph 0. Another graph
+ * added to it reads and updates the same variables: the model in evaluation
+ * mode next to its training step, or the same step at another batch size (a
+ * short last batch, inference at several sizes). Each variable and constant
+ * of the added graph must be one of the session's, by name, with the same
+ * dtype and shape (a constant with the same value; the initial values of the
+ * added graph's variables are ignored): SALUS_EGRAPH otherwise. P does not
+ * change; a graph whose T is over the room the session's lane holds for it
+ * is refused with SALUS_ERESOURCE (create the session with its largest graph
+ * first). name: unique in the session, NULL for none. *index receives the
+ * graph's number (1, 2, ...).
+ */
+SALUS_EXTERN int salus_session_add_graph(salus_session *session, const salus_graph *graph,
+                                         const char *name, uint32_t *index);
+SALUS_EXTERN size_t salus_session_graph_count(const salus_session *session);
+/* Outputs of graph `graph` (0 for an unknown graph). */
+SALUS_EXTERN size_t salus_session_graph_output_count(const salus_session *session,
+                                                     uint32_t graph);
+/* salus_session_submit and salus_session_run for graph `graph` of the session;
+ * n_outputs as salus_session_graph_output_count(). Iterations of all the
+ * session's graphs run one at a time, in the order they were submitted. */
+SALUS_EXTERN int salus_session_submit_graph(salus_session *session, uint32_t graph,
+                                            const uint32_t *input_ids,
+                                            const salus_tensor *const *inputs, size_t n_inputs,
+                                            salus_pending **out);
+SALUS_EXTERN int salus_session_run_graph(salus_session *session, uint32_t graph,
+                                         const uint32_t *input_ids,
+                                         const salus_tensor *const *inputs, size_t n_inputs,
+                                         salus_tensor **outputs, size_t n_outputs);
+
+/*
+ * Variable values, between iterations: a checkpoint, or weights loaded into a
+ * running session. A read or write waits for the iterations submitted before
+ * it and comes before those submitted after it. names are variables (or, for
+ * reading, constants) of the session's graph 0.
+ *
+ * salus_session_read_variables fills values[0..n) with new tensors (free
+ * them with salus_tensor_free); SALUS_EINVAL naming the first unknown name,
+ * SALUS_ETOOBIG when the values are over the daemon's frame limit (read
+ * fewer at a time). salus_session_write_variables writes values[i] into
+ * variable names[i], each of the variable's dtype and shape (else
+ * SALUS_ESHAPE and nothing is written).
+ */
+SALUS_EXTERN int salus_session_read_variables(salus_session *session, const char *const *names,
+                                              size_t n, salus_tensor **values);
+SALUS_EXTERN int salus_session_write_variables(salus_session *session, const char *const *names,
+                                               const salus_tensor *const *values, size_t n);
+
 /* ---- daemon state -------------------------------------------------------- */
 
 /* The lane of a session still waiting for device memory. */

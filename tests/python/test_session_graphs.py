@@ -1,0 +1,78 @@
+"""Several graphs over one session's variables, and variables read and
+written between iterations, through the Python binding."""
+
+import numpy as np
+import pytest
+
+import salus
+
+
+def train_graph(batch):
+    g = salus.Graph()
+    x = g.input("x", (batch, 3))
+    y = g.input("y", (batch,), dtype="int32")
+    w = g.variable("w", np.full((3, 2), 0.1, "f4"))
+    loss = g.softmax_cross_entropy(g.matmul(x, w), y, name="loss")
+    g.sgd(loss, [w], lr=0.5, momentum=0.9)
+    return g
+
+
+def eval_graph(batch, name="w"):
+    g = salus.Graph()
+    x = g.input("x", (batch, 3))
+    g.output(g.matmul(x, g.variable(name, np.zeros((3, 2), "f4"))), "logits")
+    return g
+
+
+def data(batch, seed):
+    rng = np.random.default_rng(seed)
+    return rng.random((batch, 3), dtype=np.float32), rng.integers(0, 2, batch).astype("i4")
+
+
+def test_eval_and_short_batch_share_the_variables(client):
+    s = client.session(train_graph(8), name="graphs")
+    s.add_graph(eval_graph(8), "eval")
+    s.add_graph(train_graph(3), "train:3")
+    assert s.graphs == ("eval", "train:3")
+    assert set(s.variables) == {"w", "w/sgd_buf", "w/sgd_step"}
+    x, y = data(8, 0)
+    s.run({"x": x, "y": y})
+    s.run({"x": x[:3], "y": y[:3]}, graph="train:3")  # the short last batch
+    w = s.read_variables(["w"])["w"]
+    assert s.read_variables(["w/sgd_step"])["w/sgd_step"] == 2
+    np.testing.assert_allclose(s.run({"x": x}, fetch="logits", graph="eval"), x @ w, rtol=1e-6)
+    with pytest.raises(salus.InvalidArgumentError, match="no graph 'nope'"):
+        s.run({"x": x}, graph="nope")
+
+
+def test_checkpoint_resume_replays_the_losses(client):
+    batches = [data(8, i) for i in range(6)]
+    s = client.session(train_graph(8))
+    losses = [float(s.run({"x": x, "y": y}, fetch="loss")) for x, y in batches[:3]]
+    saved = s.read_variables()
+    losses += [float(s.run({"x": x, "y": y}, fetch="loss")) for x, y in batches[3:]]
+    s.close()
+    # A new session from the saved values, and the same session rewound.
+    resumed = client.session(train_graph(8), values=saved)
+    again = [float(resumed.run({"x": x, "y": y}, fetch="loss")) for x, y in batches[3:]]
+    assert again == losses[3:]
+    resumed.write_variables(saved)
+    assert [float(resumed.run({"x": x, "y": y}, fetch="loss")) for x, y in batches[3:]] == again
+
+
+def test_refusals_change_nothing(client):
+    s = client.session(train_graph(4))
+    before = s.read_variables()
+    with pytest.raises(salus.GraphError, match='"v".*cannot bring new ones'):
+        s.add_graph(eval_graph(4, name="v"), "eval")
+    with pytest.raises(salus.ShapeError):
+        s.write_variables({"w": np.zeros((2, 2))})
+    with pytest.raises(salus.InvalidArgumentError, match="'nope' is not a variable"):
+        s.read_variables(["nope"])
+    with pytest.raises(salus.ResourceError, match="largest graph first"):
+        s.add_graph(train_graph(1 << 16), "huge")
+    with pytest.raises(salus.InvalidArgumentError, match="not a variable of the graph: q"):
+        client.session(train_graph(4), values={"q": 1})
+    after = s.read_variables()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    assert s.graphs == ()
