@@ -14,7 +14,7 @@ distance from PyTorch (the figures the tolerances below cite):
 
 import argparse
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -87,7 +87,9 @@ class Case:
     steps: int = 20
     rtol: float = 1e-4          # on each step's loss
     atol: float = 1e-4          # on the final parameters and buffers
-    measured: dict = field(default_factory=dict)
+    # Elements without a gradient (mathematically 0), which Adam moves by
+    # +-lr on rounding noise alone: {state_dict key part: slice}.
+    no_gradient: dict = None
 
 
 def _images(n, size, classes, channels=3):
@@ -114,18 +116,18 @@ def _vae_data(gen):
 CASES = {
     "resnet18": Case(lambda: torchvision.models.resnet18(num_classes=10),
                      lambda m: torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9,
-                                               weight_decay=5e-4),
+                                               dampening=0.1, weight_decay=5e-4),
                      _images(4, 32, 10)),
     "mobilenet_v2": Case(lambda: torchvision.models.mobilenet_v2(num_classes=10),
-                         lambda m: torch.optim.Adam(m.parameters(), lr=1e-3),
+                         lambda m: torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9,
+                                                   nesterov=True, weight_decay=1e-4),
                          _images(4, 32, 10)),
     "transformer": Case(TransformerClassifier,
                         lambda m: torch.optim.AdamW(m.parameters(), lr=1e-3),
                         _tokens(4, 8, 40, classes=5),
                         scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, 5, gamma=0.5)),
     "lstm": Case(LSTMLanguageModel,
-                 lambda m: torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, nesterov=True,
-                                           weight_decay=1e-4),
+                 lambda m: torch.optim.Adam(m.parameters(), lr=1e-2),
                  _tokens(4, 8, 30)),
     "vae": Case(ConvVAE, lambda m: torch.optim.Adam(m.parameters(), lr=1e-3), _vae_data,
                 loss_fn=vae_loss),
@@ -167,11 +169,59 @@ def train_both(client, case, seed=0):
     return losses[0], losses[1], step, theirs
 
 
-def _distance(step, theirs):
-    """The largest absolute difference of the final parameters and buffers."""
-    ours = step.state_dict()["model"]
-    return max(float((ours[k].double() - v.double()).abs().max())
-               for k, v in theirs.state_dict().items())
+def _distance(ours, theirs, no_gradient=None, relative=False):
+    """The largest absolute difference of two state_dicts' tensors (relative:
+    each divided by the largest magnitude of its tensor), leaving out the
+    elements no_gradient names: {key part: slice}."""
+    worst = 0.0
+    for k, v in theirs.items():
+        d = (ours[k].double() - v.double()).abs()
+        for part, cut in (no_gradient or {}).items():
+            if part in k:
+                d[cut] = 0
+        scale = float(v.double().abs().max()) if relative else 1.0
+        worst = max(worst, float(d.max()) / (scale or 1.0))
+    return worst
+
+
+def forced(client, case, seed=0):
+    """Each of case.steps steps taken by salusd and by PyTorch from the same
+    state, Salus's before the step (state_dict, loaded into the PyTorch
+    module and optimizer): ResNet's and MobileNet's training at these sizes
+    is chaotic (a 1e-7 relative change of the initial weights moves
+    PyTorch's own loss by 10% within 5 steps), so that two free-running
+    trainings part whatever the arithmetic. Returns the largest relative
+    loss difference and the largest difference of the parameters, buffers
+    and optimizer state after a step."""
+    torch.manual_seed(seed)
+    model = case.model()
+    ref = copy.deepcopy(model)
+    opt, ref_opt = case.optimizer(model), case.optimizer(ref)
+    gen = torch.Generator().manual_seed(seed + 1)
+    batches = [case.data(gen) for _ in range(case.steps)]
+    loss_rel = state_diff = 0.0
+    with salus.torch.train_step(model, case.loss_fn, opt, example_inputs=batches[0][0],
+                                example_target=batches[0][1], client=client) as step:
+        before = step.state_dict()
+        for x, y in batches:
+            ref.load_state_dict(before["model"])
+            ref_opt.load_state_dict(before["optimizer"])
+            rng = torch.get_rng_state()
+            ours = float(step(*x, y))
+            torch.set_rng_state(rng)  # the same dropout on both sides
+            ref.train()
+            ref_opt.zero_grad()
+            loss = case.loss_fn(ref(*x), y)
+            loss.backward()
+            ref_opt.step()
+            before = step.state_dict()
+            loss_rel = max(loss_rel, abs(ours - float(loss)) / abs(float(loss)))
+            theirs = ref_opt.state_dict()["state"]
+            state_diff = max(state_diff,
+                             _distance(before["model"], ref.state_dict(), relative=True),
+                             *(_distance(before["optimizer"]["state"][i], s, relative=True)
+                               for i, s in theirs.items()))
+    return loss_rel, state_diff
 
 
 def _max_rel(ours, theirs):
@@ -185,6 +235,7 @@ def _max_rel(ours, theirs):
 # the CPU (run this file as a program): at most 8e-8 (transformer), 1.4e-7
 # (LSTM), 9e-8 (VAE) on the losses.
 FREE = ["transformer", "lstm", "vae"]
+FORCED = ["resnet18", "mobilenet_v2"]
 
 
 @pytest.mark.parametrize("name", FREE)
@@ -194,7 +245,18 @@ def test_trains_like_pytorch(client, name):
     with step:
         np.testing.assert_allclose(ours, theirs, rtol=case.rtol, err_msg=name)
         assert abs(ours[-1] - ours[0]) > 1e-3, ours  # it trained
-        assert _distance(step, ref) < case.atol
+        assert _distance(step.state_dict()["model"], ref.state_dict(),
+                         case.no_gradient) < case.atol
+
+
+# Step by step from the same state (see forced): tolerances on each step's
+# loss (relative) and on the parameters, buffers and optimizer state after
+# it (absolute); measured on the CPU: 7e-7 and 2e-7 (ResNet-18), ... (MobileNetV2).
+@pytest.mark.parametrize("name", FORCED)
+def test_each_step_like_pytorch(client, name):
+    loss_rel, state_diff = forced(client, CASES[name])
+    assert loss_rel < CASES[name].rtol
+    assert state_diff < CASES[name].atol
 
 
 # ---- inference --------------------------------------------------------------------

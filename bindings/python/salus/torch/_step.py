@@ -9,6 +9,7 @@ import torch
 import torch.utils._pytree as pytree
 
 from .. import Graph, connect
+from .._graph import CONSTANT, INPUT
 from . import _optim
 from ._capture import UnsupportedError, functional, trace
 from ._translate import Host, Translation, host_array, salus_dtype
@@ -25,6 +26,15 @@ class _Captured:
         self.randoms = randoms
         self.counted = counted
         self.out_spec = out_spec
+        self.fixed = {}  # inputs fed the same value at every run
+
+    def constants_to_inputs(self):
+        """A graph added to a session brings no constants of its own: they
+        become inputs, fed their values at every run."""
+        g = self.graph
+        for t in [t for t in g._values if t.kind == CONSTANT]:
+            self.fixed[t.name] = g._values.pop(t)
+            t.kind = INPUT
 
 
 class _Module:
@@ -101,11 +111,13 @@ class _Session:
                 self.session = self.client.session(captured.graph, **self.session_args)
                 captured.name = None  # the session's first graph
             else:
+                captured.constants_to_inputs()
                 self.session.add_graph(captured.graph, name)
             self.graphs[key] = captured
         return captured
 
     def run(self, captured, feeds, fetch):
+        feeds.update(captured.fixed)
         for r in captured.randoms:
             feeds[r.name] = r.sample()
         if captured.name is None:
