@@ -14,6 +14,7 @@ distance from PyTorch (the figures the tolerances below cite):
 
 import argparse
 import copy
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,9 @@ import torchvision
 
 import salus
 import salus.torch
+from salus.torch import _aten
+
+DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "doc", "torch.md")
 
 
 # ---- the models -----------------------------------------------------------------
@@ -430,21 +434,42 @@ def test_refused_before_the_daemon(client, inner, message):
     assert [s.id for s in client.sessions()] == before
 
 
+# ---- the documentation ---------------------------------------------------------------
+
+def test_doc_lists_the_aten_ops():
+    with open(DOC) as f:
+        text = f.read()
+    assert text == _aten.with_table(text), \
+        "doc/torch.md is stale: run tests/python/test_torch.py --write-doc"
+
+
 # ---- the measured distances ----------------------------------------------------------
 
 def main():
     ap = argparse.ArgumentParser(description="Each model trained through salusd and in "
                                  "PyTorch: the largest relative loss difference")
     ap.add_argument("--socket")
-    ap.add_argument("models", nargs="*", default=FREE)
+    ap.add_argument("--write-doc", action="store_true", help="regenerate doc/torch.md's table")
+    ap.add_argument("models", nargs="*", default=FREE + FORCED)
     args = ap.parse_args()
+    if args.write_doc:
+        with open(DOC) as f:
+            text = _aten.with_table(f.read())
+        with open(DOC, "w") as f:
+            f.write(text)
+        return
     with salus.connect(args.socket, name="test_torch") as client:
         for name in args.models:
-            ours, theirs, step, ref = train_both(client, CASES[name])
+            case = CASES[name]
+            if name in FORCED:
+                print(f"{name}, step by step: loss %.1e, model %.1e, optimizer %.1e"
+                      % forced(client, case))
+                continue
+            ours, theirs, step, ref = train_both(client, case)
             with step:
+                dist = _distance(step.state_dict()["model"], ref.state_dict(), case.no_gradient)
                 print(f"{name}: loss {ours[0]:.4f} -> {ours[-1]:.4f}, largest relative "
-                      f"difference {_max_rel(ours, theirs):.1e}, parameters "
-                      f"{_distance(step, ref):.1e}")
+                      f"difference {_max_rel(ours, theirs):.1e}, parameters {dist:.1e}")
 
 
 if __name__ == "__main__":

@@ -569,7 +569,9 @@ def _mse_loss(cx, x, y, reduction=1):
     """Sub, Mul and ReduceMean or ReduceSum"""
     d = cx.g.sub(x, y)
     sq = cx.g.mul(d, d)
-    return [sq, cx.g.reduce_mean, cx.g.reduce_sum][reduction](sq) if reduction else sq
+    if _REDUCTIONS[reduction] == "none":
+        return sq
+    return cx.g.reduce_mean(sq) if _REDUCTIONS[reduction] == "mean" else cx.g.reduce_sum(sq)
 
 
 @lowers("mse_loss_backward")
@@ -752,4 +754,28 @@ def _layer_norm_backward(cx, grad, x, shape, mean, rstd, w, b, mask):
     outs = cx.g.op("LayerNormalizationGrad", grad, x, w, mean, rstd,
                    num_outputs=3 if b is not None else 2, axis=-len(shape))
     return tuple(outs) + (None,) * (3 - len(outs))
+
+
+
+# ---- the documentation ---------------------------------------------------------------
+
+def doc_table():
+    """The markdown table of doc/torch.md: each lowering with its aten ops."""
+    rows = {}
+    for name, fn in ATEN.items():
+        rows.setdefault(fn, []).append(name)
+    lines = ["| aten ops | Salus ops |", "| --- | --- |"]
+    for fn, names in sorted(rows.items(), key=lambda r: sorted(r[1])[0].lstrip("_")):
+        ops = ", ".join(f"`{n}`" for n in sorted(names))
+        lines.append(f"| {ops} | {' '.join(fn.__doc__.split())} |")
+    return "\n".join(lines) + "\n"
+
+
+BEGIN, END = "<!-- generated from salus/torch/_aten.py: do not edit below -->", "<!-- end -->"
+
+
+def with_table(text):
+    """text (doc/torch.md) with its generated table replaced by doc_table()."""
+    head, rest = text.split(BEGIN)
+    return f"{head}{BEGIN}\n\n{doc_table()}\n{END}{rest.split(END, 1)[1]}"
 
