@@ -512,43 +512,25 @@ def _mean(cx, x, dims=None, keepdim=False, dtype=None):
     return cx.g.reduce_mean(x, _dims(dims, x.ndim), keepdim)
 
 
-@lowers("amax")
-def _amax(cx, x, dims=(), keepdim=False):
-    """ReduceMax"""
-    return cx.g.amax(x, dims, keepdim)
+def _leading(method, doc, n):
+    """A lowering passing the first n arguments to the builder's method (the
+    rest, dtypes and half_to_float, say nothing for float32)."""
+    def lower(cx, *args):
+        return getattr(cx.g, method)(*args[:n])
+    lower.__doc__ = doc
+    return lower
 
 
-@lowers("amin")
-def _amin(cx, x, dims=(), keepdim=False):
-    """ReduceMin"""
-    return cx.g.amin(x, dims, keepdim)
+for _name, _method, _op, _n in (
+        ("amax", "amax", "ReduceMax", 3), ("amin", "amin", "ReduceMin", 3),
+        ("_softmax", "softmax", "Softmax", 2),
+        ("_softmax_backward_data", "softmax_grad", "SoftmaxGrad", 3),
+        ("_log_softmax", "log_softmax", "LogSoftmax", 2),
+        ("_log_softmax_backward_data", "log_softmax_grad", "LogSoftmaxGrad", 3)):
+    ATEN[_name] = _leading(_method, _op, _n)
 
 
-# ---- softmax and losses ------------------------------------------------------------------
-
-@lowers("_softmax")
-def _softmax(cx, x, dim, half_to_float=False):
-    """Softmax"""
-    return cx.g.softmax(x, dim)
-
-
-@lowers("_softmax_backward_data")
-def _softmax_backward(cx, grad, y, dim, dtype=None):
-    """SoftmaxGrad"""
-    return cx.g.softmax_grad(grad, y, dim)
-
-
-@lowers("_log_softmax")
-def _log_softmax(cx, x, dim, half_to_float=False):
-    """LogSoftmax"""
-    return cx.g.log_softmax(x, dim)
-
-
-@lowers("_log_softmax_backward_data")
-def _log_softmax_backward(cx, grad, y, dim, dtype=None):
-    """LogSoftmaxGrad"""
-    return cx.g.log_softmax_grad(grad, y, dim)
-
+# ---- losses ----------------------------------------------------------------------------
 
 @lowers("nll_loss_forward", "nll_loss2d_forward")
 def _nll_loss(cx, x, target, weight, reduction, ignore_index):

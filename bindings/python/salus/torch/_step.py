@@ -168,7 +168,28 @@ def _forward_run(session, captured, inputs):
                                  captured.out_spec)
 
 
-class TrainStep:
+class _OnSalus:
+    """What TrainStep and Inference share: the session, the eval graphs."""
+
+    def _eval_graph(self, inputs):
+        return self._session.graph_for(
+            "eval", inputs, lambda name: _forward_graph(self._module, inputs, name, False))
+
+    def _forward(self, inputs):
+        return _forward_run(self._session, self._eval_graph(inputs), inputs)
+
+    def close(self):
+        """Closes the session (and the client, if this made it)."""
+        self._session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class TrainStep(_OnSalus):
     """One training iteration of a module, loss function and optimizer, run
     by salusd: ``step(*inputs, target)`` does forward, backward and the
     optimizer's update and returns the loss (a 0-d tensor). Made by
@@ -261,9 +282,7 @@ class TrainStep:
     def eval(self, *inputs):
         """The model's output on inputs in eval mode (dropout off, batch
         norm's running statistics), with the session's current weights."""
-        captured = self._session.graph_for(
-            "eval", inputs, lambda name: _forward_graph(self._module, inputs, name, False))
-        return _forward_run(self._session, captured, inputs)
+        return self._forward(inputs)
 
     # ---- state ---------------------------------------------------------------------
 
@@ -301,18 +320,8 @@ class TrainStep:
         sd = self.state_dict()["model"]
         model.load_state_dict(sd)
 
-    def close(self):
-        """Closes the session (and the client, if this made it)."""
-        self._session.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-class Inference:
+class Inference(_OnSalus):
     """A module's forward pass in eval mode, run by salusd: ``infer(*inputs)``
     returns what ``model.eval()(*inputs)`` would. Made by
     ``salus.torch.inference``."""
@@ -322,20 +331,8 @@ class Inference:
         self._module = _Module(model)
         self._session = _Session(self._module, client, dict(
             name=name, iterations=iterations, priority=priority, weight=weight))
-        self._graph(_as_tuple(example_inputs))
-
-    def _graph(self, inputs):
-        return self._session.graph_for(
-            "eval", inputs, lambda name: _forward_graph(self._module, inputs, name, False))
+        self._eval_graph(_as_tuple(example_inputs))  # opens the session
 
     def __call__(self, *inputs):
-        return _forward_run(self._session, self._graph(inputs), inputs)
-
-    def close(self):
-        self._session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        """model.eval()(*inputs), computed by salusd."""
+        return self._forward(inputs)

@@ -8,7 +8,6 @@ import operator
 import numpy as np
 import torch
 
-from .. import _dtypes
 from ._aten import ATEN, DTYPES, Empty
 from ._capture import MODULE, UnsupportedError
 
@@ -202,5 +201,3 @@ def salus_dtype(t):
 def host_array(t):
     return np.ascontiguousarray(t.detach().cpu().numpy())
 
-
-del _dtypes
