@@ -365,6 +365,22 @@ def test_load_state_dict_resumes(trained):
     assert float(step(x, y)) == first
 
 
+def test_frozen_parameter_stays(client):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
+    model[0].weight.requires_grad_(False)
+    frozen = model[0].weight.detach().clone()
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    x, y = torch.randn(4, 6), torch.randint(0, 3, (4,))
+    with salus.torch.train_step(model, F.cross_entropy, opt, example_inputs=x,
+                                example_target=y, client=client) as step:
+        step(x, y)
+        sd = step.state_dict()
+    assert torch.equal(sd["model"]["0.weight"], frozen)
+    assert not torch.equal(sd["model"]["0.bias"], model[0].bias)
+    assert 0 not in sd["optimizer"]["state"]  # as torch.optim: no state without a step
+
+
 # ---- inference --------------------------------------------------------------------
 
 def test_inference_matches_eval_mode(client):

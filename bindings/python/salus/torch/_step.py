@@ -232,8 +232,11 @@ class TrainStep(_OnSalus):
 
         def step(tensors, xs, y):
             loss = loss_fn(call(tensors, xs), y)
-            grads = torch.autograd.grad(loss, [tensors[i] for i in index], allow_unused=True)
-            return [loss, *grads]
+            # A frozen parameter (requires_grad False) gets no gradient, so no update.
+            wanted = [i for i in index if tensors[i].requires_grad]
+            grads = torch.autograd.grad(loss, [tensors[i] for i in wanted], allow_unused=True)
+            grads = dict(zip(wanted, grads))
+            return [loss, *(grads.get(i) for i in index)]
 
         was_training = model.training
         model.train()
@@ -251,12 +254,11 @@ class TrainStep(_OnSalus):
         g.output(loss, "loss")
         lrs = [g.input(_optim.lr_name(self._opt, i), ()) for i in range(len(self._hyper))]
         for (i, group, p), grad in zip(trained, grads):
-            if grad is None:
-                continue  # torch.optim skips a parameter without a gradient
             pname = module.name_of[p]
             state = {k: g.variable(_optim.state_name(pname, k), v)
                      for k, v in _optim.initial_state(self._opt, p, group).items()}
-            _optim.update(g, self._opt, group, g[MODEL + pname], grad, state, lrs[i])
+            if grad is not None:  # torch.optim skips a parameter without a gradient
+                _optim.update(g, self._opt, group, g[MODEL + pname], grad, state, lrs[i])
         return _Captured(name, g, tr.randoms, tr.counted)
 
     # ---- running ------------------------------------------------------------------
