@@ -31,6 +31,8 @@ fi
 if [ -d "$builddir/bindings/python/salus" ]; then
   PYTHONPATH="$builddir/bindings/python" /usr/bin/python3 bench/bench-models.py --socket "$sock" \
     --threads 1
+  PYTHONPATH="$builddir/bindings/python" /usr/bin/python3 bench/bench-torch.py --socket "$sock" \
+    --threads 1
 fi
 "$builddir/bench/bench-switch" --socket "$sock"
 "$builddir/bench/bench-sched"

@@ -18,6 +18,18 @@
 //	defer session.Close()
 //	outputs, err := session.Run(salus.Feeds{x: batch, labels: onehot})
 //
+// A session may hold several graphs over its one set of variables: AddGraph
+// adds, say, the forward pass at another batch size next to the training
+// step, and RunGraph or SubmitGraph run it by the index AddGraph returned (Run
+// and Submit run graph 0, the graph the session was created with).
+// ReadVariables and WriteVariables move variable values between iterations,
+// in order with them: a checkpoint, or pretrained weights.
+//
+//	eval, err := session.AddGraph(forward, "eval")      // same variable names, dtypes, shapes
+//	logits, err := session.RunGraph(eval, salus.Feeds{fx: images})
+//	weights, err := session.ReadVariables("W1", "b1")   // map[string]*Tensor
+//	err = session.WriteVariables(weights)                // ErrShape: nothing written
+//
 // The raw functions come from the public C header through SWIG (see
 // internal/capi), so the binding follows the C API exactly; this package adds
 // Go types, errors and ownership on top. Handles (Client, Graph, Session,

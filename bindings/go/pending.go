@@ -6,8 +6,9 @@ import (
 	"salus.dev/salus/internal/capi"
 )
 
-// Pending is an iteration queued by Session.Submit (salus_pending). Wait
-// gets its result; the first Wait to return frees the libsalus handle, and
+// Pending is an iteration queued by Session.Submit or Session.SubmitGraph
+// (salus_pending); it returns the outputs of the graph it ran. Wait gets its
+// result; the first Wait to return frees the libsalus handle, and
 // later Waits return the same result again. Close frees a Pending that is
 // never waited for. It may be used from several goroutines at once.
 type Pending struct {

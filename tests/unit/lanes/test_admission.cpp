@@ -41,6 +41,36 @@ TEST(Admission, OpensANewLaneInTheBestFittingFreeRange) {
     EXPECT_EQ(change.lanes[0].lane, lane.lane);
 }
 
+// A session that adds a larger graph grows its T only inside its lane's
+// ephemeral region; the lane then keeps the region for it.
+TEST(Admission, GrowsASessionsEphemeralBytesOnlyWithinItsLane) {
+    Harness h(1000, AdmissionMode::Safe, {4, 1});
+    h.admit(1, 100, 200);
+    h.admit(2, 100, 50); // joins the one lane: region 200
+    const LaneLayout before = h.lane_layout(2);
+    EXPECT_TRUE(h.admission.grow_ephemeral(2, 150 * U).ok());
+    EXPECT_TRUE(h.admission.grow_ephemeral(2, 100 * U).ok()); // smaller: nothing changes
+    EXPECT_EQ(h.admission.placement(2)->ephemeral_bytes, 150 * U);
+    const LaneLayout same = h.lane_layout(2);
+    EXPECT_EQ(same.ephemeral_offset, before.ephemeral_offset);
+    EXPECT_EQ(same.ephemeral_bytes, before.ephemeral_bytes);
+    Status over = h.admission.grow_ephemeral(2, 250 * U);
+    EXPECT_EQ(over.code(), SALUS_ERESOURCE);
+    EXPECT_EQ(h.admission.placement(2)->ephemeral_bytes, 150 * U);
+    EXPECT_EQ(h.admission.check_invariants(), "");
+    h.release(1); // the region shrinks to the grown T, not to the old one
+    EXPECT_EQ(h.lane_layout(2).ephemeral_bytes, 150 * U);
+    EXPECT_EQ(h.admission.grow_ephemeral(9, U).code(), SALUS_ENOSESSION);
+}
+
+TEST(Admission, StaticModeGrowsNoEphemeralBytes) {
+    Harness h(1000, AdmissionMode::Static);
+    h.admit(1, 100, 200);
+    EXPECT_TRUE(h.admission.grow_ephemeral(1, 200 * U).ok());
+    EXPECT_EQ(h.admission.grow_ephemeral(1, 201 * U).code(), SALUS_ERESOURCE);
+    EXPECT_EQ(h.admission.check_invariants(), "");
+}
+
 TEST(Admission, JoinsTheBestFittingLaneNotTheFirst) {
     // Two lanes at most, so later sessions share them.
     Harness h(2000, AdmissionMode::Safe, {4, 2});
