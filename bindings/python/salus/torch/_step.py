@@ -44,6 +44,10 @@ class _Module:
     def __init__(self, model):
         self.model = model
         self.params = dict(model.named_parameters())
+        for n, p in self.params.items():
+            if p.dtype != torch.float32:
+                raise UnsupportedError(f"salus.torch: parameter {n} is {p.dtype}; Salus trains "
+                                       f"float32 models")
         self.buffers = dict(model.named_buffers())
         self.tensors = {**self.params, **self.buffers}
         self.names = list(self.tensors)
@@ -120,10 +124,7 @@ class _Session:
         feeds.update(captured.fixed)
         for r in captured.randoms:
             feeds[r.name] = r.sample()
-        if captured.name is None:
-            out = self.session.run(feeds, fetch=fetch)
-        else:
-            out = self.session.run(feeds, fetch=fetch, graph=captured.name)
+        out = self.session.run(feeds, fetch=fetch, graph=captured.name)
         for h in captured.counted:
             self.module.host[h.name] += 1
         return out
@@ -200,7 +201,6 @@ class TrainStep(_OnSalus):
         self._module = _Module(model)
         self._loss_fn = loss_fn
         self._opt = opt
-        _optim.hyperparameters(opt, opt.param_groups[0])  # refuses unknown optimizers now
         self._hyper = [_optim.hyperparameters(opt, g) for g in opt.param_groups]
         self._session = _Session(self._module, client, dict(
             name=name, iterations=iterations, priority=priority, weight=weight))
@@ -312,8 +312,8 @@ class TrainStep(_OnSalus):
             else:
                 values[MODEL + name] = host_array(value).astype(np.float32)
         names = {p: module.name_of[p] for _, _, p in self._trained()}
+        # Loaded hyperparameters other than lr are checked at the next step.
         values.update(_optim.from_torch(self._opt, sd["optimizer"], names))
-        self._hyper = [_optim.hyperparameters(self._opt, g) for g in self._opt.param_groups]
         self._session.session.write_variables(values)
 
     def copy_to(self, model):

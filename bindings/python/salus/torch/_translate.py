@@ -51,13 +51,12 @@ class Translation:
     """The translation of one captured graph: run() returns the salus
     tensors of the fx graph's outputs (None where it has None)."""
 
-    def __init__(self, gm, g, leaves, random_prefix="random"):
+    def __init__(self, gm, g, leaves):
         self.gm = gm
         self.g = g
-        self.leaves = leaves  # per placeholder: a salus Tensor, a Host, or None (unused)
+        self.leaves = leaves  # per placeholder: a salus Tensor or a Host
         self.randoms = []  # Random, in trace order (the order eager torch draws them)
         self.counted = []  # Host buffers incremented by one each run
-        self.random_prefix = random_prefix
         self.op = None  # the aten op being lowered, for lowerings shared by several
         self._live = set()
         self._node = None
@@ -66,7 +65,7 @@ class Translation:
 
     def random(self, shape, fill):
         """A graph input the client fills with fill(tensor) at every run."""
-        name = f"{self.random_prefix}{len(self.randoms)}"
+        name = f"random{len(self.randoms)}"
         self.randoms.append(Random(name, tuple(int(d) for d in shape), fill))
         if self._node not in self._live:
             return Empty(shape)
@@ -90,7 +89,7 @@ class Translation:
                   torch.ops.aten.copy_.default]
         leaf = dict(zip(placeholders, self.leaves))
         roots = [r for r in results if isinstance(r, torch.fx.Node)]
-        problems = self._check_writes(writes, leaf, roots)
+        problems = self._check_writes(writes, leaf)
         self._live = _ancestors(roots)
         needed = _ancestors(roots + [n for n in nodes if n.op == "call_function" and
                                      n.target is not operator.getitem and
@@ -148,13 +147,9 @@ class Translation:
                 if isinstance(leaf.get(a), Host):
                     problems.append(f"aten.{name} {_where(n)} reads buffer "
                                     f"{leaf[a].name!r}, which is not float32")
-                elif isinstance(a, torch.fx.Node) and a.op == "placeholder" and \
-                        a in leaf and leaf[a] is None:
-                    problems.append(f"aten.{name} {_where(n)} reads an input of dtype "
-                                    f"{a.meta.get('tensor_meta', None)}")
         return problems
 
-    def _check_writes(self, writes, leaf, roots):
+    def _check_writes(self, writes, leaf):
         """copy_ into placeholders: buffer updates. A step counter (x + 1 of an
         integer buffer) is counted by the client; anything else is refused."""
         problems = []
