@@ -250,26 +250,65 @@ def _scalar_tensor(cx, value, dtype=None, **kwargs):
     return _constant(cx, value, dtype or torch.float32)
 
 
+def _numbers(*values):
+    if not all(isinstance(v, (int, float)) for v in values):
+        raise UnsupportedError("salus.torch: a random op with tensor parameters (drawn on "
+                               "the client, its parameters must be numbers)")
+    return values
+
+
+def _filled(cx, x, fill):
+    """An input the client draws, for a random fill of an empty tensor; a
+    fill of another tensor reads its values, which the client does not have."""
+    if not isinstance(x, Empty):
+        raise UnsupportedError("salus.torch: a random op over a computed tensor (only "
+                               "empty tensors are filled on the client)")
+    return cx.random(x.shape, fill)
+
+
 @lowers("bernoulli")
-def _bernoulli(cx, x, p=0.5, **kwargs):
-    """an input drawn by the client (torch.bernoulli)"""
-    return cx.random(x.shape, lambda t: t.bernoulli_(p))
+def _bernoulli(cx, x, p=None, **kwargs):
+    """an input drawn by the client (bernoulli_(p) of an empty tensor: dropout)"""
+    p, = _numbers(p)
+    return _filled(cx, x, lambda t: t.bernoulli_(p))
 
 
-@lowers("randn_like", "randn", "normal")
-def _randn(cx, x, *args, **kwargs):
+@lowers("normal")
+def _normal(cx, x, mean=0.0, std=1.0, **kwargs):
+    """an input drawn by the client (normal_ of an empty tensor)"""
+    mean, std = _numbers(mean, std)
+    return _filled(cx, x, lambda t: t.normal_(mean, std))
+
+
+@lowers("uniform")
+def _uniform(cx, x, lo=0.0, hi=1.0, **kwargs):
+    """an input drawn by the client (uniform_ of an empty tensor)"""
+    lo, hi = _numbers(lo, hi)
+    return _filled(cx, x, lambda t: t.uniform_(lo, hi))
+
+
+def _shape_of(x):
+    return x.shape if hasattr(x, "shape") else x  # randn_like(x) or randn(size)
+
+
+@lowers("randn_like", "randn")
+def _randn(cx, x, **kwargs):
     """an input drawn by the client (torch.randn)"""
-    shape = x.shape if hasattr(x, "shape") else x
-    mean, std = (args + (0.0, 1.0))[:2] if cx.op == "normal" else (0.0, 1.0)
-    return cx.random(shape, lambda t: t.normal_(mean, std))
+    return cx.random(_shape_of(x), lambda t: t.normal_())
 
 
-@lowers("rand_like", "rand", "uniform")
-def _rand(cx, x, *args, **kwargs):
+@lowers("rand_like", "rand")
+def _rand(cx, x, **kwargs):
     """an input drawn by the client (torch.rand)"""
-    shape = x.shape if hasattr(x, "shape") else x
-    lo, hi = (args + (0.0, 1.0))[:2] if cx.op == "uniform" else (0.0, 1.0)
-    return cx.random(shape, lambda t: t.uniform_(lo, hi))
+    return cx.random(_shape_of(x), lambda t: t.uniform_())
+
+
+@lowers("arange")
+def _arange(cx, *args, dtype=None, **kwargs):
+    """a constant"""
+    value = np.arange(*args)
+    return _constant(cx, value, dtype or (torch.int64 if value.dtype.kind in "iu"
+                                          else torch.float32))
 
 
 # ---- arithmetic -------------------------------------------------------------------
