@@ -267,8 +267,10 @@ def _filled(cx, x, fill):
 
 
 @lowers("bernoulli")
-def _bernoulli(cx, x, p=None, **kwargs):
+def _bernoulli(cx, x, p=0.5, **kwargs):
     """an input drawn by the client (bernoulli_(p) of an empty tensor: dropout)"""
+    if cx.node.target._overloadname not in ("float", "p"):  # p a tensor of probabilities
+        _numbers(None)
     p, = _numbers(p)
     return _filled(cx, x, lambda t: t.bernoulli_(p))
 

@@ -8,6 +8,7 @@ import operator
 import numpy as np
 import torch
 
+from .._errors import GraphError
 from ._aten import ATEN, DTYPES, Empty
 from ._capture import MODULE, UnsupportedError
 
@@ -59,7 +60,7 @@ class Translation:
         self.counted = []  # Host buffers incremented by one each run
         self.op = None  # the aten op being lowered, for lowerings shared by several
         self._live = set()
-        self._node = None
+        self.node = None  # the fx node being lowered
 
     # ---- for the lowerings ----------------------------------------------------------
 
@@ -67,7 +68,7 @@ class Translation:
         """A graph input the client fills with fill(tensor) at every run."""
         name = f"random{len(self.randoms)}"
         self.randoms.append(Random(name, tuple(int(d) for d in shape), fill))
-        if self._node not in self._live:
+        if self.node not in self._live:
             return Empty(shape)
         return self.g.input(name, tuple(int(d) for d in shape))
 
@@ -75,7 +76,7 @@ class Translation:
         """Checks that an op may update these tensors in place: model buffers."""
         for t in tensors:
             if t.kind != "variable":
-                raise UnsupportedError(f"salus.torch: {self.op} {_where(self._node)} updates "
+                raise UnsupportedError(f"salus.torch: {self.op} {_where(self.node)} updates "
                                        f"{t.name!r} in place; only buffers can be")
 
     # ---- the translation -------------------------------------------------------------
@@ -102,7 +103,7 @@ class Translation:
         for node in nodes:
             if node not in needed:
                 continue
-            self._node = node
+            self.node = node
             if node.op == "placeholder":
                 env[node] = leaf[node]
             elif node.op == "get_attr":
@@ -128,8 +129,9 @@ class Translation:
                                            f"an uninitialised tensor (torch.empty)")
         try:
             return ATEN[self.op](self, *args, **kwargs)
-        except UnsupportedError as e:
-            raise UnsupportedError(f"{e} ({_where(node)})") from None
+        except GraphError as e:  # the builder's refusal, or the lowering's
+            raise UnsupportedError(f"{e} (aten.{node.target.overloadpacket.__name__} "
+                                   f"{_where(node)})") from None
 
     def _check_ops(self, nodes, leaf):
         problems = []
