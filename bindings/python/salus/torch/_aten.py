@@ -195,10 +195,36 @@ def _to_copy(cx, x, dtype=None, **kwargs):
     return cx.g.cast(x, DTYPES[dtype])
 
 
+def _contiguous(size, stride, offset, numel):
+    """Whether as_strided's view is the whole of a contiguous tensor, in order."""
+    want, step = [], 1
+    for d in reversed(size):
+        want.insert(0, step)
+        step *= d
+    return offset == 0 and step == numel and all(
+        s == w for d, s, w in zip(size, stride, want) if d != 1)
+
+
+@lowers("as_strided")
+def _as_strided(cx, x, size, stride, offset=0):
+    """Reshape (a view of the whole tensor in order; others are refused)"""
+    if not _contiguous(size, stride, offset or 0, x.size):
+        raise UnsupportedError("salus.torch: as_strided other than a reshape")
+    return cx.g.reshape(x, size)
+
+
+@lowers("as_strided_scatter")
+def _as_strided_scatter(cx, x, src, size, stride, offset=0):
+    """Reshape (of src, when it covers the whole tensor in order)"""
+    if not _contiguous(size, stride, offset or 0, x.size):
+        raise UnsupportedError("salus.torch: as_strided_scatter of a part of a tensor")
+    return cx.g.reshape(src, x.shape)
+
+
 # Functionalization may turn each view into its copying twin.
 for _name in ("view", "_reshape_alias", "t", "transpose", "permute", "expand", "unsqueeze",
               "squeeze", "select", "slice", "split", "split_with_sizes", "unbind", "detach",
-              "alias"):
+              "alias", "as_strided"):
     ATEN[_name + "_copy"] = ATEN[_name]
 
 
@@ -222,6 +248,20 @@ def _empty(cx, *args, dtype=None, **kwargs):
 def _empty_like(cx, x, dtype=None, **kwargs):
     """nothing: a random op fills it"""
     return Empty(x.shape, _like_dtype(x, dtype))
+
+
+@lowers("new_empty_strided")
+def _new_empty_strided(cx, x, size, stride, dtype=None, **kwargs):
+    """nothing: a random op or a fill fills it"""
+    return Empty(size, dtype or _like_dtype(x, None))
+
+
+@lowers("zero", "fill")
+def _fill(cx, x, value=0):
+    """a constant (Expand of a tensor value)"""
+    if isinstance(value, (int, float)):
+        return _constant(cx, np.full(x.shape, value), _like_dtype(x, None))
+    return _expand(cx, value, x.shape)
 
 
 @lowers("zeros_like", "ones_like", "full_like")

@@ -14,6 +14,8 @@ from ._capture import MODULE, UnsupportedError
 
 # Ops that draw random numbers; functionalization may leave them in place.
 RANDOM = {"bernoulli", "randn_like", "randn", "normal", "rand_like", "rand", "uniform"}
+# Ops that may read an empty tensor (its shape only).
+FILLS = {"empty", "empty_like", "new_empty", "new_empty_strided", "zero", "fill"}
 
 
 class Host:
@@ -122,7 +124,7 @@ class Translation:
         kwargs = {k: v for k, v in kwargs.items()
                   if k not in ("device", "layout", "pin_memory", "memory_format",
                                "non_blocking", "generator")}
-        if self.op not in RANDOM and self.op not in ("empty", "empty_like", "new_empty"):
+        if self.op not in RANDOM and self.op not in FILLS:
             for a in _flat(args, kwargs):
                 if isinstance(a, Empty):
                     raise UnsupportedError(f"salus.torch: {node.target} {_where(node)} reads "
