@@ -381,6 +381,24 @@ def test_frozen_parameter_stays(client):
     assert 0 not in sd["optimizer"]["state"]  # as torch.optim: no state without a step
 
 
+def test_only_lr_may_change(trained):
+    step, opt, _, _, _ = trained
+    (x,), y = _images(4, 8, 5)(torch.Generator().manual_seed(2))
+    opt.param_groups[0]["lr"] = 0.05  # a scheduler's doing: fed at every step
+    step(x, y)
+    opt.param_groups[0]["momentum"] = 0.5
+    with pytest.raises(salus.torch.UnsupportedError, match="only lr may change"):
+        step(x, y)
+
+
+def test_other_optimizers_refused(client):
+    model = torch.nn.Linear(6, 3)
+    opt = torch.optim.RMSprop(model.parameters())
+    with pytest.raises(salus.torch.UnsupportedError, match="optimizer RMSprop"):
+        salus.torch.train_step(model, F.cross_entropy, opt, example_inputs=torch.randn(4, 6),
+                               example_target=torch.randint(0, 3, (4,)), client=client)
+
+
 # ---- inference --------------------------------------------------------------------
 
 def test_inference_matches_eval_mode(client):
