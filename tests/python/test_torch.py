@@ -336,6 +336,7 @@ def test_state_dict_is_torchs(trained):
     sd = step.state_dict()
     assert _distance(sd["model"], ref.state_dict()) < 1e-6
     assert int(sd["model"]["bn.num_batches_tracked"]) == 4
+    assert step.session.status().iterations == 4
     theirs = ref_opt.state_dict()
     assert sd["optimizer"]["param_groups"] == theirs["param_groups"]
     for i, s in theirs["state"].items():

@@ -172,6 +172,11 @@ def _forward_run(session, captured, inputs):
 class _OnSalus:
     """What TrainStep and Inference share: the session, the eval graphs."""
 
+    @property
+    def session(self):
+        """The salus.Session running this (its status, its variables)."""
+        return self._session.session
+
     def _eval_graph(self, inputs):
         return self._session.graph_for(
             "eval", inputs, lambda name: _forward_graph(self._module, inputs, name, False))
