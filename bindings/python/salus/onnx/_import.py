@@ -1,0 +1,735 @@
+"""The import table: each ONNX op Salus runs, lowered onto the salus Graph
+builder (the daemon's ops, doc/ops.md, alone or composed), with a numpy fold
+for the ops that compute shapes. An op's attribute defaults come from its
+ONNX schema at the model's opset (Node.attr), never from here.
+
+Each lowering takes a _context.Node and returns its output values: salus
+Tensors, or arrays when known at import. It raises UnsupportedError for what
+the daemon cannot run (a dtype, an attribute value), naming the reason."""
+
+import collections
+
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper
+
+from .. import _dtypes
+from ._context import as_salus_array, salus_dtype
+from ._errors import UnsupportedError
+
+Entry = collections.namedtuple("Entry", "lower fold since")
+
+#: (domain, op_type) -> Entry; "" is the default domain (ai.onnx). ``since``
+#: is the oldest version of the op read; ``fold`` computes it on known arrays.
+TABLE = {}
+
+F32, I32, I64, BOOL = _dtypes.float32, _dtypes.int32, _dtypes.int64, _dtypes.bool_
+
+
+def lowering(*names, since=1, fold=None, domain=""):
+    """Registers fn(node) as the lowering of ops ``names``."""
+    def register(fn):
+        for name in names:
+            TABLE[(domain, name)] = Entry(fn, fold, since)
+        return fn
+    return register
+
+
+def op(n, op_type, *inputs, num_outputs=1, **attrs):
+    """A node of the daemon's op on tensors."""
+    return n.g.op(op_type, *inputs, num_outputs=num_outputs, **attrs)
+
+
+def scalar(n, value, like):
+    """A scalar constant of tensor ``like``'s dtype."""
+    return n.constant(np.asarray(value, dtype=like.dtype.numpy))
+
+
+def floats(n, *idx):
+    """Inputs idx as float32 tensors (the daemon computes in float32)."""
+    return [n.t(i, floats=True) for i in idx]
+
+
+def refuse(reason):
+    raise UnsupportedError(reason)
+
+
+def norm_axis(axis, rank):
+    return axis + rank if axis < 0 else axis
+
+
+# ---- elementwise ------------------------------------------------------------
+
+UNARY = {name: name for name in (
+    "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Erf", "Sin", "Cos", "Relu",
+    "Sigmoid", "Tanh", "Sign", "Softplus", "HardSwish")}
+UNARY_FOLD = {"Abs": np.abs, "Neg": np.negative, "Sqrt": np.sqrt, "Exp": np.exp,
+              "Reciprocal": np.reciprocal, "Sign": np.sign}
+
+
+def _fold_unary(n, x):
+    return UNARY_FOLD[n.proto.op_type](x)
+
+
+def _lower_unary(n):
+    return op(n, UNARY[n.proto.op_type], n.t(0, floats=True))
+
+
+for _name in UNARY:
+    lowering(_name, since=1, fold=_fold_unary if _name in UNARY_FOLD else None)(_lower_unary)
+
+
+@lowering("LeakyRelu", "Elu", since=6)
+def _alpha_activation(n):
+    return op(n, n.proto.op_type, n.t(0, floats=True), alpha=n.attr("alpha"))
+
+
+@lowering("Selu", since=6)
+def _selu(n):
+    return op(n, "Selu", n.t(0, floats=True), alpha=n.attr("alpha"), gamma=n.attr("gamma"))
+
+
+@lowering("HardSigmoid", since=6)
+def _hard_sigmoid(n):
+    return op(n, "HardSigmoid", n.t(0, floats=True), alpha=n.attr("alpha"), beta=n.attr("beta"))
+
+
+@lowering("PRelu", since=6)
+def _prelu(n):
+    x, slope = floats(n, 0, 1)
+    if n.ver < 7 and slope.ndim == 1 and slope.shape[0] > 1 and x.ndim > 2:
+        # PRelu-6's slope of one value per channel, aligned on axis 1.
+        slope = n.g.reshape(slope, (slope.shape[0],) + (1,) * (x.ndim - 2))
+    return op(n, "PRelu", x, slope)
+
+
+@lowering("Softsign", since=1)
+def _softsign(n):
+    x, = floats(n, 0)
+    return op(n, "Div", x, op(n, "Add", op(n, "Abs", x), scalar(n, 1, x)))
+
+
+@lowering("Tan", since=7)
+def _tan(n):
+    x, = floats(n, 0)
+    return op(n, "Div", op(n, "Sin", x), op(n, "Cos", x))
+
+
+def _exp_pair(n, x):
+    return op(n, "Exp", x), op(n, "Exp", op(n, "Neg", x))
+
+
+@lowering("Sinh", "Cosh", since=9)
+def _sinh_cosh(n):
+    x, = floats(n, 0)
+    a, b = _exp_pair(n, x)
+    both = op(n, "Sub" if n.proto.op_type == "Sinh" else "Add", a, b)
+    return op(n, "Mul", both, scalar(n, 0.5, x))
+
+
+@lowering("Asinh", "Acosh", since=9)
+def _asinh_acosh(n):
+    x, = floats(n, 0)
+    sign = 1 if n.proto.op_type == "Asinh" else -1
+    root = op(n, "Sqrt", op(n, "Add", op(n, "Mul", x, x), scalar(n, sign, x)))
+    return op(n, "Log", op(n, "Add", x, root))
+
+
+@lowering("Atanh", since=9)
+def _atanh(n):
+    x, = floats(n, 0)
+    one = scalar(n, 1, x)
+    ratio = op(n, "Div", op(n, "Add", one, x), op(n, "Sub", one, x))
+    return op(n, "Mul", op(n, "Log", ratio), scalar(n, 0.5, x))
+
+
+@lowering("Celu", since=12)
+def _celu(n):
+    x, = floats(n, 0)
+    alpha = n.attr("alpha")
+    return op(n, "Mul", op(n, "Elu", op(n, "Div", x, scalar(n, alpha, x)), alpha=1.0),
+              scalar(n, alpha, x))
+
+
+@lowering("ThresholdedRelu", since=10)
+def _thresholded_relu(n):
+    x, = floats(n, 0)
+    keep = op(n, "Greater", x, scalar(n, n.attr("alpha"), x))
+    return op(n, "Where", keep, x, scalar(n, 0, x))
+
+
+@lowering("Shrink", since=9)
+def _shrink(n):
+    x, = floats(n, 0)
+    lambd, bias = n.attr("lambd"), n.attr("bias")
+    zero = scalar(n, 0, x)
+    low = op(n, "Where", op(n, "Less", x, scalar(n, -lambd, x)),
+             op(n, "Add", x, scalar(n, bias, x)), zero)
+    return op(n, "Where", op(n, "Greater", x, scalar(n, lambd, x)),
+              op(n, "Sub", x, scalar(n, bias, x)), low)
+
+
+@lowering("IsNaN", since=9)
+def _isnan(n):
+    x, = floats(n, 0)
+    return op(n, "Not", op(n, "Equal", x, x))
+
+
+@lowering("IsInf", since=10)
+def _isinf(n):
+    x, = floats(n, 0)
+    pos, neg = n.attr("detect_positive"), n.attr("detect_negative")
+    checks = [op(n, "Equal", x, scalar(n, s * np.inf, x)) for s, on in ((1, pos), (-1, neg)) if on]
+    if not checks:
+        return op(n, "Less", x, x)  # all false
+    return checks[0] if len(checks) == 1 else op(n, "Or", *checks)
+
+
+# Binary arithmetic. Before opset 7, B broadcasts onto A only with
+# broadcast=1, aligned at ``axis`` when given.
+BINARY_FOLD = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Pow": np.power}
+
+
+def _legacy_broadcast(n, a, b):
+    if n.ver < 7 and n.attr("broadcast") and n.has_attr("axis"):
+        axis = norm_axis(n.attr("axis"), len(a.shape))
+        trailing = len(a.shape) - axis - len(b.shape)
+        if trailing > 0:
+            b = b.reshape(tuple(b.shape) + (1,) * trailing) if isinstance(b, np.ndarray) \
+                else n.g.reshape(b, tuple(b.shape) + (1,) * trailing)
+    return b
+
+
+def _fold_binary(n, a, b):
+    b = _legacy_broadcast(n, a, b)
+    if n.proto.op_type == "Div":
+        if a.dtype.kind in "iu":
+            return (np.trunc(a / b)).astype(a.dtype)
+        return np.divide(a, b)
+    return BINARY_FOLD[n.proto.op_type](a, b).astype(np.result_type(a, b))
+
+
+@lowering("Add", "Sub", "Mul", "Div", since=1, fold=_fold_binary)
+def _binary(n):
+    a, b = floats(n, 0, 1)
+    return op(n, n.proto.op_type, a, _legacy_broadcast(n, a, b))
+
+
+@lowering("Pow", since=1, fold=_fold_binary)
+def _pow(n):
+    a, b = n.t(0, floats=True), n.t(1)
+    if b.dtype in (I32, I64):  # an integer exponent (Pow-12)
+        b = op(n, "Cast", b, to="f32")
+    elif b.dtype is not F32:
+        refuse(f"a {b.dtype.name} exponent")
+    return op(n, "Pow", a, _legacy_broadcast(n, a, b))
+
+
+def _variadic(n, op_type):
+    ts = [n.t(i, floats=True) for i in range(len(n.ins))]
+    acc = ts[0]
+    for t in ts[1:]:
+        acc = op(n, op_type, acc, t)
+    if len(ts) == 1:
+        acc = op(n, "Identity", acc)
+    return acc
+
+
+@lowering("Max", "Min", since=6)
+def _max_min(n):
+    return _variadic(n, n.proto.op_type)
+
+
+@lowering("Sum", since=6)
+def _sum(n):
+    return _variadic(n, "Add")
+
+
+@lowering("Mean", since=6)
+def _mean(n):
+    total = _variadic(n, "Add")
+    return op(n, "Mul", total, scalar(n, 1.0 / len(n.ins), total))
+
+
+# ---- comparisons, logic, casts ------------------------------------------------
+
+COMPARE_FOLD = {"Equal": np.equal, "Less": np.less, "LessOrEqual": np.less_equal,
+                "Greater": np.greater, "GreaterOrEqual": np.greater_equal,
+                "And": np.logical_and, "Or": np.logical_or, "Xor": np.logical_xor}
+
+
+def _fold_compare(n, a, b):
+    return COMPARE_FOLD[n.proto.op_type](_legacy_broadcast(n, a, b) if n.ver < 7 else a, b)
+
+
+@lowering("Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", since=7,
+          fold=_fold_compare)
+def _compare(n):
+    a, b = n.t(0), n.t(1)
+    if a.dtype is BOOL and b.dtype is BOOL and n.proto.op_type == "Equal":
+        return op(n, "Not", op(n, "Xor", a, b))
+    if a.dtype not in (F32, I32, I64) or b.dtype is not a.dtype:
+        refuse(f"operands {a.dtype.name} and {b.dtype.name}; Salus compares float32, int32 "
+               f"or int64 of one dtype")
+    return op(n, n.proto.op_type, a, b)
+
+
+@lowering("And", "Or", "Xor", since=7, fold=_fold_compare)
+def _logic(n):
+    return op(n, n.proto.op_type, n.t(0), n.t(1))
+
+
+@lowering("Not", since=1, fold=lambda n, x: np.logical_not(x))
+def _not(n):
+    return op(n, "Not", n.t(0))
+
+
+@lowering("Where", since=9, fold=lambda n, c, x, y: np.where(c, x, y))
+def _where(n):
+    x, y = n.t(1), n.t(2)
+    if x.dtype not in (F32, I32, I64, BOOL):
+        refuse(f"values of {x.dtype.name}; Salus's Where takes float32, int32, int64, bool")
+    return op(n, "Where", n.t(0), x, y)
+
+
+CAST_NAMES = {F32: "f32", I32: "i32", I64: "i64", BOOL: "bool"}
+
+
+def _cast_to(n, x, to):
+    """x (a tensor) converted to salus dtype ``to``."""
+    if x.dtype is to:
+        return op(n, "Identity", x)
+    if x.dtype not in CAST_NAMES or to not in CAST_NAMES:
+        refuse(f"a cast from {x.dtype.name} to {to.name}; Salus casts between float32, "
+               f"int32, int64 and bool")
+    return op(n, "Cast", x, to=CAST_NAMES[to])
+
+
+def _cast_dtype(n):
+    if n.proto.op_type == "CastLike":
+        return n.dtype(1)
+    return salus_dtype(n.attr("to"))
+
+
+def _fold_cast(n, x, *_):
+    return x.astype(_cast_dtype(n).numpy)
+
+
+@lowering("Cast", "CastLike", since=6, fold=_fold_cast)
+def _cast(n):
+    return _cast_to(n, n.t(0), _cast_dtype(n))
+
+
+@lowering("Clip", since=6)
+def _clip(n):
+    x, = floats(n, 0)
+    if n.ver < 11:
+        bounds = [scalar(n, n.attr("min"), x), scalar(n, n.attr("max"), x)]
+    else:
+        bounds = [n.t(i, floats=True) if n.has(i) else None for i in (1, 2)]
+        while bounds and bounds[-1] is None:
+            bounds.pop()
+        if None in bounds:  # no lower bound, an upper one
+            bounds[0] = scalar(n, -np.inf, x)
+    return op(n, "Clip", x, *bounds)
+
+
+# ---- matrix products ----------------------------------------------------------
+
+@lowering("MatMul", since=1)
+def _matmul(n):
+    a, b = floats(n, 0, 1)
+    return n.g.matmul(a, b)
+
+
+@lowering("Gemm", since=6)
+def _gemm(n):
+    a, b = floats(n, 0, 1)
+    inputs = [a, b] + ([n.t(2, floats=True)] if n.has(2) else [])
+    return op(n, "Gemm", *inputs, alpha=float(n.attr("alpha")), beta=float(n.attr("beta")),
+              transA=n.attr("transA"), transB=n.attr("transB"))
+
+
+# ---- softmax family -------------------------------------------------------------
+
+def _softmax_like(n, body):
+    """body(x2, axis) on x, with the opset's axis: before opset 13 the input
+    is flattened to 2-D at ``axis`` and the op runs along axis 1."""
+    x, = floats(n, 0)
+    axis = norm_axis(n.attr("axis"), x.ndim)
+    if n.ver >= 13:
+        return body(x, axis)
+    rows = int(np.prod(x.shape[:axis], dtype=np.int64))
+    flat = n.g.reshape(x, (rows, -1))
+    return n.g.reshape(body(flat, 1), x.shape)
+
+
+@lowering("Softmax", "LogSoftmax", since=1)
+def _softmax(n):
+    return _softmax_like(n, lambda x, axis: op(n, n.proto.op_type, x, axis=axis))
+
+
+@lowering("Hardmax", since=1)
+def _hardmax(n):
+    def body(x, axis):
+        idx = op(n, "ArgMax", x, axis=axis, keepdims=0)
+        hot = op(n, "OneHot", idx, depth=x.shape[axis])  # the class axis last
+        perm = list(range(x.ndim - 1))
+        perm.insert(axis, x.ndim - 1)
+        return hot if axis == x.ndim - 1 else n.g.transpose(hot, perm)
+    return _softmax_like(n, body)
+
+
+# ---- reductions -------------------------------------------------------------------
+
+def _reduce_axes(n, x):
+    """The reduced axes (None: all), or () for a no-op (noop_with_empty_axes)."""
+    if n.ver >= 13 and n.proto.op_type in ("ReduceSum",) or n.has(1):
+        axes = n.ints(1, "axes")
+    else:
+        axes = n.attr("axes")
+    if not axes:
+        return () if n.attr("noop_with_empty_axes") else None
+    return sorted(norm_axis(a, x.ndim) for a in axes)
+
+
+def _reduce(n, op_type, x, axes, keepdims):
+    attrs = {"keepdims": keepdims}
+    if axes is not None:
+        attrs["axes"] = list(axes)
+    if x.ndim == 0:
+        return op(n, "Identity", x)
+    return op(n, op_type, x, **attrs)
+
+
+@lowering("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceL1", "ReduceL2",
+          "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp", "ReduceProd", since=1)
+def _reduction(n):
+    x, = floats(n, 0)
+    axes = _reduce_axes(n, x)
+    keep = n.attr("keepdims")
+    kind = n.proto.op_type
+    if axes == ():
+        return op(n, "Identity", x)
+    if kind in ("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin"):
+        return _reduce(n, kind, x, axes, keep)
+    if kind == "ReduceL1":
+        return _reduce(n, "ReduceSum", op(n, "Abs", x), axes, keep)
+    if kind in ("ReduceL2", "ReduceSumSquare"):
+        total = _reduce(n, "ReduceSum", op(n, "Mul", x, x), axes, keep)
+        return op(n, "Sqrt", total) if kind == "ReduceL2" else total
+    if kind == "ReduceLogSum":
+        return op(n, "Log", _reduce(n, "ReduceSum", x, axes, keep))
+    if kind == "ReduceLogSumExp":
+        top = _reduce(n, "ReduceMax", x, axes, 1)
+        total = _reduce(n, "ReduceSum", op(n, "Exp", op(n, "Sub", x, top)), axes, keep)
+        shift = top if keep else n.g.reshape(top, total.shape)
+        return op(n, "Add", op(n, "Log", total), shift)
+    # ReduceProd: exp(Σ log|x|), its sign from the count of negatives.
+    magnitude = op(n, "Exp", _reduce(n, "ReduceSum", op(n, "Log", op(n, "Abs", x)), axes, keep))
+    negatives = _reduce(n, "ReduceSum", op(n, "Cast", op(n, "Less", x, scalar(n, 0, x)),
+                                           to="f32"), axes, keep)
+    sign = op(n, "Cos", op(n, "Mul", negatives, scalar(n, np.pi, x)))
+    return op(n, "Mul", magnitude, sign)
+
+
+@lowering("ArgMax", "ArgMin", since=1)
+def _argmax(n):
+    x, = floats(n, 0)
+    return op(n, n.proto.op_type, x, axis=n.attr("axis"), keepdims=n.attr("keepdims"),
+              select_last_index=n.attr("select_last_index", 0))
+
+
+# ---- shapes and data movement -------------------------------------------------------
+
+def _shape_of(n):
+    return n.shape(0)
+
+
+@lowering("Shape", since=1)
+def _shape(n):
+    shape = _shape_of(n)
+    start, end = n.attr("start", 0), n.attr("end")
+    return np.array(shape[start:end], dtype=np.int64)
+
+
+@lowering("Size", since=1)
+def _size(n):
+    return np.array(int(np.prod(_shape_of(n), dtype=np.int64)), dtype=np.int64)
+
+
+def _target_shape(n, shape, data_shape):
+    shape = list(shape)
+    allow_zero = n.attr("allowzero", 0)
+    for i, d in enumerate(shape):
+        if d == 0 and not allow_zero:
+            shape[i] = data_shape[i]
+    if -1 in shape:
+        known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
+        total = int(np.prod(data_shape, dtype=np.int64))
+        shape[shape.index(-1)] = total // known if known else 0
+    return tuple(shape)
+
+
+def _reshape_shape(n):
+    return n.attr("shape") if n.ver < 5 else n.ints(1, "the target shape")
+
+
+@lowering("Reshape", since=1, fold=lambda n, x, *_: x.reshape(_target_shape(
+    n, _reshape_shape(n), x.shape)))
+def _reshape(n):
+    shape = _target_shape(n, _reshape_shape(n), n.shape(0))
+    return n.g.reshape(n.t(0), shape)
+
+
+@lowering("Flatten", since=1, fold=lambda n, x: x.reshape(
+    int(np.prod(x.shape[:norm_axis(n.attr("axis"), x.ndim)], dtype=np.int64)), -1))
+def _flatten(n):
+    return op(n, "Flatten", n.t(0), axis=n.attr("axis"))
+
+
+def _perm(n, rank):
+    perm = n.attr("perm")
+    return list(perm) if perm else list(reversed(range(rank)))
+
+
+@lowering("Transpose", since=1, fold=lambda n, x: np.transpose(x, _perm(n, x.ndim)))
+def _transpose(n):
+    x = n.t(0)
+    perm = _perm(n, x.ndim)
+    if x.dtype is not F32:
+        refuse(f"a {x.dtype.name} input: Salus transposes float32")
+    return op(n, "Transpose", x, perm=perm)
+
+
+def _axes_arg(n):
+    return n.attr("axes") if n.ver < 13 else n.ints(1, "axes")
+
+
+def _fold_squeeze(n, x, *_):
+    axes = _axes_arg(n)
+    if axes is None:
+        return np.squeeze(x)
+    return np.squeeze(x, tuple(norm_axis(a, x.ndim) for a in axes))
+
+
+@lowering("Squeeze", since=1, fold=_fold_squeeze)
+def _squeeze(n):
+    axes = _axes_arg(n)
+    x = n.t(0)
+    attrs = {} if axes is None else {"axes": [norm_axis(a, x.ndim) for a in axes]}
+    return op(n, "Squeeze", x, **attrs)
+
+
+def _fold_unsqueeze(n, x, *_):
+    out_rank = x.ndim + len(_axes_arg(n))
+    axes = sorted(norm_axis(a, out_rank) for a in _axes_arg(n))
+    for a in axes:
+        x = np.expand_dims(x, a)
+    return x
+
+
+@lowering("Unsqueeze", since=1, fold=_fold_unsqueeze)
+def _unsqueeze(n):
+    x = n.t(0)
+    out_rank = x.ndim + len(_axes_arg(n))
+    return op(n, "Unsqueeze", x, axes=sorted(norm_axis(a, out_rank) for a in _axes_arg(n)))
+
+
+@lowering("Concat", since=4, fold=lambda n, *xs: np.concatenate(
+    [x for x in xs if x.size or x.ndim > 1], axis=n.attr("axis")))
+def _concat(n):
+    parts = [n.t(i) for i in range(len(n.ins)) if not (n.known(i) and n.ins[i].size == 0)]
+    return op(n, "Concat", *parts, axis=n.attr("axis"))
+
+
+def _split_sizes(n, extent):
+    sizes = n.attr("split") if n.ver < 13 else n.ints(1, "split")
+    if not sizes:
+        part = -(-extent // n.n_out)
+        sizes = [min(part, extent - i * part) for i in range(n.n_out)]
+    return sizes
+
+
+def _fold_split(n, x, *_):
+    axis = norm_axis(n.attr("axis"), x.ndim)
+    edges = np.cumsum(_split_sizes(n, x.shape[axis]))[:-1]
+    return np.split(x, edges, axis=axis)
+
+
+@lowering("Split", since=2, fold=_fold_split)
+def _split(n):
+    x = n.t(0)
+    axis = norm_axis(n.attr("axis"), x.ndim)
+    sizes = _split_sizes(n, x.shape[axis])
+    outs = op(n, "Split", x, num_outputs=n.n_out, axis=axis, split=[int(s) for s in sizes])
+    return outs if n.n_out > 1 else [outs]
+
+
+def _slice_args(n, rank):
+    if n.ver < 10:
+        starts, ends, axes, steps = n.attr("starts"), n.attr("ends"), n.attr("axes"), None
+    else:
+        starts, ends = n.ints(1, "starts"), n.ints(2, "ends")
+        axes = n.ints(3, "axes") if n.has(3) else None
+        steps = n.ints(4, "steps") if n.has(4) else None
+    axes = list(range(len(starts))) if axes is None else [norm_axis(a, rank) for a in axes]
+    steps = [1] * len(starts) if steps is None else steps
+    return starts, ends, axes, steps
+
+
+def _slice_index(start, end, step, dim):
+    """The indices ONNX's Slice takes along one axis."""
+    start += dim if start < 0 else 0
+    end += dim if end < 0 else 0
+    if step > 0:
+        start, end = min(max(start, 0), dim), min(max(end, 0), dim)
+    else:
+        start, end = min(max(start, 0), dim - 1), min(max(end, -1), dim - 1)
+    return np.arange(start, end, step)
+
+
+def _fold_slice(n, x, *_):
+    for s, e, a, st in zip(*_slice_args(n, x.ndim)):
+        x = np.take(x, _slice_index(s, e, st, x.shape[a]), axis=a)
+    return x
+
+
+@lowering("Slice", since=1, fold=_fold_slice)
+def _slice(n):
+    x = n.t(0)
+    starts, ends, axes, steps = _slice_args(n, x.ndim)
+    for s, e, a, st in zip(starts, ends, axes, steps):
+        if len(_slice_index(s, e, st, x.shape[a])) == 0:
+            refuse("an empty slice: Salus tensors have no zero extent")
+    clamp = lambda v: int(max(min(v, 2**62), -2**62))  # noqa: E731 (ONNX writes INT64_MAX)
+    return op(n, "Slice", x, starts=[clamp(v) for v in starts], ends=[clamp(v) for v in ends],
+              axes=axes, steps=steps)
+
+
+@lowering("Expand", since=8, fold=lambda n, x, shape: x * np.ones(shape.astype(np.int64),
+                                                                   x.dtype))
+def _expand(n):
+    x = n.t(0)
+    shape = np.broadcast_shapes(x.shape, tuple(n.ints(1, "the target shape")))
+    if shape == x.shape:
+        return op(n, "Identity", x)
+    if x.dtype is F32:
+        return op(n, "Expand", x, shape=list(shape))
+    if x.dtype in (I32, I64, BOOL):  # Where broadcasts these: a true condition of the shape
+        return op(n, "Where", n.constant(np.ones(shape, bool)), x, x)
+    refuse(f"a {x.dtype.name} input: Salus expands float32, int32, int64 and bool")
+
+
+@lowering("Tile", since=6, fold=lambda n, x, r: np.tile(x, r.astype(np.int64)))
+def _tile(n):
+    return op(n, "Tile", n.t(0), repeats=n.ints(1, "repeats"))
+
+
+@lowering("Gather", since=1, fold=lambda n, x, i: np.take(x, i.astype(np.int64),
+                                                          axis=n.attr("axis")))
+def _gather(n):
+    return op(n, "Gather", n.t(0), n.t(1), axis=n.attr("axis"))
+
+
+@lowering("GatherElements", since=11)
+def _gather_elements(n):
+    return op(n, "GatherElements", n.t(0), n.t(1), axis=n.attr("axis"))
+
+
+@lowering("Identity", since=1, fold=lambda n, x: x)
+def _identity(n):
+    return n.ins[0]
+
+
+@lowering("Dropout", since=7)
+def _dropout(n):
+    x = n.ins[0]
+    training = bool(n.const(2, "training_mode")) if n.has(2) else False
+    ratio = float(n.const(1, "ratio")) if n.has(1) else n.attr("ratio")
+    if training and ratio > 0:
+        refuse("training mode: Salus's dropout masks are its own, not the reference's")
+    mask = np.ones(n.shape(0), bool) if n.n_out > 1 else None
+    return [x, mask]
+
+
+@lowering("Constant", since=1)
+def _constant(n):
+    for key in ("value_float", "value_int"):
+        if n.has_attr(key):
+            return np.array(n.attr(key), np.float32 if key == "value_float" else np.int64)
+    for key in ("value_floats", "value_ints"):
+        if n.has_attr(key):
+            return np.array(n.attr(key), np.float32 if key == "value_floats" else np.int64)
+    if n.has_attr("value"):
+        return as_salus_array(numpy_helper.to_array(n.attr("value")))
+    refuse("a sparse or string constant")
+
+
+@lowering("ConstantOfShape", since=9)
+def _constant_of_shape(n):
+    value = n.attr("value")
+    fill = numpy_helper.to_array(value) if value is not None else np.zeros(1, np.float32)
+    return np.full(n.ints(0, "the shape"), fill.reshape(-1)[0], dtype=fill.dtype)
+
+
+@lowering("Range", since=11)
+def _range(n):
+    start, limit, delta = (n.const(i, what) for i, what in enumerate(("start", "limit", "delta")))
+    return np.arange(start, limit, delta).astype(np.asarray(start).dtype)
+
+
+@lowering("EyeLike", since=9)
+def _eye_like(n):
+    shape = n.shape(0)
+    dtype = salus_dtype(n.attr("dtype")) if n.has_attr("dtype") else n.dtype(0)
+    return np.eye(shape[0], shape[1], k=n.attr("k"), dtype=dtype.numpy)
+
+
+def _tri_mask(n, shape):
+    k = int(n.const(1, "k")) if n.has(1) else 0
+    ones = np.ones(shape[-2:], bool)
+    return np.triu(ones, k) if n.attr("upper") else np.tril(ones, k)
+
+
+@lowering("Trilu", since=14, fold=lambda n, x, *_: np.where(_tri_mask(n, x.shape), x, 0))
+def _trilu(n):
+    x = n.t(0)
+    return op(n, "Where", n.constant(_tri_mask(n, x.shape)), x, scalar(n, 0, x))
+
+
+@lowering("OneHot", since=9)
+def _one_hot(n):
+    indices = n.t(0)
+    if indices.dtype not in (I32, I64):
+        indices = _cast_to(n, indices, I64)
+    depth = int(np.asarray(n.const(1, "depth")).reshape(-1)[0])
+    off, on = (float(v) for v in np.asarray(n.const(2, "values")).reshape(-1))
+    hot = op(n, "OneHot", indices, depth=depth)
+    if (off, on) != (0.0, 1.0):
+        hot = op(n, "Add", op(n, "Mul", hot, scalar(n, on - off, hot)), scalar(n, off, hot))
+    axis = norm_axis(n.attr("axis"), hot.ndim)
+    if axis != hot.ndim - 1:
+        perm = list(range(hot.ndim - 1))
+        perm.insert(axis, hot.ndim - 1)
+        hot = n.g.transpose(hot, perm)
+    return hot
+
+
+@lowering("CumSum", since=11)
+def _cumsum(n):
+    x, = floats(n, 0)
+    axis = norm_axis(int(np.asarray(n.const(1, "axis")).reshape(-1)[0]), x.ndim)
+    size = x.shape[axis]
+    # y[j] = Σ_i x[i] · tri[i, j]: a product with a triangular matrix.
+    i, j = np.indices((size, size))
+    keep = {(0, 0): i <= j, (1, 0): i < j, (0, 1): i >= j, (1, 1): i > j}[
+        (n.attr("exclusive"), n.attr("reverse"))]
+    tri = n.constant(keep.astype(np.float32))
+    if axis == x.ndim - 1:
+        return n.g.matmul(x, tri)
+    perm = list(range(x.ndim))
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    return n.g.transpose(n.g.matmul(n.g.transpose(x, perm), tri), perm)
+
+
+from . import _import_nn  # noqa: E402,F401 (registers the neural-network ops)

@@ -1,0 +1,149 @@
+"""An ONNX model served by salusd: one session, one graph per set of input
+shapes fed (a symbolic batch dimension), all over the same weights."""
+
+import os
+import threading
+
+import numpy as np
+import onnx
+from onnx import helper, mapping
+
+from .._client import connect
+from .._errors import Error
+from ._context import Importer
+from ._errors import UnsupportedError
+from ._import import TABLE
+
+
+def read_model(model):
+    """An onnx.ModelProto from a path, bytes or a ModelProto."""
+    if isinstance(model, onnx.ModelProto):
+        return model
+    if isinstance(model, (bytes, bytearray)):
+        return onnx.load_from_string(bytes(model))
+    return onnx.load(os.fspath(model))
+
+
+def _declared_shapes(model, initializers):
+    """{input name: shape or None (symbolic or unknown dims)}."""
+    shapes = {}
+    for vi in model.graph.input:
+        if vi.name in initializers:
+            continue
+        tt = vi.type.tensor_type
+        dims = tt.shape.dim
+        static = tt.HasField("shape") and all(d.HasField("dim_value") for d in dims)
+        shapes[vi.name] = tuple(d.dim_value for d in dims) if static else None
+    return shapes
+
+
+class OnnxSession:
+    """An ONNX model opened on salusd, made by ``salus.onnx.load``.
+
+    ``run(feeds)`` takes a dict of input name to array and returns a dict
+    of output name to array, in the model's dtypes. A model with symbolic
+    dimensions gets one graph per set of input shapes fed, imported when
+    first fed and added to the same session (``Session.add_graph``) so its
+    weights are resident once. ``session`` is the underlying
+    salus.Session (None until the first graph is opened)."""
+
+    def __init__(self, model, client=None, name=None, priority=0, weight=1.0,
+                 variables=False):
+        self.model = read_model(model)
+        self.name = name
+        self._variables = variables
+        self._open_args = dict(name=name, priority=priority, weight=weight)
+        init_names = {i.name for i in self.model.graph.initializer}
+        self._declared = _declared_shapes(self.model, init_names)
+        #: The names of the inputs fed on every run, in the model's order.
+        self.inputs = tuple(self._declared)
+        #: The names of the outputs every run returns, in the model's order.
+        self.outputs = tuple(o.name for o in self.model.graph.output)
+        self._out_dtypes = {o.name: mapping.TENSOR_TYPE_TO_NP_TYPE[o.type.tensor_type.elem_type]
+                            for o in self.model.graph.output
+                            if o.type.tensor_type.elem_type}
+        self._lock = threading.Lock()
+        self._graphs = {}  # input shapes -> (session, graph name or None)
+        self._extra = []  # sessions of graphs the first session could not take
+        self.session = None
+        # Import now: an unsupported model is refused before the daemon hears of it.
+        static = all(s is not None for s in self._declared.values())
+        trial = {k: s or self._trial_shape(k) for k, s in self._declared.items()}
+        first = self._import(trial)
+        self._own_client = client is None
+        self._client = connect() if client is None else client
+        if static:
+            self._open(tuple(trial.values()), first)
+
+    def _trial_shape(self, name):
+        vi = next(v for v in self.model.graph.input if v.name == name)
+        return tuple(d.dim_value or 1 for d in vi.type.tensor_type.shape.dim)
+
+    def _import(self, shapes):
+        return Importer(self.model, TABLE, shapes, self._variables).g
+
+    def _open(self, key, graph):
+        if self.session is None:
+            self.session = self._client.session(graph, **self._open_args)
+            self._graphs[key] = (self.session, None)
+            return
+        name = f"shapes {len(self._graphs)}"
+        try:
+            self.session.add_graph(graph, name)
+            self._graphs[key] = (self.session, name)
+        except Error:
+            # Constants that depend on the shapes (or too big a T): this graph
+            # gets a session of its own, its weights resident a second time.
+            extra = self._client.session(graph, **self._open_args)
+            self._extra.append(extra)
+            self._graphs[key] = (extra, None)
+
+    def run(self, feeds):
+        """One inference: feeds a dict of input name to array; returns a dict
+        of output name to array."""
+        missing = [k for k in self.inputs if k not in feeds]
+        if missing:
+            raise KeyError(f"missing inputs: {', '.join(missing)}; the model's inputs are "
+                           f"{', '.join(self.inputs)}")
+        key = tuple(tuple(np.shape(feeds[k])) for k in self.inputs)
+        with self._lock:
+            if key not in self._graphs:
+                self._open(key, self._import(dict(zip(self.inputs, key))))
+            session, graph = self._graphs[key]
+        outs = session.run({k: feeds[k] for k in self.inputs}, graph=graph)
+        for k, dtype in self._out_dtypes.items():
+            if outs[k].dtype != dtype:
+                outs[k] = outs[k].astype(dtype)
+        return outs
+
+    def close(self):
+        """Closes the sessions (and the client, when load made it)."""
+        for s in [self.session, *self._extra]:
+            if s is not None:
+                s.close()
+        if self._own_client:
+            self._client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return (f"<salus.onnx.OnnxSession {self.name!r}: inputs {list(self.inputs)}, "
+                f"outputs {list(self.outputs)}, {len(self._graphs)} graphs>")
+
+
+def load(model, client=None, name=None, priority=0, weight=1.0, variables=False):
+    """Opens an ONNX model (a path, bytes or an onnx.ModelProto) on salusd
+    and returns an OnnxSession. ``client``: a salus.Client (default
+    salus.connect()); ``name``, ``priority``, ``weight`` as for
+    Client.session. Initializers become constants, or variables with
+    ``variables=True`` (their values then written with
+    ``session.session.write_variables``). Raises UnsupportedError, before
+    anything reaches the daemon, for what Salus does not run."""
+    return OnnxSession(model, client, name, priority, weight, variables)
+
+
+__all__ = ["load", "OnnxSession", "UnsupportedError", "read_model"]

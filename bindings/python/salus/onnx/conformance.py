@@ -1,0 +1,156 @@
+"""ONNX's backend conformance data (Debian's libonnx-testdata) run against a
+live salusd through salus.onnx.backend.
+
+    python3 -m salus.onnx.conformance [--socket S] [--suite node] [-v]
+
+prints passed / skipped / failed per suite and the ops that block the most
+skipped tests. A test is skipped when salus.onnx refuses its model at import
+(the reason names the op); every other test must pass. Comparisons are
+ONNX's own: the same dtype, then allclose with rtol 1e-3, atol 1e-7 (or the
+test's data.json)."""
+
+import argparse
+import collections
+import glob
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import onnx
+import onnx.backend.test
+from onnx import numpy_helper
+
+from ._backend import SalusBackend
+from ._context import Importer
+from ._errors import UnsupportedError
+from ._import import TABLE
+
+#: Where onnx looks for its backend test data (Debian links it to libonnx-testdata).
+DATA_DIR = os.path.join(os.path.dirname(onnx.backend.test.__file__), "data")
+SUITES = ("node", "pytorch-converted", "pytorch-operator", "simple")
+
+Case = collections.namedtuple("Case", "suite name path")
+
+
+def cases(suites=SUITES, data_dir=DATA_DIR):
+    """Every test of the suites, in name order."""
+    found = []
+    for suite in suites:
+        for model in sorted(glob.glob(os.path.join(data_dir, suite, "*", "model.onnx"))):
+            path = os.path.dirname(model)
+            found.append(Case(suite, os.path.basename(path), path))
+    return found
+
+
+def refusal(case):
+    """The UnsupportedError salus.onnx refuses the case's model with, or None."""
+    try:
+        Importer(onnx.load(os.path.join(case.path, "model.onnx")), TABLE)
+    except UnsupportedError as e:
+        return e
+    return None
+
+
+def _read(path, type_proto):
+    if not type_proto.HasField("tensor_type"):
+        raise UnsupportedError("a non-tensor value")
+    tensor = onnx.TensorProto()
+    with open(path, "rb") as f:
+        tensor.ParseFromString(f.read())
+    return numpy_helper.to_array(tensor)
+
+
+def _tolerances(case):
+    data = os.path.join(case.path, "data.json")
+    if os.path.exists(data):
+        with open(data) as f:
+            spec = json.load(f)
+        return spec.get("rtol", 1e-3), spec.get("atol", 1e-7)
+    return 1e-3, 1e-7
+
+
+def check(case, client):
+    """Runs every data set of the case on the daemon; AssertionError when an
+    output differs from the reference."""
+    model = onnx.load(os.path.join(case.path, "model.onnx"))
+    rtol, atol = _tolerances(case)
+    rep = SalusBackend.prepare(model, client=client, name=case.name)
+    try:
+        for data_set in sorted(glob.glob(os.path.join(case.path, "test_data_set_*"))):
+            n_in = len(glob.glob(os.path.join(data_set, "input_*.pb")))
+            n_out = len(glob.glob(os.path.join(data_set, "output_*.pb")))
+            inputs = [_read(os.path.join(data_set, f"input_{i}.pb"), model.graph.input[i].type)
+                      for i in range(n_in)]
+            refs = [_read(os.path.join(data_set, f"output_{i}.pb"), model.graph.output[i].type)
+                    for i in range(n_out)]
+            outs = rep.run(inputs)
+            assert len(outs) == len(refs), f"{len(outs)} outputs, {len(refs)} expected"
+            for name, out, ref in zip(model.graph.output, outs, refs):
+                assert out.dtype == ref.dtype, f"{name.name}: {out.dtype}, expected {ref.dtype}"
+                np.testing.assert_allclose(out, ref, rtol=rtol, atol=atol,
+                                           err_msg=f"output {name.name!r} of {data_set}")
+    finally:
+        rep.close()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--socket", help="salusd's socket (default: $SALUS_SOCKET or the "
+                        "default path)")
+    parser.add_argument("--suite", action="append", choices=SUITES,
+                        help="a suite to run (default: all); may repeat")
+    parser.add_argument("--data", default=DATA_DIR, help="the test data directory")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print each test's result")
+    parser.add_argument("--top", type=int, default=15, help="blocking ops to list")
+    args = parser.parse_args(argv)
+    from .._client import connect
+
+    tally = collections.defaultdict(collections.Counter)
+    blockers = collections.Counter()
+    failures = []
+    start = time.monotonic()
+    with connect(args.socket, name="salus.onnx.conformance") as client:
+        for case in cases(args.suite or SUITES, args.data):
+            try:
+                why = refusal(case)
+            except Exception as e:  # noqa: BLE001 (an import that crashes is a failure)
+                why = e
+            if isinstance(why, Exception) and not isinstance(why, UnsupportedError):
+                tally[case.suite]["failed"] += 1
+                result = f"FAILED at import: {type(why).__name__}: {why}"
+                failures.append(f"{case.suite}/{case.name}: {result}")
+            elif why is not None:
+                tally[case.suite]["skipped"] += 1
+                blockers[why.op or why.reason.split(":")[0]] += 1
+                result = f"skipped: {why}"
+            else:
+                try:
+                    check(case, client)
+                    tally[case.suite]["passed"] += 1
+                    result = "passed"
+                except Exception as e:  # noqa: BLE001 (every failure is reported)
+                    tally[case.suite]["failed"] += 1
+                    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+                    result = f"FAILED: {type(e).__name__}: {first}"
+                    failures.append(f"{case.suite}/{case.name}: {result}")
+            if args.verbose:
+                print(f"{case.suite}/{case.name}: {result}")
+    print(f"{'suite':<20} {'passed':>7} {'skipped':>8} {'failed':>7} {'total':>6}")
+    for suite, counts in tally.items():
+        total = sum(counts.values())
+        print(f"{suite:<20} {counts['passed']:>7} {counts['skipped']:>8} {counts['failed']:>7} "
+              f"{total:>6}")
+    print(f"\n{time.monotonic() - start:.0f} s. Ops blocking the most skipped tests:")
+    for what, count in blockers.most_common(args.top):
+        print(f"  {count:4}  {what}")
+    if failures:
+        print("\nfailed:")
+        print("\n".join(f"  {f}" for f in failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
