@@ -114,7 +114,7 @@ def _conv_transpose(n):
                 out_pad[i] -= total  # the output grows at its end
                 total = 0
             small = total // 2
-            pads[i] = total - small if auto == "SAME_UPPER" else small
+            pads[i] = small if auto == "SAME_UPPER" else total - small
             pads[i + rank] = total - pads[i]
     elif auto == "VALID":
         pads = [0] * (2 * rank)

@@ -33,6 +33,17 @@ SUITES = ("node", "pytorch-converted", "pytorch-operator", "simple")
 
 Case = collections.namedtuple("Case", "suite name path")
 
+# Tests whose ops Salus claims but whose data it cannot reproduce, and why.
+# (They are expected to fail; one that starts to pass should leave this list.)
+_EMPTY_DOUBLES = ("inputs are uninitialised memory (torch.empty) holding doubles up to "
+                  "1e198, beyond float32, in which Salus computes double")
+KNOWN_DIFFERENCES = {
+    "pytorch-operator/test_operator_add_broadcast": _EMPTY_DOUBLES,
+    "pytorch-operator/test_operator_add_size1_right_broadcast": _EMPTY_DOUBLES,
+    "pytorch-operator/test_operator_add_size1_singleton_broadcast": _EMPTY_DOUBLES,
+    "pytorch-operator/test_operator_addconstant": _EMPTY_DOUBLES,
+}
+
 
 def cases(suites=SUITES, data_dir=DATA_DIR):
     """Every test of the suites, in name order."""
@@ -95,6 +106,29 @@ def check(case, client):
         rep.close()
 
 
+def outcome(case, client):
+    """(status, detail) of one case: ("passed", None), ("skipped", the
+    UnsupportedError), ("known", the reason in KNOWN_DIFFERENCES) or
+    ("failed", what went wrong)."""
+    known = KNOWN_DIFFERENCES.get(f"{case.suite}/{case.name}")
+    try:
+        why = refusal(case)
+    except Exception as e:  # noqa: BLE001 (an import that crashes is a failure)
+        return "failed", f"at import: {type(e).__name__}: {e}"
+    if why is not None:
+        return "skipped", why
+    try:
+        check(case, client)
+    except Exception as e:  # noqa: BLE001 (every failure is reported)
+        if known:
+            return "known", known
+        lines = str(e).strip().splitlines()
+        return "failed", f"{type(e).__name__}: {lines[0] if lines else ''}"
+    if known:
+        return "failed", "passes, yet is listed in KNOWN_DIFFERENCES"
+    return "passed", None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--socket", help="salusd's socket (default: $SALUS_SOCKET or the "
@@ -114,35 +148,21 @@ def main(argv=None):
     start = time.monotonic()
     with connect(args.socket, name="salus.onnx.conformance") as client:
         for case in cases(args.suite or SUITES, args.data):
-            try:
-                why = refusal(case)
-            except Exception as e:  # noqa: BLE001 (an import that crashes is a failure)
-                why = e
-            if isinstance(why, Exception) and not isinstance(why, UnsupportedError):
-                tally[case.suite]["failed"] += 1
-                result = f"FAILED at import: {type(why).__name__}: {why}"
-                failures.append(f"{case.suite}/{case.name}: {result}")
-            elif why is not None:
-                tally[case.suite]["skipped"] += 1
-                blockers[why.op or why.reason.split(":")[0]] += 1
-                result = f"skipped: {why}"
-            else:
-                try:
-                    check(case, client)
-                    tally[case.suite]["passed"] += 1
-                    result = "passed"
-                except Exception as e:  # noqa: BLE001 (every failure is reported)
-                    tally[case.suite]["failed"] += 1
-                    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-                    result = f"FAILED: {type(e).__name__}: {first}"
-                    failures.append(f"{case.suite}/{case.name}: {result}")
+            status, detail = outcome(case, client)
+            tally[case.suite][status] += 1
+            result = status if status == "passed" else f"{status}: {detail}"
+            if status == "skipped":
+                blockers[detail.op or detail.reason.split(" (")[0].split(":")[0]] += 1
+            elif status == "failed":
+                failures.append(f"{case.suite}/{case.name}: {detail}")
             if args.verbose:
                 print(f"{case.suite}/{case.name}: {result}")
-    print(f"{'suite':<20} {'passed':>7} {'skipped':>8} {'failed':>7} {'total':>6}")
+    print(f"{'suite':<20} {'passed':>7} {'skipped':>8} {'failed':>7} {'known':>6} {'total':>6}")
     for suite, counts in tally.items():
         total = sum(counts.values())
         print(f"{suite:<20} {counts['passed']:>7} {counts['skipped']:>8} {counts['failed']:>7} "
-              f"{total:>6}")
+              f"{counts['known']:>6} {total:>6}")
+    print("(known: listed in KNOWN_DIFFERENCES, with the reason each differs)")
     print(f"\n{time.monotonic() - start:.0f} s. Ops blocking the most skipped tests:")
     for what, count in blockers.most_common(args.top):
         print(f"  {count:4}  {what}")
