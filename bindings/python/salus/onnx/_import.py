@@ -71,6 +71,7 @@ def _fold_unary(n, x):
 
 
 def _lower_unary(n):
+    """The daemon's op of that name."""
     return op(n, UNARY[n.proto.op_type], n.t(0, floats=True))
 
 
@@ -80,21 +81,25 @@ for _name in UNARY:
 
 @lowering("LeakyRelu", "Elu", since=6)
 def _alpha_activation(n):
+    """The daemon's op of that name."""
     return op(n, n.proto.op_type, n.t(0, floats=True), alpha=n.attr("alpha"))
 
 
 @lowering("Selu", since=6)
 def _selu(n):
+    """The daemon's Selu."""
     return op(n, "Selu", n.t(0, floats=True), alpha=n.attr("alpha"), gamma=n.attr("gamma"))
 
 
 @lowering("HardSigmoid", since=6)
 def _hard_sigmoid(n):
+    """The daemon's HardSigmoid."""
     return op(n, "HardSigmoid", n.t(0, floats=True), alpha=n.attr("alpha"), beta=n.attr("beta"))
 
 
 @lowering("PRelu", since=6)
 def _prelu(n):
+    """PRelu (PRelu-6's per-channel slope reshaped onto axis 1)."""
     x, slope = floats(n, 0, 1)
     if n.ver < 7 and slope.ndim == 1 and slope.shape[0] > 1 and x.ndim > 2:
         # PRelu-6's slope of one value per channel, aligned on axis 1.
@@ -104,12 +109,14 @@ def _prelu(n):
 
 @lowering("Softsign", since=1)
 def _softsign(n):
+    """x / (1 + Abs(x))."""
     x, = floats(n, 0)
     return op(n, "Div", x, op(n, "Add", op(n, "Abs", x), scalar(n, 1, x)))
 
 
 @lowering("Tan", since=7)
 def _tan(n):
+    """Sin / Cos."""
     x, = floats(n, 0)
     return op(n, "Div", op(n, "Sin", x), op(n, "Cos", x))
 
@@ -120,6 +127,7 @@ def _exp_pair(n, x):
 
 @lowering("Sinh", "Cosh", since=9)
 def _sinh_cosh(n):
+    """(Exp(x) ∓ Exp(−x)) / 2."""
     x, = floats(n, 0)
     a, b = _exp_pair(n, x)
     both = op(n, "Sub" if n.proto.op_type == "Sinh" else "Add", a, b)
@@ -128,6 +136,7 @@ def _sinh_cosh(n):
 
 @lowering("Asinh", "Acosh", since=9)
 def _asinh_acosh(n):
+    """Log(x + Sqrt(x² ± 1))."""
     x, = floats(n, 0)
     sign = 1 if n.proto.op_type == "Asinh" else -1
     root = op(n, "Sqrt", op(n, "Add", op(n, "Mul", x, x), scalar(n, sign, x)))
@@ -136,6 +145,7 @@ def _asinh_acosh(n):
 
 @lowering("Atanh", since=9)
 def _atanh(n):
+    """Log((1 + x) / (1 − x)) / 2."""
     x, = floats(n, 0)
     one = scalar(n, 1, x)
     ratio = op(n, "Div", op(n, "Add", one, x), op(n, "Sub", one, x))
@@ -144,6 +154,7 @@ def _atanh(n):
 
 @lowering("Celu", since=12)
 def _celu(n):
+    """alpha · Elu(x / alpha)."""
     x, = floats(n, 0)
     alpha = n.attr("alpha")
     return op(n, "Mul", op(n, "Elu", op(n, "Div", x, scalar(n, alpha, x)), alpha=1.0),
@@ -152,6 +163,7 @@ def _celu(n):
 
 @lowering("ThresholdedRelu", since=10)
 def _thresholded_relu(n):
+    """Where(x > alpha, x, 0)."""
     x, = floats(n, 0)
     keep = op(n, "Greater", x, scalar(n, n.attr("alpha"), x))
     return op(n, "Where", keep, x, scalar(n, 0, x))
@@ -159,6 +171,7 @@ def _thresholded_relu(n):
 
 @lowering("Shrink", since=9)
 def _shrink(n):
+    """Where over Less and Greater."""
     x, = floats(n, 0)
     lambd, bias = n.attr("lambd"), n.attr("bias")
     zero = scalar(n, 0, x)
@@ -170,12 +183,14 @@ def _shrink(n):
 
 @lowering("IsNaN", since=9)
 def _isnan(n):
+    """Not(Equal(x, x))."""
     x, = floats(n, 0)
     return op(n, "Not", op(n, "Equal", x, x))
 
 
 @lowering("IsInf", since=10)
 def _isinf(n):
+    """Equal to ±inf (Or for both)."""
     x, = floats(n, 0)
     pos, neg = n.attr("detect_positive"), n.attr("detect_negative")
     checks = [op(n, "Equal", x, scalar(n, s * np.inf, x)) for s, on in ((1, pos), (-1, neg)) if on]
@@ -210,12 +225,14 @@ def _fold_binary(n, a, b):
 
 @lowering("Add", "Sub", "Mul", "Div", since=1, fold=_fold_binary)
 def _binary(n):
+    """The daemon's op of that name, float32 (before opset 7, B aligned at `axis`)."""
     a, b = floats(n, 0, 1)
     return op(n, n.proto.op_type, a, _legacy_broadcast(n, a, b))
 
 
 @lowering("Pow", since=1, fold=_fold_binary)
 def _pow(n):
+    """Pow (an integer exponent Cast to float32)."""
     a, b = n.t(0, floats=True), n.t(1)
     if b.dtype in (I32, I64):  # an integer exponent (Pow-12)
         b = op(n, "Cast", b, to="f32")
@@ -236,16 +253,19 @@ def _variadic(n, op_type):
 
 @lowering("Max", "Min", since=6)
 def _max_min(n):
+    """A chain of the daemon's binary op."""
     return _variadic(n, n.proto.op_type)
 
 
 @lowering("Sum", since=6)
 def _sum(n):
+    """A chain of Add."""
     return _variadic(n, "Add")
 
 
 @lowering("Mean", since=6)
 def _mean(n):
+    """A chain of Add, times 1/n."""
     total = _variadic(n, "Add")
     return op(n, "Mul", total, scalar(n, 1.0 / len(n.ins), total))
 
@@ -264,6 +284,7 @@ def _fold_compare(n, a, b):
 @lowering("Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", since=7,
           fold=_fold_compare)
 def _compare(n):
+    """The daemon's comparison (Equal of bools: Not(Xor))."""
     a, b = n.t(0), n.t(1)
     if a.dtype is BOOL and b.dtype is BOOL and n.proto.op_type == "Equal":
         return op(n, "Not", op(n, "Xor", a, b))
@@ -275,16 +296,19 @@ def _compare(n):
 
 @lowering("And", "Or", "Xor", since=7, fold=_fold_compare)
 def _logic(n):
+    """The daemon's op of that name."""
     return op(n, n.proto.op_type, n.t(0), n.t(1))
 
 
 @lowering("Not", since=1, fold=lambda n, x: np.logical_not(x))
 def _not(n):
+    """Not."""
     return op(n, "Not", n.t(0))
 
 
 @lowering("Where", since=9, fold=lambda n, c, x, y: np.where(c, x, y))
 def _where(n):
+    """Where."""
     x, y = n.t(1), n.t(2)
     if x.dtype not in (F32, I32, I64, BOOL):
         refuse(f"values of {x.dtype.name}; Salus's Where takes float32, int32, int64, bool")
@@ -316,11 +340,13 @@ def _fold_cast(n, x, *_):
 
 @lowering("Cast", "CastLike", since=6, fold=_fold_cast)
 def _cast(n):
+    """Cast between float32, int32, int64 and bool (double is float32)."""
     return _cast_to(n, n.t(0), _cast_dtype(n))
 
 
 @lowering("Clip", since=6)
 def _clip(n):
+    """Clip (Clip-6's attributes as constants)."""
     x, = floats(n, 0)
     if n.ver < 11:
         bounds = [scalar(n, n.attr("min"), x), scalar(n, n.attr("max"), x)]
@@ -337,12 +363,14 @@ def _clip(n):
 
 @lowering("MatMul", since=1)
 def _matmul(n):
+    """MatMul (1-D operands through Unsqueeze and Squeeze)."""
     a, b = floats(n, 0, 1)
     return n.g.matmul(a, b)
 
 
 @lowering("Gemm", since=6)
 def _gemm(n):
+    """Gemm."""
     a, b = floats(n, 0, 1)
     inputs = [a, b] + ([n.t(2, floats=True)] if n.has(2) else [])
     return op(n, "Gemm", *inputs, alpha=float(n.attr("alpha")), beta=float(n.attr("beta")),
@@ -365,11 +393,13 @@ def _softmax_like(n, body):
 
 @lowering("Softmax", "LogSoftmax", since=1)
 def _softmax(n):
+    """The daemon's op; before opset 13 on the input flattened to 2-D at `axis`."""
     return _softmax_like(n, lambda x, axis: op(n, n.proto.op_type, x, axis=axis))
 
 
 @lowering("Hardmax", since=1)
 def _hardmax(n):
+    """OneHot of ArgMax (flattened to 2-D before opset 13)."""
     def body(x, axis):
         idx = op(n, "ArgMax", x, axis=axis, keepdims=0)
         hot = op(n, "OneHot", idx, depth=x.shape[axis])  # the class axis last
@@ -404,6 +434,9 @@ def _reduce(n, op_type, x, axes, keepdims):
 @lowering("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceL1", "ReduceL2",
           "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp", "ReduceProd", since=1)
 def _reduction(n):
+    """ReduceSum, ReduceMean, ReduceMax or ReduceMin, composed with Abs, Mul, Sqrt, Log,
+    Exp (LogSumExp shifted by the max; Prod as Exp of Σ Log |x| with the sign of the
+    count of negatives)."""
     x, = floats(n, 0)
     axes = _reduce_axes(n, x)
     keep = n.attr("keepdims")
@@ -434,6 +467,7 @@ def _reduction(n):
 
 @lowering("ArgMax", "ArgMin", since=1)
 def _argmax(n):
+    """The daemon's op of that name."""
     x, = floats(n, 0)
     return op(n, n.proto.op_type, x, axis=n.attr("axis"), keepdims=n.attr("keepdims"),
               select_last_index=n.attr("select_last_index", 0))
@@ -447,6 +481,7 @@ def _shape_of(n):
 
 @lowering("Shape", since=1)
 def _shape(n):
+    """Folded: the static shape."""
     shape = _shape_of(n)
     start, end = n.attr("start", 0), n.attr("end")
     return np.array(shape[start:end], dtype=np.int64)
@@ -454,6 +489,7 @@ def _shape(n):
 
 @lowering("Size", since=1)
 def _size(n):
+    """Folded: the static size."""
     return np.array(int(np.prod(_shape_of(n), dtype=np.int64)), dtype=np.int64)
 
 
@@ -477,6 +513,7 @@ def _reshape_shape(n):
 @lowering("Reshape", since=1, fold=lambda n, x, *_: x.reshape(_target_shape(
     n, _reshape_shape(n), x.shape)))
 def _reshape(n):
+    """Reshape to the folded shape (0 and −1 resolved)."""
     shape = _target_shape(n, _reshape_shape(n), n.shape(0))
     return n.g.reshape(n.t(0), shape)
 
@@ -484,6 +521,7 @@ def _reshape(n):
 @lowering("Flatten", since=1, fold=lambda n, x: x.reshape(
     int(np.prod(x.shape[:norm_axis(n.attr("axis"), x.ndim)], dtype=np.int64)), -1))
 def _flatten(n):
+    """Flatten."""
     return op(n, "Flatten", n.t(0), axis=n.attr("axis"))
 
 
@@ -494,6 +532,7 @@ def _perm(n, rank):
 
 @lowering("Transpose", since=1, fold=lambda n, x: np.transpose(x, _perm(n, x.ndim)))
 def _transpose(n):
+    """Transpose (float32)."""
     x = n.t(0)
     perm = _perm(n, x.ndim)
     if x.dtype is not F32:
@@ -514,6 +553,7 @@ def _fold_squeeze(n, x, *_):
 
 @lowering("Squeeze", since=1, fold=_fold_squeeze)
 def _squeeze(n):
+    """Squeeze (axes folded)."""
     axes = _axes_arg(n)
     x = n.t(0)
     attrs = {} if axes is None else {"axes": [norm_axis(a, x.ndim) for a in axes]}
@@ -530,6 +570,7 @@ def _fold_unsqueeze(n, x, *_):
 
 @lowering("Unsqueeze", since=1, fold=_fold_unsqueeze)
 def _unsqueeze(n):
+    """Unsqueeze (axes folded)."""
     x = n.t(0)
     out_rank = x.ndim + len(_axes_arg(n))
     return op(n, "Unsqueeze", x, axes=sorted(norm_axis(a, out_rank) for a in _axes_arg(n)))
@@ -538,6 +579,7 @@ def _unsqueeze(n):
 @lowering("Concat", since=4, fold=lambda n, *xs: np.concatenate(
     [x for x in xs if x.size or x.ndim > 1], axis=n.attr("axis")))
 def _concat(n):
+    """Concat."""
     parts = [n.t(i) for i in range(len(n.ins)) if not (n.known(i) and n.ins[i].size == 0)]
     return op(n, "Concat", *parts, axis=n.attr("axis"))
 
@@ -558,6 +600,7 @@ def _fold_split(n, x, *_):
 
 @lowering("Split", since=2, fold=_fold_split)
 def _split(n):
+    """Split (sizes folded)."""
     x = n.t(0)
     axis = norm_axis(n.attr("axis"), x.ndim)
     sizes = _split_sizes(n, x.shape[axis])
@@ -596,6 +639,7 @@ def _fold_slice(n, x, *_):
 
 @lowering("Slice", since=1, fold=_fold_slice)
 def _slice(n):
+    """Slice (starts, ends, axes, steps folded)."""
     x = n.t(0)
     starts, ends, axes, steps = _slice_args(n, x.ndim)
     for s, e, a, st in zip(starts, ends, axes, steps):
@@ -609,6 +653,8 @@ def _slice(n):
 @lowering("Expand", since=8, fold=lambda n, x, shape: x * np.ones(shape.astype(np.int64),
                                                                    x.dtype))
 def _expand(n):
+    """Expand to the bidirectional broadcast of the folded shape (Where for integers and
+    bools)."""
     x = n.t(0)
     shape = np.broadcast_shapes(x.shape, tuple(n.ints(1, "the target shape")))
     if shape == x.shape:
@@ -622,27 +668,32 @@ def _expand(n):
 
 @lowering("Tile", since=6, fold=lambda n, x, r: np.tile(x, r.astype(np.int64)))
 def _tile(n):
+    """Tile (repeats folded)."""
     return op(n, "Tile", n.t(0), repeats=n.ints(1, "repeats"))
 
 
 @lowering("Gather", since=1, fold=lambda n, x, i: np.take(x, i.astype(np.int64),
                                                           axis=n.attr("axis")))
 def _gather(n):
+    """Gather."""
     return op(n, "Gather", n.t(0), n.t(1), axis=n.attr("axis"))
 
 
 @lowering("GatherElements", since=11)
 def _gather_elements(n):
+    """GatherElements."""
     return op(n, "GatherElements", n.t(0), n.t(1), axis=n.attr("axis"))
 
 
 @lowering("Identity", since=1, fold=lambda n, x: x)
 def _identity(n):
+    """Nothing: the input itself."""
     return n.ins[0]
 
 
 @lowering("Dropout", since=7)
 def _dropout(n):
+    """Nothing in inference (the mask all true); training mode is refused."""
     x = n.ins[0]
     training = bool(n.const(2, "training_mode")) if n.has(2) else False
     ratio = float(n.const(1, "ratio")) if n.has(1) else n.attr("ratio")
@@ -654,6 +705,7 @@ def _dropout(n):
 
 @lowering("Constant", since=1)
 def _constant(n):
+    """Folded: a known array."""
     for key in ("value_float", "value_int"):
         if n.has_attr(key):
             return np.array(n.attr(key), np.float32 if key == "value_float" else np.int64)
@@ -667,6 +719,7 @@ def _constant(n):
 
 @lowering("ConstantOfShape", since=9)
 def _constant_of_shape(n):
+    """Folded: a known array."""
     value = n.attr("value")
     fill = numpy_helper.to_array(value) if value is not None else np.zeros(1, np.float32)
     return np.full(n.ints(0, "the shape"), fill.reshape(-1)[0], dtype=fill.dtype)
@@ -674,12 +727,14 @@ def _constant_of_shape(n):
 
 @lowering("Range", since=11)
 def _range(n):
+    """Folded: a known array."""
     start, limit, delta = (n.const(i, what) for i, what in enumerate(("start", "limit", "delta")))
     return np.arange(start, limit, delta).astype(np.asarray(start).dtype)
 
 
 @lowering("EyeLike", since=9)
 def _eye_like(n):
+    """Folded: a known array."""
     shape = n.shape(0)
     dtype = salus_dtype(n.attr("dtype")) if n.has_attr("dtype") else n.dtype(0)
     return np.eye(shape[0], shape[1], k=n.attr("k"), dtype=dtype.numpy)
@@ -693,12 +748,14 @@ def _tri_mask(n, shape):
 
 @lowering("Trilu", since=14, fold=lambda n, x, *_: np.where(_tri_mask(n, x.shape), x, 0))
 def _trilu(n):
+    """Where with a constant triangular mask (k folded)."""
     x = n.t(0)
     return op(n, "Where", n.constant(_tri_mask(n, x.shape)), x, scalar(n, 0, x))
 
 
 @lowering("OneHot", since=9)
 def _one_hot(n):
+    """OneHot, scaled to the values, Transpose for `axis`."""
     indices = n.t(0)
     if indices.dtype not in (I32, I64):
         indices = _cast_to(n, indices, I64)
@@ -717,6 +774,7 @@ def _one_hot(n):
 
 @lowering("CumSum", since=11)
 def _cumsum(n):
+    """MatMul by a constant triangular matrix."""
     x, = floats(n, 0)
     axis = norm_axis(int(np.asarray(n.const(1, "axis")).reshape(-1)[0]), x.ndim)
     size = x.shape[axis]

@@ -38,6 +38,8 @@ def _window_attrs(strides, dilations, pads):
 
 @lowering("Conv", since=1)
 def _conv(n):
+    """Conv, 1-D and 2-D; 3-D as the sum over depth taps of 2-D Convs of depth slices
+    (auto_pad resolved)."""
     x, w = floats(n, 0, 1)
     bias = n.t(2, floats=True) if n.has(2) else None
     kernel = list(w.shape[2:])
@@ -94,6 +96,7 @@ def _conv3d(n, x, w, bias, strides, dilations, pads, group):
 
 @lowering("ConvTranspose", since=1)
 def _conv_transpose(n):
+    """ConvTranspose, 1-D and 2-D (output_shape and auto_pad resolved to pads)."""
     x, w = floats(n, 0, 1)
     kernel = list(w.shape[2:])
     if len(kernel) not in (1, 2):
@@ -134,6 +137,7 @@ def _pool_attrs(n, x, kernel):
 
 @lowering("MaxPool", since=1)
 def _max_pool(n):
+    """MaxPool (with Indices), 1-D and 2-D; 3-D as Max over depth of 2-D pools."""
     x, = floats(n, 0)
     if n.attr("storage_order", 0):
         refuse("storage_order 1: Salus's indices are row-major")
@@ -151,6 +155,7 @@ def _max_pool(n):
 
 @lowering("AveragePool", since=1)
 def _average_pool(n):
+    """AveragePool, 1-D and 2-D; 3-D as the mean over depth of 2-D pools."""
     x, = floats(n, 0)
     kernel = n.attr("kernel_shape")
     attrs, dilations = _pool_attrs(n, x, kernel)
@@ -202,6 +207,7 @@ def _pool3d(n, x, kind, attrs, dilations):
 
 @lowering("GlobalAveragePool", "GlobalMaxPool", since=1)
 def _global_pool(n):
+    """ReduceMean or ReduceMax over the spatial axes."""
     x, = floats(n, 0)
     kind = "ReduceMean" if n.proto.op_type == "GlobalAveragePool" else "ReduceMax"
     return op(n, kind, x, axes=list(range(2, x.ndim)), keepdims=1)
@@ -211,6 +217,7 @@ def _global_pool(n):
 
 @lowering("BatchNormalization", since=6)
 def _batch_norm(n):
+    """BatchNormalization (inference only)."""
     if n.attr("training_mode", 0) or n.attr("is_test", 1) == 0 or \
             any(n.proto.output[1:]):
         refuse("training mode: Salus imports models for inference")
@@ -222,12 +229,14 @@ def _batch_norm(n):
 
 @lowering("InstanceNormalization", since=6)
 def _instance_norm(n):
+    """InstanceNormalization."""
     x, scale, b = floats(n, 0, 1, 2)
     return op(n, "InstanceNormalization", x, scale, b, epsilon=n.attr("epsilon"))
 
 
 @lowering("LayerNormalization", since=17)
 def _layer_norm(n):
+    """LayerNormalization (with Mean and InvStdDev)."""
     x, scale = floats(n, 0, 1)
     inputs = [x, scale] + ([n.t(2, floats=True)] if n.has(2) else [])
     if n.attr("stash_type") != 1:
@@ -240,6 +249,7 @@ def _layer_norm(n):
 
 @lowering("MeanVarianceNormalization", since=9)
 def _mvn(n):
+    """(x − mean) / (√var + 1e-9) from ReduceMean."""
     x, = floats(n, 0)
     axes = [norm_axis(a, x.ndim) for a in n.attr("axes")]
     centred = op(n, "Sub", x, op(n, "ReduceMean", x, axes=axes, keepdims=1))
@@ -249,6 +259,7 @@ def _mvn(n):
 
 @lowering("LpNormalization", since=1)
 def _lp_norm(n):
+    """x / ReduceSum of Abs (p 1) or Sqrt of ReduceSum of squares (p 2)."""
     x, = floats(n, 0)
     axis, p = norm_axis(n.attr("axis"), x.ndim), n.attr("p")
     if p not in (1, 2):
@@ -262,6 +273,7 @@ def _lp_norm(n):
 
 @lowering("LRN", since=1)
 def _lrn(n):
+    """x / (bias + alpha · window sums)^beta, the sums an AveragePool over channels."""
     # The sum of squares over each channel window is a 2-D average pool
     # (times its size) of the squares laid out as [N, 1, C, rest].
     x, = floats(n, 0)
@@ -296,12 +308,14 @@ def _labels(n, i):
 
 @lowering("NegativeLogLikelihoodLoss", since=12)
 def _nll(n):
+    """NegativeLogLikelihoodLoss."""
     inputs = [n.t(0, floats=True), _labels(n, 1)] + ([n.t(2, floats=True)] if n.has(2) else [])
     return op(n, "NegativeLogLikelihoodLoss", *inputs, **_loss_attrs(n))
 
 
 @lowering("SoftmaxCrossEntropyLoss", since=12)
 def _sce(n):
+    """SoftmaxCrossEntropyLoss (with log_prob)."""
     inputs = [n.t(0, floats=True), _labels(n, 1)] + ([n.t(2, floats=True)] if n.has(2) else [])
     count = 2 if n.n_out > 1 and n.proto.output[1] else 1
     outs = op(n, "SoftmaxCrossEntropyLoss", *inputs, num_outputs=count, **_loss_attrs(n))
@@ -312,6 +326,7 @@ def _sce(n):
 
 @lowering("Pad", since=2)
 def _pad(n):
+    """Pad: constant, reflect, edge (pads folded)."""
     x, = floats(n, 0)
     if n.ver < 11:
         pads, value = n.attr("pads"), n.attr("value")
@@ -331,6 +346,7 @@ def _pad(n):
 
 @lowering("DepthToSpace", "SpaceToDepth", since=1)
 def _depth_space(n):
+    """The daemon's op of that name."""
     x, = floats(n, 0)
     attrs = {"blocksize": n.attr("blocksize")}
     if n.proto.op_type == "DepthToSpace":
@@ -363,6 +379,8 @@ def _nearest_source(n, out, size, scale):
 
 @lowering("Upsample", "Resize", since=7)
 def _resize(n):
+    """Upsample, for nearest-neighbour integer scales whose coordinate mode repeats each
+    element."""
     x, = floats(n, 0)
     if n.attr("mode") != "nearest":
         refuse(f"mode {n.attr('mode')!r}: Salus resamples nearest only")

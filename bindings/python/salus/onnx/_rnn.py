@@ -97,6 +97,8 @@ class _Cell:
 
 @lowering("LSTM", "GRU", "RNN", since=7)
 def _recurrent(n):
+    """Unrolled over the sequence: MatMul, Add, Split, Sigmoid, Tanh, Relu, Mul, Concat
+    (whole sequences; peepholes and clip too)."""
     kind = n.proto.op_type
     x, = floats(n, 0)
     layout = n.attr("layout", 0)
