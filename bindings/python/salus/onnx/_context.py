@@ -140,10 +140,9 @@ class Importer:
         self._n = 0
         self.opsets = {o.domain or "": o.version for o in model.opset_import}
         default = self.opsets.get("", self.opsets.get("ai.onnx"))
-        if default is None or default > MAX_OPSET:
-            raise UnsupportedError(f"the model's default-domain opset {default} is not one "
-                                   f"Salus reads (1 to {MAX_OPSET})")
-        self.default_opset = default
+        if default is not None and default > MAX_OPSET:
+            raise UnsupportedError(f"the model's default-domain opset {default} is newer than "
+                                   f"{MAX_OPSET}, the newest python3-onnx here describes")
         graph = model.graph
         for init in graph.initializer:
             array = numpy_helper.to_array(init)
@@ -165,7 +164,7 @@ class Importer:
         for name in self.outputs:
             value = self.values[name]
             t = self.tensor(name, value)
-            if t.kind != "intermediate" or t.name == name and t.kind != "intermediate":
+            if t.kind != "intermediate":  # an input or a constant: the daemon outputs op results
                 t = self.g.identity(t)
             self.g.output(t, name)
 
@@ -212,14 +211,7 @@ class Importer:
             outs = [outs]
         for name, value in zip(proto.output, outs):
             if name and value is not None:
-                if isinstance(value, np.ndarray) or np.isscalar(value):
-                    value = np.asarray(value)
-                    if value.size == 0 and name in self.outputs_wanted():
-                        raise UnsupportedError("an empty output", **where)
-                self.values[name] = value
-
-    def outputs_wanted(self):
-        return {vi.name for vi in self.model.graph.output}
+                self.values[name] = np.asarray(value) if not isinstance(value, Tensor) else value
 
     def tensor(self, name, value):
         """The salus Tensor of ONNX value ``name`` (a known array becomes a
@@ -228,7 +220,15 @@ class Importer:
             return value
         t = self._tensors.get(name)
         if t is None:
-            t = self._tensors[name] = self.constant(value, name)
+            array = as_salus_array(value)
+            if array.size > 1 and array.dtype == np.float32 and np.all(array == array.flat[0]):
+                # One value broadcast: the same constant for every batch size
+                # (a session's added graphs bring no constants of their own).
+                t = self.g.expand(self.constant(array.reshape(-1)[:1].reshape(()), name),
+                                  array.shape)
+            else:
+                t = self.constant(array, name)
+            self._tensors[name] = t
         return t
 
     def constant(self, value, name=None):
@@ -244,11 +244,6 @@ class Importer:
                 name = f"onnx_const_{self._n}"
         dtype = _dtypes.dtype(array.dtype)
         return self.g.constant(name, array, dtype=dtype)
-
-
-def checked(fn):
-    """Wraps a lowering so that GraphError is a LoweringError (see Importer)."""
-    return fn
 
 
 __all__ = ["Importer", "Node", "MAX_OPSET", "salus_dtype", "as_salus_array",

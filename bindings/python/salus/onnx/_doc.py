@@ -33,7 +33,7 @@ def table():
     rows = ["| ONNX op | versions read | lowered by |", "| --- | --- | --- |"]
     for (domain, name), entry in sorted(TABLE.items(), key=lambda kv: kv[0][1]):
         read = [v for v in versions.get((domain, name), []) if v >= entry.since]
-        how = (entry.lower.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        how = " ".join((entry.lower.__doc__ or "").strip().split("\n\n")[0].split())
         rows.append(f"| `{name}` | {', '.join(map(str, read))} | {how} |")
     return "\n".join(rows)
 
