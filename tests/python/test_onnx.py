@@ -1,0 +1,237 @@
+"""salus.onnx: PyTorch models exported to ONNX and served by salusd agree
+with PyTorch; refusals happen at load, before anything reaches the daemon;
+several ONNX sessions run at once; doc/onnx.md matches the import table."""
+
+import io
+import os
+import threading
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx", reason="python3-onnx is not installed")
+torch = pytest.importorskip("torch", reason="python3-torch is not installed")
+
+import salus  # noqa: E402
+import salus.onnx  # noqa: E402
+from onnx import TensorProto, helper  # noqa: E402
+
+from salus.onnx import _doc  # noqa: E402
+
+DOC = os.path.join(os.path.dirname(__file__), "..", "..", "doc", "onnx.md")
+
+
+class SmallCNN(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = torch.nn.Sequential(
+            torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+            torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 16, 3, stride=2), torch.nn.BatchNorm2d(16),
+            torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+            torch.nn.Linear(16, 10))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+class LSTMHead(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(8, 16, num_layers=2, batch_first=True)
+        self.out = torch.nn.Linear(16, 4)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        return self.out(y[:, -1])
+
+
+def _trained_batch_norm(model):
+    # Running statistics away from 0 and 1, so that the import must use them.
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    return model
+
+
+def _models():
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+    return {
+        "cnn": (_trained_batch_norm(SmallCNN()), (4, 3, 16, 16)),
+        "transformer": (torch.nn.TransformerEncoder(layer, 2), (2, 5, 32)),
+        "lstm": (LSTMHead(), (3, 7, 8)),
+    }
+
+
+def export(model, shape):
+    """The model's ONNX export (opset 17), batch dimension symbolic, batch
+    norm kept as its own node (PRESERVE: not folded into the convolutions)."""
+    model.eval()
+    f = io.BytesIO()
+    torch.onnx.export(model, (torch.randn(*shape),), f, input_names=["x"], output_names=["y"],
+                      opset_version=17, dynamic_axes={"x": {0: "batch"}},
+                      training=torch.onnx.TrainingMode.PRESERVE)
+    return onnx.load_from_string(f.getvalue())
+
+
+@pytest.fixture(scope="module")
+def exported():
+    return {k: (m, export(m, shape), shape) for k, (m, shape) in _models().items()}
+
+
+@pytest.mark.parametrize("kind", ["cnn", "transformer", "lstm"])
+def test_served_models_agree_with_pytorch(kind, exported, client):
+    model, proto, shape = exported[kind]
+    with salus.onnx.load(proto, client=client, name=kind) as sess:
+        for batch in (shape[0], shape[0] + 3, shape[0]):  # a second batch size, then the first
+            x = torch.randn(batch, *shape[1:])
+            with torch.no_grad():
+                want = model(x).numpy()
+            got = sess.run({"x": x.numpy()})["y"]
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+        # Both batch sizes share one session: the weights are resident once.
+        assert len(sess.session.graphs) == 1
+        assert not sess._extra
+
+
+def test_batch_norm_is_imported_as_such(exported):
+    ops = {n.op_type for n in exported["cnn"][1].graph.node}
+    assert "BatchNormalization" in ops and "LSTM" in {
+        n.op_type for n in exported["lstm"][1].graph.node}
+
+
+def test_variables_can_be_swapped(client):
+    w = np.arange(6, dtype=np.float32).reshape(2, 3)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])],
+        [onnx.numpy_helper.from_array(w, "w")])
+    with salus.onnx.load(helper.make_model(graph), client=client, variables=True) as sess:
+        x = np.ones((1, 2), np.float32)
+        np.testing.assert_allclose(sess.run({"x": x})["y"], x @ w)
+        sess.session.write_variables({"w": -w})
+        np.testing.assert_allclose(sess.run({"x": x})["y"], -(x @ w))
+
+
+def _one_node_model(node, inputs, outputs, opset=17):
+    graph = helper.make_graph([node], "g", inputs, outputs)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _f(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def _refused(model, client):
+    before = len(client.sessions())
+    with pytest.raises(salus.onnx.UnsupportedError) as info:
+        salus.onnx.load(model, client=client)
+    assert len(client.sessions()) == before  # nothing reached the daemon
+    return info.value
+
+
+def test_an_unsupported_op_is_refused_naming_it(client):
+    node = helper.make_node("Det", ["x"], ["y"], name="determinant")
+    e = _refused(_one_node_model(node, [_f("x", [3, 3])], [_f("y", [])]), client)
+    assert (e.op, e.domain, e.opset, e.node) == ("Det", "", 17, "determinant")
+    assert "Det (domain ai.onnx, opset 17) at node 'determinant'" in str(e)
+    assert isinstance(e, salus.Error)
+
+
+def test_a_data_dependent_shape_is_refused(client):
+    node = helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape by data")
+    model = _one_node_model(node, [_f("x", [2, 3]), helper.make_tensor_value_info(
+        "shape", TensorProto.INT64, [2])], [_f("y", None)])
+    e = _refused(model, client)
+    assert isinstance(e, salus.onnx.DataDependentError)
+    assert "computed from the data" in str(e) and "reshape by data" in str(e)
+
+
+def test_unsupported_dtypes_and_versions_are_refused(client):
+    node = helper.make_node("Relu", ["x"], ["y"])
+    u8 = [helper.make_tensor_value_info(n, TensorProto.UINT8, [2]) for n in "xy"]
+    assert "dtype uint8" in str(_refused(_one_node_model(node, u8[:1], u8[1:]), client))
+    newer = _one_node_model(node, [_f("x", [2])], [_f("y", [2])], opset=onnx.defs
+                            .onnx_opset_version() + 1)
+    assert "newer than" in str(_refused(newer, client))
+
+
+def test_refusal_needs_no_daemon(monkeypatch):
+    monkeypatch.setenv("SALUS_SOCKET", "/nonexistent/salusd.sock")
+    node = helper.make_node("Unique", ["x"], ["y"])
+    with pytest.raises(salus.onnx.UnsupportedError):
+        salus.onnx.load(_one_node_model(node, [_f("x", [4])], [_f("y", None)]))
+
+
+def test_several_onnx_sessions_at_once(exported, client):
+    sessions = {k: salus.onnx.load(p, client=client, name=f"concurrent-{k}")
+                for k, (_, p, _) in exported.items()}
+    errors = []
+
+    def serve(kind):
+        model, _, shape = exported[kind]
+        try:
+            for _ in range(5):
+                x = torch.randn(*shape)
+                with torch.no_grad():
+                    want = model(x).numpy()
+                np.testing.assert_allclose(sessions[kind].run({"x": x.numpy()})["y"], want,
+                                           rtol=1e-4, atol=1e-5)
+        except Exception as e:  # noqa: BLE001 (reported by the main thread)
+            errors.append(e)
+
+    threads = [threading.Thread(target=serve, args=(k,)) for k in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    names = {s.name for s in client.sessions() if s.name}
+    for s in sessions.values():
+        s.close()
+    assert not errors, errors
+    assert {f"concurrent-{k}" for k in sessions} <= names
+
+
+def test_the_backend_runs_nodes_and_models(client, monkeypatch):
+    monkeypatch.setattr(salus.onnx.backend, "_client", client)
+    assert salus.onnx.backend.supports_device("CPU")
+    x = np.random.randn(3, 4).astype(np.float32)
+    node = helper.make_node("Softmax", ["x"], ["y"], axis=0)
+    (y,) = salus.onnx.backend.run_node(node, [x])
+    e = np.exp(x - x.max(0))
+    np.testing.assert_allclose(y, e / e.sum(0), rtol=1e-5)
+    x64 = x.astype(np.float64)
+    (y,) = salus.onnx.backend.run_node(helper.make_node("Relu", ["x"], ["y"]), [x64])
+    assert y.dtype == np.float64  # double is fed and fetched as such
+    np.testing.assert_allclose(y, np.maximum(x64, 0), rtol=1e-6)
+
+
+def test_onnx_backend_test_runs_on_salus(client, monkeypatch):
+    """onnx.backend.test.BackendTest over salus.onnx.backend. (Debian's onnx
+    1.12 compares with np.object, gone from numpy 1.24: put it back.)"""
+    import unittest
+
+    import onnx.backend.test
+
+    monkeypatch.setattr(np, "object", object, raising=False)
+    monkeypatch.setattr(salus.onnx.backend, "_client", client)
+    bt = onnx.backend.test.BackendTest(salus.onnx.backend, __name__)
+    bt.include(r"^test_(relu|softmax_axis_0|operator_flatten|lstm_defaults)_cpu$")
+    suite = unittest.TestSuite()
+    for case in bt.test_cases.values():
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(case))
+    result = unittest.TestResult()
+    suite.run(result)
+    assert not result.errors and not result.failures, result.errors + result.failures
+    assert result.testsRun - len(result.skipped) == 4
+
+
+def test_doc_lists_the_import_table():
+    with open(DOC) as f:
+        text = f.read()
+    assert text == _doc.render(text), "doc/onnx.md is stale: python3 -m salus.onnx._doc " \
+                                      "--write doc/onnx.md"
+    for _, name, _ in salus.onnx.supported_ops():
+        assert f"| `{name}` |" in text

@@ -9,7 +9,7 @@ import onnx
 from onnx import helper, mapping
 
 from .._client import connect
-from .._errors import Error
+from .._errors import Error, ResourceError
 from ._context import Importer
 from ._errors import UnsupportedError
 from ._import import TABLE
@@ -44,7 +44,9 @@ class OnnxSession:
     of output name to array, in the model's dtypes. A model with symbolic
     dimensions gets one graph per set of input shapes fed, imported when
     first fed and added to the same session (``Session.add_graph``) so its
-    weights are resident once. ``session`` is the underlying
+    weights are resident once; a graph needing more ephemeral memory than
+    the session's lane holds reopens the session with it first (variables
+    kept). ``session`` is the underlying
     salus.Session (None until the first graph is opened)."""
 
     def __init__(self, model, client=None, name=None, priority=0, weight=1.0,
@@ -64,6 +66,7 @@ class OnnxSession:
                             if o.type.tensor_type.elem_type}
         self._lock = threading.Lock()
         self._graphs = {}  # input shapes -> (session, graph name or None)
+        self._built = {}  # input shapes -> its salus.Graph
         self._extra = []  # sessions of graphs the first session could not take
         self.session = None
         # Import now: an unsupported model is refused before the daemon hears of it.
@@ -83,6 +86,7 @@ class OnnxSession:
         return Importer(self.model, TABLE, shapes, self._variables).g
 
     def _open(self, key, graph):
+        self._built[key] = graph
         if self.session is None:
             self.session = self._client.session(graph, **self._open_args)
             self._graphs[key] = (self.session, None)
@@ -91,12 +95,29 @@ class OnnxSession:
         try:
             self.session.add_graph(graph, name)
             self._graphs[key] = (self.session, name)
+        except ResourceError:
+            self._reopen(key, graph)
         except Error:
-            # Constants that depend on the shapes (or too big a T): this graph
-            # gets a session of its own, its weights resident a second time.
+            # Constants that depend on the shapes: this graph gets a session
+            # of its own, its weights resident a second time.
             extra = self._client.session(graph, **self._open_args)
             self._extra.append(extra)
             self._graphs[key] = (extra, None)
+
+    def _reopen(self, key, graph):
+        """The session again, opened with this graph (its lane holds the
+        largest one's ephemeral memory), the others added, the variables kept."""
+        old = self.session
+        values = old.read_variables() if old.variables else None
+        self.session = self._client.session(graph, values=values, **self._open_args)
+        moved = {key: (self.session, None)}
+        for other, (s, _) in self._graphs.items():
+            if s is old:
+                name = f"shapes {len(moved)}"
+                self.session.add_graph(self._built[other], name)
+                moved[other] = (self.session, name)
+        self._graphs.update(moved)
+        old.close()
 
     def run(self, feeds):
         """One inference: feeds a dict of input name to array; returns a dict
