@@ -235,3 +235,19 @@ def test_doc_lists_the_import_table():
                                       "--write doc/onnx.md"
     for _, name, _ in salus.onnx.supported_ops():
         assert f"| `{name}` |" in text
+
+
+def test_the_example_serves_and_agrees(daemon):
+    import subprocess
+    import sys
+
+    pytest.importorskip("torchvision", reason="the example serves a torchvision ResNet")
+    example = os.path.join(os.environ.get("SALUS_EXAMPLES", "../../examples/python"),
+                           "onnx_serve.py")
+    out = subprocess.run([sys.executable, example, "--socket", daemon.socket,
+                          "--requests", "3"], capture_output=True, text=True, timeout=100)
+    assert out.returncode == 0, out.stderr
+    diffs = [float(line.rsplit(" ", 1)[1]) for line in out.stdout.splitlines()
+             if line.startswith("request")]
+    assert len(diffs) == 3 and max(diffs) < 1e-4, out.stdout
+    assert "3 batch sizes in session" in out.stdout
