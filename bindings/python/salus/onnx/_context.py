@@ -46,6 +46,14 @@ def as_salus_array(array):
     return array
 
 
+def _decoded(value):
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, list) and value and isinstance(value[0], bytes):
+        return [v.decode() for v in value]
+    return value
+
+
 class Node:
     """One ONNX node being lowered: its inputs (an array when known, a salus
     Tensor otherwise, None when left out), attributes with the schema's
@@ -62,14 +70,13 @@ class Node:
         self._attrs = {a.name: helper.get_attribute_value(a) for a in proto.attribute}
 
     def attr(self, name, default=None):
-        """The attribute's value, else the schema's default, else default."""
+        """The attribute's value (strings decoded), else the schema's
+        default, else default."""
         if name in self._attrs:
-            value = self._attrs[name]
-            return value.decode() if isinstance(value, bytes) else value
+            return _decoded(self._attrs[name])
         spec = self.schema.attributes.get(name)
         if spec is not None and spec.default_value.type:
-            value = helper.get_attribute_value(spec.default_value)
-            return value.decode() if isinstance(value, bytes) else value
+            return _decoded(helper.get_attribute_value(spec.default_value))
         return default
 
     def has_attr(self, name):

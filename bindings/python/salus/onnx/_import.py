@@ -253,8 +253,17 @@ def _variadic(n, op_type):
 
 @lowering("Max", "Min", since=6)
 def _max_min(n):
-    """A chain of the daemon's binary op."""
-    return _variadic(n, n.proto.op_type)
+    """A chain of the daemon's binary op; for integers, of Where over Greater or Less."""
+    if n.dtype(0) not in (I32, I64):
+        return _variadic(n, n.proto.op_type)
+    ts = [n.t(i) for i in range(len(n.ins))]
+    pick = "Greater" if n.proto.op_type == "Max" else "Less"
+    acc = ts[0] if len(ts) > 1 else op(n, "Identity", ts[0])
+    for t in ts[1:]:
+        if t.dtype is not acc.dtype:
+            refuse(f"operands of {acc.dtype.name} and {t.dtype.name}")
+        acc = op(n, "Where", op(n, pick, acc, t), acc, t)
+    return acc
 
 
 @lowering("Sum", since=6)
@@ -696,8 +705,8 @@ def _dropout(n):
     """Nothing in inference (the mask all true); training mode is refused."""
     x = n.ins[0]
     training = bool(n.const(2, "training_mode")) if n.has(2) else False
-    ratio = float(n.const(1, "ratio")) if n.has(1) else n.attr("ratio")
-    if training and ratio > 0:
+    ratio = (float(n.const(1, "ratio")) if n.has(1) else n.attr("ratio")) if training else 0
+    if ratio > 0:
         refuse("training mode: Salus's dropout masks are its own, not the reference's")
     mask = np.ones(n.shape(0), bool) if n.n_out > 1 else None
     return [x, mask]
