@@ -386,6 +386,48 @@ def _gemm(n):
               transA=n.attr("transA"), transB=n.attr("transB"))
 
 
+def _einsum_terms(n, equation, ranks):
+    """The letters of each operand and of the output, '...' spelt out as
+    digits aligned from the right (the broadcast axes)."""
+    lhs, _, rhs = equation.replace(" ", "").partition("->")
+    terms = lhs.split(",")
+    dots = max((r - len(t.replace("...", "")) for t, r in zip(terms, ranks) if "..." in t),
+               default=0)
+    spell = lambda t, k: t.replace("...", "".join(str(i) for i in range(dots - k, dots)))  # noqa
+    terms = [spell(t, r - len(t.replace("...", ""))) for t, r in zip(terms, ranks)]
+    if "->" not in equation:
+        letters = "".join(terms)
+        rhs = "".join(str(i) for i in range(dots)) + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c.isalpha()))
+    else:
+        rhs = spell(rhs, dots)
+    for t in terms:
+        if len(set(t)) != len(t):
+            refuse(f"a repeated index in {t!r} (a diagonal)")
+    return terms, rhs
+
+
+@lowering("Einsum", since=12)
+def _einsum(n):
+    """Mul of the operands laid out on one axis order (Transpose, Reshape), then ReduceSum
+    over the summed indices."""
+    xs = [n.t(i, floats=True) for i in range(len(n.ins))]
+    terms, out = _einsum_terms(n, n.attr("equation"), [x.ndim for x in xs])
+    order = out + "".join(dict.fromkeys(c for t in terms for c in t if c not in out))
+    product = None
+    for x, t in zip(xs, terms):
+        present = [c for c in order if c in t]
+        if present != list(t):
+            x = n.g.transpose(x, [t.index(c) for c in present])
+        sizes = dict(zip(present, x.shape))
+        x = n.g.reshape(x, tuple(sizes.get(c, 1) for c in order))
+        product = x if product is None else op(n, "Mul", product, x)
+    summed = list(range(len(out), len(order)))
+    if summed:
+        return op(n, "ReduceSum", product, axes=summed, keepdims=0)
+    return product if len(xs) > 1 else op(n, "Identity", product)
+
+
 # ---- softmax family -------------------------------------------------------------
 
 def _softmax_like(n, body):
