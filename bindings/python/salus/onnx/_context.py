@@ -99,10 +99,12 @@ class Node:
         init = self.imp.initializers.get(self.proto.input[i])
         if init is not None:  # a weight made a variable, read as a constant here
             return init
-        role = what or f"input {i} ({self.proto.input[i]!r})"
-        raise DataDependentError(f"{role} is computed from the data at run time; Salus "
-                                 f"plans memory for static shapes, so it must be a constant "
-                                 f"or foldable at import")
+        role = what or f"input {i}"
+        e = DataDependentError(f"{role} ({self.proto.input[i]!r}) is computed from the data "
+                               f"at run time; Salus plans memory for static shapes, so it "
+                               f"must be a constant or foldable at import")
+        e.value = self.proto.input[i]
+        raise e
 
     def ints(self, i, what=None):
         value = self.const(i, what)

@@ -19,12 +19,17 @@ class UnsupportedError(NotSupportedError):
 
     def at(self, op, domain, opset, node):
         """This error, naming the node it was raised for."""
-        return type(self)(self.reason, op, domain, opset, node)
+        e = type(self)(self.reason, op, domain, opset, node)
+        e.value = getattr(self, "value", None)
+        return e
 
 
 class DataDependentError(UnsupportedError):
     """A shape of the model depends on the data fed: Salus plans memory for
-    static shapes, so such a model is refused."""
+    static shapes, so such a model is refused. ``value`` names the ONNX value
+    that would have to be known at import."""
+
+    value = None
 
 
 class LoweringError(NotSupportedError):
