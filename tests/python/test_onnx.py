@@ -251,3 +251,17 @@ def test_the_example_serves_and_agrees(daemon):
              if line.startswith("request")]
     assert len(diffs) == 3 and max(diffs) < 1e-4, out.stdout
     assert "3 batch sizes in session" in out.stdout
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
+def test_resize_agrees_with_pytorch(mode, client):
+    class Up(torch.nn.Module):
+        def forward(self, x):
+            kw = {} if mode == "nearest" else {"align_corners": False}
+            return torch.nn.functional.interpolate(x, scale_factor=2.5 if mode != "nearest"
+                                                   else 2, mode=mode, **kw)
+
+    x = torch.randn(2, 3, 5, 4)
+    with salus.onnx.load(export(Up(), x.shape), client=client) as sess:
+        got = sess.run({"x": x.numpy()})["y"]
+    np.testing.assert_allclose(got, Up()(x).numpy(), rtol=1e-4, atol=1e-5)

@@ -58,5 +58,5 @@ def test_the_command_reports_per_suite(daemon, capsys):
     rc = conformance.main(["--socket", daemon.socket, "--suite", "simple", "--top", "3"])
     out = capsys.readouterr().out
     assert rc == 0, out
-    assert "simple" in out and "Ops blocking the most skipped tests" in out
+    assert "simple" in out and "What blocks the most skipped tests" in out
     assert os.path.isdir(conformance.DATA_DIR)

@@ -1,5 +1,5 @@
 """The import table's neural-network ops: convolutions, pooling,
-normalizations, losses, padding and resampling. 3-D convolutions and pools
+normalizations, losses and padding. 3-D convolutions and pools
 are composed of the daemon's 2-D ones over depth slices."""
 
 import numpy as np
@@ -354,56 +354,4 @@ def _depth_space(n):
     return op(n, n.proto.op_type, x, **attrs)
 
 
-def _nearest_source(n, out, size, scale):
-    """The input index ONNX's nearest Resize reads for each output index."""
-    x = np.arange(out, dtype=np.float64)
-    mode = n.attr("coordinate_transformation_mode", "asymmetric")
-    if mode == "half_pixel":
-        src = (x + 0.5) / scale - 0.5
-    elif mode == "pytorch_half_pixel":
-        src = (x + 0.5) / scale - 0.5 if out > 1 else np.zeros_like(x)
-    elif mode == "align_corners":
-        src = x * (size - 1) / (out - 1) if out > 1 else np.zeros_like(x)
-    elif mode == "asymmetric":
-        src = x / scale
-    elif mode == "tf_half_pixel_for_nn":
-        src = (x + 0.5) / scale
-    else:
-        refuse(f"coordinate_transformation_mode {mode!r}")
-    rounding = n.attr("nearest_mode", "round_prefer_floor") if n.ver >= 11 else "floor"
-    pick = {"round_prefer_floor": lambda v: np.ceil(v - 0.5),
-            "round_prefer_ceil": lambda v: np.floor(v + 0.5),
-            "floor": np.floor, "ceil": np.ceil}[rounding]
-    return np.clip(pick(src), 0, size - 1).astype(np.int64)
-
-
-@lowering("Upsample", "Resize", since=7)
-def _resize(n):
-    """Upsample, for nearest-neighbour integer scales whose coordinate mode repeats each
-    element."""
-    x, = floats(n, 0)
-    if n.attr("mode") != "nearest":
-        refuse(f"mode {n.attr('mode')!r}: Salus resamples nearest only")
-    if n.proto.op_type == "Upsample" and n.ver < 9:
-        scales = n.attr("scales")
-    elif n.proto.op_type == "Upsample" or n.ver < 11:
-        scales = n.const(1, "scales")
-    elif n.has(3) and n.const(3).size:
-        scales = np.asarray(n.const(3, "sizes"), np.float64) / np.array(x.shape)
-    else:
-        scales = n.const(2, "scales")
-    scales = [float(s) for s in np.asarray(scales).reshape(-1)]
-    ints = [int(round(s)) for s in scales]
-    if any(s != i or i < 1 for s, i in zip(scales, ints)):
-        refuse(f"scales {scales}: Salus upsamples by integer factors")
-    for size, s in zip(x.shape, ints):
-        if s > 1 and not np.array_equal(_nearest_source(n, size * s, size, s),
-                                        np.arange(size * s) // s):
-            refuse("these coordinate and rounding modes do not repeat each element "
-                   "(Salus's Upsample does)")
-    if all(s == 1 for s in ints):
-        return op(n, "Identity", x)
-    return op(n, "Upsample", x, scales=ints)
-
-
-from . import _rnn  # noqa: E402,F401 (registers LSTM, GRU and RNN)
+from . import _resize, _rnn  # noqa: E402,F401 (register Resize, LSTM, GRU and RNN)

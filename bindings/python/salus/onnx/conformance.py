@@ -203,7 +203,7 @@ def main(argv=None):
             status, detail = outcome(case, client)
             tally[case.suite][status] += 1
             result = status if status == "passed" else f"{status}: {detail}"
-            if status in ("skipped", "frozen"):
+            if status == "skipped":
                 blockers[detail.op or detail.reason.split(" (")[0].split(":")[0]] += 1
             elif status == "failed":
                 failures.append(f"{case.suite}/{case.name}: {detail}")
@@ -217,7 +217,8 @@ def main(argv=None):
     print("(frozen: of the skipped, those refused for shape inputs fed as data that pass with "
           "them made constants;\n known: listed in KNOWN_DIFFERENCES, with the reason each "
           "differs)")
-    print(f"\n{time.monotonic() - start:.0f} s. Ops blocking the most skipped tests:")
+    print(f"\n{time.monotonic() - start:.0f} s. What blocks the most skipped tests (frozen "
+          f"ones aside):")
     for what, count in blockers.most_common(args.top):
         print(f"  {count:4}  {what}")
     if failures:
