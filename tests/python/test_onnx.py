@@ -265,3 +265,30 @@ def test_resize_agrees_with_pytorch(mode, client):
     with salus.onnx.load(export(Up(), x.shape), client=client) as sess:
         got = sess.run({"x": x.numpy()})["y"]
     np.testing.assert_allclose(got, Up()(x).numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_batch_sizes_from_several_threads(exported, client):
+    """New batch sizes arriving at once, some reopening the session for more
+    ephemeral memory while others run: every answer is PyTorch's."""
+    model, proto, shape = exported["cnn"]
+    errors = []
+    with salus.onnx.load(proto, client=client, name="many-batches") as sess:
+        def serve(sizes):
+            try:
+                for b in sizes:
+                    x = torch.randn(b, *shape[1:])
+                    with torch.no_grad():
+                        want = model(x).numpy()
+                    np.testing.assert_allclose(sess.run({"x": x.numpy()})["y"], want,
+                                               rtol=1e-4, atol=1e-5)
+            except Exception as e:  # noqa: BLE001 (reported by the main thread)
+                errors.append(e)
+
+        threads = [threading.Thread(target=serve, args=(sizes,))
+                   for sizes in ([1, 2, 3, 9], [9, 3, 1, 6], [2, 6, 12, 1], [12, 1, 2, 3])]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        assert len(sess.session.graphs) == 5  # six sizes, one session

@@ -9,7 +9,7 @@ import onnx
 from onnx import helper, mapping
 
 from .._client import connect
-from .._errors import Error, ResourceError
+from .._errors import Error, NoSessionError, ResourceError
 from ._context import Importer
 from ._errors import UnsupportedError
 from ._import import TABLE
@@ -127,11 +127,20 @@ class OnnxSession:
             raise KeyError(f"missing inputs: {', '.join(missing)}; the model's inputs are "
                            f"{', '.join(self.inputs)}")
         key = tuple(tuple(np.shape(feeds[k])) for k in self.inputs)
-        with self._lock:
-            if key not in self._graphs:
-                self._open(key, self._import(dict(zip(self.inputs, key))))
-            session, graph = self._graphs[key]
-        outs = session.run({k: feeds[k] for k in self.inputs}, graph=graph)
+        feeds = {k: feeds[k] for k in self.inputs}
+        while True:
+            with self._lock:
+                if key not in self._graphs:
+                    self._open(key, self._import(dict(zip(self.inputs, key))))
+                session, graph = self._graphs[key]
+            try:
+                outs = session.run(feeds, graph=graph)
+                break
+            except NoSessionError:
+                # Another thread reopened the session for a bigger batch: rerun there.
+                with self._lock:
+                    if self._graphs[key][0] is session:
+                        raise
         for k, dtype in self._out_dtypes.items():
             if outs[k].dtype != dtype:
                 outs[k] = outs[k].astype(dtype)
