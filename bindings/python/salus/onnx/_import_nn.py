@@ -4,7 +4,7 @@ are composed of the daemon's 2-D ones over depth slices."""
 
 import numpy as np
 
-from ._import import F32, I32, I64, floats, lowering, norm_axis, op, refuse, scalar
+from ._import import I32, I64, floats, lowering, norm_axis, op, refuse, scalar
 
 
 def _spatial(n, x, kernel):

@@ -6,12 +6,11 @@ import threading
 
 import numpy as np
 import onnx
-from onnx import helper, mapping
+from onnx import mapping
 
 from .._client import connect
 from .._errors import Error, NoSessionError, ResourceError
 from ._context import Importer
-from ._errors import UnsupportedError
 from ._import import TABLE
 
 
@@ -176,4 +175,4 @@ def load(model, client=None, name=None, priority=0, weight=1.0, variables=False)
     return OnnxSession(model, client, name, priority, weight, variables)
 
 
-__all__ = ["load", "OnnxSession", "UnsupportedError", "read_model"]
+__all__ = ["load", "OnnxSession", "read_model"]
