@@ -292,3 +292,29 @@ def test_batch_sizes_from_several_threads(exported, client):
             t.join()
         assert not errors, errors
         assert len(sess.session.graphs) == 5  # six sizes, one session
+
+
+def test_shape_computations_fold(client):
+    """Reshape to [Floor(d0 / 2), -1] computed from Shape: folded at import,
+    while Floor on data is refused."""
+    c = lambda name, v: helper.make_node(  # noqa: E731
+        "Constant", [], [name], value=onnx.numpy_helper.from_array(np.array(v)))
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"]),
+        c("zero", [0]), c("two", np.float32(2)), c("rest", [-1]),
+        helper.make_node("Gather", ["s", "zero"], ["d0"]),
+        helper.make_node("Cast", ["d0"], ["d0f"], to=TensorProto.FLOAT),
+        helper.make_node("Div", ["d0f", "two"], ["half"]),
+        helper.make_node("Floor", ["half"], ["halff"]),
+        helper.make_node("Cast", ["halff"], ["h"], to=TensorProto.INT64),
+        helper.make_node("Concat", ["h", "rest"], ["shape"], axis=0),
+        helper.make_node("Reshape", ["x", "shape"], ["y"]),
+    ]
+    graph = helper.make_graph(nodes, "g", [_f("x", ["batch", 3])], [_f("y", None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with salus.onnx.load(model, client=client) as sess:
+        x = np.arange(30, dtype=np.float32).reshape(10, 3)
+        np.testing.assert_array_equal(sess.run({"x": x})["y"], x.reshape(5, 6))
+    floor = _one_node_model(helper.make_node("Floor", ["x"], ["y"], name="floor"),
+                            [_f("x", [2])], [_f("y", [2])])
+    assert "computed at run time" in str(_refused(floor, client))

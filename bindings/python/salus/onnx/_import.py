@@ -250,7 +250,12 @@ def _variadic(n, op_type):
     return acc
 
 
-@lowering("Max", "Min", since=6)
+def _fold_variadic(n, *xs):
+    reduce = {"Max": np.maximum, "Min": np.minimum, "Sum": np.add}[n.proto.op_type]
+    return reduce.reduce(np.broadcast_arrays(*xs)) if len(xs) > 1 else xs[0]
+
+
+@lowering("Max", "Min", since=6, fold=_fold_variadic)
 def _max_min(n):
     """A chain of the daemon's binary op; for integers, of Where over Greater or Less."""
     if n.dtype(0) not in (I32, I64):
@@ -265,7 +270,7 @@ def _max_min(n):
     return acc
 
 
-@lowering("Sum", since=6)
+@lowering("Sum", since=6, fold=_fold_variadic)
 def _sum(n):
     """A chain of Add."""
     return _variadic(n, "Add")
@@ -276,6 +281,24 @@ def _mean(n):
     """A chain of Add, times 1/n."""
     total = _variadic(n, "Add")
     return op(n, "Mul", total, scalar(n, 1.0 / len(n.ins), total))
+
+
+def _fold_only(n):
+    """Folded only: on values computed at run time it is refused."""
+    refuse("an input computed at run time: Salus has no such op, and folds it only "
+           "when its inputs are known at import")
+
+
+def _fold_mod(n, a, b):
+    if n.attr("fmod") or a.dtype.kind == "f":
+        return np.fmod(a, b)
+    return np.mod(a, b)
+
+
+lowering("Floor", since=1, fold=lambda n, x: np.floor(x))(_fold_only)
+lowering("Ceil", since=1, fold=lambda n, x: np.ceil(x))(_fold_only)
+lowering("Round", since=11, fold=lambda n, x: np.round(x))(_fold_only)
+lowering("Mod", since=10, fold=_fold_mod)(_fold_only)
 
 
 # ---- comparisons, logic, casts ------------------------------------------------
