@@ -115,6 +115,25 @@ def test_variables_can_be_swapped(client):
         np.testing.assert_allclose(sess.run({"x": x})["y"], -(x @ w))
 
 
+def test_swapped_weights_survive_a_bigger_batch(client):
+    """A batch needing more ephemeral memory reopens the session: the
+    variables written before are kept."""
+    w = np.ones((4, 8), np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 8])],
+        [onnx.numpy_helper.from_array(w, "w")])
+    with salus.onnx.load(helper.make_model(graph), client=client, variables=True) as sess:
+        sess.run({"x": np.ones((1, 4), np.float32)})
+        sess.session.write_variables({"w": 2 * w})
+        first = sess.session
+        x = np.ones((64, 4), np.float32)
+        np.testing.assert_allclose(sess.run({"x": x})["y"], x @ (2 * w))
+        assert sess.session is not first and first.closed
+        np.testing.assert_allclose(sess.run({"x": x[:1]})["y"], x[:1] @ (2 * w))
+
+
 def _one_node_model(node, inputs, outputs, opset=17):
     graph = helper.make_graph([node], "g", inputs, outputs)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])

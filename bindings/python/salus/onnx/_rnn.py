@@ -45,7 +45,9 @@ class _Cell:
         self.clip = None if clip is None else (scalar(n, -clip, self.r_t), scalar(n, clip, self.r_t))
 
     def act(self, i, x):
-        if self.clip is not None and i == 0:
+        """Activation i of the direction on x (clipped first, as ONNX clips
+        every activation's input)."""
+        if self.clip is not None:
             x = op(self.n, "Clip", x, *self.clip)
         return ACTIVATIONS[self.acts[i]](self.n, x)
 
