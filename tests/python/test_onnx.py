@@ -134,6 +134,28 @@ def test_swapped_weights_survive_a_bigger_batch(client):
         np.testing.assert_allclose(sess.run({"x": x[:1]})["y"], x[:1] @ (2 * w))
 
 
+def test_a_constant_that_depends_on_the_batch_gets_its_own_session(client):
+    """y = x + arange(batch)[:, None]: each batch size folds another constant,
+    which a graph added to a session may not bring: it opens its own."""
+    k = lambda name, v: helper.make_node(  # noqa: E731
+        "Constant", [], [name], value=onnx.numpy_helper.from_array(np.array(v)))
+    nodes = [helper.make_node("Shape", ["x"], ["s"]), k("z", [0]), k("one_i", [1]),
+             k("zero", np.float32(0)), k("one", np.float32(1)),
+             helper.make_node("Gather", ["s", "z"], ["b"]),
+             helper.make_node("Cast", ["b"], ["bf"], to=TensorProto.FLOAT),
+             helper.make_node("Squeeze", ["bf"], ["bs"]),
+             helper.make_node("Range", ["zero", "bs", "one"], ["r"]),
+             helper.make_node("Unsqueeze", ["r", "one_i"], ["r2"]),
+             helper.make_node("Add", ["x", "r2"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [_f("x", ["batch", 3])], [_f("y", None)])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    with salus.onnx.load(model, client=client) as sess:
+        for batch in (4, 2):
+            y = sess.run({"x": np.zeros((batch, 3), np.float32)})["y"]
+            np.testing.assert_array_equal(y, np.repeat(np.arange(batch)[:, None], 3, 1))
+        assert len(sess._extra) == 1
+
+
 def _one_node_model(node, inputs, outputs, opset=17):
     graph = helper.make_graph([node], "g", inputs, outputs)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])

@@ -9,7 +9,7 @@ import onnx
 from onnx import mapping
 
 from .._client import connect
-from .._errors import Error, NoSessionError, ResourceError
+from .._errors import GraphError, NoSessionError, ResourceError
 from ._context import Importer
 from ._import import TABLE
 
@@ -45,8 +45,9 @@ class OnnxSession:
     first fed and added to the same session (``Session.add_graph``) so its
     weights are resident once; a graph needing more ephemeral memory than
     the session's lane holds reopens the session with it first (variables
-    kept). ``session`` is the underlying
-    salus.Session (None until the first graph is opened)."""
+    kept). ``session`` is the underlying salus.Session (None until the
+    first graph is opened: at load for static shapes, else at the first
+    run)."""
 
     def __init__(self, model, client=None, name=None, priority=0, weight=1.0,
                  variables=False):
@@ -75,7 +76,11 @@ class OnnxSession:
         self._own_client = client is None
         self._client = connect() if client is None else client
         if static:
-            self._open(tuple(trial.values()), first)
+            try:
+                self._open(tuple(trial.values()), first)
+            except BaseException:
+                self.close()
+                raise
 
     def _trial_shape(self, name):
         vi = next(v for v in self.model.graph.input if v.name == name)
@@ -96,9 +101,10 @@ class OnnxSession:
             self._graphs[key] = (self.session, name)
         except ResourceError:
             self._reopen(key, graph)
-        except Error:
-            # Constants that depend on the shapes: this graph gets a session
-            # of its own, its weights resident a second time.
+        except GraphError:
+            # Constants that depend on the shapes (the daemon takes no new
+            # ones in an added graph): this graph gets a session of its own,
+            # its weights resident a second time.
             extra = self._client.session(graph, **self._open_args)
             self._extra.append(extra)
             self._graphs[key] = (extra, None)
@@ -122,8 +128,10 @@ class OnnxSession:
         """One inference: feeds a dict of input name to array; returns a dict
         of output name to array."""
         missing = [k for k in self.inputs if k not in feeds]
-        if missing:
-            raise KeyError(f"missing inputs: {', '.join(missing)}; the model's inputs are "
+        unknown = [k for k in feeds if k not in self.inputs]
+        if missing or unknown:
+            raise KeyError(f"inputs missing: {', '.join(missing) or 'none'}; not inputs: "
+                           f"{', '.join(unknown) or 'none'}; the model's inputs are "
                            f"{', '.join(self.inputs)}")
         key = tuple(tuple(np.shape(feeds[k])) for k in self.inputs)
         feeds = {k: feeds[k] for k in self.inputs}
