@@ -3,8 +3,9 @@ pytorch-operator and simple suites) against a live salusd through
 salus.onnx.backend. A test whose model salus.onnx refuses at import is
 skipped with the refusal (naming the op that blocks it), after a check that
 one refused only for shape inputs fed as data passes with them made
-constants; every other one must pass, but for the KNOWN_DIFFERENCES of salus.onnx.conformance, each with its
-reason, which must fail (strict xfail)."""
+constants; every other one must pass, but for the KNOWN_DIFFERENCES of
+salus.onnx.conformance, each with its reason, which must fail (strict
+xfail)."""
 
 import os
 

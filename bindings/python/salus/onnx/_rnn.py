@@ -42,7 +42,8 @@ class _Cell:
             self.rb = n.g.slice(b, [g], [2 * g], axes=[0])
         self.peep = _pick(n, n.t(7, floats=True), d) if kind == "LSTM" and n.has(7) else None
         clip = n.attr("clip")
-        self.clip = None if clip is None else (scalar(n, -clip, self.r_t), scalar(n, clip, self.r_t))
+        self.clip = None if clip is None else (scalar(n, -clip, self.r_t),
+                                               scalar(n, clip, self.r_t))
 
     def act(self, i, x):
         """Activation i of the direction on x (clipped first, as ONNX clips
