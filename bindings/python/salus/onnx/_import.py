@@ -568,8 +568,9 @@ def _one_hot(n):
     if indices.dtype not in (I32, I64):
         indices = _cast_to(n, indices, I64)
     depth = int(np.asarray(n.const(1, "depth")).reshape(-1)[0])
-    off, on = (float(v) for v in np.asarray(n.const(2, "values")).reshape(-1))
-    hot = op(n, "OneHot", indices, depth=depth)
+    values = n.const(2, "values")
+    off, on = (float(v) for v in np.asarray(values).reshape(-1))
+    hot = op(n, "OneHot", indices, depth=depth)  # float32
     if (off, on) != (0.0, 1.0):
         hot = op(n, "Add", op(n, "Mul", hot, scalar(n, on - off, hot)), scalar(n, off, hot))
     axis = norm_axis(n.attr("axis"), hot.ndim)
@@ -577,7 +578,8 @@ def _one_hot(n):
         perm = list(range(hot.ndim - 1))
         perm.insert(axis, hot.ndim - 1)
         hot = n.g.transpose(hot, perm)
-    return hot
+    want = n.dtype(2)
+    return hot if want is F32 else _cast_to(n, hot, want)
 
 
 @lowering("CumSum", since=11)

@@ -322,7 +322,7 @@ def _sce(n):
     return outs if count > 1 else [outs]
 
 
-# ---- padding and resampling ----------------------------------------------------------
+# ---- padding ---------------------------------------------------------------------------
 
 @lowering("Pad", since=2)
 def _pad(n):

@@ -8,16 +8,11 @@ from onnx import numpy_helper
 from ._context import as_salus_array, salus_dtype
 from ._import import BOOL, F32, I32, I64, lowering, norm_axis, op, refuse
 
-# ---- shapes and data movement -------------------------------------------------------
-
-def _shape_of(n):
-    return n.shape(0)
-
 
 @lowering("Shape", since=1)
 def _shape(n):
     """Folded: the static shape."""
-    shape = _shape_of(n)
+    shape = n.shape(0)
     start, end = n.attr("start", 0), n.attr("end")
     return np.array(shape[start:end], dtype=np.int64)
 
@@ -25,7 +20,7 @@ def _shape(n):
 @lowering("Size", since=1)
 def _size(n):
     """Folded: the static size."""
-    return np.array(int(np.prod(_shape_of(n), dtype=np.int64)), dtype=np.int64)
+    return np.array(int(np.prod(n.shape(0), dtype=np.int64)), dtype=np.int64)
 
 
 def _target_shape(n, shape, data_shape):
