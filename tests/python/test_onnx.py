@@ -64,13 +64,13 @@ def _models():
     }
 
 
-def export(model, shape):
-    """The model's ONNX export (opset 17), batch dimension symbolic, batch
-    norm kept as its own node (PRESERVE: not folded into the convolutions)."""
+def export(model, shape, opset=17):
+    """The model's ONNX export, batch dimension symbolic, batch norm kept as
+    its own node (PRESERVE: not folded into the convolutions)."""
     model.eval()
     f = io.BytesIO()
     torch.onnx.export(model, (torch.randn(*shape),), f, input_names=["x"], output_names=["y"],
-                      opset_version=17, dynamic_axes={"x": {0: "batch"}},
+                      opset_version=opset, dynamic_axes={"x": {0: "batch"}},
                       training=torch.onnx.TrainingMode.PRESERVE)
     return onnx.load_from_string(f.getvalue())
 
@@ -93,6 +93,17 @@ def test_served_models_agree_with_pytorch(kind, exported, client):
         # Both batch sizes share one session: the weights are resident once.
         assert len(sess.session.graphs) == 1
         assert not sess._extra
+
+
+def test_an_older_opset_agrees_too(client):
+    """Opset 11: LayerNormalization decomposed by torch (Pow, Sqrt, ...),
+    Squeeze and Unsqueeze with attributes, Softmax flattening to 2-D."""
+    model, shape = _models()["transformer"]
+    x = torch.randn(*shape)
+    with salus.onnx.load(export(model, shape, opset=11), client=client) as sess:
+        with torch.no_grad():
+            want = model(x).numpy()
+        np.testing.assert_allclose(sess.run({"x": x.numpy()})["y"], want, rtol=1e-4, atol=1e-5)
 
 
 def test_batch_norm_is_imported_as_such(exported):
