@@ -339,6 +339,8 @@ def _pad(n):
     mode = n.attr("mode")
     if mode not in ("constant", "reflect", "edge"):
         refuse(f"mode {mode!r}: Salus pads constant, reflect and edge")
+    if mode == "reflect" and any(p >= d for p, d in zip(pads, x.shape * 2)):
+        refuse("reflect pads as long as the axis: the mirror would repeat its edge")
     if not any(pads):
         return op(n, "Identity", x)
     return op(n, "Pad", x, pads=list(pads), mode=mode, value=value)
