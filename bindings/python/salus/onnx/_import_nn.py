@@ -217,14 +217,37 @@ def _global_pool(n):
 
 @lowering("BatchNormalization", since=6)
 def _batch_norm(n):
-    """BatchNormalization (inference only)."""
-    if n.attr("training_mode", 0) or n.attr("is_test", 1) == 0 or \
-            any(n.proto.output[1:]):
-        refuse("training mode: Salus imports models for inference")
+    """BatchNormalization; training_mode 1 (opset 14) composed of ReduceMean, Sub, Mul,
+    Sqrt, Div with its running statistics as outputs."""
     if n.attr("spatial", 1) != 1:
         refuse("spatial 0")
     x, scale, b, mean, var = floats(n, 0, 1, 2, 3, 4)
-    return op(n, "BatchNormalization", x, scale, b, mean, var, epsilon=n.attr("epsilon"))
+    eps = n.attr("epsilon")
+    if n.attr("training_mode", 0):
+        return _batch_norm_training(n, x, scale, b, mean, var, eps)
+    if n.attr("is_test", 1) == 0 or any(n.proto.output[1:]):
+        refuse("training mode before opset 14")
+    return op(n, "BatchNormalization", x, scale, b, mean, var, epsilon=eps)
+
+
+def _batch_norm_training(n, x, scale, b, mean, var, eps):
+    # ONNX's: the batch's mean and biased variance over every axis but 1;
+    # running = input · momentum + batch · (1 − momentum).
+    axes = [0] + list(range(2, x.ndim))
+    per_channel = (x.shape[1],) + (1,) * (x.ndim - 2)
+    batch_mean = op(n, "ReduceMean", x, axes=axes, keepdims=1)
+    centred = op(n, "Sub", x, batch_mean)
+    batch_var = op(n, "ReduceMean", op(n, "Mul", centred, centred), axes=axes, keepdims=1)
+    std = op(n, "Sqrt", op(n, "Add", batch_var, scalar(n, eps, x)))
+    y = op(n, "Add", op(n, "Mul", op(n, "Div", centred, std), n.g.reshape(scale, per_channel)),
+           n.g.reshape(b, per_channel))
+    momentum = n.attr("momentum")
+
+    def running(old, batch):
+        batch = n.g.reshape(batch, old.shape)
+        return op(n, "Add", op(n, "Mul", old, scalar(n, momentum, old)),
+                  op(n, "Mul", batch, scalar(n, 1 - momentum, old)))
+    return [y, running(mean, batch_mean), running(var, batch_var)]
 
 
 @lowering("InstanceNormalization", since=6)
