@@ -370,3 +370,30 @@ def test_shape_computations_fold(client):
     floor = _one_node_model(helper.make_node("Floor", ["x"], ["y"], name="floor"),
                             [_f("x", [2])], [_f("y", [2])])
     assert "computed at run time" in str(_refused(floor, client))
+
+
+def test_every_public_name_has_a_docstring():
+    import inspect
+
+    missing = []
+    for name in salus.onnx.__all__:
+        obj = getattr(salus.onnx, name)
+        if not inspect.getdoc(obj):
+            missing.append(name)
+        for member, value in inspect.getmembers(obj):
+            if not member.startswith("_") and (inspect.isfunction(value) or
+                                               inspect.ismethod(value)):
+                if not inspect.getdoc(value):
+                    missing.append(f"{name}.{member}")
+    assert not missing, missing
+
+
+def test_check_imports_without_a_daemon(exported, monkeypatch):
+    monkeypatch.setenv("SALUS_SOCKET", "/nonexistent/salusd.sock")
+    salus.onnx.check(exported["lstm"][1])
+    assert salus.onnx.backend.is_compatible(exported["cnn"][1])
+    det = _one_node_model(helper.make_node("Det", ["x"], ["y"]), [_f("x", [3, 3])],
+                          [_f("y", [])])
+    with pytest.raises(salus.onnx.UnsupportedError):
+        salus.onnx.check(det)
+    assert not salus.onnx.backend.is_compatible(det)

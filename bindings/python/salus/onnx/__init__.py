@@ -9,8 +9,8 @@ serve it from salusd.
 with ``variables=True``; shape computations are folded) and opens a session;
 what Salus cannot run (an op, an opset, a dtype, a shape that depends on the
 data) is refused with ``UnsupportedError`` before anything reaches the
-daemon. A symbolic batch dimension gets one graph per batch size fed, in one
-session. ``backend`` implements onnx.backend.base.Backend, for ONNX's
+daemon (``check`` does the import alone). A symbolic batch dimension gets
+one graph per batch size fed, in one session. ``backend`` implements onnx.backend.base.Backend, for ONNX's
 backend tests and tools. ``supported_ops()`` lists the ops of the import
 table; doc/onnx.md describes them.
 """
@@ -19,7 +19,7 @@ from ._backend import SalusBackend as backend
 from ._backend import SalusRep
 from ._errors import DataDependentError, LoweringError, UnsupportedError
 from ._import import TABLE as _TABLE
-from ._model import OnnxSession, load
+from ._model import OnnxSession, check, load
 
 
 def supported_ops():
@@ -28,5 +28,5 @@ def supported_ops():
     return sorted((d, name, e.since) for (d, name), e in _TABLE.items())
 
 
-__all__ = ["load", "OnnxSession", "backend", "SalusRep", "UnsupportedError",
+__all__ = ["load", "check", "OnnxSession", "backend", "SalusRep", "UnsupportedError",
            "DataDependentError", "LoweringError", "supported_ops"]

@@ -6,7 +6,8 @@ from onnx import helper, mapping, shape_inference
 from onnx.backend.base import Backend, BackendRep, Device, DeviceType, namedtupledict
 
 from .._client import connect
-from ._model import OnnxSession
+from ._errors import UnsupportedError
+from ._model import OnnxSession, check
 
 
 class SalusRep(BackendRep):
@@ -17,6 +18,7 @@ class SalusRep(BackendRep):
         self.session = session
 
     def run(self, inputs, **kwargs):
+        """The outputs of one run, a namedtuple in the model's output order."""
         names = [i.name for i in self.session.model.graph.input]
         if isinstance(inputs, dict):
             feeds = dict(inputs)
@@ -48,6 +50,15 @@ class SalusBackend(Backend):
         if cls._client is None or cls._client.closed:
             cls._client = connect(name="salus.onnx.backend")
         return cls._client
+
+    @classmethod
+    def is_compatible(cls, model, device="CPU", **kwargs):
+        """Whether salus.onnx imports the model (nothing is sent to the daemon)."""
+        try:
+            check(model)
+        except UnsupportedError:
+            return False
+        return True
 
     @classmethod
     def supports_device(cls, device):

@@ -36,6 +36,25 @@ def _declared_shapes(model, initializers):
     return shapes
 
 
+def _trial_shapes(model, declared):
+    """The declared input shapes, a symbolic or unknown dimension taken as 1."""
+    shapes = {}
+    for vi in model.graph.input:
+        if vi.name in declared:
+            shapes[vi.name] = declared[vi.name] or tuple(
+                d.dim_value or 1 for d in vi.type.tensor_type.shape.dim)
+    return shapes
+
+
+def check(model, variables=False):
+    """Imports the model (a path, bytes or an onnx.ModelProto), symbolic
+    dimensions taken as 1, without reaching the daemon: raises
+    UnsupportedError when Salus does not run it."""
+    model = read_model(model)
+    init_names = {i.name for i in model.graph.initializer}
+    Importer(model, TABLE, _trial_shapes(model, _declared_shapes(model, init_names)), variables)
+
+
 class OnnxSession:
     """An ONNX model opened on salusd, made by ``salus.onnx.load``.
 
@@ -71,7 +90,7 @@ class OnnxSession:
         self.session = None
         # Import now: an unsupported model is refused before the daemon hears of it.
         static = all(s is not None for s in self._declared.values())
-        trial = {k: s or self._trial_shape(k) for k, s in self._declared.items()}
+        trial = _trial_shapes(self.model, self._declared)
         first = self._import(trial)
         self._own_client = client is None
         self._client = connect() if client is None else client
@@ -81,10 +100,6 @@ class OnnxSession:
             except BaseException:
                 self.close()
                 raise
-
-    def _trial_shape(self, name):
-        vi = next(v for v in self.model.graph.input if v.name == name)
-        return tuple(d.dim_value or 1 for d in vi.type.tensor_type.shape.dim)
 
     def _import(self, shapes):
         return Importer(self.model, TABLE, shapes, self._variables).g
@@ -183,4 +198,4 @@ def load(model, client=None, name=None, priority=0, weight=1.0, variables=False)
     return OnnxSession(model, client, name, priority, weight, variables)
 
 
-__all__ = ["load", "OnnxSession", "read_model"]
+__all__ = ["load", "check", "OnnxSession", "read_model"]
