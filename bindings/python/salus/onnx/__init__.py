@@ -10,9 +10,10 @@ with ``variables=True``; shape computations are folded) and opens a session;
 what Salus cannot run (an op, an opset, a dtype, a shape that depends on the
 data) is refused with ``UnsupportedError`` before anything reaches the
 daemon (``check`` does the import alone). A symbolic batch dimension gets
-one graph per batch size fed, in one session. ``backend`` implements onnx.backend.base.Backend, for ONNX's
-backend tests and tools. ``supported_ops()`` lists the ops of the import
-table; doc/onnx.md describes them.
+one graph per batch size fed, in one session. ``backend`` implements
+onnx.backend.base.Backend, for ONNX's backend tests and tools.
+``supported_ops()`` lists the ops of the import table; doc/onnx.md
+describes them.
 """
 
 from ._backend import SalusBackend as backend
