@@ -397,3 +397,16 @@ def test_check_imports_without_a_daemon(exported, monkeypatch):
     with pytest.raises(salus.onnx.UnsupportedError):
         salus.onnx.check(det)
     assert not salus.onnx.backend.is_compatible(det)
+
+
+@pytest.mark.parametrize("kw", [dict(stride=2, padding=1, output_padding=1),
+                                dict(stride=(3, 1, 2), padding=(0, 1, 1), dilation=(2, 1, 1),
+                                     groups=2)])
+def test_3d_transposed_convolutions_agree_with_pytorch(kw, client):
+    torch.manual_seed(0)
+    model = torch.nn.ConvTranspose3d(4, 6, (3, 2, 3), **kw)
+    x = torch.randn(2, 4, 3, 5, 4)
+    with salus.onnx.load(export(model, x.shape), client=client) as sess:
+        got = sess.run({"x": x.numpy()})["y"]
+    with torch.no_grad():
+        np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-4, atol=1e-5)

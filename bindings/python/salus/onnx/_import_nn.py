@@ -96,11 +96,12 @@ def _conv3d(n, x, w, bias, strides, dilations, pads, group):
 
 @lowering("ConvTranspose", since=1)
 def _conv_transpose(n):
-    """ConvTranspose, 1-D and 2-D (output_shape and auto_pad resolved to pads)."""
+    """ConvTranspose, 1-D and 2-D; 3-D as the sum over depth taps of 2-D ones placed at
+    their depths (output_shape and auto_pad resolved to pads)."""
     x, w = floats(n, 0, 1)
     kernel = list(w.shape[2:])
-    if len(kernel) not in (1, 2):
-        refuse(f"a {len(kernel)}-D transposed convolution: Salus has 1-D and 2-D")
+    if len(kernel) not in (1, 2, 3):
+        refuse(f"a {len(kernel)}-D transposed convolution: Salus has 1-D to 3-D")
     rank = len(kernel)
     strides = list(n.attr("strides") or [1] * rank)
     dilations = list(n.attr("dilations") or [1] * rank)
@@ -121,9 +122,43 @@ def _conv_transpose(n):
             pads[i + rank] = total - pads[i]
     elif auto == "VALID":
         pads = [0] * (2 * rank)
-    inputs = [x, w] + ([n.t(2, floats=True)] if n.has(2) else [])
+    bias = n.t(2, floats=True) if n.has(2) else None
+    if rank == 3:
+        return _conv_transpose3d(n, x, w, bias, strides, dilations, pads, out_pad)
+    inputs = [x, w] + ([bias] if bias is not None else [])
     return op(n, "ConvTranspose", *inputs, group=n.attr("group"), output_padding=out_pad,
               **_window_attrs(strides, dilations, pads))
+
+
+def _conv_transpose3d(n, x, w, bias, strides, dilations, pads, out_pad):
+    # Each depth tap kd: the 2-D transposed convolution of every input depth
+    # slice, slice i landing at depth i·stride + kd·dilation of the uncropped
+    # output (zeros between, by padding); the taps summed, then cropped.
+    batch, depth = x.shape[0], x.shape[2]
+    sd, dd = strides[0], dilations[0]
+    attrs = _window_attrs(strides[1:], dilations[1:], pads[1:3] + pads[4:6])
+    slices = _depth_slices(n, x, 0, depth, 1)
+    spread = (depth - 1) * sd + 1
+    full = spread + (w.shape[2] - 1) * dd + out_pad[0]
+    total = None
+    for tap in range(w.shape[2]):
+        w_tap = n.g.squeeze(n.g.slice(w, [tap], [tap + 1], axes=[2]), 2)
+        y = op(n, "ConvTranspose", slices, w_tap, group=n.attr("group"),
+               output_padding=out_pad[1:], **attrs)
+        plane = y.shape[1:]
+        y = n.g.reshape(y, (batch, depth, 1, int(np.prod(plane))))
+        if sd > 1:
+            y = op(n, "Pad", y, pads=[0, 0, 0, 0, 0, 0, sd - 1, 0])
+        y = n.g.slice(n.g.reshape(y, (batch, depth * sd, y.shape[3])), [0], [spread], axes=[1])
+        before = tap * dd
+        y = op(n, "Pad", y, pads=[0, before, 0, 0, full - spread - before, 0])
+        total = y if total is None else op(n, "Add", total, y)
+    out_depth = full - pads[0] - pads[3]
+    y = n.g.slice(total, [pads[0]], [pads[0] + out_depth], axes=[1])
+    y = n.g.transpose(n.g.reshape(y, (batch, out_depth) + tuple(plane)), [0, 2, 1, 3, 4])
+    if bias is not None:
+        y = op(n, "Add", y, n.g.reshape(bias, (bias.shape[0], 1, 1, 1)))
+    return y
 
 
 # ---- pooling ---------------------------------------------------------------------
