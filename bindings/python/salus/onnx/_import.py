@@ -309,7 +309,7 @@ COMPARE_FOLD = {"Equal": np.equal, "Less": np.less, "LessOrEqual": np.less_equal
 
 
 def _fold_compare(n, a, b):
-    return COMPARE_FOLD[n.proto.op_type](_legacy_broadcast(n, a, b) if n.ver < 7 else a, b)
+    return COMPARE_FOLD[n.proto.op_type](a, b)
 
 
 @lowering("Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", since=7,
@@ -485,11 +485,9 @@ def _hardmax(n):
 # ---- reductions -------------------------------------------------------------------
 
 def _reduce_axes(n, x):
-    """The reduced axes (None: all), or () for a no-op (noop_with_empty_axes)."""
-    if n.ver >= 13 and n.proto.op_type in ("ReduceSum",) or n.has(1):
-        axes = n.ints(1, "axes")
-    else:
-        axes = n.attr("axes")
+    """The reduced axes (None: all), or () for a no-op (noop_with_empty_axes);
+    an input from ReduceSum-13 on, an attribute before."""
+    axes = n.ints(1, "axes") if n.has(1) else n.attr("axes")
     if not axes:
         return () if n.attr("noop_with_empty_axes") else None
     return sorted(norm_axis(a, x.ndim) for a in axes)
