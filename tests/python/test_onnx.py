@@ -106,6 +106,20 @@ def test_an_older_opset_agrees_too(client):
         np.testing.assert_allclose(sess.run({"x": x.numpy()})["y"], want, rtol=1e-4, atol=1e-5)
 
 
+def test_batch_sizes_open_at_load_largest_first(exported, client):
+    model, proto, shape = exported["cnn"]
+    with salus.onnx.load(proto, client=client, batch_sizes=(1, 16, 4)) as sess:
+        first = sess.session
+        assert len(first.graphs) == 2  # 16 opened it, 4 and 1 added
+        for batch in (4, 1, 16):
+            x = torch.randn(batch, *shape[1:])
+            with torch.no_grad():
+                want = model(x).numpy()
+            np.testing.assert_allclose(sess.run({"x": x.numpy()})["y"], want, rtol=1e-4,
+                                       atol=1e-5)
+        assert sess.session is first and not sess._extra  # no reopening
+
+
 def test_batch_norm_is_imported_as_such(exported):
     ops = {n.op_type for n in exported["cnn"][1].graph.node}
     assert "BatchNormalization" in ops and "LSTM" in {

@@ -65,11 +65,11 @@ class OnnxSession:
     weights are resident once; a graph needing more ephemeral memory than
     the session's lane holds reopens the session with it first (variables
     kept). ``session`` is the underlying salus.Session (None until the
-    first graph is opened: at load for static shapes, else at the first
-    run)."""
+    first graph is opened: at load for static shapes or ``batch_sizes``,
+    else at the first run)."""
 
     def __init__(self, model, client=None, name=None, priority=0, weight=1.0,
-                 variables=False):
+                 variables=False, batch_sizes=()):
         self.model = read_model(model)
         self.name = name
         self._variables = variables
@@ -94,12 +94,28 @@ class OnnxSession:
         first = self._import(trial)
         self._own_client = client is None
         self._client = connect() if client is None else client
-        if static:
-            try:
+        try:
+            if static:
                 self._open(tuple(trial.values()), first)
-            except BaseException:
-                self.close()
-                raise
+            # The largest batch first: its lane holds the others' memory.
+            for batch in sorted(set(batch_sizes), reverse=True):
+                shapes = self._batch_shapes(batch)
+                self._open(tuple(shapes.values()), self._import(shapes))
+        except BaseException:
+            self.close()
+            raise
+
+    def _batch_shapes(self, batch):
+        """The input shapes with a symbolic leading dimension set to batch."""
+        shapes = {}
+        for vi in self.model.graph.input:
+            if vi.name in self._declared:
+                dims = list(vi.type.tensor_type.shape.dim)
+                if not dims or dims[0].HasField("dim_value"):
+                    raise ValueError(f"batch_sizes: input {vi.name!r} has no symbolic "
+                                     f"leading dimension")
+                shapes[vi.name] = (batch,) + tuple(d.dim_value or 1 for d in dims[1:])
+        return shapes
 
     def _import(self, shapes):
         return Importer(self.model, TABLE, shapes, self._variables).g
@@ -187,15 +203,18 @@ class OnnxSession:
                 f"outputs {list(self.outputs)}, {len(self._graphs)} graphs>")
 
 
-def load(model, client=None, name=None, priority=0, weight=1.0, variables=False):
+def load(model, client=None, name=None, priority=0, weight=1.0, variables=False,
+         batch_sizes=()):
     """Opens an ONNX model (a path, bytes or an onnx.ModelProto) on salusd
     and returns an OnnxSession. ``client``: a salus.Client (default
     salus.connect()); ``name``, ``priority``, ``weight`` as for
     Client.session. Initializers become constants, or variables with
     ``variables=True`` (their values then written with
-    ``session.session.write_variables``). Raises UnsupportedError, before
+    ``session.session.write_variables``). ``batch_sizes``: the sizes of a
+    symbolic leading (batch) dimension to open graphs for now, the largest
+    first (others are added when fed). Raises UnsupportedError, before
     anything reaches the daemon, for what Salus does not run."""
-    return OnnxSession(model, client, name, priority, weight, variables)
+    return OnnxSession(model, client, name, priority, weight, variables, batch_sizes)
 
 
 __all__ = ["load", "check", "OnnxSession", "read_model"]
