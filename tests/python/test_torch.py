@@ -482,6 +482,15 @@ def test_refused_before_the_daemon(client, inner, message):
 
 # ---- the documentation ---------------------------------------------------------------
 
+def test_public_names_documented():
+    for name in salus.torch.__all__:
+        obj = getattr(salus.torch, name)
+        assert obj.__doc__, name
+        for member, value in vars(obj).items() if isinstance(obj, type) else ():
+            if not member.startswith("_") or member == "__call__":
+                assert value.__doc__, f"{name}.{member}"
+
+
 def test_doc_lists_the_aten_ops():
     with open(DOC) as f:
         text = f.read()

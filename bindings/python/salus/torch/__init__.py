@@ -61,3 +61,8 @@ def inference(model, example_inputs, **session):
 
 
 __all__ = ["train_step", "inference", "TrainStep", "Inference", "UnsupportedError"]
+
+# Public names present themselves as salus.torch.X, as salus's do.
+for _obj in (TrainStep, Inference, UnsupportedError):
+    _obj.__module__ = __name__
+del _obj
