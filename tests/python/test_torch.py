@@ -340,6 +340,29 @@ def test_short_batch_and_eval(client, trained):
                                atol=1e-6 * room)
 
 
+def test_larger_batch_reopens_the_session(client, trained):
+    """A graph needing more ephemeral memory than the session's lane holds
+    reopens the session with it, the variables kept: training goes on."""
+    step, _, ref, ref_opt, _ = trained
+    room = _room(client)
+    first = step.session
+    x = torch.randn(64, 3, 8, 8)
+    torch.testing.assert_close(step.eval(x), ref.eval()(x).detach(), rtol=1e-5 * room,
+                               atol=1e-6 * room)
+    assert step.session is not first and first.closed
+    (x,), y = _images(4, 8, 5)(torch.Generator().manual_seed(4))
+    rng = torch.get_rng_state()
+    ours = float(step(x, y))
+    torch.set_rng_state(rng)
+    ref.train()
+    ref_opt.zero_grad()
+    loss = F.cross_entropy(ref(x), y)
+    loss.backward()
+    ref_opt.step()
+    assert ours == pytest.approx(float(loss), rel=1e-5 * room)
+    assert _distance(step.state_dict()["model"], ref.state_dict()) < 1e-6 * room
+
+
 def test_state_dict_is_torchs(client, trained):
     step, opt, ref, ref_opt, _ = trained
     room = _room(client)

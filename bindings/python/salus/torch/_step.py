@@ -1,14 +1,15 @@
 """train_step and inference: a captured module in a Salus session. The
 module's parameters and float32 buffers are the session's variables
 (``model.<name>``), the optimizer's state too (``optim.<name>.<key>``);
-each batch shape and mode gets its own graph over them (``train:8``,
-``eval:8``), added to the session the first time it is used."""
+each batch shape and mode gets its own graph over them (``train:8x784,8``,
+``eval:8x784``), added to the session the first time it is used, or opening
+it again when the lane cannot hold it."""
 
 import numpy as np
 import torch
 import torch.utils._pytree as pytree
 
-from .. import Graph, connect
+from .. import Graph, ResourceError, connect
 from .._graph import CONSTANT, INPUT
 from . import _optim
 from ._capture import UnsupportedError, functional, trace
@@ -95,7 +96,9 @@ def _shape_tag(tensors):
 
 
 class _Session:
-    """The session and its graphs, keyed by mode and input shapes."""
+    """The session and its graphs, keyed by mode and input shapes. Every
+    graph declares every variable of the session (an eval graph the
+    optimizer's state too, unused), so that any of them may open it."""
 
     def __init__(self, module, client, session_args):
         self.module = module
@@ -103,28 +106,57 @@ class _Session:
         self.client = connect() if client is None else client
         self.session_args = session_args
         self.session = None
+        self.first = None  # the graph that opened the session
         self.graphs = {}
+        self.variables = {}  # name -> initial value, of every graph so far
 
     def graph_for(self, mode, tensors, build):
         key = (mode, tuple(tuple(t.shape) for t in tensors))
         captured = self.graphs.get(key)
         if captured is None:
-            name = f"{mode}:{_shape_tag(tensors)}"
-            captured = build(name)
+            captured = build(f"{mode}:{_shape_tag(tensors)}")
+            self._declare_variables(captured.graph)
             if self.session is None:
                 self.session = self.client.session(captured.graph, **self.session_args)
-                captured.name = None  # the session's first graph
+                self.first = captured
             else:
-                captured.constants_to_inputs()
-                self.session.add_graph(captured.graph, name)
+                try:
+                    self._add(captured)
+                except ResourceError:  # more ephemeral memory than the lane holds
+                    self._reopen(captured)
             self.graphs[key] = captured
         return captured
+
+    def _declare_variables(self, g):
+        for t in g.variables:
+            self.variables.setdefault(t.name, g.value(t))
+        for name, value in self.variables.items():
+            if name not in g._tensors:
+                g.variable(name, value)
+
+    def _add(self, captured):
+        captured.constants_to_inputs()
+        self.session.add_graph(captured.graph, captured.name)
+
+    def _reopen(self, captured):
+        """The session opened again with captured's graph (the lane then holds
+        the largest graph's ephemeral memory), the others added, the values
+        of the variables kept."""
+        old = self.session
+        values = old.read_variables()
+        self.session = self.client.session(captured.graph, values=values,
+                                           **self.session_args)
+        self.first = captured
+        for other in self.graphs.values():
+            self._add(other)
+        old.close()
 
     def run(self, captured, feeds, fetch):
         feeds.update(captured.fixed)
         for r in captured.randoms:
             feeds[r.name] = r.sample()
-        out = self.session.run(feeds, fetch=fetch, graph=captured.name)
+        graph = None if captured is self.first else captured.name
+        out = self.session.run(feeds, fetch=fetch, graph=graph)
         for h in captured.counted:
             self.module.host[h.name] += 1
         return out
