@@ -5,6 +5,7 @@ node carries ``meta["salus_module"]``, the module that made it ("" in the
 backward pass), so that a refusal can name it."""
 
 import contextlib
+import threading
 
 import torch
 import torch.utils._pytree as pytree
@@ -109,11 +110,16 @@ def _traced(origin, run):
         raise UnsupportedError(f"salus.torch cannot capture {where}: {e}") from e
 
 
+# Tracing patches process-wide state (module hooks, fx's create_node, the
+# RNG): captures in several threads take turns.
+_TRACING = threading.Lock()
+
+
 def trace(model, fn, args):
     """fn(*args) traced to a functionalized fx GraphModule of aten ops, its
     nodes tagged with the module that made them. The global RNG is left as
     it was (tracing runs the model on real tensors)."""
-    with torch.random.fork_rng(devices=[]), _tracking(model) as origin:
+    with _TRACING, torch.random.fork_rng(devices=[]), _tracking(model) as origin:
         gm = _traced(origin, lambda: make_fx(fn)(*args))
         origin.stack.clear()
         replay = _Replay(gm, origin)
