@@ -35,10 +35,16 @@ generator, in trace order, at every step. Salus therefore uses exactly the
 numbers eager PyTorch would draw under the same seed: the same model trains
 identically with dropout on, in both.
 
+torch.compile: on torch >= 2.0, ``torch.compile(model, backend="salus")``
+serves inference through salusd (each graph dynamo hands over becomes a
+session, opened at its first call; see ``HAS_COMPILE_BACKEND``). Training
+goes through ``train_step``. Debian's torch 1.13 has no torch.compile.
+
 Batch norm's ``num_batches_tracked`` (the only non-float32 buffer) is kept
 by the client, counted up at each training step.
 """
 
+from . import _dynamo
 from ._capture import UnsupportedError
 from ._step import Inference, TrainStep
 
@@ -61,6 +67,9 @@ def inference(model, example_inputs, **session):
 
 
 __all__ = ["train_step", "inference", "TrainStep", "Inference", "UnsupportedError"]
+
+#: Whether torch.compile(model, backend="salus") is available (torch >= 2.0).
+HAS_COMPILE_BACKEND = _dynamo.register()
 
 # Public names present themselves as salus.torch.X, as salus's do.
 for _obj in (TrainStep, Inference, UnsupportedError):
