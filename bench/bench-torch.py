@@ -19,7 +19,6 @@ import argparse
 import copy
 import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +26,7 @@ import torchvision
 
 import salus
 import salus.torch
+from side_by_side import compare_inference, timed
 from torch_threads import limit_threads
 
 
@@ -37,11 +37,8 @@ def batches(batch, image, seed):
                torch.randint(0, 10, (batch,), generator=g))
 
 
-def timed(fn, data, steps):
-    start = time.perf_counter()
-    for _ in range(steps):
-        fn(*next(data))
-    return (time.perf_counter() - start) / steps
+def stepping(fn, data, steps):
+    return timed(fn, lambda: next(data), steps)
 
 
 def bench_training(client, args):
@@ -61,15 +58,15 @@ def bench_training(client, args):
         their_opt.step()
 
     theirs.train()
-    timed(step, data, 2)  # warm up both sides
-    timed(plain, data, 2)
+    stepping(step, data, 2)  # warm up both sides
+    stepping(plain, data, 2)
     ratios, overheads = [], []
     for r in range(args.rounds):
         before = step.session.status()
-        ours = timed(step, data, args.steps)
+        ours = stepping(step, data, args.steps)
         after = step.session.status()
         daemon = (after.run_time - before.run_time) / (after.iterations - before.iterations)
-        torch_s = timed(plain, data, args.steps)
+        torch_s = stepping(plain, data, args.steps)
         ratios.append(torch_s / ours)
         overheads.append(ours - daemon)
         print(f"  round {r + 1}: salus.torch {1 / ours:.2f} steps/s (daemon {daemon * 1e3:.1f} ms "
@@ -90,21 +87,8 @@ def bench_inference(client, args):
         x = torch.randn(batch, 3, args.image, args.image)
         infer = salus.torch.inference(model, example_inputs=x, client=client,
                                       name=f"bench-infer-{batch}")
-        with torch.no_grad():
-            diff = (infer(x) - model(x)).abs().max().item()
-        n = max(3, args.steps * (8 if batch == 1 else 1))
-        ratios, ours_ms, theirs_ms = [], [], []
-        for _ in range(args.rounds):
-            ours = timed(infer, iter(lambda: (x,), None), n)
-            with torch.no_grad():
-                theirs = timed(model, iter(lambda: (x,), None), n)
-            ratios.append(theirs / ours)
-            ours_ms.append(ours * 1e3)
-            theirs_ms.append(theirs * 1e3)
-        print(f"resnet18 inference, batch {batch}: salus.torch {statistics.median(ours_ms):.2f} ms "
-              f"({min(ours_ms):.2f}-{max(ours_ms):.2f}), model.eval() "
-              f"{statistics.median(theirs_ms):.2f} ms ({min(theirs_ms):.2f}-{max(theirs_ms):.2f}), "
-              f"ratio {statistics.median(ratios):.2f}x; max |difference| {diff:.1e}")
+        compare_inference("resnet18 inference through salus.torch", infer, model, x,
+                          args.rounds, max(3, args.steps * (8 if batch == 1 else 1)))
         infer.close()
 
 

@@ -33,6 +33,8 @@ if [ -d "$builddir/bindings/python/salus" ]; then
     --threads 1
   PYTHONPATH="$builddir/bindings/python" /usr/bin/python3 bench/bench-torch.py --socket "$sock" \
     --threads 1
+  PYTHONPATH="$builddir/bindings/python" /usr/bin/python3 bench/bench-onnx.py --socket "$sock" \
+    --threads 1
 fi
 "$builddir/bench/bench-switch" --socket "$sock"
 "$builddir/bench/bench-sched"
