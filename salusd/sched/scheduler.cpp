@@ -34,8 +34,9 @@ bool holds_apply(Policy policy) {
     return policy == Policy::srtf || policy == Policy::fair || policy == Policy::priority;
 }
 
-// Gaps measured before a session's lane may be held for it.
-constexpr uint32_t kMinGapSamples = 2;
+// Gaps measured before a session's lane may be held for it: one shows the
+// client is synchronous and how fast it comes back.
+constexpr uint32_t kMinGapSamples = 1;
 
 } // namespace
 

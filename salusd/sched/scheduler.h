@@ -42,7 +42,7 @@
 // once), a session the policy prefers to it becomes ready (that one starts),
 // or the hold expires. The hold lasts 2 x the session's smoothed gap (end of
 // an iteration that left it idle to its next queued one) + 4 x that gap's mean
-// deviation, at most hold_max; there is none before two gaps are measured, nor
+// deviation, at most hold_max; there is none before a gap is measured, nor
 // for a session whose smoothed gap is hold_max or more, nor when hold_max is 0
 // (the default). Holding costs nothing while no other session is ready. fifo
 // waits for its owner by definition; pack is round-robin, so neither holds.

@@ -218,7 +218,7 @@ std::vector<ConfigKey> make_keys() {
         key("scheduler", "hold-max-us", 0, "N",
             "longest a lane waits, after an iteration of the session the policy prefers, for "
             "that session's next one (srtf, fair, priority; 0: never)",
-            "2000", kReload, count(&O::hold_max_us, 0, 1'000'000, false)),
+            "5000", kReload, count(&O::hold_max_us, 0, 1'000'000, false)),
     };
 }
 

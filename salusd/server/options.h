@@ -29,7 +29,7 @@ struct Options {
     lanes::AdmissionMode admission = lanes::AdmissionMode::Safe;
     uint32_t max_lanes = 0;      // lanes (parallel streams) at most; 0: online CPUs
     uint32_t max_overtakes = 4;  // how often a waiting session may be overtaken
-    uint32_t hold_max_us = 2000; // longest a lane waits for the policy's favourite; 0: never
+    uint32_t hold_max_us = 5000; // longest a lane waits for the policy's favourite; 0: never
 };
 
 // Largest thread or lane count accepted.

@@ -120,7 +120,7 @@ TEST(Holds, SynchronousPriorityClientsGetTheLaneAsDocumented) {
     lane.add(sync_client(2, with_priority(5)));
     lane.add(sync_client(3, with_priority(0)));
     lane.run(1'000'000);
-    // Until two gaps are measured the others slip in; then only the top one runs.
+    // Until a gap is measured the others slip in; then only the top one runs.
     EXPECT_GT(share(lane, 1), 0.99);
     const std::vector<SessionId> &order = lane.order();
     EXPECT_TRUE(std::all_of(order.begin() + 10, order.end(), [](SessionId id) { return id == 1; }));
@@ -281,7 +281,7 @@ TEST(Holds, APreferredSessionEndsTheHold) {
     EXPECT_EQ(s.decide(), (Starts{{0, 3}}));
 }
 
-TEST(Holds, OneGapIsNotEnoughToHold) {
+TEST(Holds, NoHoldBeforeAGapIsMeasured) {
     Script s(Policy::priority);
     s.sched.set_hold_max(kHoldMax);
     s.admit(1, 0, with_priority(10));
@@ -289,11 +289,17 @@ TEST(Holds, OneGapIsNotEnoughToHold) {
     s.queue(1);
     EXPECT_EQ(s.decide(), (Starts{{0, 1}}));
     s.at(1'000).finish(1);
-    s.at(1'100).queue(1);
-    EXPECT_EQ(s.decide(), (Starts{{0, 1}}));
-    s.at(2'100).finish(1);
+    EXPECT_FALSE(s.sched.hold(0).has_value());
     s.queue(2);
     EXPECT_EQ(s.decide(), (Starts{{0, 2}}));
+    // Its first gap (1'000 to 2'100) sizes the next hold: 2 x 1'100 + 4 x 550.
+    s.at(2'000).finish(2);
+    s.at(2'100).queue(1);
+    EXPECT_EQ(s.decide(), (Starts{{0, 1}}));
+    s.queue(2);
+    s.at(3'100).finish(1);
+    ASSERT_TRUE(s.sched.hold(0).has_value());
+    EXPECT_EQ(s.sched.hold(0)->until, 3'100u + 2'000u); // capped at hold-max
 }
 
 TEST(Holds, CloseMovePolicyAndHoldMaxZeroEndAHold) {
