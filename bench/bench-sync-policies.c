@@ -2,15 +2,16 @@
  * (salus_session_run), as most training loops do, three jobs on one lane.
  *   priority  priorities 10, 5 and 0: the top job's throughput against the
  *             same job alone (target >= 0.95), and its share of the lane;
- *   srtf      jobs declaring 600, 300 and 150 iterations, started together
+ *   srtf      jobs declaring 2N, N and N/2 iterations, started together
  *             (admitted longest first): completion order and average job
  *             completion time (JCT) against the ideal, shortest first one
- *             after another at the speed of a job alone;
+ *             after another (each job's run time in this run, plus the
+ *             lane's mean time between two iterations);
  *   pack      three equal jobs: the share of the time the lane runs no
  *             iteration (target < 5%), from the daemon's run times.
  *
  *   bench-sync-policies --socket PATH [--iterations N]
- * salusd must run with --max-lanes 1. N (default 300) is the top job's
+ * salusd must run with --max-lanes 1. N (default 200) is the top job's
  * iteration count; the srtf jobs run 2N, N and N/2. The benchmark switches
  * the policy and restores the one it found. */
 #include "mlp/mlp.h"
@@ -39,8 +40,10 @@ typedef struct job {
     salus_session *session;
     mlp_graph m;
     salus_tensor *batch[2];
-    int limit;        /* iterations to run; 0: until *stop */
-    atomic_int *stop; /* NULL with a limit */
+    int limit;         /* iterations to run; 0: until *stop */
+    atomic_int *stop;  /* NULL with a limit */
+    atomic_int *pause; /* while set, it queues nothing (may be NULL) */
+    atomic_int idle;   /* it saw *pause and has nothing running */
     atomic_int done;
     double end_s; /* when its last iteration's result came back */
     pthread_t thread;
@@ -75,7 +78,15 @@ static void job_step(job *j) {
 
 static void *job_loop(void *arg) {
     job *j = arg;
-    while (j->stop ? !atomic_load(j->stop) : atomic_load(&j->done) < j->limit) job_step(j);
+    while (j->stop ? !atomic_load(j->stop) : atomic_load(&j->done) < j->limit) {
+        if (j->pause && atomic_load(j->pause)) {
+            atomic_store(&j->idle, 1);
+            nanosleep(&(struct timespec){.tv_nsec = 200000}, NULL);
+            continue;
+        }
+        atomic_store(&j->idle, 0);
+        job_step(j);
+    }
     j->end_s = bench_now_s();
     return NULL;
 }
@@ -124,43 +135,86 @@ static void check_one_lane(salus_client *admin, job *const *jobs, int n_jobs) {
     }
 }
 
-/* The top job alone, then against two lower-priority jobs that keep asking
- * for the lane. Returns the seconds per iteration alone. */
-static double bench_priority(salus_client *admin, const char *socket_path, int n) {
+/* The daemon's run time of these sessions, in seconds. */
+static double run_seconds(salus_client *admin, job *const *jobs, int n_jobs) {
+    salus_session_info infos[64];
+    size_t count = 0;
+    CHECK(salus_list_sessions(admin, infos, 64, &count), "list sessions");
+    double total = 0;
+    for (size_t i = 0; i < count && i < 64; ++i) {
+        for (int k = 0; k < n_jobs; ++k) {
+            if (infos[i].session_id == salus_session_id(jobs[k]->session)) {
+                total += (double)infos[i].run_ns * 1e-9;
+            }
+        }
+    }
+    return total;
+}
+
+/* The top job alone and against two lower-priority jobs that keep asking
+ * for the lane, in alternating rounds so that both see the same load on the
+ * machine. */
+static void bench_priority(salus_client *admin, const char *socket_path, int n) {
+    enum { ROUNDS = 10 };
     CHECK(salus_set_policy(admin, "priority"), "set policy");
     job top, mid, low;
+    atomic_int stop = 0, pause = 1;
     job_open(&top, socket_path, "top", 0, 10);
-    timed_steps(&top, 10); /* warm-up: caches, and its turnaround measured */
-    double alone = timed_steps(&top, n);
-
-    atomic_int stop = 0;
     job_open(&mid, socket_path, "mid", 0, 5);
     job_open(&low, socket_path, "low", 0, 0);
-    mid.stop = low.stop = &stop;
     check_one_lane(admin, (job *const[]){&top, &mid, &low}, 3);
+    mid.stop = low.stop = &stop;
+    mid.pause = low.pause = &pause;
     job_start(&mid);
     job_start(&low);
-    wait_done(&mid, 3);
-    wait_done(&low, 1);
-    int others_before = atomic_load(&mid.done) + atomic_load(&low.done);
-    double shared = timed_steps(&top, n);
-    int others = atomic_load(&mid.done) + atomic_load(&low.done) - others_before;
+    timed_steps(&top, 10); /* warm-up: caches, and its turnaround measured */
+
+    const int per_round = n / ROUNDS > 0 ? n / ROUNDS : 1;
+    double alone = 0, shared = 0, run_alone = 0, run_shared = 0;
+    job *top_only[1] = {&top};
+    int others = 0;
+    for (int r = 0; r < ROUNDS; ++r) {
+        while (!atomic_load(&mid.idle) || !atomic_load(&low.idle)) {
+            nanosleep(&(struct timespec){.tv_nsec = 200000}, NULL);
+        }
+        double run0 = run_seconds(admin, top_only, 1);
+        alone += timed_steps(&top, per_round);
+        run_alone += run_seconds(admin, top_only, 1) - run0;
+        atomic_store(&pause, 0);
+        while (atomic_load(&mid.idle) || atomic_load(&low.idle)) {
+            nanosleep(&(struct timespec){.tv_nsec = 200000}, NULL);
+        }
+        /* Untimed: the others' requests arrive, and one of theirs may be
+         * running when the top job comes back. */
+        timed_steps(&top, 2);
+        int others_before = atomic_load(&mid.done) + atomic_load(&low.done);
+        run0 = run_seconds(admin, top_only, 1);
+        shared += timed_steps(&top, per_round);
+        run_shared += run_seconds(admin, top_only, 1) - run0;
+        others += atomic_load(&mid.done) + atomic_load(&low.done) - others_before;
+        atomic_store(&pause, 1);
+    }
     atomic_store(&stop, 1);
     pthread_join(mid.thread, NULL);
     pthread_join(low.thread, NULL);
 
+    const int total = per_round * ROUNDS;
     printf("priority: 3 synchronous jobs (priorities 10, 5, 0) on one lane, %d iterations of "
-           "the top one\n",
-           n);
-    printf("  top job alone:             %8.3f ms/iteration\n", 1e3 * alone / n);
-    printf("  top job with the others:   %8.3f ms/iteration\n", 1e3 * shared / n);
+           "the top one alone and %d with the others, in %d alternating rounds\n",
+           total, total, ROUNDS);
+    printf("  top job alone:               %8.3f ms/iteration (%.3f ms of it running)\n",
+           1e3 * alone / total, 1e3 * run_alone / total);
+    printf("  top job with the others:     %8.3f ms/iteration (%.3f ms of it running)\n",
+           1e3 * shared / total, 1e3 * run_shared / total);
     printf("  others' iterations meanwhile: %d (the top job's share of the lane: %.3f)\n", others,
-           (double)n / (n + others));
+           (double)total / (total + others));
     printf("  **throughput against alone: %.3f** (target >= 0.95)\n", alone / shared);
+    /* Immune to the iteration itself running slower or faster meanwhile. */
+    printf("  share of the time the lane runs the top job, against alone: %.3f\n",
+           (run_shared / shared) / (run_alone / alone));
     job_close(&low);
     job_close(&mid);
     job_close(&top);
-    return alone / n;
 }
 
 static int by_end(const void *a, const void *b) {
@@ -168,7 +222,7 @@ static int by_end(const void *a, const void *b) {
     return (x->end_s > y->end_s) - (x->end_s < y->end_s);
 }
 
-static void bench_srtf(salus_client *admin, const char *socket_path, int n, double per_iter) {
+static void bench_srtf(salus_client *admin, const char *socket_path, int n) {
     CHECK(salus_set_policy(admin, "srtf"), "set policy");
     enum { JOBS = 3 };
     static const char *names[JOBS] = {"long", "medium", "short"};
@@ -186,10 +240,21 @@ static void bench_srtf(salus_client *admin, const char *socket_path, int n, doub
     job *order[JOBS];
     for (int i = 0; i < JOBS; ++i) order[i] = &jobs[i];
     qsort(order, JOBS, sizeof order[0], by_end);
-    /* Ideal: shortest first, one after another, each at its speed alone. */
+    /* Ideal: shortest first, one after another, at this run's speeds: each
+     * job takes its own run time in the daemon plus, per iteration, the
+     * lane's mean time between iterations in this run (the synchronous
+     * client's turnaround, switches). */
+    const double makespan = order[JOBS - 1]->end_s - t0;
+    double run[JOBS], run_total = 0;
+    for (int i = 0; i < JOBS; ++i) {
+        job *one[1] = {&jobs[i]};
+        run[i] = run_seconds(admin, one, 1);
+        run_total += run[i];
+    }
+    const double between = (makespan - run_total) / (iterations[0] + iterations[1] + iterations[2]);
     double ideal_sum = 0, ideal_end = 0, sum = 0;
     for (int i = JOBS - 1; i >= 0; --i) {
-        ideal_end += iterations[i] * per_iter;
+        ideal_end += run[i] + iterations[i] * between;
         ideal_sum += ideal_end;
     }
     printf("srtf: 3 synchronous jobs declaring %d, %d and %d iterations, started together\n",
@@ -203,22 +268,6 @@ static void bench_srtf(salus_client *admin, const char *socket_path, int n, doub
     printf("  average JCT %.3f s, ideal %.3f s: **%.3fx the ideal**\n", sum / JOBS,
            ideal_sum / JOBS, sum / ideal_sum);
     for (int i = 0; i < JOBS; ++i) job_close(&jobs[i]);
-}
-
-/* The daemon's run time of these sessions, in seconds. */
-static double run_seconds(salus_client *admin, job *const *jobs, int n_jobs) {
-    salus_session_info infos[64];
-    size_t count = 0;
-    CHECK(salus_list_sessions(admin, infos, 64, &count), "list sessions");
-    double total = 0;
-    for (size_t i = 0; i < count && i < 64; ++i) {
-        for (int k = 0; k < n_jobs; ++k) {
-            if (infos[i].session_id == salus_session_id(jobs[k]->session)) {
-                total += (double)infos[i].run_ns * 1e-9;
-            }
-        }
-    }
-    return total;
 }
 
 static void bench_pack(salus_client *admin, const char *socket_path, int n) {
@@ -253,7 +302,7 @@ static void bench_pack(salus_client *admin, const char *socket_path, int n) {
 
 int main(int argc, char **argv) {
     const char *socket_path;
-    int n = 300;
+    int n = 200;
     bench_parse_args(argc, argv, &socket_path, &n);
     if (n < 2) n = 2;
     salus_client *admin = bench_connect("bench-sync-policies", socket_path);
@@ -262,8 +311,8 @@ int main(int argc, char **argv) {
     char policy[sizeof st.policy];
     snprintf(policy, sizeof policy, "%s", st.policy);
 
-    double per_iter = bench_priority(admin, socket_path, n);
-    bench_srtf(admin, socket_path, n, per_iter);
+    bench_priority(admin, socket_path, n);
+    bench_srtf(admin, socket_path, n);
     bench_pack(admin, socket_path, n);
 
     CHECK(salus_set_policy(admin, policy), "restore the policy");
