@@ -347,8 +347,8 @@ std::optional<TimeNs> Scheduler::decide(TimeNs now, std::vector<Start> &out) {
         if (lane.held_for != kNoSlot && !decide_held(lane, now, &picked)) {
             lane.candidate = true;
             candidates_[kept++] = index;
-            if (!lane.ready.empty())
-                wake = std::min(wake.value_or(lane.hold_until), lane.hold_until);
+            // Only a hold that keeps someone waiting needs a call at its end.
+            if (!lane.ready.empty()) wake = std::min(wake.value_or(~TimeNs{0}), lane.hold_until);
             continue;
         }
         if (policy_ == Policy::fifo) continue;

@@ -207,8 +207,9 @@ void Engine::schedule_locked(uint64_t now) {
         lane->second->wake.notify_one();
     }
     if (!held) return;
-    // A hold normally begins on its own lane's thread, which then sleeps
-    // until its end; one begun elsewhere (halt) must reach a sleeping thread.
+    // A hold begins when an iteration ends, normally on the lane's own
+    // thread, which then sleeps until the hold's end at the latest; one
+    // begun on another thread (a start refused above) must wake it.
     for (auto &[id, lane] : lanes_) {
         if (!lane->assigned && scheduler_.hold(sched_lane(id))) lane->wake.notify_one();
     }
@@ -216,11 +217,11 @@ void Engine::schedule_locked(uint64_t now) {
 
 void Engine::wait_for_work_locked(Lane *lane, std::unique_lock<std::mutex> &lock) {
     const sched::LaneId id = sched_lane(lane->layout.lane);
-    bool decided_at_end = false;
+    uint64_t decided_at = 0; // the end of a hold this thread decided at
     while (!lane->assigned && !lane->stop) {
         std::optional<sched::Scheduler::Hold> hold = scheduler_.hold(id);
         uint64_t now = monotonic_ns();
-        if (!hold || decided_at_end) {
+        if (!hold || hold->until == decided_at) {
             lane->wake.wait(lock);
         } else if (now < hold->until) {
             lane->wake.wait_for(lock, std::chrono::nanoseconds(hold->until - now));
@@ -228,7 +229,7 @@ void Engine::wait_for_work_locked(Lane *lane, std::unique_lock<std::mutex> &lock
             // The hold ended with no event to say so: decide now. Paused,
             // the hold stays until scheduling resumes, which decides again.
             schedule_locked(now);
-            decided_at_end = true;
+            decided_at = hold->until;
         }
     }
 }
