@@ -44,18 +44,19 @@
 // an iteration that left it idle to its next queued one) + 4 x that gap's mean
 // deviation, at most hold_max; there is none before a gap is measured, nor
 // for a session whose smoothed gap is hold_max or more, nor when hold_max is 0
-// (the default). Holding costs nothing while no other session is ready. fifo
+// (the default). A hold delays only sessions ready while it lasts. fifo
 // waits for its owner by definition; pack is round-robin, so neither holds.
 // decide() returns when it must be called again for a held lane on which some
-// other session is ready (the hold's end); held_until() tells a lane's hold.
+// other session is ready (the hold's end); hold() tells a lane's hold.
 //
 // Time: every event carries `now` (caller's nanoseconds). Durations and
 // queueing delays are differences of those, clamped at 0 if time goes back.
 //
 // Cost: events and decide() are O(log n) in the sessions of one lane (an
 // indexed heap per lane, keyed by the policy) plus O(lanes changed since the
-// last decide, and lanes held); nothing allocates in steady state once every session has
-// been admitted and its deepest queue seen. set_policy() re-keys in O(n).
+// last decide, and lanes held); nothing allocates in steady state once every
+// session has been admitted and its deepest queue seen. set_policy() re-keys
+// in O(n).
 #pragma once
 
 #include "common/status.h"
