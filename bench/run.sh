@@ -37,5 +37,6 @@ if [ -d "$builddir/bindings/python/salus" ]; then
     --threads 1
 fi
 "$builddir/bench/bench-switch" --socket "$sock"
+"$builddir/bench/bench-sync-policies" --socket "$sock"
 "$builddir/bench/bench-sched"
 "$builddir/bench/bench-packing" --csv tests/data/salus-workloads.csv

@@ -19,18 +19,22 @@ double attained_service(const SessionStats &stats) {
 }
 
 ReadyKey ready_key(Policy policy, const SessionRecord &session) {
+    return ready_key(policy, session, session.ready_seq);
+}
+
+ReadyKey ready_key(Policy policy, const SessionRecord &session, uint64_t ready_seq) {
     switch (policy) {
     case Policy::srtf:
         return {srtf_remaining_ns(session.stats), session.admission_seq};
     case Policy::fair:
         return {attained_service(session.stats), session.admission_seq};
     case Policy::priority:
-        return {-static_cast<double>(session.stats.params.priority), session.ready_seq};
+        return {-static_cast<double>(session.stats.params.priority), ready_seq};
     case Policy::fifo: // fifo decides globally; lanes keep round-robin order meanwhile
     case Policy::pack:
         break;
     }
-    return {0, session.ready_seq};
+    return {0, ready_seq};
 }
 
 } // namespace salus::sched

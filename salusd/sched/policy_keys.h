@@ -22,5 +22,7 @@ double srtf_remaining_ns(const SessionStats &stats);
 double attained_service(const SessionStats &stats);
 
 ReadyKey ready_key(Policy policy, const SessionRecord &session);
+// The key the session would have with round-robin position `ready_seq`.
+ReadyKey ready_key(Policy policy, const SessionRecord &session, uint64_t ready_seq);
 
 } // namespace salus::sched

@@ -33,6 +33,7 @@ class ReadyHeap {
     bool empty() const { return entries_.empty(); }
     size_t size() const { return entries_.size(); }
     uint32_t top() const { return entries_.front().slot; }
+    ReadyKey top_key() const { return entries_.front().key; }
     uint32_t slot_at(size_t i) const { return entries_[i].slot; }
 
     void push(uint32_t slot, ReadyKey key, Positions &pos);

@@ -28,6 +28,16 @@ bool is_open(SessionState state) {
            state == SessionState::running;
 }
 
+// Policies whose favourite a synchronous client would lose between its
+// iterations (see Holds in scheduler.h).
+bool holds_apply(Policy policy) {
+    return policy == Policy::srtf || policy == Policy::fair || policy == Policy::priority;
+}
+
+// Gaps measured before a session's lane may be held for it: one shows the
+// client is synchronous and how fast it comes back.
+constexpr uint32_t kMinGapSamples = 1;
+
 } // namespace
 
 Scheduler::Scheduler(Policy policy) : policy_(policy) {}
@@ -156,6 +166,7 @@ Status Scheduler::session_closed(SessionId id, TimeNs now) {
     session->queued_at.clear();
     session->stats.iterations_queued = 0;
     --open_sessions_;
+    release_hold_of(slot);
     if (session->stats.state == SessionState::running) {
         session->stats.state = SessionState::closing;
     } else {
@@ -169,7 +180,10 @@ Status Scheduler::iteration_queued(SessionId id, TimeNs now) {
     if (!session || !is_open(session->stats.state)) return no_session(id);
     session->queued_at.push_back(now);
     ++session->stats.iterations_queued;
-    if (session->stats.state == SessionState::waiting) enter_ready(slot_of(*session));
+    if (session->stats.state == SessionState::waiting) {
+        record_gap(*session, now);
+        enter_ready(slot_of(*session));
+    }
     return {};
 }
 
@@ -192,8 +206,80 @@ Status Scheduler::iteration_finished(SessionId id, TimeNs now) {
         enter_ready(slot);
     } else {
         session->stats.state = SessionState::waiting;
+        session->gap_open = true;
+        session->gap_since = now;
+        maybe_hold(slot, now);
     }
     return {};
+}
+
+void Scheduler::record_gap(SessionRecord &session, TimeNs now) {
+    if (!session.gap_open) return;
+    session.gap_open = false;
+    TimeNs gap = elapsed(session.gap_since, now);
+    // A client that paused (evaluation, a checkpoint) counts as merely
+    // slow, so one pause does not rule out holds for long.
+    if (hold_max_ns_ > 0) gap = std::min(gap, 2 * hold_max_ns_);
+    const auto sample = static_cast<int64_t>(gap);
+    if (session.gap_samples++ == 0) {
+        session.gap_mean_ns = sample;
+        session.gap_dev_ns = sample / 2;
+        return;
+    }
+    // Smoothed like TCP's round-trip time (RFC 6298): gains 1/8 and 1/4.
+    const int64_t error = sample - session.gap_mean_ns;
+    session.gap_mean_ns += error / 8;
+    session.gap_dev_ns += ((error < 0 ? -error : error) - session.gap_dev_ns) / 4;
+}
+
+TimeNs Scheduler::hold_ns(const SessionRecord &session) const {
+    if (session.gap_samples < kMinGapSamples) return 0;
+    const auto mean = static_cast<TimeNs>(std::max<int64_t>(session.gap_mean_ns, 0));
+    const auto dev = static_cast<TimeNs>(std::max<int64_t>(session.gap_dev_ns, 0));
+    // A session that usually comes back after the longest hold would
+    // mostly leave the lane idle for nothing.
+    if (mean >= hold_max_ns_) return 0;
+    return std::clamp<TimeNs>(2 * mean + 4 * dev, 1, hold_max_ns_);
+}
+
+void Scheduler::maybe_hold(uint32_t slot, TimeNs now) {
+    if (hold_max_ns_ == 0 || !holds_apply(policy_)) return;
+    SessionRecord &session = sessions_[slot];
+    const TimeNs wait = hold_ns(session);
+    if (wait == 0) return;
+    Lane &lane = lanes_[session.lane_index];
+    assert(lane.held_for == kNoSlot && lane.running == kNoSlot);
+    // Its next iteration would join the round-robin at the back.
+    const ReadyKey key = ready_key(policy_, session, next_ready_seq_++);
+    if (!lane.ready.empty() && !(key < lane.ready.top_key())) return;
+    lane.held_for = slot;
+    lane.hold_until = now + wait;
+    lane.hold_key = key;
+    mark_candidate(session.lane_index);
+}
+
+void Scheduler::release_hold(Lane &lane) {
+    lane.held_for = kNoSlot;
+}
+
+void Scheduler::release_hold_of(uint32_t slot) {
+    Lane &lane = lanes_[sessions_[slot].lane_index];
+    if (lane.held_for != slot) return;
+    release_hold(lane);
+    // Another session may run there now.
+    mark_candidate(sessions_[slot].lane_index);
+}
+
+void Scheduler::set_hold_max(TimeNs max_ns) {
+    hold_max_ns_ = max_ns;
+}
+
+std::optional<Scheduler::Hold> Scheduler::hold(LaneId lane) const {
+    auto it = lane_by_id_.find(lane);
+    if (it == lane_by_id_.end()) return std::nullopt;
+    const Lane &l = lanes_[it->second];
+    if (l.held_for == kNoSlot) return std::nullopt;
+    return Hold{sessions_[l.held_for].stats.id, l.hold_until};
 }
 
 Status Scheduler::session_moved(SessionId id, LaneId lane, TimeNs /*now*/) {
@@ -201,6 +287,7 @@ Status Scheduler::session_moved(SessionId id, LaneId lane, TimeNs /*now*/) {
     if (!session || !is_open(session->stats.state)) return no_session(id);
     if (session->stats.state == SessionState::running) return misuse(id, "moved while running");
     uint32_t slot = slot_of(*session);
+    release_hold_of(slot);
     bool ready = session->stats.state == SessionState::ready;
     if (ready) leave_ready(slot);
     session->lane_index = lane_index(lane);
@@ -214,7 +301,7 @@ void Scheduler::start(uint32_t slot, TimeNs now, std::vector<Start> &out) {
     SessionRecord &session = sessions_[slot];
     assert(session.stats.iterations_queued > 0 && heap_pos_[slot] == kNotInHeap);
     Lane &lane = lanes_[session.lane_index];
-    assert(lane.running == kNoSlot);
+    assert(lane.running == kNoSlot && lane.held_for == kNoSlot);
     lane.running = slot;
     ++running_iterations_;
     session.stats.state = SessionState::running;
@@ -233,21 +320,58 @@ void Scheduler::decide_fifo(TimeNs now, std::vector<Start> &out) {
     start(first_admitted_, now, out);
 }
 
-void Scheduler::decide(TimeNs now, std::vector<Start> &out) {
+bool Scheduler::decide_held(Lane &lane, TimeNs now, uint32_t *picked) {
+    const uint32_t held = lane.held_for;
+    *picked = kNoSlot;
+    bool keep = now < lane.hold_until && hold_max_ns_ > 0 && holds_apply(policy_);
+    if (keep && !lane.ready.empty() && lane.ready.top() != held &&
+        lane.ready.top_key() < lane.hold_key) {
+        keep = false; // a session the policy prefers to the held one is ready
+    } else if (keep && sessions_[held].stats.state == SessionState::ready) {
+        keep = false; // it came back: it runs, whoever queued meanwhile
+        *picked = held;
+    }
+    if (!keep) release_hold(lane);
+    return !keep;
+}
+
+std::optional<TimeNs> Scheduler::decide(TimeNs now, std::vector<Start> &out) {
+    std::optional<TimeNs> wake;
+    // Held lanes stay candidates until their hold ends: compacted in place.
+    size_t kept = 0;
     for (uint32_t index : candidates_) {
         Lane &lane = lanes_[index];
         lane.candidate = false;
-        if (policy_ == Policy::fifo || lane.running != kNoSlot || lane.ready.empty()) continue;
-        start(lane.ready.pop(heap_pos_), now, out);
+        if (lane.running != kNoSlot) continue;
+        uint32_t picked = kNoSlot;
+        if (lane.held_for != kNoSlot && !decide_held(lane, now, &picked)) {
+            lane.candidate = true;
+            candidates_[kept++] = index;
+            // Only a hold that keeps someone waiting needs a call at its end.
+            if (!lane.ready.empty()) wake = std::min(wake.value_or(~TimeNs{0}), lane.hold_until);
+            continue;
+        }
+        if (policy_ == Policy::fifo) continue;
+        if (picked != kNoSlot) {
+            leave_ready(picked);
+        } else if (lane.ready.empty()) {
+            continue;
+        } else {
+            picked = lane.ready.pop(heap_pos_);
+        }
+        start(picked, now, out);
     }
-    candidates_.clear();
+    candidates_.resize(kept);
     if (policy_ == Policy::fifo) decide_fifo(now, out);
+    return wake;
 }
 
 void Scheduler::set_policy(Policy policy, TimeNs now) {
     policy_ = policy;
     policy_since_ns_ = now;
     for (uint32_t index = 0; index < lanes_.size(); ++index) {
+        // A hold was the old policy's preference.
+        release_hold(lanes_[index]);
         lanes_[index].ready.rekey(
             [&](uint32_t slot) { return ready_key(policy_, sessions_[slot]); }, heap_pos_);
         mark_candidate(index);

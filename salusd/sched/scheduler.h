@@ -31,13 +31,32 @@
 //             pack. A higher-priority session that becomes ready while a
 //             lower one runs gets the lane's very next iteration.
 //
+// Holds (srtf, fair, priority). A synchronous client queues its next
+// iteration only after the reply to the last one, so at that iteration's end
+// its session has nothing queued and any other ready session would take the
+// lane: the policy's favourite would get at most every other iteration. So
+// when a session's iteration leaves it with nothing queued and, counted as if
+// its next one were queued (at the back of its round-robin), it is strictly
+// preferred to every ready session of the lane, the lane is held for it: no
+// other session starts there until its next iteration is queued (it starts at
+// once), a session the policy prefers to it becomes ready (that one starts),
+// or the hold expires. The hold lasts 2 x the session's smoothed gap (end of
+// an iteration that left it idle to its next queued one) + 4 x that gap's mean
+// deviation, at most hold_max; there is none before a gap is measured, nor
+// for a session whose smoothed gap is hold_max or more, nor when hold_max is 0
+// (the default). A hold delays only sessions ready while it lasts. fifo
+// waits for its owner by definition; pack is round-robin, so neither holds.
+// decide() returns when it must be called again for a held lane on which some
+// other session is ready (the hold's end); hold() tells a lane's hold.
+//
 // Time: every event carries `now` (caller's nanoseconds). Durations and
 // queueing delays are differences of those, clamped at 0 if time goes back.
 //
 // Cost: events and decide() are O(log n) in the sessions of one lane (an
 // indexed heap per lane, keyed by the policy) plus O(lanes changed since the
-// last decide); nothing allocates in steady state once every session has
-// been admitted and its deepest queue seen. set_policy() re-keys in O(n).
+// last decide, and lanes held); nothing allocates in steady state once every
+// session has been admitted and its deepest queue seen. set_policy() re-keys
+// in O(n).
 #pragma once
 
 #include "common/status.h"
@@ -74,8 +93,21 @@ class Scheduler {
     Status session_moved(SessionId id, LaneId lane, TimeNs now);
 
     // Appends a Start for every idle lane with a session the policy picks and
-    // marks those iterations running. Reuses `out`'s capacity.
-    void decide(TimeNs now, std::vector<Start> &out);
+    // marks those iterations running. Reuses `out`'s capacity. Returns the
+    // earliest end of a hold that keeps a ready session waiting: decide()
+    // must run again then (nothing when no hold does).
+    std::optional<TimeNs> decide(TimeNs now, std::vector<Start> &out);
+
+    // The longest hold (see above); 0 turns holds off and ends those held now
+    // at the next decide(). Takes effect for holds begun after it.
+    void set_hold_max(TimeNs max_ns);
+    TimeNs hold_max() const { return hold_max_ns_; }
+    struct Hold {
+        SessionId session = 0; // the session the lane waits for
+        TimeNs until = 0;      // when the hold ends at the latest
+    };
+    // The lane's hold, if it has one (possibly past its end until decide()).
+    std::optional<Hold> hold(LaneId lane) const;
 
     // Takes effect at the next decide(); running iterations carry on.
     void set_policy(Policy policy, TimeNs now);
@@ -103,6 +135,11 @@ class Scheduler {
         uint32_t running = kNoSlot; // slot of the session whose iteration runs
         ReadyHeap ready;            // open sessions with queued iterations, not running
         bool candidate = false;     // in candidates_: something changed since decide()
+        // The hold (kNoSlot: none): for whom, until when, and the key that
+        // session had when the hold began, which a newcomer must beat.
+        uint32_t held_for = kNoSlot;
+        TimeNs hold_until = 0;
+        ReadyKey hold_key;
     };
 
     SessionRecord *find(SessionId id);
@@ -116,6 +153,14 @@ class Scheduler {
     void leave_ready(uint32_t slot);
     void start(uint32_t slot, TimeNs now, std::vector<Start> &out);
     void decide_fifo(TimeNs now, std::vector<Start> &out);
+    // decide() for a held lane: false while it keeps holding, else true
+    // with *picked the session to start (kNoSlot: the top of the heap).
+    bool decide_held(Lane &lane, TimeNs now, uint32_t *picked);
+    void record_gap(SessionRecord &session, TimeNs now);
+    TimeNs hold_ns(const SessionRecord &session) const;
+    void maybe_hold(uint32_t slot, TimeNs now);
+    void release_hold(Lane &lane);
+    void release_hold_of(uint32_t slot);
     void link_admitted(uint32_t slot);
     void unlink_admitted(uint32_t slot);
     void mark_closed(SessionRecord &session, TimeNs now);
@@ -138,6 +183,7 @@ class Scheduler {
     uint64_t next_ready_seq_ = 0;
     size_t open_sessions_ = 0;
     size_t running_iterations_ = 0;
+    TimeNs hold_max_ns_ = 0;
 };
 
 } // namespace salus::sched

@@ -24,6 +24,15 @@ struct SessionRecord {
     // Open sessions in admission order (fifo's queue), as slots.
     uint32_t prev_admitted = kNoSlot;
     uint32_t next_admitted = kNoSlot;
+    // The gap between an iteration that left nothing queued and the
+    // session's next request (a synchronous client's turnaround): when the
+    // open one began, and the smoothed gap and its mean deviation, from
+    // `gap_samples` samples. Sizes the hold (see Scheduler).
+    TimeNs gap_since = 0;
+    bool gap_open = false;
+    int64_t gap_mean_ns = 0;
+    int64_t gap_dev_ns = 0;
+    uint32_t gap_samples = 0;
     bool in_use = false; // false: a free slot
 };
 

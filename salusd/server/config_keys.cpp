@@ -202,8 +202,8 @@ std::vector<ConfigKey> make_keys() {
         key("device", "pool-reserve", 0, "N[KMG]",
             "device memory the automatic pool leaves to others", "1G", kRestart,
             size(&O::pool_reserve, 0, UINT64_MAX, false)),
-        key("device", "blas-threads", 0, "N", "threads per CPU kernel (OpenBLAS, oneDNN)", "1", kRestart,
-            count(&O::blas_threads, 1, kMaxThreads, false)),
+        key("device", "blas-threads", 0, "N", "threads per CPU kernel (OpenBLAS, oneDNN)", "1",
+            kRestart, count(&O::blas_threads, 1, kMaxThreads, false)),
 
         key("scheduler", "policy", 0, "NAME", "fifo, srtf, pack, fair or priority", "pack", kReload,
             policy()),
@@ -215,6 +215,10 @@ std::vector<ConfigKey> make_keys() {
         key("scheduler", "max-overtakes", 0, "N",
             "later sessions admitted ahead of a waiting one at most", "4", kReload,
             count(&O::max_overtakes, 0, 1u << 20, false)),
+        key("scheduler", "hold-max-us", 0, "N",
+            "longest a lane waits, after an iteration of the session the policy prefers, for "
+            "that session's next one (srtf, fair, priority; 0: never)",
+            "5000", kReload, count(&O::hold_max_us, 0, 1'000'000, false)),
     };
 }
 

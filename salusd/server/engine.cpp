@@ -44,6 +44,7 @@ Engine::Engine(uv_loop_t *loop, Device *device, EngineOptions options, DoneFn do
       admission_(options.pool_bytes, options.mode, options.admission), scheduler_(options.policy),
       switch_ns_(kSwitchSamples, 0) {
     async_.data = this;
+    scheduler_.set_hold_max(options.hold_max_ns);
 }
 
 Engine::~Engine() {
@@ -185,7 +186,7 @@ void Engine::release_memory(const SessionPtr &session) {
 void Engine::schedule_locked(uint64_t now) {
     if (paused_ || stopping_ || halted_ || lost_) return;
     starts_.clear();
-    scheduler_.decide(now, starts_);
+    const bool held = scheduler_.decide(now, starts_).has_value();
     for (const sched::Start &start : starts_) {
         auto lane = lanes_.find(start.lane);
         auto session = runnable_.find(start.session);
@@ -204,6 +205,32 @@ void Engine::schedule_locked(uint64_t now) {
         lane->second->assigned = session->second;
         lane->second->has_work.store(true, std::memory_order_release);
         lane->second->wake.notify_one();
+    }
+    if (!held) return;
+    // A hold begins when an iteration ends, normally on the lane's own
+    // thread, which then sleeps until the hold's end at the latest; one
+    // begun on another thread (a start refused above) must wake it.
+    for (auto &[id, lane] : lanes_) {
+        if (!lane->assigned && scheduler_.hold(sched_lane(id))) lane->wake.notify_one();
+    }
+}
+
+void Engine::wait_for_work_locked(Lane *lane, std::unique_lock<std::mutex> &lock) {
+    const sched::LaneId id = sched_lane(lane->layout.lane);
+    uint64_t decided_at = 0; // the end of a hold this thread decided at
+    while (!lane->assigned && !lane->stop) {
+        std::optional<sched::Scheduler::Hold> hold = scheduler_.hold(id);
+        uint64_t now = monotonic_ns();
+        if (!hold || hold->until == decided_at) {
+            lane->wake.wait(lock);
+        } else if (now < hold->until) {
+            lane->wake.wait_for(lock, std::chrono::nanoseconds(hold->until - now));
+        } else {
+            // The hold ended with no event to say so: decide now. Paused,
+            // the hold stays until scheduling resumes, which decides again.
+            schedule_locked(now);
+            decided_at = hold->until;
+        }
     }
 }
 
@@ -240,7 +267,7 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
             }
             lock.lock();
         }
-        lane->wake.wait(lock, [&] { return lane->assigned || lane->stop; });
+        wait_for_work_locked(lane, lock);
         if (!lane->assigned) return;
         SessionPtr session = std::move(lane->assigned);
         lane->assigned = nullptr;
@@ -653,6 +680,13 @@ bool Engine::wait_idle(std::chrono::milliseconds timeout) {
 void Engine::set_policy(sched::Policy policy) {
     std::lock_guard<std::mutex> lock(mutex_);
     scheduler_.set_policy(policy, monotonic_ns());
+    schedule_locked(monotonic_ns());
+}
+
+void Engine::set_hold_max(uint64_t ns) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    scheduler_.set_hold_max(ns);
+    // With 0, lanes held now are released at once.
     schedule_locked(monotonic_ns());
 }
 

@@ -1,6 +1,9 @@
 // The engine: the device memory pool cut into lanes (lanes/), the iteration
 // scheduler (sched/) and one thread per lane that runs what it picks.
 //
+// Holds (see sched/scheduler.h): a lane the scheduler holds for a session
+// sleeps until the hold's end at the latest, then decides again itself.
+//
 // Threads. Admission, layout changes and accounting belong to the loop
 // thread. The scheduler, every session's queue and its running flag are
 // shared with the lane threads under one mutex. A lane thread that finishes
@@ -64,6 +67,7 @@ struct EngineOptions {
     AdmissionMode mode = AdmissionMode::Safe;
     AdmissionOptions admission;
     sched::Policy policy = sched::Policy::pack;
+    uint64_t hold_max_ns = 0; // see Scheduler::set_hold_max
 };
 
 // One iteration that ran, as the loop hears of it: first its accounting,
@@ -164,6 +168,7 @@ class Engine {
     bool wait_idle(std::chrono::milliseconds timeout);
 
     void set_policy(sched::Policy policy);
+    void set_hold_max(uint64_t ns);
     sched::Policy policy();
     // Applies from the next time memory is released (see Admission).
     void set_max_overtakes(uint32_t n) { admission_.set_max_overtakes(n); }
@@ -196,6 +201,9 @@ class Engine {
     // `label` receives the lane's stream string once the thread is bound to
     // the device.
     void lane_main(Lane *lane, std::promise<std::string> *label);
+    // Lane thread, mutex_ held: sleeps until the lane is given work or
+    // stopped; while the scheduler holds the lane, no longer than the hold.
+    void wait_for_work_locked(Lane *lane, std::unique_lock<std::mutex> &lock);
     Reply run_work(const Session &session, Executable *exe, Stream *stream,
                    const QueuedIteration &work, Status *status);
     // With mutex_ held: asks the scheduler and hands out what it picks.

@@ -27,8 +27,9 @@ struct Options {
     // [scheduler]
     sched::Policy policy = sched::Policy::pack;
     lanes::AdmissionMode admission = lanes::AdmissionMode::Safe;
-    uint32_t max_lanes = 0;     // lanes (parallel streams) at most; 0: online CPUs
-    uint32_t max_overtakes = 4; // how often a waiting session may be overtaken
+    uint32_t max_lanes = 0;      // lanes (parallel streams) at most; 0: online CPUs
+    uint32_t max_overtakes = 4;  // how often a waiting session may be overtaken
+    uint32_t hold_max_us = 5000; // longest a lane waits for the policy's favourite; 0: never
 };
 
 // Largest thread or lane count accepted.

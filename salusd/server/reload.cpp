@@ -30,6 +30,7 @@ void Server::reload() {
     const std::map<std::string, std::function<void()>> apply = {
         {"policy", [this] { engine_.set_policy(configured_.policy); }},
         {"max-overtakes", [this] { engine_.set_max_overtakes(configured_.max_overtakes); }},
+        {"hold-max-us", [this] { engine_.set_hold_max(configured_.hold_max_us * 1000ull); }},
         // New connections are opened with it: the open ones negotiated theirs.
         {"max-frame-bytes", [this] { options_.max_frame_bytes = configured_.max_frame_bytes; }},
         {"drain-timeout", [this] { options_.drain_timeout_ms = configured_.drain_timeout_ms; }},

@@ -41,6 +41,7 @@ EngineOptions engine_options(const Options &options) {
     e.admission.max_lanes = options.max_lanes;
     e.admission.max_overtakes = options.max_overtakes;
     e.policy = options.policy;
+    e.hold_max_ns = options.hold_max_us * 1000ull;
     return e;
 }
 

@@ -135,11 +135,14 @@ static void test_reload_keeps_sessions(void **state) {
     /* A policy set at run time survives a reload that leaves the key alone. */
     assert_ok(salus_set_policy(admin, "srtf"));
     write_file(config, "[server]\nverbose = yes\ndrain-timeout = 10s\n[scheduler]\npolicy = fair\n"
-                       "admission = static\n");
+                       "admission = static\nhold-max-us = 0\n");
     assert_int_equal(kill(f.pid, SIGHUP), 0);
-    expect_log(&f, "configuration reloaded: drain-timeout 30s -> 10s");
+    expect_log(&f, "configuration reloaded: drain-timeout 30s -> 10s, hold-max-us 5000 -> 0");
     assert_ok(salus_get_status(admin, &st));
     assert_string_equal(st.policy, "srtf");
+    /* Its lane, perhaps held for it, goes on without holds. */
+    before = atomic_load(&w.done);
+    wait_iterations(&w, before + 3);
 
     atomic_store(&w.stop, 1);
     pthread_join(thread, NULL);

@@ -63,6 +63,44 @@ TEST_P(NoAlloc, SteadyStateJobSwitchesAndPolicySwitchesAllocateNothing) {
     EXPECT_EQ(g_allocations, 0);
 }
 
+// Synchronous clients with holds on: each iteration ends with nothing
+// queued, the lane is held, the next request comes 100 ns later.
+TEST_P(NoAlloc, HoldsAllocateNothing) {
+    Scheduler sched(GetParam());
+    sched.set_hold_max(1'000);
+    TimeNs now = 0;
+    for (SessionId id = 1; id <= 40; ++id) {
+        SessionParams p;
+        p.declared_iterations = 1'000'000 + id;
+        p.priority = static_cast<int>(id % 3); // mixed within each lane
+        ASSERT_TRUE(sched.session_admitted(id, static_cast<LaneId>(id % kLanes), p, now).ok());
+        ASSERT_TRUE(sched.iteration_queued(id, now).ok());
+    }
+    std::vector<Start> running, out;
+    running.reserve(kLanes);
+    out.reserve(kLanes);
+    auto step = [&] {
+        bool ok = true;
+        now += 1'000;
+        for (const Start &s : running) ok &= sched.iteration_finished(s.session, now).ok();
+        out.clear();
+        sched.decide(now, out);
+        now += 100;
+        for (const Start &s : running) ok &= sched.iteration_queued(s.session, now).ok();
+        sched.decide(now, out);
+        running.swap(out);
+        return ok;
+    };
+    sched.decide(now, running);
+    for (int i = 0; i < 2000; ++i) ASSERT_TRUE(step());
+    bool ok = true;
+    g_counting = true;
+    for (int i = 0; i < 5000; ++i) ok &= step();
+    g_counting = false;
+    EXPECT_TRUE(ok);
+    EXPECT_EQ(g_allocations, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sched, NoAlloc, ::testing::ValuesIn(kAllPolicies), policy_param_name);
 
 } // namespace
