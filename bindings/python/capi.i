@@ -222,9 +222,14 @@ static int64_t *salus_int64s(PyObject *seq, size_t *n) {
 /* Initial values of variables and constants: any C-contiguous buffer. */
 %typemap(arginit) (const void *data, size_t nbytes) "view$argnum.obj = NULL;";
 %typemap(in) (const void *data, size_t nbytes) (Py_buffer view) {
-    if (PyObject_GetBuffer($input, &view, PyBUF_C_CONTIGUOUS) != 0) SWIG_fail;
-    $1 = view.buf;
-    $2 = (size_t)view.len;
+    if ($input == Py_None) { /* no data: a variable that starts at zero */
+        $1 = NULL;
+        $2 = 0;
+    } else {
+        if (PyObject_GetBuffer($input, &view, PyBUF_C_CONTIGUOUS) != 0) SWIG_fail;
+        $1 = view.buf;
+        $2 = (size_t)view.len;
+    }
 }
 %typemap(freearg) (const void *data, size_t nbytes) {
     if (view$argnum.obj) PyBuffer_Release(&view$argnum);

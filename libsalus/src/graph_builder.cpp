@@ -27,7 +27,9 @@ int add_tensor(salus_graph *graph, const char *fn, const char *name, int dtype,
     size_t expected = 0;
     int rc = shape_nbytes(dtype, shape, rank, what, &expected);
     if (rc != SALUS_OK) return rc;
-    if (kind != TensorKind::Input) {
+    // A variable given no bytes starts at zero (its value written later).
+    const bool zero_variable = kind == TensorKind::Variable && nbytes == 0;
+    if (kind != TensorKind::Input && !zero_variable) {
         if (nbytes != expected) {
             return fail(SALUS_EINVAL, what + ": nbytes is " + std::to_string(nbytes) +
                                           " but the shape needs " + std::to_string(expected));
@@ -44,7 +46,7 @@ int add_tensor(salus_graph *graph, const char *fn, const char *name, int dtype,
     t.dtype = static_cast<salus_dtype>(dtype);
     t.shape.assign(shape, shape + rank);
     t.has_shape = true;
-    if (kind != TensorKind::Input && nbytes > 0) {
+    if (kind != TensorKind::Input && !zero_variable && nbytes > 0) {
         const auto *bytes = static_cast<const uint8_t *>(data);
         t.data.assign(bytes, bytes + nbytes);
     }

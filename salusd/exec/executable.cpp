@@ -2,6 +2,7 @@
 
 #include "graph/validate.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -50,6 +51,11 @@ Status Executable::prepare(Device *device, const KernelRegistry &kernels, Graph 
         auto [it, fresh] = exe->persistent_by_name_.emplace(t.name, static_cast<uint32_t>(i));
         if (!fresh) it->second = kAmbiguous;
         if (t.kind == TensorKind::Constant) exe->constant_hash_[i] = content_hash(t.init);
+    }
+    for (size_t i = 0; i < g.tensors.size(); ++i) {
+        const TensorDesc &t = g.tensors[i];
+        if (t.kind == TensorKind::Variable && t.init.empty() && t.nbytes() > 0)
+            exe->zero_variables_.push_back(static_cast<uint32_t>(i));
     }
     exe->tensor_data_.resize(g.tensors.size(), nullptr);
     exe->step_contexts_.resize(exe->order_.size());
@@ -100,6 +106,19 @@ Status Executable::share_persistent(const Executable &base) {
         std::vector<uint8_t>().swap(t.init);
     }
     plan_.persistent_bytes = 0;
+    zero_variables_.clear();
+    return {};
+}
+
+Status Executable::write_zeros(uint32_t id) {
+    // From one zeroed chunk: devices copy, they need not know how to fill.
+    static const std::vector<uint8_t> zeros(size_t{1} << 20, 0);
+    auto *dst = static_cast<uint8_t *>(tensor_data_[id]);
+    for (size_t done = 0, bytes = graph_.tensors[id].nbytes(); done < bytes;) {
+        const size_t n = std::min(zeros.size(), bytes - done);
+        SALUS_RETURN_IF_ERROR(device_->copy_to_device(dst + done, zeros.data(), n));
+        done += n;
+    }
     return {};
 }
 
@@ -195,6 +214,14 @@ Status Executable::bind(uint8_t *persistent, uint8_t *arena) {
         // The device holds the value now; keep only the description.
         std::vector<uint8_t>().swap(t.init);
     }
+    for (uint32_t id : zero_variables_) {
+        Status st = write_zeros(id);
+        if (!st.ok()) {
+            return Status(st.code(),
+                          "zeroing \"" + graph_.tensors[id].name + "\": " + st.message());
+        }
+    }
+    zero_variables_.clear();
     bound_ = true;
     return {};
 }

@@ -106,6 +106,7 @@ class Executable {
     void point_tensors();
     Status plan_staging();
     Status share_persistent(const Executable &base);
+    Status write_zeros(uint32_t id);
     Status enqueue(Stream *stream, const Feed *feeds, size_t n);
 
     Device *device_;
@@ -134,6 +135,8 @@ class Executable {
     // constant's initial value hash, kept after bind() drops the values.
     static constexpr uint32_t kAmbiguous = UINT32_MAX;
     std::unordered_map<std::string, uint32_t> persistent_by_name_;
+    // Variables sent without initial data: the first bind() zeroes them.
+    std::vector<uint32_t> zero_variables_;
     std::vector<uint64_t> constant_hash_;
 };
 

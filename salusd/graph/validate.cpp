@@ -142,7 +142,9 @@ class Validator {
             return fail(prefix + tensor_kind_name(desc.kind) + " has no shape");
         }
         SALUS_RETURN_IF_ERROR(check_shape(t, desc.shape, desc.dtype, "shape", ""));
-        if (desc.persistent() && desc.init.size() != desc.nbytes()) {
+        // A variable without initial data starts at zero.
+        const bool zero_variable = desc.kind == TensorKind::Variable && desc.init.empty();
+        if (desc.persistent() && !zero_variable && desc.init.size() != desc.nbytes()) {
             return fail(prefix + tensor_kind_name(desc.kind) + " has " +
                         std::to_string(desc.init.size()) + " bytes of initial data but shape " +
                         shape_str(desc.shape) + " takes " + std::to_string(desc.nbytes()));

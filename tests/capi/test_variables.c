@@ -26,8 +26,8 @@ static salus_graph *forward_graph(const mlp_graph *m, int64_t batch, int extra, 
     const size_t f = sizeof(float);
     uint32_t W1, B1, W2, B2, t[5];
     assert_ok(salus_graph_add_input(g, "x", SALUS_DTYPE_F32, xs, 2, x));
-    assert_ok(salus_graph_add_variable(g, "W1", SALUS_DTYPE_F32, w1s, 2, m->w1,
-                                       f * (size_t)(c->in * c->hidden), &W1));
+    /* Its variables are the session's: W1 travels without a value. */
+    assert_ok(salus_graph_add_variable(g, "W1", SALUS_DTYPE_F32, w1s, 2, NULL, 0, &W1));
     assert_ok(salus_graph_add_variable(g, "b1", SALUS_DTYPE_F32, b1s, 1, m->b1,
                                        f * (size_t)c->hidden, &B1));
     assert_ok(salus_graph_add_variable(g, extra ? "W2_new" : "W2", SALUS_DTYPE_F32, w2s, 2, m->w2,
@@ -198,6 +198,45 @@ static void test_added_graph_shares_variables(void **state) {
     assert_ok(salus_session_close(s));
 }
 
+/* A variable sent without data starts at zero; a constant without data is
+ * refused before anything is sent. */
+static void test_variable_without_data_starts_at_zero(void **state) {
+    fixture *f = *state;
+    salus_graph *g = NULL;
+    assert_ok(salus_graph_new(&g));
+    const int64_t shape[] = {3, 4};
+    uint32_t x, w, y, c = SENTINEL_ID;
+    assert_ok(salus_graph_add_input(g, "x", SALUS_DTYPE_F32, shape, 2, &x));
+    assert_ok(salus_graph_add_variable(g, "w", SALUS_DTYPE_F32, shape, 2, NULL, 0, &w));
+    uint32_t in[] = {x, w};
+    assert_ok(salus_graph_add_node(g, "Add", "sum", in, 2, 1, &y, NULL));
+    assert_ok(salus_graph_add_output(g, y));
+    assert_rc(salus_graph_add_constant(g, "c", SALUS_DTYPE_F32, shape, 2, NULL, 0, &c),
+              SALUS_EINVAL);
+    assert_int_equal(c, SENTINEL_ID);
+    salus_session *s = NULL;
+    assert_ok(salus_session_create(f->client, g, NULL, &s));
+    salus_graph_free(g);
+
+    const char *name = "w";
+    salus_tensor *value = NULL;
+    assert_ok(salus_session_read_variables(s, &name, 1, &value));
+    const float *p = salus_tensor_const_data(value);
+    for (int i = 0; i < 12; ++i) assert_true(p[i] == 0.0f);
+    salus_tensor_free(value);
+
+    salus_tensor *ones = matrix(3, 4, 1.0f), *out = NULL;
+    const salus_tensor *values[] = {ones};
+    assert_ok(salus_session_write_variables(s, &name, values, 1));
+    const salus_tensor *inputs[] = {ones};
+    assert_ok(salus_session_run(s, &x, inputs, 1, &out, 1));
+    const float *sum = salus_tensor_const_data(out), *one = salus_tensor_const_data(ones);
+    for (int i = 0; i < 12; ++i) assert_float_equal(sum[i], 2 * one[i], 1e-6);
+    salus_tensor_free(out);
+    salus_tensor_free(ones);
+    assert_ok(salus_session_close(s));
+}
+
 static void test_refusals(void **state) {
     fixture *f = *state;
     const mlp_config *c = &f->mlp.cfg;
@@ -259,6 +298,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_read_queues_behind_iterations, live_setup,
                                         live_teardown),
         cmocka_unit_test_setup_teardown(test_added_graph_shares_variables, live_setup,
+                                        live_teardown),
+        cmocka_unit_test_setup_teardown(test_variable_without_data_starts_at_zero, live_setup,
                                         live_teardown),
         cmocka_unit_test_setup_teardown(test_refusals, live_setup, live_teardown),
     };

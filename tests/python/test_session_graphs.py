@@ -76,3 +76,45 @@ def test_refusals_change_nothing(client):
     after = s.read_variables()
     assert all(np.array_equal(before[k], after[k]) for k in before)
     assert s.graphs == ()
+
+
+def test_weights_over_the_frame_limit_open_in_several_writes():
+    """A daemon whose frames hold 72 MiB takes a model of 80 MiB of
+    variables: the session opens without their values (zeros), which follow
+    in writes of at most 64 MiB, before the first iteration."""
+    from conftest import Daemon
+
+    d = Daemon("--max-frame-bytes", "72M", "--pool-bytes", "512M")
+    try:
+        rng = np.random.default_rng(0)
+        big = [rng.random(10 << 20, dtype=np.float32) for _ in range(2)]  # 40 MiB each
+        g = salus.Graph()
+        x = g.input("x", (10 << 20,))
+        a, b = (g.variable(n, v) for n, v in zip("ab", big))
+        g.output(g.reduce_sum(x * a + b), "s")
+        with salus.connect(d.socket) as c:
+            with pytest.raises(salus.TooBigError):  # as one message it could not go
+                _session_in_one_message(c, g)
+            s = c.session(g)
+            got = s.read_variables(["a"])["a"]
+            np.testing.assert_array_equal(got, big[0])
+            ones = np.ones(10 << 20, "f4")
+            np.testing.assert_allclose(s.run({"x": ones}, fetch="s"),
+                                       big[0].sum(dtype=np.float64) + big[1].sum(dtype=np.float64),
+                                       rtol=1e-4)
+            s.close()
+    finally:
+        assert d.stop() == 0
+
+
+def _session_in_one_message(client, graph):
+    """The graph with its values inline, as sessions of small graphs open."""
+    from salus import _capi
+    from salus._lower import lower
+
+    c_graph, _, _, _, _ = lower(graph)
+    try:
+        with client._use() as handle:
+            _capi.session_open(handle, c_graph, None, 0, 0, 1.0)
+    finally:
+        _capi.salus_graph_free(c_graph)

@@ -5,10 +5,12 @@ import os
 import threading
 import weakref
 
+import numpy as np
+
 from . import _capi, _status
 from ._errors import ConnectError
 from ._lower import lower
-from ._session import Session
+from ._session import _CHUNK_BYTES, Session
 
 
 def connect(socket=None, name=None):
@@ -66,8 +68,12 @@ class Client:
         orders sessions under the priority policy, ``weight`` shares time
         under the fair policy. ``values`` (a dict of variable name to array,
         e.g. what Session.read_variables returned) starts those variables
-        from saved values instead of the graph's."""
-        c_graph, inputs, outputs, variables = lower(graph, values)
+        from saved values instead of the graph's. Variables too large for
+        one message are written in several after the session opens, before
+        it runs anything."""
+        large = sum(t.dtype.itemsize * int(np.prod(t.shape, dtype=np.int64))
+                    for t in graph.variables) > _CHUNK_BYTES
+        c_graph, inputs, outputs, variables, deferred = lower(graph, values, large)
         try:
             with self._use() as handle:
                 session = _capi.session_open(handle, c_graph, name, int(iterations),
@@ -75,6 +81,12 @@ class Client:
         finally:
             _capi.salus_graph_free(c_graph)
         s = Session(self, session, inputs, outputs, name, variables)
+        if deferred:
+            try:
+                s.write_variables(deferred)
+            except BaseException:
+                s.close()
+                raise
         self._sessions.add(s)
         return s
 

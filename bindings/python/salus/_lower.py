@@ -22,12 +22,16 @@ class InputSpec:
         self.shape = shape
 
 
-def lower(graph, values=None):
+def lower(graph, values=None, defer_values=False):
     """A new C graph (free it with salus_graph_free), the InputSpecs of its
     inputs and (fetch name, tensor) of its outputs, in the daemon's order,
-    and the InputSpecs of its variables. ``values`` (a dict of variable
-    name to array) replaces the initial values of those variables."""
+    the InputSpecs of its variables, and the values deferred. ``values`` (a
+    dict of variable name to array) replaces the initial values of those
+    variables. With ``defer_values`` the variables are sent without values
+    (the daemon starts them at zero) and their values are returned by name,
+    to be written afterwards or dropped."""
     values = dict(values or {})
+    deferred = {} if defer_values else None
     g = _capi.salus_graph_new()
     try:
         ids = {}
@@ -35,7 +39,7 @@ def lower(graph, values=None):
         variables = []
         for item in graph._items:
             if isinstance(item, Tensor):
-                ids[item] = _add_leaf(g, graph, item, values)
+                ids[item] = _add_leaf(g, graph, item, values, deferred)
                 spec = InputSpec(item.name, ids[item], item.dtype, item.shape)
                 if item.kind == INPUT:
                     inputs.append(spec)
@@ -61,10 +65,10 @@ def lower(graph, values=None):
     if values:
         raise InvalidArgumentError(f"values for what is not a variable of the graph: "
                                    f"{', '.join(sorted(values))}")
-    return g, inputs, list(graph._outputs.items()), variables
+    return g, inputs, list(graph._outputs.items()), variables, deferred
 
 
-def _add_leaf(g, graph, t, values):
+def _add_leaf(g, graph, t, values, deferred):
     shape = list(t.shape)
     if t.kind == INPUT:
         return _capi.salus_graph_add_input(g, t.name, t.dtype.code, shape)
@@ -72,6 +76,9 @@ def _add_leaf(g, graph, t, values):
     if t.kind == VARIABLE:
         if t.name in values:
             value = _initial_value(t, values.pop(t.name))
+        if deferred is not None:
+            deferred[t.name] = value
+            value = None
         return _capi.salus_graph_add_variable(g, t.name, t.dtype.code, shape, value)
     assert t.kind == CONSTANT
     return _capi.salus_graph_add_constant(g, t.name, t.dtype.code, shape, value)

@@ -172,7 +172,8 @@ class Session:
         if name in self._graphs:
             raise InvalidArgumentError(f"the session already has a graph named {name!r}")
         from ._lower import lower  # noqa: PLC0415 (import cycle)
-        c_graph, inputs, outputs, _ = lower(graph)
+        # Its variables are the session's: their values need not travel.
+        c_graph, inputs, outputs, _, _ = lower(graph, defer_values=True)
         try:
             with self._close_lock:
                 handle = self._box[0]

@@ -155,9 +155,12 @@ SALUS_EXTERN void salus_graph_free(salus_graph *graph);
  * NULL (they name the tensor in the daemon's error messages). */
 SALUS_EXTERN int salus_graph_add_input(salus_graph *graph, const char *name, salus_dtype dtype,
                                        const int64_t *shape, size_t rank, uint32_t *out_id);
-/* A persistent tensor initialised from data (nbytes must match the shape;
- * data may be NULL only when nbytes is 0), updated in place by ops such as
- * SGDUpdate. */
+/* A persistent tensor initialised from data (nbytes must match the shape),
+ * updated in place by ops such as SGDUpdate. With nbytes 0 (data may then be
+ * NULL) it starts at zero (since 0.3): for a value written afterwards with
+ * salus_session_write_variables (weights over the frame limit go in several
+ * writes), or for a graph added to a session, whose variables' values are
+ * the session's anyway. */
 SALUS_EXTERN int salus_graph_add_variable(salus_graph *graph, const char *name, salus_dtype dtype,
                                           const int64_t *shape, size_t rank, const void *data,
                                           size_t nbytes, uint32_t *out_id);

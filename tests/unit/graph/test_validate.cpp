@@ -191,6 +191,13 @@ const std::vector<InvalidCase> &invalid_cases() {
              b.output(b.op("Relu", {w}));
          },
          {"tensor 0 \"w\": variable has 8 bytes of initial data but shape [2, 3] takes 24"}},
+        {"ConstantWithoutData", // only a variable may start at zero
+         [](GraphBuilder &b, ValidationLimits &) {
+             const uint32_t c = b.tensor("c", TensorKind::Constant, {2}, true);
+             b.graph().tensors[c].init.clear();
+             b.output(b.op("Relu", {c}));
+         },
+         {"tensor 0 \"c\": constant has 0 bytes of initial data but shape [2] takes 8"}},
         {"InputWithoutShape",
          [](GraphBuilder &b, ValidationLimits &) {
              b.output(b.tensor("x", TensorKind::Input, {}, false));
