@@ -217,7 +217,7 @@ class Simulator {
         expect_ok(scheduler_.forget(session_of(j)));
         state_[j].joined = false;
         state_[j].granted = false;
-        granted_persistent_ -= jobs_[j].persistent_bytes;
+        joined_persistent_ -= jobs_[j].persistent_bytes;
         log(EventKind::close, j);
         lanes::ReleaseResult released = admission_.release(session_of(j));
         expect_ok(released.status);
@@ -239,7 +239,6 @@ class Simulator {
             const size_t j = p.session - 1;
             state_[j].granted = true;
             result_.jobs[j].admitted_ns = now_;
-            granted_persistent_ += jobs_[j].persistent_bytes;
             log(EventKind::admit, j, p.lane.lane);
         }
         if (change.empty()) return;
@@ -265,6 +264,8 @@ class Simulator {
         if (options_.check && !change.moves.empty() && scheduler_.running_iterations() != 0) {
             fail("memory moved while iterations ran");
         }
+        for (LaneId id : change.closed) applied_lanes_.erase(id);
+        for (const lanes::LaneLayout &layout : change.lanes) applied_lanes_[layout.lane] = layout;
         for (const lanes::SessionPlacement &p : change.relocated) {
             JobState &s = state_[p.session - 1];
             if (s.lane == p.lane.lane) continue;
@@ -278,6 +279,7 @@ class Simulator {
             JobState &s = state_[j];
             s.lane = p.lane.lane;
             s.joined = true;
+            joined_persistent_ += jobs_[j].persistent_bytes;
             sched::SessionParams params;
             params.declared_iterations = jobs_[j].iterations;
             params.priority = jobs_[j].priority;
@@ -312,6 +314,11 @@ class Simulator {
             if (lane_busy_.count(st.lane)) {
                 fail("two iterations at once on lane " + std::to_string(st.lane));
             }
+            auto lane = applied_lanes_.find(st.lane);
+            if (lane == applied_lanes_.end() ||
+                lane->second.ephemeral_bytes < job.ephemeral_bytes) {
+                fail("job " + job.name + "'s ephemeral bytes exceed its lane's region");
+            }
         }
         lane_busy_.insert(st.lane);
         if (!s.started) r.first_start_ns = now_;
@@ -341,8 +348,9 @@ class Simulator {
     void sample() {
         Sample s;
         s.t = now_;
-        s.reserved_bytes = admission_.used_bytes();
-        s.active_bytes = granted_persistent_ + running_ephemeral_;
+        s.reserved_bytes = joined_persistent_;
+        for (const auto &[id, lane] : applied_lanes_) s.reserved_bytes += lane.ephemeral_bytes;
+        s.active_bytes = joined_persistent_ + running_ephemeral_;
         s.running = static_cast<uint32_t>(scheduler_.running_iterations());
         s.lanes = static_cast<uint32_t>(admission_.lane_count());
         s.admitted = static_cast<uint32_t>(admission_.admitted_count());
@@ -380,6 +388,12 @@ class Simulator {
             }
         }
         if (admission_.used_bytes() > admission_.pool_bytes()) fail("pool overcommitted");
+        // Between changes the daemon's view is admission's.
+        const Sample &now = result_.timeline.back();
+        if (!paused_ && now.reserved_bytes != admission_.used_bytes()) {
+            fail("the applied layout differs from admission's");
+        }
+        if (now.active_bytes > now.reserved_bytes) fail("more memory in use than reserved");
     }
 
     const std::vector<JobSpec> &jobs_;
@@ -398,7 +412,10 @@ class Simulator {
     std::vector<LayoutChange> pending_;
     bool paused_ = false;
     std::set<LaneId> lane_busy_;
-    uint64_t granted_persistent_ = 0;
+    // The layout as applied so far (the daemon's view; admission's runs ahead
+    // of it during a pause): lanes, and the P of sessions the scheduler has.
+    std::map<LaneId, lanes::LaneLayout> applied_lanes_;
+    uint64_t joined_persistent_ = 0;
     uint64_t running_ephemeral_ = 0;
 };
 

@@ -96,11 +96,12 @@ struct LogEntry {
     uint32_t lane = 0; // for admit, move, start, end
 };
 
-// The state after every instant at which something changed.
+// The state after every instant at which something changed, as applied: a
+// pending LayoutChange counts once the pause ends, as in the daemon.
 struct Sample {
     TimeNs t = 0;
-    uint64_t reserved_bytes = 0; // lanes' persistent blocks and ephemeral regions
-    uint64_t active_bytes = 0;   // admitted sessions' P + the T of running iterations
+    uint64_t reserved_bytes = 0; // sessions' persistent blocks and lanes' ephemeral regions
+    uint64_t active_bytes = 0;   // sessions' P + the T of running iterations
     uint32_t running = 0;        // iterations running (busy lanes)
     uint32_t lanes = 0;
     uint32_t admitted = 0;
