@@ -17,7 +17,8 @@ std::string percent(double fraction) {
     return fixed(100 * fraction, 1) + "%";
 }
 
-std::string mib(uint64_t bytes) {
+std::string binary_size(uint64_t bytes) {
+    if (bytes >= (1ull << 30)) return fixed(static_cast<double>(bytes) / (1ull << 30), 1) + " GiB";
     return fixed(static_cast<double>(bytes) / (1 << 20), 1) + " MiB";
 }
 
@@ -103,9 +104,10 @@ void write_log_csv(std::ostream &out, const std::vector<JobSpec> &jobs,
 void print_report(std::ostream &out, const std::vector<JobSpec> &jobs, const SimResult &result,
                   const Summary &s, const SimOptions &options, bool jobs_table) {
     out << "policy " << sched::policy_name(options.policy) << ", admission "
-        << lanes::admission_mode_name(options.admission) << ", memory " << mib(options.memory_bytes)
-        << ", lanes " << (options.lanes ? std::to_string(options.lanes) : std::string("unlimited"))
-        << ", client " << client_name(options.client);
+        << lanes::admission_mode_name(options.admission) << ", memory "
+        << binary_size(options.memory_bytes) << ", lanes "
+        << (options.lanes ? std::to_string(options.lanes) : std::string("unlimited")) << ", client "
+        << client_name(options.client);
     if (options.client == ClientModel::sync)
         out << " (think " << seconds(options.think_ns) << " s)";
     out << "\n\n";
@@ -136,6 +138,13 @@ void print_report(std::ostream &out, const std::vector<JobSpec> &jobs, const Sim
         }
         out << "\n";
     }
+    if (s.refused > 0) {
+        for (size_t j = 0; j < jobs.size(); ++j) {
+            if (result.jobs[j].status != JobStatus::refused) continue;
+            out << "refused " << jobs[j].name << ": " << result.jobs[j].reason << "\n";
+        }
+        out << "\n";
+    }
     out << "jobs:             " << s.jobs << " (" << s.done << " done, " << s.refused
         << " refused)\n"
         << "average JCT:      " << fixed(s.jct_mean_s, 6) << " s\n"
@@ -150,9 +159,9 @@ void print_report(std::ostream &out, const std::vector<JobSpec> &jobs, const Sim
         << "memory in use:    mean " << percent(s.active_mean) << ", peak "
         << percent(s.active_peak) << " of the pool\n"
         << "device busy:      " << percent(s.busy) << " of the makespan, "
-        << fixed(s.running_mean, 2) << " iterations at once on mean, " << s.lanes_peak
+        << "a mean of " << fixed(s.running_mean, 2) << " iterations at once, " << s.lanes_peak
         << " lanes at most\n"
-        << "memory moved:     " << mib(s.bytes_moved) << " (copies cost no time)\n";
+        << "memory moved:     " << binary_size(s.bytes_moved) << " (copies cost no time)\n";
 }
 
 } // namespace salus::sim

@@ -70,7 +70,6 @@ struct Event {
 
 struct JobState {
     bool joined = false;  // the scheduler has its session
-    bool granted = false; // admission holds its memory
     bool started = false; // its first iteration has started
     bool running = false;
     LaneId running_on = lanes::kNoLane;
@@ -216,7 +215,6 @@ class Simulator {
         expect_ok(scheduler_.session_closed(session_of(j), now_));
         expect_ok(scheduler_.forget(session_of(j)));
         state_[j].joined = false;
-        state_[j].granted = false;
         joined_persistent_ -= jobs_[j].persistent_bytes;
         log(EventKind::close, j);
         lanes::ReleaseResult released = admission_.release(session_of(j));
@@ -225,7 +223,7 @@ class Simulator {
         apply(std::move(released.change));
     }
 
-    // Records who was overtaken and who was granted memory by the last call.
+    // Records how often each session still waiting for memory has been overtaken.
     void after_admission_call() {
         for (const lanes::QueuedSession &q : admission_.queue()) {
             result_.jobs[q.session - 1].overtaken = q.overtaken;
@@ -237,7 +235,6 @@ class Simulator {
     void apply(LayoutChange change) {
         for (const lanes::SessionPlacement &p : change.admitted) {
             const size_t j = p.session - 1;
-            state_[j].granted = true;
             result_.jobs[j].admitted_ns = now_;
             log(EventKind::admit, j, p.lane.lane);
         }
@@ -364,7 +361,6 @@ class Simulator {
                                                                   s.waiting)) {
                 return;
             }
-            if (last.t == now_) tl.pop_back();
         }
         tl.push_back(s);
     }
