@@ -117,18 +117,44 @@ INSTANTIATE_TEST_SUITE_P(Sim, ThreeJobs,
                                            Expected{Policy::priority, {8.5, 7.5, 1.5}}),
                          expected_name);
 
-// Synchronous clients, 0.25 s think, pack: a job that is thinking loses its
-// turn. A 0-1 (back at 1.25), B 1-3 (back at 3.25), C 3-3.5 (back at 3.75),
-// A 3.5-4.5, B 4.5-6.5 done, C 6.5-7, A 7-8 done, C 8-8.5 done.
-TEST(ThreeJobs, SyncPack) {
+// The same jobs with synchronous clients: 0.25 s think, holds of up to 2 s
+// (a session's hold is 2 x 0.25 + 4 x its gap's deviation, 1 s after its
+// first gap, so it always comes back within it). A hold needs one measured
+// gap, and only srtf, fair and priority hold.
+class ThreeJobsSync : public ::testing::TestWithParam<Expected> {};
+
+TEST_P(ThreeJobsSync, ThinkTimeAndHolds) {
     const std::vector<JobSpec> jobs = three_jobs();
-    SimOptions options = one_lane(Policy::pack);
+    SimOptions options = one_lane(GetParam().policy);
     options.client = ClientModel::sync;
     options.think_ns = ns(0.25);
+    options.hold_max_ns = 2 * kSecond;
     SimResult r = run_checked(jobs, options);
-    expect_ends(r, {8, 6.5, 8.5});
+    expect_ends(r, GetParam().ends);
     EXPECT_EQ(check_log(jobs, r, options), "");
 }
+
+// fifo:     the owner keeps the device while it thinks: A 0-1, 1.25-2.25,
+//           2.5-3.5; B 3.5-5.5, 5.75-7.75; C 7.75-8.25, 8.5-9, 9.25-9.75.
+// srtf:     A 0-1, B 1-3, C 3-3.5 (each unmeasured while the others think);
+//           A 3.5-4.5 (2 s left, ties B, admitted first); A is held for
+//           (1 s left, ties C): A 4.75-5.75; C 5.75-6.25, held for (0.5 s
+//           left): C 6.5-7; B 7-9.
+// pack:     a thinking job loses its turn: A 0-1, B 1-3, C 3-3.5, A 3.5-4.5,
+//           B 4.5-6.5, C 6.5-7, A 7-8, C 8-8.5.
+// fair:     A 0-1, B 1-3, C 3-3.5, A 3.5-4.5 (1 s attained vs B's 2), no hold
+//           for A (C has less): C 4.5-5, held for (1 s): C 5.25-5.75; A
+//           5.75-6.75 (ties B at 2 s, admitted first); B 6.75-8.75.
+// priority: C 0-0.5, A 0.5-1.5 while C thinks, C 1.5-2, held for: C
+//           2.25-2.75; then B (ready before A) 2.75-4.75, A 4.75-5.75, not
+//           held for (it would queue behind B): B 5.75-7.75, A 7.75-8.75.
+INSTANTIATE_TEST_SUITE_P(Sim, ThreeJobsSync,
+                         ::testing::Values(Expected{Policy::fifo, {3.5, 7.75, 9.75}},
+                                           Expected{Policy::srtf, {5.75, 9, 7}},
+                                           Expected{Policy::pack, {8, 6.5, 8.5}},
+                                           Expected{Policy::fair, {6.75, 8.75, 5.75}},
+                                           Expected{Policy::priority, {8.75, 7.75, 2.75}}),
+                         expected_name);
 
 // Synchronous clients under priority: A (priority 1) 3 x 1 s, B 2 x 1 s, both
 // at 0, 0.25 s think. A 0-1; thinking, it loses the lane to B 1-2; A 2-3.
@@ -153,10 +179,10 @@ TEST(TwoJobs, SyncPriorityHolds) {
     expect_ends(run_checked(jobs, options), {5, 4});
 }
 
-// The same under srtf with synchronous clients: B (2 left) joins late and,
-// measured, ties A; A's hold then keeps the lane. A 0-1, B 1-2 (joined at 1,
-// unmeasured), A 2-3 (B was thinking), then A is held for (1 s left vs B's
-// 1 s: a tie A wins as the earlier admitted): A 3.25-4.25, B 4.25-5.25.
+// srtf with synchronous clients and a late arrival (A: 3 x 1 s at 0; B:
+// 2 x 1 s at 0.5, joining at 1): A 0-1, B 1-2 (unmeasured, so first), A 2-3
+// (B was thinking), then the lane is held for A (1 s left ties B's 1 s, and
+// A was admitted first): A 3.25-4.25, B 4.25-5.25.
 TEST(TwoJobs, SyncSrtfLateArrival) {
     const std::vector<JobSpec> jobs = {job("A", 3, 0, 1), job("B", 2, 0.5, 1)};
     SimOptions options = one_lane(Policy::srtf);
