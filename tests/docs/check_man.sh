@@ -7,9 +7,10 @@
 #  - salusd.conf.5 documents every key of `$SALUSD --sample-config` in its
 #    section, and no other;
 #  - salusd.8 mentions every flag of `$SALUSD --help`, salusctl.1 every
-#    command and option of `$SALUSCTL --help`.
+#    command and option of `$SALUSCTL --help`, salus-sim.1 every option of
+#    `$SALUS_SIM --help`.
 set -u
-: "${SALUSD:?}" "${SALUSCTL:?}"
+: "${SALUSD:?}" "${SALUSCTL:?}" "${SALUS_SIM:?}"
 
 header=$1
 shift
@@ -37,6 +38,7 @@ grep 'SALUS_EXTERN' "$header" | grep -v '#define' |
 "$SALUSCTL" --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$tmp/salusctl.flags"
 "$SALUSCTL" --help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on && /^  [a-z]/ { print $1 }' |
   sort -u >>"$tmp/salusctl.flags"
+"$SALUS_SIM" --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$tmp/salus-sim.flags"
 
 # Whether every line of LIST occurs in PAGE as bold text: 0, or 1 with the
 # missing ones in $missing.
@@ -52,7 +54,7 @@ tests=0
 for page in "$@"; do
   tests=$((tests + 3))
   case $(basename "$page") in
-    libsalus.3 | salusd.conf.5 | salusd.8 | salusctl.1) tests=$((tests + 1)) ;;
+    libsalus.3 | salusd.conf.5 | salusd.8 | salusctl.1 | salus-sim.1) tests=$((tests + 1)) ;;
   esac
 done
 echo "1..$tests"
@@ -107,6 +109,14 @@ for page in "$@"; do
         ok "$name documents all $(wc -l <"$tmp/salusctl.flags") commands and options of salusctl --help"
       else
         not_ok "$name documents every command and option of salusctl --help"
+        echo "# missing:$missing"
+      fi
+      ;;
+    salus-sim.1)
+      if [ -s "$tmp/salus-sim.flags" ] && all_bold "$tmp/salus-sim.flags" "$page"; then
+        ok "$name documents all $(wc -l <"$tmp/salus-sim.flags") options of salus-sim --help"
+      else
+        not_ok "$name documents every option of salus-sim --help"
         echo "# missing:$missing"
       fi
       ;;
