@@ -46,7 +46,7 @@ else
     grep -q "| 1 | srtf |" "$4/e1/results.md" && test -s "$4/e1/jct-cdf.png"' sh "$PYTHON" "$E" "$SALUS_SIM" "$tmp"
   check "experiment 2 runs on 4 jobs of 10 iterations: table and figure" sh -c '
     "$1" "$2/2-hyperparam/run.py" "$3" --jobs 4 --iterations 10 --outdir "$4/e2" &&
-    test "$(grep -c "| pack |" "$4/e2/results.md")" -eq 15 && test -s "$4/e2/makespan.png"' \
+    test "$(grep -c "| pack |" "$4/e2/results.md")" -eq 30 && test -s "$4/e2/makespan.png"' \
     sh "$PYTHON" "$E" "$SALUS_SIM" "$tmp"
   check "experiment 3 runs on 10 requests per job: tables and figure" sh -c '
     "$1" "$2/3-inference/run.py" "$3" --requests 10 --outdir "$4/e3" &&
