@@ -35,11 +35,12 @@ def test_resnet_trains_like_pytorch_and_plots(daemon, tmp_path):
     rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["1"], ["2"], ["3"])]
     ours, theirs = ([float(r[i]) for r in rows] for i in (1, 2))
     # The first step starts from the same state: rounding apart, the same
-    # loss. Later ones drift as rounding differences grow through batch norm
-    # (plain PyTorch moves its loss by about 4% at step 3 when its weights
-    # change by 1e-7; test_torch.py compares every step from the same state).
+    # loss; the second stays within 1%. Later ones drift as rounding
+    # differences grow through batch norm at batch 4 (plain PyTorch moves its
+    # loss by several percent by step 3 when its weights change by 1e-7), so
+    # test_torch.py compares every step from the same state instead.
     assert len(rows) == 3 and abs(ours[0] - theirs[0]) < 1e-5 * theirs[0], out
-    assert all(abs(a - b) < 0.04 * b for a, b in zip(ours, theirs)), out
+    assert abs(ours[1] - theirs[1]) < 0.01 * theirs[1], out
     assert plot.stat().st_size > 10_000
 
 
