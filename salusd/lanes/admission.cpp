@@ -125,6 +125,7 @@ ReleaseResult Admission::release(SessionId id) {
         trim(&lane);
     }
     drain_queue(&log);
+    rebalance(&log); // after the queue: waiting sessions come first
     result.change = finish(log);
     return result;
 }
