@@ -36,17 +36,20 @@
 // below stay in the lane as slack (used by step 1) until a re-partition
 // reclaims them.
 //
-// Rebalancing (options.rebalance): after a release has tried the queue, while
-// the lane count is below max_lanes and a lane holds several sessions, one of
-// them moves into a new lane of its own P + T bytes, so that the freed
-// parallelism is used. The lane with the most sessions goes first; of its
-// sessions only those whose move keeps the address order qualify (the lowest
-// block, whose new lane goes right below the lane, the highest, right above,
-// and those without a block); the new lane is carved, as in step 3, from the
-// cheapest run around the lane with the spare bytes (least persistent data
-// inside, then the smallest P). Nothing moves when no run has them: every lane
-// keeps its condition. Admission is unaffected: a re-layout never changes
-// sum(P), sum(T) or max(T), so fits_after_repartition() gives the same answer.
+// Rebalancing (options.rebalance): when a release empties a lane, after the
+// queue has been tried, if the lane count is below max_lanes and a lane holds
+// several sessions, one of them moves into a new lane of its own P + T bytes,
+// so that the parallelism the closed lane left is used. The lane with the most
+// sessions goes first; of its sessions only those whose move keeps the address
+// order qualify (the lowest block, whose new lane goes right below the lane,
+// the highest, right above, and those without a block); the new lane is
+// carved, as in step 3, from the cheapest run around the lane with the spare
+// bytes (least persistent data inside, then the smallest P). Nothing moves
+// unless the pool's spare bytes (free + slack) are at least twice what the
+// move adds: when memory is short a split would only hand memory to the next
+// admission's grow or merge, moving blocks back and forth. Every lane keeps
+// its condition, and admission is unaffected: a re-layout never changes
+// sum(P), sum(T) or max(T), so fits_after_repartition() answers the same.
 //
 // Anti-starvation (bounded overtaking, admission_queue.h): waiting sessions
 // are tried in arrival order whenever memory is released; a later session may
@@ -63,7 +66,8 @@
 //
 // Cost per call: O(lanes + free ranges + sessions in the lane joined) for
 // steps 1-2, plus O(blocks in the run) to re-partition, O(lanes log lanes) to
-// merge, and O(waiting sessions) per release to try the queue.
+// merge, and O(waiting sessions) per release to try the queue, plus
+// O(lanes log lanes + free ranges) per release to rebalance.
 #pragma once
 
 #include "common/status.h"
@@ -231,7 +235,7 @@ class Admission {
 
     // admission_rebalance.cpp
     void rebalance(CallLog *log);
-    bool rebalance_lane(const Lane &lane, CallLog *log);
+    bool rebalance_lane(const Lane &lane, uint64_t spare, CallLog *log);
 
     uint64_t pool_bytes_;
     AdmissionMode mode_;

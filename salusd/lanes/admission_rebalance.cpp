@@ -11,30 +11,28 @@
 namespace salus::lanes {
 
 void Admission::rebalance(CallLog *log) {
-    // Each success opens a lane for a session that shared one, so this ends
-    // after at most one round per admitted session.
-    while (options_.rebalance && lanes_allowed()) {
-        std::vector<const Lane *> crowded;
-        for (const auto &[id, lane] : lanes_) {
-            if (lane.sessions().size() >= 2) crowded.push_back(&lane);
+    if (!options_.rebalance || !lanes_allowed()) return;
+    std::vector<const Lane *> crowded;
+    for (const auto &[id, lane] : lanes_) {
+        if (lane.sessions().size() >= 2) crowded.push_back(&lane);
+    }
+    if (crowded.empty()) return;
+    // The most sessions first; the lowest id among equals (deterministic).
+    std::stable_sort(crowded.begin(), crowded.end(), [](const Lane *a, const Lane *b) {
+        return a->sessions().size() > b->sessions().size();
+    });
+    // The whole pool is a run that contains every lane: a session can move
+    // exactly when the pool's spare bytes cover what its move adds.
+    const uint64_t spare = free_bytes() + slack_bytes();
+    for (const Lane *lane : crowded) {
+        if (rebalance_lane(*lane, spare, log)) {
+            ++stats_.rebalanced;
+            return;
         }
-        // The most sessions first; the lowest id among equals (deterministic).
-        std::stable_sort(crowded.begin(), crowded.end(), [](const Lane *a, const Lane *b) {
-            return a->sessions().size() > b->sessions().size();
-        });
-        bool moved = false;
-        for (const Lane *lane : crowded) {
-            if (rebalance_lane(*lane, log)) {
-                moved = true;
-                ++stats_.rebalanced;
-                break;
-            }
-        }
-        if (!moved) return;
     }
 }
 
-bool Admission::rebalance_lane(const Lane &lane, CallLog *log) {
+bool Admission::rebalance_lane(const Lane &lane, uint64_t spare, CallLog *log) {
     // Sessions that can leave without changing the address order of blocks:
     // the lowest block (its new lane goes right below), the highest (right
     // above), any session without a block (above).
@@ -42,14 +40,25 @@ bool Admission::rebalance_lane(const Lane &lane, CallLog *log) {
         SessionId id;
         bool below;
     };
+    // A move may take at most half the spare bytes: when memory is short,
+    // splitting a lane only for the next admission to grow or merge one again
+    // would move memory back and forth.
     std::vector<Candidate> candidates;
+    auto consider = [&](SessionId sid, bool below) {
+        const SessionRec &rec = sessions_.at(sid);
+        const uint64_t extra = rec.p + rec.t - (lane.need() - lane.need_without(rec.p, rec.t));
+        if (2 * extra <= spare) {
+            candidates.push_back({sid, below});
+        }
+    };
     if (!lane.blocks().empty()) {
-        candidates.push_back({lane.blocks().begin()->second.session, true});
-        candidates.push_back({lane.blocks().rbegin()->second.session, false});
+        consider(lane.blocks().begin()->second.session, true);
+        consider(lane.blocks().rbegin()->second.session, false);
     }
     for (SessionId sid : lane.sessions()) {
-        if (sessions_.at(sid).p == 0) candidates.push_back({sid, false});
+        if (sessions_.at(sid).p == 0) consider(sid, false);
     }
+    if (candidates.empty()) return false;
 
     const std::vector<PoolSegment> segments = pool_segments();
     std::vector<Segment> costs(segments.size());
