@@ -153,5 +153,20 @@ TEST(Rebalance, ASessionWithoutABlockMovesWithoutACopy) {
     for (const Move &m : change.moves) EXPECT_NE(m.session, 2u);
 }
 
+TEST(Rebalance, ASessionWithoutMemoryGetsALaneOfCapacityZero) {
+    Harness h(1000, AdmissionMode::Safe, {4, 2});
+    h.admit(1, 100, 100);
+    h.admit(3, 100, 100);
+    h.admit(2, 0, 0);
+    ASSERT_EQ(h.admission.lane_count(), 2u);
+    const SessionId sharing = h.lane_of(2) == h.lane_of(1) ? 1 : 3;
+    const LaneId lane = h.lane_of(sharing);
+    const LayoutChange change = h.release(sharing == 1 ? 3 : 1);
+    EXPECT_NE(h.lane_of(2), lane);
+    EXPECT_EQ(h.lane_layout(2).capacity, 0u);
+    EXPECT_TRUE(change.moves.empty());
+    EXPECT_TRUE(contains(change.pause, lane)); // it may be mid-iteration there
+}
+
 } // namespace
 } // namespace salus::lanes::testing
