@@ -39,6 +39,7 @@ bool Admission::rebalance_lane(const Lane &lane, uint64_t spare, CallLog *log) {
     struct Candidate {
         SessionId id;
         bool below;
+        uint64_t extra; // bytes its move adds: its P + T less what its lane gives back
     };
     // A move may take at most half the spare bytes: when memory is short,
     // splitting a lane only for the next admission to grow or merge one again
@@ -47,9 +48,7 @@ bool Admission::rebalance_lane(const Lane &lane, uint64_t spare, CallLog *log) {
     auto consider = [&](SessionId sid, bool below) {
         const SessionRec &rec = sessions_.at(sid);
         const uint64_t extra = rec.p + rec.t - (lane.need() - lane.need_without(rec.p, rec.t));
-        if (2 * extra <= spare) {
-            candidates.push_back({sid, below});
-        }
+        if (2 * extra <= spare) candidates.push_back({sid, below, extra});
     };
     if (!lane.blocks().empty()) {
         consider(lane.blocks().begin()->second.session, true);
@@ -86,9 +85,7 @@ bool Admission::rebalance_lane(const Lane &lane, uint64_t spare, CallLog *log) {
             break;
         }
         if (index == segments.size()) continue; // capacity 0: holds only sessions of 0 bytes
-        const uint64_t freed = lane.need() - lane.need_without(rec.p, rec.t);
-        const uint64_t extra = rec.p + rec.t - freed;
-        const std::optional<Window> window = cheapest_window_containing(costs, index, extra);
+        const std::optional<Window> window = cheapest_window_containing(costs, index, c.extra);
         if (!window) continue;
         const auto key = std::make_tuple(window->cost, rec.p, c.id);
         if (!best_key || key < *best_key) {
