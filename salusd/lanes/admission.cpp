@@ -118,13 +118,15 @@ ReleaseResult Admission::release(SessionId id) {
     Lane &lane = lanes_.at(rec.lane);
     note_lane(lane, &log);
     lane.remove_session(id, rec.p, rec.t, rec.offset);
-    if (lane.empty()) {
+    const bool emptied = lane.empty();
+    if (emptied) {
         free_.add(lane.base(), lane.capacity());
         remove_lane(lane.id());
     } else {
         trim(&lane);
     }
     drain_queue(&log);
+    if (emptied) rebalance(&log); // after the queue: waiting sessions come first
     result.change = finish(log);
     return result;
 }

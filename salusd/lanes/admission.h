@@ -36,6 +36,21 @@
 // below stay in the lane as slack (used by step 1) until a re-partition
 // reclaims them.
 //
+// Rebalancing (options.rebalance): when a release empties a lane, after the
+// queue has been tried, if the lane count is below max_lanes and a lane holds
+// several sessions, one of them moves into a new lane of its own P + T bytes,
+// so that the parallelism the closed lane left is used. The lane with the most
+// sessions goes first; of its sessions only those whose move keeps the address
+// order qualify (the lowest block, whose new lane goes right below the lane,
+// the highest, right above, and those without a block); the new lane is
+// carved, as in step 3, from the cheapest run around the lane with the spare
+// bytes (least persistent data inside, then the smallest P). Nothing moves
+// unless the pool's spare bytes (free + slack) are at least twice what the
+// move adds: when memory is short a split would only hand memory to the next
+// admission's grow or merge, moving blocks back and forth. Every lane keeps
+// its condition, and admission is unaffected: a re-layout never changes
+// sum(P), sum(T) or max(T), so fits_after_repartition() answers the same.
+//
 // Anti-starvation (bounded overtaking, admission_queue.h): waiting sessions
 // are tried in arrival order whenever memory is released; a later session may
 // be admitted ahead of an earlier waiting one only while that one has been
@@ -51,7 +66,8 @@
 //
 // Cost per call: O(lanes + free ranges + sessions in the lane joined) for
 // steps 1-2, plus O(blocks in the run) to re-partition, O(lanes log lanes) to
-// merge, and O(waiting sessions) per release to try the queue.
+// merge, and O(waiting sessions) per release to try the queue, plus
+// O(lanes log lanes + free ranges) per release to rebalance.
 #pragma once
 
 #include "common/status.h"
@@ -76,6 +92,8 @@ struct AdmissionOptions {
     uint32_t max_overtakes = 4;
     // Lanes (streams) at most; 0: no limit. Beyond it sessions share lanes.
     uint32_t max_lanes = 0;
+    // After a release, split crowded lanes while lanes are allowed (see above).
+    bool rebalance = true;
 };
 
 struct AdmitResult {
@@ -97,6 +115,7 @@ struct AdmissionStats {
     uint64_t repartitioned = 0; // step 3
     uint64_t grown = 0;         // step 4
     uint64_t merged = 0;        // step 5 (admissions, not lane pairs)
+    uint64_t rebalanced = 0;    // sessions moved to a new lane of their own
     uint64_t queued = 0;
     uint64_t refused = 0;
     uint64_t bytes_moved = 0; // by all the moves returned
@@ -176,6 +195,7 @@ class Admission {
         std::vector<LaneId> members;
         uint64_t capacity = 0;
         bool gets_session = false;
+        std::optional<SessionId> adopts; // an earlier session moving in (rebalancing)
     };
     // A lane or a free range, in address order; lanes of capacity 0 excluded.
     struct PoolSegment {
@@ -212,6 +232,10 @@ class Admission {
     void relayout(uint64_t begin, uint64_t end, const std::vector<Target> &targets,
                   const NewSession &s, CallLog *log);
     uint64_t extra_for(const Lane &lane, const NewSession &s) const;
+
+    // admission_rebalance.cpp
+    void rebalance(CallLog *log);
+    bool rebalance_lane(const Lane &lane, uint64_t spare, CallLog *log);
 
     uint64_t pool_bytes_;
     AdmissionMode mode_;

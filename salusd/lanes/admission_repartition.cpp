@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cassert>
 #include <queue>
+#include <set>
 
 namespace salus::lanes {
 uint64_t Admission::extra_for(const Lane &lane, const NewSession &s) const {
@@ -214,6 +215,16 @@ void Admission::relayout(uint64_t begin, uint64_t end, const std::vector<Target>
     auto admitted_here = [&](SessionId id) {
         return std::find(log->admitted.begin(), log->admitted.end(), id) != log->admitted.end();
     };
+    // Sessions moving to a new lane of their own, and the lanes they leave
+    // (in the run too, so they are re-laid out without them).
+    std::set<SessionId> adopted;
+    std::set<LaneId> losing;
+    for (const Target &target : targets) {
+        if (!target.adopts) continue;
+        adopted.insert(*target.adopts);
+        losing.insert(sessions_.at(*target.adopts).lane);
+        log->moved.insert(sessions_.at(*target.adopts).lane); // paused while it leaves
+    }
     free_.take_all_within(begin, end);
     std::vector<Move> relocation;
     uint64_t cursor = begin;
@@ -221,12 +232,24 @@ void Admission::relayout(uint64_t begin, uint64_t end, const std::vector<Target>
         if (target.members.empty()) {
             Lane &lane = create_lane(cursor, target.capacity, log);
             if (target.gets_session) add_to_lane(&lane, s, cursor, log);
+            if (target.adopts) {
+                const SessionId sid = *target.adopts;
+                SessionRec &rec = sessions_.at(sid);
+                if (rec.p > 0 && rec.offset != cursor) {
+                    relocation.push_back({rec.offset, cursor, rec.p, sid});
+                }
+                log->relocated.insert(sid);
+                rec.offset = cursor;
+                rec.lane = lane.id();
+                lane.add_session(sid, rec.p, rec.t, cursor);
+            }
             cursor += target.capacity;
             continue;
         }
         const Lane &first = lanes_.at(target.members.front());
         const bool untouched = target.members.size() == 1 && !target.gets_session &&
-                               first.base() == cursor && first.capacity() == target.capacity &&
+                               losing.count(first.id()) == 0 && first.base() == cursor &&
+                               first.capacity() == target.capacity &&
                                first.blocks_end() - first.base() == first.persistent_bytes();
         if (untouched) { // already packed where it belongs
             cursor += target.capacity;
@@ -236,11 +259,13 @@ void Admission::relayout(uint64_t begin, uint64_t end, const std::vector<Target>
         std::vector<SessionId> order;
         for (LaneId id : target.members) {
             const Lane &member = lanes_.at(id);
-            for (const auto &[offset, block] : member.blocks()) order.push_back(block.session);
+            for (const auto &[offset, block] : member.blocks()) {
+                if (adopted.count(block.session) == 0) order.push_back(block.session);
+            }
         }
         for (LaneId id : target.members) {
             for (SessionId sid : lanes_.at(id).sessions()) {
-                if (sessions_.at(sid).p == 0) order.push_back(sid);
+                if (sessions_.at(sid).p == 0 && adopted.count(sid) == 0) order.push_back(sid);
             }
         }
         Lane &kept = lanes_.at(target.members.front());

@@ -15,6 +15,13 @@ uint64_t Lane::need_with(uint64_t p, uint64_t t) const {
     return persistent_ + p + ephemeral;
 }
 
+uint64_t Lane::need_without(uint64_t p, uint64_t t) const {
+    if (mode_ == AdmissionMode::Static) return persistent_ - p + sum_t_ - t;
+    auto top = ts_.rbegin(); // one instance of t leaves; a second one stays
+    if (top != ts_.rend() && *top == t) ++top;
+    return persistent_ - p + (top == ts_.rend() ? 0 : *top);
+}
+
 LaneLayout Lane::layout() const {
     return {id_, base_, capacity_, ephemeral_offset(), ephemeral_bytes()};
 }

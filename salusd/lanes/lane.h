@@ -38,6 +38,8 @@ class Lane {
     uint64_t need() const { return persistent_ + ephemeral_bytes(); }
     // need() once a session (p, t) joins.
     uint64_t need_with(uint64_t p, uint64_t t) const;
+    // need() once a session (p, t) of this lane leaves.
+    uint64_t need_without(uint64_t p, uint64_t t) const;
     uint64_t slack() const { return capacity_ - need(); }
     LaneLayout layout() const;
 

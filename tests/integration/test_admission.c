@@ -1,7 +1,9 @@
 /* Exact admission on a live salusd with a small device pool: a session that
  * does not fit waits in the admission queue (its client blocks in
  * salus_session_create, the listing shows it queued), is admitted the
- * moment memory frees, and runs; a session larger than the pool is refused. */
+ * moment memory frees, and runs; a session larger than the pool is refused.
+ * With 2 lanes and 3 sessions, closing the one alone in its lane moves one of
+ * the two others into a lane of its own (rebalancing), weights intact. */
 #include "../capi/daemon_fixture.h"
 #include "mlp/mlp.h"
 
@@ -206,6 +208,90 @@ static void session_larger_than_the_pool_is_refused(void **state) {
     salus_disconnect(c);
 }
 
+/* Inference (no weight updates), so that its output shows whether the
+ * weights survived a move: the same batch gives the same probabilities. */
+static const mlp_spec kInfer = {
+    .n_layers = 2, .sizes = {256, 512, 10}, .batch = 64, .lr = 0.01f, .seed = 3, .train = 0};
+
+static int start_two_lanes(void **state) {
+    daemon_fixture *f = calloc(1, sizeof *f);
+    const char *args[] = {"--pool-bytes", "64M", "--max-lanes", "2", NULL};
+    if (!f || daemon_start(f, args) != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+/* The session's output on batch 0, into out (640 floats). */
+static void infer(opener *o, const mlp_data *d, float *out) {
+    salus_tensor *in[2], *probs = NULL;
+    assert_int_equal(mlp_data_tensors(d, 0, in), 0);
+    uint32_t ids[1] = {o->m.x};
+    assert_int_equal(
+        salus_session_run(o->session, ids, (const salus_tensor *const *)in, 1, &probs, 1), 0);
+    assert_int_equal(salus_tensor_nbytes(probs), 64 * 10 * sizeof(float));
+    memcpy(out, salus_tensor_const_data(probs), 64 * 10 * sizeof(float));
+    salus_tensor_free(probs);
+    salus_tensor_free(in[0]);
+    salus_tensor_free(in[1]);
+}
+
+static void a_lane_left_empty_takes_a_session_of_the_crowded_one(void **state) {
+    daemon_fixture *f = *state;
+    opener o[3] = {{.name = "r0"}, {.name = "r1"}, {.name = "r2"}};
+    mlp_data d;
+    assert_int_equal(mlp_data_init(&d, &kInfer, 1), 0);
+    static float before[3][640], after[640];
+    salus_client *observer = connect_to(f);
+    salus_session_info info[3];
+    for (int i = 0; i < 3; ++i) {
+        o[i].client = connect_to(f);
+        assert_int_equal(mlp_build(&kInfer, &o[i].m), 0);
+        open_session(&o[i]);
+        assert_int_equal(o[i].rc, 0);
+        infer(&o[i], &d, before[i]);
+    }
+    for (int i = 0; i < 3; ++i) assert_true(find(observer, o[i].name, &info[i]));
+    /* Two lanes at most: one session alone, two sharing. */
+    int alone = -1;
+    for (int i = 0; i < 3; ++i) {
+        if (info[i].lane != info[(i + 1) % 3].lane && info[i].lane != info[(i + 2) % 3].lane) {
+            alone = i;
+        }
+    }
+    assert_true(alone >= 0);
+    const int a = (alone + 1) % 3, b = (alone + 2) % 3;
+    assert_true(info[a].lane == info[b].lane);
+
+    assert_int_equal(salus_session_close(o[alone].session), 0);
+    /* The layout change applies between iterations; none runs now. */
+    int waited = 0;
+    for (;;) {
+        assert_true(find(observer, o[a].name, &info[a]));
+        assert_true(find(observer, o[b].name, &info[b]));
+        if (info[a].lane != info[b].lane) break;
+        assert_true(waited < 10000);
+        sleep_ms(5);
+        waited += 5;
+    }
+    assert_true(info[a].lane != SALUS_NO_LANE && info[b].lane != SALUS_NO_LANE);
+    /* Both run, on weights the move kept bit for bit. */
+    infer(&o[a], &d, after);
+    assert_memory_equal(after, before[a], sizeof after);
+    infer(&o[b], &d, after);
+    assert_memory_equal(after, before[b], sizeof after);
+
+    for (int i = 0; i < 3; ++i) {
+        if (i != alone) assert_int_equal(salus_session_close(o[i].session), 0);
+        salus_graph_free(o[i].m.graph);
+        salus_disconnect(o[i].client);
+    }
+    mlp_data_free(&d);
+    salus_disconnect(observer);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(queued_session_is_admitted_when_memory_frees, start,
@@ -214,6 +300,8 @@ int main(void) {
                                         daemon_teardown),
         cmocka_unit_test_setup_teardown(session_larger_than_the_pool_is_refused, start,
                                         daemon_teardown),
+        cmocka_unit_test_setup_teardown(a_lane_left_empty_takes_a_session_of_the_crowded_one,
+                                        start_two_lanes, daemon_teardown),
     };
     return cmocka_run_group_tests_name("admission", tests, NULL, NULL);
 }

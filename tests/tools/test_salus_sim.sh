@@ -84,6 +84,32 @@ check "the timeline and the event log are CSV with their headers" \
     head -1 "$2" | grep -qx "t_s,event,job,lane" && grep -q "^0.500000,wait,B,$" "$2"' \
   sh "$tmp/timeline.csv" "$tmp/log.csv"
 
+# Rebalancing (issue 13): 2 lanes, 3 equal jobs of 20 x 0.1 s under fair. Y
+# has lane 1 to itself (0-2); X and Z share lane 0 (Z joins at 0.1, when X's
+# first iteration ends and the lane can grow), alternating: 10 iterations
+# each by 2. When Y closes, X moves to a lane of its own: both end at 3, the
+# ideal (3 x 2 s of work on 2 lanes). Without rebalancing they keep sharing
+# lane 0: X ends at 3.9, Z at 4.
+cat >"$tmp/three.csv" <<'CSV'
+job,workload,iterations,submit_s
+X,w3,20,0
+Y,w3,20,0
+Z,w3,20,0
+CSV
+printf 'workload,persistent_mb,peak_mb,iter_s\nw3,100,300,0.1\n' >"$tmp/w3.csv"
+three() { "$SALUS_SIM" --trace "$tmp/three.csv" --profiles "$tmp/w3.csv" --policy fair --lanes 2 \
+  --memory 4G --check "$@"; }
+three --out "$tmp/three.out" --summary "$tmp/three.sum" >/dev/null
+check "3 jobs on 2 lanes: a lane left empty takes a job (X 3, Y 2, Z 3; makespan 3)" \
+  sh -c 'test "$(awk -F, '"'"'NR > 1 { printf "%s=%s ", $1, $9 }'"'"' "$1")" = \
+    "X=3.000000 Y=2.000000 Z=3.000000 " && grep -qx "makespan_s,3.000000" "$2"' \
+  sh "$tmp/three.out" "$tmp/three.sum"
+three --no-rebalance --out "$tmp/three.off" >"$tmp/three.report"
+check "--no-rebalance: X and Z keep sharing (X 3.9, Z 4) and the report says so" \
+  sh -c 'test "$(awk -F, '"'"'NR > 1 { printf "%s=%s ", $1, $9 }'"'"' "$1")" = \
+    "X=3.900000 Y=2.000000 Z=4.000000 " && grep -q "no rebalancing" "$2"' \
+  sh "$tmp/three.off" "$tmp/three.report"
+
 sim --policy pack --jitter 0.3 --seed 7 --out "$tmp/j1.csv" >/dev/null
 sim --policy pack --jitter 0.3 --seed 7 --out "$tmp/j2.csv" >/dev/null
 sim --policy pack --jitter 0.3 --seed 8 --out "$tmp/j3.csv" >/dev/null

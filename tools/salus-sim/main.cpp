@@ -34,6 +34,8 @@ constexpr const char kUsage[] =
     "                        (default safe)\n"
     "  --max-overtakes N     a session waiting for memory is overtaken at most N times\n"
     "                        (default 4)\n"
+    "  --no-rebalance        a lane left empty takes no session of a crowded one\n"
+    "                        (salusd rebalances; this is for comparison)\n"
     "  --client MODEL        pipelined: the next iteration is always queued; sync: it is\n"
     "                        queued --think seconds after the last one ends\n"
     "                        (default pipelined)\n"
@@ -88,7 +90,7 @@ int main(int argc, char **argv) {
         "--summary",      "--timeline", "--log",    "--hold-max-us", "--max-overtakes",
         "--default-iter", "--jitter"};
     std::map<std::string, std::string> values;
-    bool check = false, quiet = false;
+    bool check = false, quiet = false, rebalance = true;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         if (arg == "--help" || arg == "-h") {
@@ -105,6 +107,10 @@ int main(int argc, char **argv) {
         }
         if (arg == "--quiet") {
             quiet = true;
+            continue;
+        }
+        if (arg == "--no-rebalance") {
+            rebalance = false;
             continue;
         }
         std::string value;
@@ -128,6 +134,7 @@ int main(int argc, char **argv) {
 
     SimOptions options;
     options.check = check;
+    options.rebalance = rebalance;
     auto policy = salus::sched::parse_policy(values["--policy"]);
     if (!policy) return usage_error("unknown policy '" + values["--policy"] + "'");
     options.policy = *policy;

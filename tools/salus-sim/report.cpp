@@ -106,7 +106,8 @@ void print_report(std::ostream &out, const std::vector<JobSpec> &jobs, const Sim
     out << "policy " << sched::policy_name(options.policy) << ", admission "
         << lanes::admission_mode_name(options.admission) << ", memory "
         << binary_size(options.memory_bytes) << ", lanes "
-        << (options.lanes ? std::to_string(options.lanes) : std::string("unlimited")) << ", client "
+        << (options.lanes ? std::to_string(options.lanes) : std::string("unlimited"))
+        << (options.rebalance ? "" : " (no rebalancing)") << ", client "
         << client_name(options.client);
     if (options.client == ClientModel::sync)
         out << " (think " << seconds(options.think_ns) << " s)";

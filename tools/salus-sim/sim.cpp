@@ -87,8 +87,9 @@ class Simulator {
   public:
     Simulator(const std::vector<JobSpec> &jobs, const SimOptions &options)
         : jobs_(jobs), options_(options), state_(jobs.size()), scheduler_(options.policy),
-          admission_(options.memory_bytes, options.admission,
-                     lanes::AdmissionOptions{options.max_overtakes, options.lanes}),
+          admission_(
+              options.memory_bytes, options.admission,
+              lanes::AdmissionOptions{options.max_overtakes, options.lanes, options.rebalance}),
           rng_(options.seed) {
         scheduler_.set_hold_max(options.hold_max_ns);
         scheduler_.reserve(jobs.size());

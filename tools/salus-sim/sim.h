@@ -47,6 +47,7 @@ struct SimOptions {
     uint64_t memory_bytes = 16ull << 30; // the pool: a P100's 16 GiB
     lanes::AdmissionMode admission = lanes::AdmissionMode::Safe;
     uint32_t max_overtakes = 4; // as salusd's default
+    bool rebalance = true;      // a lane left empty takes a session of a crowded one
     ClientModel client = ClientModel::pipelined;
     TimeNs think_ns = 0;            // sync clients: from an iteration's end to the next request
     TimeNs hold_max_ns = 5'000'000; // the scheduler's hold cap, salusd's default 5 ms

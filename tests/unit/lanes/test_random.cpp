@@ -56,13 +56,15 @@ struct Config {
     uint32_t max_overtakes;
     uint32_t max_lanes;
     uint64_t seed;
+    bool rebalance = true;
 };
 
 class Sequence {
   public:
     Sequence(const Config &config, const std::vector<Workload> &workloads)
         : config_(config), workloads_(workloads), rng_(config.seed),
-          h_(config.pool_gib * 1024, config.mode, {config.max_overtakes, config.max_lanes}) {}
+          h_(config.pool_gib * 1024, config.mode,
+             {config.max_overtakes, config.max_lanes, config.rebalance}) {}
 
     void events(int count) {
         for (int e = 0; e < count && !::testing::Test::HasFatalFailure(); ++e) {
@@ -216,20 +218,26 @@ TEST_P(RandomSequence, KeepsEveryInvariantAndDrains) {
     const AdmissionStats &st = run.stats();
     std::printf("  refused %d, queued %d, most admitted at once %zu, most lanes %zu\n"
                 "  admitted by step: joined %llu (compacted %llu), new lane %llu, "
-                "re-partitioned %llu, grown %llu, merged %llu; moves %zu\n",
+                "re-partitioned %llu, grown %llu, merged %llu; rebalanced %llu; moves %zu\n",
                 run.refused, run.queued, run.max_live, run.max_lanes_seen,
                 static_cast<unsigned long long>(st.joined),
                 static_cast<unsigned long long>(st.in_lane_compactions),
                 static_cast<unsigned long long>(st.new_lanes),
                 static_cast<unsigned long long>(st.repartitioned),
                 static_cast<unsigned long long>(st.grown),
-                static_cast<unsigned long long>(st.merged), run.moves);
+                static_cast<unsigned long long>(st.merged),
+                static_cast<unsigned long long>(st.rebalanced), run.moves);
     // Every path of admission is exercised by these sequences.
     EXPECT_GT(st.joined, 0u);
     EXPECT_GT(st.new_lanes, 0u);
     EXPECT_GT(st.repartitioned + st.grown, 0u);
     if (GetParam().mode == AdmissionMode::Safe && GetParam().max_lanes != 1) {
         EXPECT_GT(st.merged, 0u);
+    }
+    if (GetParam().rebalance && GetParam().max_lanes != 1) {
+        EXPECT_GT(st.rebalanced, 0u);
+    } else {
+        EXPECT_EQ(st.rebalanced, 0u);
     }
 }
 
@@ -239,7 +247,8 @@ INSTANTIATE_TEST_SUITE_P(Lanes, RandomSequence,
                                            Config{AdmissionMode::Safe, 6, 2, 3, 3},
                                            Config{AdmissionMode::Safe, 16, 8, 1, 4},
                                            Config{AdmissionMode::Static, 16, 4, 0, 5},
-                                           Config{AdmissionMode::Static, 8, 1, 2, 6}));
+                                           Config{AdmissionMode::Static, 8, 1, 2, 6},
+                                           Config{AdmissionMode::Safe, 6, 2, 3, 7, false}));
 
 // Thousands of live sessions: admission must stay cheap (no quadratic work per
 // call). No model pool here; the invariants are checked every 1000 events.
@@ -270,17 +279,17 @@ TEST(RandomSequence, ThousandsOfSessionsStayCheap) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const AdmissionStats &st = admission.stats();
-    std::printf("  30000 events, %zu lanes, %zu sessions: %.1f us per event\n"
-                "  joined %llu, new lane %llu, re-partitioned %llu, grown %llu, merged %llu, "
-                "queued %llu; %.1f MiB moved\n",
-                admission.lane_count(), admission.admitted_count() + admission.queued_count(),
-                seconds / 30000 * 1e6, static_cast<unsigned long long>(st.joined),
-                static_cast<unsigned long long>(st.new_lanes),
-                static_cast<unsigned long long>(st.repartitioned),
-                static_cast<unsigned long long>(st.grown),
-                static_cast<unsigned long long>(st.merged),
-                static_cast<unsigned long long>(st.queued),
-                static_cast<double>(st.bytes_moved) / (1024.0 * 1024.0));
+    std::printf(
+        "  30000 events, %zu lanes, %zu sessions: %.1f us per event\n"
+        "  joined %llu, new lane %llu, re-partitioned %llu, grown %llu, merged %llu, "
+        "rebalanced %llu, queued %llu; %.1f MiB moved\n",
+        admission.lane_count(), admission.admitted_count() + admission.queued_count(),
+        seconds / 30000 * 1e6, static_cast<unsigned long long>(st.joined),
+        static_cast<unsigned long long>(st.new_lanes),
+        static_cast<unsigned long long>(st.repartitioned),
+        static_cast<unsigned long long>(st.grown), static_cast<unsigned long long>(st.merged),
+        static_cast<unsigned long long>(st.rebalanced), static_cast<unsigned long long>(st.queued),
+        static_cast<double>(st.bytes_moved) / (1024.0 * 1024.0));
 }
 
 } // namespace
