@@ -6,7 +6,7 @@
 # --no-gpu hides the GPU (CUDA_VISIBLE_DEVICES=) and runs every GPU test
 # anyway, each of which must exit 77 and say why; it proves the bundle loads.
 # RESULTS holds:
-#   summary.txt        one line a step, the verdict last
+#   summary.txt        one line a step, the verdict last (appended to)
 #   device.txt         nvidia-smi, the device the tests see, the CUDA
 #                      libraries used and where they came from
 #   tests-cuda.txt     the GPU suite: kernels against the CPU, lanes
@@ -27,7 +27,6 @@ fi
 out=${1:-gpu-results-$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$out/logs"
 out=$(cd "$out" && pwd)
-: >"$out/summary.txt"
 say() { echo "gpu-run: $*" | tee -a "$out/summary.txt"; }
 
 x=$(mktemp -d "${TMPDIR:-/tmp}/salus-gpu.XXXXXX")
@@ -164,7 +163,7 @@ gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,nohea
     timeout 120 "$x/bin/bench-gpu-mlp" --socket "$sock" --torch "$x/share/torch_mlp.py"
     timeout 120 "$x/bin/bench-gpu-sharing" --socket "$sock"
     timeout 60 "$x/bin/bench-switch" --socket "$sock"
-    echo "bench-models.py: not in the bundle (the Python bindings are built for this build's python; run it with scripts/run-gpu-checks.sh)"
+    echo "bench-models.py: not in the bundle (the Python bindings are built for this build's python; scripts/run-gpu-checks.sh runs it)"
 } >"$out/bench-gpu.txt" 2>&1 || say "a benchmark failed: see bench-gpu.txt"
 say "benchmarks: bench-gpu.txt"
 sed 's/^/    /' "$out/bench-gpu.txt" | tee -a "$out/summary.txt"
