@@ -146,30 +146,46 @@ if [ "$nogpu" -eq 1 ]; then
     exit 77
 fi
 
-# Benchmarks against one daemon on the GPU, with room left for PyTorch's own
+# The benchmarks, each daemon on the GPU with room left for PyTorch's own
 # CUDA context in the comparison.
 sock=$x/salusd.sock
-"$x/bin/salusd" --config /dev/null --socket "$sock" --device cuda --max-lanes 8 \
-    --pool-reserve 4G 2>"$out/logs/bench-salusd.txt" &
-daemon=$!
-i=0
-while [ ! -S "$sock" ] && kill -0 "$daemon" 2>/dev/null && [ $i -lt 600 ]; do
-    i=$((i + 1))
-    sleep 0.05
-done
+start_daemon() { # NAME, then salusd's options
+    log=$out/logs/$1.txt
+    shift
+    rm -f "$sock"
+    "$x/bin/salusd" --config /dev/null --socket "$sock" --device cuda --pool-reserve 4G "$@" 2>"$log" &
+    daemon=$!
+    i=0
+    while [ ! -S "$sock" ] && kill -0 "$daemon" 2>/dev/null && [ $i -lt 600 ]; do
+        i=$((i + 1))
+        sleep 0.05
+    done
+}
+stop_daemon() {
+    kill "$daemon" 2>/dev/null || true
+    wait "$daemon" 2>/dev/null || true
+    daemon=
+}
 gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -n 1)
+bench_failed=0
 {
     echo "== $(date -u +%Y-%m-%d) on ${gpu:-an unnamed GPU}, $(nproc) cores"
-    timeout 120 "$x/bin/bench-gpu-mlp" --socket "$sock" --torch "$x/share/torch_mlp.py"
-    timeout 120 "$x/bin/bench-gpu-sharing" --socket "$sock"
-    timeout 60 "$x/bin/bench-switch" --socket "$sock"
-    echo "bench-models.py: not in the bundle (the Python bindings are built for this build's python; scripts/run-gpu-checks.sh runs it)"
-} >"$out/bench-gpu.txt" 2>&1 || say "a benchmark failed: see bench-gpu.txt"
+    start_daemon bench-salusd --max-lanes 8
+    timeout 120 "$x/bin/bench-gpu-mlp" --socket "$sock" --torch "$x/share/torch_mlp.py" || bench_failed=1
+    timeout 120 "$x/bin/bench-gpu-sharing" --socket "$sock" || bench_failed=1
+    stop_daemon
+    # One lane and the pack policy, so that every switch is between sessions.
+    start_daemon bench-switch-salusd --max-lanes 1 --policy pack
+    timeout 60 "$x/bin/bench-switch" --socket "$sock" || bench_failed=1
+    stop_daemon
+    echo "bench-models.py: not in the bundle (the Python bindings are built for the builder's python; scripts/run-gpu-checks.sh runs it)"
+} >"$out/bench-gpu.txt" 2>&1
+[ "$bench_failed" -eq 0 ] || { say "a benchmark failed: see bench-gpu.txt"; failed=1; }
 say "benchmarks: bench-gpu.txt"
 sed 's/^/    /' "$out/bench-gpu.txt" | tee -a "$out/summary.txt"
 
 if [ "$failed" -ne 0 ]; then
-    say "FAILED: see tests-*.txt and logs/"
+    say "FAILED: see tests-*.txt, bench-gpu.txt and logs/"
     exit 1
 fi
 say "every test passed"
