@@ -82,7 +82,7 @@ export SALUS_PYTHON
     cat "$x/cudalibs.txt"
     "$python" -c 'import importlib.metadata as m; print("\n".join(sorted(d.name + " " + d.version for d in m.distributions() if "cublas" in d.name or "cudnn" in d.name or d.name == "torch")))' 2>/dev/null || true
     echo "== missing libraries"
-    ldd "$x"/bin/* "$x"/lib/* 2>/dev/null | grep 'not found' | sort -u
+    ldd "$x"/bin/* "$x"/lib/*.so* 2>/dev/null | grep 'not found' | sort -u
     echo "== device"
 } >"$out/device.txt" 2>&1
 if grep -q 'not found$' "$x/cudalibs.txt"; then
@@ -90,10 +90,21 @@ if grep -q 'not found$' "$x/cudalibs.txt"; then
     exit 1
 fi
 missing=$(sed -n '/^== missing/,/^== device/p' "$out/device.txt" | grep -c 'not found' || true)
-[ "$missing" -eq 0 ] || { say "programs miss libraries: see device.txt"; exit 1; }
+if [ "$missing" -ne 0 ]; then
+    # A machine without libsystemd (or its dependencies): the bundle's.
+    LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$x/lib/fallback
+    say "using the bundle's libsystemd and its dependencies (lib/fallback)"
+    still=$(ldd "$x"/bin/* "$x"/lib/*.so* 2>/dev/null | grep 'not found' | sort -u || true)
+    if [ -n "$still" ]; then
+        echo "$still" >>"$out/device.txt"
+        say "programs miss libraries: see device.txt"
+        exit 1
+    fi
+fi
 say "CUDA libraries: $(cut -d' ' -f2 "$x/cudalibs.txt" | sort -u | tr '\n' ' ')"
-# Every library loads (salusd links them all, CUDA's included).
-"$x/bin/salusd" --help >/dev/null 2>"$out/logs/salusd-help.txt" ||
+# Every library loads and every symbol resolves (salusd links them all,
+# CUDA's included): a cuBLAS or cuDNN older than the build's fails here.
+LD_BIND_NOW=1 "$x/bin/salusd" --help >/dev/null 2>"$out/logs/salusd-help.txt" ||
     { say "salusd does not start: see logs/salusd-help.txt"; exit 1; }
 
 status=0

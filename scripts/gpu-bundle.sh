@@ -62,18 +62,22 @@ strip --strip-unneeded -o "$stage/lib/libsalus.so.0" "$builddir/libsalus/src/lib
 cp tests/integration/test_device_choice.sh "$stage/bin/"
 cp tests/cuda/if_gpu.sh bench/torch_mlp.py "$stage/share/"
 
-# The shared libraries to carry: what the programs load, less what any
-# glibc-based machine with apt has (glibc, the GCC runtime, libsystemd and its
-# dependencies) and the CUDA libraries the GPU machine provides; libcudart is
-# small and carried, so its version matches the one we built with.
-base='linux-vdso|ld-linux-x86-64|libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|libsystemd|libcap|libgcrypt|libgpg-error|liblzma|libzstd|liblz4|libcublas|libcublasLt|libcudnn|libsalus'
-# shellcheck disable=SC2086
+# The shared libraries to carry: what the programs load, less glibc, the GCC
+# runtime and the CUDA libraries the GPU machine provides (libcudart is small
+# and carried, so its version is the one we built with). libsystemd and its
+# dependencies, which any machine with apt has, go to lib/fallback, which the
+# runner uses only when the machine lacks one of them.
+base='linux-vdso|ld-linux-x86-64|libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|libcublas|libcublasLt|libcudnn|libsalus'
+fallback='libsystemd|libcap|libgcrypt|libgpg-error|liblzma|libzstd|liblz4'
+mkdir "$stage/lib/fallback"
 ldd "$stage"/bin/* "$builddir/libsalus/src/libsalus.so.0" 2>/dev/null |
     awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | sort -u |
     grep -Ev "^($base)\.so" >"$stage/libs.txt" || true
 pkgs=
 while read -r name path; do
-    cp -L "$path" "$stage/lib/$name"
+    to=$stage/lib
+    echo "$name" | grep -Eq "^($fallback)\.so" && to=$stage/lib/fallback
+    cp -L "$path" "$to/$name"
     # Debian's copyright file, from the package that owns the library.
     pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -n 1 | cut -d: -f1) || pkg=
     [ -n "$pkg" ] || pkg=$(dpkg -S "$path" 2>/dev/null | head -n 1 | cut -d: -f1) || pkg=
@@ -92,7 +96,7 @@ while read -r name path; do
     fi
 done <"$stage/libs.txt"
 # Debian's libraries are stripped already; strip again what still has symbols.
-strip --strip-unneeded "$stage"/lib/* 2>/dev/null || true
+strip --strip-unneeded "$stage"/lib/*.so* "$stage"/lib/fallback/* 2>/dev/null || true
 cp LICENSE "$dir/licenses/salus.LICENSE" 2>/dev/null || true
 
 needed=$(objdump -p "$builddir/salusd/server/salusd" | awk '$1 == "NEEDED" && $2 ~ /^lib(cublas|cudnn|cudart)/ { print $2 }' | tr '\n' ' ')
@@ -112,7 +116,7 @@ needed=$(objdump -p "$builddir/salusd/server/salusd" | awk '$1 == "NEEDED" && $2
     echo "  (CUDA 13: the nvidia-cublas and nvidia-cudnn-cu13 wheels of PyTorch, or the toolkit)"
     echo "packages carried:$pkgs"
     echo "programs: $(cd "$stage/bin" && echo *)"
-    echo "libraries: $(cd "$stage/lib" && echo *)"
+    echo "libraries: $(cd "$stage/lib" && echo *.so*), fallback/: $(cd "$stage/lib/fallback" && echo *)"
 } >"$dir/MANIFEST.txt"
 cp "$dir/MANIFEST.txt" "$stage/share/"
 rm "$stage/libs.txt"
