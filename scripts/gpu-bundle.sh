@@ -40,8 +40,9 @@ bench/bench-gpu-mlp bench/bench-gpu-sharing bench/bench-switch'
 if [ "${SALUS_BUNDLE_NO_BUILD:-}" != 1 ]; then
     PATH=/usr/local/cuda/bin:$PATH
     [ -f "$builddir/build.ninja" ] || meson setup "$builddir" -Dcuda=enabled
+    # libsalus comes with the programs that link it.
     # shellcheck disable=SC2086 # one target a word
-    ninja -C "$builddir" $bins libsalus/src/libsalus.so.0
+    ninja -C "$builddir" $bins
 fi
 [ -x "$builddir/tests/cuda/gpu-present" ] || {
     echo "gpu-bundle: $builddir has no CUDA backend (meson configure -Dcuda=enabled)" >&2
