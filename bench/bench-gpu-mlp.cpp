@@ -1,7 +1,7 @@
 // MLP training step throughput on the GPU: through salusd (--device cuda),
 // against the same graph on the same CUDA kernels in-process, and against
 // PyTorch on the same GPU with the same model, batch and dtype (f32, no
-// TF32) when /usr/bin/python3 has a torch with CUDA. Every path feeds its
+// TF32) when /usr/bin/python3 (or $SALUS_PYTHON) has a torch with CUDA. Every path feeds its
 // batch from host memory and reads the loss back every step. One run, side by
 // side. Exits 77 with the reason when there is no GPU or salusd is not on it.
 //

@@ -131,9 +131,13 @@ double run_salusd(const char *socket_path, const mlp_spec &spec, const Batches &
 }
 
 double run_torch(const std::string &script, const std::string &args, std::string *note) {
-    const std::string cmd = "/usr/bin/python3 " + script + " " + args + " 2>&1";
+    // $SALUS_PYTHON names another interpreter (the GPU bundle's runner points
+    // it at the machine's python3 with PyTorch).
+    const char *env = std::getenv("SALUS_PYTHON");
+    const std::string python = env && *env ? env : "/usr/bin/python3";
+    const std::string cmd = python + " " + script + " " + args + " 2>&1";
     FILE *p = popen(cmd.c_str(), "r");
-    *note = "cannot run /usr/bin/python3";
+    *note = "cannot run " + python;
     if (!p) return 0.0;
     double rate = 0.0;
     char line[512];
