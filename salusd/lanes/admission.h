@@ -75,6 +75,7 @@
 #include "lanes/free_list.h"
 #include "lanes/lane.h"
 #include "lanes/lane_types.h"
+#include "lanes/window.h"
 
 #include <cstdint>
 #include <map>
@@ -226,6 +227,11 @@ class Admission {
 
     // admission_repartition.cpp
     std::vector<PoolSegment> pool_segments() const;
+    // Per segment, what re-partitioning it yields and costs: a free range its
+    // bytes, a lane its slack and its persistent data to move.
+    std::vector<Segment> segment_costs(const std::vector<PoolSegment> &segments) const;
+    // The index of `lane` among segments (segments.size() when absent).
+    static size_t segment_of(const std::vector<PoolSegment> &segments, LaneId lane);
     bool try_repartition_new_lane(const NewSession &s, CallLog *log);
     bool try_grow_lane(const NewSession &s, CallLog *log);
     bool merge_and_grow(const NewSession &s, CallLog *log);

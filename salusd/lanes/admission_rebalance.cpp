@@ -60,17 +60,8 @@ bool Admission::rebalance_lane(const Lane &lane, uint64_t spare, CallLog *log) {
     if (candidates.empty()) return false;
 
     const std::vector<PoolSegment> segments = pool_segments();
-    std::vector<Segment> costs(segments.size());
-    size_t index = segments.size();
-    for (size_t i = 0; i < segments.size(); ++i) {
-        if (segments[i].lane == kNoLane) {
-            costs[i] = {segments[i].bytes, 0};
-            continue;
-        }
-        const Lane &l = lanes_.at(segments[i].lane);
-        costs[i] = {l.slack(), l.persistent_bytes()};
-        if (l.id() == lane.id()) index = i;
-    }
+    const std::vector<Segment> costs = segment_costs(segments);
+    const size_t index = segment_of(segments, lane.id());
 
     // The cheapest: least persistent data in the run, then the smallest P.
     std::optional<std::tuple<uint64_t, uint64_t, SessionId>> best_key;

@@ -42,8 +42,7 @@ std::vector<Admission::PoolSegment> Admission::pool_segments() const {
     return out;
 }
 
-bool Admission::try_repartition_new_lane(const NewSession &s, CallLog *log) {
-    const std::vector<PoolSegment> segments = pool_segments();
+std::vector<Segment> Admission::segment_costs(const std::vector<PoolSegment> &segments) const {
     std::vector<Segment> costs(segments.size());
     for (size_t i = 0; i < segments.size(); ++i) {
         if (segments[i].lane == kNoLane) {
@@ -53,6 +52,19 @@ bool Admission::try_repartition_new_lane(const NewSession &s, CallLog *log) {
             costs[i] = {lane.slack(), lane.persistent_bytes()};
         }
     }
+    return costs;
+}
+
+size_t Admission::segment_of(const std::vector<PoolSegment> &segments, LaneId lane) {
+    for (size_t i = 0; i < segments.size(); ++i) {
+        if (segments[i].lane == lane) return i;
+    }
+    return segments.size();
+}
+
+bool Admission::try_repartition_new_lane(const NewSession &s, CallLog *log) {
+    const std::vector<PoolSegment> segments = pool_segments();
+    const std::vector<Segment> costs = segment_costs(segments);
     const std::optional<Window> window = cheapest_window(costs, s.p + s.t);
     if (!window) return false;
     std::vector<Target> targets;
@@ -83,17 +95,8 @@ bool Admission::try_grow_lane(const NewSession &s, CallLog *log) {
     if (best == nullptr) return false;
 
     const std::vector<PoolSegment> segments = pool_segments();
-    std::vector<Segment> costs(segments.size());
-    size_t index = segments.size();
-    for (size_t i = 0; i < segments.size(); ++i) {
-        if (segments[i].lane == kNoLane) {
-            costs[i] = {segments[i].bytes, 0};
-            continue;
-        }
-        const Lane &lane = lanes_.at(segments[i].lane);
-        costs[i] = {lane.slack(), lane.persistent_bytes()};
-        if (lane.id() == best->id()) index = i;
-    }
+    const std::vector<Segment> costs = segment_costs(segments);
+    const size_t index = segment_of(segments, best->id());
     const std::optional<Window> window = index < segments.size()
                                              ? cheapest_window_containing(costs, index, best_extra)
                                              : cheapest_window(costs, best_extra);
