@@ -85,13 +85,16 @@ bool Server::start(std::string *error) {
         close_handles();
         return false;
     }
+    // Signals first: once the socket exists a supervisor (or a test) that saw
+    // it may send SIGTERM at once, which must stop the daemon cleanly, not
+    // kill it with the default action.
+    uv_signal_start(&sigint_, on_signal, SIGINT);
+    uv_signal_start(&sigterm_, on_signal, SIGTERM);
+    uv_signal_start(&sighup_, on_signal, SIGHUP);
     if (!listener_.open(loop_, options_.socket_path, on_connection, this, error)) {
         close_handles();
         return false;
     }
-    uv_signal_start(&sigint_, on_signal, SIGINT);
-    uv_signal_start(&sigterm_, on_signal, SIGTERM);
-    uv_signal_start(&sighup_, on_signal, SIGHUP);
     // uv_listen() has run: connections are accepted from here on.
     notify_ready();
     return true;
