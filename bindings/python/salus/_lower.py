@@ -2,10 +2,9 @@
 
 import numbers
 
-import numpy as np
-
 from . import _capi
-from ._errors import InvalidArgumentError, ShapeError
+from ._convert import as_array
+from ._errors import InvalidArgumentError
 from ._graph import CONSTANT, INPUT, VARIABLE, Tensor
 
 
@@ -75,27 +74,13 @@ def _add_leaf(g, graph, t, values, deferred):
     value = graph._values[t]
     if t.kind == VARIABLE:
         if t.name in values:
-            value = _initial_value(t, values.pop(t.name))
+            value = as_array(t, values.pop(t.name), "variable")
         if deferred is not None:
             deferred[t.name] = value
             value = None
         return _capi.salus_graph_add_variable(g, t.name, t.dtype.code, shape, value)
     assert t.kind == CONSTANT
     return _capi.salus_graph_add_constant(g, t.name, t.dtype.code, shape, value)
-
-
-def _initial_value(t, value):
-    """value as variable t's initial value: its dtype (converted within its
-    kind) and exactly its shape."""
-    array = np.asarray(value)
-    if array.shape != tuple(t.shape):
-        raise ShapeError(f"variable {t.name!r} has shape {tuple(t.shape)}, its value "
-                         f"{array.shape}")
-    if array.dtype != t.dtype.numpy:
-        if not np.can_cast(array.dtype, t.dtype.numpy, "same_kind"):
-            raise ShapeError(f"variable {t.name!r} is {t.dtype.name}, its value {array.dtype}")
-        array = array.astype(t.dtype.numpy)
-    return np.ascontiguousarray(array)
 
 
 def set_attr(g, node_id, key, value):

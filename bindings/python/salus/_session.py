@@ -8,9 +8,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from . import _capi, _dtypes
-from ._errors import ConnectError, Error, InvalidArgumentError, NoSessionError, ShapeError
+from . import _capi
+from ._errors import ConnectError, Error, InvalidArgumentError, NoSessionError
 from ._graph import Tensor
+from ._convert import as_array as _as_input
+from ._lower import lower
 
 # A blocked wait returns to Python this often to run signal handlers, so
 # Ctrl-C interrupts a long iteration within about this many milliseconds.
@@ -171,7 +173,6 @@ class Session:
             raise InvalidArgumentError("a graph added to a session needs a name (a str)")
         if name in self._graphs:
             raise InvalidArgumentError(f"the session already has a graph named {name!r}")
-        from ._lower import lower  # noqa: PLC0415 (import cycle)
         # Its variables are the session's: their values need not travel.
         c_graph, inputs, outputs, _, _ = lower(graph, defer_values=True)
         try:
@@ -236,20 +237,17 @@ class Session:
         variable's shape; converted to its dtype as feeds are), before the
         iterations submitted after this call: resuming from a checkpoint,
         or loading pretrained weights."""
-        specs, arrays = [], []
+        arrays = {}
         for n, value in values.items():
             spec = self._variables.get(n)
             if spec is None:
                 raise InvalidArgumentError(f"{n!r} is not a variable of this session")
-            specs.append(spec)
-            arrays.append(_as_input(spec, value))
-        by_name = dict(zip((s.name for s in specs), zip(specs, arrays)))
-        for chunk in self._chunks(tuple(by_name)):
-            chunk_specs = [by_name[n][0] for n in chunk]
+            arrays[n] = _as_input(spec, value, "variable")  # every value checked before any is sent
+        for chunk in self._chunks(tuple(arrays)):
             with self._close_lock:
                 _capi.write_variables(self._box, chunk,
-                                      tuple(s.dtype.code for s in chunk_specs),
-                                      tuple(by_name[n][1] for n in chunk))
+                                      tuple(self._variables[n].dtype.code for n in chunk),
+                                      tuple(arrays[n] for n in chunk))
 
     def _chunks(self, names):
         """names in groups of at most _CHUNK_BYTES of values each."""
@@ -297,30 +295,6 @@ class Session:
         state = "closed" if self.closed else "open"
         return (f"<salus.Session {self.id} {self.name!r} {state}: inputs "
                 f"{list(self.inputs)}, outputs {list(self.outputs)}>")
-
-
-def _as_input(spec, value):
-    """value as a C-contiguous native array of the input's dtype and shape."""
-    want = spec.dtype.numpy
-    try:
-        array = np.asarray(value)
-    except Exception as e:
-        raise ShapeError(f"input {spec.name!r}: cannot make an array of a "
-                         f"{type(value).__name__}: {e}") from None
-    if array.dtype != want:
-        if spec.dtype is _dtypes.bfloat16 and array.dtype.kind == "f":
-            array = _dtypes.to_bfloat16(array)
-        elif array.dtype.kind in "biuf" and np.can_cast(array.dtype, want, "same_kind"):
-            array = array.astype(want)
-        else:
-            raise ShapeError(
-                f"input {spec.name!r} is {spec.dtype.name} but was fed {array.dtype}, which "
-                f"does not convert to it without changing kind; convert it yourself "
-                f"(e.g. with .astype) if that is what you mean")
-    if array.shape != spec.shape:
-        raise ShapeError(f"input {spec.name!r} has shape {spec.shape} but was fed an array of "
-                         f"shape {array.shape}")
-    return np.asarray(array, order="C")  # keeps a 0-d array 0-d
 
 
 class Future:
