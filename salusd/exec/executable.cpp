@@ -268,23 +268,32 @@ Status Executable::check_feeds(const Feed *feeds, size_t n) const {
             return Status(SALUS_EINVAL,
                           "tensor " + std::to_string(f.tensor) + " is not an input of the graph");
         }
-        const TensorDesc &t = graph_.tensors[f.tensor];
-        std::string what = "input " + std::to_string(f.tensor) + " \"" + t.name + "\"";
-        if (seen[f.tensor]) return Status(SALUS_EINVAL, what + " is fed twice");
+        if (seen[f.tensor]) {
+            return Status(SALUS_EINVAL, "input " + std::to_string(f.tensor) + " \"" +
+                                            graph_.tensors[f.tensor].name + "\" is fed twice");
+        }
         seen[f.tensor] = true;
-        if (f.dtype != t.dtype) {
-            return Status(SALUS_ESHAPE, what + " is " + dtype_name(t.dtype) + " but was fed " +
-                                            dtype_name(f.dtype));
-        }
-        Shape fed(f.shape, f.shape + f.rank);
-        if (fed != t.shape) {
-            return Status(SALUS_ESHAPE, what + " has shape " + shape_str(t.shape) +
-                                            " but was fed " + shape_str(fed));
-        }
-        if (f.nbytes != t.nbytes()) {
-            return Status(SALUS_ESHAPE, what + " needs " + std::to_string(t.nbytes()) +
-                                            " bytes but was fed " + std::to_string(f.nbytes));
-        }
+        SALUS_RETURN_IF_ERROR(check_value(f, "input"));
+    }
+    return {};
+}
+
+Status Executable::check_value(const Feed &f, const char *kind) const {
+    const TensorDesc &t = graph_.tensors[f.tensor];
+    const std::string what =
+        std::string(kind) + " " + std::to_string(f.tensor) + " \"" + t.name + "\"";
+    if (f.dtype != t.dtype) {
+        return Status(SALUS_ESHAPE,
+                      what + " is " + dtype_name(t.dtype) + " but was fed " + dtype_name(f.dtype));
+    }
+    Shape fed(f.shape, f.shape + f.rank);
+    if (fed != t.shape) {
+        return Status(SALUS_ESHAPE,
+                      what + " has shape " + shape_str(t.shape) + " but was fed " + shape_str(fed));
+    }
+    if (f.nbytes != t.nbytes()) {
+        return Status(SALUS_ESHAPE, what + " needs " + std::to_string(t.nbytes()) +
+                                        " bytes but was fed " + std::to_string(f.nbytes));
     }
     return {};
 }

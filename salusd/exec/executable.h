@@ -75,6 +75,9 @@ class Executable {
     // Checks feeds against the graph: every input exactly once, dtype, shape
     // and byte count as declared. Cheap; call before queueing an iteration.
     Status check_feeds(const Feed *feeds, size_t n) const;
+    // One value for tensor f.tensor (an input, or a variable being written):
+    // dtype, shape and byte count as declared. `kind` names it in errors.
+    Status check_value(const Feed &f, const char *kind) const;
 
     // Runs one iteration on `stream`: copies feeds into the arena (through
     // the staging buffer where the device is not host-visible), queues every

@@ -95,6 +95,26 @@ Status build_guarded(Device *device, const flatbuffers::Vector<uint8_t> &bytes,
     }
 }
 
+// A TensorValue as a Feed of tensor `tensor`, pointing into the frame. An
+// unknown dtype stays unknown: Executable::check_value() reports it.
+Status to_feed(const wire::TensorValue &value, uint32_t tensor, Feed *feed) {
+    feed->tensor = tensor;
+    feed->dtype = static_cast<DType>(value.dtype());
+    feed->shape = value.shape() ? value.shape()->data() : nullptr;
+    // The verifier checks a vector's length field, not its elements'
+    // alignment: only a hand-made frame gets this wrong. A scalar's empty
+    // shape has no elements to read, and flatbuffers does not align empty
+    // vectors.
+    feed->rank = value.shape() ? value.shape()->size() : 0;
+    if (feed->rank > 0 && reinterpret_cast<uintptr_t>(feed->shape) % alignof(int64_t) != 0) {
+        return Status(SALUS_EPROTO, "the shape of fed tensor " + std::to_string(tensor) +
+                                        " is not 8-byte aligned");
+    }
+    feed->data = value.data() ? value.data()->data() : nullptr;
+    feed->nbytes = value.data() ? value.data()->size() : 0;
+    return {};
+}
+
 // Where a variable named on the wire lives in the session's first graph.
 Status find_variable(const Executable &exe, const flatbuffers::String *name, bool writable,
                      uint32_t *id) {
@@ -356,23 +376,10 @@ void Dispatcher::on_run_iteration(Connection &c, uint64_t id, RequestFramePtr fr
         feeds.reserve(inputs->size());
         for (const wire::TensorValue *value : *inputs) {
             Feed feed;
-            feed.tensor = value->id();
-            // An unknown dtype stays unknown: check_feeds() reports it.
-            feed.dtype = static_cast<DType>(value->dtype());
-            feed.shape = value->shape() ? value->shape()->data() : nullptr;
-            // The verifier checks a vector's length field, not its elements'
-            // alignment: only a hand-made frame gets this wrong. A scalar's
-            // empty shape has no elements to read, and flatbuffers does not
-            // align empty vectors.
-            feed.rank = value->shape() ? value->shape()->size() : 0;
-            if (feed.rank > 0 && reinterpret_cast<uintptr_t>(feed.shape) % alignof(int64_t) != 0) {
-                c.send_error(id, SALUS_EPROTO,
-                             "the shape of fed tensor " + std::to_string(feed.tensor) +
-                                 " is not 8-byte aligned");
+            if (Status st = to_feed(*value, value->id(), &feed); !st.ok()) {
+                c.send_error(id, st.code(), st.message());
                 return;
             }
-            feed.data = value->data() ? value->data()->data() : nullptr;
-            feed.nbytes = value->data() ? value->data()->size() : 0;
             feeds.push_back(feed);
         }
     }
@@ -507,31 +514,18 @@ void Dispatcher::on_write_variables(Connection &c, uint64_t id, RequestFramePtr 
     if (request.values()) {
         for (const wire::TensorValue *value : *request.values()) {
             uint32_t tensor = 0;
+            Feed feed{};
             Status st = find_variable(exe, value->name(), true, &tensor);
-            const TensorDesc &t = exe.graph().tensors[st.ok() ? tensor : 0];
-            const Shape shape =
-                value->shape() ? Shape(value->shape()->begin(), value->shape()->end()) : Shape();
-            const size_t nbytes = value->data() ? value->data()->size() : 0;
+            if (st.ok()) st = to_feed(*value, tensor, &feed);
+            if (st.ok()) st = exe.check_value(feed, "variable");
             if (st.ok() && seen[tensor]) {
-                st = Status(SALUS_EINVAL, "\"" + t.name + "\" is written twice");
-            } else if (st.ok() && (static_cast<DType>(value->dtype()) != t.dtype ||
-                                   shape != t.shape || nbytes != t.nbytes())) {
-                st = Status(SALUS_ESHAPE,
-                            "\"" + t.name + "\" is " + dtype_name(t.dtype) + shape_str(t.shape) +
-                                " (" + std::to_string(t.nbytes()) + " bytes), not " +
-                                std::to_string(nbytes) + " bytes of shape " + shape_str(shape) +
-                                " and dtype " + std::to_string(static_cast<int>(value->dtype())));
+                st = Status(SALUS_EINVAL, "\"" + value->name()->str() + "\" is written twice");
             }
             if (!st.ok()) {
                 c.send_error(id, st.code(), st.message());
                 return;
             }
             seen[tensor] = true;
-            Feed feed{};
-            feed.tensor = tensor;
-            feed.dtype = t.dtype;
-            feed.data = value->data() ? value->data()->data() : nullptr;
-            feed.nbytes = nbytes;
             work.feeds.push_back(feed);
         }
     }
