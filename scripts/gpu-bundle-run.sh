@@ -14,6 +14,11 @@
 #   tests-on-cuda.txt  the C API and integration suites on salusd --device cuda
 #   bench-gpu.txt      bench-gpu-mlp (against PyTorch on this GPU),
 #                      bench-gpu-sharing (2, 4, 8 jobs) and bench-switch
+#   tests-python.txt   the Python binding's op, gradient and model tests
+#                      (every op against PyTorch) on salusd --device cuda
+#   bench-models.txt   ResNet-18 and transformer steps against PyTorch on
+#                      this GPU, through the Python binding compiled here
+#                      for this python3 (skipped, saying why, when it can't)
 #   logs/NAME.txt      each program's own output
 # SALUS_CUDA_LIBS (folders, colon-separated) names where cuBLAS and cuDNN
 # are; otherwise python3's nvidia wheels (PyTorch's), then /usr/local/cuda.
@@ -132,7 +137,7 @@ run_suite() { # NAME, then programs
     for t in "$@"; do
         rc=0
         start=$(date +%s)
-        timeout 300 sh "$x/share/if_gpu.sh" "$x/bin/$t" >"$out/logs/$t.txt" 2>&1 || rc=$?
+        timeout "${SALUS_GPU_TEST_TIMEOUT:-120}" sh "$x/share/if_gpu.sh" "$x/bin/$t" >"$out/logs/$t.txt" 2>&1 || rc=$?
         case $rc in
         0) p=$((p + 1)) r=ok ;;
         77) s=$((s + 1)) r="skipped: $(tail -n 1 "$out/logs/$t.txt")" ;;
@@ -154,12 +159,58 @@ run_suite on-cuda capi_local capi_session capi_async capi_errors capi_mlp capi_d
     test_device_choice.sh
 unset SALUS_TEST_DEVICE
 
+# The Python binding for this machine's python3, from SWIG's wrapper source:
+# its headers, numpy and C compiler. Prints why not when it can't.
+pydir=$x/share/python
+build_python() {
+    [ -f "$pydir/capi_wrap.c" ] || { echo "the bundle has no Python binding"; return 1; }
+    cc=$(command -v cc || command -v gcc) || { echo "no C compiler"; return 1; }
+    paths=$("$SALUS_PYTHON" -c 'import sysconfig, numpy; print(sysconfig.get_paths()["include"], numpy.get_include(), sysconfig.get_config_var("EXT_SUFFIX"))' 2>&1) ||
+        { echo "$paths"; echo "$SALUS_PYTHON has no numpy"; return 1; }
+    # shellcheck disable=SC2086 # three words
+    set -- $paths
+    [ -f "$1/Python.h" ] || { echo "no Python.h in $1"; return 1; }
+    "$cc" -O2 -shared -fPIC -w -I"$pydir/include" -I"$1" -I"$2" "$pydir/capi_wrap.c" \
+        "$x/lib/libsalus.so.0" -Wl,-rpath,"$x/lib" -o "$pydir/salus/_capi_ext$3" 2>&1 ||
+        { echo "the extension does not compile"; return 1; }
+    PYTHONPATH=$pydir "$SALUS_PYTHON" -c 'import sys, numpy, salus; print("python", sys.version.split()[0], "numpy", numpy.__version__)' 2>&1 ||
+        { echo "the extension does not load"; return 1; }
+}
+python_ok=0
+python_why=$(build_python 2>&1) && python_ok=1
+echo "$python_why" >"$out/logs/python-binding.txt"
+if [ "$python_ok" -eq 1 ]; then
+    say "Python binding built for this python3: $(tail -n 1 "$out/logs/python-binding.txt")"
+else
+    say "Python binding not built: $(tail -n 1 "$out/logs/python-binding.txt")"
+fi
+
 if [ "$nogpu" -eq 1 ]; then
     echo "benchmarks skipped: no GPU (--no-gpu)" >"$out/bench-gpu.txt"
     say "benchmarks skipped: no GPU (--no-gpu)"
     [ "$failed" -eq 0 ] || { say "FAILED: a GPU test did not skip; see tests-*.txt"; exit 1; }
     say "every GPU test skipped without a GPU"
     exit 77
+fi
+
+# Every op, its gradients and the models against PyTorch, salusd on the GPU:
+# several daemons at once (pytest-xdist's workers), each with its own pool.
+if [ "$python_ok" -eq 1 ]; then
+    workers=
+    "$SALUS_PYTHON" -c 'import xdist' 2>/dev/null && workers="-n 8"
+    # shellcheck disable=SC2086 # options
+    if SALUSD=$x/bin/salusd SALUSD_ARGS="--device cuda --pool-bytes 6G" SALUS_EXAMPLES=$pydir \
+        PYTHONPATH=$pydir:$pydir/tests timeout "${SALUS_GPU_PYTEST_TIMEOUT:-300}" \
+        "$SALUS_PYTHON" -m pytest -q -p no:cacheprovider -o console_output_style=classic \
+        $workers "$pydir/tests" >"$out/tests-python.txt" 2>&1; then
+        say "tests python: $(tail -n 1 "$out/tests-python.txt")"
+    else
+        say "tests python FAILED: $(tail -n 1 "$out/tests-python.txt")"
+        failed=1
+    fi
+else
+    echo "not run: the Python binding could not be built" >"$out/tests-python.txt"
+    say "tests python skipped: no Python binding"
 fi
 
 # The benchmarks, each daemon on the GPU with room left for PyTorch's own
@@ -194,11 +245,26 @@ bench_failed=0
     start_daemon bench-switch-salusd --max-lanes 1 --policy pack
     timeout 60 "$x/bin/bench-switch" --socket "$sock" || bench_failed=1
     stop_daemon
-    echo "bench-models.py: not in the bundle (the Python bindings are built for the builder's python; scripts/run-gpu-checks.sh runs it)"
 } >"$out/bench-gpu.txt" 2>&1
 [ "$bench_failed" -eq 0 ] || { say "a benchmark failed: see bench-gpu.txt"; failed=1; }
 say "benchmarks: bench-gpu.txt"
 sed 's/^/    /' "$out/bench-gpu.txt" | tee -a "$out/summary.txt"
+
+if [ "$python_ok" -eq 1 ]; then
+    start_daemon bench-models-salusd --max-lanes 2
+    if PYTHONPATH=$pydir timeout 240 "$SALUS_PYTHON" "$pydir/bench-models.py" --socket "$sock" \
+        --device cuda --rounds 5 --steps 20 >"$out/bench-models.txt" 2>&1; then
+        say "model benchmarks: bench-models.txt"
+    else
+        say "bench-models.py failed: see bench-models.txt"
+        failed=1
+    fi
+    stop_daemon
+    sed 's/^/    /' "$out/bench-models.txt" | tee -a "$out/summary.txt"
+else
+    echo "not run: the Python binding could not be built ($(tail -n 1 "$out/logs/python-binding.txt"))" >"$out/bench-models.txt"
+    say "model benchmarks skipped: no Python binding"
+fi
 
 if [ "$failed" -ne 0 ]; then
     say "FAILED: see tests-*.txt, bench-gpu.txt and logs/"

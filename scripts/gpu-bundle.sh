@@ -41,8 +41,10 @@ if [ "${SALUS_BUNDLE_NO_BUILD:-}" != 1 ]; then
     PATH=/usr/local/cuda/bin:$PATH
     [ -f "$builddir/build.ninja" ] || meson setup "$builddir" -Dcuda=enabled
     # libsalus comes with the programs that link it.
+    # The Python binding's sources, where the build has it.
+    pytargets=$(sed -n 's|^build \(bindings/python/salus/[^ :]*\.[cp]y*\):.*|\1|p' "$builddir/build.ninja")
     # shellcheck disable=SC2086 # one target a word
-    ninja -C "$builddir" $bins
+    ninja -C "$builddir" $bins $pytargets
 fi
 [ -x "$builddir/tests/cuda/gpu-present" ] || {
     echo "gpu-bundle: $builddir has no CUDA backend (meson configure -Dcuda=enabled)" >&2
@@ -62,6 +64,23 @@ done
 strip --strip-unneeded -o "$stage/lib/libsalus.so.0" "$builddir/libsalus/src/libsalus.so.0"
 cp tests/integration/test_device_choice.sh "$stage/bin/"
 cp tests/cuda/if_gpu.sh bench/torch_mlp.py "$stage/share/"
+# The Python package with SWIG's wrapper source rather than a built
+# extension: the runner compiles it for the GPU machine's python3, whose
+# version and numpy are not ours, to run the model benchmarks there.
+pybuild=$builddir/bindings/python
+if [ -f "$pybuild/salus/capi_wrap.c" ]; then
+    py=$stage/share/python
+    mkdir -p "$py/include"
+    (cd "$pybuild" && find salus -name '*.py' -exec cp --parents {} "$py" \;)
+    cp "$pybuild/salus/capi_wrap.c" "$py/"
+    cp -r libsalus/include/salus "$py/include/"
+    cp bench/bench-models.py bench/torch_threads.py examples/python/models.py "$py/"
+    # The op and model tests, which check salusd against PyTorch.
+    mkdir "$py/tests"
+    cp tests/python/conftest.py tests/python/op_harness.py tests/python/test_ops_*.py \
+        tests/python/test_gradients.py tests/python/test_models.py tests/python/test_training.py \
+        "$py/tests/"
+fi
 
 # The shared libraries to carry: what the programs load, less glibc, the GCC
 # runtime and the CUDA libraries the GPU machine provides (libcudart is small

@@ -46,9 +46,12 @@ class Daemon:
         binary = os.environ.get("SALUSD")
         if not binary:
             pytest.fail("$SALUSD is not set: run the tests with meson test")
+        # $SALUSD_ARGS: options for every daemon of the run (the GPU proof
+        # gives --device cuda and a pool small enough for several at once).
+        run_args = os.environ.get("SALUSD_ARGS", "").split()
         self.proc = subprocess.Popen(
             [binary, "--socket", self.socket, "--workers", "2", "--blas-threads", "1",
-             *extra_args],
+             *run_args, *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not accepts(self.socket):
