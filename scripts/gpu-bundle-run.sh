@@ -126,24 +126,33 @@ fi
 [ "$status" -eq 0 ] || [ "$status" -eq 77 ] || { say "gpu-present failed ($status)"; exit 1; }
 
 # Each GPU program through if_gpu.sh, which exits 77 saying why without a
-# GPU. One at a time: each daemon claims most of the GPU's memory.
+# GPU. The GPU suite one at a time (each daemon claims most of the GPU's
+# memory, and the pool test watches the driver's free memory); the C API and
+# integration suites four at a time, each daemon with an 8 GiB pool.
 export GPU_PRESENT="$x/bin/gpu-present" SALUSD="$x/bin/salusd" MLP_TRAIN="$x/bin/mlp_train" \
     CMOCKA_MESSAGE_OUTPUT=TAP
+# One program: its log in logs/, its verdict in logs/NAME.result.
+cat >"$x/run-one" <<EOF
+#!/bin/sh
+t=\$1 rc=0 start=\$(date +%s)
+timeout "${SALUS_GPU_TEST_TIMEOUT:-120}" sh "$x/share/if_gpu.sh" "$x/bin/\$t" >"$out/logs/\$t.txt" 2>&1 || rc=\$?
+echo "\$rc \$((\$(date +%s) - start))" >"$out/logs/\$t.result"
+EOF
 failed=0
-run_suite() { # NAME, then programs
-    name=$1
-    shift
+run_suite() { # NAME, programs at a time, then programs
+    name=$1 jobs=$2
+    shift 2
+    printf '%s\n' "$@" | xargs -P "$jobs" -n 1 sh "$x/run-one"
     p=0 f=0 s=0
     for t in "$@"; do
-        rc=0
-        start=$(date +%s)
-        timeout "${SALUS_GPU_TEST_TIMEOUT:-120}" sh "$x/share/if_gpu.sh" "$x/bin/$t" >"$out/logs/$t.txt" 2>&1 || rc=$?
+        read -r rc secs <"$out/logs/$t.result" || { rc=1 secs='?'; }
+        rm -f "$out/logs/$t.result"
         case $rc in
         0) p=$((p + 1)) r=ok ;;
         77) s=$((s + 1)) r="skipped: $(tail -n 1 "$out/logs/$t.txt")" ;;
         *) f=$((f + 1)) r="FAILED (exit $rc)" ;;
         esac
-        echo "$t: $r ($(($(date +%s) - start)) s)" >>"$out/tests-$name.txt"
+        echo "$t: $r ($secs s)" >>"$out/tests-$name.txt"
     done
     say "tests $name: $p passed, $f failed, $s skipped"
     # Without a GPU every test must have skipped.
@@ -153,11 +162,13 @@ run_suite() { # NAME, then programs
 : >"$out/tests-on-cuda.txt"
 SALUS_TEST_DEVICE=cuda
 export SALUS_TEST_DEVICE
-run_suite cuda test_cuda_kernels test_cuda_lanes test_cuda_norm test_cuda_daemon test-device-lost
-run_suite on-cuda capi_local capi_session capi_async capi_errors capi_mlp capi_drain \
-    capi_variables test-multi-client test-policies test-admission test-sync-clients \
-    test_device_choice.sh
-unset SALUS_TEST_DEVICE
+run_suite cuda 1 test_cuda_kernels test_cuda_lanes test_cuda_norm test_cuda_daemon \
+    test-device-lost test_device_choice.sh
+SALUSD_ARGS="--pool-bytes 8G"
+export SALUSD_ARGS
+run_suite on-cuda 4 capi_local capi_session capi_async capi_errors capi_mlp capi_drain \
+    capi_variables test-multi-client test-policies test-admission test-sync-clients
+unset SALUS_TEST_DEVICE SALUSD_ARGS
 
 # The Python binding for this machine's python3, from SWIG's wrapper source:
 # its headers, numpy and C compiler. Prints why not when it can't.
@@ -198,8 +209,12 @@ fi
 if [ "$python_ok" -eq 1 ]; then
     workers=
     "$SALUS_PYTHON" -c 'import xdist' 2>/dev/null && workers="-n 8"
+    # Python runs with the machine's libraries; salusd needs the bundle's.
+    printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec "%s" "$@"\n' "$LD_LIBRARY_PATH" "$x/bin/salusd" \
+        >"$x/bin/salusd-bundled"
+    chmod +x "$x/bin/salusd-bundled"
     # shellcheck disable=SC2086 # options
-    if SALUSD=$x/bin/salusd SALUSD_ARGS="--device cuda --pool-bytes 6G" SALUS_EXAMPLES=$pydir \
+    if SALUSD=$x/bin/salusd-bundled SALUSD_ARGS="--device cuda --pool-bytes 6G" SALUS_EXAMPLES=$pydir \
         PYTHONPATH=$pydir:$pydir/tests timeout "${SALUS_GPU_PYTEST_TIMEOUT:-300}" \
         "$SALUS_PYTHON" -m pytest -q -p no:cacheprovider -o console_output_style=classic \
         $workers "$pydir/tests" >"$out/tests-python.txt" 2>&1; then

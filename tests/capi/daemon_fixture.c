@@ -47,6 +47,11 @@ static int reap(pid_t pid, int timeout_ms, int *status) {
     }
 }
 
+int daemon_fixture_on_gpu(void) {
+    const char *device = getenv("SALUS_TEST_DEVICE");
+    return device && strncmp(device, "cuda", 4) == 0;
+}
+
 static int start(daemon_fixture *f, const char *const *extra_args, int logged) {
     memset(f, 0, sizeof(*f));
     const char *salusd = getenv("SALUSD");
@@ -70,6 +75,15 @@ static int start(daemon_fixture *f, const char *const *extra_args, int logged) {
     const char *argv[32] = {salusd,      "--config", "/dev/null", "--socket", f->socket_path,
                             "--workers", "2",        "--device",  device};
     size_t argc = 9;
+    /* $SALUSD_ARGS: options for every daemon of the run, space-separated
+     * (the GPU proof runs several test programs at once, each daemon with a
+     * pool of its own size). */
+    char run_args[256] = "";
+    const char *env_args = getenv("SALUSD_ARGS");
+    if (env_args) snprintf(run_args, sizeof(run_args), "%s", env_args);
+    char *save = NULL;
+    for (char *a = strtok_r(run_args, " ", &save); a && argc < 20; a = strtok_r(NULL, " ", &save))
+        argv[argc++] = a;
     for (size_t i = 0; extra_args && extra_args[i] && argc < 31; ++i) argv[argc++] = extra_args[i];
     argv[argc] = NULL;
 

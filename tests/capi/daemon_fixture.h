@@ -17,6 +17,10 @@ typedef struct daemon_fixture {
  * NULL-ended extra_args (may be NULL). Returns 0, or -1 after printing why. */
 int daemon_start(daemon_fixture *f, const char *const *extra_args);
 
+/* Whether the daemons run on a GPU (SALUS_TEST_DEVICE=cuda...): tests whose
+ * point needs iterations that take a while size their work by it. */
+int daemon_fixture_on_gpu(void);
+
 /* The same, with the daemon's log in f->log_path (copied to the test's
  * stderr when the daemon stops), for tests that read it. */
 int daemon_start_logged(daemon_fixture *f, const char *const *extra_args);

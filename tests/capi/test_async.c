@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <time.h>
 
 enum { IN_FLIGHT = 16 };
@@ -187,30 +188,43 @@ static salus_session *slow_session(fixture *f) {
 static void test_poll_in_slices(void **state) {
     fixture *f = *state;
     salus_session *s = slow_session(f);
-    enum { QUEUED = 4 };
-    salus_pending *p[QUEUED];
-    for (int i = 0; i < QUEUED; ++i) assert_ok(salus_session_submit(s, NULL, NULL, 0, &p[i]));
+    /* Enough iterations queued ahead of the last result for it to take
+     * about 400 ms: four on a CPU, hundreds on a GPU. One iteration, run
+     * alone after a first, says how long one takes here. */
+    double t0 = 0.0;
+    for (int i = 0; i < 2; ++i) {
+        salus_tensor *warm = NULL;
+        t0 = now_ms();
+        assert_ok(salus_session_run(s, NULL, NULL, 0, &warm, 1));
+        salus_tensor_free(warm);
+    }
+    const double one_ms = now_ms() - t0;
+    int queued = one_ms > 100.0 ? 4 : (int)(400.0 / (one_ms > 0.2 ? one_ms : 0.2));
+    if (queued < 4) queued = 4;
+    salus_pending **p = calloc((size_t)queued, sizeof *p);
+    assert_non_null(p);
+    for (int i = 0; i < queued; ++i) assert_ok(salus_session_submit(s, NULL, NULL, 0, &p[i]));
 
-    /* Four slow iterations are queued ahead of the result of the last. */
-    const double t0 = now_ms();
-    assert_int_equal(salus_pending_poll(p[QUEUED - 1], 50), 0);
+    t0 = now_ms();
+    assert_int_equal(salus_pending_poll(p[queued - 1], 50), 0);
     const double waited = now_ms() - t0;
     assert_true(waited >= 45.0);
-    assert_int_equal(salus_pending_poll(p[QUEUED - 1], 0), 0);
+    assert_int_equal(salus_pending_poll(p[queued - 1], 0), 0);
 
     int slices = 0;
-    while (salus_pending_poll(p[QUEUED - 1], 20) == 0) ++slices;
+    while (salus_pending_poll(p[queued - 1], 20) == 0) ++slices;
     assert_true(slices > 0);
-    assert_int_equal(salus_pending_ready(p[QUEUED - 1]), 1);
+    assert_int_equal(salus_pending_ready(p[queued - 1]), 1);
     salus_tensor *out = NULL;
-    assert_ok(salus_pending_wait(p[QUEUED - 1], &out, 1));
-    assert_int_equal(salus_pending_iteration(p[QUEUED - 1]), QUEUED);
+    assert_ok(salus_pending_wait(p[queued - 1], &out, 1));
+    assert_int_equal(salus_pending_iteration(p[queued - 1]), queued + 2);
     salus_tensor_free(out);
     /* Taken: still ready, and an unlimited poll returns at once. */
-    assert_int_equal(salus_pending_poll(p[QUEUED - 1], -1), 1);
+    assert_int_equal(salus_pending_poll(p[queued - 1], -1), 1);
     /* The earlier ones arrived first. */
-    for (int i = 0; i < QUEUED - 1; ++i) assert_int_equal(salus_pending_poll(p[i], 0), 1);
-    for (int i = 0; i < QUEUED; ++i) salus_pending_free(p[i]);
+    for (int i = 0; i < queued - 1; ++i) assert_int_equal(salus_pending_poll(p[i], 0), 1);
+    for (int i = 0; i < queued; ++i) salus_pending_free(p[i]);
+    free(p);
     assert_ok(salus_session_close(s));
 }
 

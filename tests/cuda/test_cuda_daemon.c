@@ -124,9 +124,15 @@ static void *run_chain(void *arg) {
     salus_graph *g = NULL;
     assert_int_equal(salus_graph_new(&g), 0);
     const int64_t shape[2] = {1, LINE};
-    uint32_t x = 0, t = 0, node = 0, y = 0;
+    uint32_t x = 0, t = 0, node = 0, y = 0, bias = 0;
     assert_int_equal(salus_graph_add_input(g, "x", SALUS_DTYPE_F32, shape, 2, &x), 0);
-    t = x;
+    /* A variable gives the session persistent memory, so that a second one
+     * does not fit in the first's lane (exactly P + T) and opens its own:
+     * sessions of P = 0 and the same T share one lane. */
+    assert_int_equal(salus_graph_add_variable(g, "bias", SALUS_DTYPE_F32, shape, 2, NULL, 0, &bias),
+                     0);
+    const uint32_t add_in[2] = {x, bias};
+    assert_int_equal(salus_graph_add_node(g, "Add", NULL, add_in, 2, 1, &t, NULL), 0);
     for (int i = 0; i < CHAIN; ++i) {
         uint32_t next = 0;
         assert_int_equal(salus_graph_add_node(g, "Softmax", NULL, &t, 1, 1, &next, &node), 0);

@@ -75,73 +75,80 @@ TEST_F(CudaKernels, EveryCaseMatchesTheCpuKernel) {
     for (uint32_t seed : {1u, 2u, 3u}) {
         std::mt19937 rng(seed);
         for (const KernelCase &c : cases) {
-            SCOPED_TRACE(c.label + " seed " + std::to_string(seed));
-            CaseData cpu = instantiate(c, DeviceType::CPU, rng);
-            CaseData gpu = cpu;
-            const Magnitude mag = magnitude(c, cpu);
+            // A failed ASSERT ends this case only: one run reports every case.
+            [&] {
+                SCOPED_TRACE(c.label + " seed " + std::to_string(seed));
+                CaseData cpu = instantiate(c, DeviceType::CPU, rng);
+                CaseData gpu = cpu;
+                const Magnitude mag = magnitude(c, cpu);
 
-            std::vector<const Tensor *> cpu_in;
-            std::vector<Tensor *> cpu_out;
-            for (const Tensor &t : cpu.inputs) cpu_in.push_back(&t);
-            for (Tensor &t : cpu.outputs) cpu_out.push_back(&t);
-            const Status st_cpu = run_kernel(c.node, cpu_in, cpu_out);
-            ASSERT_TRUE(st_cpu.ok()) << st_cpu.message();
+                std::vector<const Tensor *> cpu_in;
+                std::vector<Tensor *> cpu_out;
+                for (const Tensor &t : cpu.inputs) cpu_in.push_back(&t);
+                for (Tensor &t : cpu.outputs) cpu_out.push_back(&t);
+                const Status st_cpu = run_kernel(c.node, cpu_in, cpu_out);
+                ASSERT_TRUE(st_cpu.ok()) << st_cpu.message();
 
-            // Prepared as a session would prepare it on this device (cuDNN
-            // chooses its algorithm with the device's planning handle).
-            KernelInit init;
-            init.node = &c.node;
-            init.device_type = DeviceType::CUDA;
-            init.device = device_.get();
-            for (const Tensor &t : gpu.inputs) init.inputs.push_back({nullptr, t.dtype, t.shape});
-            for (const Tensor &t : gpu.outputs) init.outputs.push_back({nullptr, t.dtype, t.shape});
-            PreparedKernel kernel;
-            const Status prepared = default_kernels().prepare(init, &kernel);
-            ASSERT_TRUE(prepared.ok()) << prepared.message();
+                // Prepared as a session would prepare it on this device (cuDNN
+                // chooses its algorithm with the device's planning handle).
+                KernelInit init;
+                init.node = &c.node;
+                init.device_type = DeviceType::CUDA;
+                init.device = device_.get();
+                for (const Tensor &t : gpu.inputs)
+                    init.inputs.push_back({nullptr, t.dtype, t.shape});
+                for (const Tensor &t : gpu.outputs)
+                    init.outputs.push_back({nullptr, t.dtype, t.shape});
+                PreparedKernel kernel;
+                const Status prepared = default_kernels().prepare(init, &kernel);
+                ASSERT_TRUE(prepared.ok()) << prepared.message();
 
-            KernelContext ctx;
-            ctx.node = &c.node;
-            ctx.stream = stream_.get();
-            std::vector<void *> in_data, out_data;
-            for (const Tensor &t : gpu.inputs) {
-                in_data.push_back(upload(t, false));
-                ctx.inputs.push_back({in_data.back(), t.dtype, t.shape});
-            }
-            for (const Tensor &t : gpu.outputs) {
-                out_data.push_back(upload(t, true));
-                ctx.outputs.push_back({out_data.back(), t.dtype, t.shape});
-            }
-            if (kernel.workspace_bytes) {
-                Tensor ws(Shape{static_cast<int64_t>((kernel.workspace_bytes + 3) / 4)});
-                ctx.workspace = upload(ws, true);
-                ctx.workspace_bytes = kernel.workspace_bytes;
-            }
-            const Status st = kernel.run(ctx);
-            ASSERT_TRUE(st.ok()) << st.message();
-            const Status synced = stream_->synchronize();
-            ASSERT_TRUE(synced.ok()) << synced.message();
-            for (size_t i = 0; i < gpu.outputs.size(); ++i) download(&gpu.outputs[i], out_data[i]);
-            for (int i : find_op(c.node.op)->updates_inputs) {
-                download(&gpu.inputs[static_cast<size_t>(i)], in_data[static_cast<size_t>(i)]);
-            }
-            release_all();
-
-            const std::vector<const Tensor *> want = results(c, cpu), got = results(c, gpu);
-            ASSERT_EQ(want.size(), got.size());
-            for (size_t r = 0; r < want.size(); ++r) {
-                ASSERT_EQ(want[r]->size(), got[r]->size());
-                for (size_t i = 0; i < want[r]->size(); ++i) {
-                    const double w = want[r]->data[i], g = got[r]->data[i];
-                    // Bool and i64 outputs compare as 4-byte words; NaN is NaN.
-                    if (std::memcmp(&want[r]->data[i], &got[r]->data[i], 4) == 0 ||
-                        (std::isnan(w) && std::isnan(g))) {
-                        ++compared;
-                        continue;
-                    }
-                    ASSERT_NEAR(g, w, tolerance(c, mag, r, i, w)) << "element " << i;
-                    ++compared;
+                KernelContext ctx;
+                ctx.node = &c.node;
+                ctx.stream = stream_.get();
+                std::vector<void *> in_data, out_data;
+                for (const Tensor &t : gpu.inputs) {
+                    in_data.push_back(upload(t, false));
+                    ctx.inputs.push_back({in_data.back(), t.dtype, t.shape});
                 }
-            }
+                for (const Tensor &t : gpu.outputs) {
+                    out_data.push_back(upload(t, true));
+                    ctx.outputs.push_back({out_data.back(), t.dtype, t.shape});
+                }
+                if (kernel.workspace_bytes) {
+                    Tensor ws(Shape{static_cast<int64_t>((kernel.workspace_bytes + 3) / 4)});
+                    ctx.workspace = upload(ws, true);
+                    ctx.workspace_bytes = kernel.workspace_bytes;
+                }
+                const Status st = kernel.run(ctx);
+                ASSERT_TRUE(st.ok()) << st.message();
+                const Status synced = stream_->synchronize();
+                ASSERT_TRUE(synced.ok()) << synced.message();
+                for (size_t i = 0; i < gpu.outputs.size(); ++i)
+                    download(&gpu.outputs[i], out_data[i]);
+                for (int i : find_op(c.node.op)->updates_inputs) {
+                    download(&gpu.inputs[static_cast<size_t>(i)], in_data[static_cast<size_t>(i)]);
+                }
+                release_all();
+
+                const std::vector<const Tensor *> want = results(c, cpu), got = results(c, gpu);
+                ASSERT_EQ(want.size(), got.size());
+                for (size_t r = 0; r < want.size(); ++r) {
+                    ASSERT_EQ(want[r]->size(), got[r]->size());
+                    for (size_t i = 0; i < want[r]->size(); ++i) {
+                        const double w = want[r]->data[i], g = got[r]->data[i];
+                        // Bool and i64 outputs compare as 4-byte words; NaN is NaN.
+                        if (std::memcmp(&want[r]->data[i], &got[r]->data[i], 4) == 0 ||
+                            (std::isnan(w) && std::isnan(g))) {
+                            ++compared;
+                            continue;
+                        }
+                        ASSERT_NEAR(g, w, tolerance(c, mag, r, i, w)) << "element " << i;
+                        ++compared;
+                    }
+                }
+            }();
+            release_all();
         }
     }
     EXPECT_GT(compared, 1000000u);
@@ -165,7 +172,10 @@ TEST_F(CudaKernels, ARecoverableErrorLeavesTheStreamUsable) {
     ctx.outputs.push_back({upload(x, true), DType::F32, x.shape});
     const Status st = default_kernels().find(DeviceType::CUDA, "TestFault")->fn(ctx);
     EXPECT_EQ(st.code(), SALUS_EEXEC);
-    EXPECT_NE(st.message().find("cudaErrorInvalidConfiguration"), std::string::npos)
+    // CUDA 12 calls a block of 4096 threads an invalid configuration; CUDA 13
+    // (driver 580, H200) an invalid value.
+    EXPECT_TRUE(st.message().find("cudaErrorInvalidConfiguration") != std::string::npos ||
+                st.message().find("cudaErrorInvalidValue") != std::string::npos)
         << st.message();
     EXPECT_FALSE(device_lost(nullptr));
 
