@@ -9,8 +9,8 @@ import time
 try:
     import torch
     from torch_threads import limit_threads
-except ImportError:
-    print("unavailable python3-torch is not installed")
+except ImportError as e:
+    print(f"unavailable {e} (python3-torch, and torch_threads.py beside this script)")
     raise SystemExit(0)
 
 

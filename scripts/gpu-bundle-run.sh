@@ -22,6 +22,10 @@
 #   logs/NAME.txt      each program's own output
 # SALUS_CUDA_LIBS (folders, colon-separated) names where cuBLAS and cuDNN
 # are; otherwise python3's nvidia wheels (PyTorch's), then /usr/local/cuda.
+# To rerun part of the proof (what failed, on a machine lent for minutes):
+# SALUS_GPU_TESTS names the programs to run (space-separated; "python" for
+# the Python tests; default all); SALUS_GPU_BENCH names the benchmarks
+# (mlp sharing switch models; default all, 0 none).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 nogpu=0
@@ -139,9 +143,19 @@ timeout "${SALUS_GPU_TEST_TIMEOUT:-120}" sh "$x/share/if_gpu.sh" "$x/bin/\$t" >"
 echo "\$rc \$((\$(date +%s) - start))" >"$out/logs/\$t.result"
 EOF
 failed=0
+selected() { # NAME: whether SALUS_GPU_TESTS (when set) names it
+    [ -z "${SALUS_GPU_TESTS:-}" ] && return 0
+    case " $SALUS_GPU_TESTS " in *" $1 "*) return 0 ;; esac
+    return 1
+}
 run_suite() { # NAME, programs at a time, then programs
     name=$1 jobs=$2
     shift 2
+    chosen=
+    for t in "$@"; do selected "$t" && chosen="$chosen $t"; done
+    # shellcheck disable=SC2086 # one program a word
+    set -- $chosen
+    [ $# -eq 0 ] && return
     printf '%s\n' "$@" | xargs -P "$jobs" -n 1 sh "$x/run-one"
     p=0 f=0 s=0
     for t in "$@"; do
@@ -206,7 +220,7 @@ fi
 
 # Every op, its gradients and the models against PyTorch, salusd on the GPU:
 # several daemons at once (pytest-xdist's workers), each with its own pool.
-if [ "$python_ok" -eq 1 ]; then
+if [ "$python_ok" -eq 1 ] && selected python; then
     workers=
     "$SALUS_PYTHON" -c 'import xdist' 2>/dev/null && workers="-n 8"
     # Python runs with the machine's libraries; salusd needs the bundle's.
@@ -223,6 +237,8 @@ if [ "$python_ok" -eq 1 ]; then
         say "tests python FAILED: $(tail -n 1 "$out/tests-python.txt")"
         failed=1
     fi
+elif [ "$python_ok" -eq 1 ]; then
+    echo "not run: SALUS_GPU_TESTS leaves them out" >"$out/tests-python.txt"
 else
     echo "not run: the Python binding could not be built" >"$out/tests-python.txt"
     say "tests python skipped: no Python binding"
@@ -248,37 +264,52 @@ stop_daemon() {
     wait "$daemon" 2>/dev/null || true
     daemon=
 }
-gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -n 1)
-bench_failed=0
-{
-    echo "== $(date -u +%Y-%m-%d) on ${gpu:-an unnamed GPU}, $(nproc) cores"
-    start_daemon bench-salusd --max-lanes 8
-    timeout 120 "$x/bin/bench-gpu-mlp" --socket "$sock" --torch "$x/share/torch_mlp.py" || bench_failed=1
-    timeout 120 "$x/bin/bench-gpu-sharing" --socket "$sock" || bench_failed=1
-    stop_daemon
-    # One lane and the pack policy, so that every switch is between sessions.
-    start_daemon bench-switch-salusd --max-lanes 1 --policy pack
-    timeout 60 "$x/bin/bench-switch" --socket "$sock" || bench_failed=1
-    stop_daemon
-} >"$out/bench-gpu.txt" 2>&1
-[ "$bench_failed" -eq 0 ] || { say "a benchmark failed: see bench-gpu.txt"; failed=1; }
-say "benchmarks: bench-gpu.txt"
-sed 's/^/    /' "$out/bench-gpu.txt" | tee -a "$out/summary.txt"
-
-if [ "$python_ok" -eq 1 ]; then
-    start_daemon bench-models-salusd --max-lanes 2
-    if PYTHONPATH=$pydir timeout 240 "$SALUS_PYTHON" "$pydir/bench-models.py" --socket "$sock" \
-        --device cuda --rounds 5 --steps 20 >"$out/bench-models.txt" 2>&1; then
-        say "model benchmarks: bench-models.txt"
-    else
-        say "bench-models.py failed: see bench-models.txt"
-        failed=1
-    fi
-    stop_daemon
-    sed 's/^/    /' "$out/bench-models.txt" | tee -a "$out/summary.txt"
+bench() { # NAME: whether SALUS_GPU_BENCH (when set) names it
+    case " ${SALUS_GPU_BENCH:-mlp sharing switch models} " in *" $1 "*) return 0 ;; esac
+    return 1
+}
+if [ "${SALUS_GPU_BENCH:-}" = 0 ]; then
+    say "benchmarks skipped (SALUS_GPU_BENCH=0)"
 else
-    echo "not run: the Python binding could not be built ($(tail -n 1 "$out/logs/python-binding.txt"))" >"$out/bench-models.txt"
-    say "model benchmarks skipped: no Python binding"
+    gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null | head -n 1)
+    bench_failed=0
+    {
+        echo "== $(date -u +%Y-%m-%d) on ${gpu:-an unnamed GPU}, $(nproc) cores"
+        start_daemon bench-salusd --max-lanes 8
+        if bench mlp; then
+            timeout 120 "$x/bin/bench-gpu-mlp" --socket "$sock" --torch "$x/share/torch_mlp.py" ||
+                bench_failed=1
+        fi
+        if bench sharing; then
+            timeout 120 "$x/bin/bench-gpu-sharing" --socket "$sock" || bench_failed=1
+        fi
+        stop_daemon
+        # One lane and the pack policy, so that every switch is between sessions.
+        if bench switch; then
+            start_daemon bench-switch-salusd --max-lanes 1 --policy pack
+            timeout 60 "$x/bin/bench-switch" --socket "$sock" || bench_failed=1
+            stop_daemon
+        fi
+    } >"$out/bench-gpu.txt" 2>&1
+    [ "$bench_failed" -eq 0 ] || { say "a benchmark failed: see bench-gpu.txt"; failed=1; }
+    say "benchmarks: bench-gpu.txt"
+    sed 's/^/    /' "$out/bench-gpu.txt" | tee -a "$out/summary.txt"
+
+    if [ "$python_ok" -eq 1 ] && bench models; then
+        start_daemon bench-models-salusd --max-lanes 2
+        if PYTHONPATH=$pydir timeout 240 "$SALUS_PYTHON" "$pydir/bench-models.py" --socket "$sock" \
+            --device cuda --rounds 5 --steps 20 >"$out/bench-models.txt" 2>&1; then
+            say "model benchmarks: bench-models.txt"
+        else
+            say "bench-models.py failed: see bench-models.txt"
+            failed=1
+        fi
+        stop_daemon
+        sed 's/^/    /' "$out/bench-models.txt" | tee -a "$out/summary.txt"
+    elif [ "$python_ok" -eq 0 ]; then
+        echo "not run: the Python binding could not be built ($(tail -n 1 "$out/logs/python-binding.txt"))" >"$out/bench-models.txt"
+        say "model benchmarks skipped: no Python binding"
+    fi
 fi
 
 if [ "$failed" -ne 0 ]; then

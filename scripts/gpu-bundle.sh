@@ -63,7 +63,7 @@ for b in $bins; do
 done
 strip --strip-unneeded -o "$stage/lib/libsalus.so.0" "$builddir/libsalus/src/libsalus.so.0"
 cp tests/integration/test_device_choice.sh "$stage/bin/"
-cp tests/cuda/if_gpu.sh bench/torch_mlp.py "$stage/share/"
+cp tests/cuda/if_gpu.sh bench/torch_mlp.py bench/torch_threads.py "$stage/share/"
 # The Python package with SWIG's wrapper source rather than a built
 # extension: the runner compiles it for the GPU machine's python3, whose
 # version and numpy are not ours, to run the model benchmarks there.
@@ -74,7 +74,8 @@ if [ -f "$pybuild/salus/capi_wrap.c" ]; then
     (cd "$pybuild" && find salus -name '*.py' -exec cp --parents {} "$py" \;)
     cp "$pybuild/salus/capi_wrap.c" "$py/"
     cp -r libsalus/include/salus "$py/include/"
-    cp bench/bench-models.py bench/torch_threads.py examples/python/models.py "$py/"
+    cp bench/bench-models.py bench/torch_threads.py examples/python/models.py \
+        examples/python/train_classifier.py "$py/"
     # The op and model tests, which check salusd against PyTorch.
     mkdir "$py/tests"
     cp tests/python/conftest.py tests/python/op_harness.py tests/python/test_ops_*.py \

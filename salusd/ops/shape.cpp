@@ -79,8 +79,7 @@ void add_shape_ops(OpList *ops) {
             .doc("entries of data along `axis` picked by indices: Y = data[:, …, indices, …] of "
                  "shape data[:axis] + indices + data[axis+1:]; an embedding lookup with axis 0. A "
                  "negative index counts from the end; one outside [−n, n) fails the iteration "
-                 "(SALUS_EEXEC) on the CPU, and gives zeros on CUDA (its kernels cannot report "
-                 "yet)")
+                 "(SALUS_EEXEC)")
             .input("data", any).input("indices", ints, "any shape").output("output", "data's dtype")
             .attr_int("axis", 0).infer(infer_gather).build());
     ops->push_back(

@@ -2,7 +2,8 @@
  *  - the foundation's MLP trains to the same losses as on the CPU backend;
  *  - sessions in two lanes run at the same time, each on its own stream;
  *  - the device memory pool is claimed once: the driver's free memory does
- *    not move while sessions come, run and go, convolutions on cuDNN too;
+ *    not move while sessions come, run and go, convolutions on cuDNN too
+ *    (beyond the code CUDA loads at a kernel's first launch);
  *  - a session larger than the pool is refused at admission, and one that
  *    fits runs: nothing takes device memory behind the planner's back.
  * Run through if_gpu.sh, which skips it (77) without a GPU. */
@@ -40,6 +41,31 @@ static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The daemons a test started, stopped by the teardown when a failed
+ * assertion ends the test early: a daemon left holding the GPU's memory
+ * would fail every test after it. Fixtures are static for that reason. */
+static daemon_fixture *started[4];
+
+static void start_daemon(daemon_fixture *f, const char *const *args) {
+    assert_int_equal(daemon_start(f, args), 0);
+    for (size_t i = 0; i < sizeof started / sizeof started[0]; ++i) {
+        if (!started[i]) {
+            started[i] = f;
+            return;
+        }
+    }
+    fail_msg("more than four daemons in one test");
+}
+
+static int stop_started(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof started / sizeof started[0]; ++i) {
+        if (started[i]) daemon_stop(started[i]); /* a second stop does nothing */
+        started[i] = NULL;
+    }
+    return 0;
 }
 
 /* Trains `spec` for `steps` steps on the data of seed 11; the loss of
@@ -85,10 +111,10 @@ static void mlp_trains_to_the_losses_of_the_cpu(void **state) {
                            .lr = 0.05f,
                            .seed = 7,
                            .train = 1};
-    daemon_fixture cpu, gpu;
+    static daemon_fixture cpu, gpu;
     const char *cpu_args[] = {"--device", "cpu", NULL};
-    assert_int_equal(daemon_start(&gpu, NULL), 0); /* SALUS_TEST_DEVICE=cuda */
-    assert_int_equal(daemon_start(&cpu, cpu_args), 0);
+    start_daemon(&gpu, NULL); /* SALUS_TEST_DEVICE=cuda */
+    start_daemon(&cpu, cpu_args);
     float on_cpu[STEPS], on_gpu[STEPS];
     train(&cpu, &spec, STEPS, on_cpu);
     train(&gpu, &spec, STEPS, on_gpu);
@@ -171,9 +197,9 @@ static void *run_chain(void *arg) {
 
 static void two_lanes_run_at_the_same_time(void **state) {
     (void)state;
-    daemon_fixture f;
+    static daemon_fixture f;
     const char *args[] = {"--max-lanes", "2", NULL};
-    assert_int_equal(daemon_start(&f, args), 0);
+    start_daemon(&f, args);
     enum { ITERATIONS = 10 };
     chain_job alone = {.daemon = &f, .iterations = ITERATIONS};
     run_chain(&alone);
@@ -218,14 +244,34 @@ static uint64_t device_free(salus_client *c) {
     return info.free_bytes;
 }
 
+/* The driver's free memory, which sessions must not move: the first launch
+ * of a kernel may take a little for its code (CUDA loads modules lazily, in
+ * 2 MiB steps: seen on an H200 with CUDA 13), far less than the tensors of
+ * the sessions here; once each kernel has run, nothing moves at all. */
+static void expect_free_unmoved(salus_client *c, uint64_t *free_now, int first_launches) {
+    enum { CODE_SLACK = 8 << 20 };
+    const uint64_t now = device_free(c);
+    if (!first_launches) {
+        assert_int_equal(now, *free_now);
+        return;
+    }
+    assert_true(now <= *free_now);
+    if (*free_now - now > 0) {
+        printf("# kernel code loaded on first launch: %llu KiB\n",
+               (unsigned long long)((*free_now - now) >> 10));
+    }
+    assert_true(*free_now - now <= CODE_SLACK);
+    *free_now = now;
+}
+
 static void pool_is_claimed_once(void **state) {
     (void)state;
-    daemon_fixture f;
-    assert_int_equal(daemon_start(&f, NULL), 0); /* the default pool: free - reserve */
+    static daemon_fixture f;
+    start_daemon(&f, NULL); /* the default pool: free - reserve */
     salus_client *c = connect_to(&f);
-    const uint64_t free_at_start = device_free(c);
+    uint64_t free_now = device_free(c);
     printf("# device free memory with the pool claimed: %llu MiB\n",
-           (unsigned long long)(free_at_start >> 20));
+           (unsigned long long)(free_now >> 20));
     const mlp_spec specs[3] = {
         {.n_layers = 2, .sizes = {64, 128, 10}, .batch = 16, .lr = 0.1f, .seed = 1, .train = 1},
         {.n_layers = 3,
@@ -240,7 +286,7 @@ static void pool_is_claimed_once(void **state) {
         float losses[5];
         for (int i = 0; i < 3; ++i) {
             train(&f, &specs[i], 5, losses);
-            assert_int_equal(device_free(c), free_at_start);
+            expect_free_unmoved(c, &free_now, round == 0);
         }
     }
     salus_disconnect(c);
@@ -253,10 +299,10 @@ static void pool_is_claimed_once(void **state) {
  * chosen without running anything, and workspaces lie in T. */
 static void conv_sessions_take_no_device_memory(void **state) {
     (void)state;
-    daemon_fixture f;
-    assert_int_equal(daemon_start(&f, NULL), 0);
+    static daemon_fixture f;
+    start_daemon(&f, NULL);
     salus_client *c = connect_to(&f);
-    const uint64_t free_at_start = device_free(c);
+    uint64_t free_now = device_free(c);
 
     static float w[8 * 3 * 3 * 3], b[8];
     for (size_t i = 0; i < sizeof w / sizeof w[0]; ++i) w[i] = (float)((int)(i % 7) - 3) * 0.1f;
@@ -300,7 +346,7 @@ static void conv_sessions_take_no_device_memory(void **state) {
             }
             salus_tensor_free(out[i]);
         }
-        assert_int_equal(device_free(c), free_at_start);
+        expect_free_unmoved(c, &free_now, step == 0);
     }
     salus_tensor_free(in);
     assert_int_equal(salus_session_close(s), 0);
@@ -311,9 +357,9 @@ static void conv_sessions_take_no_device_memory(void **state) {
 
 static void oversized_session_is_refused_at_admission(void **state) {
     (void)state;
-    daemon_fixture f;
+    static daemon_fixture f;
     const char *args[] = {"--pool-bytes", "64M", NULL};
-    assert_int_equal(daemon_start(&f, args), 0);
+    start_daemon(&f, args);
     salus_client *c = connect_to(&f);
 
     /* P 8.5 MB, T about 14 MB with cuBLAS's 4 MiB workspace: fits, and runs. */
@@ -347,11 +393,11 @@ static void oversized_session_is_refused_at_admission(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(mlp_trains_to_the_losses_of_the_cpu),
-        cmocka_unit_test(two_lanes_run_at_the_same_time),
-        cmocka_unit_test(pool_is_claimed_once),
-        cmocka_unit_test(conv_sessions_take_no_device_memory),
-        cmocka_unit_test(oversized_session_is_refused_at_admission),
+        cmocka_unit_test_teardown(mlp_trains_to_the_losses_of_the_cpu, stop_started),
+        cmocka_unit_test_teardown(two_lanes_run_at_the_same_time, stop_started),
+        cmocka_unit_test_teardown(pool_is_claimed_once, stop_started),
+        cmocka_unit_test_teardown(conv_sessions_take_no_device_memory, stop_started),
+        cmocka_unit_test_teardown(oversized_session_is_refused_at_admission, stop_started),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

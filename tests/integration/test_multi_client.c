@@ -148,8 +148,9 @@ static void heavy_client(const char *socket_path, int ready_fd) {
     salus_client *c = NULL;
     const mlp_spec cpu = {
         .n_layers = 2, .sizes = {1024, 2048, 10}, .batch = 512, .lr = 0.01f, .seed = 9, .train = 1};
-    const mlp_spec gpu = {.n_layers = 3,
-                          .sizes = {64, 8192, 8192, 10},
+    /* Weights of 64 MiB each: the whole graph stays under the frame limit. */
+    const mlp_spec gpu = {.n_layers = 4,
+                          .sizes = {64, 4096, 4096, 4096, 10},
                           .batch = 1024,
                           .lr = 0.01f,
                           .seed = 9,

@@ -95,6 +95,12 @@ def test_conv2d_asymmetric_pads(client, pads):
     def ref(t):
         return F.conv2d(F.pad(t["x"], (left, right, top, bottom)), t["w"], t["b"], stride=2)
 
+    if client.status().device.startswith("cuda"):
+        # cuDNN pads both ends of an axis alike: refused when the session is
+        # created, naming the node (doc/ops.md, CUDA kernels).
+        with pytest.raises(salus.NotSupportedError, match=r'"conv2d_0" \(Conv\).*asymmetric'):
+            against_torch(client, build, ref, values, CONV_TOL)
+        return
     against_torch(client, build, ref, values, CONV_TOL)
 
 

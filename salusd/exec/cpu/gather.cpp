@@ -3,6 +3,7 @@
 // written: one out of range fails the iteration with SALUS_EEXEC.
 #include "exec/cpu/helpers.h"
 #include "exec/cpu/shape_kernels.h"
+#include "exec/index_error.h"
 
 #include <algorithm>
 #include <cstring>
@@ -12,13 +13,6 @@ namespace salus::cpu {
 
 namespace {
 
-Status bad_index(const KernelContext &ctx, int64_t position, int64_t index, int64_t extent) {
-    return Status(SALUS_EEXEC, ctx.node->op + ": index " + std::to_string(index) +
-                                   " (indices element " + std::to_string(position) +
-                                   ") is out of range for an axis of extent " +
-                                   std::to_string(extent));
-}
-
 Status check_indices(const KernelContext &ctx, const TensorView &indices, int64_t extent) {
     if (indices.dtype != DType::I32 && indices.dtype != DType::I64) {
         return Status(SALUS_EEXEC, ctx.node->op + ": indices must be i32 or i64");
@@ -26,7 +20,7 @@ Status check_indices(const KernelContext &ctx, const TensorView &indices, int64_
     const int64_t n = indices.numel();
     for (int64_t i = 0; i < n; ++i) {
         const int64_t index = index_at(indices, i);
-        if (normalize_index(index, extent) < 0) return bad_index(ctx, i, index, extent);
+        if (normalize_index(index, extent) < 0) return index_out_of_range(ctx, i, index, extent);
     }
     return Status();
 }

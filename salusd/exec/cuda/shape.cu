@@ -32,6 +32,36 @@ __global__ void tile_grad_kernel(TilePlan p, int64_t n, const float *dy, float *
     }
 }
 
+constexpr unsigned kCheckThreads = 256;
+
+// One block: each thread's first bad index in its stride, then the least.
+template <typename Index>
+__global__ void check_indices_kernel(const Index *indices, int64_t count, int64_t extent,
+                                     IndexVerdict *verdict) {
+    __shared__ long long first_bad[kCheckThreads];
+    long long bad = -1;
+    for (int64_t i = threadIdx.x; i < count; i += blockDim.x) {
+        if (normalize_index(static_cast<int64_t>(indices[i]), extent) < 0) {
+            bad = i;
+            break;
+        }
+    }
+    first_bad[threadIdx.x] = bad;
+    __syncthreads();
+    for (unsigned s = blockDim.x / 2; s > 0; s /= 2) {
+        if (threadIdx.x < s) {
+            const long long other = first_bad[threadIdx.x + s];
+            if (other >= 0 && (first_bad[threadIdx.x] < 0 || other < first_bad[threadIdx.x]))
+                first_bad[threadIdx.x] = other;
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        verdict->bad_position = first_bad[0];
+        verdict->bad_index = first_bad[0] >= 0 ? static_cast<int64_t>(indices[first_bad[0]]) : 0;
+    }
+}
+
 template <typename E, typename Index>
 __global__ void gather_kernel(GatherPlan p, int64_t n, const E *data, const Index *indices, E *y) {
     SALUS_FOR_EACH(i, n) {
@@ -123,6 +153,18 @@ cudaError_t launch_tile_grad(const TilePlan &plan, int64_t n, const float *dy, f
                              cudaStream_t stream) {
     const LaunchConfig c = elementwise_launch(n);
     if (c.blocks) tile_grad_kernel<<<c.blocks, c.threads, 0, stream>>>(plan, n, dy, dx);
+    return cudaGetLastError();
+}
+
+cudaError_t launch_check_indices(const void *indices, bool wide, int64_t count, int64_t extent,
+                                 IndexVerdict *verdict, cudaStream_t stream) {
+    if (wide) {
+        check_indices_kernel<<<1, kCheckThreads, 0, stream>>>(static_cast<const int64_t *>(indices),
+                                                              count, extent, verdict);
+    } else {
+        check_indices_kernel<<<1, kCheckThreads, 0, stream>>>(static_cast<const int32_t *>(indices),
+                                                              count, extent, verdict);
+    }
     return cudaGetLastError();
 }
 

@@ -62,6 +62,13 @@ SALUS_HD inline float tile_grad_value(const TilePlan &p, const float *dy, int64_
     return sum;
 }
 
+// The verdict of a Gather-family node's index check: the first index outside
+// [-extent, extent) and its position (bad_position -1: every index is valid).
+struct IndexVerdict {
+    int64_t bad_position;
+    int64_t bad_index;
+};
+
 // Gather: data seen as [outer, n, inner] around the axis, the indices as k
 // entries, Y as [outer, k, inner].
 struct GatherPlan {

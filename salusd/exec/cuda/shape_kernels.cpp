@@ -8,6 +8,7 @@
 #include "exec/cuda/shape_launchers.h"
 #include "exec/cuda/shape_plans.h"
 #include "exec/cuda/workspace.h"
+#include "exec/index_error.h"
 
 namespace salus::cuda {
 
@@ -112,10 +113,32 @@ Status tile_grad(const KernelContext &ctx) {
     return launched(ctx, launch_tile_grad(plan, dx.numel(), dy.f32(), dx.f32(), stream_of(ctx)));
 }
 
+// Every index in range before anything is written, as on the CPU: checked on
+// the device, and the lane waits for the verdict (16 bytes back).
+Status check_indices(const KernelContext &ctx, int64_t extent) {
+    if (ctx.workspace_bytes < sizeof(IndexVerdict)) {
+        return Status(SALUS_EEXEC, ctx.node->op + ": workspace too small");
+    }
+    const TensorView &indices = ctx.inputs[1];
+    auto *verdict = static_cast<IndexVerdict *>(ctx.workspace);
+    const cudaStream_t stream = stream_of(ctx);
+    SALUS_RETURN_IF_ERROR(
+        launched(ctx, launch_check_indices(indices.data, wide(indices), indices.numel(), extent,
+                                           verdict, stream)));
+    IndexVerdict v{};
+    SALUS_RETURN_IF_ERROR(
+        check(cudaMemcpyAsync(&v, verdict, sizeof v, cudaMemcpyDeviceToHost, stream),
+              "index check copy"));
+    SALUS_RETURN_IF_ERROR(check(cudaStreamSynchronize(stream), "index check"));
+    if (v.bad_position >= 0) return index_out_of_range(ctx, v.bad_position, v.bad_index, extent);
+    return {};
+}
+
 Status gather(const KernelContext &ctx) {
     const TensorView &data = ctx.inputs[0];
     GatherPlan plan;
     SALUS_RETURN_IF_ERROR(plan_gather(ctx, data.shape, &plan));
+    SALUS_RETURN_IF_ERROR(check_indices(ctx, plan.n));
     return launched(ctx, launch_gather_rows(plan, ctx.outputs[0].numel(), esize_of(data), data.data,
                                             ctx.inputs[1].data, wide(ctx.inputs[1]),
                                             ctx.outputs[0].data, stream_of(ctx)));
@@ -125,6 +148,7 @@ Status gather_grad(const KernelContext &ctx) {
     const TensorView &dx = ctx.outputs[0];
     GatherPlan plan;
     SALUS_RETURN_IF_ERROR(plan_gather(ctx, dx.shape, &plan));
+    SALUS_RETURN_IF_ERROR(check_indices(ctx, plan.n));
     return launched(ctx,
                     launch_gather_grad(plan, dx.numel(), ctx.inputs[0].f32(), ctx.inputs[1].data,
                                        wide(ctx.inputs[1]), dx.f32(), stream_of(ctx)));
@@ -134,6 +158,7 @@ Status gather_elements(const KernelContext &ctx) {
     const TensorView &data = ctx.inputs[0];
     ElementsPlan plan;
     SALUS_RETURN_IF_ERROR(plan_elements(ctx, data.shape, &plan));
+    SALUS_RETURN_IF_ERROR(check_indices(ctx, plan.x_dims[plan.axis]));
     return launched(ctx, launch_gather_elements(plan, ctx.outputs[0].numel(), esize_of(data),
                                                 data.data, ctx.inputs[1].data, wide(ctx.inputs[1]),
                                                 ctx.outputs[0].data, stream_of(ctx)));
@@ -143,6 +168,7 @@ Status gather_elements_grad(const KernelContext &ctx) {
     const TensorView &dx = ctx.outputs[0];
     ElementsPlan plan;
     SALUS_RETURN_IF_ERROR(plan_elements(ctx, dx.shape, &plan));
+    SALUS_RETURN_IF_ERROR(check_indices(ctx, plan.x_dims[plan.axis]));
     return launched(ctx, launch_gather_elements_grad(plan, dx.numel(), ctx.inputs[0].f32(),
                                                      ctx.inputs[1].data, wide(ctx.inputs[1]),
                                                      dx.f32(), stream_of(ctx)));

@@ -19,8 +19,12 @@ cudaError_t launch_tile(const TilePlan &plan, int64_t n, size_t esize, const voi
                         cudaStream_t stream);
 cudaError_t launch_tile_grad(const TilePlan &plan, int64_t n, const float *dy, float *dx,
                              cudaStream_t stream);
-// Y's element i is zero where its index is out of range (the CPU kernel fails
-// the iteration instead; see the ops' documentation).
+// The first of `count` indices outside [-extent, extent) into *verdict (device
+// memory), by one block. The Gather family runs it first and waits for the
+// verdict, so that an index out of range fails the iteration as on the CPU;
+// the gathers themselves then give zero for one (never reached).
+cudaError_t launch_check_indices(const void *indices, bool wide, int64_t count, int64_t extent,
+                                 IndexVerdict *verdict, cudaStream_t stream);
 cudaError_t launch_gather_rows(const GatherPlan &plan, int64_t n, size_t esize, const void *data,
                                const void *indices, bool wide, void *y, cudaStream_t stream);
 cudaError_t launch_gather_grad(const GatherPlan &plan, int64_t n, const float *dy,

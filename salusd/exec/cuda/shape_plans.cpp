@@ -124,4 +124,8 @@ Status plan_gemm_c(const KernelContext &ctx, StridedIndex *ix) {
     return {};
 }
 
+size_t index_check_workspace(const KernelInit &) {
+    return sizeof(IndexVerdict);
+}
+
 } // namespace salus::cuda

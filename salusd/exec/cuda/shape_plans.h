@@ -27,6 +27,8 @@ Status plan_tile(const KernelContext &ctx, const Shape &x, const Shape &y, TileP
 // Gather and GatherGrad around the node's axis of `data` (GatherGrad: dX).
 Status plan_gather(const KernelContext &ctx, const Shape &data, GatherPlan *plan);
 Status plan_elements(const KernelContext &ctx, const Shape &data, ElementsPlan *plan);
+// The Gather family's scratch: the IndexVerdict of its index check.
+size_t index_check_workspace(const KernelInit &init);
 // Gemm's C broadcast to Y: operand 0 Y, operand 1 C.
 Status plan_gemm_c(const KernelContext &ctx, StridedIndex *ix);
 

@@ -1,6 +1,7 @@
 #include "exec/cuda/workspace.h"
 
 #include "exec/cuda/loss_plans.h"
+#include "exec/cuda/shape_plans.h"
 #include "graph/planner.h"
 
 namespace salus {
@@ -41,6 +42,10 @@ WorkspaceFn cuda_workspace_fn(std::string_view op) {
         {"SoftmaxCrossEntropyLoss", cuda::label_loss_workspace},
         {"SoftmaxCrossEntropyLossGrad", cuda::label_loss_grad_workspace},
         {"GroupNormalizationGrad", group_norm_grad_workspace},
+        {"Gather", cuda::index_check_workspace},
+        {"GatherGrad", cuda::index_check_workspace},
+        {"GatherElements", cuda::index_check_workspace},
+        {"GatherElementsGrad", cuda::index_check_workspace},
         {"InstanceNormalizationGrad", group_norm_grad_workspace},
     };
     for (const Entry &e : kWorkspaces) {
