@@ -41,11 +41,15 @@ static salus_client *connect_to(daemon_fixture *f) {
     return c;
 }
 
+enum job_size { SMALL, HEAVY };
+
 /* A training job whose iterations take several milliseconds, far longer
  * than submitting one, so queues build up and the policy has a choice: on a
- * GPU, a model about a thousand times the CPU's (a few ms on an H200). */
-static void job_open(job *j, daemon_fixture *f, const char *name, uint64_t declared,
-                     int32_t priority, double weight) {
+ * GPU, a HEAVY job is a model about a thousand times the CPU's (a few ms an
+ * iteration on an H200, but a fraction of a second to create); a SMALL one is
+ * the CPU's model on either device, quick to create. */
+static void job_open_sized(job *j, daemon_fixture *f, const char *name, uint64_t declared,
+                           int32_t priority, double weight, enum job_size size) {
     memset(j, 0, sizeof *j);
     j->client = connect_to(f);
     const mlp_spec cpu = {
@@ -57,7 +61,7 @@ static void job_open(job *j, daemon_fixture *f, const char *name, uint64_t decla
                           .lr = 0.01f,
                           .seed = 3,
                           .train = 1};
-    const mlp_spec spec = daemon_fixture_on_gpu() ? gpu : cpu;
+    const mlp_spec spec = size == HEAVY && daemon_fixture_on_gpu() ? gpu : cpu;
     assert_int_equal(mlp_build(&spec, &j->m), 0);
     assert_int_equal(mlp_data_init(&j->data, &spec, 4), 0);
     assert_int_equal(mlp_data_tensors(&j->data, 0, j->batch), 0);
@@ -69,6 +73,11 @@ static void job_open(job *j, daemon_fixture *f, const char *name, uint64_t decla
     so.weight = weight;
     int rc = salus_session_create(j->client, j->m.graph, &so, &j->session);
     if (rc != 0) fail_msg("create %s: %s", name, salus_last_error());
+}
+
+static void job_open(job *j, daemon_fixture *f, const char *name, uint64_t declared,
+                     int32_t priority, double weight) {
+    job_open_sized(j, f, name, declared, priority, weight, HEAVY);
 }
 
 static void job_submit(job *j, int n) {
@@ -142,7 +151,10 @@ static void srtf_short_job_arriving_later_finishes_first(void **state) {
     job_open(&longer, f, "long", 60, 0, 1.0);
     job_submit(&longer, 60);
     job_wait(&longer, 0); /* it runs, and has a measured iteration time */
-    job_open(&shorter, f, "short", 5, 0, 1.0);
+    /* Small, so that the long job is still running when it has been
+     * created (on a GPU, creating a heavy one takes as long as the long
+     * job's 60 iterations). */
+    job_open_sized(&shorter, f, "short", 5, 0, 1.0, SMALL);
     job_submit(&shorter, 5);
     int long_before = job_done(&longer);
     for (int i = 0; i < 5; ++i) job_wait(&shorter, i);
