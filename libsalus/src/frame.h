@@ -27,6 +27,28 @@ inline void write_length(uint8_t *p, uint32_t n) {
     p[3] = static_cast<uint8_t>(n >> 24);
 }
 
+// Every verification's limits, nested graphs' included. flatbuffers 2.0.8
+// has no Options::max_size: the buffer length bounds the verifier, and
+// callers cap frames far below its 2 GiB limit. A graph of 2^20 nodes has
+// about 2^21 tables (a node and its output tensor each).
+inline flatbuffers::Verifier::Options verifier_options() {
+    flatbuffers::Verifier::Options options;
+    options.max_tables = 1u << 24;
+    options.max_depth = 64;
+    // flatbuffers checks nested buffers with its default options (a million
+    // tables: a graph of 500,000 nodes looked malformed): checked below.
+    options.check_nested_flatbuffers = false;
+    return options;
+}
+
+// A nested salus.ir.Graph buffer (absent is valid: the handler refuses it).
+inline bool verify_graph(const flatbuffers::Vector<uint8_t> *bytes) {
+    if (!bytes) return true;
+    if (bytes->size() < 8) return false;
+    flatbuffers::Verifier verifier(bytes->data(), bytes->size(), verifier_options());
+    return verifier.VerifyBuffer<ir::Graph>(nullptr); // no identifier, as before
+}
+
 // The message in a received body, or nullptr when it is not a valid,
 // identified Message (including nested graph buffers). `body` must be
 // aligned to kMaxAlignment.
@@ -34,14 +56,20 @@ inline const wire::Message *verify(const uint8_t *body, size_t size) {
     if (size < 8 || !flatbuffers::BufferHasIdentifier(body, wire::MessageIdentifier())) {
         return nullptr;
     }
-    // flatbuffers 2.0.8 has no Options::max_size: the buffer length bounds
-    // the verifier, and callers cap frames far below its 2 GiB limit.
-    flatbuffers::Verifier::Options options;
-    options.max_tables = 1u << 24;
-    options.max_depth = 64;
-    flatbuffers::Verifier verifier(body, size, options);
+    flatbuffers::Verifier verifier(body, size, verifier_options());
     if (!wire::VerifyMessageBuffer(verifier)) return nullptr;
-    return wire::GetMessage(body);
+    const wire::Message *message = wire::GetMessage(body);
+    switch (message->body_type()) {
+    case wire::Body::CreateSession:
+        if (!verify_graph(message->body_as_CreateSession()->graph())) return nullptr;
+        break;
+    case wire::Body::AddGraph:
+        if (!verify_graph(message->body_as_AddGraph()->graph())) return nullptr;
+        break;
+    default:
+        break;
+    }
+    return message;
 }
 
 } // namespace salus::frame

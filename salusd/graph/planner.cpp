@@ -1,8 +1,9 @@
-// The memory planner: lifetimes from the order, then greedy-by-size placement
-// of every ephemeral buffer (inputs, intermediates, per-step scratch).
+// The memory planner: lifetimes from the order, then the placement of every
+// ephemeral buffer (inputs, intermediates, per-step scratch; placement.h).
 #include "graph/planner.h"
 
 #include "graph/ops.h"
+#include "graph/placement.h"
 
 #include <algorithm>
 #include <utility>
@@ -12,49 +13,6 @@ namespace {
 
 uint64_t align_up(uint64_t n) {
     return (n + kPlanAlignment - 1) / kPlanAlignment * kPlanAlignment;
-}
-
-struct Buffer {
-    uint64_t size; // aligned
-    uint32_t first;
-    uint32_t last;
-    size_t id; // tensor id, or tensor count + step for a step's scratch
-    uint64_t offset;
-};
-
-// Places every buffer at the lowest aligned offset clear of the buffers
-// already placed whose lifetimes intersect its own; returns the peak.
-uint64_t place_greedy(std::vector<Buffer> *buffers) {
-    std::vector<Buffer *> by_size;
-    for (Buffer &b : *buffers) by_size.push_back(&b);
-    std::sort(by_size.begin(), by_size.end(), [](const Buffer *a, const Buffer *b) {
-        if (a->size != b->size) return a->size > b->size;
-        if (a->first != b->first) return a->first < b->first;
-        return a->id < b->id;
-    });
-
-    std::vector<const Buffer *> placed;
-    std::vector<std::pair<uint64_t, uint64_t>> taken; // [begin, end) in the way
-    uint64_t peak = 0;
-    for (Buffer *b : by_size) {
-        taken.clear();
-        for (const Buffer *p : placed) {
-            if (p->first <= b->last && b->first <= p->last) {
-                taken.emplace_back(p->offset, p->offset + p->size);
-            }
-        }
-        std::sort(taken.begin(), taken.end());
-        // Every offset and size is aligned, so the candidate stays aligned.
-        uint64_t offset = 0;
-        for (const auto &[begin, end] : taken) {
-            if (offset + b->size <= begin) break;
-            offset = std::max(offset, end);
-        }
-        b->offset = offset;
-        placed.push_back(b);
-        peak = std::max(peak, offset + b->size);
-    }
-    return peak;
 }
 
 } // namespace
@@ -82,7 +40,7 @@ std::vector<size_t> view_roots(const Graph &graph, const std::vector<uint32_t> &
 }
 
 MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order,
-                       const std::vector<uint64_t> &workspaces) {
+                       const std::vector<uint64_t> &workspaces, Placement placement) {
     const size_t n_tensors = graph.tensors.size();
     // A graph without nodes still has one (virtual) step during which its
     // inputs are fed and its outputs read.
@@ -130,7 +88,7 @@ MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order,
         group_first[r] = r == t ? plan.first_step[t] : std::min(group_first[r], plan.first_step[t]);
         group_last[r] = r == t ? plan.last_step[t] : std::max(group_last[r], plan.last_step[t]);
     }
-    std::vector<Buffer> buffers;
+    std::vector<PlacedBuffer> buffers;
     for (size_t t = 0; t < n_tensors; ++t) {
         if (graph.tensors[t].persistent() || root[t] != t) continue;
         buffers.push_back(
@@ -145,8 +103,8 @@ MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order,
             {align_up(plan.workspace_bytes[step]), step, step, n_tensors + step, kNoOffset});
     }
 
-    plan.ephemeral_bytes = place_greedy(&buffers);
-    for (const Buffer &b : buffers) {
+    plan.ephemeral_bytes = place_buffers(&buffers, placement);
+    for (const PlacedBuffer &b : buffers) {
         if (b.id < n_tensors) {
             plan.ephemeral_offset[b.id] = b.offset;
         } else {

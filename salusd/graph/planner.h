@@ -3,6 +3,7 @@
 #pragma once
 
 #include "graph/graph.h"
+#include "graph/placement.h"
 
 #include <cstdint>
 #include <limits>
@@ -32,8 +33,8 @@ struct MemoryPlan {
 };
 
 // Requires a graph that passed validate_graph() and its order.
-// Ephemeral buffers are placed greedily by size (largest first, lowest
-// offset that does not overlap a buffer with an overlapping lifetime).
+// Ephemeral buffers are placed as `placement` says (placement.h: greedily by
+// size up to a few thousand buffers, by step beyond).
 // `workspaces` holds the scratch bytes of each step's kernel (missing ones
 // are 0); kernels are per device (exec/kernel.h), so T is too.
 // A view (is_view_op: Reshape, Squeeze, Unsqueeze, Flatten, Identity) of an
@@ -41,7 +42,8 @@ struct MemoryPlan {
 // input's, and its kernel moves nothing. first_step and last_step stay each
 // tensor's own.
 MemoryPlan plan_memory(const Graph &graph, const std::vector<uint32_t> &order,
-                       const std::vector<uint64_t> &workspaces = {});
+                       const std::vector<uint64_t> &workspaces = {},
+                       Placement placement = Placement::Auto);
 
 // Whether op's output is its input's bytes unchanged.
 bool is_view_op(const std::string &op);

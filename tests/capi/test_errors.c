@@ -302,8 +302,39 @@ static void test_frame_limit(void **state) {
     for (size_t i = 0; i < count && i < 8; ++i) assert_string_equal(infos[i].state, "closed");
 }
 
+/* A graph of 600,000 nodes (about 1.2 million flatbuffer tables, beyond the
+ * verifier's default million that once made it look malformed) is accepted,
+ * planned and run: the documented limit is 2^20 nodes. */
+static void test_big_graph(void **state) {
+    fixture *f = *state;
+    enum { NODES = 600000 };
+    const int64_t shape[] = {4};
+    salus_graph *g = NULL;
+    uint32_t x, t;
+    assert_ok(salus_graph_new(&g));
+    assert_ok(salus_graph_add_input(g, "x", SALUS_DTYPE_F32, shape, 1, &x));
+    t = x;
+    for (int i = 0; i < NODES; ++i)
+        assert_ok(salus_graph_add_node(g, "Relu", NULL, &t, 1, 1, &t, NULL));
+    assert_ok(salus_graph_add_output(g, t));
+    assert_int_equal(salus_graph_node_count(g), NODES);
+    salus_session *s = NULL;
+    assert_ok(salus_session_create(f->client, g, NULL, &s));
+    salus_graph_free(g);
+    const float values[] = {-1.0f, 2.0f, -3.0f, 4.0f};
+    salus_tensor *in = NULL, *out = NULL;
+    assert_ok(salus_tensor_new(SALUS_DTYPE_F32, shape, 1, values, &in));
+    assert_ok(salus_session_run(s, &x, (const salus_tensor *const *)&in, 1, &out, 1));
+    const float *y = salus_tensor_const_data(out);
+    assert_true(y[0] == 0.0f && y[1] == 2.0f && y[2] == 0.0f && y[3] == 4.0f);
+    salus_tensor_free(out);
+    salus_tensor_free(in);
+    assert_ok(salus_session_close(s));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_big_graph, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejected_graphs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_feeds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_sessions, setup, teardown),

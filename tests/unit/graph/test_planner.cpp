@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -536,11 +537,50 @@ void expect_order(const Graph &g, const std::vector<uint32_t> &order) {
     }
 }
 
+// Freed blocks are reused best fit, coalesced with their neighbours, and a
+// free block at the top of the arena grows rather than being skipped.
+TEST(Placement, ByStepReusesCoalescesAndExtendsTheTop) {
+    auto place = [](std::vector<PlacedBuffer> buffers, std::vector<uint64_t> want_offsets,
+                    uint64_t want_peak) {
+        EXPECT_EQ(place_buffers(&buffers, Placement::ByStep), want_peak);
+        for (size_t i = 0; i < buffers.size(); ++i) {
+            EXPECT_EQ(buffers[i].offset, want_offsets[i]) << "buffer " << i;
+        }
+    };
+    // Two blocks freed after step 0 merge into one that holds 128 bytes.
+    place({{64, 0, 0, 0, 0}, {64, 0, 0, 1, 0}, {128, 1, 1, 2, 0}}, {0, 64, 0}, 128);
+    // The free block [64, 128) is at the top: the 128-byte buffer starts there.
+    place({{64, 0, 1, 0, 0}, {64, 0, 0, 1, 0}, {128, 1, 1, 2, 0}}, {0, 64, 64}, 192);
+    // The free block [0, 64) is not: the arena grows.
+    place({{64, 0, 0, 0, 0}, {64, 0, 1, 1, 0}, {128, 1, 1, 2, 0}}, {0, 64, 128}, 256);
+    // Best fit: the 64-byte hole, not the 192-byte one.
+    place(
+        {{192, 0, 0, 0, 0}, {64, 0, 2, 1, 0}, {64, 0, 0, 2, 0}, {64, 0, 2, 3, 0}, {64, 1, 1, 4, 0}},
+        {0, 192, 256, 320, 256}, 384);
+    // Empty buffers take no room.
+    place({{0, 0, 3, 0, 0}, {64, 1, 1, 1, 0}}, {0, 0}, 64);
+}
+
+// A graph far beyond greedy placement's size is planned by step, validly.
+TEST(Planner, BigChainIsPlannedByStep) {
+    GraphBuilder b;
+    uint32_t t = b.input("x", {1, 256});
+    const size_t n = 3 * kGreedyPlacementMaxBuffers;
+    for (size_t i = 0; i < n; ++i) t = b.op("Relu", {t});
+    b.output(t);
+    std::vector<uint32_t> order;
+    const MemoryPlan plan = validate_and_plan(&b.graph(), &order);
+    expect_valid_plan(b.graph(), order, plan, DeviceType::CPU);
+    // A chain needs two buffers at a time, whatever its length.
+    EXPECT_EQ(plan.ephemeral_bytes, 2u * 1024u);
+}
+
 TEST(Planner, RandomDagsGivePlansThatHold) {
     std::mt19937 rng(20240521);
     size_t nodes = 0;
     size_t updates = 0;
     size_t workspaces = 0;
+    uint64_t by_size_peak = 0, by_step_peak = 0;
     for (int i = 0; i < 250; ++i) {
         SCOPED_TRACE("graph " + std::to_string(i));
         Graph g = RandomGraph(&rng).make();
@@ -551,6 +591,11 @@ TEST(Planner, RandomDagsGivePlansThatHold) {
         expect_order(g, order);
         const MemoryPlan plan = plan_memory(g, order);
         expect_valid_plan(g, order, plan, DeviceType::CPU);
+        // The by-step placement (big graphs) keeps the same invariants.
+        const MemoryPlan by_step = plan_memory(g, order, {}, Placement::ByStep);
+        expect_valid_plan(g, order, by_step, DeviceType::CPU);
+        by_step_peak += by_step.ephemeral_bytes;
+        by_size_peak += plan.ephemeral_bytes;
         // CUDA plans hold kernels' scratch space too, under the same invariants.
         if (kCudaBuilt) {
             const MemoryPlan cuda = plan_for(g, order, DeviceType::CUDA);
@@ -568,6 +613,12 @@ TEST(Planner, RandomDagsGivePlansThatHold) {
         nodes += g.nodes.size();
         for (const NodeDesc &n : g.nodes) updates += n.op == "SGDUpdate";
     }
+    // By size is the tighter on the whole; by step stays within 2x.
+    EXPECT_LE(by_size_peak, by_step_peak);
+    EXPECT_LE(by_step_peak, 2 * by_size_peak);
+    std::printf("peaks over the graphs: by size %llu, by step %llu bytes\n",
+                static_cast<unsigned long long>(by_size_peak),
+                static_cast<unsigned long long>(by_step_peak));
     // The generator really exercised something.
     EXPECT_GT(nodes, 2000u);
     EXPECT_GT(updates, 50u);
