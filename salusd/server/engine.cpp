@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <new>
-#include <set>
 #include <unistd.h>
 
 namespace salus::server {
@@ -139,6 +138,12 @@ uint32_t Engine::queue_position(uint64_t session_id) const {
 }
 
 void Engine::enqueue(const SessionPtr &session, QueuedIteration iteration) {
+    // Idle since its lane's layout changed: nothing runs it now, so its
+    // graphs can follow the new addresses before the work can start.
+    if (session->stale_binding) {
+        session->stale_binding = false;
+        (void)rebind(*session);
+    }
     uint64_t now = monotonic_ns();
     std::lock_guard<std::mutex> lock(mutex_);
     session->queue.push_back(std::move(iteration));
@@ -558,7 +563,7 @@ void Engine::apply_now(const LayoutChange &change) {
                        change.closed.size(), change.relocated.size());
     }
 
-    std::set<uint64_t> moved;
+    std::vector<uint64_t> moved;
     // Retire lanes first, so that their streams serve the lanes this change
     // opens: there are never more lanes than streams.
     std::vector<std::thread> retired;
@@ -596,7 +601,7 @@ void Engine::apply_now(const LayoutChange &change) {
         for (auto &[id, placement] : placements_) {
             if (placement.lane.lane == layout.lane) {
                 placement.lane = layout;
-                moved.insert(id);
+                moved.push_back(id);
             }
         }
     }
@@ -604,15 +609,31 @@ void Engine::apply_now(const LayoutChange &change) {
         auto old = placements_.find(p.session);
         bool lane_changed = old == placements_.end() || old->second.lane.lane != p.lane.lane;
         placements_[p.session] = p;
-        moved.insert(p.session);
+        moved.push_back(p.session);
         if (lane_changed) {
             std::lock_guard<std::mutex> lock(mutex_);
             (void)scheduler_.session_moved(p.session, sched_lane(p.lane.lane), now);
         }
     }
+    // Sessions with work follow their memory now (no iteration runs in a lane
+    // this change touches); idle ones when their next work is queued. Binding
+    // every session of a lane at each change made a flood of idle sessions
+    // quadratic: each admission into a grown lane re-pointed all the others.
     for (uint64_t id : moved) {
         auto it = sessions_.find(id);
-        if (it != sessions_.end() && it->second->exe->bound()) (void)rebind(*it->second);
+        if (it == sessions_.end() || !it->second->exe->bound()) continue;
+        Session &s = *it->second;
+        bool has_work = false;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            has_work = s.running || s.writing || !s.queue.empty();
+        }
+        if (has_work) {
+            s.stale_binding = false;
+            (void)rebind(s);
+        } else {
+            s.stale_binding = true;
+        }
     }
 
     for (const SessionPlacement &p : change.admitted) {

@@ -79,6 +79,10 @@ struct Session {
     bool close_requested = false;      // the loop waits for it to become idle
     uint64_t started = 0;              // iterations started: the next index - 1
     uint64_t running_request_id = 0;   // the request of the iteration on its lane
+    // The loop's: its lane's layout changed while it was idle, and its graphs
+    // still point at the old addresses; they follow before its next work is
+    // queued (Engine::enqueue), never while it has work.
+    bool stale_binding = false;
 
     bool closed() const { return owner == nullptr; }
 };
