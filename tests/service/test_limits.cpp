@@ -12,6 +12,7 @@ extern "C" {
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -63,16 +64,9 @@ std::string mib(uint64_t bytes) {
     return std::to_string(bytes / kMiB) + " MiB";
 }
 
-// A graph of one variable of `n` floats (zeros) whose Relu is the output,
-// so an iteration without inputs replies 4n bytes.
-std::vector<uint8_t> relu_graph(int64_t n) {
-    salus_graph *g = nullptr;
-    uint32_t v = 0, y = 0;
+// The exported bytes of g when rc is 0, else none; frees g.
+std::vector<uint8_t> finish_graph(salus_graph *g, int rc) {
     std::vector<uint8_t> bytes;
-    if (salus_graph_new(&g) != 0) return bytes;
-    int rc = salus_graph_add_variable(g, "v", SALUS_DTYPE_F32, &n, 1, nullptr, 0, &v);
-    if (rc == 0) rc = salus_graph_add_node(g, "Relu", nullptr, &v, 1, 1, &y, nullptr);
-    if (rc == 0) rc = salus_graph_add_output(g, y);
     void *buf = nullptr;
     size_t size = 0;
     if (rc == 0 && salus_graph_export(g, &buf, &size) == 0) {
@@ -83,14 +77,25 @@ std::vector<uint8_t> relu_graph(int64_t n) {
     return bytes;
 }
 
+// A graph of one variable of `n` floats (zeros) whose Relu is the output,
+// so an iteration without inputs replies 4n bytes.
+std::vector<uint8_t> relu_graph(int64_t n) {
+    salus_graph *g = nullptr;
+    uint32_t v = 0, y = 0;
+    if (salus_graph_new(&g) != 0) return {};
+    int rc = salus_graph_add_variable(g, "v", SALUS_DTYPE_F32, &n, 1, nullptr, 0, &v);
+    if (rc == 0) rc = salus_graph_add_node(g, "Relu", nullptr, &v, 1, 1, &y, nullptr);
+    if (rc == 0) rc = salus_graph_add_output(g, y);
+    return finish_graph(g, rc);
+}
+
 // A graph whose iteration takes a while: `length` MatMuls of a 512x512
 // variable, summed.
 std::vector<uint8_t> matmul_graph(uint32_t length) {
     salus_graph *g = nullptr;
     const int64_t shape[2] = {512, 512};
     uint32_t w = 0, sum = 0, node = 0;
-    std::vector<uint8_t> bytes;
-    if (salus_graph_new(&g) != 0) return bytes;
+    if (salus_graph_new(&g) != 0) return {};
     int rc = salus_graph_add_variable(g, "w", SALUS_DTYPE_F32, shape, 2, nullptr, 0, &w);
     uint32_t h = w;
     for (uint32_t i = 0; rc == 0 && i < length; ++i) {
@@ -100,14 +105,7 @@ std::vector<uint8_t> matmul_graph(uint32_t length) {
     if (rc == 0) rc = salus_graph_add_node(g, "ReduceSum", "sum", &h, 1, 1, &sum, &node);
     if (rc == 0) rc = salus_graph_set_attr_int(g, node, "keepdims", 0);
     if (rc == 0) rc = salus_graph_add_output(g, sum);
-    void *buf = nullptr;
-    size_t size = 0;
-    if (rc == 0 && salus_graph_export(g, &buf, &size) == 0) {
-        bytes.assign(static_cast<uint8_t *>(buf), static_cast<uint8_t *>(buf) + size);
-        salus_buffer_free(buf);
-    }
-    salus_graph_free(g);
-    return bytes;
+    return finish_graph(g, rc);
 }
 
 // A raw connection that has said Hello; -1 on failure.
@@ -531,6 +529,35 @@ bool session_limits() {
     return ok;
 }
 
+// A reload (SIGHUP) applies a new limit at once, to an open connection.
+bool reload_limit() {
+    char config[] = "/tmp/salus-limits-XXXXXX";
+    int cfd = mkstemp(config);
+    if (!check(cfd >= 0, "mkstemp")) return false;
+    auto write_config = [&](const char *text) { std::ofstream(config, std::ios::trunc) << text; };
+    write_config("[limits]\nsessions-per-connection = 1\n");
+    bool ok;
+    {
+        Daemon d({"--config", config});
+        if (!check(d.ok, "daemon did not start")) return false;
+        std::vector<uint8_t> small = relu_graph(4);
+        int fd = hello(d.f.socket_path);
+        ok = check(create_session(fd, small) != 0, "the first session was refused");
+        ok = check(create_session(fd, small) == 0, "a second session went over the limit of 1") &&
+             ok;
+        write_config("[limits]\nsessions-per-connection = 2\n");
+        kill(d.f.pid, SIGHUP);
+        ok = check(daemon_log_contains(&d.f, "sessions-per-connection 1 -> 2", 5000) == 1,
+                   "the reload did not apply sessions-per-connection") &&
+             ok;
+        ok = check(create_session(fd, small) != 0, "the reloaded limit did not apply") && ok;
+        close(fd);
+    }
+    close(cfd);
+    unlink(config);
+    return ok;
+}
+
 } // namespace
 
 int main() {
@@ -547,6 +574,7 @@ int main() {
         {"partial frames and silent connections time out", partial_frames},
         {"a connection flood from one uid leaves room for others", connection_flood},
         {"session, in-flight and graph limits refuse with their key", session_limits},
+        {"a reload applies a new limit at once", reload_limit},
     };
     std::printf("1..%zu\n", sizeof cases / sizeof cases[0]);
     int failed = 0;
