@@ -130,6 +130,9 @@ void Connection::on_deadline(uv_timer_t *timer) {
         next = due;
     }
     bool in_frame = self->body_ || self->header_filled_ > 0;
+    // While the daemon itself does not read, the frame cannot progress: its
+    // clock starts again.
+    if (in_frame && self->reading_paused_) self->frame_started_ns_ = now;
     if (in_frame && limits.frame_timeout_ms > 0) {
         uint64_t due = self->frame_started_ns_ + limits.frame_timeout_ms * kNsPerMs;
         if (now >= due) {
