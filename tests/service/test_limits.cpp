@@ -372,8 +372,8 @@ struct Users {
     }
 };
 
-// Opens n connections to path and holds them until stdin of the pipe closes:
-// returns the count accepted (not refused) through the exit status.
+// Opens n connections to path and holds them until hold_fd reaches its end;
+// returns how many were accepted (not refused), for the exit status.
 int flood(const char *path, int n, int hold_fd) {
     std::vector<int> fds;
     for (int i = 0; i < n; ++i) {
@@ -390,6 +390,21 @@ int flood(const char *path, int n, int hold_fd) {
     uint8_t b;
     if (read(hold_fd, &b, 1) < 0) return 255; // until the parent says go
     return static_cast<int>(fds.size()) - refused;
+}
+
+// A child under `uid` floods path with n connections and holds them until
+// *release is closed; give it a second to connect.
+pid_t start_flood(uid_t uid, const char *path, int n, int *release) {
+    int go[2];
+    if (pipe(go) != 0) return -1;
+    pid_t pid = as_user(uid, [&] {
+        close(go[1]);
+        return flood(path, n, go[0]);
+    });
+    close(go[0]);
+    *release = go[1];
+    sleep_ms(1000);
+    return pid;
 }
 
 // Problem 4: one uid opens 200 idle connections on a daemon with 160 file
@@ -410,14 +425,8 @@ bool connection_flood() {
     chmod(d.f.dir, 0755);
     chmod(path, 0666);
 
-    int go[2];
-    if (pipe(go) != 0) return false;
-    pid_t flooder = as_user(users.a, [&] {
-        close(go[1]);
-        return flood(path, 200, go[0]);
-    });
-    close(go[0]);
-    sleep_ms(1000);
+    int release_a = -1, release_b = -1;
+    pid_t flooder = start_flood(users.a, path, 200, &release_a);
     std::string why;
     pid_t other = as_user(users.b, [&] {
         std::string w;
@@ -429,19 +438,12 @@ bool connection_flood() {
     ok = check(serves(path, 3, &why), "root could not connect during the flood: " + why) && ok;
 
     // uid b now takes what is left above the reserve: root still connects.
-    int go_b[2];
-    if (pipe(go_b) != 0) return false;
-    pid_t second = as_user(users.b, [&] {
-        close(go_b[1]);
-        return flood(path, 60, go_b[0]);
-    });
-    close(go_b[0]);
-    sleep_ms(1000);
+    pid_t second = start_flood(users.b, path, 60, &release_b);
     ok = check(serves(path, 3, &why),
                "root could not connect with the descriptors used up: " + why) &&
          ok;
-    close(go[1]);
-    close(go_b[1]);
+    close(release_a);
+    close(release_b);
     int accepted_a = wait_child(flooder);
     int accepted_b = wait_child(second);
     std::printf("# uid a: %d of 200 connections accepted; uid b: %d of 60\n", accepted_a,
