@@ -5,6 +5,9 @@
 
 #include <sys/un.h>
 
+#include <type_traits>
+#include <utility>
+
 namespace salus::server {
 
 namespace {
@@ -17,14 +20,41 @@ constexpr uint64_t kMinFrameBytes = 1024;
 constexpr uint64_t kMaxFrameBytes = (1ull << 31) - 1;
 constexpr uint64_t kMaxDrainMs = 24ull * 3'600'000;
 
-// The value kinds. Each returns {parse, format} for one member of Options.
-
+// A member of Options, or of its [limits] (limit(&Limits::x)).
 template <typename T>
-std::pair<Parse, Format> count(T Options::*member, uint64_t min, uint64_t max, bool auto_zero) {
+T &field(Options &o, T Options::*member) {
+    return o.*member;
+}
+template <typename T>
+const T &field(const Options &o, T Options::*member) {
+    return o.*member;
+}
+template <typename T>
+struct LimitField {
+    T Limits::*member;
+};
+template <typename T>
+LimitField<T> limit(T Limits::*member) {
+    return {member};
+}
+template <typename T>
+T &field(Options &o, LimitField<T> f) {
+    return o.limits.*f.member;
+}
+template <typename T>
+const T &field(const Options &o, LimitField<T> f) {
+    return o.limits.*f.member;
+}
+
+// The value kinds. Each returns {parse, format} for one field().
+
+template <typename M>
+std::pair<Parse, Format> count(M member, uint64_t min, uint64_t max, bool auto_zero) {
+    using T = std::remove_reference_t<decltype(field(std::declval<Options &>(), member))>;
     Parse parse = [=](const std::string &text, Options *o, std::string *error) {
         uint64_t v = 0;
         if (auto_zero && text == "auto") {
-            o->*member = 0;
+            field(*o, member) = 0;
             return true;
         }
         if (!parse_count(text, min, max, &v)) {
@@ -32,22 +62,23 @@ std::pair<Parse, Format> count(T Options::*member, uint64_t min, uint64_t max, b
                      std::to_string(min) + " to " + std::to_string(max);
             return false;
         }
-        o->*member = static_cast<T>(v);
+        field(*o, member) = static_cast<T>(v);
         return true;
     };
     Format format = [=](const Options &o) {
-        if (auto_zero && o.*member == 0) return std::string("auto");
-        return std::to_string(o.*member);
+        if (auto_zero && field(o, member) == 0) return std::string("auto");
+        return std::to_string(field(o, member));
     };
     return {std::move(parse), std::move(format)};
 }
 
-template <typename T>
-std::pair<Parse, Format> size(T Options::*member, uint64_t min, uint64_t max, bool auto_zero) {
+template <typename M>
+std::pair<Parse, Format> size(M member, uint64_t min, uint64_t max, bool auto_zero) {
+    using T = std::remove_reference_t<decltype(field(std::declval<Options &>(), member))>;
     Parse parse = [=](const std::string &text, Options *o, std::string *error) {
         uint64_t v = 0;
         if (auto_zero && text == "auto") {
-            o->*member = 0;
+            field(*o, member) = 0;
             return true;
         }
         if (!parse_size(text, &v) || v < min || v > max) {
@@ -58,17 +89,18 @@ std::pair<Parse, Format> size(T Options::*member, uint64_t min, uint64_t max, bo
                      ", with an optional K, M, G or T suffix";
             return false;
         }
-        o->*member = static_cast<T>(v);
+        field(*o, member) = static_cast<T>(v);
         return true;
     };
     Format format = [=](const Options &o) {
-        if (auto_zero && o.*member == 0) return std::string("auto");
-        return format_size(o.*member);
+        if (auto_zero && field(o, member) == 0) return std::string("auto");
+        return format_size(field(o, member));
     };
     return {std::move(parse), std::move(format)};
 }
 
-std::pair<Parse, Format> duration(uint64_t Options::*member, uint64_t max_ms) {
+template <typename M>
+std::pair<Parse, Format> duration(M member, uint64_t max_ms) {
     Parse parse = [=](const std::string &text, Options *o, std::string *error) {
         uint64_t ms = 0;
         if (!parse_duration_ms(text, &ms) || ms > max_ms) {
@@ -76,10 +108,11 @@ std::pair<Parse, Format> duration(uint64_t Options::*member, uint64_t max_ms) {
                      format_duration_ms(max_ms);
             return false;
         }
-        o->*member = ms;
+        field(*o, member) = ms;
         return true;
     };
-    return {std::move(parse), [=](const Options &o) { return format_duration_ms(o.*member); }};
+    return {std::move(parse),
+            [=](const Options &o) { return format_duration_ms(field(o, member)); }};
 }
 
 std::pair<Parse, Format> boolean(bool Options::*member) {
@@ -219,6 +252,43 @@ std::vector<ConfigKey> make_keys() {
             "longest a lane waits, after an iteration of the session the policy prefers, for "
             "that session's next one (srtf, fair, priority; 0: never)",
             "5000", kReload, count(&O::hold_max_us, 0, 1'000'000, false)),
+
+        // Reloads apply at once: to open connections and sessions too.
+        key("limits", "reply-backlog", 0, "N[KMG]",
+            "replies a connection has not read plus those its queued iterations will make; "
+            "over it the daemon reads no more of its requests",
+            "64M", kReload,
+            size(limit(&Limits::reply_backlog_bytes), kMinFrameBytes, UINT64_MAX, false)),
+        key("limits", "hello-timeout", 0, "DURATION",
+            "a connection that sends no Hello within it is closed", "10s", kReload,
+            duration(limit(&Limits::hello_timeout_ms), kMaxDrainMs)),
+        key("limits", "frame-timeout", 0, "DURATION",
+            "a request frame not complete within it of its first byte closes its connection", "30s",
+            kReload, duration(limit(&Limits::frame_timeout_ms), kMaxDrainMs)),
+        key("limits", "connections-per-uid", 0, "N",
+            "open connections of one uid at most (root: no limit)", "256", kReload,
+            count(limit(&Limits::connections_per_uid), 1, UINT32_MAX, false)),
+        key("limits", "fd-reserve", 0, "N",
+            "file descriptors kept for root's connections when the others use up the rest", "64",
+            kReload, count(limit(&Limits::fd_reserve), 0, 1u << 20, false)),
+        key("limits", "sessions-per-uid", 0, "N", "open sessions of one uid at most", "256",
+            kReload, count(limit(&Limits::sessions_per_uid), 1, UINT32_MAX, false)),
+        key("limits", "sessions-per-connection", 0, "N", "open sessions of one connection at most",
+            "64", kReload, count(limit(&Limits::sessions_per_connection), 1, UINT32_MAX, false)),
+        key("limits", "iterations-per-session", 0, "N",
+            "requests of one session queued or running at most (iterations, variable reads "
+            "and writes)",
+            "1024", kReload, count(limit(&Limits::iterations_per_session), 1, UINT32_MAX, false)),
+        key("limits", "iterations-per-connection", 0, "N",
+            "requests of one connection's sessions queued or running at most", "4096", kReload,
+            count(limit(&Limits::iterations_per_connection), 1, UINT32_MAX, false)),
+        key("limits", "graph-tensors", 0, "N", "tensors of a graph at most", "1048576", kReload,
+            count(limit(&Limits::graph_tensors), 1, UINT32_MAX, false)),
+        key("limits", "graph-nodes", 0, "N", "nodes of a graph at most", "1048576", kReload,
+            count(limit(&Limits::graph_nodes), 1, UINT32_MAX, false)),
+        key("limits", "graph-attr-bytes", 0, "N[KMG]",
+            "bytes of attribute values in a graph at most", "64M", kReload,
+            size(limit(&Limits::graph_attr_bytes), 0, UINT64_MAX, false)),
     };
 }
 

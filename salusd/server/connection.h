@@ -1,11 +1,13 @@
 // One client connection: reassembles frames from the byte stream into
-// aligned buffers, verifies them, enforces the frame limit, and writes
-// replies. What a frame means is the handler's business.
+// aligned buffers, verifies them, enforces the frame limit, the Hello and
+// frame timeouts and the reply backlog ([limits]), and writes replies. What
+// a frame means is the handler's business.
 #pragma once
 
 #include "server/replies.h"
 #include "server/reply_channel.h"
 #include "server/request_frame.h"
+#include "server/resource_limits.h"
 
 #include <uv.h>
 
@@ -13,6 +15,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace salus::server {
 
@@ -29,7 +32,9 @@ class ConnectionHandler {
 
 class Connection {
   public:
-    Connection(uv_loop_t *loop, uint64_t id, uint32_t max_frame_bytes, ConnectionHandler *handler);
+    // `limits` are the daemon's, read as they are now (a reload applies).
+    Connection(uv_loop_t *loop, uint64_t id, uint32_t max_frame_bytes, const Limits *limits,
+               ConnectionHandler *handler);
     Connection(const Connection &) = delete;
     Connection &operator=(const Connection &) = delete;
 
@@ -41,6 +46,8 @@ class Connection {
     int peer_pid() const { return peer_pid_; }
     // The client's user id; kUnknownUid when the socket does not tell.
     uint32_t peer_uid() const { return peer_uid_; }
+    // The socket's descriptor once accepted, else -1.
+    int fd() const { return fd_; }
     static constexpr uint32_t kUnknownUid = 0xFFFFFFFF;
     // The frame limit this connection was opened with (told in HelloReply).
     uint32_t max_frame_bytes() const { return max_frame_bytes_; }
@@ -64,16 +71,28 @@ class Connection {
     // Stops reading and closes once the queued replies are written.
     void close_when_flushed(std::string reason);
 
+    // Sends an Error and closes once it is written, without a log line:
+    // for refusals the caller logs at its own rate.
+    void refuse(int code, std::string_view message);
+    bool refused() const { return refused_; }
+
     // Flow control: reading pauses while the requests this connection has
-    // queued plus its unsent replies exceed a budget, so that a client that
-    // floods requests or never reads replies cannot exhaust the daemon.
-    void add_queued_request(uint32_t bytes);
-    void remove_queued_request(uint32_t bytes);
+    // queued plus its unsent replies exceed a budget, or while its unsent
+    // replies plus those its queued requests will make (`reply_bytes` each,
+    // at most) exceed [limits] reply-backlog, so that a client that floods
+    // requests or never reads replies cannot grow the daemon. Its queued
+    // requests still run and are answered: nothing acknowledged is dropped.
+    void add_queued_request(uint32_t bytes, uint64_t reply_bytes);
+    void remove_queued_request(uint32_t bytes, uint64_t reply_bytes);
+    // Requests queued or running (iterations-per-connection).
+    uint32_t queued_requests() const { return queued_requests_; }
 
     // Handshake and ownership state, kept here for the request handler.
     bool greeted = false;
+    bool counted = false; // in the server's connections per uid
     std::string client_name;
     std::set<uint64_t> session_ids;
+    uint32_t sessions_creating = 0; // CreateSessions not answered yet
 
   private:
     enum class State { Open, Draining, Closed };
@@ -82,15 +101,31 @@ class Connection {
     static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
     void consume(const uint8_t *bytes, size_t n);
     bool begin_body(uint32_t length);
+    // Makes room for more of body_ (doubling); false when out of memory.
+    bool grow_body();
     void deliver_body();
     void write(Reply reply, size_t offset);
     static void on_write(uv_write_t *req, int status);
     static void on_shutdown(uv_shutdown_t *req, int status);
     void update_reading();
+    // Reads again after a pause: first the bytes held back at the pause.
+    static void on_resume(uv_timer_t *timer);
+    // The Hello and frame deadlines ([limits] hello-timeout, frame-timeout).
+    void frame_started();
+    void arm_deadline(uint64_t deadline_ns);
+    static void on_deadline(uv_timer_t *timer);
+    void close_handle(uv_handle_t *handle);
 
     uv_stream_t *stream() { return reinterpret_cast<uv_stream_t *>(&pipe_); }
 
     uv_pipe_t pipe_;
+    uv_timer_t deadline_timer_;
+    uv_timer_t resume_timer_;
+    unsigned open_handles_ = 0; // on_closed once all three are closed
+    const Limits *limits_;
+    uint64_t accepted_ns_ = 0;
+    uint64_t frame_started_ns_ = 0;
+    uint64_t reply_bytes_ = 0; // replies the queued requests will make, at most
     uv_shutdown_t shutdown_req_;
     const uint64_t id_;
     const uint32_t max_frame_bytes_;
@@ -102,11 +137,15 @@ class Connection {
     uint32_t queued_requests_ = 0;
     int peer_pid_ = 0;
     uint32_t peer_uid_ = kUnknownUid;
+    int fd_ = -1;
+    bool refused_ = false;
     std::string close_reason_;
 
     // Frame reassembly: the length, then a body of exactly that size.
     uint8_t header_[4];
     size_t header_filled_ = 0;
+    // Read before reading paused and not consumed yet: they come first.
+    std::vector<uint8_t> held_;
     RequestFramePtr body_;
     size_t body_filled_ = 0;
     // Small reads land here; large bodies are read into place directly.

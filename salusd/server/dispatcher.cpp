@@ -4,6 +4,7 @@
 #include "server/admin_replies.h"
 #include "server/clock.h"
 #include "server/error_name.h"
+#include "server/graph_limits.h"
 #include "server/log.h"
 #include "server/replies.h"
 
@@ -21,11 +22,6 @@ namespace salus::server {
 namespace {
 
 using ull = unsigned long long;
-
-// Byte overhead of a RunIterationReply beyond the output data, per output
-// and overall, generously rounded up.
-constexpr uint64_t kReplyOverheadBytes = 1024;
-constexpr uint64_t kReplyOverheadPerOutput = 256;
 
 const char *body_name(wire::Body type) {
     const char *name = wire::EnumNameBody(type);
@@ -48,7 +44,7 @@ bool is_graph_buffer(const uint8_t *data, size_t size) {
 // Imports the nested graph and builds its Executable, over the persistent
 // block of `base` when there is one (AddGraph). Worker thread.
 Status build_executable(Device *device, const flatbuffers::Vector<uint8_t> &bytes,
-                        uint32_t max_frame_bytes, const Executable *base,
+                        uint32_t max_frame_bytes, const Limits &limits, const Executable *base,
                         std::unique_ptr<Executable> *out) {
     const uint8_t *data = bytes.data();
     // The schema aligns the nested graph to 8, but a client that built it by
@@ -59,8 +55,12 @@ Status build_executable(Device *device, const flatbuffers::Vector<uint8_t> &byte
         std::memcpy(aligned.get(), data, bytes.size());
         data = reinterpret_cast<const uint8_t *>(aligned.get());
     }
+    const ir::Graph &wire_graph = *flatbuffers::GetRoot<ir::Graph>(data);
+    if (std::string why = check_graph_size(wire_graph, limits); !why.empty()) {
+        return Status(SALUS_ETOOBIG, why);
+    }
     Graph graph;
-    SALUS_RETURN_IF_ERROR(import_graph(*flatbuffers::GetRoot<ir::Graph>(data), &graph));
+    SALUS_RETURN_IF_ERROR(import_graph(wire_graph, &graph));
     aligned.reset();
     std::unique_ptr<Executable> exe;
     if (base) {
@@ -70,8 +70,7 @@ Status build_executable(Device *device, const flatbuffers::Vector<uint8_t> &byte
         SALUS_RETURN_IF_ERROR(
             Executable::prepare(device, default_kernels(), std::move(graph), &exe));
     }
-    uint64_t reply_bytes = output_bytes_total(*exe) + kReplyOverheadBytes +
-                           kReplyOverheadPerOutput * exe->graph().outputs.size();
+    uint64_t reply_bytes = iteration_reply_bound(*exe);
     if (reply_bytes > max_frame_bytes) {
         return Status(SALUS_ETOOBIG, "the graph outputs need replies of about " +
                                          std::to_string(reply_bytes) +
@@ -84,10 +83,10 @@ Status build_executable(Device *device, const flatbuffers::Vector<uint8_t> &byte
 
 // Runs build_executable, turning what it throws into a status.
 Status build_guarded(Device *device, const flatbuffers::Vector<uint8_t> &bytes,
-                     uint32_t max_frame_bytes, const Executable *base,
+                     uint32_t max_frame_bytes, const Limits &limits, const Executable *base,
                      std::unique_ptr<Executable> *out) {
     try {
-        return build_executable(device, bytes, max_frame_bytes, base, out);
+        return build_executable(device, bytes, max_frame_bytes, limits, base, out);
     } catch (const std::bad_alloc &) {
         return Status(SALUS_ENOMEM, "out of host memory preparing the graph");
     } catch (const std::exception &e) {
@@ -143,6 +142,7 @@ struct Dispatcher::GraphAddition {
 // A CreateSession on its way through a worker.
 struct Dispatcher::Creation {
     uint64_t connection_id = 0;
+    uint32_t uid = 0;
     uint64_t request_id = 0;
     std::string name;
     sched::SessionParams params;
@@ -151,8 +151,9 @@ struct Dispatcher::Creation {
     std::unique_ptr<Executable> exe;
 };
 
-Dispatcher::Dispatcher(Device *device, WorkerPool *pool, FindConnection find_connection)
-    : device_(device), pool_(pool), find_connection_(std::move(find_connection)) {}
+Dispatcher::Dispatcher(Device *device, WorkerPool *pool, const Limits *limits,
+                       FindConnection find_connection)
+    : device_(device), pool_(pool), limits_(limits), find_connection_(std::move(find_connection)) {}
 
 void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_ns) {
     // Account for finished iterations first: a CloseSession must see them.
@@ -266,8 +267,13 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
                      "CreateSession.graph is not a salus.ir.Graph buffer (identifier \"SLGR\")");
         return;
     }
+    if (std::string why = session_limit(c); !why.empty()) {
+        c.send_error(id, SALUS_ERESOURCE, why);
+        return;
+    }
     auto creation = std::make_shared<Creation>();
     creation->connection_id = c.id();
+    creation->uid = c.peer_uid();
     creation->request_id = id;
     if (const wire::SessionOptions *options = request.options()) {
         if (options->name()) creation->name = options->name()->str();
@@ -283,22 +289,43 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
     Device *device = device_;
     uint32_t limit = c.max_frame_bytes();
     ++creations_in_flight_;
+    ++c.sessions_creating;
+    creating_per_uid_.add(creation->uid);
     // Importing copies every initial value and planning walks the whole
     // graph: both stay off the loop.
     pool_->post(
-        [creation, device, limit] {
+        [creation, device, limit, limits = *limits_] {
             const flatbuffers::Vector<uint8_t> &bytes =
                 *creation->frame->message()->body_as_CreateSession()->graph();
-            creation->status = build_guarded(device, bytes, limit, nullptr, &creation->exe);
+            creation->status = build_guarded(device, bytes, limit, limits, nullptr, &creation->exe);
             creation->frame.reset();
         },
         [this, creation] { on_session_created(*creation); });
 }
 
+std::string Dispatcher::session_limit(const Connection &c) const {
+    uint64_t mine = c.session_ids.size() + c.sessions_creating;
+    if (mine >= limits_->sessions_per_connection) {
+        return limit_message("this connection has " + std::to_string(mine) + " sessions open",
+                             limits_->sessions_per_connection, "sessions-per-connection");
+    }
+    uint32_t uid = c.peer_uid();
+    uint64_t theirs = creating_per_uid_.count(uid);
+    for (const auto &[id, session] : sessions_) theirs += session->client_uid == uid ? 1 : 0;
+    if (theirs >= limits_->sessions_per_uid) {
+        return limit_message("uid " + std::to_string(uid) + " has " + std::to_string(theirs) +
+                                 " sessions open",
+                             limits_->sessions_per_uid, "sessions-per-uid");
+    }
+    return "";
+}
+
 void Dispatcher::on_session_created(Creation &creation) {
     --creations_in_flight_;
+    creating_per_uid_.remove(creation.uid);
     Connection *c = find_connection_(creation.connection_id);
     if (!c) return; // the client left: creation.exe frees its memory
+    --c->sessions_creating;
     // Refused now rather than admitted and drained: the drain began while
     // a worker prepared it.
     if (std::string why = refusal(); !why.empty() && creation.status.ok()) {
@@ -399,7 +426,8 @@ void Dispatcher::on_run_iteration(Connection &c, uint64_t id, RequestFramePtr fr
     QueuedIteration iteration;
     iteration.graph = graph;
     iteration.feeds = std::move(feeds); // they point into the frame: no copy
-    enqueue_work(c, session, id, std::move(frame), std::move(iteration), arrival_ns);
+    uint64_t reply_bytes = iteration_reply_bound(*session->graph(graph));
+    enqueue_work(c, session, id, std::move(frame), std::move(iteration), reply_bytes, arrival_ns);
 }
 
 void Dispatcher::on_add_graph(Connection &c, uint64_t id, RequestFramePtr frame) {
@@ -428,11 +456,11 @@ void Dispatcher::on_add_graph(Connection &c, uint64_t id, RequestFramePtr frame)
     // The base executable is immutable but for its bind pointers, which a
     // prepared graph does not read.
     pool_->post(
-        [addition, device, limit] {
+        [addition, device, limit, limits = *limits_] {
             const flatbuffers::Vector<uint8_t> &bytes =
                 *addition->frame->message()->body_as_AddGraph()->graph();
-            addition->status =
-                build_guarded(device, bytes, limit, addition->session->exe.get(), &addition->exe);
+            addition->status = build_guarded(device, bytes, limit, limits,
+                                             addition->session->exe.get(), &addition->exe);
             addition->frame.reset();
         },
         [this, addition] { on_graph_prepared(*addition); });
@@ -499,7 +527,8 @@ void Dispatcher::on_read_variables(Connection &c, uint64_t id, RequestFramePtr f
                          " bytes: read fewer at a time");
         return;
     }
-    enqueue_work(c, session, id, std::move(frame), std::move(work), arrival_ns);
+    enqueue_work(c, session, id, std::move(frame), std::move(work), bytes + kReplyOverheadBytes,
+                 arrival_ns);
 }
 
 void Dispatcher::on_write_variables(Connection &c, uint64_t id, RequestFramePtr frame,
@@ -529,11 +558,13 @@ void Dispatcher::on_write_variables(Connection &c, uint64_t id, RequestFramePtr 
             work.feeds.push_back(feed);
         }
     }
-    enqueue_work(c, session, id, std::move(frame), std::move(work), arrival_ns);
+    enqueue_work(c, session, id, std::move(frame), std::move(work), kReplyOverheadBytes,
+                 arrival_ns);
 }
 
 void Dispatcher::enqueue_work(Connection &c, const SessionPtr &session, uint64_t id,
-                              RequestFramePtr frame, QueuedIteration work, uint64_t arrival_ns) {
+                              RequestFramePtr frame, QueuedIteration work, uint64_t reply_bytes,
+                              uint64_t arrival_ns) {
     if (shutting_down_) {
         c.send_error(id, SALUS_ESHUTDOWN,
                      "the daemon is shutting down: it queues no new iterations (those queued "
@@ -544,10 +575,28 @@ void Dispatcher::enqueue_work(Connection &c, const SessionPtr &session, uint64_t
         c.send_error(id, SALUS_EEXEC, lost);
         return;
     }
+    if (session->in_flight >= limits_->iterations_per_session) {
+        c.send_error(id, SALUS_ERESOURCE,
+                     limit_message("session " + std::to_string(session->id) + " has " +
+                                       std::to_string(session->in_flight) +
+                                       " requests queued or running",
+                                   limits_->iterations_per_session, "iterations-per-session"));
+        return;
+    }
+    if (c.queued_requests() >= limits_->iterations_per_connection) {
+        c.send_error(id, SALUS_ERESOURCE,
+                     limit_message("this connection has " + std::to_string(c.queued_requests()) +
+                                       " requests queued or running",
+                                   limits_->iterations_per_connection,
+                                   "iterations-per-connection"));
+        return;
+    }
     work.request_id = id;
     work.request = std::move(frame);
     work.arrival_ns = arrival_ns;
-    c.add_queued_request(work.request->size());
+    work.reply_bytes = reply_bytes;
+    ++session->in_flight;
+    c.add_queued_request(work.request->size(), reply_bytes);
     engine_->enqueue(session, std::move(work));
 }
 
@@ -561,7 +610,8 @@ void Dispatcher::on_iteration_done(IterationDone &done) {
     // The lane wrote the reply, or left the rest of it to us.
     if (done.handed_off) session.owner->send_rest(std::move(done.reply), done.offset);
     if (done.report) {
-        session.owner->remove_queued_request(done.request_bytes);
+        --session.in_flight;
+        session.owner->remove_queued_request(done.request_bytes, done.reply_bytes);
         if (done.status.ok() && done.counts) {
             ++session.iterations;
             session.run_ns += done.run_ns;
@@ -580,7 +630,8 @@ void Dispatcher::fail_lost(const std::string &message, LostWork &work) {
     for (auto &[session, iteration] : work.iterations) {
         Connection *c = session->owner;
         if (!c) continue; // its client left
-        c->remove_queued_request(iteration.request->size());
+        --session->in_flight;
+        c->remove_queued_request(iteration.request->size(), iteration.reply_bytes);
         c->send_error(iteration.request_id, SALUS_EEXEC, message);
     }
     for (const SessionPtr &session : work.waiting) {

@@ -7,7 +7,9 @@
 #include "server/admin_replies.h"
 #include "server/connection.h"
 #include "server/engine.h"
+#include "server/resource_limits.h"
 #include "server/session.h"
+#include "server/uid_limits.h"
 #include "server/worker_pool.h"
 
 #include <deque>
@@ -20,7 +22,9 @@ class Dispatcher {
     // The live, open connection with this id, or nullptr.
     using FindConnection = std::function<Connection *(uint64_t id)>;
 
-    Dispatcher(Device *device, WorkerPool *pool, FindConnection find_connection);
+    // `limits` are read as they are at each request (a reload applies).
+    Dispatcher(Device *device, WorkerPool *pool, const Limits *limits,
+               FindConnection find_connection);
 
     // The engine whose lanes run the iterations; set before the first request.
     void set_engine(Engine *engine) { engine_ = engine; }
@@ -63,9 +67,13 @@ class Dispatcher {
     void on_graph_prepared(GraphAddition &addition);
     void on_read_variables(Connection &c, uint64_t id, RequestFramePtr frame, uint64_t arrival_ns);
     void on_write_variables(Connection &c, uint64_t id, RequestFramePtr frame, uint64_t arrival_ns);
-    // Queues work on the session's lane, behind what the client sent before.
+    // Queues work on the session's lane, behind what the client sent before;
+    // its reply will take `reply_bytes` at most.
     void enqueue_work(Connection &c, const SessionPtr &session, uint64_t id, RequestFramePtr frame,
-                      QueuedIteration work, uint64_t arrival_ns);
+                      QueuedIteration work, uint64_t reply_bytes, uint64_t arrival_ns);
+    // Why another session of this connection is refused now
+    // ([limits] sessions-per-*), or "".
+    std::string session_limit(const Connection &c) const;
     void on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy &request);
     void on_get_status(Connection &c, uint64_t id);
     void on_drain(Connection &c, uint64_t id, const wire::Drain &request);
@@ -81,12 +89,14 @@ class Dispatcher {
 
     Device *device_;
     WorkerPool *pool_;
+    const Limits *limits_;
     FindConnection find_connection_;
     Engine *engine_ = nullptr;
     SessionTable sessions_;
     std::deque<SessionReport> closed_; // the most recent, oldest first
     uint64_t next_session_id_ = 1;
     unsigned creations_in_flight_ = 0; // CreateSessions on the workers
+    UidCounter creating_per_uid_;      // ...by uid, for sessions-per-uid
     bool draining_ = false;
     bool shutting_down_ = false;
 };

@@ -295,6 +295,7 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         done.counts = is_iteration;
         done.request_id = iteration.request_id;
         done.request_bytes = iteration.request->size();
+        done.reply_bytes = iteration.reply_bytes;
         Reply reply;
         std::string lost_message;
         try {

@@ -80,6 +80,7 @@ struct IterationDone {
     Status status;
     uint64_t run_ns = 0;
     uint32_t request_bytes = 0;
+    uint64_t reply_bytes = 0; // QueuedIteration::reply_bytes
     // Set when the lane could not write the whole reply: the loop sends
     // `reply` from byte `offset` (the lane reserved the channel).
     bool handed_off = false;

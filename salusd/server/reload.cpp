@@ -6,6 +6,7 @@
 #include "server/log.h"
 #include "server/notify.h"
 
+#include <cstring>
 #include <map>
 
 namespace salus::server {
@@ -42,7 +43,10 @@ void Server::reload() {
         std::string after = key.format(next);
         if (before == after) continue;
         auto applier = apply.find(key.name);
-        if (!key.reloadable || applier == apply.end()) {
+        // Every [limits] key: connections and the dispatcher read them live.
+        std::function<void()> apply_limits = [this] { options_.limits = configured_.limits; };
+        bool is_limit = std::strcmp(key.section, "limits") == 0;
+        if (!key.reloadable || (applier == apply.end() && !is_limit)) {
             SALUS_LOG_WARNING("reload: [%s] %s changed from %s to %s, which needs a restart; "
                               "keeping the running value",
                               key.section, key.name, before.c_str(), after.c_str());
@@ -50,7 +54,7 @@ void Server::reload() {
         }
         std::string ignored;
         key.parse(after, &configured_, &ignored);
-        applier->second();
+        (is_limit ? apply_limits : applier->second)();
         changes +=
             (changes.empty() ? "" : ", ") + std::string(key.name) + " " + before + " -> " + after;
     }

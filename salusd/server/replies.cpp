@@ -164,4 +164,9 @@ uint64_t output_bytes_total(const Executable &exe) {
     return total;
 }
 
+uint64_t iteration_reply_bound(const Executable &exe) {
+    return output_bytes_total(exe) + kReplyOverheadBytes +
+           kReplyOverheadPerOutput * exe.graph().outputs.size();
+}
+
 } // namespace salus::server

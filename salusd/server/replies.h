@@ -39,5 +39,11 @@ Reply finish_message(flatbuffers::FlatBufferBuilder &fbb, uint64_t request_id, w
 
 // Total bytes of the graph outputs, i.e. of the data in every iteration reply.
 uint64_t output_bytes_total(const Executable &exe);
+// The most an iteration's reply of this graph may take, header included.
+uint64_t iteration_reply_bound(const Executable &exe);
+// Byte overhead of a reply beyond the tensor data, per tensor and overall,
+// generously rounded up.
+constexpr uint64_t kReplyOverheadBytes = 1024;
+constexpr uint64_t kReplyOverheadPerOutput = 256;
 
 } // namespace salus::server

@@ -1,7 +1,10 @@
 #include "server/server.h"
 
+#include "server/clock.h"
 #include "server/log.h"
 #include "server/notify.h"
+
+#include <salus/salus.h>
 
 #include <csignal>
 #include <vector>
@@ -51,7 +54,8 @@ Server::Server(uv_loop_t *loop, const Options &options, const Options &configure
                ConfigLoader load_config)
     : loop_(loop), options_(options), configured_(configured), load_config_(std::move(load_config)),
       pool_(loop, options.workers),
-      dispatcher_(device, &pool_, [this](uint64_t id) { return find_open_connection(id); }),
+      dispatcher_(device, &pool_, &options_.limits,
+                  [this](uint64_t id) { return find_open_connection(id); }),
       engine_(
           loop, device, engine_options(options),
           [this](IterationDone &done) { dispatcher_.on_iteration_done(done); },
@@ -74,11 +78,15 @@ bool Server::start(std::string *error) {
     auto on_connection = [](uv_stream_t *listener, int status) {
         auto *self = static_cast<Server *>(listener->data);
         if (status < 0) {
-            SALUS_LOG_WARNING("cannot accept a connection: %s", uv_strerror(status));
+            // Out of descriptors, libuv closes the connection: log once in a while.
+            self->refusals_.refused(Connection::kUnknownUid, monotonic_ns(),
+                                    std::string("cannot accept a connection: ") +
+                                        uv_strerror(status));
             return;
         }
         self->accept_connection(listener);
     };
+    fd_limit_ = raise_fd_limit();
     Status st = engine_.start();
     if (!st.ok()) {
         *error = "cannot claim the device memory pool: " + st.message();
@@ -110,14 +118,42 @@ void Server::accept_connection(uv_stream_t *listener) {
     uint64_t id = next_connection_id_++;
     ConnectionHandler *handler = this;
     // A reload of max-frame-bytes applies from the next connection on.
-    auto owned = std::make_unique<Connection>(loop_, id, options_.max_frame_bytes, handler);
+    auto owned = std::make_unique<Connection>(loop_, id, options_.max_frame_bytes, &options_.limits,
+                                              handler);
     Connection *c = owned.get();
     connections_.emplace(id, std::move(owned));
     c->accept_from(listener);
-    if (!c->closing()) {
-        SALUS_LOG_INFO("connection %llu opened (pid %d, uid %u)", static_cast<ull>(id),
-                       c->peer_pid(), c->peer_uid());
+    if (c->closing()) return;
+    if (std::string why = connection_refusal(*c); !why.empty()) {
+        refusals_.refused(c->peer_uid(), monotonic_ns(), why);
+        c->refuse(SALUS_ERESOURCE, why);
+        return;
     }
+    c->counted = true;
+    connections_per_uid_.add(c->peer_uid());
+    SALUS_LOG_INFO("connection %llu opened (pid %d, uid %u)", static_cast<ull>(id), c->peer_pid(),
+                   c->peer_uid());
+}
+
+std::string Server::connection_refusal(const Connection &c) const {
+    const Limits &limits = options_.limits;
+    uint32_t uid = c.peer_uid();
+    // Root is never refused, so that an administrator can always look.
+    if (uid == 0) return "";
+    // Descriptors are handed out lowest first: the socket's is about how many are open.
+    if (c.fd() >= 0 && static_cast<uint64_t>(c.fd()) + limits.fd_reserve >= fd_limit_) {
+        return limit_message("the daemon has " + std::to_string(c.fd()) + " of its " +
+                                 std::to_string(fd_limit_) +
+                                 " file descriptors open and keeps the rest for root",
+                             limits.fd_reserve, "fd-reserve");
+    }
+    uint32_t open = connections_per_uid_.count(uid);
+    if (open >= limits.connections_per_uid) {
+        return limit_message("uid " + std::to_string(uid) + " has " + std::to_string(open) +
+                                 " connections open",
+                             limits.connections_per_uid, "connections-per-uid");
+    }
+    return "";
 }
 
 void Server::on_frame(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns) {
@@ -125,9 +161,12 @@ void Server::on_frame(Connection &connection, RequestFramePtr frame, uint64_t ar
 }
 
 void Server::on_closed(Connection &connection) {
-    SALUS_LOG_INFO("connection %llu closed (pid %d): %s", static_cast<ull>(connection.id()),
-                   connection.peer_pid(), connection.close_reason().c_str());
+    // Refusals are logged at their own rate.
+    if (!connection.refused())
+        SALUS_LOG_INFO("connection %llu closed (pid %d): %s", static_cast<ull>(connection.id()),
+                       connection.peer_pid(), connection.close_reason().c_str());
     dispatcher_.drop_connection(connection);
+    if (connection.counted) connections_per_uid_.remove(connection.peer_uid());
     connections_.erase(connection.id()); // deletes it
     if (drained_ && connections_.empty()) on_connections_gone();
 }

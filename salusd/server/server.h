@@ -9,6 +9,7 @@
 #include "server/engine.h"
 #include "server/listener.h"
 #include "server/options.h"
+#include "server/uid_limits.h"
 #include "server/worker_pool.h"
 
 #include <uv.h>
@@ -68,6 +69,9 @@ class Server : private ConnectionHandler {
     void on_frame(Connection &connection, RequestFramePtr frame, uint64_t arrival_ns) override;
     void on_closed(Connection &connection) override;
     void accept_connection(uv_stream_t *listener);
+    // Why a new connection is refused ([limits] connections-per-uid,
+    // fd-reserve), or "".
+    std::string connection_refusal(const Connection &c) const;
     // The device is lost: fail what is left, stop serving, exit non-zero.
     void on_device_lost(const std::string &message, LostWork &work);
     Connection *find_open_connection(uint64_t id);
@@ -93,6 +97,9 @@ class Server : private ConnectionHandler {
     Engine engine_;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
     uint64_t next_connection_id_ = 1;
+    UidCounter connections_per_uid_;
+    RefusalLog refusals_;
+    uint64_t fd_limit_ = 0; // RLIMIT_NOFILE, raised at start
     uv_signal_t sigint_;
     uv_signal_t sigterm_;
     uv_signal_t sighup_;

@@ -34,6 +34,7 @@ struct QueuedIteration {
     std::vector<Feed> feeds;       // Iteration: inputs; WriteVariables: the values
     std::vector<uint32_t> tensors; // ReadVariables: the tensors of the first graph
     uint64_t arrival_ns = 0;       // CLOCK_MONOTONIC, when the frame was complete
+    uint64_t reply_bytes = 0;      // the most its reply may take
 };
 
 struct Session {
@@ -59,6 +60,7 @@ struct Session {
     uint64_t create_request_id = 0; // answered once admitted
     uint64_t iterations = 0;        // completed successfully
     uint64_t run_ns = 0;            // total execution time of those
+    uint32_t in_flight = 0;         // requests queued or running, not yet answered
 
     // The Engine's, under its mutex. The lane thread running this session's
     // single in-flight iteration uses *exe; the loop rebinds *exe only while

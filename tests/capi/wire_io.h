@@ -1,0 +1,28 @@
+// Frames on a raw socket, for tests that speak the wire protocol
+// themselves: requests the C API cannot make, and peers that misbehave.
+#pragma once
+
+#include "frame.h"
+
+#include <sys/un.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace salus::test {
+
+// Sends or receives exactly n bytes; false on error or end of stream.
+bool io_all(int fd, uint8_t *p, size_t n, bool write);
+bool send_frame(int fd, const uint8_t *buf, size_t size);
+// Finishes `body` as message `id` in fbb and sends it.
+bool send_message(int fd, flatbuffers::FlatBufferBuilder &fbb, uint64_t id, wire::Body type,
+                  flatbuffers::Offset<void> body);
+// Reads one frame into storage (8-byte aligned) and verifies it; nullptr
+// on error, end of stream or a frame over 64 MiB.
+const wire::Message *recv_message(int fd, std::vector<uint64_t> *storage);
+bool unix_address(const char *path, sockaddr_un *addr);
+// A socket connected to path, or -1.
+int connect_unix(const char *path);
+
+} // namespace salus::test
