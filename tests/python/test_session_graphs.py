@@ -118,3 +118,33 @@ def _session_in_one_message(client, graph):
             _capi.session_open(handle, c_graph, None, 0, 0, 1.0)
     finally:
         _capi.salus_graph_free(c_graph)
+
+
+def test_a_checkpoint_outlives_the_daemon():
+    """Variables saved from one salusd start a session on the next, which
+    trains on exactly as the first would have; the client of the first
+    daemon gets a clear error once it is gone, never a hang."""
+    from conftest import Daemon
+
+    batches = [data(8, i) for i in range(6)]
+    first = Daemon()
+    try:
+        with salus.connect(first.socket, name="before") as c:
+            s = c.session(train_graph(8))
+            for x, y in batches[:3]:
+                s.run({"x": x, "y": y})
+            saved = s.read_variables()
+            want = [float(s.run({"x": x, "y": y}, fetch="loss")) for x, y in batches[3:]]
+            assert first.stop() == 0
+            with pytest.raises((salus.ConnectError, salus.ShutdownError)):
+                s.run({"x": batches[0][0], "y": batches[0][1]})
+    finally:
+        first.kill()
+    second = Daemon()
+    try:
+        with salus.connect(second.socket, name="after") as c:
+            s = c.session(train_graph(8), values=saved)
+            got = [float(s.run({"x": x, "y": y}, fetch="loss")) for x, y in batches[3:]]
+        assert got == want
+    finally:
+        assert second.stop() == 0
