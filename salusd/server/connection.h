@@ -73,6 +73,7 @@ class Connection {
     // Handshake and ownership state, kept here for the request handler.
     bool greeted = false;
     std::string client_name;
+    uint32_t tenant = 0; // Hello's: the tenant its sessions are charged to, 0 for none
     std::set<uint64_t> session_ids;
 
   private:

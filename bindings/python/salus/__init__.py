@@ -67,6 +67,7 @@ from ._errors import (
     ResourceError,
     ShapeError,
     ShutdownError,
+    PermissionDeniedError,
     TooBigError,
     VersionError,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "VersionError", "GraphError", "NoSessionError", "ShapeError", "TooBigError",
     "ExecutionError", "NotSupportedError", "ResourceError", "CanceledError", "InternalError",
     "ShutdownError",
+    "PermissionDeniedError",
     "PROTOCOL_VERSION",
 ]
 
