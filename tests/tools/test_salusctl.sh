@@ -100,7 +100,7 @@ ctl policy bogus >"$out" 2>"$err" || rc=$?
     || fail "policy bogus exits $rc" "$err"
 
 ctl sessions >"$out" 2>"$err" && [ "$(wc -l <"$out")" -eq 1 ] \
-    && grep -q '^ID  *OWNER  *PID  *NAME  *STATE  *LANE  *P  *T  *ITERS  *RUN  *MEAN$' "$out" \
+    && grep -q '^ID  *OWNER  *PID  *JOB  *NAME  *STATE  *LANE  *P  *T  *ITERS  *RUN  *MEAN$' "$out" \
     && ok "sessions on an idle daemon prints the header only" || fail "idle sessions" "$out" "$err"
 
 hold alpha
