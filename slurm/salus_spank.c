@@ -27,7 +27,7 @@ SPANK_PLUGIN(salus, 1)
 /* Where salusd.service listens, unless plugstack.conf says socket=PATH. */
 #define DEFAULT_SOCKET "/run/salus/salusd.sock"
 
-static uint64_t budget_bytes;   /* 0: the job did not ask for Salus memory */
+static uint64_t budget_bytes; /* 0: the job did not ask for Salus memory */
 static int32_t priority;
 static double weight = 1.0;
 static const char *socket_path = DEFAULT_SOCKET;
@@ -70,15 +70,14 @@ static int opt_weight(int val, const char *optarg, int remote) {
     return ESPANK_SUCCESS;
 }
 
-struct spank_option spank_options[] = {
+static struct spank_option salus_options[] = {
     {"salus-mem", "SIZE",
      "Salus device memory budget of the job on each node (e.g. 8G); its sessions are "
      "refused beyond it",
      1, 0, opt_mem},
-    {"salus-priority", "N", "priority of the job's Salus sessions (default 0)", 1, 0,
-     opt_priority},
-    {"salus-weight", "W", "weight of the job's Salus sessions under the fair policy (default 1)",
-     1, 0, opt_weight},
+    {"salus-priority", "N", "priority of the job's Salus sessions (default 0)", 1, 0, opt_priority},
+    {"salus-weight", "W", "weight of the job's Salus sessions under the fair policy (default 1)", 1,
+     0, opt_weight},
     SPANK_OPTIONS_TABLE_END,
 };
 
@@ -101,12 +100,20 @@ static int connect_daemon(salus_client **client) {
     opts.socket_path = socket_path;
     opts.client_name = "slurm-spank";
     int rc = salus_connect(&opts, client);
-    if (rc < 0) slurm_error("salus: cannot reach salusd at %s: %s", socket_path, salus_last_error());
+    if (rc < 0)
+        slurm_error("salus: cannot reach salusd at %s: %s", socket_path, salus_last_error());
     return rc;
 }
 
+/* Registered here: Slurm 22.05's sbatch did not offer the options of a
+ * spank_options table in our test, but takes registered ones. */
 int slurm_spank_init(spank_t sp, int argc, char **argv) {
-    (void)sp;
+    for (struct spank_option *o = salus_options; o->name; ++o) {
+        if (spank_option_register(sp, o) != ESPANK_SUCCESS) {
+            slurm_error("salus: cannot register option --%s", o->name);
+            return -1;
+        }
+    }
     return parse_args(argc, argv);
 }
 
@@ -139,8 +146,9 @@ int slurm_spank_user_init(spank_t sp, int argc, char **argv) {
     t.priority = priority;
     t.weight = weight;
     int rc = salus_set_tenant(client, &t, NULL);
-    if (rc < 0) slurm_error("salus: cannot register job %" PRIu32 ": %s", job,
-                            salus_client_last_error(client));
+    if (rc < 0)
+        slurm_error("salus: cannot register job %" PRIu32 ": %s", job,
+                    salus_client_last_error(client));
     salus_disconnect(client);
     if (rc < 0) return -1;
     char id[16];
@@ -158,8 +166,8 @@ int slurm_spank_user_init(spank_t sp, int argc, char **argv) {
  * the tenant, whatever its processes left behind. A job without a tenant
  * (no --salus-mem) is nothing to end. */
 int slurm_spank_job_epilog(spank_t sp, int argc, char **argv) {
-    (void)argc;
-    (void)argv;
+    /* The job-script context calls no slurm_spank_init: read the arguments here. */
+    if (parse_args(argc, argv) != 0) return -1;
     uint32_t job = 0;
     if (spank_get_item(sp, S_JOB_ID, &job) != ESPANK_SUCCESS) return 0;
     salus_client *client = NULL;

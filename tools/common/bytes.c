@@ -20,8 +20,7 @@ int parse_bytes(const char *text, uint64_t *out) {
         } else {
             shift = 10u * (unsigned)(u - units + 1);
             ++end;
-            if (strcmp(end, "") != 0 && strcmp(end, "B") != 0 && strcmp(end, "iB") != 0)
-                return -1;
+            if (strcmp(end, "") != 0 && strcmp(end, "B") != 0 && strcmp(end, "iB") != 0) return -1;
         }
     }
     if (shift && value > (UINT64_MAX >> shift)) return -1;

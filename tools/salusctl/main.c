@@ -52,8 +52,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"status", 0}, {"sessions", 0}, {"policy", 1}, {"drain", 0}, {"metrics", 0},
-    {"tenant", 6},
+    {"status", 0}, {"sessions", 0}, {"policy", 1}, {"drain", 0}, {"metrics", 0}, {"tenant", 6},
 };
 
 int main(int argc, char **argv) {

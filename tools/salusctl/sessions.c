@@ -52,8 +52,8 @@ static void print_json(const salus_session_info *infos, size_t n) {
 enum { NCOLS = 12, CELL = 80 };
 
 static void print_table(const salus_session_info *infos, size_t n) {
-    static const char *const header[NCOLS] = {"ID", "OWNER", "PID", "JOB",   "NAME", "STATE",
-                                              "LANE", "P",   "T",   "ITERS", "RUN",  "MEAN"};
+    static const char *const header[NCOLS] = {"ID",   "OWNER", "PID", "JOB",   "NAME", "STATE",
+                                              "LANE", "P",     "T",   "ITERS", "RUN",  "MEAN"};
     /* Text columns are left-aligned, numbers right-aligned. */
     static const int left[NCOLS] = {0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0};
     table *t = table_new(NCOLS, header, left);

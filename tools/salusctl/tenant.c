@@ -68,8 +68,7 @@ static int set(salus_client *client, int argc, char **argv, int json) {
     if (json)
         printf("{\"job\":%" PRIu32 ",\"created\":%s}\n", t.id, created ? "true" : "false");
     else
-        printf("job %" PRIu32 " %s: uid %" PRIu32 ", budget %s, priority %" PRId32
-               ", weight %g\n",
+        printf("job %" PRIu32 " %s: uid %" PRIu32 ", budget %s, priority %" PRId32 ", weight %g\n",
                t.id, created ? "registered" : "updated", t.uid, budget, t.priority, t.weight);
     return EXIT_SUCCESS;
 }
