@@ -63,11 +63,11 @@ from ._errors import (
     NoSessionError,
     NotSupportedError,
     OutOfMemoryError,
+    PermissionDeniedError,
     ProtocolError,
     ResourceError,
     ShapeError,
     ShutdownError,
-    PermissionDeniedError,
     TooBigError,
     VersionError,
 )
@@ -87,8 +87,7 @@ __all__ = [
     "Error", "InvalidArgumentError", "OutOfMemoryError", "ConnectError", "ProtocolError",
     "VersionError", "GraphError", "NoSessionError", "ShapeError", "TooBigError",
     "ExecutionError", "NotSupportedError", "ResourceError", "CanceledError", "InternalError",
-    "ShutdownError",
-    "PermissionDeniedError",
+    "ShutdownError", "PermissionDeniedError",
     "PROTOCOL_VERSION",
 ]
 
