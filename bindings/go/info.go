@@ -31,6 +31,7 @@ type SessionInfo struct {
 	// Admitted and Completed are times on the daemon's monotonic clock:
 	// when the session was admitted (0 while queued) and closed (0 while open).
 	Admitted, Completed time.Duration
+	Job                 uint32 // the tenant (e.g. Slurm job) it is charged to; 0 for none
 }
 
 // ListSessions lists the sessions of every client, recently closed ones
@@ -68,6 +69,7 @@ func sessionInfo(array capi.Salus_session_info, i int) SessionInfo {
 		MeanIterationTime:  nanoseconds(c.GetMean_iteration_ns()),
 		Admitted:           nanoseconds(c.GetAdmitted_ns()),
 		Completed:          nanoseconds(c.GetCompleted_ns()),
+		Job:                uint32(c.GetTenant()),
 	}
 }
 

@@ -36,9 +36,10 @@ struct session_info_0_1 {
 static_assert(sizeof(salus_session_info) == sizeof(session_info_0_1) &&
                   offsetof(salus_session_info, persistent_bytes) ==
                       offsetof(session_info_0_1, persistent_bytes) &&
+                  offsetof(salus_session_info, run_ns) == offsetof(session_info_0_1, run_ns) &&
                   offsetof(salus_session_info, completed_ns) ==
                       offsetof(session_info_0_1, completed_ns),
-              "client_uid changed the layout of salus_session_info: an ABI break");
+              "client_uid or tenant changed the layout of salus_session_info: an ABI break");
 
 // Truncated to fit, always NUL-terminated.
 void copy_string(char *dst, size_t size, const flatbuffers::String *src) {
@@ -75,6 +76,7 @@ int list(Connection *conn, salus_session_info *infos, size_t max, size_t *count)
         info.ephemeral_bytes = s->ephemeral_bytes();
         info.iterations = s->iterations();
         info.pending = s->pending();
+        info.tenant = s->tenant();
         info.run_ns = s->run_ns();
         copy_string(info.state, sizeof info.state, s->state());
         info.lane = s->lane();
@@ -88,15 +90,6 @@ int list(Connection *conn, salus_session_info *infos, size_t max, size_t *count)
     }
     *count = n;
     return SALUS_OK;
-}
-
-// What a request for the daemon's state does: send, wait, check the reply type.
-int admin_request(Connection *conn, flatbuffers::FlatBufferBuilder &fbb, uint64_t id,
-                  wire::Body reply_type, const char *what, std::shared_ptr<Slot> *slot) {
-    int rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), slot);
-    if (rc == SALUS_OK) rc = conn->wait(**slot);
-    if (rc == SALUS_OK) rc = conn->check(*(*slot)->reply, reply_type, what);
-    return rc;
 }
 
 int set_policy(Connection *conn, const char *policy) {
@@ -215,6 +208,15 @@ int list_lanes(Connection *conn, salus_lane_info *lanes, size_t max, size_t *cou
 }
 
 } // namespace
+
+int salus::client::admin_request(Connection *conn, flatbuffers::FlatBufferBuilder &fbb, uint64_t id,
+                                 wire::Body reply_type, const char *what,
+                                 std::shared_ptr<Slot> *slot) {
+    int rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), slot);
+    if (rc == SALUS_OK) rc = conn->wait(**slot);
+    if (rc == SALUS_OK) rc = conn->check(*(*slot)->reply, reply_type, what);
+    return rc;
+}
 
 extern "C" {
 

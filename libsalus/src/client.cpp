@@ -15,6 +15,23 @@ namespace {
 // Where salusd.service listens.
 constexpr const char *kSystemSocket = "/run/salus/salusd.sock";
 
+// The tenant to name in Hello: the options', else $SALUS_TENANT's.
+int resolve_tenant(const salus_connect_options *opts, uint32_t *tenant) {
+    *tenant = opts && opts->version >= 2 ? opts->tenant : 0;
+    if (*tenant != 0) return SALUS_OK;
+    const char *env = std::getenv("SALUS_TENANT");
+    if (!env || !*env) return SALUS_OK;
+    char *end = nullptr;
+    errno = 0;
+    unsigned long long value = std::strtoull(env, &end, 10);
+    if (errno != 0 || *end != '\0' || *env == '-' || value == 0 || value > UINT32_MAX) {
+        return fail(SALUS_EINVAL, std::string("SALUS_TENANT=\"") + env +
+                                      "\" is not a tenant id (a job id from 1 to 4294967295)");
+    }
+    *tenant = static_cast<uint32_t>(value);
+    return SALUS_OK;
+}
+
 } // namespace
 
 extern "C" {
@@ -60,8 +77,11 @@ int salus_connect(const salus_connect_options *opts, salus_client **out) {
         std::string name =
             opts && opts->client_name ? opts->client_name : program_invocation_short_name;
 
+        uint32_t tenant = 0;
+        if (int rc = resolve_tenant(opts, &tenant); rc != SALUS_OK) return rc;
+
         auto client = std::make_unique<salus_client>();
-        int rc = Connection::open(path, name, &client->conn);
+        int rc = Connection::open(path, name, tenant, &client->conn);
         if (rc != SALUS_OK) return rc;
         *out = client.release();
         return SALUS_OK;

@@ -55,7 +55,7 @@ Connection::~Connection() {
     shutdown();
 }
 
-int Connection::open(const std::string &path, const std::string &client_name,
+int Connection::open(const std::string &path, const std::string &client_name, uint32_t tenant,
                      std::shared_ptr<Connection> *out) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -73,16 +73,17 @@ int Connection::open(const std::string &path, const std::string &client_name,
     if (::connect(conn->fd_, reinterpret_cast<const sockaddr *>(&addr), sizeof(addr)) != 0) {
         return fail(SALUS_ECONNECT, "cannot connect to " + path + ": " + errno_text(errno));
     }
-    int rc = conn->hello(client_name);
+    int rc = conn->hello(client_name, tenant);
     if (rc != SALUS_OK) return rc;
     *out = std::move(conn);
     return SALUS_OK;
 }
 
-int Connection::hello(const std::string &client_name) {
+int Connection::hello(const std::string &client_name, uint32_t tenant) {
     flatbuffers::FlatBufferBuilder fbb(256);
     uint64_t id = next_id();
-    auto body = wire::CreateHello(fbb, SALUS_PROTOCOL_VERSION, 0, fbb.CreateString(client_name));
+    auto body =
+        wire::CreateHello(fbb, SALUS_PROTOCOL_VERSION, 0, fbb.CreateString(client_name), tenant);
     wire::FinishMessageBuffer(fbb, wire::CreateMessage(fbb, id, wire::Body::Hello, body.Union()));
     std::shared_ptr<Slot> slot;
     int rc = send(id, fbb.GetBufferPointer(), fbb.GetSize(), &slot);

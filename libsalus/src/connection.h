@@ -51,7 +51,8 @@ class Connection {
 
     // Connects to path and exchanges Hello. On failure returns a code and
     // sets the thread's last error.
-    static int open(const std::string &path, const std::string &client_name,
+    // tenant: Hello's, 0 for none.
+    static int open(const std::string &path, const std::string &client_name, uint32_t tenant,
                     std::shared_ptr<Connection> *out);
 
     uint64_t next_id();
@@ -90,7 +91,7 @@ class Connection {
     enum class ReadMode { kBlock, kUntil, kNoWait };
 
     Connection();
-    int hello(const std::string &client_name);
+    int hello(const std::string &client_name, uint32_t tenant);
 
     // The waiting of wait() and poll(), with mu_ held by `lock`: returns
     // when the slot is done, the connection dead or timeout_ms passed.

@@ -10,6 +10,7 @@ SessionReport report_session(const Session &s, Engine &engine) {
     r.name = s.name;
     r.client_pid = s.client_pid;
     r.client_uid = s.client_uid;
+    r.tenant = s.tenant;
     r.params = s.params;
     r.iterations = s.iterations;
     r.run_ns = s.run_ns;
@@ -52,7 +53,14 @@ flatbuffers::Offset<wire::SessionInfo> session_info(flatbuffers::FlatBufferBuild
     info.add_mean_iteration_ns(r.mean_iteration_ns);
     info.add_admitted_ns(r.admitted_ns);
     info.add_completed_ns(r.completed_ns);
+    info.add_tenant(r.tenant);
     return info.Finish();
+}
+
+flatbuffers::Offset<wire::TenantInfo> tenant_info(flatbuffers::FlatBufferBuilder &fbb,
+                                                  const Tenant &t) {
+    return wire::CreateTenantInfo(fbb, t.id, t.uid, t.budget_bytes, t.priority, t.weight,
+                                  t.used_bytes, t.sessions);
 }
 
 } // namespace
@@ -107,6 +115,27 @@ Reply set_policy_reply(uint64_t request_id, sched::Policy policy, sched::Policy 
     auto body = wire::CreateSetPolicyReplyDirect(fbb, sched::policy_name(policy),
                                                  sched::policy_name(previous));
     return finish_message(fbb, request_id, wire::Body::SetPolicyReply, body.Union());
+}
+
+Reply set_tenant_reply(uint64_t request_id, const Tenant &tenant, bool created) {
+    flatbuffers::FlatBufferBuilder fbb(128);
+    auto body = wire::CreateSetTenantReply(fbb, tenant_info(fbb, tenant), created);
+    return finish_message(fbb, request_id, wire::Body::SetTenantReply, body.Union());
+}
+
+Reply end_tenant_reply(uint64_t request_id, uint32_t tenant, uint32_t closed_sessions,
+                       uint64_t freed_bytes) {
+    flatbuffers::FlatBufferBuilder fbb(64);
+    auto body = wire::CreateEndTenantReply(fbb, tenant, closed_sessions, freed_bytes);
+    return finish_message(fbb, request_id, wire::Body::EndTenantReply, body.Union());
+}
+
+Reply list_tenants_reply(uint64_t request_id, const TenantTable &tenants) {
+    flatbuffers::FlatBufferBuilder fbb(64 + 96 * tenants.all().size());
+    std::vector<flatbuffers::Offset<wire::TenantInfo>> infos;
+    for (const auto &[id, t] : tenants.all()) infos.push_back(tenant_info(fbb, t));
+    auto body = wire::CreateListTenantsReplyDirect(fbb, &infos);
+    return finish_message(fbb, request_id, wire::Body::ListTenantsReply, body.Union());
 }
 
 } // namespace salus::server

@@ -4,6 +4,7 @@
 #include "server/engine.h"
 #include "server/replies.h"
 #include "server/session.h"
+#include "server/tenants.h"
 
 #include <deque>
 #include <optional>
@@ -17,6 +18,7 @@ struct SessionReport {
     std::string name;
     int client_pid = 0;
     uint32_t client_uid = 0;
+    uint32_t tenant = 0;
     sched::SessionParams params;
     std::string state;
     std::optional<uint64_t> lane;
@@ -42,6 +44,10 @@ struct AdmissionState {
 Reply status_reply(uint64_t request_id, const Device &device, Engine &engine, size_t open_sessions,
                    AdmissionState admission);
 Reply drain_reply(uint64_t request_id, bool draining, bool previous, uint32_t open_sessions);
+Reply set_tenant_reply(uint64_t request_id, const Tenant &tenant, bool created);
+Reply end_tenant_reply(uint64_t request_id, uint32_t tenant, uint32_t closed_sessions,
+                       uint64_t freed_bytes);
+Reply list_tenants_reply(uint64_t request_id, const TenantTable &tenants);
 Reply set_policy_reply(uint64_t request_id, sched::Policy policy, sched::Policy previous);
 
 } // namespace salus::server

@@ -91,6 +91,7 @@ class Connection {
     bool greeted = false;
     bool counted = false; // in the server's connections per uid
     std::string client_name;
+    uint32_t tenant = 0; // Hello's: the tenant its sessions are charged to, 0 for none
     std::set<uint64_t> session_ids;
     uint32_t sessions_creating = 0; // CreateSessions not answered yet
 

@@ -216,6 +216,15 @@ void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_n
     case wire::Body::Drain:
         on_drain(c, id, *message.body_as_Drain());
         return;
+    case wire::Body::SetTenant:
+        on_set_tenant(c, id, *message.body_as_SetTenant());
+        return;
+    case wire::Body::EndTenant:
+        on_end_tenant(c, id, *message.body_as_EndTenant());
+        return;
+    case wire::Body::ListTenants:
+        on_list_tenants(c, id);
+        return;
     case wire::Body::Hello:
         c.send_error(id, SALUS_EPROTO, "Hello was already received");
         return;
@@ -233,6 +242,13 @@ void Dispatcher::on_hello(Connection &c, uint64_t id, const wire::Hello &hello) 
                    " is not supported (this daemon speaks version " +
                    std::to_string(SALUS_PROTOCOL_VERSION) + ")");
         return;
+    }
+    if (uint32_t tenant = hello.tenant(); tenant != 0) {
+        if (Status st = tenants_.check_client(tenant, c.peer_uid()); !st.ok()) {
+            c.fail(id, st.code(), st.message());
+            return;
+        }
+        c.tenant = tenant;
     }
     c.greeted = true;
     if (hello.client_name()) c.client_name = hello.client_name()->str();
@@ -338,17 +354,27 @@ void Dispatcher::on_session_created(Creation &creation) {
         c->send_error(creation.request_id, creation.status.code(), creation.status.message());
         return;
     }
-    uint64_t session_id = next_session_id_++;
     const MemoryPlan &plan = creation.exe->plan();
     creation.params.persistent_bytes = plan.persistent_bytes;
     creation.params.ephemeral_bytes = plan.ephemeral_bytes;
+    if (Status st = charge_tenant(*c, &creation.params); !st.ok()) {
+        SALUS_LOG_INFO("connection %llu (pid %d): session \"%s\" refused: %s",
+                       static_cast<ull>(c->id()), c->peer_pid(), creation.name.c_str(),
+                       st.message().c_str());
+        c->send_error(creation.request_id, st.code(), st.message());
+        return;
+    }
+    uint64_t session_id = next_session_id_++;
     auto session = std::make_shared<Session>(session_id, std::move(creation.name), c, c->peer_pid(),
                                              c->peer_uid(), c->channel(), creation.params,
                                              std::move(creation.exe));
     session->create_request_id = creation.request_id;
+    session->tenant = c->tenant;
+    session->charged_bytes = c->tenant ? plan.persistent_bytes + plan.ephemeral_bytes : 0;
     uint32_t position = 0;
     Status st = engine_->admit(session, &position);
     if (!st.ok()) {
+        tenants_.release(session->tenant, session->charged_bytes);
         SALUS_LOG_INFO("connection %llu (pid %d): session \"%s\" refused: %s",
                        static_cast<ull>(c->id()), c->peer_pid(), session->name.c_str(),
                        st.message().c_str());
@@ -774,6 +800,7 @@ void Dispatcher::retire(const SessionPtr &session) {
     report.completed_ns = monotonic_ns();
     if (closed_.size() == kClosedKept) closed_.pop_front();
     closed_.push_back(std::move(report));
+    tenants_.release(session->tenant, session->charged_bytes);
     // Its memory returns to the pool; waiting sessions may be admitted.
     engine_->close(session);
 }

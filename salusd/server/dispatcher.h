@@ -9,6 +9,7 @@
 #include "server/engine.h"
 #include "server/resource_limits.h"
 #include "server/session.h"
+#include "server/tenants.h"
 #include "server/uid_limits.h"
 #include "server/worker_pool.h"
 
@@ -77,6 +78,13 @@ class Dispatcher {
     void on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy &request);
     void on_get_status(Connection &c, uint64_t id);
     void on_drain(Connection &c, uint64_t id, const wire::Drain &request);
+    // Tenants (dispatcher_tenants.cpp).
+    void on_set_tenant(Connection &c, uint64_t id, const wire::SetTenant &request);
+    void on_end_tenant(Connection &c, uint64_t id, const wire::EndTenant &request);
+    void on_list_tenants(Connection &c, uint64_t id);
+    // Charges a new session's P + T to its connection's tenant, whose
+    // priority and weight it takes; SALUS_ERESOURCE over the budget.
+    Status charge_tenant(const Connection &c, sched::SessionParams *params);
     // Why a new session is refused now, or "" when it is not.
     std::string refusal() const;
 
@@ -93,6 +101,7 @@ class Dispatcher {
     FindConnection find_connection_;
     Engine *engine_ = nullptr;
     SessionTable sessions_;
+    TenantTable tenants_;
     std::deque<SessionReport> closed_; // the most recent, oldest first
     uint64_t next_session_id_ = 1;
     unsigned creations_in_flight_ = 0; // CreateSessions on the workers

@@ -55,7 +55,9 @@ struct Session {
     const uint32_t client_uid;
     const ReplyChannelPtr channel; // where lanes write its replies
     const sched::SessionParams params;
-    bool closing = false; // CloseSession received: reply when idle
+    uint32_t tenant = 0;        // charged to this tenant (its connection's); 0: none
+    uint64_t charged_bytes = 0; // P + T, returned to the tenant when it is retired
+    bool closing = false;       // CloseSession received: reply when idle
     uint64_t close_request_id = 0;
     uint64_t create_request_id = 0; // answered once admitted
     uint64_t iterations = 0;        // completed successfully

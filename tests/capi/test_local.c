@@ -17,10 +17,10 @@ static const int64_t shape_2x3[] = {2, 3};
 static void test_strerror(void **state) {
     (void)state;
     static const int codes[] = {
-        SALUS_OK,        SALUS_EINVAL,    SALUS_ENOMEM,    SALUS_ECONNECT,
-        SALUS_EPROTO,    SALUS_EVERSION,  SALUS_EGRAPH,    SALUS_ENOSESSION,
-        SALUS_ESHAPE,    SALUS_ETOOBIG,   SALUS_EEXEC,     SALUS_ENOTSUP,
-        SALUS_ERESOURCE, SALUS_ECANCELED, SALUS_EINTERNAL, SALUS_ESHUTDOWN,
+        SALUS_OK,        SALUS_EINVAL,  SALUS_ENOMEM,     SALUS_ECONNECT,  SALUS_EPROTO,
+        SALUS_EVERSION,  SALUS_EGRAPH,  SALUS_ENOSESSION, SALUS_ESHAPE,    SALUS_ETOOBIG,
+        SALUS_EEXEC,     SALUS_ENOTSUP, SALUS_ERESOURCE,  SALUS_ECANCELED, SALUS_EINTERNAL,
+        SALUS_ESHUTDOWN, SALUS_EPERM,
     };
     const char *unknown = salus_strerror(-12345);
     assert_non_null(unknown);

@@ -100,7 +100,7 @@ ctl policy bogus >"$out" 2>"$err" || rc=$?
     || fail "policy bogus exits $rc" "$err"
 
 ctl sessions >"$out" 2>"$err" && [ "$(wc -l <"$out")" -eq 1 ] \
-    && grep -q '^ID  *OWNER  *PID  *NAME  *STATE  *LANE  *P  *T  *ITERS  *RUN  *MEAN$' "$out" \
+    && grep -q '^ID  *OWNER  *PID  *JOB  *NAME  *STATE  *LANE  *P  *T  *ITERS  *RUN  *MEAN$' "$out" \
     && ok "sessions on an idle daemon prints the header only" || fail "idle sessions" "$out" "$err"
 
 hold alpha
@@ -121,8 +121,8 @@ assert l["stream"].startswith("thread "), l
 
 me=$(id -un)
 ctl sessions >"$out" 2>"$err" \
-    && grep -Eq "^ *$hold_id +$me +[0-9]+ +alpha +(waiting|ready|running) +[0-9]+ .* 1/- " "$out" \
-    && ok "sessions shows id, owner, pid, name, state, lane, P, T and iterations" \
+    && grep -Eq "^ *$hold_id +$me +[0-9]+ +- +alpha +(waiting|ready|running) +[0-9]+ .* 1/- " "$out" \
+    && ok "sessions shows id, owner, pid, job, name, state, lane, P, T and iterations" \
     || fail "sessions table" "$out" "$err"
 
 ctl sessions --json >"$out" 2>"$err" && $PY -c '

@@ -23,6 +23,11 @@ static const char usage_text[] =
     "                      --wait returns once no session is open\n"
     "  drain --cancel      admit new sessions again\n"
     "  metrics             the daemon state in the Prometheus text format\n"
+    "  tenant [list]       the tenants: cluster jobs with a memory budget\n"
+    "  tenant set JOB USER MEM [PRIORITY [WEIGHT]]\n"
+    "                      register job JOB of USER with a budget of MEM\n"
+    "                      (e.g. 8G), or update it (root only)\n"
+    "  tenant end JOB      close the job's sessions, free their memory (root only)\n"
     "\n"
     "Options:\n"
     "  --socket PATH       the daemon's socket (default: $SALUS_SOCKET, else the\n"
@@ -47,7 +52,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"status", 0}, {"sessions", 0}, {"policy", 1}, {"drain", 0}, {"metrics", 0},
+    {"status", 0}, {"sessions", 0}, {"policy", 1}, {"drain", 0}, {"metrics", 0}, {"tenant", 6},
 };
 
 int main(int argc, char **argv) {
@@ -127,6 +132,8 @@ int main(int argc, char **argv) {
         status = cmd_policy(client, arg, json);
     else if (is_drain)
         status = cmd_drain(client, wait, cancel, json);
+    else if (strcmp(cmd, "tenant") == 0)
+        status = cmd_tenant(client, nargs, argv + optind + 1, json);
     else
         status = cmd_metrics(client);
     salus_disconnect(client);

@@ -13,6 +13,10 @@ static void family(const char *name, const char *type, const char *help) {
 static void session_labels(const salus_session_info *s) {
     printf("{session=\"%" PRIu64 "\",name=\"", s->session_id);
     prom_label(s->name, sizeof s->name);
+    /* The cluster job it is charged to, "" for none, so that a job's use can
+     * be summed across sessions. */
+    fputs("\",job=\"", stdout);
+    if (s->tenant) printf("%" PRIu32, s->tenant);
     fputs("\"}", stdout);
 }
 

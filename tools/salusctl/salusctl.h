@@ -56,5 +56,7 @@ int cmd_sessions(salus_client *client, int json);
 int cmd_policy(salus_client *client, const char *name, int json);
 int cmd_drain(salus_client *client, int wait, int cancel, int json);
 int cmd_metrics(salus_client *client);
+/* argv: the words after "tenant". */
+int cmd_tenant(salus_client *client, int argc, char **argv, int json);
 
 #endif

@@ -21,7 +21,12 @@ static void print_json(const salus_session_info *infos, size_t n) {
             owner_name(s->client_uid, owner, sizeof owner);
             json_string(owner, strlen(owner));
         }
-        printf(",\"pid\":%" PRId32 ",\"state\":", s->client_pid);
+        printf(",\"pid\":%" PRId32, s->client_pid);
+        if (s->tenant)
+            printf(",\"job\":%" PRIu32, s->tenant);
+        else
+            fputs(",\"job\":null", stdout);
+        fputs(",\"state\":", stdout);
         json_string(s->state, sizeof s->state);
         if (s->lane == SALUS_NO_LANE)
             fputs(",\"lane\":null", stdout);
@@ -44,13 +49,13 @@ static void print_json(const salus_session_info *infos, size_t n) {
     fputs("]\n", stdout);
 }
 
-enum { NCOLS = 11, CELL = 80 };
+enum { NCOLS = 12, CELL = 80 };
 
 static void print_table(const salus_session_info *infos, size_t n) {
-    static const char *const header[NCOLS] = {"ID", "OWNER", "PID",   "NAME", "STATE", "LANE",
-                                              "P",  "T",     "ITERS", "RUN",  "MEAN"};
+    static const char *const header[NCOLS] = {"ID",   "OWNER", "PID", "JOB",   "NAME", "STATE",
+                                              "LANE", "P",     "T",   "ITERS", "RUN",  "MEAN"};
     /* Text columns are left-aligned, numbers right-aligned. */
-    static const int left[NCOLS] = {0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0};
+    static const int left[NCOLS] = {0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0};
     table *t = table_new(NCOLS, header, left);
     for (size_t i = 0; i < n; ++i) {
         const salus_session_info *s = &infos[i];
@@ -58,24 +63,28 @@ static void print_table(const salus_session_info *infos, size_t n) {
         snprintf(c[0], CELL, "%" PRIu64, s->session_id);
         owner_name(s->client_uid, c[1], CELL);
         snprintf(c[2], CELL, "%" PRId32, s->client_pid);
-        snprintf(c[3], CELL, "%.*s", FIELD(s->name));
-        if (c[3][0] == '\0') snprintf(c[3], CELL, "-");
-        snprintf(c[4], CELL, "%.*s", FIELD(s->state));
+        if (s->tenant)
+            snprintf(c[3], CELL, "%" PRIu32, s->tenant);
+        else
+            snprintf(c[3], CELL, "-");
+        snprintf(c[4], CELL, "%.*s", FIELD(s->name));
+        if (c[4][0] == '\0') snprintf(c[4], CELL, "-");
+        snprintf(c[5], CELL, "%.*s", FIELD(s->state));
         if (s->lane == SALUS_NO_LANE)
-            snprintf(c[5], CELL, "-");
+            snprintf(c[6], CELL, "-");
         else
-            snprintf(c[5], CELL, "%" PRIu64, s->lane);
-        human_bytes(c[6], CELL, s->persistent_bytes);
-        human_bytes(c[7], CELL, s->ephemeral_bytes);
+            snprintf(c[6], CELL, "%" PRIu64, s->lane);
+        human_bytes(c[7], CELL, s->persistent_bytes);
+        human_bytes(c[8], CELL, s->ephemeral_bytes);
         if (s->declared_iterations)
-            snprintf(c[8], CELL, "%" PRIu64 "/%" PRIu64, s->iterations, s->declared_iterations);
+            snprintf(c[9], CELL, "%" PRIu64 "/%" PRIu64, s->iterations, s->declared_iterations);
         else
-            snprintf(c[8], CELL, "%" PRIu64 "/-", s->iterations);
-        human_ns(c[9], CELL, s->run_ns);
+            snprintf(c[9], CELL, "%" PRIu64 "/-", s->iterations);
+        human_ns(c[10], CELL, s->run_ns);
         if (s->mean_iteration_ns)
-            human_ns(c[10], CELL, s->mean_iteration_ns);
+            human_ns(c[11], CELL, s->mean_iteration_ns);
         else
-            snprintf(c[10], CELL, "-");
+            snprintf(c[11], CELL, "-");
         const char *row[NCOLS];
         for (int k = 0; k < NCOLS; ++k) {
             /* A control character in a name would break the table's lines. */

@@ -117,6 +117,13 @@ class ShutdownError(Error):
     code = _capi.SALUS_ESHUTDOWN
 
 
+class PermissionDeniedError(Error, PermissionError):
+    """Not permitted to this user (``SALUS_EPERM``): an administrator's
+    request, or another user's tenant."""
+
+    code = _capi.SALUS_EPERM
+
+
 _BY_CODE = {
     cls.code: cls
     for cls in (
@@ -135,6 +142,7 @@ _BY_CODE = {
         CanceledError,
         InternalError,
         ShutdownError,
+        PermissionDeniedError,
     )
 }
 

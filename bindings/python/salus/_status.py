@@ -32,6 +32,7 @@ class SessionStatus:
     mean_iteration_time: Optional[float]  # None before the first iteration
     admitted_at: Optional[float]  # the daemon's monotonic clock
     completed_at: Optional[float]  # when it closed
+    job: Optional[int] = None  # the tenant (e.g. Slurm job) it is charged to
 
     @property
     def P(self):
@@ -66,6 +67,7 @@ class SessionStatus:
             mean_iteration_time=seconds_or_none(info.mean_iteration_ns),
             admitted_at=seconds_or_none(info.admitted_ns),
             completed_at=seconds_or_none(info.completed_ns),
+            job=info.tenant or None,
         )
 
 

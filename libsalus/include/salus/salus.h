@@ -42,21 +42,22 @@ extern "C" {
 /* Error codes. Always negative; 0 is success. */
 enum salus_error {
     SALUS_OK = 0,
-    SALUS_EINVAL = -1,      /* invalid argument */
-    SALUS_ENOMEM = -2,      /* out of host memory */
-    SALUS_ECONNECT = -3,    /* cannot reach the daemon, or it went away */
-    SALUS_EPROTO = -4,      /* malformed or unexpected message */
-    SALUS_EVERSION = -5,    /* protocol versions do not match */
-    SALUS_EGRAPH = -6,      /* the graph is invalid */
-    SALUS_ENOSESSION = -7,  /* unknown or closed session */
-    SALUS_ESHAPE = -8,      /* a fed tensor has the wrong dtype, shape or size */
-    SALUS_ETOOBIG = -9,     /* over a configured size limit */
-    SALUS_EEXEC = -10,      /* a kernel failed during an iteration */
-    SALUS_ENOTSUP = -11,    /* valid but not supported by this daemon */
-    SALUS_ERESOURCE = -12,  /* the daemon lacks device memory for this */
-    SALUS_ECANCELED = -13,  /* the iteration was dropped before it ran */
-    SALUS_EINTERNAL = -14,  /* a bug: please report it */
-    SALUS_ESHUTDOWN = -15   /* the daemon is draining or shutting down */
+    SALUS_EINVAL = -1,     /* invalid argument */
+    SALUS_ENOMEM = -2,     /* out of host memory */
+    SALUS_ECONNECT = -3,   /* cannot reach the daemon, or it went away */
+    SALUS_EPROTO = -4,     /* malformed or unexpected message */
+    SALUS_EVERSION = -5,   /* protocol versions do not match */
+    SALUS_EGRAPH = -6,     /* the graph is invalid */
+    SALUS_ENOSESSION = -7, /* unknown or closed session */
+    SALUS_ESHAPE = -8,     /* a fed tensor has the wrong dtype, shape or size */
+    SALUS_ETOOBIG = -9,    /* over a configured size limit */
+    SALUS_EEXEC = -10,     /* a kernel failed during an iteration */
+    SALUS_ENOTSUP = -11,   /* valid but not supported by this daemon */
+    SALUS_ERESOURCE = -12, /* the daemon lacks device memory for this */
+    SALUS_ECANCELED = -13, /* the iteration was dropped before it ran */
+    SALUS_EINTERNAL = -14, /* a bug: please report it */
+    SALUS_ESHUTDOWN = -15, /* the daemon is draining or shutting down */
+    SALUS_EPERM = -16      /* not permitted to this user (since 0.4) */
 };
 
 /* Element types of tensors. Every dtype can be fed, fetched and passed
@@ -90,14 +91,20 @@ SALUS_EXTERN const char *salus_last_error(void);
 
 /* ---- connection ---------------------------------------------------------- */
 
-#define SALUS_CONNECT_OPTIONS_VERSION 1
+#define SALUS_CONNECT_OPTIONS_VERSION 2
 
 typedef struct salus_connect_options {
-    unsigned int version;    /* SALUS_CONNECT_OPTIONS_VERSION */
+    unsigned int version; /* SALUS_CONNECT_OPTIONS_VERSION */
     /* NULL: $SALUS_SOCKET, else the default path (salus_default_socket_path),
      * else, when nothing is there, the system daemon's /run/salus/salusd.sock. */
     const char *socket_path;
     const char *client_name; /* shown by the daemon; NULL: the program name */
+    /* Version 2 (0.4): the tenant (a cluster job registered with the daemon,
+     * see salus_set_tenant) this client's sessions are charged to; 0:
+     * $SALUS_TENANT when set (Slurm jobs get it from the SPANK plugin), else
+     * none. The daemon refuses the connection (SALUS_EINVAL) when the tenant
+     * is not registered, SALUS_EPERM when it is another user's. */
+    uint32_t tenant;
 } salus_connect_options;
 
 SALUS_EXTERN int salus_connect_options_init(salus_connect_options *opts, unsigned int version);
@@ -315,8 +322,7 @@ SALUS_EXTERN int salus_session_add_graph(salus_session *session, const salus_gra
                                          const char *name, uint32_t *index);
 SALUS_EXTERN size_t salus_session_graph_count(const salus_session *session);
 /* Outputs of graph `graph` (0 for an unknown graph). */
-SALUS_EXTERN size_t salus_session_graph_output_count(const salus_session *session,
-                                                     uint32_t graph);
+SALUS_EXTERN size_t salus_session_graph_output_count(const salus_session *session, uint32_t graph);
 /* salus_session_submit and salus_session_run for graph `graph` of the session;
  * n_outputs as salus_session_graph_output_count(). Iterations of all the
  * session's graphs run one at a time, in the order they were submitted. */
@@ -363,9 +369,12 @@ typedef struct salus_session_info {
     uint64_t ephemeral_bytes;  /* T */
     uint64_t iterations;       /* completed */
     uint32_t pending;          /* queued or running */
-    uint64_t run_ns;           /* total execution time */
-    char state[16];            /* queued, waiting, ready, running, closing, closed */
-    uint64_t lane;             /* SALUS_NO_LANE while queued for memory */
+    /* The tenant (cluster job) it is charged to, 0 for none. Added in 0.4 in
+     * what was padding: the struct keeps its size and layout. */
+    uint32_t tenant;
+    uint64_t run_ns; /* total execution time */
+    char state[16];  /* queued, waiting, ready, running, closing, closed */
+    uint64_t lane;   /* SALUS_NO_LANE while queued for memory */
     uint64_t declared_iterations;
     int32_t priority;
     double weight;
@@ -409,13 +418,13 @@ SALUS_EXTERN int salus_get_status(salus_client *client, salus_status *out);
 /* The device the daemon runs sessions on. The caller sets version with
  * salus_device_info_init(); the library fills the fields that version has. */
 typedef struct salus_device_info {
-    unsigned int version;  /* SALUS_DEVICE_INFO_VERSION */
-    char type[16];         /* "cpu" or "cuda" */
-    char name[128];        /* the CPU model or the GPU's name */
-    int32_t index;         /* CUDA device ordinal; -1 for the CPU */
-    uint64_t total_bytes;  /* the device's memory */
-    uint64_t free_bytes;   /* free now, as the system or driver says (outside the pool) */
-    uint64_t pool_bytes;   /* the pool salusd claimed at start */
+    unsigned int version; /* SALUS_DEVICE_INFO_VERSION */
+    char type[16];        /* "cpu" or "cuda" */
+    char name[128];       /* the CPU model or the GPU's name */
+    int32_t index;        /* CUDA device ordinal; -1 for the CPU */
+    uint64_t total_bytes; /* the device's memory */
+    uint64_t free_bytes;  /* free now, as the system or driver says (outside the pool) */
+    uint64_t pool_bytes;  /* the pool salusd claimed at start */
 } salus_device_info;
 
 SALUS_EXTERN int salus_device_info_init(salus_device_info *info, unsigned int version);
@@ -424,7 +433,7 @@ SALUS_EXTERN int salus_get_device_info(salus_client *client, salus_device_info *
 /* One lane: a contiguous range of the pool and one stream of execution. */
 typedef struct salus_lane_info {
     uint64_t lane;
-    uint64_t base;             /* its offset in the pool */
+    uint64_t base; /* its offset in the pool */
     uint64_t capacity;
     uint64_t persistent_bytes; /* sum of its sessions' P */
     uint64_t ephemeral_bytes;  /* its ephemeral region: max(T), sum(T) under static admission */
@@ -448,6 +457,45 @@ SALUS_EXTERN int salus_get_draining(salus_client *client, int *draining);
  * lanes (which may be NULL when max is 0) and the total number into *count. */
 SALUS_EXTERN int salus_list_lanes(salus_client *client, salus_lane_info *lanes, size_t max,
                                   size_t *count);
+
+/* ---- tenants (since 0.4) ------------------------------------------------ */
+
+/*
+ * A tenant is a cluster job (its Slurm job id) that an administrator
+ * registers with the daemon: the user whose clients may name it (see
+ * salus_connect_options.tenant), a memory budget that bounds the sum of P + T
+ * of its sessions (a session over it is refused with SALUS_ERESOURCE naming
+ * the budget), and the priority and weight its sessions run with. Ending it
+ * closes its sessions and the connections that opened them, and frees their
+ * memory. Registering, updating and ending need root (SALUS_EPERM otherwise).
+ */
+#define SALUS_TENANT_VERSION 1
+
+typedef struct salus_tenant {
+    unsigned int version;  /* SALUS_TENANT_VERSION */
+    uint32_t id;           /* not 0: the Slurm job id */
+    uint32_t uid;          /* the user whose clients may name it */
+    int32_t priority;      /* its sessions' priority */
+    uint64_t budget_bytes; /* bound on the sum of P + T of its sessions */
+    double weight;         /* its sessions' weight (fair policy); above 0 */
+    uint64_t used_bytes;   /* listed: P + T of its sessions now */
+    uint32_t sessions;     /* listed: its open sessions */
+} salus_tenant;
+
+/* Zeroes *tenant and sets its version and a weight of 1. */
+SALUS_EXTERN int salus_tenant_init(salus_tenant *tenant, unsigned int version);
+/* Registers the tenant tenant->id, or updates its budget, priority and weight
+ * (its uid cannot change: SALUS_EINVAL). A lower budget applies to sessions
+ * opened later. *created (may be NULL) gets 1 when it was new. */
+SALUS_EXTERN int salus_set_tenant(salus_client *client, const salus_tenant *tenant, int *created);
+/* Ends tenant `id`: closes its sessions and their clients' connections and
+ * frees their memory. SALUS_EINVAL when it is not registered. The number of
+ * sessions closed goes to *closed_sessions (may be NULL). */
+SALUS_EXTERN int salus_end_tenant(salus_client *client, uint32_t id, uint32_t *closed_sessions);
+/* Lists the tenants. tenants[0..max) must have been initialised with
+ * salus_tenant_init (the version says what to fill); the total goes to *count. */
+SALUS_EXTERN int salus_list_tenants(salus_client *client, salus_tenant *tenants, size_t max,
+                                    size_t *count);
 
 #ifdef __cplusplus
 }
