@@ -29,7 +29,8 @@ func TestDTypesMatchHeader(t *testing.T) {
 // Every libsalus code has a sentinel, distinct from the others.
 func TestSentinelsCoverEveryCode(t *testing.T) {
 	sentinels := []*Error{ErrInvalid, ErrNoMemory, ErrConnect, ErrProtocol, ErrVersion, ErrGraph,
-		ErrNoSession, ErrShape, ErrTooBig, ErrExec, ErrNotSupported, ErrResource, ErrCanceled, ErrInternal, ErrShutdown}
+		ErrNoSession, ErrShape, ErrTooBig, ErrExec, ErrNotSupported, ErrResource, ErrCanceled, ErrInternal, ErrShutdown,
+		ErrPermission}
 	seen := map[Code]bool{}
 	for _, s := range sentinels {
 		if s.Code >= 0 || seen[s.Code] {

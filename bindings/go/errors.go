@@ -54,6 +54,7 @@ var (
 	ErrCanceled     = &Error{Code: Code(capi.SALUS_ECANCELED)}  // the iteration was dropped before it ran
 	ErrInternal     = &Error{Code: Code(capi.SALUS_EINTERNAL)}  // a bug: please report it
 	ErrShutdown     = &Error{Code: Code(capi.SALUS_ESHUTDOWN)}  // the daemon is draining or shutting down
+	ErrPermission   = &Error{Code: Code(capi.SALUS_EPERM)}      // the daemon refused it to this user (needs root or its admin group)
 )
 
 // errorf makes an error found by this package, with a message in the style

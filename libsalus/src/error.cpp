@@ -76,6 +76,8 @@ const char *salus_strerror(int error) {
         return "internal error";
     case SALUS_ESHUTDOWN:
         return "the daemon is draining or shutting down";
+    case SALUS_EPERM:
+        return "not permitted to this user";
     default:
         return "unknown error";
     }

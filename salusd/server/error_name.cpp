@@ -38,6 +38,8 @@ const char *error_code_name(int code) {
         return "SALUS_EINTERNAL";
     case SALUS_ESHUTDOWN:
         return "SALUS_ESHUTDOWN";
+    case SALUS_EPERM:
+        return "SALUS_EPERM";
     }
     return "unknown error";
 }

@@ -32,6 +32,7 @@ CODES = {
     _capi.SALUS_ECANCELED: (salus.CanceledError, None),
     _capi.SALUS_EINTERNAL: (salus.InternalError, None),
     _capi.SALUS_ESHUTDOWN: (salus.ShutdownError, None),
+    _capi.SALUS_EPERM: (salus.PermissionDeniedError, PermissionError),
 }
 
 

@@ -63,6 +63,7 @@ from ._errors import (
     NoSessionError,
     NotSupportedError,
     OutOfMemoryError,
+    PermissionDeniedError,
     ProtocolError,
     ResourceError,
     ShapeError,
@@ -86,7 +87,7 @@ __all__ = [
     "Error", "InvalidArgumentError", "OutOfMemoryError", "ConnectError", "ProtocolError",
     "VersionError", "GraphError", "NoSessionError", "ShapeError", "TooBigError",
     "ExecutionError", "NotSupportedError", "ResourceError", "CanceledError", "InternalError",
-    "ShutdownError",
+    "ShutdownError", "PermissionDeniedError",
     "PROTOCOL_VERSION",
 ]
 

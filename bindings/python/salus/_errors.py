@@ -117,6 +117,14 @@ class ShutdownError(Error):
     code = _capi.SALUS_ESHUTDOWN
 
 
+class PermissionDeniedError(Error, PermissionError):
+    """The daemon refused the request to this user (``SALUS_EPERM``): it
+    needs root or membership of the daemon's admin group, which the message
+    names."""
+
+    code = _capi.SALUS_EPERM
+
+
 _BY_CODE = {
     cls.code: cls
     for cls in (
@@ -135,6 +143,7 @@ _BY_CODE = {
         CanceledError,
         InternalError,
         ShutdownError,
+        PermissionDeniedError,
     )
 }
 

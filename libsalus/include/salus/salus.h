@@ -56,7 +56,8 @@ enum salus_error {
     SALUS_ERESOURCE = -12,  /* the daemon lacks device memory for this */
     SALUS_ECANCELED = -13,  /* the iteration was dropped before it ran */
     SALUS_EINTERNAL = -14,  /* a bug: please report it */
-    SALUS_ESHUTDOWN = -15   /* the daemon is draining or shutting down */
+    SALUS_ESHUTDOWN = -15,  /* the daemon is draining or shutting down */
+    SALUS_EPERM = -16       /* the caller's user may not do this */
 };
 
 /* Element types of tensors. Every dtype can be fed, fetched and passed
