@@ -42,22 +42,22 @@ extern "C" {
 /* Error codes. Always negative; 0 is success. */
 enum salus_error {
     SALUS_OK = 0,
-    SALUS_EINVAL = -1,      /* invalid argument */
-    SALUS_ENOMEM = -2,      /* out of host memory */
-    SALUS_ECONNECT = -3,    /* cannot reach the daemon, or it went away */
-    SALUS_EPROTO = -4,      /* malformed or unexpected message */
-    SALUS_EVERSION = -5,    /* protocol versions do not match */
-    SALUS_EGRAPH = -6,      /* the graph is invalid */
-    SALUS_ENOSESSION = -7,  /* unknown or closed session */
-    SALUS_ESHAPE = -8,      /* a fed tensor has the wrong dtype, shape or size */
-    SALUS_ETOOBIG = -9,     /* over a configured size limit */
-    SALUS_EEXEC = -10,      /* a kernel failed during an iteration */
-    SALUS_ENOTSUP = -11,    /* valid but not supported by this daemon */
-    SALUS_ERESOURCE = -12,  /* the daemon lacks device memory for this */
-    SALUS_ECANCELED = -13,  /* the iteration was dropped before it ran */
-    SALUS_EINTERNAL = -14,  /* a bug: please report it */
-    SALUS_ESHUTDOWN = -15,  /* the daemon is draining or shutting down */
-    SALUS_EPERM = -16       /* the caller's user may not do this */
+    SALUS_EINVAL = -1,     /* invalid argument */
+    SALUS_ENOMEM = -2,     /* out of host memory */
+    SALUS_ECONNECT = -3,   /* cannot reach the daemon, or it went away */
+    SALUS_EPROTO = -4,     /* malformed or unexpected message */
+    SALUS_EVERSION = -5,   /* protocol versions do not match */
+    SALUS_EGRAPH = -6,     /* the graph is invalid */
+    SALUS_ENOSESSION = -7, /* unknown or closed session */
+    SALUS_ESHAPE = -8,     /* a fed tensor has the wrong dtype, shape or size */
+    SALUS_ETOOBIG = -9,    /* over a configured size limit */
+    SALUS_EEXEC = -10,     /* a kernel failed during an iteration */
+    SALUS_ENOTSUP = -11,   /* valid but not supported by this daemon */
+    SALUS_ERESOURCE = -12, /* the daemon lacks device memory for this */
+    SALUS_ECANCELED = -13, /* the iteration was dropped before it ran */
+    SALUS_EINTERNAL = -14, /* a bug: please report it */
+    SALUS_ESHUTDOWN = -15, /* the daemon is draining or shutting down */
+    SALUS_EPERM = -16      /* the caller's user may not do this */
 };
 
 /* Element types of tensors. Every dtype can be fed, fetched and passed
@@ -73,6 +73,12 @@ typedef enum salus_dtype {
 
 /* Largest tensor rank accepted anywhere. */
 #define SALUS_MAX_RANK 8
+
+/* Names the daemon shows to others: valid UTF-8 without control characters,
+ * of at most these many bytes, else SALUS_EINVAL. A session name (and an
+ * added graph's) fits salus_session_info.name; a client name, a file name. */
+#define SALUS_MAX_SESSION_NAME_BYTES 63
+#define SALUS_MAX_CLIENT_NAME_BYTES 255
 
 typedef struct salus_client salus_client;
 typedef struct salus_graph salus_graph;
@@ -94,11 +100,12 @@ SALUS_EXTERN const char *salus_last_error(void);
 #define SALUS_CONNECT_OPTIONS_VERSION 1
 
 typedef struct salus_connect_options {
-    unsigned int version;    /* SALUS_CONNECT_OPTIONS_VERSION */
+    unsigned int version; /* SALUS_CONNECT_OPTIONS_VERSION */
     /* NULL: $SALUS_SOCKET, else the default path (salus_default_socket_path),
      * else, when nothing is there, the system daemon's /run/salus/salusd.sock. */
     const char *socket_path;
-    const char *client_name; /* shown by the daemon; NULL: the program name */
+    const char *client_name; /* shown by the daemon; NULL: the program name (see
+                              * SALUS_MAX_CLIENT_NAME_BYTES) */
 } salus_connect_options;
 
 SALUS_EXTERN int salus_connect_options_init(salus_connect_options *opts, unsigned int version);
@@ -230,10 +237,13 @@ SALUS_EXTERN const char *salus_op_name(size_t i);
 
 typedef struct salus_session_options {
     unsigned int version;         /* SALUS_SESSION_OPTIONS_VERSION */
-    const char *name;             /* shown by the daemon; NULL: none */
+    const char *name;             /* shown to others; NULL: none (see
+                                   * SALUS_MAX_SESSION_NAME_BYTES) */
     uint64_t declared_iterations; /* planned iterations, 0: unknown */
-    int32_t priority;             /* higher runs first under the priority policy */
-    double weight;                /* share under the fair policy; 0 means 1 */
+    int32_t priority;             /* higher runs first under the priority policy;
+                                   * above the daemon's ceiling: SALUS_EPERM */
+    double weight;                /* share under the fair policy; 0 means 1;
+                                   * above the daemon's ceiling: SALUS_EPERM */
 } salus_session_options;
 
 SALUS_EXTERN int salus_session_options_init(salus_session_options *opts, unsigned int version);
@@ -316,8 +326,7 @@ SALUS_EXTERN int salus_session_add_graph(salus_session *session, const salus_gra
                                          const char *name, uint32_t *index);
 SALUS_EXTERN size_t salus_session_graph_count(const salus_session *session);
 /* Outputs of graph `graph` (0 for an unknown graph). */
-SALUS_EXTERN size_t salus_session_graph_output_count(const salus_session *session,
-                                                     uint32_t graph);
+SALUS_EXTERN size_t salus_session_graph_output_count(const salus_session *session, uint32_t graph);
 /* salus_session_submit and salus_session_run for graph `graph` of the session;
  * n_outputs as salus_session_graph_output_count(). Iterations of all the
  * session's graphs run one at a time, in the order they were submitted. */
@@ -355,7 +364,7 @@ SALUS_EXTERN int salus_session_write_variables(salus_session *session, const cha
 
 typedef struct salus_session_info {
     uint64_t session_id;
-    char name[64];
+    char name[SALUS_MAX_SESSION_NAME_BYTES + 1];
     int32_t client_pid;
     /* The client's user id (getpwuid(3) names it), (uint32_t)-1 when unknown.
      * Added in 0.2 in what was padding: the struct keeps its size and layout. */
@@ -410,13 +419,13 @@ SALUS_EXTERN int salus_get_status(salus_client *client, salus_status *out);
 /* The device the daemon runs sessions on. The caller sets version with
  * salus_device_info_init(); the library fills the fields that version has. */
 typedef struct salus_device_info {
-    unsigned int version;  /* SALUS_DEVICE_INFO_VERSION */
-    char type[16];         /* "cpu" or "cuda" */
-    char name[128];        /* the CPU model or the GPU's name */
-    int32_t index;         /* CUDA device ordinal; -1 for the CPU */
-    uint64_t total_bytes;  /* the device's memory */
-    uint64_t free_bytes;   /* free now, as the system or driver says (outside the pool) */
-    uint64_t pool_bytes;   /* the pool salusd claimed at start */
+    unsigned int version; /* SALUS_DEVICE_INFO_VERSION */
+    char type[16];        /* "cpu" or "cuda" */
+    char name[128];       /* the CPU model or the GPU's name */
+    int32_t index;        /* CUDA device ordinal; -1 for the CPU */
+    uint64_t total_bytes; /* the device's memory */
+    uint64_t free_bytes;  /* free now, as the system or driver says (outside the pool) */
+    uint64_t pool_bytes;  /* the pool salusd claimed at start */
 } salus_device_info;
 
 SALUS_EXTERN int salus_device_info_init(salus_device_info *info, unsigned int version);
@@ -425,7 +434,7 @@ SALUS_EXTERN int salus_get_device_info(salus_client *client, salus_device_info *
 /* One lane: a contiguous range of the pool and one stream of execution. */
 typedef struct salus_lane_info {
     uint64_t lane;
-    uint64_t base;             /* its offset in the pool */
+    uint64_t base; /* its offset in the pool */
     uint64_t capacity;
     uint64_t persistent_bytes; /* sum of its sessions' P */
     uint64_t ephemeral_bytes;  /* its ephemeral region: max(T), sum(T) under static admission */
