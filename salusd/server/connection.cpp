@@ -7,8 +7,6 @@
 
 #include <salus/salus.h>
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -48,17 +46,12 @@ void Connection::accept_from(uv_stream_t *listener) {
         return;
     }
     uv_os_fd_t fd;
-    struct ucred cred;
-    socklen_t len = sizeof cred;
     if (uv_fileno(reinterpret_cast<uv_handle_t *>(&pipe_), &fd) < 0) {
         close("cannot get the socket of the connection");
         return;
     }
     channel_ = std::make_shared<ReplyChannel>(fd);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-        peer_pid_ = cred.pid;
-        peer_uid_ = cred.uid;
-    }
+    peer_ = read_peer_identity(fd);
     rc = uv_read_start(stream(), on_alloc, on_read);
     if (rc < 0) close(std::string("cannot read: ") + uv_strerror(rc));
 }
@@ -124,7 +117,7 @@ void Connection::send_error(uint64_t request_id, int code, std::string_view mess
 void Connection::fail(uint64_t request_id, int code, std::string_view message) {
     if (state_ != State::Open) return;
     SALUS_LOG_WARNING("connection %llu (pid %d): %.*s; closing it",
-                      static_cast<unsigned long long>(id_), peer_pid_,
+                      static_cast<unsigned long long>(id_), peer_.pid,
                       static_cast<int>(message.size()), message.data());
     send(error_reply(request_id, code, message));
     close_when_flushed(std::string(message));

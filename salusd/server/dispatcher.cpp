@@ -5,6 +5,7 @@
 #include "server/clock.h"
 #include "server/error_name.h"
 #include "server/log.h"
+#include "server/names.h"
 #include "server/replies.h"
 
 #include <salus/salus.h>
@@ -204,7 +205,7 @@ void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_n
         on_write_variables(c, id, std::move(frame), arrival_ns);
         return;
     case wire::Body::ListSessions:
-        c.send(list_sessions_reply(id, sessions_, closed_, *engine_));
+        on_list_sessions(c, id);
         return;
     case wire::Body::SetPolicy:
         on_set_policy(c, id, *message.body_as_SetPolicy());
@@ -233,8 +234,13 @@ void Dispatcher::on_hello(Connection &c, uint64_t id, const wire::Hello &hello) 
                    std::to_string(SALUS_PROTOCOL_VERSION) + ")");
         return;
     }
+    std::string client_name = hello.client_name() ? hello.client_name()->str() : "";
+    if (Status st = check_name(client_name, "client name", SALUS_MAX_CLIENT_NAME_BYTES); !st.ok()) {
+        c.fail(id, st.code(), st.message());
+        return;
+    }
     c.greeted = true;
-    if (hello.client_name()) c.client_name = hello.client_name()->str();
+    c.client_name = std::move(client_name);
     SALUS_LOG_INFO("connection %llu (pid %d): client \"%s\", protocol %u", static_cast<ull>(c.id()),
                    c.peer_pid(), c.client_name.c_str(), hello.protocol_version());
     c.send(hello_reply(id, c.max_frame_bytes()));
@@ -278,6 +284,12 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
             c.send_error(id, SALUS_EINVAL, "session weight must be a finite number above 0");
             return;
         }
+    }
+    Status st = check_name(creation->name, "session name", SALUS_MAX_SESSION_NAME_BYTES);
+    if (st.ok()) st = access_.check_session_params(c.peer(), creation->params);
+    if (!st.ok()) {
+        c.send_error(id, st.code(), st.message());
+        return;
     }
     creation->frame = std::move(frame);
     Device *device = device_;
@@ -416,11 +428,16 @@ void Dispatcher::on_add_graph(Connection &c, uint64_t id, RequestFramePtr frame)
                      "AddGraph.graph is not a salus.ir.Graph buffer (identifier \"SLGR\")");
         return;
     }
+    std::string name = request.name() ? request.name()->str() : "";
+    if (Status st = check_name(name, "graph name", SALUS_MAX_SESSION_NAME_BYTES); !st.ok()) {
+        c.send_error(id, st.code(), st.message());
+        return;
+    }
     auto addition = std::make_shared<GraphAddition>();
     addition->connection_id = c.id();
     addition->request_id = id;
     addition->session = std::move(session);
-    if (request.name()) addition->name = request.name()->str();
+    addition->name = std::move(name);
     addition->frame = std::move(frame);
     Device *device = device_;
     uint32_t limit = c.max_frame_bytes();
@@ -600,6 +617,10 @@ void Dispatcher::on_close_session(Connection &c, uint64_t id, const wire::CloseS
 }
 
 void Dispatcher::on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy &request) {
+    if (Status st = access_.require_admin(c.peer(), "changing the policy"); !st.ok()) {
+        c.send_error(id, st.code(), st.message());
+        return;
+    }
     std::optional<sched::Policy> policy = sched::parse_policy(request.policy()->string_view());
     if (!policy) {
         c.send_error(id, SALUS_EINVAL,
@@ -615,12 +636,22 @@ void Dispatcher::on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy
     c.send(set_policy_reply(id, *policy, previous));
 }
 
+void Dispatcher::on_list_sessions(Connection &c, uint64_t id) {
+    c.send(list_sessions_reply(id, sessions_, closed_, *engine_, access_.visibility(c.peer())));
+}
+
 void Dispatcher::on_get_status(Connection &c, uint64_t id) {
-    c.send(status_reply(id, *device_, *engine_, sessions_.size(), {draining_, shutting_down_}));
+    c.send(status_reply(id, *device_, *engine_, sessions_, {draining_, shutting_down_},
+                        access_.visibility(c.peer())));
 }
 
 void Dispatcher::on_drain(Connection &c, uint64_t id, const wire::Drain &request) {
     bool enable = request.enable();
+    if (Status st = access_.require_admin(c.peer(), enable ? "drain" : "ending a drain");
+        !st.ok()) {
+        c.send_error(id, st.code(), st.message());
+        return;
+    }
     if (!enable && shutting_down_) {
         c.send_error(id, SALUS_ESHUTDOWN, "the daemon is shutting down: the drain cannot end");
         return;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "device/device.h"
+#include "server/access.h"
 #include "server/admin_replies.h"
 #include "server/connection.h"
 #include "server/engine.h"
@@ -21,6 +22,9 @@ class Dispatcher {
     using FindConnection = std::function<Connection *(uint64_t id)>;
 
     Dispatcher(Device *device, WorkerPool *pool, FindConnection find_connection);
+
+    // Who may do what; the server sets its rules at start and on SIGHUP.
+    Access &access() { return access_; }
 
     // The engine whose lanes run the iterations; set before the first request.
     void set_engine(Engine *engine) { engine_ = engine; }
@@ -67,6 +71,7 @@ class Dispatcher {
     void enqueue_work(Connection &c, const SessionPtr &session, uint64_t id, RequestFramePtr frame,
                       QueuedIteration work, uint64_t arrival_ns);
     void on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy &request);
+    void on_list_sessions(Connection &c, uint64_t id);
     void on_get_status(Connection &c, uint64_t id);
     void on_drain(Connection &c, uint64_t id, const wire::Drain &request);
     // Why a new session is refused now, or "" when it is not.
@@ -83,6 +88,7 @@ class Dispatcher {
     WorkerPool *pool_;
     FindConnection find_connection_;
     Engine *engine_ = nullptr;
+    Access access_;
     SessionTable sessions_;
     std::deque<SessionReport> closed_; // the most recent, oldest first
     uint64_t next_session_id_ = 1;

@@ -6,6 +6,7 @@
 #include "frame.h"
 #include "lanes/lane_types.h"
 #include "sched/types.h"
+#include "server/access.h"
 
 #include <cstdint>
 #include <string>
@@ -30,6 +31,8 @@ struct Options {
     uint32_t max_lanes = 0;      // lanes (parallel streams) at most; 0: online CPUs
     uint32_t max_overtakes = 4;  // how often a waiting session may be overtaken
     uint32_t hold_max_us = 5000; // longest a lane waits for the policy's favourite; 0: never
+    // [access]
+    AccessRules access; // the admin group and the ceilings for everyone else
 };
 
 // Largest thread or lane count accepted.
