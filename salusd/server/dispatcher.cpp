@@ -607,10 +607,30 @@ void Dispatcher::fail_lost(const std::string &message, LostWork &work) {
 }
 
 void Dispatcher::on_close_session(Connection &c, uint64_t id, const wire::CloseSession &request) {
-    SessionPtr session = find_owned_session(c, id, request.session_id());
+    auto it = sessions_.find(request.session_id());
+    // Another user's session (salus_close_session_by_id) is an
+    // administrator's to close; one's own, from any connection.
+    if (it != sessions_.end() && it->second->owner != &c) {
+        Status st = it->second->client_uid == c.peer_uid()
+                        ? Status()
+                        : access_.require_admin(c.peer(), "closing another user's session");
+        if (!st.ok()) {
+            c.send_error(id, st.code(), st.message());
+            return;
+        }
+    }
+    SessionPtr session = find_session(c, id, request.session_id(), true);
     if (!session) return;
     session->closing = true;
     session->close_request_id = id;
+    session->close_connection_id = c.id();
+    if (session->owner != &c) {
+        SALUS_LOG_INFO("session %llu \"%s\" of connection %llu closed by connection %llu (pid %d, "
+                       "uid %u)",
+                       static_cast<ull>(session->id), session->name.c_str(),
+                       static_cast<ull>(session->owner->id()), static_cast<ull>(c.id()),
+                       c.peer_pid(), c.peer_uid());
+    }
     engine_->mark_closing(session);
     // Otherwise the last queued iteration's completion closes it.
     if (engine_->idle(session)) finish_close(session);
@@ -719,9 +739,14 @@ void Dispatcher::abandon_work(const std::string &why) {
 }
 
 SessionPtr Dispatcher::find_owned_session(Connection &c, uint64_t request_id, uint64_t session_id) {
+    return find_session(c, request_id, session_id, false);
+}
+
+SessionPtr Dispatcher::find_session(Connection &c, uint64_t request_id, uint64_t session_id,
+                                    bool any_owner) {
     auto it = sessions_.find(session_id);
     // Another client's session is as unknown as one that never existed.
-    if (it == sessions_.end() || it->second->owner != &c) {
+    if (it == sessions_.end() || (!any_owner && it->second->owner != &c)) {
         c.send_error(request_id, SALUS_ENOSESSION, "unknown session " + std::to_string(session_id));
         return nullptr;
     }
@@ -738,7 +763,11 @@ void Dispatcher::finish_close(const SessionPtr &session) {
     SALUS_LOG_INFO("session %llu \"%s\" closed after %llu iterations",
                    static_cast<ull>(session->id), session->name.c_str(),
                    static_cast<ull>(session->iterations));
-    c->send(close_session_reply(session->close_request_id, session->id, session->iterations));
+    // The reply goes to whoever asked, unless it left meanwhile.
+    if (Connection *asker = find_connection_(session->close_connection_id)) {
+        asker->send(
+            close_session_reply(session->close_request_id, session->id, session->iterations));
+    }
     c->session_ids.erase(session->id);
     session->owner = nullptr;
     sessions_.erase(session->id);
@@ -766,6 +795,14 @@ void Dispatcher::drop_connection(Connection &c) {
         SALUS_LOG_INFO("session %llu \"%s\" closed with its client after %llu iterations",
                        static_cast<ull>(session->id), session->name.c_str(),
                        static_cast<ull>(session->iterations));
+        // An administrator closing it is answered now: it is closed.
+        Connection *asker = session->closing && session->close_connection_id != c.id()
+                                ? find_connection_(session->close_connection_id)
+                                : nullptr;
+        if (asker) {
+            asker->send(
+                close_session_reply(session->close_request_id, session->id, session->iterations));
+        }
         session->owner = nullptr;
         sessions_.erase(it);
         // Queued iterations are dropped; a running one finishes first, then

@@ -80,6 +80,9 @@ class Dispatcher {
     // The session `session_id` of this connection, or nullptr after replying
     // SALUS_ENOSESSION.
     SessionPtr find_owned_session(Connection &c, uint64_t request_id, uint64_t session_id);
+    // The same, of any connection when `any_owner`.
+    SessionPtr find_session(Connection &c, uint64_t request_id, uint64_t session_id,
+                            bool any_owner);
     void finish_close(const SessionPtr &session);
     // Ends the session in the engine and keeps its last report for listings.
     void retire(const SessionPtr &session);

@@ -56,9 +56,10 @@ struct Session {
     const sched::SessionParams params;
     bool closing = false; // CloseSession received: reply when idle
     uint64_t close_request_id = 0;
-    uint64_t create_request_id = 0; // answered once admitted
-    uint64_t iterations = 0;        // completed successfully
-    uint64_t run_ns = 0;            // total execution time of those
+    uint64_t close_connection_id = 0; // who asked: the owner, or an administrator
+    uint64_t create_request_id = 0;   // answered once admitted
+    uint64_t iterations = 0;          // completed successfully
+    uint64_t run_ns = 0;              // total execution time of those
 
     // The Engine's, under its mutex. The lane thread running this session's
     // single in-flight iteration uses *exe; the loop rebinds *exe only while

@@ -44,19 +44,7 @@ useradd --no-create-home --user-group "$user"
 useradd --no-create-home --user-group --groups "$admins" "$admin"
 chmod 755 "$dir"
 
-n=0
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-# Stops at the first failure: later checks depend on earlier state.
-fail() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    shift
-    for f in "$@"; do [ -f "$f" ] && sed 's/^/# /' "$f"; done
-    exit 1
-}
+. "$(dirname "$0")/tap.sh"
 out="$dir/out" err="$dir/err"
 # as USER COMMAND...: runs COMMAND as USER with its groups (root: as is).
 as() {
@@ -81,16 +69,6 @@ refused() {
     ctl "$who" "$@" || rc=$?
     [ "$rc" -eq 1 ] && grep -q "not permitted to this user: $what needs root or membership of group $admins$" "$err"
 }
-until_true() { # until_true DESCRIPTION COMMAND...: polls for up to 20 s
-    what=$1
-    shift
-    i=0
-    until "$@"; do
-        i=$((i + 1))
-        [ "$i" -lt 400 ] || fail "$what within 20 s" "$out" "$err" "$dir/salusd.log"
-        sleep 0.05
-    done
-}
 # hold USER NAME FD: a session of USER named NAME stays open while FD is;
 # sets held_id.
 hold() {
@@ -108,7 +86,7 @@ create() {
     as "$who" "$HOLD_SESSION" "$sock" "$@" </dev/null >"$out" 2>"$err"
 }
 
-echo "1..16"
+echo "1..17"
 
 printf '[access]\nadmin-group = %s\n' "$admins" >"$conf"
 "$SALUSD" --config "$conf" --socket "$sock" --device cpu --max-lanes 2 --policy pack \
@@ -167,6 +145,14 @@ ctl "$user" metrics && grep -q "name=\"user-job\"" "$out" && ! grep -q root-job 
     && ctl "$admin" metrics && grep -q "name=\"root-job\"" "$out" \
     && ok "metrics' session series: the user's own, every one for the admin group" \
     || fail "metrics" "$out" "$err"
+
+refused "$user" "closing another user's session" close "$root_id" \
+    && ctl "$admin" close "$user_id" && grep -q "^closed: session $user_id$" "$out" \
+    && ctl root close "$root_id" \
+    && ctl root --json sessions && [ "$(names)" = "root-job user-job" ] \
+    && $PY -c 'import json,sys; assert all(s["state"] == "closed" for s in json.load(sys.stdin))' <"$out" \
+    && ok "closing another user's session: refused to an ordinary user, done by the admin group and root" \
+    || fail "close" "$out" "$err"
 exec 4>&- 5>&-
 
 rc=0

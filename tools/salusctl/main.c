@@ -4,6 +4,7 @@
  */
 #include "salusctl.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ static const char usage_text[] =
     "                      --wait returns once no session is open\n"
     "  drain --cancel      admit new sessions again\n"
     "  metrics             the daemon state in the Prometheus text format\n"
+    "  close ID            close session ID (another user's: administrators only)\n"
     "\n"
     "Options:\n"
     "  --socket PATH       the daemon's socket (default: $SALUS_SOCKET, else the\n"
@@ -47,7 +49,7 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"status", 0}, {"sessions", 0}, {"policy", 1}, {"drain", 0}, {"metrics", 0},
+    {"status", 0}, {"sessions", 0}, {"policy", 1}, {"drain", 0}, {"metrics", 0}, {"close", 1},
 };
 
 int main(int argc, char **argv) {
@@ -109,6 +111,14 @@ int main(int argc, char **argv) {
     if (wait && cancel) return usage_error("'drain' takes --wait or --cancel, not both");
     if (json && strcmp(cmd, "metrics") == 0)
         return usage_error("--json does not apply to 'metrics'");
+    uint64_t close_id = 0;
+    if (strcmp(cmd, "close") == 0) {
+        char *end = NULL;
+        errno = 0;
+        if (!arg || arg[0] < '0' || arg[0] > '9') return usage_error("'close' takes a session id");
+        close_id = strtoull(arg, &end, 10);
+        if (*end || errno) return usage_error("'%s' is not a session id", arg);
+    }
 
     salus_connect_options copts;
     salus_connect_options_init(&copts, SALUS_CONNECT_OPTIONS_VERSION);
@@ -127,6 +137,8 @@ int main(int argc, char **argv) {
         status = cmd_policy(client, arg, json);
     else if (is_drain)
         status = cmd_drain(client, wait, cancel, json);
+    else if (strcmp(cmd, "close") == 0)
+        status = cmd_close(client, close_id, json);
     else
         status = cmd_metrics(client);
     salus_disconnect(client);

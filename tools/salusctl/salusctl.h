@@ -60,5 +60,6 @@ int cmd_sessions(salus_client *client, int json);
 int cmd_policy(salus_client *client, const char *name, int json);
 int cmd_drain(salus_client *client, int wait, int cancel, int json);
 int cmd_metrics(salus_client *client);
+int cmd_close(salus_client *client, uint64_t session_id, int json);
 
 #endif

@@ -450,6 +450,12 @@ typedef struct salus_lane_info {
  * daemon shuts down. */
 SALUS_EXTERN int salus_drain(salus_client *client, int enable);
 
+/* Closes session session_id, of any client, as salus_session_close would
+ * (its queued iterations finish first); its client's next request on it
+ * fails with SALUS_ENOSESSION. Another user's session needs an administrator
+ * (SALUS_EPERM); SALUS_ENOSESSION when there is no such open session. */
+SALUS_EXTERN int salus_close_session_by_id(salus_client *client, uint64_t session_id);
+
 /* Writes 1 to *draining while the daemon refuses new sessions (draining, or
  * shutting down), else 0. */
 SALUS_EXTERN int salus_get_draining(salus_client *client, int *draining);
