@@ -173,6 +173,16 @@ int drain(Connection *conn, bool enable) {
     return admin_request(conn, fbb, id, wire::Body::DrainReply, "drain", &slot);
 }
 
+int close_session_by_id(Connection *conn, uint64_t session_id) {
+    flatbuffers::FlatBufferBuilder fbb(64);
+    uint64_t id = conn->next_id();
+    auto body = wire::CreateCloseSession(fbb, session_id);
+    wire::FinishMessageBuffer(fbb,
+                              wire::CreateMessage(fbb, id, wire::Body::CloseSession, body.Union()));
+    std::shared_ptr<Slot> slot;
+    return admin_request(conn, fbb, id, wire::Body::CloseSessionReply, "close session", &slot);
+}
+
 int get_draining(Connection *conn, int *draining) {
     if (!draining) return fail(conn, SALUS_EINVAL, "salus_get_draining: draining is NULL");
     std::shared_ptr<Slot> slot;
@@ -255,6 +265,14 @@ int salus_drain(salus_client *client, int enable) {
     return guard(conn, [&]() -> int {
         if (!client) return fail(SALUS_EINVAL, "salus_drain: client is NULL");
         return drain(conn, enable != 0);
+    });
+}
+
+int salus_close_session_by_id(salus_client *client, uint64_t session_id) {
+    Connection *conn = client ? client->conn.get() : nullptr;
+    return guard(conn, [&]() -> int {
+        if (!client) return fail(SALUS_EINVAL, "salus_close_session_by_id: client is NULL");
+        return close_session_by_id(conn, session_id);
     });
 }
 

@@ -66,29 +66,43 @@ flatbuffers::Offset<wire::TenantInfo> tenant_info(flatbuffers::FlatBufferBuilder
 } // namespace
 
 Reply list_sessions_reply(uint64_t request_id, const SessionTable &sessions,
-                          const std::deque<SessionReport> &history, Engine &engine) {
+                          const std::deque<SessionReport> &history, Engine &engine,
+                          Visibility visible) {
     size_t n = sessions.size() + history.size();
     flatbuffers::FlatBufferBuilder fbb(128 + 192 * n);
     std::vector<flatbuffers::Offset<wire::SessionInfo>> infos;
     infos.reserve(n);
     for (const auto &entry : sessions) {
+        if (!visible.shows(entry.second->client_uid)) continue;
         infos.push_back(session_info(fbb, report_session(*entry.second, engine)));
     }
-    for (const SessionReport &r : history) infos.push_back(session_info(fbb, r));
+    for (const SessionReport &r : history) {
+        if (visible.shows(r.client_uid)) infos.push_back(session_info(fbb, r));
+    }
     auto body = wire::CreateListSessionsReplyDirect(fbb, &infos);
     return finish_message(fbb, request_id, wire::Body::ListSessionsReply, body.Union());
 }
 
-Reply status_reply(uint64_t request_id, const Device &device, Engine &engine, size_t open_sessions,
-                   AdmissionState admission) {
+Reply status_reply(uint64_t request_id, const Device &device, Engine &engine,
+                   const SessionTable &sessions, AdmissionState admission, Visibility visible) {
     EngineStatus st = engine.status();
+    auto shown = [&](uint64_t id) {
+        auto it = sessions.find(id);
+        return visible.everyone || (it != sessions.end() && visible.shows(it->second->client_uid));
+    };
+    std::vector<uint64_t> queued;
+    for (uint64_t id : st.queued) {
+        if (shown(id)) queued.push_back(id);
+    }
     DeviceFacts facts = device.facts();
     flatbuffers::FlatBufferBuilder fbb(768 + 160 * st.lanes.size());
     std::vector<flatbuffers::Offset<wire::LaneStatus>> lanes;
     for (size_t i = 0; i < st.lanes.size(); ++i) {
         const LaneInfo &lane = st.lanes[i];
         std::vector<uint64_t> ids;
-        for (const SessionPlacement &p : lane.sessions) ids.push_back(p.session);
+        for (const SessionPlacement &p : lane.sessions) {
+            if (shown(p.session)) ids.push_back(p.session);
+        }
         lanes.push_back(wire::CreateLaneStatusDirect(
             fbb, lane.layout.lane, lane.layout.base, lane.layout.capacity,
             lane.layout.ephemeral_bytes, &ids, lane.persistent_bytes, st.lane_streams[i].c_str()));
@@ -98,8 +112,8 @@ Reply status_reply(uint64_t request_id, const Device &device, Engine &engine, si
                                      facts.index, facts.total_bytes, facts.free_bytes);
     auto body = wire::CreateStatusReplyDirect(
         fbb, device.description().c_str(), sched::policy_name(engine.policy()),
-        lanes::admission_mode_name(engine.mode()), st.pool_bytes, st.free_bytes, &lanes, &st.queued,
-        static_cast<uint32_t>(open_sessions), st.switches, st.switch_p50_ns, st.switch_p99_ns,
+        lanes::admission_mode_name(engine.mode()), st.pool_bytes, st.free_bytes, &lanes, &queued,
+        static_cast<uint32_t>(sessions.size()), st.switches, st.switch_p50_ns, st.switch_p99_ns,
         device_info, admission.draining, admission.shutting_down);
     return finish_message(fbb, request_id, wire::Body::StatusReply, body.Union());
 }
@@ -130,10 +144,13 @@ Reply end_tenant_reply(uint64_t request_id, uint32_t tenant, uint32_t closed_ses
     return finish_message(fbb, request_id, wire::Body::EndTenantReply, body.Union());
 }
 
-Reply list_tenants_reply(uint64_t request_id, const TenantTable &tenants) {
+Reply list_tenants_reply(uint64_t request_id, const TenantTable &tenants,
+                         const Visibility &visible) {
     flatbuffers::FlatBufferBuilder fbb(64 + 96 * tenants.all().size());
     std::vector<flatbuffers::Offset<wire::TenantInfo>> infos;
-    for (const auto &[id, t] : tenants.all()) infos.push_back(tenant_info(fbb, t));
+    for (const auto &[id, t] : tenants.all()) {
+        if (visible.shows(t.uid)) infos.push_back(tenant_info(fbb, t));
+    }
     auto body = wire::CreateListTenantsReplyDirect(fbb, &infos);
     return finish_message(fbb, request_id, wire::Body::ListTenantsReply, body.Union());
 }

@@ -187,6 +187,48 @@ std::pair<Parse, Format> admission() {
             [](const Options &o) { return std::string(lanes::admission_mode_name(o.admission)); }};
 }
 
+std::pair<Parse, Format> admin_group() {
+    Parse parse = [](const std::string &text, Options *o, std::string *error) {
+        // POSIX's portable characters, as useradd and groupadd accept them.
+        bool valid =
+            !text.empty() && text.size() <= 32 && text[0] != '-' &&
+            text.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == std::string::npos;
+        if (!valid) {
+            *error = "expected a group name of 1 to 32 letters, digits, '.', '_' or '-'";
+            return false;
+        }
+        o->access.admin_group = text;
+        return true;
+    };
+    return {std::move(parse), [](const Options &o) { return o.access.admin_group; }};
+}
+
+std::pair<Parse, Format> max_priority() {
+    Parse parse = [](const std::string &text, Options *o, std::string *error) {
+        int64_t v = 0;
+        if (!parse_integer(text, INT32_MIN, INT32_MAX, &v)) {
+            *error = "expected a whole number, e.g. 0 or 10";
+            return false;
+        }
+        o->access.max_priority = static_cast<int32_t>(v);
+        return true;
+    };
+    return {std::move(parse),
+            [](const Options &o) { return std::to_string(o.access.max_priority); }};
+}
+
+std::pair<Parse, Format> max_weight() {
+    Parse parse = [](const std::string &text, Options *o, std::string *error) {
+        if (!parse_real(text, 0.0, 1e9, &o->access.max_weight)) {
+            *error = "expected a number from 0 to 1000000000, e.g. 1 or 2.5";
+            return false;
+        }
+        return true;
+    };
+    return {std::move(parse), [](const Options &o) { return format_real(o.access.max_weight); }};
+}
+
 ConfigKey key(const char *section, const char *name, char short_flag, const char *metavar,
               const char *help, const char *sample, bool reloadable,
               std::pair<Parse, Format> value) {
@@ -289,6 +331,16 @@ std::vector<ConfigKey> make_keys() {
         key("limits", "graph-attr-bytes", 0, "N[KMG]",
             "bytes of attribute values in a graph at most", "64M", kReload,
             size(limit(&Limits::graph_attr_bytes), 0, UINT64_MAX, false)),
+        key("access", "admin-group", 0, "GROUP",
+            "members may drain, change the policy, see every session and exceed the ceilings "
+            "below (as may root and the daemon's own user)",
+            "salus-admin", kReload, admin_group()),
+        key("access", "max-priority", 0, "N",
+            "highest session priority others may ask; above it needs an administrator", "0",
+            kReload, max_priority()),
+        key("access", "max-weight", 0, "X",
+            "highest fair-share weight others may ask; above it needs an administrator", "1",
+            kReload, max_weight()),
     };
 }
 

@@ -1,6 +1,7 @@
 #include "server/config_values.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <iterator>
 
@@ -50,6 +51,40 @@ bool parse_count(const std::string &text, uint64_t min, uint64_t max, uint64_t *
     if (value < min || value > max) return false;
     *out = value;
     return true;
+}
+
+bool parse_integer(const std::string &text, int64_t min, int64_t max, int64_t *out) {
+    bool negative = !text.empty() && text[0] == '-';
+    uint64_t magnitude = 0;
+    size_t end = 0;
+    std::string digits = text.substr(negative || (!text.empty() && text[0] == '+') ? 1 : 0);
+    if (!leading_decimal(digits, &magnitude, &end) || end != digits.size()) return false;
+    if (magnitude > static_cast<uint64_t>(INT64_MAX)) return false;
+    int64_t value = negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
+    if (value < min || value > max) return false;
+    *out = value;
+    return true;
+}
+
+bool parse_real(const std::string &text, double min, double max, double *out) {
+    // Digits and one point only: no exponents, hex, inf or nan.
+    if (text.empty() || text.find_first_not_of("0123456789.") != std::string::npos ||
+        text.find('.') != text.rfind('.') || text == ".") {
+        return false;
+    }
+    double value = std::strtod(text.c_str(), nullptr);
+    if (!(value >= min && value <= max)) return false;
+    *out = value;
+    return true;
+}
+
+std::string format_real(double value) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.6f", value);
+    std::string text = buf;
+    text.erase(text.find_last_not_of('0') + 1);
+    if (text.back() == '.') text.pop_back();
+    return text;
 }
 
 bool parse_size(const std::string &text, uint64_t *out) {

@@ -11,6 +11,14 @@ namespace salus::server {
 // A decimal in [min, max].
 bool parse_count(const std::string &text, uint64_t min, uint64_t max, uint64_t *out);
 
+// A decimal with an optional sign in [min, max].
+bool parse_integer(const std::string &text, int64_t min, int64_t max, int64_t *out);
+
+// A decimal fraction ("1", "2.5") in [min, max].
+bool parse_real(const std::string &text, double min, double max, double *out);
+// Six decimals at most, without trailing zeros: 1.0 -> "1", 2.5 -> "2.5".
+std::string format_real(double value);
+
 // Bytes: a decimal with an optional binary suffix K, M, G or T (512M, 8G).
 bool parse_size(const std::string &text, uint64_t *out);
 // The shortest exact form: 268435456 -> "256M", 1000 -> "1000".

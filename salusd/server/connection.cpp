@@ -8,8 +8,6 @@
 
 #include <salus/salus.h>
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -62,18 +60,13 @@ void Connection::accept_from(uv_stream_t *listener) {
         return;
     }
     uv_os_fd_t fd;
-    struct ucred cred;
-    socklen_t len = sizeof cred;
     if (uv_fileno(reinterpret_cast<uv_handle_t *>(&pipe_), &fd) < 0) {
         close("cannot get the socket of the connection");
         return;
     }
     fd_ = fd;
     channel_ = std::make_shared<ReplyChannel>(fd);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-        peer_pid_ = cred.pid;
-        peer_uid_ = cred.uid;
-    }
+    peer_ = read_peer_identity(fd);
     rc = uv_read_start(stream(), on_alloc, on_read);
     if (rc < 0) {
         close(std::string("cannot read: ") + uv_strerror(rc));
@@ -122,8 +115,8 @@ void Connection::on_deadline(uv_timer_t *timer) {
             std::string why = "no Hello within " + format_duration_ms(limits.hello_timeout_ms) +
                               " ([limits] hello-timeout)";
             SALUS_LOG_WARNING("connection %llu (pid %d, uid %u): %s; closing it",
-                              static_cast<unsigned long long>(self->id_), self->peer_pid_,
-                              self->peer_uid_, why.c_str());
+                              static_cast<unsigned long long>(self->id_), self->peer_.pid,
+                              self->peer_.uid, why.c_str());
             self->close(why);
             return;
         }
@@ -143,8 +136,8 @@ void Connection::on_deadline(uv_timer_t *timer) {
                 std::to_string(have) + " of " + std::to_string(want) +
                 (self->body_ ? " body bytes" : " length bytes") + ", [limits] frame-timeout)";
             SALUS_LOG_WARNING("connection %llu (pid %d, uid %u): %s; closing it",
-                              static_cast<unsigned long long>(self->id_), self->peer_pid_,
-                              self->peer_uid_, why.c_str());
+                              static_cast<unsigned long long>(self->id_), self->peer_.pid,
+                              self->peer_.uid, why.c_str());
             self->close(why);
             return;
         }
@@ -214,7 +207,7 @@ void Connection::send_error(uint64_t request_id, int code, std::string_view mess
 void Connection::fail(uint64_t request_id, int code, std::string_view message) {
     if (state_ != State::Open) return;
     SALUS_LOG_WARNING("connection %llu (pid %d): %.*s; closing it",
-                      static_cast<unsigned long long>(id_), peer_pid_,
+                      static_cast<unsigned long long>(id_), peer_.pid,
                       static_cast<int>(message.size()), message.data());
     send(error_reply(request_id, code, message));
     close_when_flushed(std::string(message));

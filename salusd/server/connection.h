@@ -4,6 +4,7 @@
 // a frame means is the handler's business.
 #pragma once
 
+#include "server/access.h"
 #include "server/replies.h"
 #include "server/reply_channel.h"
 #include "server/request_frame.h"
@@ -43,12 +44,15 @@ class Connection {
     void accept_from(uv_stream_t *listener);
 
     uint64_t id() const { return id_; }
-    int peer_pid() const { return peer_pid_; }
+    // Who the client is, as the kernel saw it connect: what every request
+    // is authorized from (access.h).
+    const PeerIdentity &peer() const { return peer_; }
+    int peer_pid() const { return peer_.pid; }
     // The client's user id; kUnknownUid when the socket does not tell.
-    uint32_t peer_uid() const { return peer_uid_; }
+    uint32_t peer_uid() const { return peer_.uid; }
     // The socket's descriptor once accepted, else -1.
     int fd() const { return fd_; }
-    static constexpr uint32_t kUnknownUid = 0xFFFFFFFF;
+    static constexpr uint32_t kUnknownUid = PeerIdentity::kUnknown;
     // The frame limit this connection was opened with (told in HelloReply).
     uint32_t max_frame_bytes() const { return max_frame_bytes_; }
     // True once close() or fail() was called: nothing more is read or sent.
@@ -136,8 +140,7 @@ class Connection {
     bool reading_paused_ = false;
     uint64_t queued_bytes_ = 0;
     uint32_t queued_requests_ = 0;
-    int peer_pid_ = 0;
-    uint32_t peer_uid_ = kUnknownUid;
+    PeerIdentity peer_;
     int fd_ = -1;
     bool refused_ = false;
     std::string close_reason_;

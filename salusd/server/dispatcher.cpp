@@ -6,6 +6,7 @@
 #include "server/error_name.h"
 #include "server/graph_limits.h"
 #include "server/log.h"
+#include "server/names.h"
 #include "server/replies.h"
 
 #include <salus/salus.h>
@@ -205,7 +206,7 @@ void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_n
         on_write_variables(c, id, std::move(frame), arrival_ns);
         return;
     case wire::Body::ListSessions:
-        c.send(list_sessions_reply(id, sessions_, closed_, *engine_));
+        on_list_sessions(c, id);
         return;
     case wire::Body::SetPolicy:
         on_set_policy(c, id, *message.body_as_SetPolicy());
@@ -243,6 +244,11 @@ void Dispatcher::on_hello(Connection &c, uint64_t id, const wire::Hello &hello) 
                    std::to_string(SALUS_PROTOCOL_VERSION) + ")");
         return;
     }
+    std::string client_name = hello.client_name() ? hello.client_name()->str() : "";
+    if (Status st = check_name(client_name, "client name", SALUS_MAX_CLIENT_NAME_BYTES); !st.ok()) {
+        c.fail(id, st.code(), st.message());
+        return;
+    }
     if (uint32_t tenant = hello.tenant(); tenant != 0) {
         if (Status st = tenants_.check_client(tenant, c.peer_uid()); !st.ok()) {
             c.fail(id, st.code(), st.message());
@@ -251,7 +257,7 @@ void Dispatcher::on_hello(Connection &c, uint64_t id, const wire::Hello &hello) 
         c.tenant = tenant;
     }
     c.greeted = true;
-    if (hello.client_name()) c.client_name = hello.client_name()->str();
+    c.client_name = std::move(client_name);
     SALUS_LOG_INFO("connection %llu (pid %d): client \"%s\", protocol %u", static_cast<ull>(c.id()),
                    c.peer_pid(), c.client_name.c_str(), hello.protocol_version());
     c.send(hello_reply(id, c.max_frame_bytes()));
@@ -300,6 +306,12 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
             c.send_error(id, SALUS_EINVAL, "session weight must be a finite number above 0");
             return;
         }
+    }
+    Status st = check_name(creation->name, "session name", SALUS_MAX_SESSION_NAME_BYTES);
+    if (st.ok()) st = access_.check_session_params(c.peer(), creation->params);
+    if (!st.ok()) {
+        c.send_error(id, st.code(), st.message());
+        return;
     }
     creation->frame = std::move(frame);
     Device *device = device_;
@@ -470,11 +482,16 @@ void Dispatcher::on_add_graph(Connection &c, uint64_t id, RequestFramePtr frame)
                      "AddGraph.graph is not a salus.ir.Graph buffer (identifier \"SLGR\")");
         return;
     }
+    std::string name = request.name() ? request.name()->str() : "";
+    if (Status st = check_name(name, "graph name", SALUS_MAX_SESSION_NAME_BYTES); !st.ok()) {
+        c.send_error(id, st.code(), st.message());
+        return;
+    }
     auto addition = std::make_shared<GraphAddition>();
     addition->connection_id = c.id();
     addition->request_id = id;
     addition->session = std::move(session);
-    if (request.name()) addition->name = request.name()->str();
+    addition->name = std::move(name);
     addition->frame = std::move(frame);
     Device *device = device_;
     uint32_t limit = c.max_frame_bytes();
@@ -667,16 +684,40 @@ void Dispatcher::fail_lost(const std::string &message, LostWork &work) {
 }
 
 void Dispatcher::on_close_session(Connection &c, uint64_t id, const wire::CloseSession &request) {
-    SessionPtr session = find_owned_session(c, id, request.session_id());
+    auto it = sessions_.find(request.session_id());
+    // Another user's session (salus_close_session_by_id) is an
+    // administrator's to close; one's own, from any connection.
+    if (it != sessions_.end() && it->second->owner != &c) {
+        Status st = it->second->client_uid == c.peer_uid()
+                        ? Status()
+                        : access_.require_admin(c.peer(), "closing another user's session");
+        if (!st.ok()) {
+            c.send_error(id, st.code(), st.message());
+            return;
+        }
+    }
+    SessionPtr session = find_session(c, id, request.session_id(), true);
     if (!session) return;
     session->closing = true;
     session->close_request_id = id;
+    session->close_connection_id = c.id();
+    if (session->owner != &c) {
+        SALUS_LOG_INFO("session %llu \"%s\" of connection %llu closed by connection %llu (pid %d, "
+                       "uid %u)",
+                       static_cast<ull>(session->id), session->name.c_str(),
+                       static_cast<ull>(session->owner->id()), static_cast<ull>(c.id()),
+                       c.peer_pid(), c.peer_uid());
+    }
     engine_->mark_closing(session);
     // Otherwise the last queued iteration's completion closes it.
     if (engine_->idle(session)) finish_close(session);
 }
 
 void Dispatcher::on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy &request) {
+    if (Status st = access_.require_admin(c.peer(), "changing the policy"); !st.ok()) {
+        c.send_error(id, st.code(), st.message());
+        return;
+    }
     std::optional<sched::Policy> policy = sched::parse_policy(request.policy()->string_view());
     if (!policy) {
         c.send_error(id, SALUS_EINVAL,
@@ -692,12 +733,22 @@ void Dispatcher::on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy
     c.send(set_policy_reply(id, *policy, previous));
 }
 
+void Dispatcher::on_list_sessions(Connection &c, uint64_t id) {
+    c.send(list_sessions_reply(id, sessions_, closed_, *engine_, access_.visibility(c.peer())));
+}
+
 void Dispatcher::on_get_status(Connection &c, uint64_t id) {
-    c.send(status_reply(id, *device_, *engine_, sessions_.size(), {draining_, shutting_down_}));
+    c.send(status_reply(id, *device_, *engine_, sessions_, {draining_, shutting_down_},
+                        access_.visibility(c.peer())));
 }
 
 void Dispatcher::on_drain(Connection &c, uint64_t id, const wire::Drain &request) {
     bool enable = request.enable();
+    if (Status st = access_.require_admin(c.peer(), enable ? "drain" : "ending a drain");
+        !st.ok()) {
+        c.send_error(id, st.code(), st.message());
+        return;
+    }
     if (!enable && shutting_down_) {
         c.send_error(id, SALUS_ESHUTDOWN, "the daemon is shutting down: the drain cannot end");
         return;
@@ -765,9 +816,14 @@ void Dispatcher::abandon_work(const std::string &why) {
 }
 
 SessionPtr Dispatcher::find_owned_session(Connection &c, uint64_t request_id, uint64_t session_id) {
+    return find_session(c, request_id, session_id, false);
+}
+
+SessionPtr Dispatcher::find_session(Connection &c, uint64_t request_id, uint64_t session_id,
+                                    bool any_owner) {
     auto it = sessions_.find(session_id);
     // Another client's session is as unknown as one that never existed.
-    if (it == sessions_.end() || it->second->owner != &c) {
+    if (it == sessions_.end() || (!any_owner && it->second->owner != &c)) {
         c.send_error(request_id, SALUS_ENOSESSION, "unknown session " + std::to_string(session_id));
         return nullptr;
     }
@@ -784,7 +840,11 @@ void Dispatcher::finish_close(const SessionPtr &session) {
     SALUS_LOG_INFO("session %llu \"%s\" closed after %llu iterations",
                    static_cast<ull>(session->id), session->name.c_str(),
                    static_cast<ull>(session->iterations));
-    c->send(close_session_reply(session->close_request_id, session->id, session->iterations));
+    // The reply goes to whoever asked, unless it left meanwhile.
+    if (Connection *asker = find_connection_(session->close_connection_id)) {
+        asker->send(
+            close_session_reply(session->close_request_id, session->id, session->iterations));
+    }
     c->session_ids.erase(session->id);
     session->owner = nullptr;
     sessions_.erase(session->id);
@@ -813,6 +873,14 @@ void Dispatcher::drop_connection(Connection &c) {
         SALUS_LOG_INFO("session %llu \"%s\" closed with its client after %llu iterations",
                        static_cast<ull>(session->id), session->name.c_str(),
                        static_cast<ull>(session->iterations));
+        // An administrator closing it is answered now: it is closed.
+        Connection *asker = session->closing && session->close_connection_id != c.id()
+                                ? find_connection_(session->close_connection_id)
+                                : nullptr;
+        if (asker) {
+            asker->send(
+                close_session_reply(session->close_request_id, session->id, session->iterations));
+        }
         session->owner = nullptr;
         sessions_.erase(it);
         // Queued iterations are dropped; a running one finishes first, then

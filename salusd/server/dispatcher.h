@@ -4,6 +4,7 @@
 #pragma once
 
 #include "device/device.h"
+#include "server/access.h"
 #include "server/admin_replies.h"
 #include "server/connection.h"
 #include "server/engine.h"
@@ -26,6 +27,9 @@ class Dispatcher {
     // `limits` are read as they are at each request (a reload applies).
     Dispatcher(Device *device, WorkerPool *pool, const Limits *limits,
                FindConnection find_connection);
+
+    // Who may do what; the server sets its rules at start and on SIGHUP.
+    Access &access() { return access_; }
 
     // The engine whose lanes run the iterations; set before the first request.
     void set_engine(Engine *engine) { engine_ = engine; }
@@ -76,6 +80,7 @@ class Dispatcher {
     // ([limits] sessions-per-*), or "".
     std::string session_limit(const Connection &c) const;
     void on_set_policy(Connection &c, uint64_t id, const wire::SetPolicy &request);
+    void on_list_sessions(Connection &c, uint64_t id);
     void on_get_status(Connection &c, uint64_t id);
     void on_drain(Connection &c, uint64_t id, const wire::Drain &request);
     // Tenants (dispatcher_tenants.cpp).
@@ -91,6 +96,9 @@ class Dispatcher {
     // The session `session_id` of this connection, or nullptr after replying
     // SALUS_ENOSESSION.
     SessionPtr find_owned_session(Connection &c, uint64_t request_id, uint64_t session_id);
+    // The same, of any connection when `any_owner`.
+    SessionPtr find_session(Connection &c, uint64_t request_id, uint64_t session_id,
+                            bool any_owner);
     void finish_close(const SessionPtr &session);
     // Ends the session in the engine and keeps its last report for listings.
     void retire(const SessionPtr &session);
@@ -100,6 +108,7 @@ class Dispatcher {
     const Limits *limits_;
     FindConnection find_connection_;
     Engine *engine_ = nullptr;
+    Access access_;
     SessionTable sessions_;
     TenantTable tenants_;
     std::deque<SessionReport> closed_; // the most recent, oldest first

@@ -29,8 +29,8 @@ Status Dispatcher::charge_tenant(const Connection &c, sched::SessionParams *para
 }
 
 void Dispatcher::on_set_tenant(Connection &c, uint64_t id, const wire::SetTenant &request) {
-    if (!may_manage_tenants(c)) {
-        c.send_error(id, SALUS_EPERM, "only root may register or update tenants");
+    if (Status st = access_.require_admin(c.peer(), "registering a tenant"); !st.ok()) {
+        c.send_error(id, st.code(), st.message());
         return;
     }
     const wire::TenantInfo &info = *request.tenant();
@@ -55,8 +55,8 @@ void Dispatcher::on_set_tenant(Connection &c, uint64_t id, const wire::SetTenant
 }
 
 void Dispatcher::on_end_tenant(Connection &c, uint64_t id, const wire::EndTenant &request) {
-    if (!may_manage_tenants(c)) {
-        c.send_error(id, SALUS_EPERM, "only root may end tenants");
+    if (Status st = access_.require_admin(c.peer(), "ending a tenant"); !st.ok()) {
+        c.send_error(id, st.code(), st.message());
         return;
     }
     uint32_t tenant = request.tenant();
@@ -90,7 +90,7 @@ void Dispatcher::on_end_tenant(Connection &c, uint64_t id, const wire::EndTenant
 }
 
 void Dispatcher::on_list_tenants(Connection &c, uint64_t id) {
-    c.send(list_tenants_reply(id, tenants_));
+    c.send(list_tenants_reply(id, tenants_, access_.visibility(c.peer())));
 }
 
 } // namespace salus::server

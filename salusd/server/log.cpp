@@ -1,9 +1,12 @@
 #include "server/log.h"
 
+#include "server/names.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
+#include <string>
 #include <unistd.h>
 
 namespace salus::server {
@@ -21,23 +24,18 @@ bool verbose_logging() {
 }
 
 void log_line(LogLevel level, const char *fmt, ...) {
-    // Formatted whole, then written with one write(2), so lines from worker
-    // threads never interleave.
-    char line[1024];
-    int n = std::snprintf(line, sizeof line, "<%d>", static_cast<int>(level));
+    char body[1024];
     va_list args;
     va_start(args, fmt);
-    int m = std::vsnprintf(line + n, sizeof line - static_cast<size_t>(n) - 1, fmt, args);
+    int m = std::vsnprintf(body, sizeof body, fmt, args);
     va_end(args);
-    size_t len = static_cast<size_t>(n);
-    if (m > 0) len += std::min(static_cast<size_t>(m), sizeof line - len - 2);
-    // Names come from clients: a newline in one must not forge a log line.
-    for (size_t i = static_cast<size_t>(n); i < len; ++i) {
-        unsigned char ch = static_cast<unsigned char>(line[i]);
-        if (ch < 0x20 || ch == 0x7f) line[i] = '?';
-    }
-    line[len++] = '\n';
-    ssize_t ignored = write(STDERR_FILENO, line, len);
+    size_t len = m > 0 ? std::min(static_cast<size_t>(m), sizeof body - 1) : 0;
+    // Names come from clients: a newline in one must not forge a log line,
+    // nor an escape sequence reach the terminal of whoever reads the log.
+    std::string line = "<" + std::to_string(static_cast<int>(level)) + ">" +
+                       printable(std::string_view(body, len)) + "\n";
+    // One write(2), so lines from worker threads never interleave.
+    ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
     (void)ignored;
 }
 

@@ -1,6 +1,7 @@
 // One line per event on stderr, prefixed with its sd-daemon priority ("<6>")
-// so that journald files each line at its level. Control characters are
-// replaced by "?", so every line is one event. Safe from any thread.
+// so that journald files each line at its level. Control characters and
+// bytes that are not UTF-8 are escaped (names.h's printable()), so every
+// line is one event. Safe from any thread.
 #pragma once
 
 namespace salus::server {

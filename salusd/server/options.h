@@ -7,6 +7,7 @@
 #include "lanes/lane_types.h"
 #include "sched/types.h"
 #include "server/resource_limits.h"
+#include "server/access.h"
 
 #include <cstdint>
 #include <string>
@@ -33,6 +34,8 @@ struct Options {
     uint32_t hold_max_us = 5000; // longest a lane waits for the policy's favourite; 0: never
     // [limits]
     Limits limits;
+    // [access]
+    AccessRules access; // the admin group and the ceilings for everyone else
 };
 
 // Largest thread or lane count accepted.

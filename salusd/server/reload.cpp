@@ -36,6 +36,10 @@ void Server::reload() {
         {"max-frame-bytes", [this] { options_.max_frame_bytes = configured_.max_frame_bytes; }},
         {"drain-timeout", [this] { options_.drain_timeout_ms = configured_.drain_timeout_ms; }},
         {"verbose", [this] { set_verbose_logging(configured_.verbose); }},
+        // Access is checked per request: the next one sees the new rules.
+        {"admin-group", [this] { dispatcher_.access().set_rules(configured_.access); }},
+        {"max-priority", [this] { dispatcher_.access().set_rules(configured_.access); }},
+        {"max-weight", [this] { dispatcher_.access().set_rules(configured_.access); }},
     };
     std::string changes;
     for (const ConfigKey &key : config_keys()) {

@@ -1,5 +1,6 @@
 #include "server/replies.h"
 
+#include "server/names.h"
 #include "server/version.h"
 
 #include <salus/salus.h>
@@ -49,8 +50,11 @@ output_shapes(flatbuffers::FlatBufferBuilder &fbb, const Executable &exe) {
 } // namespace
 
 Reply error_reply(uint64_t request_id, int code, std::string_view message) {
-    flatbuffers::FlatBufferBuilder fbb(64 + message.size());
-    auto text = fbb.CreateString(message.data(), message.size());
+    // Messages quote what clients sent (names of variables, graphs, ops):
+    // they reach the client as valid UTF-8, one line.
+    std::string text_printable = printable(message);
+    flatbuffers::FlatBufferBuilder fbb(64 + text_printable.size());
+    auto text = fbb.CreateString(text_printable);
     auto body = wire::CreateError(fbb, code, text);
     return finish_message(fbb, request_id, wire::Body::Error, body.Union());
 }

@@ -62,6 +62,7 @@ Server::Server(uv_loop_t *loop, const Options &options, const Options &configure
           [this](const SessionPtr &session) { dispatcher_.on_admitted(session); },
           [this](const std::string &message, LostWork &work) { on_device_lost(message, work); }) {
     dispatcher_.set_engine(&engine_);
+    dispatcher_.access().set_rules(options.access);
     for (uv_signal_t *s : {&sigint_, &sigterm_, &sighup_}) {
         uv_signal_init(loop_, s);
         s->data = this;

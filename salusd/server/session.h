@@ -59,10 +59,11 @@ struct Session {
     uint64_t charged_bytes = 0; // P + T, returned to the tenant when it is retired
     bool closing = false;       // CloseSession received: reply when idle
     uint64_t close_request_id = 0;
-    uint64_t create_request_id = 0; // answered once admitted
-    uint64_t iterations = 0;        // completed successfully
-    uint64_t run_ns = 0;            // total execution time of those
-    uint32_t in_flight = 0;         // requests queued or running, not yet answered
+    uint64_t close_connection_id = 0; // who asked: the owner, or an administrator
+    uint64_t create_request_id = 0;   // answered once admitted
+    uint64_t iterations = 0;          // completed successfully
+    uint64_t run_ns = 0;              // total execution time of those
+    uint32_t in_flight = 0;           // requests queued or running, not yet answered
 
     // The Engine's, under its mutex. The lane thread running this session's
     // single in-flight iteration uses *exe; the loop rebinds *exe only while

@@ -32,10 +32,6 @@ std::string human_size(uint64_t bytes) {
 
 } // namespace
 
-bool may_manage_tenants(const Connection &peer) {
-    return peer.peer_uid() == 0;
-}
-
 std::string tenant_name(uint32_t id) {
     return "job " + std::to_string(id);
 }

@@ -24,10 +24,6 @@ struct Tenant {
     uint32_t sessions = 0;
 };
 
-// Who may create, update and end tenants. One function, so that the access
-// policy (root today, an admin group later) lives in one place.
-bool may_manage_tenants(const Connection &peer);
-
 // "job 42", as errors and logs name a tenant.
 std::string tenant_name(uint32_t id);
 

@@ -125,20 +125,23 @@ static void test_create_options(void **state) {
     /* The client's own last error follows its failures. */
     assert_true(strlen(salus_client_last_error(f->client)) > 0);
 
-    /* NULL options, and every field set; a 100-character name is truncated
-     * in the listing but kept NUL-terminated. */
+    /* NULL options, and every field set; a name of the longest length fills
+     * the listing's field, one byte more is refused. */
     assert_ok(salus_session_create(f->client, f->mlp.graph, NULL, &s));
     salus_session *named = NULL;
-    char long_name[101];
-    memset(long_name, 'n', 100);
-    long_name[100] = '\0';
+    char long_name[SALUS_MAX_SESSION_NAME_BYTES + 2];
+    memset(long_name, 'n', SALUS_MAX_SESSION_NAME_BYTES + 1);
+    long_name[SALUS_MAX_SESSION_NAME_BYTES + 1] = '\0';
     opts.weight = 2.5;
     opts.name = long_name;
     opts.priority = 3;
     opts.declared_iterations = 1000;
+    assert_rc(salus_session_create(f->client, f->mlp.graph, &opts, &named), SALUS_EINVAL);
+    long_name[SALUS_MAX_SESSION_NAME_BYTES] = '\0';
     assert_ok(salus_session_create(f->client, f->mlp.graph, &opts, &named));
     salus_session_info info;
     assert_true(find_session(f->client, salus_session_id(named), &info));
+    assert_string_equal(info.name, long_name);
     assert_int_equal(strlen(info.name), sizeof(info.name) - 1);
     assert_true(salus_session_id(named) != salus_session_id(s));
     assert_ok(salus_session_close(named));

@@ -1,4 +1,5 @@
-/* hold_session SOCKET NAME: opens a session named NAME (x [4] -> Relu),
+/* hold_session SOCKET NAME [PRIORITY [WEIGHT]]: opens a session named NAME
+ * (x [4] -> Relu) with that priority and weight (default 0 and 1),
  * runs one iteration, prints "ready ID", keeps the session open until stdin
  * ends, then closes it. Exits 1 with "hold_session: ..." when the daemon
  * refuses; the tests drive salusctl against the state it holds. */
@@ -14,8 +15,8 @@ static int failure(const char *what, int rc) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fputs("usage: hold_session SOCKET NAME\n", stderr);
+    if (argc < 3 || argc > 5) {
+        fputs("usage: hold_session SOCKET NAME [PRIORITY [WEIGHT]]\n", stderr);
         return 2;
     }
     salus_connect_options copts;
@@ -37,6 +38,8 @@ int main(int argc, char **argv) {
     salus_session_options sopts;
     salus_session_options_init(&sopts, SALUS_SESSION_OPTIONS_VERSION);
     sopts.name = argv[2];
+    if (argc > 3) sopts.priority = atoi(argv[3]);
+    if (argc > 4) sopts.weight = atof(argv[4]);
     salus_session *session = NULL;
     rc = salus_session_create(client, g, &sopts, &session);
     salus_graph_free(g);

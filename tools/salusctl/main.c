@@ -4,6 +4,7 @@
  */
 #include "salusctl.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,11 +24,12 @@ static const char usage_text[] =
     "                      --wait returns once no session is open\n"
     "  drain --cancel      admit new sessions again\n"
     "  metrics             the daemon state in the Prometheus text format\n"
+    "  close ID            close session ID (another user's: administrators only)\n"
     "  tenant [list]       the tenants: cluster jobs with a memory budget\n"
     "  tenant set JOB USER MEM [PRIORITY [WEIGHT]]\n"
     "                      register job JOB of USER with a budget of MEM\n"
-    "                      (e.g. 8G), or update it (root only)\n"
-    "  tenant end JOB      close the job's sessions, free their memory (root only)\n"
+    "                      (e.g. 8G), or update it (administrators)\n"
+    "  tenant end JOB      close the job's sessions, free their memory (administrators)\n"
     "\n"
     "Options:\n"
     "  --socket PATH       the daemon's socket (default: $SALUS_SOCKET, else the\n"
@@ -52,7 +54,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"status", 0}, {"sessions", 0}, {"policy", 1}, {"drain", 0}, {"metrics", 0}, {"tenant", 6},
+    {"status", 0},  {"sessions", 0}, {"policy", 1}, {"drain", 0},
+    {"metrics", 0}, {"tenant", 6},   {"close", 1},
 };
 
 int main(int argc, char **argv) {
@@ -114,6 +117,14 @@ int main(int argc, char **argv) {
     if (wait && cancel) return usage_error("'drain' takes --wait or --cancel, not both");
     if (json && strcmp(cmd, "metrics") == 0)
         return usage_error("--json does not apply to 'metrics'");
+    uint64_t close_id = 0;
+    if (strcmp(cmd, "close") == 0) {
+        char *end = NULL;
+        errno = 0;
+        if (!arg || arg[0] < '0' || arg[0] > '9') return usage_error("'close' takes a session id");
+        close_id = strtoull(arg, &end, 10);
+        if (*end || errno) return usage_error("'%s' is not a session id", arg);
+    }
 
     salus_connect_options copts;
     salus_connect_options_init(&copts, SALUS_CONNECT_OPTIONS_VERSION);
@@ -134,6 +145,8 @@ int main(int argc, char **argv) {
         status = cmd_drain(client, wait, cancel, json);
     else if (strcmp(cmd, "tenant") == 0)
         status = cmd_tenant(client, nargs, argv + optind + 1, json);
+    else if (strcmp(cmd, "close") == 0)
+        status = cmd_close(client, close_id, json);
     else
         status = cmd_metrics(client);
     salus_disconnect(client);

@@ -1,6 +1,8 @@
 /* Human units, JSON and Prometheus escaping, and text tables. */
 #include "salusctl.h"
 
+#include "utf8.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,16 +34,32 @@ void human_ns(char *buf, size_t size, uint64_t ns) {
         snprintf(buf, size, "%.2f s", (double)ns / 1e9);
 }
 
+/* The next character of s: its length in *len, or 0 with *len 1 for a byte
+ * that is not valid UTF-8 (a name may have come in another way, or been
+ * truncated mid-character to fit its field). */
+static size_t next_char(const char *s, size_t n, uint32_t *cp) {
+    size_t len = salus_utf8_next((const unsigned char *)s, n, cp);
+    if (len == 0) *cp = 0xFFFD;
+    return len ? len : 1;
+}
+
 void sanitize(char *s) {
-    for (; *s; ++s)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t len = next_char(s + i, n - i, &cp);
+        if (cp == 0xFFFD || salus_is_control(cp)) memset(s + i, '?', len);
+        i += len;
+    }
 }
 
 void json_string(const char *s, size_t len) {
+    size_t n = strnlen(s, len);
     putchar('"');
-    for (size_t i = 0; i < len && s[i] != '\0'; ++i) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = next_char(s + i, n - i, &cp);
+        switch (cp) {
         case '"':
             fputs("\\\"", stdout);
             break;
@@ -58,31 +76,37 @@ void json_string(const char *s, size_t len) {
             fputs("\\t", stdout);
             break;
         default:
-            if (c < 0x20)
-                printf("\\u%04x", c);
+            /* JSON text is UTF-8 with C0 controls escaped; the rest of the
+             * controls are escaped too, so no terminal sees them raw. */
+            if (salus_is_control(cp) || cp == 0xFFFD)
+                printf("\\u%04" PRIx32, cp);
             else
-                putchar(c);
+                fwrite(s + i, 1, k, stdout);
         }
+        i += k;
     }
     putchar('"');
 }
 
-/* Prometheus label values escape only backslash, double quote and newline. */
+/* Prometheus label values are UTF-8 escaping only backslash, double quote
+ * and newline: other controls and bytes that are not UTF-8 become U+FFFD, so
+ * that every sample stays one valid line. */
 void prom_label(const char *s, size_t len) {
-    for (size_t i = 0; i < len && s[i] != '\0'; ++i) {
-        switch (s[i]) {
-        case '\\':
+    size_t n = strnlen(s, len);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = next_char(s + i, n - i, &cp);
+        if (cp == '\\')
             fputs("\\\\", stdout);
-            break;
-        case '"':
+        else if (cp == '"')
             fputs("\\\"", stdout);
-            break;
-        case '\n':
+        else if (cp == '\n')
             fputs("\\n", stdout);
-            break;
-        default:
-            putchar(s[i]);
-        }
+        else if (salus_is_control(cp) || cp == 0xFFFD)
+            fputs("\xEF\xBF\xBD", stdout);
+        else
+            fwrite(s + i, 1, k, stdout);
+        i += k;
     }
 }
 

@@ -33,12 +33,16 @@ const char *owner_name(uint32_t uid, char *buf, size_t size);
 void human_bytes(char *buf, size_t size, uint64_t bytes);
 /* Durations: "850 ns", "3.1 us", "12.0 ms", "4.20 s". */
 void human_ns(char *buf, size_t size, uint64_t ns);
-/* Control characters replaced by '?', so one value stays on one line. */
+/* Control characters and bytes that are not UTF-8 replaced by '?', so one
+ * value stays on one line and sends the terminal no escape sequence. */
 void sanitize(char *s);
 
-/* A JSON string of at most len bytes of s (stops at a NUL). */
+/* A JSON string of at most len bytes of s (stops at a NUL): valid JSON and
+ * UTF-8 whatever the bytes (control characters escaped, bytes that are not
+ * UTF-8 as U+FFFD escapes). */
 void json_string(const char *s, size_t len);
-/* A Prometheus label value. */
+/* A Prometheus label value of at most len bytes of s, escaped as the text
+ * exposition format says, and valid UTF-8 whatever the bytes. */
 void prom_label(const char *s, size_t len);
 
 /* A text table: columns left- or right-aligned, two spaces apart. */
@@ -58,5 +62,6 @@ int cmd_drain(salus_client *client, int wait, int cancel, int json);
 int cmd_metrics(salus_client *client);
 /* argv: the words after "tenant". */
 int cmd_tenant(salus_client *client, int argc, char **argv, int json);
+int cmd_close(salus_client *client, uint64_t session_id, int json);
 
 #endif

@@ -118,8 +118,9 @@ class ShutdownError(Error):
 
 
 class PermissionDeniedError(Error, PermissionError):
-    """Not permitted to this user (``SALUS_EPERM``): an administrator's
-    request, or another user's tenant."""
+    """Not permitted to this user (``SALUS_EPERM``): a request that needs
+    root or membership of the daemon's admin group (the message names it),
+    or another user's tenant."""
 
     code = _capi.SALUS_EPERM
 

@@ -74,6 +74,12 @@ typedef enum salus_dtype {
 /* Largest tensor rank accepted anywhere. */
 #define SALUS_MAX_RANK 8
 
+/* Names the daemon shows to others: valid UTF-8 without control characters,
+ * of at most these many bytes, else SALUS_EINVAL. A session name (and an
+ * added graph's) fits salus_session_info.name; a client name, a file name. */
+#define SALUS_MAX_SESSION_NAME_BYTES 63
+#define SALUS_MAX_CLIENT_NAME_BYTES 255
+
 typedef struct salus_client salus_client;
 typedef struct salus_graph salus_graph;
 typedef struct salus_session salus_session;
@@ -98,7 +104,8 @@ typedef struct salus_connect_options {
     /* NULL: $SALUS_SOCKET, else the default path (salus_default_socket_path),
      * else, when nothing is there, the system daemon's /run/salus/salusd.sock. */
     const char *socket_path;
-    const char *client_name; /* shown by the daemon; NULL: the program name */
+    const char *client_name; /* shown by the daemon; NULL: the program name (see
+                              * SALUS_MAX_CLIENT_NAME_BYTES) */
     /* Version 2 (0.4): the tenant (a cluster job registered with the daemon,
      * see salus_set_tenant) this client's sessions are charged to; 0:
      * $SALUS_TENANT when set (Slurm jobs get it from the SPANK plugin), else
@@ -236,10 +243,13 @@ SALUS_EXTERN const char *salus_op_name(size_t i);
 
 typedef struct salus_session_options {
     unsigned int version;         /* SALUS_SESSION_OPTIONS_VERSION */
-    const char *name;             /* shown by the daemon; NULL: none */
+    const char *name;             /* shown to others; NULL: none (see
+                                   * SALUS_MAX_SESSION_NAME_BYTES) */
     uint64_t declared_iterations; /* planned iterations, 0: unknown */
-    int32_t priority;             /* higher runs first under the priority policy */
-    double weight;                /* share under the fair policy; 0 means 1 */
+    int32_t priority;             /* higher runs first under the priority policy;
+                                   * above the daemon's ceiling: SALUS_EPERM */
+    double weight;                /* share under the fair policy; 0 means 1;
+                                   * above the daemon's ceiling: SALUS_EPERM */
 } salus_session_options;
 
 SALUS_EXTERN int salus_session_options_init(salus_session_options *opts, unsigned int version);
@@ -360,7 +370,7 @@ SALUS_EXTERN int salus_session_write_variables(salus_session *session, const cha
 
 typedef struct salus_session_info {
     uint64_t session_id;
-    char name[64];
+    char name[SALUS_MAX_SESSION_NAME_BYTES + 1];
     int32_t client_pid;
     /* The client's user id (getpwuid(3) names it), (uint32_t)-1 when unknown.
      * Added in 0.2 in what was padding: the struct keeps its size and layout. */
@@ -448,6 +458,12 @@ typedef struct salus_lane_info {
  * ended or the daemon restarts. SALUS_ESHUTDOWN when ending it while the
  * daemon shuts down. */
 SALUS_EXTERN int salus_drain(salus_client *client, int enable);
+
+/* Closes session session_id, of any client, as salus_session_close would
+ * (its queued iterations finish first); its client's next request on it
+ * fails with SALUS_ENOSESSION. Another user's session needs an administrator
+ * (SALUS_EPERM); SALUS_ENOSESSION when there is no such open session. */
+SALUS_EXTERN int salus_close_session_by_id(salus_client *client, uint64_t session_id);
 
 /* Writes 1 to *draining while the daemon refuses new sessions (draining, or
  * shutting down), else 0. */

@@ -67,6 +67,27 @@ TEST(ConfigValues, Booleans) {
     EXPECT_FALSE(parse_bool("", &b));
 }
 
+TEST(ConfigValues, SignedIntegersAndReals) {
+    int64_t i = 0;
+    ASSERT_TRUE(parse_integer("-3", -10, 10, &i));
+    EXPECT_EQ(i, -3);
+    ASSERT_TRUE(parse_integer("+7", -10, 10, &i));
+    EXPECT_EQ(i, 7);
+    EXPECT_FALSE(parse_integer("11", -10, 10, &i));
+    EXPECT_FALSE(parse_integer("-", -10, 10, &i));
+    EXPECT_FALSE(parse_integer("1x", -10, 10, &i));
+    double d = 0;
+    ASSERT_TRUE(parse_real("2.5", 0, 10, &d));
+    EXPECT_EQ(d, 2.5);
+    EXPECT_FALSE(parse_real("1e3", 0, 1e9, &d));
+    EXPECT_FALSE(parse_real("nan", 0, 1e9, &d));
+    EXPECT_FALSE(parse_real("1.2.3", 0, 10, &d));
+    EXPECT_FALSE(parse_real("11", 0, 10, &d));
+    EXPECT_EQ(format_real(1.0), "1");
+    EXPECT_EQ(format_real(2.5), "2.5");
+    EXPECT_EQ(format_real(0.125), "0.125");
+}
+
 // A new row is checked here too: names unique, its sample valid and shown
 // as the formatter writes it, and the sample the default where machine
 // independent.
