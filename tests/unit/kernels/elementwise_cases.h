@@ -93,8 +93,8 @@ inline void add_elementwise_cases(std::vector<KernelCase> *cases) {
         cases->push_back(make_case("ClipGrad", {s, s}));
         cases->push_back(make_case("Not", {s}, {Fill::Bool}));
         for (const char *to : {"f32", "i32", "i64", "bool", "f64"}) {
-            for (Fill f : {Fill::Wide, Fill::Indices, Fill::Int64, Fill::Bool, Fill::Coarse,
-                           Fill::Double}) {
+            for (Fill f :
+                 {Fill::Wide, Fill::Indices, Fill::Int64, Fill::Bool, Fill::Coarse, Fill::Double}) {
                 // Double's 1e198 has no integer (undefined: x86 and CUDA differ).
                 const bool integer = std::string(to)[0] == 'i';
                 if (f == Fill::Double && integer) continue;

@@ -511,8 +511,7 @@ TEST(ElementwiseKernels, LogicAndWhereOverBytes) {
 TEST(ElementwiseValidation, ArithmeticKeepsItsDtype) {
     for (DType d : {DType::I32, DType::I64, DType::F64}) {
         GraphBuilder b;
-        const uint32_t y =
-            b.op("Div", {typed(b, "a", {2, 1}, d), typed(b, "b", {3}, d)}, {}, "q");
+        const uint32_t y = b.op("Div", {typed(b, "a", {2, 1}, d), typed(b, "b", {3}, d)}, {}, "q");
         const uint32_t k = b.op("Cast", {y}, {{"to", string_attr("f64")}}, "k");
         b.output(k);
         std::vector<uint32_t> order;
