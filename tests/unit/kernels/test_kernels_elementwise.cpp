@@ -131,7 +131,7 @@ TEST(ElementwiseValidation, MisusesAreRefusedNamingTheNode) {
          [](GraphBuilder &b) {
              b.output(b.op("Cast", {b.input("x", {2})}, {{"to", string_attr("f16")}}, "k"));
          },
-         "node 0 \"k\" (Cast): Cast attribute \"to\" must be one of f32, i32, i64, bool; got "
+         "node 0 \"k\" (Cast): Cast attribute \"to\" must be one of f32, i32, i64, bool, f64; got "
          "\"f16\""},
         {"GeluBadApproximation",
          [](GraphBuilder &b) {
