@@ -591,7 +591,7 @@ TEST(ElementwiseKernels, DoubleArithmeticBeyondFloat) {
     EXPECT_EQ(i.at<int64_t>(1), 3000000000LL);
     Raw eq(DType::Bool, {2, 2});
     ASSERT_TRUE(run_raw("Less", {}, {&a, &b}, {&eq}).ok());
-    EXPECT_EQ(eq.bytes, (std::vector<uint8_t>{0, 0, 1, 0}));
+    EXPECT_EQ(eq.bytes, (std::vector<uint8_t>{0, 1, 1, 0}));
 }
 
 // The kernels check what the validator normally guarantees: a direct call
