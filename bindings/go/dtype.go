@@ -6,9 +6,9 @@ import (
 	"salus.dev/salus/internal/capi"
 )
 
-// DType is the element type of a tensor (salus_dtype). Only Float32 executes
-// today; the daemon rejects graphs using the others, but they can be built,
-// fed and exported.
+// DType is the element type of a tensor (salus_dtype). Every type can be
+// fed, fetched and moved; the computing ops take Float32, arithmetic also
+// Int32, Int64 and Float64 (doc/ops.md lists each op's).
 type DType int
 
 // The element types, with the values of salus_dtype (a test checks them
@@ -20,6 +20,7 @@ const (
 	Int32    DType = 3 // SALUS_DTYPE_I32
 	Int64    DType = 4 // SALUS_DTYPE_I64
 	Bool     DType = 5 // SALUS_DTYPE_BOOL, one byte, 0 or 1
+	Float64  DType = 6 // SALUS_DTYPE_F64, IEEE double
 )
 
 // MaxRank is the largest tensor rank accepted anywhere (SALUS_MAX_RANK).
@@ -32,7 +33,7 @@ func (d DType) Size() int {
 		return 4
 	case Float16, BFloat16:
 		return 2
-	case Int64:
+	case Int64, Float64:
 		return 8
 	case Bool:
 		return 1
@@ -40,7 +41,8 @@ func (d DType) Size() int {
 	return 0
 }
 
-// String returns the type's name: "f32", "f16", "bf16", "i32", "i64" or "bool".
+// String returns the type's name: "f32", "f16", "bf16", "i32", "i64", "bool"
+// or "f64".
 func (d DType) String() string {
 	switch d {
 	case Float32:
@@ -55,6 +57,8 @@ func (d DType) String() string {
 		return "i64"
 	case Bool:
 		return "bool"
+	case Float64:
+		return "f64"
 	}
 	return "DType(" + strconv.Itoa(int(d)) + ")"
 }

@@ -19,6 +19,7 @@ func TestDTypesMatchHeader(t *testing.T) {
 		{Int32, capi.SALUS_DTYPE_I32},
 		{Int64, capi.SALUS_DTYPE_I64},
 		{Bool, capi.SALUS_DTYPE_BOOL},
+		{Float64, capi.SALUS_DTYPE_F64},
 	} {
 		if int(c.got) != int(c.want) {
 			t.Errorf("%v is %d, salus.h says %d", c.got, int(c.got), int(c.want))

@@ -11,7 +11,7 @@ import (
 type Tensor struct {
 	dtype  DType
 	shape  []int64
-	values any // []float32, []int32, []int64, or []uint16 for Float16 and BFloat16
+	values any // []float32, []float64, []int32, []int64, or []uint16 for Float16 and BFloat16
 }
 
 // NewFloat32 makes a Float32 tensor over values (not copied). With no shape
@@ -19,6 +19,11 @@ type Tensor struct {
 // len(values) elements.
 func NewFloat32(values []float32, shape ...int64) (*Tensor, error) {
 	return newTensor(Float32, values, len(values), shape)
+}
+
+// NewFloat64 makes a Float64 tensor over values, as NewFloat32 does.
+func NewFloat64(values []float64, shape ...int64) (*Tensor, error) {
+	return newTensor(Float64, values, len(values), shape)
 }
 
 // NewInt32 makes an Int32 tensor over values, as NewFloat32 does.
@@ -50,6 +55,8 @@ func Zeros(dtype DType, shape ...int64) (*Tensor, error) {
 	switch dtype {
 	case Float32:
 		values = make([]float32, n)
+	case Float64:
+		values = make([]float64, n)
 	case Int32:
 		values = make([]int32, n)
 	case Int64:
@@ -119,6 +126,9 @@ func (t *Tensor) Len() int {
 // nil for another type.
 func (t *Tensor) Float32s() []float32 { v, _ := t.values.([]float32); return v }
 
+// Float64s returns the values of a Float64 tensor (shared), or nil.
+func (t *Tensor) Float64s() []float64 { v, _ := t.values.([]float64); return v }
+
 // Int32s returns the values of an Int32 tensor (shared), or nil.
 func (t *Tensor) Int32s() []int32 { v, _ := t.values.([]int32); return v }
 
@@ -135,6 +145,8 @@ func (t *Tensor) Bytes() []byte {
 	switch v := t.values.(type) {
 	case []float32:
 		return byteView(v)
+	case []float64:
+		return byteView(v)
 	case []int32:
 		return byteView(v)
 	case []int64:
@@ -146,7 +158,7 @@ func (t *Tensor) Bytes() []byte {
 }
 
 // byteView is the memory of a slice of plain numbers, seen as bytes.
-func byteView[T float32 | int32 | int64 | uint16](v []T) []byte {
+func byteView[T float32 | float64 | int32 | int64 | uint16](v []T) []byte {
 	if len(v) == 0 {
 		return nil
 	}

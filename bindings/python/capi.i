@@ -280,6 +280,7 @@ static int salus_npy_type(int dtype) {
     case SALUS_DTYPE_I32: return NPY_INT32;
     case SALUS_DTYPE_I64: return NPY_INT64;
     case SALUS_DTYPE_BOOL: return NPY_BOOL;
+    case SALUS_DTYPE_F64: return NPY_FLOAT64;
     default: return -1;
     }
 }

@@ -20,6 +20,8 @@ size_t dtype_size(int dtype) {
         return 8;
     case SALUS_DTYPE_BOOL:
         return 1;
+    case SALUS_DTYPE_F64:
+        return 8;
     default:
         return 0;
     }

@@ -14,8 +14,8 @@
 namespace salus {
 
 // Bool is one byte per element, 0 or 1 (what comparisons produce).
-enum class DType : uint8_t { F32 = 0, F16 = 1, BF16 = 2, I32 = 3, I64 = 4, Bool = 5 };
-constexpr DType kLastDType = DType::Bool;
+enum class DType : uint8_t { F32 = 0, F16 = 1, BF16 = 2, I32 = 3, I64 = 4, Bool = 5, F64 = 6 };
+constexpr DType kLastDType = DType::F64;
 
 size_t dtype_size(DType dtype);
 const char *dtype_name(DType dtype);

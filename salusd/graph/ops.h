@@ -35,11 +35,12 @@ constexpr DTypeSet dtype_bit(DType dtype) {
 }
 constexpr DTypeSet kF32Only = dtype_bit(DType::F32);
 constexpr DTypeSet kFloatDTypes = dtype_bit(DType::F32) | dtype_bit(DType::F16) |
-                                  dtype_bit(DType::BF16);
+                                  dtype_bit(DType::BF16) | dtype_bit(DType::F64);
 constexpr DTypeSet kIntegerDTypes = dtype_bit(DType::I32) | dtype_bit(DType::I64);
 constexpr DTypeSet kBoolOnly = dtype_bit(DType::Bool);
-// The dtypes that compare and select: numbers.
-constexpr DTypeSet kNumericDTypes = dtype_bit(DType::F32) | kIntegerDTypes;
+// The dtypes that compare, select and compute Add, Sub, Mul and Div: numbers
+// with kernels (f16 and bf16 have none yet).
+constexpr DTypeSet kNumericDTypes = dtype_bit(DType::F32) | dtype_bit(DType::F64) | kIntegerDTypes;
 constexpr DTypeSet kAllDTypes = kFloatDTypes | kIntegerDTypes | kBoolOnly;
 
 // "f32", "i32, i64": the members of a set, for messages.

@@ -88,7 +88,12 @@ Status infer_broadcast_binary(const NodeDesc &node, const std::vector<InputInfo>
         return fail(node.op + " inputs do not broadcast: A " + shape_str(shape_of(inputs, 0)) +
                     ", B " + shape_str(shape_of(inputs, 1)));
     }
-    return set_single(outputs, std::move(y));
+    // No implicit promotion: a mixed pair is the caller's Cast to choose.
+    if (inputs[0].dtype != inputs[1].dtype) {
+        return fail(node.op + " needs A and B of one dtype, got A " + dtype_name(inputs[0].dtype) +
+                    " and B " + dtype_name(inputs[1].dtype));
+    }
+    return set_single(outputs, std::move(y), inputs[0].dtype);
 }
 
 Status infer_relu_grad(const NodeDesc &node, const std::vector<InputInfo> &inputs,

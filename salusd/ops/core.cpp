@@ -22,12 +22,18 @@ void add_core_ops(OpList *ops) {
             .input("A", kF32Only, "rank >= 2").input("B", kF32Only, "rank >= 2").output("Y")
             .attr_int("transA", 0).attr_int("transB", 0)
             .infer(infer_matmul).build());
-    ops->push_back(OpDef("Add", math).doc("Y = A + B, broadcast").input("A").input("B")
-                       .output("Y").infer(infer_broadcast_binary).build());
-    ops->push_back(OpDef("Sub", math).doc("Y = A − B, broadcast").input("A").input("B")
-                       .output("Y").infer(infer_broadcast_binary).build());
-    ops->push_back(OpDef("Mul", math).doc("Y = A ⊙ B, broadcast").input("A").input("B")
-                       .output("Y").infer(infer_broadcast_binary).build());
+    // Arithmetic takes every numeric dtype (A and B of one, which Y takes);
+    // integers wrap around on overflow, as numpy and torch.
+    const DTypeSet num = kNumericDTypes;
+    ops->push_back(OpDef("Add", math).doc("Y = A + B, broadcast; integers wrap around")
+                       .input("A", num).input("B", num).output("Y", "A's dtype")
+                       .infer(infer_broadcast_binary).build());
+    ops->push_back(OpDef("Sub", math).doc("Y = A − B, broadcast; integers wrap around")
+                       .input("A", num).input("B", num).output("Y", "A's dtype")
+                       .infer(infer_broadcast_binary).build());
+    ops->push_back(OpDef("Mul", math).doc("Y = A ⊙ B, broadcast; integers wrap around")
+                       .input("A", num).input("B", num).output("Y", "A's dtype")
+                       .infer(infer_broadcast_binary).build());
     ops->push_back(OpDef("Relu", act).doc("Y = max(X, 0)").input("X").output("Y")
                        .infer(infer::infer_unary).build());
     ops->push_back(OpDef("ReluGrad", act).doc("dX = dY where X > 0, else 0").input("dY")

@@ -121,11 +121,14 @@ Status infer_cast(const NodeDesc &node, const std::vector<InputInfo> &inputs,
                   std::vector<OutputInfo> *outputs) {
     SALUS_RETURN_IF_ERROR(check_inputs(node, inputs, 1));
     const std::string &to = node.get_string("to");
-    for (DType d : {DType::F32, DType::I32, DType::I64, DType::Bool}) {
-        if (to == dtype_name(d)) return set_single(outputs, shape_of(inputs, 0), d);
+    for (unsigned d = 0; d <= static_cast<unsigned>(kLastDType); ++d) {
+        const DType dtype = static_cast<DType>(d);
+        if ((kSelected & dtype_bit(dtype)) && to == dtype_name(dtype)) {
+            return set_single(outputs, shape_of(inputs, 0), dtype);
+        }
     }
-    return fail(node.op + " attribute \"to\" must be one of f32, i32, i64, bool; got \"" + to +
-                "\"");
+    return fail(node.op + " attribute \"to\" must be one of " + dtype_set_str(kSelected) +
+                "; got \"" + to + "\"");
 }
 
 // An activation (X) or its Grad (dY, X): X's shape. Gelu's "approximate",
@@ -163,9 +166,15 @@ void add_elementwise_ops(OpList *ops) {
         const char *name;
         const char *doc;
     };
+    ops->push_back(
+        OpDef("Div", math)
+            .doc("Y = A / B, broadcast; floats as IEEE (x/0 is ±inf or NaN), integers truncated "
+                 "toward zero as ONNX and C (torch's trunc mode), x/0 = 0 and the one overflow, "
+                 "MIN / −1, wrapping to MIN")
+            .input("A", kNumericDTypes).input("B", kNumericDTypes).output("Y", "A's dtype")
+            .infer(infer_broadcast_binary).build());
     for (const Binary &b :
-         {Binary{"Div", "Y = A / B, broadcast (IEEE: x/0 is ±inf or NaN)"},
-          Binary{"Pow", "Y = A ^ B, broadcast (`powf`; a negative A with a non-integer B is NaN)"},
+         {Binary{"Pow", "Y = A ^ B, broadcast (`powf`; a negative A with a non-integer B is NaN)"},
           Binary{"Max", "Y = max(A, B), broadcast; NaN if either is (torch.maximum; ONNX's is "
                         "variadic, this takes two)"},
           Binary{"Min", "Y = min(A, B), broadcast; NaN if either is (torch.minimum)"}}) {
@@ -230,11 +239,12 @@ void add_elementwise_ops(OpList *ops) {
     }
     ops->push_back(
         OpDef("Cast", logic)
-            .doc("Y = X converted to the dtype `to`, between f32, i32, i64 and bool: a float "
+            .doc("Y = X converted to the dtype `to`, between f32, f64, i32, i64 and bool: a float "
                  "becomes an integer by truncation toward zero (out of range or NaN is "
                  "undefined), anything becomes bool as ≠ 0, bool becomes 0 or 1")
             .input("X", kSelected).output("Y", "the dtype `to`")
-            .required_attr("to", T::String, "f32, i32, i64 or bool").infer(infer_cast).build());
+            .required_attr("to", T::String, "f32, f64, i32, i64 or bool").infer(infer_cast)
+            .build());
 
     ops->push_back(
         OpDef("PRelu", act)

@@ -58,6 +58,36 @@ func TestTensorErrors(t *testing.T) {
 	wantError(t, "Zeros(DType(9))", err, salus.ErrInvalid, "DType(9)")
 }
 
+// Float64 and integer arithmetic: the daemon adds doubles beyond float32 and
+// divides integers truncating toward zero.
+func TestFloat64AndIntegerArithmetic(t *testing.T) {
+	c := connect(t, shared.socket)
+	g := salus.NewGraph()
+	defer g.Close()
+	x := g.AddInput("x", salus.Float64, 2, 1)
+	y := g.AddInput("y", salus.Float64, 2)
+	a := g.AddInput("a", salus.Int64, 3)
+	b := g.AddInput("b", salus.Int64, 3)
+	g.AddOutput(g.Op("Add", x, y))
+	g.AddOutput(g.Op("Div", a, b))
+	s := openSession(t, c, g, nil)
+	xs, _ := salus.NewFloat64([]float64{1e198, 1}, 2, 1)
+	ys, _ := salus.NewFloat64([]float64{2e197, 1e-12})
+	as, _ := salus.NewInt64([]int64{7, -7, 9})
+	bs, _ := salus.NewInt64([]int64{2, 2, -4})
+	outs := run(t, s, salus.Feeds{x: xs, y: ys, a: as, b: bs})
+	sum := []float64{1e198 + 2e197, 1e198 + 1e-12, 1 + 2e197, 1 + 1e-12}
+	if outs[0].DType() != salus.Float64 || !reflect.DeepEqual(outs[0].Float64s(), sum) {
+		t.Errorf("Add of f64 gave %v %v, want %v", outs[0].DType(), outs[0].Float64s(), sum)
+	}
+	if q := outs[1].Int64s(); !reflect.DeepEqual(q, []int64{3, -3, -2}) {
+		t.Errorf("Div of i64 gave %v, want [3 -3 -2]", q)
+	}
+	if z, err := salus.Zeros(salus.Float64, 3); err != nil || len(z.Bytes()) != 24 || z.Float64s() == nil {
+		t.Errorf("Zeros(Float64, 3): %v", err)
+	}
+}
+
 // Outputs come back with the dtype, shape and values the daemon computed:
 // Identity returns its input, ReduceSum without keepdims a scalar.
 func TestOutputsRoundTrip(t *testing.T) {

@@ -274,6 +274,16 @@ def test_the_backend_runs_nodes_and_models(client, monkeypatch):
     np.testing.assert_allclose(y, np.maximum(x64, 0), rtol=1e-6)
 
 
+def test_integer_and_double_arithmetic_keep_their_dtype(client, monkeypatch):
+    monkeypatch.setattr(salus.onnx.backend, "_client", client)
+    a, b = np.array([7, -7, 9], np.int64), np.array([2, 2, -4], np.int64)
+    (q,) = salus.onnx.backend.run_node(helper.make_node("Div", ["a", "b"], ["q"]), [a, b])
+    assert q.dtype == np.int64 and q.tolist() == [3, -3, -2]  # truncated, as ONNX
+    x, y = np.array([1e198, 1.0]), np.array([[2e197], [1e-12]])
+    (s,) = salus.onnx.backend.run_node(helper.make_node("Add", ["x", "y"], ["s"]), [x, y])
+    assert s.dtype == np.float64 and np.array_equal(s, x + y)  # beyond float32
+
+
 def test_onnx_backend_test_runs_on_salus(client, monkeypatch):
     """onnx.backend.test.BackendTest over salus.onnx.backend. (Debian's onnx
     1.12 compares with np.object, gone from numpy 1.24: put it back.)"""

@@ -393,7 +393,7 @@ def test_misuse_is_refused_with_the_node_named(client):
     with pytest.raises(salus.GraphError, match=r'"k" \(Clip\): Clip min must be a scalar'):
         g.op("Clip", x, g.input("lo", (2,)), name="k")
     with pytest.raises(salus.GraphError, match=r'"cast" \(Cast\): Cast attribute "to" must be '
-                                               r'one of f32, i32, i64, bool; got "f16"'):
+                                               r'one of f32, i32, i64, bool, f64; got "f16"'):
         g.op("Cast", x, to="f16", name="cast")
     with pytest.raises(salus.GraphError, match=r'"ge" \(Gelu\): Gelu attribute "approximate"'):
         g.op("Gelu", x, approximate="erf", name="ge")

@@ -11,7 +11,8 @@ import salus
 from salus import _session
 
 SHAPES = [(), (1,), (7,), (3, 5), (2, 1, 4), (2, 3, 1, 2, 1, 2, 1, 3)]  # the last: rank 8
-DTYPES = [salus.float32, salus.float16, salus.bfloat16, salus.int32, salus.int64]
+DTYPES = [salus.float32, salus.float16, salus.bfloat16, salus.int32, salus.int64,
+          salus.float64]
 
 
 def random_array(rng, dtype, shape):

@@ -30,8 +30,10 @@ What is here:
   added), differentiates them (``Graph.gradients``) and adds training steps
   (``Graph.sgd``, ``Graph.adam``). ``Tensor`` is a symbolic tensor of a graph.
 - Dtypes ``float32``, ``float16``, ``bfloat16`` (uint16 bits in numpy; see
-  ``to_bfloat16``), ``int32``, ``int64``. Computing ops take float32; every
-  dtype can be fed, fetched, and passed through ``identity`` and ``reshape``.
+  ``to_bfloat16``), ``int32``, ``int64``, ``bool_``, ``float64``. Computing ops
+  take float32, arithmetic (``add``, ``sub``, ``mul``, ``div``) also float64,
+  int32 and int64; every dtype can be fed, fetched, and passed through
+  ``identity`` and ``reshape``.
 - Errors: ``Error`` and one subclass per libsalus code, carrying the
   daemon's message (``GraphError``, ``ShapeError``, ``ConnectError``, ...).
 """
@@ -47,6 +49,7 @@ from ._dtypes import (
     dtype,
     float16,
     float32,
+    float64,
     from_bfloat16,
     int32,
     int64,
@@ -83,6 +86,7 @@ __all__ = [
     "Session", "Future", "SessionStatus", "DaemonStatus",
     "Graph", "Tensor", "Node", "op_names",
     "DType", "dtype", "float32", "float16", "bfloat16", "int32", "int64", "bool_",
+    "float64",
     "to_bfloat16", "from_bfloat16",
     "Error", "InvalidArgumentError", "OutOfMemoryError", "ConnectError", "ProtocolError",
     "VersionError", "GraphError", "NoSessionError", "ShapeError", "TooBigError",

@@ -1,4 +1,4 @@
-"""Element types: the five dtypes of the C API and their numpy counterparts."""
+"""Element types: the dtypes of the C API and their numpy counterparts."""
 
 import numpy as np
 
@@ -40,8 +40,9 @@ bfloat16 = DType("bfloat16", _capi.SALUS_DTYPE_BF16, np.uint16)
 int32 = DType("int32", _capi.SALUS_DTYPE_I32, np.int32)
 int64 = DType("int64", _capi.SALUS_DTYPE_I64, np.int64)
 bool_ = DType("bool", _capi.SALUS_DTYPE_BOOL, np.bool_)
+float64 = DType("float64", _capi.SALUS_DTYPE_F64, np.float64)
 
-ALL = (float32, float16, bfloat16, int32, int64, bool_)
+ALL = (float32, float16, bfloat16, int32, int64, bool_, float64)
 
 _BY_NAME = {
     "float32": float32, "f32": float32, "f4": float32, "float": float32,
@@ -50,9 +51,10 @@ _BY_NAME = {
     "int32": int32, "i32": int32, "i4": int32,
     "int64": int64, "i64": int64, "i8": int64,
     "bool": bool_, "b1": bool_,
+    "float64": float64, "f64": float64, "f8": float64, "double": float64,
 }
 _BY_NUMPY = {float32.numpy: float32, float16.numpy: float16, int32.numpy: int32,
-             int64.numpy: int64, bool_.numpy: bool_}
+             int64.numpy: int64, bool_.numpy: bool_, float64.numpy: float64}
 
 
 def dtype(value):

@@ -94,12 +94,13 @@ class Ops:
         return self.squeeze(y, [d % y.ndim for d in drop], name=name)
 
     def _binary(self, op, auto, a, b, name):
-        a, b = self._operand(a, auto), self._operand(b, auto)
-        self._float32(auto, a=a, b=b)
+        # Any numeric dtype, A and B alike (the daemon's rule says so).
+        a, b = self._pair(a, b, auto)
         return self._one(op, auto, [a, b], {}, name)
 
     def add(self, a, b, name=None):
-        """a + b with numpy broadcasting (Add)."""
+        """a + b with numpy broadcasting (Add): float32, float64, int32 or
+        int64, both of one dtype; a number takes the tensor's."""
         return self._binary("Add", "add", a, b, name)
 
     def sub(self, a, b, name=None):

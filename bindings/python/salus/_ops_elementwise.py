@@ -12,8 +12,8 @@ from ._errors import GraphError
 from ._graph import Tensor
 
 # The daemon's spelling of the dtypes Cast converts between.
-_CAST_NAMES = {_dtypes.float32: "f32", _dtypes.int32: "i32", _dtypes.int64: "i64",
-               _dtypes.bool_: "bool"}
+CAST_NAMES = {_dtypes.float32: "f32", _dtypes.int32: "i32", _dtypes.int64: "i64",
+              _dtypes.bool_: "bool", _dtypes.float64: "f64"}
 
 
 class ElementwiseOps:
@@ -47,7 +47,8 @@ class ElementwiseOps:
     # ---- arithmetic -------------------------------------------------------------
 
     def div(self, a, b, name=None):
-        """a / b with numpy broadcasting (Div)."""
+        """a / b with numpy broadcasting (Div); integers truncate toward zero
+        (torch's rounding_mode="trunc"), x / 0 is 0."""
         return self._ew2("Div", "div", a, b, name)
 
     def pow(self, a, b, name=None):
@@ -161,13 +162,14 @@ class ElementwiseOps:
         return self._ew2("Xor", "logical_xor", a, b, name)
 
     def cast(self, x, dtype, name=None):
-        """x converted to dtype (float32, int32, int64 or bool, as any name
-        salus.dtype takes): floats truncate toward zero, bool is != 0 (Cast)."""
+        """x converted to dtype (float32, float64, int32, int64 or bool, as any
+        name salus.dtype takes): floats truncate toward zero, bool is != 0 (Cast)."""
         x = self._own(x, "cast")
-        to = _CAST_NAMES.get(_dtypes.dtype(dtype))
+        to = CAST_NAMES.get(_dtypes.dtype(dtype))
         if to is None:
+            names = ", ".join(d.name for d in CAST_NAMES)
             raise GraphError(f"cast: no cast to {_dtypes.dtype(dtype).name}; Cast converts "
-                             f"between float32, int32, int64 and bool")
+                             f"between {names}")
         return self._one("Cast", "cast", [x], {"to": to}, name)
 
     # ---- activations ------------------------------------------------------------

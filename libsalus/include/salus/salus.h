@@ -61,14 +61,16 @@ enum salus_error {
 };
 
 /* Element types of tensors. Every dtype can be fed, fetched and passed
- * through Identity and Reshape; the computing ops take F32 (see libsalus(3)). */
+ * through Identity and Reshape; the computing ops take F32, arithmetic also
+ * I32, I64 and F64 (see libsalus(3)). */
 typedef enum salus_dtype {
     SALUS_DTYPE_F32 = 0,
     SALUS_DTYPE_F16 = 1,
     SALUS_DTYPE_BF16 = 2,
     SALUS_DTYPE_I32 = 3,
     SALUS_DTYPE_I64 = 4,
-    SALUS_DTYPE_BOOL = 5 /* one byte, 0 or 1 (since 0.3) */
+    SALUS_DTYPE_BOOL = 5, /* one byte, 0 or 1 (since 0.3) */
+    SALUS_DTYPE_F64 = 6   /* IEEE double (since 0.3) */
 } salus_dtype;
 
 /* Largest tensor rank accepted anywhere. */

@@ -84,8 +84,39 @@ SALUS_CPU_CLONES void binary_sv(float s, const float *b, float *y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] = cuda::binary(op, s, b[i]);
 }
 
+// Add, Sub, Mul, Div of f64, i32 and i64: one broadcast walk (f32, the
+// dtype of networks, has binary_kernel's vectorized layouts).
+template <BinaryOp op>
+Status arith_kernel(const KernelContext &ctx) {
+    cuda::StridedIndex ix;
+    int64_t n = 0;
+    EwDType type;
+    SALUS_RETURN_IF_ERROR(cuda::plan_arith(ctx, op, &ix, &n, &type));
+    StridedLoop loop;
+    SALUS_RETURN_IF_ERROR(broadcast_loop(ctx, 2, &loop));
+    auto f = [](auto a, auto b) { return cuda::arith(op, a, b); };
+    switch (type) {
+    case EwDType::F64:
+        apply2<double, double, double>(loop, ctx, f);
+        break;
+    case EwDType::I32:
+        apply2<int32_t, int32_t, int32_t>(loop, ctx, f);
+        break;
+    case EwDType::I64:
+        apply2<int64_t, int64_t, int64_t>(loop, ctx, f);
+        break;
+    case EwDType::F32:
+    case EwDType::Bool:
+        break;
+    }
+    return Status();
+}
+
 template <BinaryOp op>
 Status binary_kernel(const KernelContext &ctx) {
+    if (ctx.outputs.size() == 1 && ctx.outputs[0].dtype != DType::F32) {
+        return arith_kernel<op>(ctx);
+    }
     SALUS_RETURN_IF_ERROR(check_f32(ctx, 2, 1));
     const TensorView &a = ctx.inputs[0];
     const TensorView &b = ctx.inputs[1];
@@ -195,6 +226,10 @@ Status compare_kernel(const KernelContext &ctx) {
         apply2<bool, int64_t, int64_t>(
             loop, ctx, [](int64_t a, int64_t b) { return cuda::compare(op, a, b); });
         break;
+    case EwDType::F64:
+        apply2<bool, double, double>(loop, ctx,
+                                     [](double a, double b) { return cuda::compare(op, a, b); });
+        break;
     case EwDType::Bool:
         break;
     }
@@ -266,6 +301,8 @@ void cast_from(EwDType to, const void *x, void *y, int64_t n) {
         return cast_n<int64_t, From>(x, y, n);
     case EwDType::Bool:
         return cast_n<bool, From>(x, y, n);
+    case EwDType::F64:
+        return cast_n<double, From>(x, y, n);
     }
 }
 
@@ -287,6 +324,9 @@ Status cast(const KernelContext &ctx) {
         break;
     case EwDType::Bool:
         cast_from<bool>(to, x, y, n);
+        break;
+    case EwDType::F64:
+        cast_from<double>(to, x, y, n);
         break;
     }
     return Status();

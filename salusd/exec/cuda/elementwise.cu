@@ -30,6 +30,21 @@ __global__ void binary_kernel(BinaryOp op, StridedIndex ix, int64_t n, const flo
 }
 
 template <typename T>
+__global__ void arith_kernel(BinaryOp op, StridedIndex ix, int64_t n, const T *a, const T *b,
+                             T *y) {
+    SALUS_FOR_EACH(i, n) {
+        y[i] = arith(op, a[strided_offset(ix, 1, i)], b[strided_offset(ix, 2, i)]);
+    }
+}
+
+template <typename T>
+void arith_typed(BinaryOp op, const StridedIndex &ix, int64_t n, const void *a, const void *b,
+                 void *y, LaunchConfig c, cudaStream_t stream) {
+    arith_kernel<<<c.blocks, c.threads, 0, stream>>>(
+        op, ix, n, static_cast<const T *>(a), static_cast<const T *>(b), static_cast<T *>(y));
+}
+
+template <typename T>
 __global__ void compare_kernel(CompareOp op, StridedIndex ix, int64_t n, const T *a, const T *b,
                                bool *y) {
     SALUS_FOR_EACH(i, n) {
@@ -105,6 +120,8 @@ void cast_from(EwDType to, int64_t n, const void *x, void *y, LaunchConfig c, cu
         return cast_to<int64_t, From>(n, x, y, c, stream);
     case EwDType::Bool:
         return cast_to<bool, From>(n, x, y, c, stream);
+    case EwDType::F64:
+        return cast_to<double, From>(n, x, y, c, stream);
     }
 }
 
@@ -131,6 +148,27 @@ cudaError_t launch_ew_binary(BinaryOp op, const StridedIndex &ix, int64_t elemen
     return cudaGetLastError();
 }
 
+cudaError_t launch_arith(BinaryOp op, EwDType type, const StridedIndex &ix, int64_t elements,
+                         const void *a, const void *b, void *y, cudaStream_t stream) {
+    const LaunchConfig c = elementwise_launch(elements);
+    if (!c.blocks) return cudaGetLastError();
+    switch (type) {
+    case EwDType::F64:
+        arith_typed<double>(op, ix, elements, a, b, y, c, stream);
+        break;
+    case EwDType::I32:
+        arith_typed<int32_t>(op, ix, elements, a, b, y, c, stream);
+        break;
+    case EwDType::I64:
+        arith_typed<int64_t>(op, ix, elements, a, b, y, c, stream);
+        break;
+    case EwDType::F32:
+    case EwDType::Bool:
+        return cudaErrorInvalidValue;
+    }
+    return cudaGetLastError();
+}
+
 cudaError_t launch_compare(CompareOp op, EwDType type, const StridedIndex &ix, int64_t elements,
                            const void *a, const void *b, bool *y, cudaStream_t stream) {
     const LaunchConfig c = elementwise_launch(elements);
@@ -147,6 +185,10 @@ cudaError_t launch_compare(CompareOp op, EwDType type, const StridedIndex &ix, i
     case EwDType::I64:
         compare_kernel<<<c.blocks, c.threads, 0, stream>>>(
             op, ix, elements, static_cast<const int64_t *>(a), static_cast<const int64_t *>(b), y);
+        break;
+    case EwDType::F64:
+        compare_kernel<<<c.blocks, c.threads, 0, stream>>>(
+            op, ix, elements, static_cast<const double *>(a), static_cast<const double *>(b), y);
         break;
     case EwDType::Bool:
         return cudaErrorInvalidValue;
@@ -204,6 +246,9 @@ cudaError_t launch_cast(EwDType from, EwDType to, int64_t elements, const void *
         break;
     case EwDType::Bool:
         cast_from<bool>(to, elements, x, y, c, stream);
+        break;
+    case EwDType::F64:
+        cast_from<double>(to, elements, x, y, c, stream);
         break;
     }
     return cudaGetLastError();

@@ -15,6 +15,8 @@
 
 #include "exec/cuda/device_code.h"
 
+#include <type_traits>
+
 namespace salus::cuda {
 
 struct EwParams {
@@ -161,12 +163,17 @@ SALUS_HD inline float minimum(float a, float b) {
     X(HardSigmoid, hard_sigmoid_grad(dy, z, p.alpha, p.beta))                                      \
     X(HardSwish, hard_swish_grad(dy, z))
 
-// X(Op, formula) of broadcasting f32 binary ops: `a`, `b`. PRelu is X, slope.
-#define SALUS_EW_BINARY_OPS(X)                                                                     \
+// X(Op, formula) of the arithmetic that every numeric dtype has (`arith`
+// below); on floats these formulas are the ones computed.
+#define SALUS_EW_ARITH_OPS(X)                                                                      \
     X(Add, a + b)                                                                                  \
     X(Sub, a - b)                                                                                  \
     X(Mul, a * b)                                                                                  \
-    X(Div, a / b)                                                                                  \
+    X(Div, a / b)
+
+// X(Op, formula) of broadcasting f32 binary ops: `a`, `b`. PRelu is X, slope.
+#define SALUS_EW_BINARY_OPS(X)                                                                     \
+    SALUS_EW_ARITH_OPS(X)                                                                          \
     X(Pow, powf(a, b))                                                                             \
     X(Max, maximum(a, b))                                                                          \
     X(Min, minimum(a, b))                                                                          \
@@ -218,6 +225,45 @@ SALUS_HD inline float binary(BinaryOp op, float a, float b) {
     return 0.0f;
 }
 
+// Whether `op` is one of SALUS_EW_ARITH_OPS.
+SALUS_HD constexpr bool is_arith(BinaryOp op) {
+#define SALUS_EW_IS(Op, formula) op == BinaryOp::Op ||
+    return SALUS_EW_ARITH_OPS(SALUS_EW_IS) false;
+#undef SALUS_EW_IS
+}
+
+// Add, Sub, Mul and Div of T: double, int32_t or int64_t (float takes
+// `binary`). Integers compute in their unsigned type so that overflow wraps
+// (two's complement, as numpy and torch) instead of being undefined; Div
+// truncates toward zero (ONNX, C) and gives 0 for x/0 and MIN for MIN/-1,
+// the two divisions that would otherwise trap the daemon (x86's idiv).
+template <typename T>
+SALUS_HD inline T arith(BinaryOp op, T a, T b) {
+    if constexpr (std::is_integral_v<T>) {
+        using U = std::make_unsigned_t<T>;
+        const U ua = static_cast<U>(a), ub = static_cast<U>(b);
+        switch (op) {
+        case BinaryOp::Add:
+            return static_cast<T>(ua + ub);
+        case BinaryOp::Sub:
+            return static_cast<T>(ua - ub);
+        case BinaryOp::Mul:
+            return static_cast<T>(ua * ub);
+        case BinaryOp::Div:
+            if (b == 0) return 0;
+            return b == -1 ? static_cast<T>(U(0) - ua) : static_cast<T>(a / b);
+        default:
+            return 0;
+        }
+    } else {
+        switch (op) {
+            SALUS_EW_ARITH_OPS(SALUS_EW_CASE)
+        default:
+            return T(0);
+        }
+    }
+}
+
 template <typename T>
 SALUS_HD inline bool compare(CompareOp op, T a, T b) {
     switch (op) { SALUS_EW_COMPARE_OPS(SALUS_EW_CASE) }
@@ -265,14 +311,14 @@ SALUS_HD inline int64_t slope_term_offset(const SlopeSumPlan &p, int64_t o, int6
     return strided_offset(p.kept, 0, o) + strided_offset(p.reduced, 0, k);
 }
 
-// Cast between f32, i32, i64 and bool (a byte 0/1): float to integer
+// Cast between f32, f64, i32, i64 and bool (a byte 0/1): float to integer
 // truncates toward zero as C++ and torch do; anything to bool is != 0.
 template <typename To, typename From>
 SALUS_HD inline To cast_value(From v) {
     return static_cast<To>(v);
 }
 
-// The dtypes of compare, Where and Cast, as the kernels see them.
-enum class EwDType : int { F32, I32, I64, Bool };
+// The dtypes of arith, compare, Where and Cast, as the kernels see them.
+enum class EwDType : int { F32, I32, I64, Bool, F64 };
 
 } // namespace salus::cuda

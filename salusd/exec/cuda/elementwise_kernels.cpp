@@ -41,6 +41,12 @@ template <BinaryOp op>
 Status binary_kernel(const KernelContext &ctx) {
     StridedIndex ix;
     int64_t n = 0;
+    if (ctx.outputs.size() == 1 && ctx.outputs[0].dtype != DType::F32) {
+        EwDType type;
+        SALUS_RETURN_IF_ERROR(plan_arith(ctx, op, &ix, &n, &type));
+        return launched(ctx, launch_arith(op, type, ix, n, ctx.inputs[0].data, ctx.inputs[1].data,
+                                          ctx.outputs[0].data, stream_of(ctx)));
+    }
     SALUS_RETURN_IF_ERROR(plan_binary(ctx, &ix, &n));
     return launched(ctx,
                     launch_ew_binary(op, ix, n, in(ctx, 0), in(ctx, 1), out(ctx), stream_of(ctx)));

@@ -16,6 +16,9 @@ cudaError_t launch_ew_grad(GradOp op, const EwParams &p, int64_t elements, const
                            const float *z, float *dx, cudaStream_t stream);
 cudaError_t launch_ew_binary(BinaryOp op, const StridedIndex &ix, int64_t elements, const float *a,
                              const float *b, float *y, cudaStream_t stream);
+// Add, Sub, Mul, Div of f64, i32 or i64 (`arith`).
+cudaError_t launch_arith(BinaryOp op, EwDType type, const StridedIndex &ix, int64_t elements,
+                         const void *a, const void *b, void *y, cudaStream_t stream);
 cudaError_t launch_compare(CompareOp op, EwDType type, const StridedIndex &ix, int64_t elements,
                            const void *a, const void *b, bool *y, cudaStream_t stream);
 cudaError_t launch_logic(LogicOp op, const StridedIndex &ix, int64_t elements, const bool *a,

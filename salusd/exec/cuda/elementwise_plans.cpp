@@ -59,6 +59,9 @@ bool ew_dtype(DType dtype, EwDType *out) {
     case DType::Bool:
         *out = EwDType::Bool;
         return true;
+    case DType::F64:
+        *out = EwDType::F64;
+        return true;
     case DType::F16:
     case DType::BF16:
         break;
@@ -79,6 +82,21 @@ Status plan_broadcast(const KernelContext &ctx, size_t inputs, StridedIndex *ix,
     if (!ok) return error(ctx, "input shapes do not broadcast to the output");
     *ix = to_index(cpu::make_loop(y, static_cast<int>(inputs) + 1, strides));
     *elements = ctx.outputs[0].numel();
+    return {};
+}
+
+Status plan_arith(const KernelContext &ctx, BinaryOp op, StridedIndex *ix, int64_t *elements,
+                  EwDType *type) {
+    SALUS_RETURN_IF_ERROR(plan_broadcast(ctx, 2, ix, elements));
+    const DType d = ctx.outputs[0].dtype;
+    if (!is_arith(op)) return error(ctx, std::string("takes f32 only, got ") + dtype_name(d));
+    if (ctx.inputs[0].dtype != d || ctx.inputs[1].dtype != d || !ew_dtype(d, type) ||
+        *type == EwDType::Bool) {
+        return error(ctx,
+                     std::string("A, B and Y must share a dtype of f32, f64, i32 or i64, got ") +
+                         dtype_name(ctx.inputs[0].dtype) + ", " + dtype_name(ctx.inputs[1].dtype) +
+                         " and " + dtype_name(d));
+    }
     return {};
 }
 
@@ -113,7 +131,7 @@ Status plan_where(const KernelContext &ctx, StridedIndex *ix, int64_t *elements,
     const DType d = ctx.outputs[0].dtype;
     EwDType type;
     if (ctx.inputs[1].dtype != d || ctx.inputs[2].dtype != d || !ew_dtype(d, &type)) {
-        return error(ctx, "X, Y and the output must share a dtype of f32, i32, i64 or bool");
+        return error(ctx, "X, Y and the output must share a dtype of f32, f64, i32, i64 or bool");
     }
     *element_size = dtype_size(d);
     return {};

@@ -20,6 +20,10 @@ bool ew_dtype(DType dtype, EwDType *out);
 // Output 0 (operand 0, contiguous) from inputs 0..inputs-1 (operands
 // 1..inputs), numpy broadcast, any dtypes; *elements is Y's count.
 Status plan_broadcast(const KernelContext &ctx, size_t inputs, StridedIndex *ix, int64_t *elements);
+// Add, Sub, Mul, Div of any numeric dtype but f32 (*type; f32 takes
+// plan_binary): A, B and Y of that one dtype.
+Status plan_arith(const KernelContext &ctx, BinaryOp op, StridedIndex *ix, int64_t *elements,
+                  EwDType *type);
 // Comparisons: two inputs of one numeric dtype (*type), output bool.
 Status plan_compare(const KernelContext &ctx, StridedIndex *ix, int64_t *elements, EwDType *type);
 // Not, And, Or, Xor: bool inputs and output; Not's operand 2 repeats 1.

@@ -81,8 +81,14 @@ TEST(OpTable, DefaultsAreFilledInOnce) {
 }
 
 TEST(ShapeInference, ComputingOpsTakeOnlyF32) {
+    EXPECT_NE(infer_error("MatMul", {{2, 2}, {2, 2}}, {}, DType::F16)
+                  .find("dtype f16 is not supported by MatMul (input 0 A; only f32 is)"),
+              std::string::npos);
     EXPECT_NE(infer_error("Add", {{2}, {2}}, {}, DType::F16)
-                  .find("dtype f16 is not supported by Add (input 0 A; only f32 is)"),
+                  .find("dtype f16 is not supported by Add (input 0 A; only f32, i32, i64, f64 "
+                        "are)"),
+              std::string::npos);
+    EXPECT_NE(infer_error("Exp", {{2}}, {}, DType::F64).find("dtype f64 is not supported by Exp"),
               std::string::npos);
     EXPECT_NE(infer_error("Relu", {{2}}, {}, DType::I32).find("dtype i32 is not supported by Relu"),
               std::string::npos);
@@ -93,7 +99,7 @@ TEST(ShapeInference, ComputingOpsTakeOnlyF32) {
 }
 
 TEST(ShapeInference, IdentityAndReshapeKeepEveryDtype) {
-    for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::I32, DType::I64}) {
+    for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::I32, DType::I64, DType::F64}) {
         std::vector<OutputInfo> outputs;
         ASSERT_TRUE(run_infer("Identity", {{2, 3}}, {}, &outputs, dtype).ok());
         EXPECT_EQ(outputs[0].dtype, dtype);

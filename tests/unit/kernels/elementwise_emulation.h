@@ -35,6 +35,34 @@ void compare_all(CompareOp op, const StridedIndex &ix, int64_t n, const KernelCo
 }
 
 template <typename T>
+void arith_all(BinaryOp op, const StridedIndex &ix, int64_t n, const KernelContext &ctx) {
+    for (int64_t i = 0; i < n; ++i) {
+        out<T>(ctx)[i] = arith(op, in<T>(ctx, 0)[strided_offset(ix, 1, i)],
+                               in<T>(ctx, 1)[strided_offset(ix, 2, i)]);
+    }
+}
+
+// elementwise_kernels.cpp's binary_kernel: f32 by `binary`, others by `arith`.
+inline Status binary_all(BinaryOp op, const KernelContext &ctx) {
+    StridedIndex ix;
+    int64_t n = 0;
+    if (ctx.outputs.size() == 1 && ctx.outputs[0].dtype != DType::F32) {
+        EwDType type;
+        SALUS_RETURN_IF_ERROR(plan_arith(ctx, op, &ix, &n, &type));
+        if (type == EwDType::F64) arith_all<double>(op, ix, n, ctx);
+        if (type == EwDType::I32) arith_all<int32_t>(op, ix, n, ctx);
+        if (type == EwDType::I64) arith_all<int64_t>(op, ix, n, ctx);
+        return {};
+    }
+    SALUS_RETURN_IF_ERROR(plan_binary(ctx, &ix, &n));
+    for (int64_t i = 0; i < n; ++i) {
+        out<float>(ctx)[i] = binary(op, in<float>(ctx, 0)[strided_offset(ix, 1, i)],
+                                    in<float>(ctx, 1)[strided_offset(ix, 2, i)]);
+    }
+    return {};
+}
+
+template <typename T>
 void where_all(const StridedIndex &ix, int64_t n, const KernelContext &ctx) {
     for (int64_t i = 0; i < n; ++i) {
         out<T>(ctx)[i] = in<bool>(ctx, 0)[strided_offset(ix, 1, i)]
@@ -59,6 +87,8 @@ void cast_from(EwDType to, int64_t n, const KernelContext &ctx) {
         return cast_all<int64_t, From>(n, ctx);
     case EwDType::Bool:
         return cast_all<bool, From>(n, ctx);
+    case EwDType::F64:
+        return cast_all<double, From>(n, ctx);
     }
 }
 
@@ -88,10 +118,7 @@ inline bool emulate_elementwise(const KernelContext &ctx, Status *st) {
     }
 #define SALUS_EMU_BINARY(Op, formula)                                                              \
     if (op == #Op) {                                                                               \
-        *st = plan_binary(ctx, &ix, &n);                                                           \
-        for (int64_t i = 0; st->ok() && i < n; ++i)                                                \
-            out<float>(ctx)[i] = binary(BinaryOp::Op, in<float>(ctx, 0)[strided_offset(ix, 1, i)], \
-                                        in<float>(ctx, 1)[strided_offset(ix, 2, i)]);              \
+        *st = binary_all(BinaryOp::Op, ctx);                                                       \
         return true;                                                                               \
     }
 #define SALUS_EMU_COMPARE(Op, formula)                                                             \
@@ -102,6 +129,7 @@ inline bool emulate_elementwise(const KernelContext &ctx, Status *st) {
         if (type == EwDType::F32) compare_all<float>(CompareOp::Op, ix, n, ctx);                   \
         if (type == EwDType::I32) compare_all<int32_t>(CompareOp::Op, ix, n, ctx);                 \
         if (type == EwDType::I64) compare_all<int64_t>(CompareOp::Op, ix, n, ctx);                 \
+        if (type == EwDType::F64) compare_all<double>(CompareOp::Op, ix, n, ctx);                  \
         return true;                                                                               \
     }
 #define SALUS_EMU_LOGIC(Op, formula)                                                               \
@@ -148,6 +176,9 @@ inline bool emulate_elementwise(const KernelContext &ctx, Status *st) {
             break;
         case EwDType::Bool:
             cast_from<bool>(to, n, ctx);
+            break;
+        case EwDType::F64:
+            cast_from<double>(to, n, ctx);
             break;
         }
         return true;

@@ -37,6 +37,7 @@ enum class Fill {
     Bool,     // bool, about half true
     Int64,    // i64 in [-8, 8)
     Classes,  // i32 in [0, 4): labels of cases with at least 4 classes
+    Double,   // f64 in [-5, 5), every 5th element ±1e198 (beyond float32)
 };
 
 struct KernelCase {
@@ -271,6 +272,15 @@ inline Tensor fill_tensor(const Shape &shape, Fill fill, std::mt19937 &rng) {
         Tensor t(shape, DType::I64);
         auto *v = reinterpret_cast<int64_t *>(t.data.data());
         for (int64_t i = 0; i < num_elements(shape); ++i) v[i] = static_cast<int64_t>(rng() % 16u) - 8;
+        return t;
+    }
+    case Fill::Double: {
+        Tensor t(shape, DType::F64);
+        auto *v = reinterpret_cast<double *>(t.data.data());
+        std::uniform_real_distribution<double> dist(-5.0, 5.0);
+        for (int64_t i = 0; i < num_elements(shape); ++i) {
+            v[i] = i % 5 == 4 ? (rng() % 2u ? 1e198 : -1e198) : dist(rng);
+        }
         return t;
     }
     case Fill::OneHot:

@@ -91,7 +91,7 @@ TEST(KernelsDtypes, OneHotRefusesFloatIndices) {
 }
 
 TEST(KernelsDtypes, IdentityAndReshapeCopyEveryDtype) {
-    for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::I32, DType::I64}) {
+    for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::I32, DType::I64, DType::F64}) {
         Raw x(dtype, {2, 3});
         for (size_t i = 0; i < x.bytes.size(); ++i) x.bytes[i] = static_cast<uint8_t>(i * 7 + 1);
         Raw same(dtype, {2, 3});

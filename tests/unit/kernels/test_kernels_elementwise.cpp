@@ -55,6 +55,21 @@ TEST(ElementwiseValidation, MisusesAreRefusedNamingTheNode) {
              b.output(b.op("Pow", {i, i}, {}, "p"));
          },
          "node 0 \"p\" (Pow): dtype i32 is not supported by Pow"},
+        {"ArithmeticOfMixedDtypes",
+         [](GraphBuilder &b) {
+             b.output(b.op("Add", {typed(b, "i", {2}, DType::I32), typed(b, "j", {2}, DType::I64)},
+                           {}, "s"));
+         },
+         "node 0 \"s\" (Add): Add needs A and B of one dtype, got A i32 and B i64"},
+        {"ExpOfDoubles",
+         [](GraphBuilder &b) { b.output(b.op("Exp", {typed(b, "d", {2}, DType::F64)}, {}, "e")); },
+         "node 0 \"e\" (Exp): dtype f64 is not supported by Exp"},
+        {"ArithmeticOfBools",
+         [](GraphBuilder &b) {
+             const uint32_t c = typed(b, "c", {2}, DType::Bool);
+             b.output(b.op("Mul", {c, c}, {}, "m"));
+         },
+         "node 0 \"m\" (Mul): dtype bool is not supported by Mul"},
         {"CompareMixedDtypes",
          [](GraphBuilder &b) {
              b.output(b.op("Less", {b.input("a", {2}), typed(b, "i", {2}, DType::I64)}, {}, "lt"));
@@ -116,7 +131,7 @@ TEST(ElementwiseValidation, MisusesAreRefusedNamingTheNode) {
          [](GraphBuilder &b) {
              b.output(b.op("Cast", {b.input("x", {2})}, {{"to", string_attr("f16")}}, "k"));
          },
-         "node 0 \"k\" (Cast): Cast attribute \"to\" must be one of f32, i32, i64, bool; got "
+         "node 0 \"k\" (Cast): Cast attribute \"to\" must be one of f32, i32, i64, bool, f64; got "
          "\"f16\""},
         {"GeluBadApproximation",
          [](GraphBuilder &b) {
@@ -493,6 +508,92 @@ TEST(ElementwiseKernels, LogicAndWhereOverBytes) {
     EXPECT_EQ(w.at<int64_t>(3), 20);
 }
 
+TEST(ElementwiseValidation, ArithmeticKeepsItsDtype) {
+    for (DType d : {DType::I32, DType::I64, DType::F64}) {
+        GraphBuilder b;
+        const uint32_t y = b.op("Div", {typed(b, "a", {2, 1}, d), typed(b, "b", {3}, d)}, {}, "q");
+        const uint32_t k = b.op("Cast", {y}, {{"to", string_attr("f64")}}, "k");
+        b.output(k);
+        std::vector<uint32_t> order;
+        const Status st = validate_graph(&b.graph(), &order, ValidationLimits{});
+        ASSERT_TRUE(st.ok()) << st.message();
+        EXPECT_EQ(b.graph().tensors[y].dtype, d);
+        EXPECT_EQ(b.graph().tensors[y].shape, (Shape{2, 3}));
+        EXPECT_EQ(b.graph().tensors[k].dtype, DType::F64);
+    }
+}
+
+// ONNX's integer Div truncates toward zero (C's, torch's rounding_mode
+// "trunc"); x/0 and MIN/-1, which trap x86's idiv, give 0 and MIN.
+TEST(ElementwiseKernels, IntegerDivTruncatesAndNeverTraps) {
+    const int32_t lo = INT32_MIN;
+    Raw a(DType::I32, {7}, std::vector<int32_t>{7, -7, 7, -7, 5, lo, lo});
+    Raw b(DType::I32, {7}, std::vector<int32_t>{2, 2, -2, -2, 0, -1, 1});
+    Raw y(DType::I32, {7});
+    ASSERT_TRUE(run_raw("Div", {}, {&a, &b}, {&y}).ok());
+    const int32_t want[] = {3, -3, -3, 3, 0, lo, lo};
+    for (size_t i = 0; i < 7; ++i) EXPECT_EQ(y.at<int32_t>(i), want[i]) << i;
+    const int64_t lo64 = INT64_MIN;
+    Raw p(DType::I64, {3}, std::vector<int64_t>{lo64, 9000000000LL, -9});
+    Raw q(DType::I64, {3}, std::vector<int64_t>{-1, 0, 4});
+    Raw z(DType::I64, {3});
+    ASSERT_TRUE(run_raw("Div", {}, {&p, &q}, {&z}).ok());
+    EXPECT_EQ(z.at<int64_t>(0), lo64);
+    EXPECT_EQ(z.at<int64_t>(1), 0);
+    EXPECT_EQ(z.at<int64_t>(2), -2);
+}
+
+// Integers wrap around as numpy and torch (two's complement), broadcast.
+TEST(ElementwiseKernels, IntegerArithmeticWrapsAndBroadcasts) {
+    Raw a(DType::I32, {2, 1}, std::vector<int32_t>{INT32_MAX, -3});
+    Raw b(DType::I32, {3}, std::vector<int32_t>{1, 2, -4});
+    Raw y(DType::I32, {2, 3});
+    ASSERT_TRUE(run_raw("Add", {}, {&a, &b}, {&y}).ok());
+    const int32_t sum[] = {INT32_MIN, INT32_MIN + 1, INT32_MAX - 4, -2, -1, -7};
+    for (size_t i = 0; i < 6; ++i) EXPECT_EQ(y.at<int32_t>(i), sum[i]) << i;
+    ASSERT_TRUE(run_raw("Mul", {}, {&a, &b}, {&y}).ok());
+    const int32_t prod[] = {INT32_MAX, -2, 4, -3, -6, 12}; // MAX * 2 wraps to -2
+    for (size_t i = 0; i < 6; ++i) EXPECT_EQ(y.at<int32_t>(i), prod[i]) << i;
+    Raw c(DType::I64, {2, 2}, std::vector<int64_t>{5000000000LL, 0, -1, 7});
+    Raw d(DType::I64, {2}, std::vector<int64_t>{1, 8});
+    Raw z(DType::I64, {2, 2});
+    ASSERT_TRUE(run_raw("Sub", {}, {&c, &d}, {&z}).ok());
+    const int64_t diff[] = {4999999999LL, -8, -2, -1};
+    for (size_t i = 0; i < 4; ++i) EXPECT_EQ(z.at<int64_t>(i), diff[i]) << i;
+}
+
+// f64 keeps what f32 cannot: 1e198, and 1 + 1e-12.
+TEST(ElementwiseKernels, DoubleArithmeticBeyondFloat) {
+    Raw a(DType::F64, {2, 2}, std::vector<double>{1e198, -3e197, 1.0, 2.0});
+    Raw b(DType::F64, {2}, std::vector<double>{2e197, 1e-12});
+    Raw y(DType::F64, {2, 2});
+    ASSERT_TRUE(run_raw("Add", {}, {&a, &b}, {&y}).ok());
+    EXPECT_EQ(y.at<double>(0), 1e198 + 2e197);
+    EXPECT_EQ(y.at<double>(1), -3e197 + 1e-12);
+    EXPECT_EQ(y.at<double>(2), 1.0 + 2e197);
+    EXPECT_EQ(y.at<double>(3), 2.0 + 1e-12);
+    ASSERT_TRUE(run_raw("Div", {}, {&a, &b}, {&y}).ok());
+    EXPECT_EQ(y.at<double>(0), 1e198 / 2e197);
+    EXPECT_EQ(y.at<double>(3), 2.0 / 1e-12);
+    ASSERT_TRUE(run_raw("Mul", {}, {&a, &a}, {&y}).ok());
+    EXPECT_TRUE(std::isinf(y.at<double>(0))); // IEEE: beyond double too
+    Raw narrow(DType::F32, {2, 2});
+    ASSERT_TRUE(run_raw("Cast", {{"to", string_attr("f32")}}, {&a}, {&narrow}).ok());
+    EXPECT_TRUE(std::isinf(narrow.at<float>(0)));
+    EXPECT_EQ(narrow.at<float>(3), 2.0f);
+    Raw wide(DType::F64, {2, 2});
+    ASSERT_TRUE(run_raw("Cast", {{"to", string_attr("f64")}}, {&narrow}, {&wide}).ok());
+    EXPECT_EQ(wide.at<double>(2), 1.0);
+    Raw t(DType::F64, {2}, std::vector<double>{-2.7, 3e9});
+    Raw i(DType::I64, {2});
+    ASSERT_TRUE(run_raw("Cast", {{"to", string_attr("i64")}}, {&t}, {&i}).ok());
+    EXPECT_EQ(i.at<int64_t>(0), -2);
+    EXPECT_EQ(i.at<int64_t>(1), 3000000000LL);
+    Raw eq(DType::Bool, {2, 2});
+    ASSERT_TRUE(run_raw("Less", {}, {&a, &b}, {&eq}).ok());
+    EXPECT_EQ(eq.bytes, (std::vector<uint8_t>{0, 1, 1, 0}));
+}
+
 // The kernels check what the validator normally guarantees: a direct call
 // with the wrong dtypes or shapes is an exec error, never garbage.
 TEST(ElementwiseKernels, MisfedKernelsAreExecErrors) {
@@ -506,6 +607,10 @@ TEST(ElementwiseKernels, MisfedKernelsAreExecErrors) {
     EXPECT_EQ(run_raw("Clip", {}, {&f, &f}, {&y}).code(), SALUS_EEXEC); // min of 2 elements
     EXPECT_EQ(run_raw("Exp", {}, {&f3}, {&y}).code(), SALUS_EEXEC);
     EXPECT_EQ(run_raw("Div", {}, {&f3, &f}, {&y}).code(), SALUS_EEXEC);
+    Raw i64(DType::I64, {2}), yi(DType::I32, {2});
+    EXPECT_EQ(run_raw("Add", {}, {&i, &i64}, {&yi}).code(), SALUS_EEXEC); // mixed dtypes
+    EXPECT_EQ(run_raw("Pow", {}, {&i, &i}, {&yi}).code(), SALUS_EEXEC);   // f32 only
+    EXPECT_EQ(run_raw("Add", {}, {&b, &b}, {&yb}).code(), SALUS_EEXEC);   // no bool arithmetic
     const Status st = run_raw("Exp", {}, {&i}, {&y});
     EXPECT_NE(st.message().find("Exp"), std::string::npos) << st.message();
 }

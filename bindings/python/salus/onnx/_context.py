@@ -15,11 +15,11 @@ from ._errors import DataDependentError, LoweringError, UnsupportedError
 #: The newest default-domain opset onnx here describes; newer ones are refused.
 MAX_OPSET = onnx.defs.onnx_opset_version()
 
-# ONNX element type -> the salus dtype computing it. double is computed in
-# float32 (fed and fetched as float64 by salus.onnx's sessions).
+# ONNX element type -> the salus dtype holding it. A double reaching an op
+# the daemon computes in float32 only is narrowed to float32 there (Node.t).
 DTYPES = {
     TensorProto.FLOAT: _dtypes.float32,
-    TensorProto.DOUBLE: _dtypes.float32,
+    TensorProto.DOUBLE: _dtypes.float64,
     TensorProto.INT64: _dtypes.int64,
     TensorProto.INT32: _dtypes.int32,
     TensorProto.BOOL: _dtypes.bool_,
@@ -32,16 +32,13 @@ def salus_dtype(elem_type):
     found = DTYPES.get(elem_type)
     if found is None:
         raise UnsupportedError(f"dtype {TensorProto.DataType.Name(elem_type).lower()} "
-                               f"(Salus has float32, float16, int32, int64 and bool; "
-                               f"double is computed in float32)")
+                               f"(Salus has float32, float64, float16, int32, int64 and bool)")
     return found
 
 
 def as_salus_array(array):
-    """A known array in the dtype Salus would hold it in."""
+    """A known array, checked to be of a dtype Salus holds."""
     array = np.asarray(array)
-    if array.dtype == np.float64:
-        return array.astype(np.float32)
     salus_dtype(mapping.NP_TYPE_TO_TENSOR_TYPE.get(array.dtype, TensorProto.UNDEFINED))
     return array
 
@@ -112,8 +109,14 @@ class Node:
 
     def t(self, i, floats=False):
         """Input i as a salus Tensor (a known array becomes a constant);
-        floats: it must be float32 (the computing ops take only that)."""
-        t = self.imp.tensor(self.proto.input[i], self.ins[i])
+        floats: it must be float32, the one dtype of most computing ops, to
+        which a double is narrowed."""
+        name, value = self.proto.input[i], self.ins[i]
+        if floats and isinstance(value, np.ndarray) and value.dtype == np.float64:
+            return self.imp.tensor(name + ":float32", value.astype(np.float32))
+        t = self.imp.tensor(name, value)
+        if floats and t.dtype is _dtypes.float64:
+            return self.imp.narrowed(name, t)
         if floats and t.dtype is not _dtypes.float32:
             raise UnsupportedError(f"input {i} is {t.dtype.name}; Salus computes "
                                    f"{self.proto.op_type} in float32 only")
@@ -239,6 +242,13 @@ class Importer:
                 t = self.constant(array, name)
             self._tensors[name] = t
         return t
+
+    def narrowed(self, name, t):
+        """Float64 tensor ``t`` of ONNX value ``name`` cast to float32, once."""
+        key = name + ":float32"
+        if key not in self._tensors:
+            self._tensors[key] = self.g.op("Cast", t, to="f32")
+        return self._tensors[key]
 
     def constant(self, value, name=None):
         array = np.asarray(value)

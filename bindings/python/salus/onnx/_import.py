@@ -12,6 +12,7 @@ import collections
 import numpy as np
 
 from .. import _dtypes
+from .._ops_elementwise import CAST_NAMES
 from ._context import salus_dtype
 from ._errors import UnsupportedError
 
@@ -21,7 +22,10 @@ Entry = collections.namedtuple("Entry", "lower fold since")
 #: is the oldest version of the op read; ``fold`` computes it on known arrays.
 TABLE = {}
 
-F32, I32, I64, BOOL = _dtypes.float32, _dtypes.int32, _dtypes.int64, _dtypes.bool_
+F32, F64, I32, I64, BOOL = (_dtypes.float32, _dtypes.float64, _dtypes.int32, _dtypes.int64,
+                            _dtypes.bool_)
+#: The dtypes of the daemon's Add, Sub, Mul and Div (doc/ops.md).
+ARITH = (F32, F64, I32, I64)
 
 
 def lowering(*names, since=1, fold=None, domain=""):
@@ -224,8 +228,12 @@ def _fold_binary(n, a, b):
 
 @lowering("Add", "Sub", "Mul", "Div", since=1, fold=_fold_binary)
 def _binary(n):
-    """The daemon's op of that name, float32 (before opset 7, B aligned at `axis`)."""
-    a, b = floats(n, 0, 1)
+    """The daemon's op of that name: float32, double, int32 or int64, an integer quotient
+    truncated toward zero (before opset 7, B aligned at `axis`)."""
+    a, b = n.t(0), n.t(1)
+    if a.dtype not in ARITH or b.dtype is not a.dtype:
+        refuse(f"operands {a.dtype.name} and {b.dtype.name}; Salus computes "
+               f"{n.proto.op_type} on float32, float64, int32 or int64 of one dtype")
     return op(n, n.proto.op_type, a, _legacy_broadcast(n, a, b))
 
 
@@ -235,6 +243,8 @@ def _pow(n):
     a, b = n.t(0, floats=True), n.t(1)
     if b.dtype in (I32, I64):  # an integer exponent (Pow-12)
         b = op(n, "Cast", b, to="f32")
+    elif b.dtype is F64:
+        b = n.t(1, floats=True)
     elif b.dtype is not F32:
         refuse(f"a {b.dtype.name} exponent")
     return op(n, "Pow", a, _legacy_broadcast(n, a, b))
@@ -319,9 +329,9 @@ def _compare(n):
     a, b = n.t(0), n.t(1)
     if a.dtype is BOOL and b.dtype is BOOL and n.proto.op_type == "Equal":
         return op(n, "Not", op(n, "Xor", a, b))
-    if a.dtype not in (F32, I32, I64) or b.dtype is not a.dtype:
-        refuse(f"operands {a.dtype.name} and {b.dtype.name}; Salus compares float32, int32 "
-               f"or int64 of one dtype")
+    if a.dtype not in ARITH or b.dtype is not a.dtype:
+        refuse(f"operands {a.dtype.name} and {b.dtype.name}; Salus compares float32, "
+               f"float64, int32 or int64 of one dtype")
     return op(n, n.proto.op_type, a, b)
 
 
@@ -341,12 +351,10 @@ def _not(n):
 def _where(n):
     """Where."""
     x, y = n.t(1), n.t(2)
-    if x.dtype not in (F32, I32, I64, BOOL):
-        refuse(f"values of {x.dtype.name}; Salus's Where takes float32, int32, int64, bool")
+    if x.dtype not in ARITH + (BOOL,):
+        refuse(f"values of {x.dtype.name}; Salus's Where takes float32, float64, int32, int64, "
+               f"bool")
     return op(n, "Where", n.t(0), x, y)
-
-
-CAST_NAMES = {F32: "f32", I32: "i32", I64: "i64", BOOL: "bool"}
 
 
 def _cast_to(n, x, to):
@@ -354,8 +362,8 @@ def _cast_to(n, x, to):
     if x.dtype is to:
         return op(n, "Identity", x)
     if x.dtype not in CAST_NAMES or to not in CAST_NAMES:
-        refuse(f"a cast from {x.dtype.name} to {to.name}; Salus casts between float32, "
-               f"int32, int64 and bool")
+        refuse(f"a cast from {x.dtype.name} to {to.name}; Salus casts between "
+               f"{', '.join(d.name for d in CAST_NAMES)}")
     return op(n, "Cast", x, to=CAST_NAMES[to])
 
 
@@ -371,7 +379,7 @@ def _fold_cast(n, x, *_):
 
 @lowering("Cast", "CastLike", since=6, fold=_fold_cast)
 def _cast(n):
-    """Cast between float32, int32, int64 and bool (double is float32)."""
+    """Cast between float32, double, int32, int64 and bool."""
     return _cast_to(n, n.t(0), _cast_dtype(n))
 
 

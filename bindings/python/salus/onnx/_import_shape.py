@@ -6,7 +6,7 @@ import numpy as np
 from onnx import numpy_helper
 
 from ._context import as_salus_array, salus_dtype
-from ._import import BOOL, F32, I32, I64, lowering, norm_axis, op, refuse
+from ._import import BOOL, F32, F64, I32, I64, lowering, norm_axis, op, refuse
 
 
 @lowering("Shape", since=1)
@@ -191,9 +191,9 @@ def _expand(n):
         return op(n, "Identity", x)
     if x.dtype is F32:
         return op(n, "Expand", x, shape=list(shape))
-    if x.dtype in (I32, I64, BOOL):  # Where broadcasts these: a true condition of the shape
+    if x.dtype in (F64, I32, I64, BOOL):  # Where broadcasts these: a true condition of the shape
         return op(n, "Where", n.constant(np.ones(shape, bool)), x, x)
-    refuse(f"a {x.dtype.name} input: Salus expands float32, int32, int64 and bool")
+    refuse(f"a {x.dtype.name} input: Salus expands float32, float64, int32, int64 and bool")
 
 
 @lowering("Tile", since=6, fold=lambda n, x, r: np.tile(x, r.astype(np.int64)))

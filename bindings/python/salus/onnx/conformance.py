@@ -37,14 +37,7 @@ Case = collections.namedtuple("Case", "suite name path")
 
 # Tests whose ops Salus claims but whose data it cannot reproduce, and why.
 # (They are expected to fail; one that starts to pass should leave this list.)
-_EMPTY_DOUBLES = ("inputs are uninitialised memory (torch.empty) holding doubles up to "
-                  "1e198, beyond float32, in which Salus computes double")
-KNOWN_DIFFERENCES = {
-    "pytorch-operator/test_operator_add_broadcast": _EMPTY_DOUBLES,
-    "pytorch-operator/test_operator_add_size1_right_broadcast": _EMPTY_DOUBLES,
-    "pytorch-operator/test_operator_add_size1_singleton_broadcast": _EMPTY_DOUBLES,
-    "pytorch-operator/test_operator_addconstant": _EMPTY_DOUBLES,
-}
+KNOWN_DIFFERENCES = {}
 
 
 def cases(suites=SUITES, data_dir=DATA_DIR):
