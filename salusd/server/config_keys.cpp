@@ -112,6 +112,14 @@ std::pair<Parse, Format> socket_path() {
     return {std::move(parse), std::move(format)};
 }
 
+std::pair<Parse, Format> path(std::string Options::*member) {
+    Parse parse = [=](const std::string &text, Options *o, std::string *) {
+        o->*member = text;
+        return true;
+    };
+    return {std::move(parse), [=](const Options &o) { return o.*member; }};
+}
+
 std::pair<Parse, Format> device_spec() {
     Parse parse = [](const std::string &text, Options *o, std::string *error) {
         if (!is_device_spec(text)) {
@@ -190,6 +198,10 @@ std::vector<ConfigKey> make_keys() {
             duration(&O::drain_timeout_ms, kMaxDrainMs)),
         key("server", "verbose", 'v', nullptr, "log every request (debug level)", "no", kReload,
             boolean(&O::verbose)),
+        key("server", "event-log", 0, "FILE",
+            "write every scheduling event to FILE as CSV (see EVENT LOG in salusd(8)); empty: "
+            "none",
+            "", kRestart, path(&O::event_log)),
 
         key("device", "device", 0, "SPEC",
             "auto, cpu, cuda or cuda:N (auto: the first CUDA device if there is one, else "
