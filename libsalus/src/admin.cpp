@@ -164,6 +164,31 @@ int get_device_info(Connection *conn, salus_device_info *out) {
     return SALUS_OK;
 }
 
+int get_hold_stats(Connection *conn, salus_hold_stats *out) {
+    if (!out) return fail(conn, SALUS_EINVAL, "salus_get_hold_stats: stats is NULL");
+    if (out->version == 0 || out->version > SALUS_HOLD_STATS_VERSION) {
+        return fail(conn, SALUS_EINVAL,
+                    "salus_get_hold_stats: unknown version " + std::to_string(out->version) +
+                        " (initialise it with salus_hold_stats_init)");
+    }
+    std::shared_ptr<Slot> slot;
+    const wire::StatusReply *r = nullptr;
+    int rc = request_status(conn, &slot, &r);
+    if (rc != SALUS_OK) return rc;
+    const wire::HoldCounts *h = r->holds();
+    if (!h) return fail(conn, SALUS_EPROTO, "the daemon's status has no hold counts");
+    salus_hold_stats stats;
+    std::memset(&stats, 0, sizeof stats);
+    stats.version = out->version;
+    stats.granted = h->granted();
+    stats.returned = h->returned();
+    stats.expired = h->expired();
+    stats.early = h->early();
+    stats.held_ns = h->held_ns();
+    *out = stats;
+    return SALUS_OK;
+}
+
 int drain(Connection *conn, bool enable) {
     flatbuffers::FlatBufferBuilder fbb(64);
     uint64_t id = conn->next_id();
@@ -249,6 +274,27 @@ int salus_get_device_info(salus_client *client, salus_device_info *info) {
     return guard(conn, [&]() -> int {
         if (!client) return fail(SALUS_EINVAL, "salus_get_device_info: client is NULL");
         return get_device_info(conn, info);
+    });
+}
+
+int salus_hold_stats_init(salus_hold_stats *stats, unsigned int version) {
+    return guard([&]() -> int {
+        if (!stats) return fail(SALUS_EINVAL, "salus_hold_stats_init: stats is NULL");
+        if (version == 0 || version > SALUS_HOLD_STATS_VERSION) {
+            return fail(SALUS_EINVAL,
+                        "salus_hold_stats_init: unknown version " + std::to_string(version));
+        }
+        std::memset(stats, 0, sizeof *stats);
+        stats->version = version;
+        return SALUS_OK;
+    });
+}
+
+int salus_get_hold_stats(salus_client *client, salus_hold_stats *stats) {
+    Connection *conn = client ? client->conn.get() : nullptr;
+    return guard(conn, [&]() -> int {
+        if (!client) return fail(SALUS_EINVAL, "salus_get_hold_stats: client is NULL");
+        return get_hold_stats(conn, stats);
     });
 }
 

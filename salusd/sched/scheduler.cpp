@@ -166,7 +166,7 @@ Status Scheduler::session_closed(SessionId id, TimeNs now) {
     session->queued_at.clear();
     session->stats.iterations_queued = 0;
     --open_sessions_;
-    release_hold_of(slot);
+    release_hold_of(slot, now);
     if (session->stats.state == SessionState::running) {
         session->stats.state = SessionState::closing;
     } else {
@@ -253,19 +253,37 @@ void Scheduler::maybe_hold(uint32_t slot, TimeNs now) {
     const ReadyKey key = ready_key(policy_, session, next_ready_seq_++);
     if (!lane.ready.empty() && !(key < lane.ready.top_key())) return;
     lane.held_for = slot;
+    lane.hold_since = now;
     lane.hold_until = now + wait;
     lane.hold_key = key;
+    ++hold_stats_.granted;
+    if (observer_) observer_->held(lane.id, session.stats.id, lane.hold_until, now);
     mark_candidate(session.lane_index);
 }
 
-void Scheduler::release_hold(Lane &lane) {
+void Scheduler::release_hold(Lane &lane, HoldEnd why, TimeNs now) {
+    if (lane.held_for == kNoSlot) return;
+    const SessionId session = sessions_[lane.held_for].stats.id;
     lane.held_for = kNoSlot;
+    hold_stats_.held_ns += elapsed(lane.hold_since, now);
+    switch (why) {
+    case HoldEnd::returned:
+        ++hold_stats_.returned;
+        break;
+    case HoldEnd::expired:
+        ++hold_stats_.expired;
+        break;
+    case HoldEnd::early:
+        ++hold_stats_.early;
+        break;
+    }
+    if (observer_) observer_->hold_ended(lane.id, session, why, now);
 }
 
-void Scheduler::release_hold_of(uint32_t slot) {
+void Scheduler::release_hold_of(uint32_t slot, TimeNs now) {
     Lane &lane = lanes_[sessions_[slot].lane_index];
     if (lane.held_for != slot) return;
-    release_hold(lane);
+    release_hold(lane, HoldEnd::early, now);
     // Another session may run there now.
     mark_candidate(sessions_[slot].lane_index);
 }
@@ -282,12 +300,12 @@ std::optional<Scheduler::Hold> Scheduler::hold(LaneId lane) const {
     return Hold{sessions_[l.held_for].stats.id, l.hold_until};
 }
 
-Status Scheduler::session_moved(SessionId id, LaneId lane, TimeNs /*now*/) {
+Status Scheduler::session_moved(SessionId id, LaneId lane, TimeNs now) {
     SessionRecord *session = find(id);
     if (!session || !is_open(session->stats.state)) return no_session(id);
     if (session->stats.state == SessionState::running) return misuse(id, "moved while running");
     uint32_t slot = slot_of(*session);
-    release_hold_of(slot);
+    release_hold_of(slot, now);
     bool ready = session->stats.state == SessionState::ready;
     if (ready) leave_ready(slot);
     session->lane_index = lane_index(lane);
@@ -308,6 +326,10 @@ void Scheduler::start(uint32_t slot, TimeNs now, std::vector<Start> &out) {
     session.started_ns = now;
     session.stats.queueing_delay_ns += elapsed(session.queued_at.pop_front(), now);
     --session.stats.iterations_queued;
+    if (observer_ && lane.last_session != 0 && lane.last_session != session.stats.id) {
+        observer_->switched(lane.id, lane.last_session, session.stats.id, now);
+    }
+    lane.last_session = session.stats.id;
     out.push_back({lane.id, session.stats.id});
 }
 
@@ -324,14 +346,21 @@ bool Scheduler::decide_held(Lane &lane, TimeNs now, uint32_t *picked) {
     const uint32_t held = lane.held_for;
     *picked = kNoSlot;
     bool keep = now < lane.hold_until && hold_max_ns_ > 0 && holds_apply(policy_);
+    HoldEnd why = HoldEnd::early;
     if (keep && !lane.ready.empty() && lane.ready.top() != held &&
         lane.ready.top_key() < lane.hold_key) {
         keep = false; // a session the policy prefers to the held one is ready
-    } else if (keep && sessions_[held].stats.state == SessionState::ready) {
-        keep = false; // it came back: it runs, whoever queued meanwhile
-        *picked = held;
+    } else if (sessions_[held].stats.state == SessionState::ready) {
+        // It came back (a lane thread may see the hold's end late: it
+        // counts as returned all the same). Within the hold it runs,
+        // whoever queued meanwhile.
+        why = HoldEnd::returned;
+        if (keep) *picked = held;
+        keep = false;
+    } else if (now >= lane.hold_until) {
+        why = HoldEnd::expired;
     }
-    if (!keep) release_hold(lane);
+    if (!keep) release_hold(lane, why, now);
     return !keep;
 }
 
@@ -371,7 +400,7 @@ void Scheduler::set_policy(Policy policy, TimeNs now) {
     policy_since_ns_ = now;
     for (uint32_t index = 0; index < lanes_.size(); ++index) {
         // A hold was the old policy's preference.
-        release_hold(lanes_[index]);
+        release_hold(lanes_[index], HoldEnd::early, now);
         lanes_[index].ready.rekey(
             [&](uint32_t slot) { return ready_key(policy_, sessions_[slot]); }, heap_pos_);
         mark_candidate(index);

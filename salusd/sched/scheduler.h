@@ -48,6 +48,9 @@
 // waits for its owner by definition; pack is round-robin, so neither holds.
 // decide() returns when it must be called again for a held lane on which some
 // other session is ready (the hold's end); hold() tells a lane's hold.
+// hold_stats() counts holds by how they ended (HoldEnd) and the time lanes
+// spent held; an Observer hears of each hold and of each job switch (a lane
+// starting another session than the one whose iteration it started last).
 //
 // Time: every event carries `now` (caller's nanoseconds). Durations and
 // queueing delays are differences of those, clamped at 0 if time goes back.
@@ -60,6 +63,7 @@
 #pragma once
 
 #include "common/status.h"
+#include "sched/observer.h"
 #include "sched/ready_heap.h"
 #include "sched/session_record.h"
 #include "sched/types.h"
@@ -108,6 +112,11 @@ class Scheduler {
     };
     // The lane's hold, if it has one (possibly past its end until decide()).
     std::optional<Hold> hold(LaneId lane) const;
+    const HoldStats &hold_stats() const { return hold_stats_; }
+
+    // Told of job switches and holds from now on; nullptr: nobody (the
+    // default). Not owned; must outlive the scheduler or be unset first.
+    void set_observer(Observer *observer) { observer_ = observer; }
 
     // Takes effect at the next decide(); running iterations carry on.
     void set_policy(Policy policy, TimeNs now);
@@ -138,8 +147,10 @@ class Scheduler {
         // The hold (kNoSlot: none): for whom, until when, and the key that
         // session had when the hold began, which a newcomer must beat.
         uint32_t held_for = kNoSlot;
+        TimeNs hold_since = 0;
         TimeNs hold_until = 0;
         ReadyKey hold_key;
+        SessionId last_session = 0; // whose iteration it started last; 0: none yet
     };
 
     SessionRecord *find(SessionId id);
@@ -159,8 +170,8 @@ class Scheduler {
     void record_gap(SessionRecord &session, TimeNs now);
     TimeNs hold_ns(const SessionRecord &session) const;
     void maybe_hold(uint32_t slot, TimeNs now);
-    void release_hold(Lane &lane);
-    void release_hold_of(uint32_t slot);
+    void release_hold(Lane &lane, HoldEnd why, TimeNs now);
+    void release_hold_of(uint32_t slot, TimeNs now);
     void link_admitted(uint32_t slot);
     void unlink_admitted(uint32_t slot);
     void mark_closed(SessionRecord &session, TimeNs now);
@@ -184,6 +195,8 @@ class Scheduler {
     size_t open_sessions_ = 0;
     size_t running_iterations_ = 0;
     TimeNs hold_max_ns_ = 0;
+    HoldStats hold_stats_;
+    Observer *observer_ = nullptr;
 };
 
 } // namespace salus::sched

@@ -43,4 +43,16 @@ const char *session_state_name(SessionState state) {
     return "unknown";
 }
 
+const char *hold_end_name(HoldEnd why) {
+    switch (why) {
+    case HoldEnd::returned:
+        return "returned";
+    case HoldEnd::expired:
+        return "expired";
+    case HoldEnd::early:
+        return "early";
+    }
+    return "unknown";
+}
+
 } // namespace salus::sched

@@ -68,6 +68,25 @@ struct SessionStats {
     TimeNs mean_iteration_ns() const { return iterations_done ? run_ns / iterations_done : 0; }
 };
 
+// How a hold (see Scheduler) ended.
+enum class HoldEnd {
+    returned, // the session queued its next iteration in time: it runs next
+    expired,  // it did not come back before the hold's end: the lane idled for nothing
+    early,    // released before its end: a session the policy prefers became ready,
+              // the session closed or moved, or the policy or hold_max changed
+};
+
+const char *hold_end_name(HoldEnd why);
+
+// Holds since the scheduler began, over all lanes.
+struct HoldStats {
+    uint64_t granted = 0;
+    uint64_t returned = 0;
+    uint64_t expired = 0;
+    uint64_t early = 0;
+    TimeNs held_ns = 0; // time lanes spent held, over the holds that ended
+};
+
 // One decision: start the next queued iteration of `session` on `lane`.
 struct Start {
     LaneId lane = 0;

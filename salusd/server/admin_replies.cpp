@@ -110,11 +110,13 @@ Reply status_reply(uint64_t request_id, const Device &device, Engine &engine,
     auto device_info =
         wire::CreateDeviceInfoDirect(fbb, device_type_name(device.type()), facts.name.c_str(),
                                      facts.index, facts.total_bytes, facts.free_bytes);
+    const sched::HoldStats &h = st.holds;
+    auto holds = wire::CreateHoldCounts(fbb, h.granted, h.returned, h.expired, h.early, h.held_ns);
     auto body = wire::CreateStatusReplyDirect(
         fbb, device.description().c_str(), sched::policy_name(engine.policy()),
         lanes::admission_mode_name(engine.mode()), st.pool_bytes, st.free_bytes, &lanes, &queued,
         static_cast<uint32_t>(sessions.size()), st.switches, st.switch_p50_ns, st.switch_p99_ns,
-        device_info, admission.draining, admission.shutting_down);
+        device_info, admission.draining, admission.shutting_down, holds);
     return finish_message(fbb, request_id, wire::Body::StatusReply, body.Union());
 }
 

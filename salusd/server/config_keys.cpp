@@ -145,6 +145,21 @@ std::pair<Parse, Format> socket_path() {
     return {std::move(parse), std::move(format)};
 }
 
+// A file, or "none" (an empty member).
+std::pair<Parse, Format> optional_path(std::string Options::*member) {
+    Parse parse = [=](const std::string &text, Options *o, std::string *error) {
+        if (text.empty()) {
+            *error = "expected a path, or none";
+            return false;
+        }
+        o->*member = text == "none" ? std::string() : text;
+        return true;
+    };
+    return {std::move(parse), [=](const Options &o) {
+                return (o.*member).empty() ? std::string("none") : o.*member;
+            }};
+}
+
 std::pair<Parse, Format> device_spec() {
     Parse parse = [](const std::string &text, Options *o, std::string *error) {
         if (!is_device_spec(text)) {
@@ -265,6 +280,10 @@ std::vector<ConfigKey> make_keys() {
             duration(&O::drain_timeout_ms, kMaxDrainMs)),
         key("server", "verbose", 'v', nullptr, "log every request (debug level)", "no", kReload,
             boolean(&O::verbose)),
+        key("server", "event-log", 0, "FILE",
+            "write every scheduling event to FILE as CSV (see EVENT LOG in salusd(8)); none: "
+            "no log",
+            "none", kRestart, optional_path(&O::event_log)),
 
         key("device", "device", 0, "SPEC",
             "auto, cpu, cuda or cuda:N (auto: the first CUDA device if there is one, else "

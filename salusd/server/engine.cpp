@@ -2,6 +2,7 @@
 
 #include "device/health.h"
 #include "server/clock.h"
+#include "server/error_name.h"
 #include "server/log.h"
 #include "server/replies.h"
 
@@ -23,6 +24,19 @@ using lanes::ReleaseResult;
 constexpr size_t kSwitchSamples = 1 << 16;
 // How long an idle lane spins for new work before it sleeps.
 constexpr uint64_t kSpinNs = 50'000;
+
+// The event log's detail for a lane's work: empty for an iteration.
+const char *work_name(Work work) {
+    switch (work) {
+    case Work::Iteration:
+        return "";
+    case Work::ReadVariables:
+        return "read-variables";
+    case Work::WriteVariables:
+        return "write-variables";
+    }
+    return "";
+}
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -49,6 +63,27 @@ Engine::Engine(uv_loop_t *loop, Device *device, EngineOptions options, DoneFn do
 Engine::~Engine() {
     join();
     device_->release(pool_, options_.pool_bytes);
+}
+
+void Engine::set_event_log(EventLog *log) {
+    events_ = log;
+    std::lock_guard<std::mutex> lock(mutex_);
+    scheduler_.set_observer(log ? this : nullptr);
+}
+
+void Engine::switched(sched::LaneId lane, sched::SessionId from, sched::SessionId to,
+                      sched::TimeNs now) {
+    events_->record(now, sched::EventKind::job_switch, to, lane, from);
+}
+
+void Engine::held(sched::LaneId lane, sched::SessionId session, sched::TimeNs until,
+                  sched::TimeNs now) {
+    events_->record(now, sched::EventKind::hold, session, lane, until - now);
+}
+
+void Engine::hold_ended(sched::LaneId lane, sched::SessionId session, sched::HoldEnd why,
+                        sched::TimeNs now) {
+    events_->record(now, sched::EventKind::unhold, session, lane, static_cast<uint64_t>(why));
 }
 
 Status Engine::start() {
@@ -118,6 +153,16 @@ void Engine::join() {
 Status Engine::admit(const SessionPtr &session, uint32_t *position) {
     const MemoryPlan &plan = session->exe->plan();
     AdmitResult result = admission_.admit(session->id, plan.persistent_bytes, plan.ephemeral_bytes);
+    if (events_) {
+        const uint64_t now = monotonic_ns();
+        log_event(now, sched::EventKind::submit, session->id, 0, session->name);
+        if (!result.status.ok()) {
+            log_event(now, sched::EventKind::refuse, session->id, 0,
+                      error_code_name(result.status.code()));
+        } else if (result.queued) {
+            log_event(now, sched::EventKind::wait, session->id);
+        }
+    }
     SALUS_RETURN_IF_ERROR(result.status);
     sessions_[session->id] = session;
     if (result.queued) {
@@ -147,6 +192,7 @@ void Engine::enqueue(const SessionPtr &session, QueuedIteration iteration) {
     uint64_t now = monotonic_ns();
     std::lock_guard<std::mutex> lock(mutex_);
     session->queue.push_back(std::move(iteration));
+    log_event(now, sched::EventKind::request, session->id);
     Status st = scheduler_.iteration_queued(session->id, now);
     if (!st.ok()) {
         SALUS_LOG_ERROR("session %llu: %s", static_cast<ull>(session->id), st.message().c_str());
@@ -166,6 +212,7 @@ void Engine::close(const SessionPtr &session) {
         std::lock_guard<std::mutex> lock(mutex_);
         session->queue.clear();
         if (session->admitted) (void)scheduler_.session_closed(session->id, now);
+        log_event(now, sched::EventKind::close, session->id);
         runnable_.erase(session->id);
         running = session->running;
         session->release_when_done = running;
@@ -287,6 +334,8 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         if (lane->chained && lane->last_session != session->id) {
             record_switch_locked(start - lane->last_end_ns);
         }
+        log_event(start, sched::EventKind::start, session->id, lane->layout.lane,
+                  work_name(iteration.work));
         lock.unlock();
 
         IterationDone done;
@@ -329,6 +378,10 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         // Account before the client sees the reply, so that whatever it asks
         // next (a listing, a close) finds this iteration counted.
         lock.lock();
+        // The device's time: the lane's clock around the work (run_work
+        // returns once the stream has finished it).
+        log_event(start + run_ns, sched::EventKind::end, session->id, lane->layout.lane,
+                  done.status.ok() ? "" : "failed");
         if (!lost_message.empty()) lost_ = true;
         session->running = false;
         session->running_request_id = 0;
@@ -480,11 +533,15 @@ void Engine::check_lost() {
 
 void Engine::apply(LayoutChange change) {
     if (change.empty()) return;
+    for (const SessionPlacement &p : change.admitted) {
+        log_event(monotonic_ns(), sched::EventKind::admit, p.session, p.lane.lane);
+    }
     bool moves_memory = !change.pause.empty() || !change.moves.empty();
     if (pending_changes_.empty() && !moves_memory) {
         apply_now(change);
         return;
     }
+    if (pending_changes_.empty()) log_event(monotonic_ns(), sched::EventKind::pause, 0);
     pending_changes_.push_back(std::move(change));
     bool idle;
     {
@@ -497,10 +554,12 @@ void Engine::apply(LayoutChange change) {
 }
 
 void Engine::apply_pending() {
+    const bool paused = !pending_changes_.empty();
     while (!pending_changes_.empty()) {
         apply_now(pending_changes_.front());
         pending_changes_.pop_front();
     }
+    if (paused) log_event(monotonic_ns(), sched::EventKind::resume, 0);
     std::lock_guard<std::mutex> lock(mutex_);
     paused_ = false;
     quiesced_ = false;
@@ -614,6 +673,7 @@ void Engine::apply_now(const LayoutChange &change) {
         if (lane_changed) {
             std::lock_guard<std::mutex> lock(mutex_);
             (void)scheduler_.session_moved(p.session, sched_lane(p.lane.lane), now);
+            log_event(now, sched::EventKind::move, p.session, p.lane.lane);
         }
     }
     // Sessions with work follow their memory now (no iteration runs in a lane
@@ -651,6 +711,7 @@ void Engine::apply_now(const LayoutChange &change) {
             runnable_[session->id] = session;
             Status st = scheduler_.session_admitted(session->id, sched_lane(p.lane.lane),
                                                     session->params, now);
+            log_event(now, sched::EventKind::join, session->id, p.lane.lane);
             if (!st.ok()) {
                 SALUS_LOG_ERROR("session %llu: %s", static_cast<ull>(session->id),
                                 st.message().c_str());
@@ -762,6 +823,7 @@ EngineStatus Engine::status() {
             st.lane_streams.push_back(lane == lanes_.end() ? "" : lane->second->stream);
         }
         st.switches = switches_;
+        st.holds = scheduler_.hold_stats();
         size_t n = std::min<uint64_t>(switches_, switch_ns_.size());
         samples.assign(switch_ns_.begin(), switch_ns_.begin() + static_cast<long>(n));
     }

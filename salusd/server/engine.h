@@ -32,6 +32,7 @@
 #include "device/device.h"
 #include "lanes/admission.h"
 #include "sched/scheduler.h"
+#include "server/event_log.h"
 #include "server/session.h"
 
 #include <uv.h>
@@ -97,6 +98,7 @@ struct EngineStatus {
     uint64_t switches = 0;
     uint64_t switch_p50_ns = 0;
     uint64_t switch_p99_ns = 0;
+    sched::HoldStats holds;
 };
 
 // What a lost device leaves unanswered: the iterations still queued and the
@@ -106,7 +108,7 @@ struct LostWork {
     std::vector<SessionPtr> waiting;
 };
 
-class Engine {
+class Engine : private sched::Observer {
   public:
     using DoneFn = std::function<void(IterationDone &done)>;
     // The session holds memory and a lane and may run (loop thread).
@@ -124,6 +126,9 @@ class Engine {
     // Creates the streams, then claims the device memory pool: the only
     // device allocation while serving.
     Status start();
+    // Before start(): every event goes to `log` (not owned; it must outlive
+    // the engine's threads). Without one nothing is recorded.
+    void set_event_log(EventLog *log);
     uint64_t pool_bytes() const { return options_.pool_bytes; }
     // Loop: stops the lanes after their running iterations and closes the
     // async handle; join() afterwards waits for the threads.
@@ -224,6 +229,18 @@ class Engine {
     // wake for it now.
     bool loop_needed_locked(const IterationDone &done) const;
     void record_switch_locked(uint64_t ns);
+    // The event log, if there is one (one branch when there is none).
+    void log_event(uint64_t t, sched::EventKind kind, uint64_t session, LaneId lane = 0,
+                   std::string_view text = {}) {
+        if (events_) events_->record(t, kind, session, static_cast<sched::LaneId>(lane), 0, text);
+    }
+    // sched::Observer, set only with an event log; mutex_ is held.
+    void switched(sched::LaneId lane, sched::SessionId from, sched::SessionId to,
+                  sched::TimeNs now) override;
+    void held(sched::LaneId lane, sched::SessionId session, sched::TimeNs until,
+              sched::TimeNs now) override;
+    void hold_ended(sched::LaneId lane, sched::SessionId session, sched::HoldEnd why,
+                    sched::TimeNs now) override;
 
     uv_loop_t *loop_;
     Device *device_;
@@ -231,6 +248,7 @@ class Engine {
     DoneFn done_;
     AdmittedFn admitted_;
     LostFn on_lost_;
+    EventLog *events_ = nullptr;
     uint8_t *pool_ = nullptr;
     Admission admission_;
     bool lost_handled_ = false; // loop thread

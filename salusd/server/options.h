@@ -21,6 +21,7 @@ struct Options {
     uint32_t max_frame_bytes = frame::kDefaultMaxFrameBytes; // largest request accepted
     uint64_t drain_timeout_ms = 30'000; // how long SIGTERM waits for iterations
     bool verbose = false;               // debug lines: every request
+    std::string event_log;              // scheduling events as CSV; empty: none
     // [device]
     std::string device = "auto";        // auto, cpu, cuda or cuda:N
     uint64_t pool_bytes = 0;            // claimed at start; 0: the device's default

@@ -88,6 +88,14 @@ bool Server::start(std::string *error) {
         self->accept_connection(listener);
     };
     fd_limit_ = raise_fd_limit();
+    if (!options_.event_log.empty()) {
+        event_log_ = EventLog::open(options_.event_log, error);
+        if (!event_log_) {
+            close_handles();
+            return false;
+        }
+        engine_.set_event_log(event_log_.get());
+    }
     Status st = engine_.start();
     if (!st.ok()) {
         *error = "cannot claim the device memory pool: " + st.message();

@@ -94,6 +94,8 @@ class Server : private ConnectionHandler {
     Listener listener_;
     WorkerPool pool_;
     Dispatcher dispatcher_;
+    // Before the engine, which records into it until its threads are joined.
+    std::unique_ptr<EventLog> event_log_;
     Engine engine_;
     std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;
     uint64_t next_connection_id_ = 1;

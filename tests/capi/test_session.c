@@ -277,6 +277,18 @@ static void test_device_and_lanes(void **state) {
     assert_ok(salus_list_lanes(f->client, NULL, 0, &count));
     assert_int_equal(count, 0); /* no session, no lane */
 
+    salus_hold_stats holds;
+    assert_rc(salus_hold_stats_init(&holds, SALUS_HOLD_STATS_VERSION + 1), SALUS_EINVAL);
+    assert_rc(salus_hold_stats_init(NULL, SALUS_HOLD_STATS_VERSION), SALUS_EINVAL);
+    holds.version = 0; /* not initialised: refused */
+    assert_rc(salus_get_hold_stats(f->client, &holds), SALUS_EINVAL);
+    assert_non_null(strstr(salus_client_last_error(f->client), "salus_hold_stats_init"));
+    assert_rc(salus_get_hold_stats(NULL, &holds), SALUS_EINVAL);
+    assert_ok(salus_hold_stats_init(&holds, SALUS_HOLD_STATS_VERSION));
+    assert_ok(salus_get_hold_stats(f->client, &holds));
+    assert_int_equal(holds.version, SALUS_HOLD_STATS_VERSION);
+    assert_int_equal(holds.granted, 0); /* nothing ran yet */
+
     salus_session *a = create(f, "a"), *b = create(f, "b");
     salus_lane_info lanes[8];
     assert_ok(salus_list_lanes(f->client, lanes, 8, &count));

@@ -174,6 +174,18 @@ static void priority_top_job_keeps_the_lane(void **state) {
      * measured yet); so may a client thread the VM leaves off its CPU for
      * longer than the hold. */
     assert_true(share >= 0.9);
+    /* Operators see those holds: most of top's iterations began one, and
+     * every hold has ended but perhaps the last. */
+    salus_hold_stats holds;
+    assert_int_equal(salus_hold_stats_init(&holds, SALUS_HOLD_STATS_VERSION), 0);
+    assert_int_equal(salus_get_hold_stats(top.client, &holds), 0);
+    print_message("# holds: %llu (%llu returned, %llu expired, %llu early), %llu ns held\n",
+                  (unsigned long long)holds.granted, (unsigned long long)holds.returned,
+                  (unsigned long long)holds.expired, (unsigned long long)holds.early,
+                  (unsigned long long)holds.held_ns);
+    assert_true(holds.returned > 0 && holds.held_ns > 0);
+    assert_true(holds.returned + holds.expired + holds.early <= holds.granted);
+    assert_true(holds.granted <= holds.returned + holds.expired + holds.early + 1);
     job_close(&top);
     job_close(&mid);
     job_close(&low);

@@ -81,7 +81,7 @@ check "--admission static: B admitted at 3 (ends 3 and 5)" \
   "0.000000 3.000000 3.000000 5.000000 "
 check "the timeline and the event log are CSV with their headers" \
   sh -c 'head -1 "$1" | grep -qx "t_s,reserved_bytes,active_bytes,running,lanes,admitted,waiting" &&
-    head -1 "$2" | grep -qx "t_s,event,job,lane" && grep -q "^0.500000,wait,B,$" "$2"' \
+    head -1 "$2" | grep -qx "t_s,event,job,lane,detail" && grep -q "^0.500000,wait,B,,$" "$2"' \
   sh "$tmp/timeline.csv" "$tmp/log.csv"
 
 # Rebalancing (issue 13): 2 lanes, 3 equal jobs of 20 x 0.1 s under fair. Y

@@ -62,7 +62,8 @@ ctl status --json >"$out" 2>"$err" \
     && $PY -c 'import json,sys; d=json.load(sys.stdin); assert d["policy"]=="pack"
 assert d["device"]["type"]=="cpu" and d["device"]["total_bytes"]>0, d
 assert d["draining"] is False and d["lanes"]==[] and d["queued"]==[], d
-for k in ("pool_bytes","free_bytes","open_sessions","switches"): assert isinstance(d[k], int), k' <"$out" \
+for k in ("pool_bytes","free_bytes","open_sessions","switches"): assert isinstance(d[k], int), k
+assert d["holds"]["granted"]==0 and sorted(d["holds"])==["early","expired","granted","held_ns","returned"], d' <"$out" \
     && ok "status --json is valid JSON" || fail "status --json" "$out" "$err"
 
 ctl policy fifo >"$out" 2>"$err" && grep -q '^policy: fifo (was pack)$' "$out" \
@@ -164,6 +165,8 @@ ctl metrics >"$out" 2>"$err" && grep -q '^# TYPE salus_pool_bytes gauge$' "$out"
     && grep -q '^# HELP salus_job_switches_total ' "$out" \
     && grep -q '^salus_draining 0$' "$out" \
     && grep -q '^salus_job_switch_seconds{quantile="0.99"} ' "$out" \
+    && grep -q '^salus_holds_total{end="expired"} [0-9]*$' "$out" \
+    && grep -q '^salus_hold_seconds_total ' "$out" \
     && grep -q '^salus_session_iterations_total{session="[0-9]*",name="' "$out" \
     && ok "metrics is Prometheus text with session series" || fail "metrics" "$out" "$err"
 

@@ -28,13 +28,6 @@ const char *client_name(ClientModel c) {
 
 } // namespace
 
-std::string seconds(TimeNs ns) {
-    return std::to_string(ns / 1'000'000'000) + "." + [&] {
-        std::string frac = std::to_string(ns % 1'000'000'000 / 1000);
-        return std::string(6 - frac.size(), '0') + frac;
-    }();
-}
-
 void write_jobs_csv(std::ostream &out, const std::vector<JobSpec> &jobs, const SimResult &result) {
     out << "job,workload,status,priority,iterations,submit_s,admitted_s,start_s,end_s,queue_s,"
            "wait_s,run_s,jct_s,overtaken\n";
@@ -88,16 +81,21 @@ void write_timeline_csv(std::ostream &out, const std::vector<Sample> &timeline) 
 
 void write_log_csv(std::ostream &out, const std::vector<JobSpec> &jobs,
                    const std::vector<LogEntry> &log) {
-    out << "t_s,event,job,lane\n";
+    out << sched::kEventLogHeader;
+    std::string line;
     for (const LogEntry &e : log) {
         const bool global = e.kind == EventKind::pause || e.kind == EventKind::resume;
-        const bool laned = e.kind == EventKind::admit || e.kind == EventKind::join ||
-                           e.kind == EventKind::move || e.kind == EventKind::start ||
-                           e.kind == EventKind::end;
-        out << seconds(e.t) << ',' << event_kind_name(e.kind) << ','
-            << (global ? "" : jobs[e.job].name) << ',';
-        if (laned) out << e.lane;
-        out << '\n';
+        std::string detail;
+        if (e.kind == EventKind::job_switch) {
+            detail = jobs[e.value].name;
+        } else if (e.kind == EventKind::hold) {
+            detail = seconds(e.value);
+        } else if (e.kind == EventKind::unhold) {
+            detail = sched::hold_end_name(static_cast<sched::HoldEnd>(e.value));
+        }
+        line.clear();
+        sched::append_event_line(line, e.t, e.kind, global ? "" : jobs[e.job].name, e.lane, detail);
+        out << line;
     }
 }
 

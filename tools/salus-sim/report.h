@@ -11,8 +11,7 @@
 
 namespace salus::sim {
 
-// Nanoseconds as seconds with six decimals.
-std::string seconds(TimeNs ns);
+using sched::seconds;
 
 // job,workload,status,priority,iterations,submit_s,admitted_s,start_s,end_s,
 // queue_s,wait_s,run_s,jct_s,overtaken (times blank for a refused job).
@@ -21,7 +20,7 @@ void write_jobs_csv(std::ostream &out, const std::vector<JobSpec> &jobs, const S
 void write_summary_csv(std::ostream &out, const Summary &summary);
 // t_s,reserved_bytes,active_bytes,running,lanes,admitted,waiting.
 void write_timeline_csv(std::ostream &out, const std::vector<Sample> &timeline);
-// t_s,event,job,lane.
+// The event log, in salusd's format (sched/event_format.h).
 void write_log_csv(std::ostream &out, const std::vector<JobSpec> &jobs,
                    const std::vector<LogEntry> &log);
 

@@ -17,36 +17,6 @@
 
 namespace salus::sim {
 
-const char *event_kind_name(EventKind kind) {
-    switch (kind) {
-    case EventKind::submit:
-        return "submit";
-    case EventKind::wait:
-        return "wait";
-    case EventKind::refuse:
-        return "refuse";
-    case EventKind::admit:
-        return "admit";
-    case EventKind::join:
-        return "join";
-    case EventKind::move:
-        return "move";
-    case EventKind::request:
-        return "request";
-    case EventKind::start:
-        return "start";
-    case EventKind::end:
-        return "end";
-    case EventKind::close:
-        return "close";
-    case EventKind::pause:
-        return "pause";
-    case EventKind::resume:
-        return "resume";
-    }
-    return "?";
-}
-
 namespace {
 
 using lanes::LaneId;
@@ -83,7 +53,7 @@ sched::SessionId session_of(size_t job) {
     return job + 1;
 }
 
-class Simulator {
+class Simulator : private sched::Observer {
   public:
     Simulator(const std::vector<JobSpec> &jobs, const SimOptions &options)
         : jobs_(jobs), options_(options), state_(jobs.size()), scheduler_(options.policy),
@@ -92,6 +62,7 @@ class Simulator {
               lanes::AdmissionOptions{options.max_overtakes, options.lanes, options.rebalance}),
           rng_(options.seed) {
         scheduler_.set_hold_max(options.hold_max_ns);
+        scheduler_.set_observer(this);
         scheduler_.reserve(jobs.size());
         result_.jobs.resize(jobs.size());
     }
@@ -124,8 +95,20 @@ class Simulator {
   private:
     void push(TimeNs t, Ev kind, size_t job) { events_.push({t, kind, next_seq_++, job}); }
 
-    void log(EventKind kind, size_t job, uint32_t lane = 0) {
-        result_.log.push_back({now_, kind, job, lane});
+    void log(EventKind kind, size_t job, uint32_t lane = 0, uint64_t value = 0) {
+        result_.log.push_back({now_, kind, job, lane, value});
+    }
+
+    // What only the scheduler core knows, logged as salusd logs it.
+    void switched(sched::LaneId lane, sched::SessionId from, sched::SessionId to, TimeNs) override {
+        log(EventKind::job_switch, to - 1, lane, from - 1);
+    }
+    void held(sched::LaneId lane, sched::SessionId session, TimeNs until, TimeNs now) override {
+        log(EventKind::hold, session - 1, lane, until - now);
+    }
+    void hold_ended(sched::LaneId lane, sched::SessionId session, sched::HoldEnd why,
+                    TimeNs) override {
+        log(EventKind::unhold, session - 1, lane, static_cast<uint64_t>(why));
     }
 
     void fail(const std::string &message) {

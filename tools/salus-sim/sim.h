@@ -13,6 +13,7 @@
 #pragma once
 
 #include "lanes/lane_types.h"
+#include "sched/event_format.h"
 #include "sched/types.h"
 
 #include <cstddef>
@@ -73,28 +74,17 @@ struct JobResult {
     uint32_t overtaken = 0; // sessions admitted ahead of it while it waited for memory
 };
 
-enum class EventKind {
-    submit,  // opens its session
-    wait,    // queued for memory
-    refuse,  // can never fit
-    admit,   // memory granted (lane = its lane)
-    join,    // the scheduler has it (after any pause)
-    move,    // re-partitioning moved it to `lane`
-    request, // its client queued an iteration
-    start,   // an iteration starts on `lane`
-    end,     // that iteration ends
-    close,   // its session closed, memory released
-    pause,   // scheduling stops until every running iteration has ended
-    resume,  // the pending layout changes applied, scheduling resumes
-};
-
-const char *event_kind_name(EventKind kind);
+// The event log's kinds and format are salusd's (sched/event_format.h).
+using sched::EventKind;
 
 struct LogEntry {
     TimeNs t = 0;
     EventKind kind = EventKind::submit;
     size_t job = 0;    // index into the jobs; 0 for pause and resume
-    uint32_t lane = 0; // for admit, move, start, end
+    uint32_t lane = 0; // for the kinds with a lane (sched::event_has_lane)
+    // switch: the job the lane ran last (an index); hold: its length in ns;
+    // unhold: a sched::HoldEnd.
+    uint64_t value = 0;
 };
 
 // The state after every instant at which something changed, as applied: a

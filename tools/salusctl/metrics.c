@@ -27,6 +27,10 @@ int cmd_metrics(salus_client *client) {
     int draining = 0;
     rc = salus_get_draining(client, &draining);
     if (rc < 0) return salus_failure("get draining", rc);
+    salus_hold_stats holds;
+    salus_hold_stats_init(&holds, SALUS_HOLD_STATS_VERSION);
+    rc = salus_get_hold_stats(client, &holds);
+    if (rc < 0) return salus_failure("get hold stats", rc);
     salus_session_info *infos = NULL;
     size_t n = 0;
     rc = fetch_sessions(client, &infos, &n);
@@ -50,6 +54,15 @@ int cmd_metrics(salus_client *client) {
            "Quantiles of the job switch time over recent switches.");
     printf("salus_job_switch_seconds{quantile=\"0.5\"} %.9f\n", (double)st.switch_p50_ns / 1e9);
     printf("salus_job_switch_seconds{quantile=\"0.99\"} %.9f\n", (double)st.switch_p99_ns / 1e9);
+    family("salus_holds_total", "counter",
+           "Lanes held for a synchronous client's next iteration, by how the hold ended.");
+    printf("salus_holds_total{end=\"returned\"} %" PRIu64 "\n", holds.returned);
+    printf("salus_holds_total{end=\"expired\"} %" PRIu64 "\n", holds.expired);
+    printf("salus_holds_total{end=\"early\"} %" PRIu64 "\n", holds.early);
+    family("salus_holds_granted_total", "counter", "Holds begun (one may still last).");
+    printf("salus_holds_granted_total %" PRIu64 "\n", holds.granted);
+    family("salus_hold_seconds_total", "counter", "Time lanes spent held, over ended holds.");
+    printf("salus_hold_seconds_total %.9f\n", (double)holds.held_ns / 1e9);
 
     family("salus_session_iterations_total", "counter", "Completed iterations.");
     for (size_t i = 0; i < n; ++i) {

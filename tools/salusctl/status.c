@@ -10,6 +10,7 @@
 typedef struct daemon_state {
     salus_status st;
     salus_device_info dev;
+    salus_hold_stats holds;
     int draining;
     salus_lane_info *lanes;
     size_t n_lanes;
@@ -24,6 +25,9 @@ static int fetch_state(salus_client *client, daemon_state *s) {
     salus_device_info_init(&s->dev, SALUS_DEVICE_INFO_VERSION);
     rc = salus_get_device_info(client, &s->dev);
     if (rc < 0) return salus_failure("get device info", rc);
+    salus_hold_stats_init(&s->holds, SALUS_HOLD_STATS_VERSION);
+    rc = salus_get_hold_stats(client, &s->holds);
+    if (rc < 0) return salus_failure("get hold stats", rc);
     rc = salus_get_draining(client, &s->draining);
     if (rc < 0) return salus_failure("get draining", rc);
     rc = fetch_lanes(client, &s->lanes, &s->n_lanes);
@@ -57,9 +61,13 @@ static void print_json(const daemon_state *s) {
     json_string(st->admission, sizeof st->admission);
     printf(",\"draining\":%s,\"pool_bytes\":%" PRIu64 ",\"free_bytes\":%" PRIu64
            ",\"open_sessions\":%" PRIu32 ",\"queued_sessions\":%" PRIu32 ",\"switches\":%" PRIu64
-           ",\"switch_p50_ns\":%" PRIu64 ",\"switch_p99_ns\":%" PRIu64 ",\"lanes\":[",
+           ",\"switch_p50_ns\":%" PRIu64 ",\"switch_p99_ns\":%" PRIu64 ",\"holds\":",
            s->draining ? "true" : "false", st->pool_bytes, st->free_bytes, st->open_sessions,
            st->queued_sessions, st->switches, st->switch_p50_ns, st->switch_p99_ns);
+    const salus_hold_stats *h = &s->holds;
+    printf("{\"granted\":%" PRIu64 ",\"returned\":%" PRIu64 ",\"expired\":%" PRIu64
+           ",\"early\":%" PRIu64 ",\"held_ns\":%" PRIu64 "},\"lanes\":[",
+           h->granted, h->returned, h->expired, h->early, h->held_ns);
     for (size_t i = 0; i < s->n_lanes; ++i) {
         const salus_lane_info *l = &s->lanes[i];
         printf("%s{\"lane\":%" PRIu64 ",\"base\":%" PRIu64 ",\"capacity\":%" PRIu64
@@ -104,7 +112,7 @@ static void session_list(const daemon_state *s, uint64_t lane, char *buf, size_t
 
 static void print_human(const daemon_state *s) {
     const salus_status *st = &s->st;
-    char total[32], dev_free[32], pool[32], pool_free[32], p50[32], p99[32];
+    char total[32], dev_free[32], pool[32], pool_free[32], p50[32], p99[32], held[32];
     human_bytes(total, sizeof total, s->dev.total_bytes);
     human_bytes(dev_free, sizeof dev_free, s->dev.free_bytes);
     human_bytes(pool, sizeof pool, st->pool_bytes);
@@ -129,6 +137,10 @@ static void print_human(const daemon_state *s) {
     printf(" sessions: %" PRIu32 " open, %" PRIu32 " queued for memory\n", st->open_sessions,
            st->queued_sessions);
     printf(" switches: %" PRIu64 " (p50 %s, p99 %s)\n", st->switches, p50, p99);
+    human_ns(held, sizeof held, s->holds.held_ns);
+    printf("    holds: %" PRIu64 " (%" PRIu64 " returned, %" PRIu64 " expired, %" PRIu64
+           " early), lanes held %s\n",
+           s->holds.granted, s->holds.returned, s->holds.expired, s->holds.early, held);
     printf("    lanes: %zu\n", s->n_lanes);
     if (s->n_lanes > 0) {
         static const char *const header[] = {"LANE", "BASE",   "CAPACITY", "P",

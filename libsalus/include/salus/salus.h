@@ -425,6 +425,23 @@ typedef struct salus_status {
 /* The daemon's device, memory pool, lanes and policy. */
 SALUS_EXTERN int salus_get_status(salus_client *client, salus_status *out);
 
+#define SALUS_HOLD_STATS_VERSION 1
+
+/* The scheduler's holds for synchronous clients since the daemon started
+ * (salusd(8), Synchronous clients). The caller sets version with
+ * salus_hold_stats_init(); the library fills the fields that version has. */
+typedef struct salus_hold_stats {
+    unsigned int version; /* SALUS_HOLD_STATS_VERSION */
+    uint64_t granted;     /* holds begun */
+    uint64_t returned;    /* the session's next iteration came within the hold */
+    uint64_t expired;     /* it did not: the lane idled until the hold's end */
+    uint64_t early;       /* ended by a preferred session, a close, a move or a setting */
+    uint64_t held_ns;     /* time lanes spent held, over the holds that ended */
+} salus_hold_stats;
+
+SALUS_EXTERN int salus_hold_stats_init(salus_hold_stats *stats, unsigned int version);
+SALUS_EXTERN int salus_get_hold_stats(salus_client *client, salus_hold_stats *stats);
+
 #define SALUS_DEVICE_INFO_VERSION 1
 
 /* The device the daemon runs sessions on. The caller sets version with

@@ -359,3 +359,76 @@ TEST(Holds, APauseDoesNotStopHolds) {
 
 } // namespace
 } // namespace salus::sched::test
+
+namespace salus::sched::test {
+namespace {
+
+// Holds counted by how they end, and the time lanes spent held.
+TEST(HoldStats, CountEachEndAndTheTimeHeld) {
+    Script s = measured_pair();
+    // Held at 2'100 until 1 came back at 2'200, held again since 3'200.
+    EXPECT_EQ(s.sched.hold_stats().granted, 2u);
+    EXPECT_EQ(s.sched.hold_stats().returned, 1u);
+    EXPECT_EQ(s.sched.hold_stats().held_ns, 100u);
+    s.at(3'250).queue(2);
+    EXPECT_EQ(s.decide(), Starts{});
+    s.at(3'552);
+    EXPECT_EQ(s.decide(), (Starts{{0, 2}}));
+    const HoldStats &h = s.sched.hold_stats();
+    EXPECT_EQ(h.granted, 2u);
+    EXPECT_EQ(h.expired, 1u);
+    EXPECT_EQ(h.early, 0u);
+    EXPECT_EQ(h.held_ns, 100u + 352u);
+}
+
+TEST(HoldStats, APreferredSessionEndsAHoldEarly) {
+    Script s = measured_pair();
+    s.admit(3, 0, with_priority(20));
+    s.at(3'260).queue(3);
+    EXPECT_EQ(s.decide(), (Starts{{0, 3}}));
+    EXPECT_EQ(s.sched.hold_stats().early, 1u);
+    EXPECT_EQ(s.sched.hold_stats().held_ns, 100u + 60u);
+}
+
+// What the event log hears from the core.
+struct Recorder : Observer {
+    std::vector<std::string> events;
+    void switched(LaneId lane, SessionId from, SessionId to, TimeNs now) override {
+        events.push_back("switch lane " + std::to_string(lane) + " " + std::to_string(from) + "->" +
+                         std::to_string(to) + " at " + std::to_string(now));
+    }
+    void held(LaneId lane, SessionId session, TimeNs until, TimeNs now) override {
+        events.push_back("hold lane " + std::to_string(lane) + " for " + std::to_string(session) +
+                         " " + std::to_string(now) + ".." + std::to_string(until));
+    }
+    void hold_ended(LaneId lane, SessionId session, HoldEnd why, TimeNs now) override {
+        events.push_back("unhold lane " + std::to_string(lane) + " for " + std::to_string(session) +
+                         " " + hold_end_name(why) + " at " + std::to_string(now));
+    }
+};
+
+TEST(Observer, HearsSwitchesAndHoldsInOrder) {
+    Script s = measured_pair();
+    Recorder r;
+    s.sched.set_observer(&r);
+    s.at(3'300).queue(1); // back within the hold
+    EXPECT_EQ(s.decide(), (Starts{{0, 1}}));
+    s.queue(2);
+    s.at(4'300).finish(1); // 2 waits: 1 is preferred and held for
+    EXPECT_EQ(s.decide(), Starts{});
+    s.at(4'616);
+    EXPECT_EQ(s.decide(), (Starts{{0, 2}}));
+    s.at(5'616).finish(2);
+    s.sched.set_observer(nullptr);
+    s.queue(1);
+    EXPECT_EQ(s.decide(), (Starts{{0, 1}})); // unheard
+    EXPECT_EQ(r.events, (std::vector<std::string>{
+                            "unhold lane 0 for 1 returned at 3300",
+                            "hold lane 0 for 1 4300..4616",
+                            "unhold lane 0 for 1 expired at 4616",
+                            "switch lane 0 1->2 at 4616",
+                        }));
+}
+
+} // namespace
+} // namespace salus::sched::test
