@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 packages="meson ninja-build g++ pkg-config flatbuffers-compiler libflatbuffers-dev
 libuv1-dev libopenblas-dev libdnnl-dev libgtest-dev libcmocka-dev libsystemd-dev systemd scdoc
 golang-go swig python3 man-db python3-dev python3-numpy python3-pytest python3-torch python3-onnx
-libonnx-testdata python3-torchvision python3-matplotlib slurm-wlm munge libslurm-dev"
+libonnx-testdata python3-torchvision python3-matplotlib slurm-wlm munge libslurm-dev clang libclang-rt-dev"
 
 missing=""
 for p in $packages; do

@@ -59,12 +59,20 @@ inline const wire::Message *verify(const uint8_t *body, size_t size) {
     flatbuffers::Verifier verifier(body, size, verifier_options());
     if (!wire::VerifyMessageBuffer(verifier)) return nullptr;
     const wire::Message *message = wire::GetMessage(body);
+    // The verifier accepts a union type without its table (the dispatcher
+    // refuses it): a body may be null here.
     switch (message->body_type()) {
     case wire::Body::CreateSession:
-        if (!verify_graph(message->body_as_CreateSession()->graph())) return nullptr;
+        if (const auto *request = message->body_as_CreateSession();
+            request && !verify_graph(request->graph())) {
+            return nullptr;
+        }
         break;
     case wire::Body::AddGraph:
-        if (!verify_graph(message->body_as_AddGraph()->graph())) return nullptr;
+        if (const auto *request = message->body_as_AddGraph();
+            request && !verify_graph(request->graph())) {
+            return nullptr;
+        }
         break;
     default:
         break;

@@ -66,6 +66,8 @@ std::unique_ptr<Device> make_cpu_device();
 
 // Whether spec is a --device value open_device() understands.
 bool is_device_spec(const std::string &spec);
+// "cuda" is device 0; "cuda:N" device N. -1 when spec names no CUDA device.
+int cuda_spec_index(const std::string &spec);
 
 // Opens the device a --device value names: "cpu", "cuda", "cuda:N" or "auto"
 // (the first CUDA device when this build has the backend and a device is
