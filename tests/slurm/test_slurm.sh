@@ -57,16 +57,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-fail() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    exit 1
-}
+. "$(dirname "$0")/../tools/tap.sh"
 ctl() { "$SALUSCTL" --socket "$sock" "$@"; }
 # until_true SECONDS COMMAND...: polls COMMAND every 0.1 s.
 until_true() {

@@ -13,18 +13,7 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/salus-bundle-test.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-fail() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    shift
-    for f in "$@"; do [ -f "$f" ] && sed 's/^/# /' "$f"; done
-    exit 1
-}
+. "$(dirname "$0")/tap.sh"
 
 SALUS_BUNDLE_NO_BUILD=1 BUILDDIR=$BUILDDIR "$SRCDIR/scripts/gpu-bundle.sh" "$tmp/bundle" \
     >"$tmp/bundle.log" 2>&1 || fail "gpu-bundle.sh makes the bundle" "$tmp/bundle.log"
