@@ -78,9 +78,14 @@ done
 host_ld=${LD_LIBRARY_PATH:-}
 LD_LIBRARY_PATH=$x/lib$cudalibs${host_ld:+:$host_ld}
 export LD_LIBRARY_PATH
+# with_libraries NAME LIBRARY_PATH PROGRAM: $x/bin/NAME runs PROGRAM with
+# that library path, whatever the caller's.
+with_libraries() {
+    printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec "%s" "$@"\n' "$2" "$3" >"$x/bin/$1"
+    chmod +x "$x/bin/$1"
+}
 # python3 runs with the machine's own libraries, not the bundle's.
-printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec "%s" "$@"\n' "$host_ld" "$python" >"$x/bin/python3-host"
-chmod +x "$x/bin/python3-host"
+with_libraries python3-host "$host_ld" "$python"
 SALUS_PYTHON=$x/bin/python3-host
 export SALUS_PYTHON
 [ "$nogpu" -eq 0 ] || { CUDA_VISIBLE_DEVICES=; export CUDA_VISIBLE_DEVICES; }
@@ -224,9 +229,7 @@ if [ "$python_ok" -eq 1 ] && selected python; then
     workers=
     "$SALUS_PYTHON" -c 'import xdist' 2>/dev/null && workers="-n 8"
     # Python runs with the machine's libraries; salusd needs the bundle's.
-    printf '#!/bin/sh\nLD_LIBRARY_PATH="%s" exec "%s" "$@"\n' "$LD_LIBRARY_PATH" "$x/bin/salusd" \
-        >"$x/bin/salusd-bundled"
-    chmod +x "$x/bin/salusd-bundled"
+    with_libraries salusd-bundled "$LD_LIBRARY_PATH" "$x/bin/salusd"
     # shellcheck disable=SC2086 # options
     if SALUSD=$x/bin/salusd-bundled SALUSD_ARGS="--device cuda --pool-bytes 6G" SALUS_EXAMPLES=$pydir \
         PYTHONPATH=$pydir:$pydir/tests timeout "${SALUS_GPU_PYTEST_TIMEOUT:-300}" \
