@@ -15,6 +15,7 @@ type SessionOptions struct {
 	DeclaredIterations uint64  // planned iterations, for the srtf policy; 0: unknown
 	Priority           int32   // higher runs first under the priority policy
 	Weight             float64 // share under the fair policy; 0 means 1
+	Seed               uint64  // mixed into every random op's seed (Dropout); 0: the graph's own
 }
 
 // Session is a graph opened on the daemon (salus_session): its variables stay
@@ -70,6 +71,7 @@ func (c *Client) CreateSession(g *Graph, opts *SessionOptions) (*Session, error)
 		copts.SetDeclared_iterations(opts.DeclaredIterations)
 		copts.SetPriority(int(opts.Priority))
 		copts.SetWeight(opts.Weight)
+		copts.SetSeed(opts.Seed)
 	}
 	var s *Session
 	err := c.use("CreateSession", func(cp capi.Struct_SS_salus_client) error {

@@ -665,13 +665,14 @@ int client_connect(const char *socket_path, const char *client_name, salus_clien
 /* Sends the graph and waits until the daemon admits the session. */
 int session_open(salus_client *client, const salus_graph *graph, const char *name,
                  uint64_t declared_iterations, int32_t priority, double weight,
-                 salus_session **out) {
+                 uint64_t seed, salus_session **out) {
     salus_session_options opts;
     salus_session_options_init(&opts, SALUS_SESSION_OPTIONS_VERSION);
     opts.name = name;
     opts.declared_iterations = declared_iterations;
     opts.priority = priority;
     opts.weight = weight;
+    opts.seed = seed;
     return salus_session_create(client, graph, &opts, out);
 }
 

@@ -80,6 +80,7 @@ int create(salus_client *client, const salus_graph *graph, const salus_session_o
     uint64_t declared = 0;
     int32_t priority = 0;
     double weight = 1.0;
+    uint64_t seed = 0;
     if (opts) {
         if (opts->version == 0 || opts->version > SALUS_SESSION_OPTIONS_VERSION) {
             return fail(conn, SALUS_EINVAL,
@@ -93,6 +94,7 @@ int create(salus_client *client, const salus_graph *graph, const salus_session_o
         declared = opts->declared_iterations;
         priority = opts->priority;
         if (opts->weight > 0.0) weight = opts->weight;
+        if (opts->version >= 2) seed = opts->seed;
     }
 
     flatbuffers::FlatBufferBuilder gfbb;
@@ -105,7 +107,7 @@ int create(salus_client *client, const salus_graph *graph, const salus_session_o
     fbb.ForceVectorAlignment(gfbb.GetSize(), 1, 8);
     auto graph_vec = fbb.CreateVector(gfbb.GetBufferPointer(), gfbb.GetSize());
     auto options =
-        wire::CreateSessionOptions(fbb, fbb.CreateString(name), declared, priority, weight);
+        wire::CreateSessionOptions(fbb, fbb.CreateString(name), declared, priority, weight, seed);
     auto body = wire::CreateCreateSession(fbb, graph_vec, options);
     wire::FinishMessageBuffer(
         fbb, wire::CreateMessage(fbb, id, wire::Body::CreateSession, body.Union()));

@@ -353,6 +353,11 @@ const void *Executable::output_host(size_t i) const {
     return tensor_data_[graph_.outputs[i]];
 }
 
+void Executable::set_session_seed(uint64_t seed) {
+    session_seed_ = seed;
+    for (KernelContext &ctx : step_contexts_) ctx.session_seed = seed;
+}
+
 void Executable::read_output(size_t i, void *dst) const {
     const size_t bytes = output_bytes(i);
     if (bytes > 0) std::memcpy(dst, output_host(i), bytes);

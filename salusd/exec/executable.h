@@ -100,6 +100,10 @@ class Executable {
     // of the session only (its lane runs nothing else meanwhile).
     Status read_persistent(Stream *stream, uint32_t id, void *dst) const;
     Status write_persistent(Stream *stream, uint32_t id, const void *src);
+    // The session's seed for random ops (KernelContext::session_seed); set
+    // before the first iteration.
+    void set_session_seed(uint64_t seed);
+    uint64_t session_seed() const { return session_seed_; }
     // Copies output_host(i) to dst.
     void read_output(size_t i, void *dst) const;
     size_t output_bytes(size_t i) const;
@@ -127,6 +131,7 @@ class Executable {
     Stream *contexts_stream_ = nullptr; // the stream step_contexts_ name
     // Iterations enqueued so far (KernelContext::iteration).
     uint64_t iterations_ = 0;
+    uint64_t session_seed_ = 0;
     // Host staging (devices that are not host-visible): one buffer, an
     // offset per input tensor (by tensor id) and per graph output.
     bool staged_ = false; // the device is not host-visible

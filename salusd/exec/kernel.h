@@ -34,6 +34,10 @@ struct KernelContext {
     // The session's iterations run before this one (0 on the first): what
     // makes random ops (Dropout) reproducible per iteration.
     uint64_t iteration = 0;
+    // The session's seed (SessionOptions.seed, 0 by default), mixed into each
+    // random op's own: sessions of one graph with different seeds draw
+    // different masks.
+    uint64_t session_seed = 0;
 };
 
 // Returns OK or a SALUS_EEXEC status whose message says what went wrong.

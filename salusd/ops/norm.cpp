@@ -179,8 +179,8 @@ void add_dropout(OpList *ops) {
                  "ratio 0: output = data, mask all true. Reproducible: element i of a session's "
                  "k-th iteration (k counts from 0) is dropped when u < ratio, u = "
                  "`dropout_uniform(seed, k, i)` (a SplitMix64 hash of the three, "
-                 "exec/cuda/norm_device.h), identical on every device: the same seed and iteration "
-                 "give the same mask. Give each Dropout of a graph its own seed (the Python "
+                 "exec/cuda/norm_device.h; seed under the session's seed, see above), identical "
+                 "on every device: the same seeds and iteration give the same mask. Give each Dropout of a graph its own seed (the Python "
                  "builder numbers them)")
             .input("data")
             .output("output", "data's shape")

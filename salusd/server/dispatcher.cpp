@@ -67,6 +67,7 @@ Status build_executable(Device *device, const flatbuffers::Vector<uint8_t> &byte
     if (base) {
         SALUS_RETURN_IF_ERROR(
             Executable::prepare_shared(device, default_kernels(), std::move(graph), *base, &exe));
+        exe->set_session_seed(base->session_seed());
     } else {
         SALUS_RETURN_IF_ERROR(
             Executable::prepare(device, default_kernels(), std::move(graph), &exe));
@@ -147,6 +148,7 @@ struct Dispatcher::Creation {
     uint64_t request_id = 0;
     std::string name;
     sched::SessionParams params;
+    uint64_t seed = 0; // SessionOptions.seed
     RequestFramePtr frame;
     Status status;
     std::unique_ptr<Executable> exe;
@@ -302,6 +304,7 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
         creation->params.declared_iterations = options->declared_iterations();
         creation->params.priority = options->priority();
         creation->params.weight = options->weight();
+        creation->seed = options->seed();
         if (!(creation->params.weight > 0.0) || !std::isfinite(creation->params.weight)) {
             c.send_error(id, SALUS_EINVAL, "session weight must be a finite number above 0");
             return;
@@ -326,6 +329,7 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
             const flatbuffers::Vector<uint8_t> &bytes =
                 *creation->frame->message()->body_as_CreateSession()->graph();
             creation->status = build_guarded(device, bytes, limit, limits, nullptr, &creation->exe);
+            if (creation->exe) creation->exe->set_session_seed(creation->seed);
             creation->frame.reset();
         },
         [this, creation] { on_session_created(*creation); });

@@ -146,6 +146,14 @@ static void test_create_options(void **state) {
     assert_true(salus_session_id(named) != salus_session_id(s));
     assert_ok(salus_session_close(named));
     assert_ok(salus_session_close(s));
+
+    /* Options of version 1 (an older binary's, without seed) still work:
+     * what follows their fields is not read. */
+    salus_session_options v1;
+    assert_ok(salus_session_options_init(&v1, 1));
+    v1.seed = 42; /* beyond a version-1 struct: ignored */
+    assert_ok(salus_session_create(f->client, f->mlp.graph, &v1, &s));
+    assert_ok(salus_session_close(s));
 }
 
 /* The graph may be freed after create; the session keeps working. */

@@ -286,6 +286,24 @@ def test_dropout_is_reproducible_per_seed_and_iteration(client):
     assert not np.array_equal(a[0]["mask"], c[0]["mask"])
 
 
+def test_dropout_session_seed_changes_masks_as_documented(client):
+    shape = (8, 16)
+    feeds = {"x": rand(*shape), "dy": rand(*shape)}
+
+    def masks(node_seed, session_seed):
+        g = dropout_graph(shape, 0.5, seed=node_seed)
+        with client.session(g, name="seeded", seed=session_seed) as s:
+            return [s.run(feeds)["mask"] for _ in range(2)]
+
+    a, again, other = masks(3, 7), masks(3, 7), masks(3, 8)
+    assert all(np.array_equal(x, y) for x, y in zip(a, again)), "a session seed reproduces"
+    assert not np.array_equal(a[0], other[0]), "another session seed draws other masks"
+    # doc/ops.md: the node's seed becomes seed + session_seed * 0x9e3779b97f4a7c15 (mod 2^64).
+    mixed = (3 + 7 * 0x9E3779B97F4A7C15) % 2**64
+    mixed = mixed - 2**64 if mixed >= 2**63 else mixed
+    assert all(np.array_equal(x, y) for x, y in zip(a, masks(mixed, 0)))
+
+
 def test_dropout_builder_numbers_its_seeds():
     g = salus.Graph()
     x = g.input("x", (4,))

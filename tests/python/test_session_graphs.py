@@ -115,7 +115,7 @@ def _session_in_one_message(client, graph):
     c_graph, _, _, _, _ = lower(graph)
     try:
         with client._use() as handle:
-            _capi.session_open(handle, c_graph, None, 0, 0, 1.0)
+            _capi.session_open(handle, c_graph, None, 0, 0, 1.0, 0)
     finally:
         _capi.salus_graph_free(c_graph)
 

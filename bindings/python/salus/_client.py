@@ -58,7 +58,8 @@ class Client:
                 self._active -= 1
                 self._cond.notify_all()
 
-    def session(self, graph, name=None, iterations=0, priority=0, weight=1.0, values=None):
+    def session(self, graph, name=None, iterations=0, priority=0, weight=1.0, values=None,
+                seed=0):
         """Opens a session running ``graph`` (a salus.Graph) and returns it.
 
         The daemon validates the graph, plans its memory and admits it; while
@@ -66,7 +67,8 @@ class Client:
         ``name`` is shown by the daemon; ``iterations`` is how many the job
         plans to run (0: unknown; the srtf policy uses it); ``priority``
         orders sessions under the priority policy, ``weight`` shares time
-        under the fair policy. ``values`` (a dict of variable name to array,
+        under the fair policy; ``seed`` is mixed into every random op's seed
+        (Dropout masks; 0 leaves the graph's own). ``values`` (a dict of variable name to array,
         e.g. what Session.read_variables returned) starts those variables
         from saved values instead of the graph's. Variables too large for
         one message are written in several after the session opens, before
@@ -77,7 +79,7 @@ class Client:
         try:
             with self._use() as handle:
                 session = _capi.session_open(handle, c_graph, name, int(iterations),
-                                             int(priority), float(weight))
+                                             int(priority), float(weight), int(seed))
         finally:
             _capi.salus_graph_free(c_graph)
         s = Session(self, session, inputs, outputs, name, variables)

@@ -241,7 +241,7 @@ SALUS_EXTERN const char *salus_op_name(size_t i);
 
 /* ---- sessions ------------------------------------------------------------ */
 
-#define SALUS_SESSION_OPTIONS_VERSION 1
+#define SALUS_SESSION_OPTIONS_VERSION 2
 
 typedef struct salus_session_options {
     unsigned int version;         /* SALUS_SESSION_OPTIONS_VERSION */
@@ -252,6 +252,11 @@ typedef struct salus_session_options {
                                    * above the daemon's ceiling: SALUS_EPERM */
     double weight;                /* share under the fair policy; 0 means 1;
                                    * above the daemon's ceiling: SALUS_EPERM */
+    /* version 2: */
+    uint64_t seed;                /* mixed into every random op's seed (Dropout
+                                   * masks); 0: the graph's seeds alone. Sessions
+                                   * of one graph draw different masks only
+                                   * with different seeds */
 } salus_session_options;
 
 SALUS_EXTERN int salus_session_options_init(salus_session_options *opts, unsigned int version);

@@ -58,7 +58,8 @@ Status dropout(const KernelContext &ctx) {
         if (mask && n > 0) std::memset(mask, 1, static_cast<size_t>(n));
         return {};
     }
-    const uint64_t stream = cuda::dropout_stream(ctx.node->get_int("seed"), ctx.iteration);
+    const uint64_t stream = cuda::dropout_stream(
+        cuda::dropout_seed(ctx.node->get_int("seed"), ctx.session_seed), ctx.iteration);
     const float scale = cuda::dropout_scale(ratio);
     dropout_loop(stream, ratio, scale, x, y, mask, n);
     return {};

@@ -20,6 +20,14 @@ SALUS_HD inline uint64_t splitmix64(uint64_t z) {
 // any thread computes any element's draw on its own.
 // (The stream of a seed and iteration, then each element's draw from it: a
 // kernel takes the stream once, not per element.)
+// A node's seed under its session's (SessionOptions.seed): session seed 0
+// leaves the node's own, so graphs run without one draw what they always did;
+// any other gives every Dropout of the session masks of its own.
+SALUS_HD inline int64_t dropout_seed(int64_t node_seed, uint64_t session_seed) {
+    return static_cast<int64_t>(static_cast<uint64_t>(node_seed) +
+                                session_seed * 0x9e3779b97f4a7c15ull);
+}
+
 SALUS_HD inline uint64_t dropout_stream(int64_t seed, uint64_t iteration) {
     return splitmix64(splitmix64(static_cast<uint64_t>(seed)) ^ iteration);
 }

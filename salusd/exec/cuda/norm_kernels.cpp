@@ -7,6 +7,7 @@
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_stream.h"
 #include "exec/cpu/norm_kernels.h"
+#include "exec/cuda/norm_device.h"
 #include "exec/cuda/norm_launchers.h"
 
 #include <string>
@@ -138,9 +139,10 @@ Status dropout(const KernelContext &ctx) {
         return check(cudaMemsetAsync(mask, 1, static_cast<size_t>(n), stream_of(ctx)),
                      (ctx.node->op + ": cudaMemsetAsync").c_str());
     }
-    return launched(ctx, launch_dropout(n, ratio, ctx.node->get_int("seed"), ctx.iteration,
-                                        ctx.inputs[0].f32(), ctx.outputs[0].f32(), mask,
-                                        stream_of(ctx)));
+    return launched(ctx, launch_dropout(n, ratio,
+                                        dropout_seed(ctx.node->get_int("seed"), ctx.session_seed),
+                                        ctx.iteration, ctx.inputs[0].f32(), ctx.outputs[0].f32(),
+                                        mask, stream_of(ctx)));
 }
 
 Status dropout_grad(const KernelContext &ctx) {
