@@ -24,10 +24,19 @@ bool send_frame(int fd, const uint8_t *buf, size_t size) {
            io_all(fd, const_cast<uint8_t *>(buf), size, true);
 }
 
+std::vector<uint8_t> frame_message(flatbuffers::FlatBufferBuilder &fbb, uint64_t id,
+                                   wire::Body type, flatbuffers::Offset<void> body) {
+    wire::FinishMessageBuffer(fbb, wire::CreateMessage(fbb, id, type, body));
+    std::vector<uint8_t> bytes(frame::kHeaderBytes + fbb.GetSize());
+    frame::write_length(bytes.data(), fbb.GetSize());
+    std::memcpy(bytes.data() + frame::kHeaderBytes, fbb.GetBufferPointer(), fbb.GetSize());
+    return bytes;
+}
+
 bool send_message(int fd, flatbuffers::FlatBufferBuilder &fbb, uint64_t id, wire::Body type,
                   flatbuffers::Offset<void> body) {
-    wire::FinishMessageBuffer(fbb, wire::CreateMessage(fbb, id, type, body));
-    return send_frame(fd, fbb.GetBufferPointer(), fbb.GetSize());
+    std::vector<uint8_t> bytes = frame_message(fbb, id, type, body);
+    return io_all(fd, bytes.data(), bytes.size(), true);
 }
 
 const wire::Message *recv_message(int fd, std::vector<uint64_t> *storage) {

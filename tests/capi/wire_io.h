@@ -15,6 +15,9 @@ namespace salus::test {
 // Sends or receives exactly n bytes; false on error or end of stream.
 bool io_all(int fd, uint8_t *p, size_t n, bool write);
 bool send_frame(int fd, const uint8_t *buf, size_t size);
+// Finishes `body` as message `id` in fbb: the frame's bytes, header included.
+std::vector<uint8_t> frame_message(flatbuffers::FlatBufferBuilder &fbb, uint64_t id,
+                                   wire::Body type, flatbuffers::Offset<void> body);
 // Finishes `body` as message `id` in fbb and sends it.
 bool send_message(int fd, flatbuffers::FlatBufferBuilder &fbb, uint64_t id, wire::Body type,
                   flatbuffers::Offset<void> body);

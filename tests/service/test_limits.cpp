@@ -142,12 +142,7 @@ uint64_t create_session(int fd, const std::vector<uint8_t> &graph) {
 std::vector<uint8_t> run_frame(uint64_t id, uint64_t session) {
     flatbuffers::FlatBufferBuilder fbb;
     auto body = wire::CreateRunIteration(fbb, session);
-    wire::FinishMessageBuffer(fbb,
-                              wire::CreateMessage(fbb, id, wire::Body::RunIteration, body.Union()));
-    std::vector<uint8_t> frame(frame::kHeaderBytes + fbb.GetSize());
-    frame::write_length(frame.data(), fbb.GetSize());
-    std::memcpy(frame.data() + frame::kHeaderBytes, fbb.GetBufferPointer(), fbb.GetSize());
-    return frame;
+    return frame_message(fbb, id, wire::Body::RunIteration, body.Union());
 }
 
 // Whether the daemon closes fd within timeout_ms (end of stream, maybe
