@@ -16,15 +16,14 @@ std::vector<uint8_t> graph_bytes(const RawGraph &g) {
         std::vector<flatbuffers::Offset<ir::Attr>> attrs;
         for (const RawAttr &a : n.attrs) {
             auto ints = a.ints.empty() ? 0 : fbb.CreateVector(a.ints);
-            attrs.push_back(
-                ir::CreateAttr(fbb, fbb.CreateString(a.name), a.type, a.i, a.f, ints));
+            attrs.push_back(ir::CreateAttr(fbb, fbb.CreateString(a.name), a.type, a.i, a.f, ints));
         }
         nodes.push_back(ir::CreateNode(fbb, 0, fbb.CreateString(n.op), fbb.CreateVector(n.inputs),
                                        fbb.CreateVector(n.outputs), fbb.CreateVector(attrs)));
     }
-    ir::FinishGraphBuffer(fbb, ir::CreateGraph(fbb, fbb.CreateVector(tensors),
-                                               fbb.CreateVector(nodes),
-                                               fbb.CreateVector(g.outputs)));
+    ir::FinishGraphBuffer(fbb,
+                          ir::CreateGraph(fbb, fbb.CreateVector(tensors), fbb.CreateVector(nodes),
+                                          fbb.CreateVector(g.outputs)));
     return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
 }
 
