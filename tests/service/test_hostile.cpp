@@ -148,7 +148,7 @@ Bytes write_frame(uint64_t session, const std::vector<Value> &vs) {
     return frame_message(fbb, kRowId, wire::Body::WriteVariables, body.Union());
 }
 
-Bytes read_frame(uint64_t session, const char *name) {
+Bytes read_frame(uint64_t session, const std::string &name) {
     flatbuffers::FlatBufferBuilder fbb;
     std::vector<flatbuffers::Offset<flatbuffers::String>> names = {fbb.CreateString(name)};
     auto body = wire::CreateReadVariables(fbb, session, fbb.CreateVector(names));
@@ -274,6 +274,11 @@ struct Row {
     RawGraph (*graph)() = target; // the session's, for Start::Session
 };
 
+Row row(const char *name, Start start, bool other_uid, std::function<Bytes(const Ctx &)> bytes,
+        Expect expect, RawGraph (*graph)() = target) {
+    return {name, start, other_uid, std::move(bytes), expect, graph};
+}
+
 const Expect kBadFrame{SALUS_EPROTO, "not a valid salus.wire.Message", true};
 
 std::vector<Row> catalogue() {
@@ -297,459 +302,298 @@ std::vector<Row> catalogue() {
     const Value w{2, ir::DType::F32, {3, 2}, 24, "w"};
     return {
         // Framing.
-        {"truncated frame header, then hang up",
-         raw,
-         false,
-         [](const Ctx &) {
-             return Bytes{0x10, 0x00};
-         },
-         {0, "(2 of 4 length bytes)", true}},
-        {"body shorter than its length, then hang up",
-         greeted,
-         false,
-         [](const Ctx &) {
-             return cat({length_header(100), Bytes(50, 0)});
-         },
-         {0, "(50 of 100 body bytes)", true}},
-        {"length over the frame limit",
-         greeted,
-         false,
-         [](const Ctx &c) { return length_header(c.max_frame + 1); },
-         {SALUS_ETOOBIG, "exceeds the limit", true}},
-        {"first frame over 64 KiB before Hello",
-         raw,
-         false,
-         [](const Ctx &) { return length_header(64 * 1024 + 1); },
-         {SALUS_ETOOBIG, "before Hello", true}},
-        {"length 0",
-         raw,
-         false,
-         [](const Ctx &) { return length_header(0); },
-         {SALUS_EPROTO, "length 0", true}},
-        {"garbage that fails verification", raw, false,
-         [](const Ctx &) {
-             return cat({length_header(16), Bytes(16, 0xab)});
-         },
-         kBadFrame},
-        {"wrong file identifier", raw, false,
-         [](const Ctx &) {
-             Bytes f = hello_frame();
-             std::memcpy(f.data() + frame::kHeaderBytes + 4, "XXXX", 4);
-             return f;
-         },
-         kBadFrame},
-        {"root offset past the end of the frame", raw, false,
-         [](const Ctx &) {
-             Bytes f = hello_frame();
-             frame::write_length(f.data() + frame::kHeaderBytes, 0xfffffff0u);
-             return f;
-         },
-         kBadFrame},
-        {"nested graph that fails verification", greeted, false,
-         [](const Ctx &) {
-             Bytes g(64, 0xab);
-             frame::write_length(g.data(), 0x7ffffff0u);
-             std::memcpy(g.data() + 4, "SLGR", 4);
-             return create_frame(g);
-         },
-         kBadFrame},
-        {"SetPolicy without its required policy", greeted, false,
-         [](const Ctx &) { return policy_frame(nullptr); }, kBadFrame},
-        {"unknown message type 200",
-         greeted,
-         false,
-         [](const Ctx &) { return typed_frame(200, true); },
-         {SALUS_EPROTO, "unexpected message type 200 from a client", false}},
-        {"unknown message type 201 before Hello",
-         raw,
-         false,
-         [](const Ctx &) { return typed_frame(201, true); },
-         {SALUS_EPROTO, "the first message must be Hello, not type 201", true}},
-        {"a reply type sent as a request",
-         greeted,
-         false,
-         [](const Ctx &) {
-             return typed_frame(static_cast<uint8_t>(wire::Body::HelloReply), true);
-         },
-         {SALUS_EPROTO, "unexpected message HelloReply", false}},
-        {"a message type without its table",
-         greeted,
-         false,
-         [](const Ctx &) {
-             return typed_frame(static_cast<uint8_t>(wire::Body::CreateSession), false);
-         },
-         {SALUS_EPROTO, "CreateSession message without a body", false}},
+        row("truncated frame header, then hang up", raw, false,
+            [](const Ctx &) {
+                return Bytes{0x10, 0x00};
+            },
+            {0, "(2 of 4 length bytes)", true}),
+        row("body shorter than its length, then hang up", greeted, false,
+            [](const Ctx &) {
+                return cat({length_header(100), Bytes(50, 0)});
+            },
+            {0, "(50 of 100 body bytes)", true}),
+        row("length over the frame limit", greeted, false,
+            [](const Ctx &c) { return length_header(c.max_frame + 1); },
+            {SALUS_ETOOBIG, "exceeds the limit", true}),
+        row("first frame over 64 KiB before Hello", raw, false,
+            [](const Ctx &) { return length_header(64 * 1024 + 1); },
+            {SALUS_ETOOBIG, "before Hello", true}),
+        row("length 0", raw, false, [](const Ctx &) { return length_header(0); },
+            {SALUS_EPROTO, "length 0", true}),
+        row(
+            "garbage that fails verification", raw, false,
+            [](const Ctx &) {
+                return cat({length_header(16), Bytes(16, 0xab)});
+            },
+            kBadFrame),
+        row(
+            "wrong file identifier", raw, false,
+            [](const Ctx &) {
+                Bytes f = hello_frame();
+                std::memcpy(f.data() + frame::kHeaderBytes + 4, "XXXX", 4);
+                return f;
+            },
+            kBadFrame),
+        row(
+            "root offset past the end of the frame", raw, false,
+            [](const Ctx &) {
+                Bytes f = hello_frame();
+                frame::write_length(f.data() + frame::kHeaderBytes, 0xfffffff0u);
+                return f;
+            },
+            kBadFrame),
+        row(
+            "nested graph that fails verification", greeted, false,
+            [](const Ctx &) {
+                Bytes g(64, 0xab);
+                frame::write_length(g.data(), 0x7ffffff0u);
+                std::memcpy(g.data() + 4, "SLGR", 4);
+                return create_frame(g);
+            },
+            kBadFrame),
+        row(
+            "SetPolicy without its required policy", greeted, false,
+            [](const Ctx &) { return policy_frame(nullptr); }, kBadFrame),
+        row("unknown message type 200", greeted, false,
+            [](const Ctx &) { return typed_frame(200, true); },
+            {SALUS_EPROTO, "unexpected message type 200 from a client", false}),
+        row("unknown message type 201 before Hello", raw, false,
+            [](const Ctx &) { return typed_frame(201, true); },
+            {SALUS_EPROTO, "the first message must be Hello, not type 201", true}),
+        row("a reply type sent as a request", greeted, false,
+            [](const Ctx &) {
+                return typed_frame(static_cast<uint8_t>(wire::Body::HelloReply), true);
+            },
+            {SALUS_EPROTO, "unexpected message HelloReply", false}),
+        row("a message type without its table", greeted, false,
+            [](const Ctx &) {
+                return typed_frame(static_cast<uint8_t>(wire::Body::CreateSession), false);
+            },
+            {SALUS_EPROTO, "CreateSession message without a body", false}),
         // The handshake.
-        {"request before Hello",
-         raw,
-         false,
-         [](const Ctx &) { return status_frame(); },
-         {SALUS_EPROTO, "the first message must be Hello", true}},
-        {"second Hello",
-         greeted,
-         false,
-         [](const Ctx &) { return hello_frame(); },
-         {SALUS_EPROTO, "Hello was already received", false}},
-        {"wrong protocol version",
-         raw,
-         false,
-         [](const Ctx &) { return hello_frame(99); },
-         {SALUS_EVERSION, "protocol version 99 is not supported", true}},
-        {"client name with a control character",
-         raw,
-         false,
-         [](const Ctx &) { return hello_frame(SALUS_PROTOCOL_VERSION, "evil\x1b[2J"); },
-         {SALUS_EINVAL, "client name has a control character", true}},
-        {"client name of invalid UTF-8",
-         raw,
-         false,
-         [](const Ctx &) { return hello_frame(SALUS_PROTOCOL_VERSION, "\xff\xfe"); },
-         {SALUS_EINVAL, "client name is not valid UTF-8", true}},
-        {"Hello naming an unregistered tenant",
-         raw,
-         false,
-         [](const Ctx &) { return hello_frame(SALUS_PROTOCOL_VERSION, "hostile", 999); },
-         {SALUS_EINVAL, "is not registered", true}},
-        {"Hello naming another uid's tenant",
-         raw,
-         true,
-         [](const Ctx &) { return hello_frame(SALUS_PROTOCOL_VERSION, "hostile", kRootTenant); },
-         {SALUS_EPERM, "belongs to uid 0", true}},
+        row("request before Hello", raw, false, [](const Ctx &) { return status_frame(); },
+            {SALUS_EPROTO, "the first message must be Hello", true}),
+        row("second Hello", greeted, false, [](const Ctx &) { return hello_frame(); },
+            {SALUS_EPROTO, "Hello was already received", false}),
+        row("wrong protocol version", raw, false, [](const Ctx &) { return hello_frame(99); },
+            {SALUS_EVERSION, "protocol version 99 is not supported", true}),
+        row("client name with a control character", raw, false,
+            [](const Ctx &) { return hello_frame(SALUS_PROTOCOL_VERSION, "evil\x1b[2J"); },
+            {SALUS_EINVAL, "client name has a control character", true}),
+        row("client name of invalid UTF-8", raw, false,
+            [](const Ctx &) { return hello_frame(SALUS_PROTOCOL_VERSION, "\xff\xfe"); },
+            {SALUS_EINVAL, "client name is not valid UTF-8", true}),
+        row("Hello naming an unregistered tenant", raw, false,
+            [](const Ctx &) { return hello_frame(SALUS_PROTOCOL_VERSION, "hostile", 999); },
+            {SALUS_EINVAL, "is not registered", true}),
+        row("Hello naming another uid's tenant", raw, true,
+            [](const Ctx &) { return hello_frame(SALUS_PROTOCOL_VERSION, "hostile", kRootTenant); },
+            {SALUS_EPERM, "belongs to uid 0", true}),
         // Identifiers.
-        {"unknown session id",
-         greeted,
-         false,
-         [](const Ctx &) {
-             return run_frame(987654321, {kX, kZ});
-         },
-         {SALUS_ENOSESSION, "unknown session 987654321", false}},
-        {"another connection's session",
-         greeted,
-         false,
-         [](const Ctx &c) {
-             return run_frame(c.victim, {kX, kZ});
-         },
-         {SALUS_ENOSESSION, "unknown session", false}},
-        {"another uid's session: an iteration",
-         greeted,
-         true,
-         [](const Ctx &c) {
-             return run_frame(c.victim, {kX, kZ});
-         },
-         {SALUS_ENOSESSION, "unknown session", false}},
-        {"another uid's session: reading its variables",
-         greeted,
-         true,
-         [](const Ctx &c) { return read_frame(c.victim, "w"); },
-         {SALUS_ENOSESSION, "unknown session", false}},
-        {"another uid's session: closing it",
-         greeted,
-         true,
-         [](const Ctx &c) { return close_frame(c.victim); },
-         {SALUS_EPERM, "closing another user's session needs root", false}},
-        {"an iteration on a closed session",
-         session,
-         false,
-         [](const Ctx &c) {
-             return cat({close_frame(c.session, kSetupId), run_frame(c.session, {kX, kZ})});
-         },
-         {SALUS_ENOSESSION, "unknown session", false}},
-        {"graph index out of range",
-         session,
-         false,
-         [](const Ctx &c) {
-             return run_frame(c.session, {kX, kZ}, 7);
-         },
-         {SALUS_EINVAL, "has no graph 7 (it has 1)", false}},
+        row("unknown session id", greeted, false,
+            [](const Ctx &) {
+                return run_frame(987654321, {kX, kZ});
+            },
+            {SALUS_ENOSESSION, "unknown session 987654321", false}),
+        row("another connection's session", greeted, false,
+            [](const Ctx &c) {
+                return run_frame(c.victim, {kX, kZ});
+            },
+            {SALUS_ENOSESSION, "unknown session", false}),
+        row("another uid's session: an iteration", greeted, true,
+            [](const Ctx &c) {
+                return run_frame(c.victim, {kX, kZ});
+            },
+            {SALUS_ENOSESSION, "unknown session", false}),
+        row("another uid's session: reading its variables", greeted, true,
+            [](const Ctx &c) { return read_frame(c.victim, "w"); },
+            {SALUS_ENOSESSION, "unknown session", false}),
+        row("another uid's session: closing it", greeted, true,
+            [](const Ctx &c) { return close_frame(c.victim); },
+            {SALUS_EPERM, "closing another user's session needs root", false}),
+        row("an iteration on a closed session", session, false,
+            [](const Ctx &c) {
+                return cat({close_frame(c.session, kSetupId), run_frame(c.session, {kX, kZ})});
+            },
+            {SALUS_ENOSESSION, "unknown session", false}),
+        row("graph index out of range", session, false,
+            [](const Ctx &c) {
+                return run_frame(c.session, {kX, kZ}, 7);
+            },
+            {SALUS_EINVAL, "has no graph 7 (it has 1)", false}),
         // Graphs.
-        {"graph without its SLGR identifier",
-         greeted,
-         false,
-         [](const Ctx &) {
-             Bytes g = graph_bytes(target());
-             std::memcpy(g.data() + 4, "XXXX", 4);
-             return create_frame(g);
-         },
-         {SALUS_EGRAPH, "not a salus.ir.Graph buffer", false}},
-        {"node input refers to tensor 99",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.nodes[0].inputs[1] = 99; }),
-         {SALUS_EGRAPH, "refers to tensor 99, which does not exist", false}},
-        {"fetch of unknown tensor 77",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.outputs = {77}; }),
-         {SALUS_EGRAPH, "graph output 0 refers to tensor 77", false}},
-        {"cyclic graph",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.nodes[1].inputs[1] = 6; }),
-         {SALUS_EGRAPH, "the graph has a cycle", false}},
-        {"negative dimension",
-         greeted,
-         false,
-         create([](RawGraph &g) {
-             g.tensors[0].shape = {-2, 3};
-         }),
-         {SALUS_EGRAPH, "[-2, 3] has a non-positive dimension", false}},
-        {"zero dimension",
-         greeted,
-         false,
-         create([](RawGraph &g) {
-             g.tensors[0].shape = {0, 3};
-         }),
-         {SALUS_EGRAPH, "has a non-positive dimension", false}},
-        {"dimension 2^40",
-         greeted,
-         false,
-         create([](RawGraph &g) {
-             g.tensors[0].shape = {int64_t{1} << 40, 3};
-         }),
-         {SALUS_EGRAPH, "bytes, over the limit of", false}},
-        {"shape product overflowing 64 bits",
-         greeted,
-         false,
-         create([](RawGraph &g) {
-             const int64_t d = int64_t{1} << 31;
-             g.tensors[2].shape = {d, d, d};
-         }),
-         {SALUS_EGRAPH, "overflows", false}},
-        {"rank 9",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.tensors[1].shape = std::vector<int64_t>(9, 1); }),
-         {SALUS_EGRAPH, "has rank 9, over the maximum of 8", false}},
-        {"shape of rank 2^20",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.tensors[1].shape = kLongDims; }),
-         {SALUS_EGRAPH, "has rank 1048576, over the maximum of 8", false}},
-        {"Reshape to a shape of rank 2^20",
-         greeted,
-         false,
-         create([](RawGraph &g) {
-             reshape_y(g, {{"shape", ir::AttrType::Ints, 0, 0.0, kLongDims}});
-         }),
-         {SALUS_EGRAPH, "has rank 1048576, over the maximum of 8", false}},
-        {"op not in the schema",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.nodes[0].op = "Frobnicate"; }),
-         {SALUS_EGRAPH, "unknown op \"Frobnicate\"", false}},
-        {"wrong attribute type",
-         greeted,
-         false,
-         create([](RawGraph &g) {
-             reshape_y(g, {{"shape", T::Int, 4, 0.0, {}}});
-         }),
-         {SALUS_EGRAPH, "attribute \"shape\" is int, expected ints", false}},
-        {"missing required attribute",
-         greeted,
-         false,
-         create([](RawGraph &g) { reshape_y(g, {}); }),
-         {SALUS_EGRAPH, "missing required attribute \"shape\"", false}},
-        {"Reshape to dimension 2^40",
-         greeted,
-         false,
-         create([](RawGraph &g) {
-             reshape_y(g, {{"shape", T::Ints, 0, 0.0, {int64_t{1} << 40}}});
-         }),
-         {SALUS_EGRAPH, "Reshape cannot reshape", false}},
-        {"Reshape to a shape product overflowing 64 bits",
-         greeted,
-         false,
-         create([](RawGraph &g) {
-             const int64_t d = int64_t{1} << 31;
-             reshape_y(g, {{"shape", T::Ints, 0, 0.0, {d, d, d}}});
-         }),
-         {SALUS_EGRAPH, "has too many elements", false}},
-        {"unknown dtype 42",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.tensors[0].dtype = static_cast<ir::DType>(42); }),
-         {SALUS_EGRAPH, "unknown dtype 42", false}},
-        {"unknown tensor kind 9",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.tensors[0].kind = static_cast<ir::TensorKind>(9); }),
-         {SALUS_EGRAPH, "unknown kind 9", false}},
-        {"dtype an op does not take",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.tensors[0].dtype = ir::DType::I64; }),
-         {SALUS_EGRAPH, "dtype i64 is not supported by MatMul", false}},
-        {"initial data of the wrong size",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.tensors[3].data.resize(15); }),
-         {SALUS_EGRAPH, "15 bytes of initial data", false}},
-        {"a node writing an input",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.nodes[0].outputs = {0}; }),
-         {SALUS_EGRAPH, "nodes only produce intermediates", false}},
-        {"two nodes producing one tensor",
-         greeted,
-         false,
-         create([](RawGraph &g) { g.nodes[1].outputs = {4}; }),
-         {SALUS_EGRAPH, "is already produced by", false}},
-        {"session name of invalid UTF-8",
-         greeted,
-         false,
-         create_named({"\xc3\x28", 0, 1.0}),
-         {SALUS_EINVAL, "session name is not valid UTF-8", false}},
-        {"session name with a control character",
-         greeted,
-         false,
-         create_named({"a\nb", 0, 1.0}),
-         {SALUS_EINVAL, "session name has a control character", false}},
-        {"weight 0",
-         greeted,
-         false,
-         create_named({"w0", 0, 0.0}),
-         {SALUS_EINVAL, "weight must be a finite number above 0", false}},
-        {"weight NaN",
-         greeted,
-         false,
-         create_named({"nan", 0, std::numeric_limits<double>::quiet_NaN()}),
-         {SALUS_EINVAL, "weight must be a finite number above 0", false}},
-        {"priority above max-priority from a non-admin",
-         greeted,
-         true,
-         create_named({"p", std::numeric_limits<int32_t>::max(), 1.0}),
-         {SALUS_EPERM, "max-priority", false}},
-        {"weight above max-weight from a non-admin",
-         greeted,
-         true,
-         create_named({"w", 0, 1e12}),
-         {SALUS_EPERM, "max-weight", false}},
+        row("graph without its SLGR identifier", greeted, false,
+            [](const Ctx &) {
+                Bytes g = graph_bytes(target());
+                std::memcpy(g.data() + 4, "XXXX", 4);
+                return create_frame(g);
+            },
+            {SALUS_EGRAPH, "not a salus.ir.Graph buffer", false}),
+        row("node input refers to tensor 99", greeted, false,
+            create([](RawGraph &g) { g.nodes[0].inputs[1] = 99; }),
+            {SALUS_EGRAPH, "refers to tensor 99, which does not exist", false}),
+        row("fetch of unknown tensor 77", greeted, false,
+            create([](RawGraph &g) { g.outputs = {77}; }),
+            {SALUS_EGRAPH, "graph output 0 refers to tensor 77", false}),
+        row("cyclic graph", greeted, false, create([](RawGraph &g) { g.nodes[1].inputs[1] = 6; }),
+            {SALUS_EGRAPH, "the graph has a cycle", false}),
+        row("negative dimension", greeted, false, create([](RawGraph &g) {
+                g.tensors[0].shape = {-2, 3};
+            }),
+            {SALUS_EGRAPH, "[-2, 3] has a non-positive dimension", false}),
+        row("zero dimension", greeted, false, create([](RawGraph &g) {
+                g.tensors[0].shape = {0, 3};
+            }),
+            {SALUS_EGRAPH, "has a non-positive dimension", false}),
+        row("dimension 2^40", greeted, false, create([](RawGraph &g) {
+                g.tensors[0].shape = {int64_t{1} << 40, 3};
+            }),
+            {SALUS_EGRAPH, "bytes, over the limit of", false}),
+        row("shape product overflowing 64 bits", greeted, false, create([](RawGraph &g) {
+                const int64_t d = int64_t{1} << 31;
+                g.tensors[2].shape = {d, d, d};
+            }),
+            {SALUS_EGRAPH, "overflows", false}),
+        row("rank 9", greeted, false,
+            create([](RawGraph &g) { g.tensors[1].shape = std::vector<int64_t>(9, 1); }),
+            {SALUS_EGRAPH, "has rank 9, over the maximum of 8", false}),
+        row("shape of rank 2^20", greeted, false,
+            create([](RawGraph &g) { g.tensors[1].shape = kLongDims; }),
+            {SALUS_EGRAPH, "has rank 1048576, over the maximum of 8", false}),
+        row("Reshape to a shape of rank 2^20", greeted, false, create([](RawGraph &g) {
+                reshape_y(g, {{"shape", ir::AttrType::Ints, 0, 0.0, kLongDims}});
+            }),
+            {SALUS_EGRAPH, "has rank 1048576, over the maximum of 8", false}),
+        row("op not in the schema", greeted, false,
+            create([](RawGraph &g) { g.nodes[0].op = "Frobnicate"; }),
+            {SALUS_EGRAPH, "unknown op \"Frobnicate\"", false}),
+        row("op named by 1 MiB of control characters", greeted, false,
+            create([](RawGraph &g) { g.nodes[0].op = std::string(1u << 20, '\x01'); }),
+            {SALUS_EGRAPH, "node 0 (\\x01\\x01", false}),
+        row("wrong attribute type", greeted, false, create([](RawGraph &g) {
+                reshape_y(g, {{"shape", T::Int, 4, 0.0, {}}});
+            }),
+            {SALUS_EGRAPH, "attribute \"shape\" is int, expected ints", false}),
+        row("missing required attribute", greeted, false,
+            create([](RawGraph &g) { reshape_y(g, {}); }),
+            {SALUS_EGRAPH, "missing required attribute \"shape\"", false}),
+        row("Reshape to dimension 2^40", greeted, false, create([](RawGraph &g) {
+                reshape_y(g, {{"shape", T::Ints, 0, 0.0, {int64_t{1} << 40}}});
+            }),
+            {SALUS_EGRAPH, "Reshape cannot reshape", false}),
+        row("Reshape to a shape product overflowing 64 bits", greeted, false,
+            create([](RawGraph &g) {
+                const int64_t d = int64_t{1} << 31;
+                reshape_y(g, {{"shape", T::Ints, 0, 0.0, {d, d, d}}});
+            }),
+            {SALUS_EGRAPH, "has too many elements", false}),
+        row("unknown dtype 42", greeted, false,
+            create([](RawGraph &g) { g.tensors[0].dtype = static_cast<ir::DType>(42); }),
+            {SALUS_EGRAPH, "unknown dtype 42", false}),
+        row("unknown tensor kind 9", greeted, false,
+            create([](RawGraph &g) { g.tensors[0].kind = static_cast<ir::TensorKind>(9); }),
+            {SALUS_EGRAPH, "unknown kind 9", false}),
+        row("dtype an op does not take", greeted, false,
+            create([](RawGraph &g) { g.tensors[0].dtype = ir::DType::I64; }),
+            {SALUS_EGRAPH, "dtype i64 is not supported by MatMul", false}),
+        row("initial data of the wrong size", greeted, false,
+            create([](RawGraph &g) { g.tensors[3].data.resize(15); }),
+            {SALUS_EGRAPH, "15 bytes of initial data", false}),
+        row("a node writing an input", greeted, false,
+            create([](RawGraph &g) { g.nodes[0].outputs = {0}; }),
+            {SALUS_EGRAPH, "nodes only produce intermediates", false}),
+        row("two nodes producing one tensor", greeted, false,
+            create([](RawGraph &g) { g.nodes[1].outputs = {4}; }),
+            {SALUS_EGRAPH, "is already produced by", false}),
+        row("session name of invalid UTF-8", greeted, false, create_named({"\xc3\x28", 0, 1.0}),
+            {SALUS_EINVAL, "session name is not valid UTF-8", false}),
+        row("session name with a control character", greeted, false, create_named({"a\nb", 0, 1.0}),
+            {SALUS_EINVAL, "session name has a control character", false}),
+        row("weight 0", greeted, false, create_named({"w0", 0, 0.0}),
+            {SALUS_EINVAL, "weight must be a finite number above 0", false}),
+        row("weight NaN", greeted, false,
+            create_named({"nan", 0, std::numeric_limits<double>::quiet_NaN()}),
+            {SALUS_EINVAL, "weight must be a finite number above 0", false}),
+        row("priority above max-priority from a non-admin", greeted, true,
+            create_named({"p", std::numeric_limits<int32_t>::max(), 1.0}),
+            {SALUS_EPERM, "max-priority", false}),
+        row("weight above max-weight from a non-admin", greeted, true, create_named({"w", 0, 1e12}),
+            {SALUS_EPERM, "max-weight", false}),
         // Feeds.
-        {"feed of the wrong byte size",
-         session,
-         false,
-         run({{0, ir::DType::F32, {2, 3}, 20}, kZ}),
-         {SALUS_ESHAPE, "needs 24 bytes but was fed 20", false}},
-        {"feed of the wrong dtype",
-         session,
-         false,
-         run({{0, ir::DType::I32, {2, 3}, 24}, kZ}),
-         {SALUS_ESHAPE, "is f32 but was fed i32", false}},
-        {"feed of dimension 2^40",
-         session,
-         false,
-         run({{0, ir::DType::F32, {k2p40, 3}, 24}, kZ}),
-         {SALUS_ESHAPE, "has shape [2, 3] but was fed", false}},
-        {"feed of rank 2^20",
-         session,
-         false,
-         run({{0, ir::DType::F32, kLongDims, 24}, kZ}),
-         {SALUS_ESHAPE, "has shape [2, 3] but was fed", false}},
-        {"feed of unknown dtype 99",
-         session,
-         false,
-         run({{0, static_cast<ir::DType>(99), {2, 3}, 24}, kZ}),
-         {SALUS_ESHAPE, "was fed unknown", false}},
-        {"feed for a variable",
-         session,
-         false,
-         run({{2, ir::DType::F32, {3, 2}, 24}, kZ}),
-         {SALUS_EINVAL, "tensor 2 is not an input", false}},
-        {"feed for tensor 4000000000",
-         session,
-         false,
-         run({{4000000000u, ir::DType::F32, {2, 3}, 24}, kZ}),
-         {SALUS_EINVAL, "tensor 4000000000 is not an input", false}},
-        {"one feed missing",
-         session,
-         false,
-         run({kX}),
-         {SALUS_EINVAL, "the graph has 2 inputs but 1 were fed", false}},
-        {"an input fed twice",
-         session,
-         false,
-         run({kX, kX}),
-         {SALUS_EINVAL, "\"x\" is fed twice", false}},
+        row("feed of the wrong byte size", session, false,
+            run({{0, ir::DType::F32, {2, 3}, 20}, kZ}),
+            {SALUS_ESHAPE, "needs 24 bytes but was fed 20", false}),
+        row("feed of the wrong dtype", session, false, run({{0, ir::DType::I32, {2, 3}, 24}, kZ}),
+            {SALUS_ESHAPE, "is f32 but was fed i32", false}),
+        row("feed of dimension 2^40", session, false,
+            run({{0, ir::DType::F32, {k2p40, 3}, 24}, kZ}),
+            {SALUS_ESHAPE, "has shape [2, 3] but was fed", false}),
+        row("feed of rank 2^20", session, false, run({{0, ir::DType::F32, kLongDims, 24}, kZ}),
+            {SALUS_ESHAPE, "has shape [2, 3] but was fed", false}),
+        row("feed of unknown dtype 99", session, false,
+            run({{0, static_cast<ir::DType>(99), {2, 3}, 24}, kZ}),
+            {SALUS_ESHAPE, "was fed unknown", false}),
+        row("feed for a variable", session, false, run({{2, ir::DType::F32, {3, 2}, 24}, kZ}),
+            {SALUS_EINVAL, "tensor 2 is not an input", false}),
+        row("feed for tensor 4000000000", session, false,
+            run({{4000000000u, ir::DType::F32, {2, 3}, 24}, kZ}),
+            {SALUS_EINVAL, "tensor 4000000000 is not an input", false}),
+        row("one feed missing", session, false, run({kX}),
+            {SALUS_EINVAL, "the graph has 2 inputs but 1 were fed", false}),
+        row("an input fed twice", session, false, run({kX, kX}),
+            {SALUS_EINVAL, "\"x\" is fed twice", false}),
         // Variables.
-        {"read of an unknown variable",
-         session,
-         false,
-         [](const Ctx &c) { return read_frame(c.session, "nope"); },
-         {SALUS_EINVAL, "\"nope\": no variable or constant of that name", false}},
-        {"write of the wrong size",
-         session,
-         false,
-         write({{2, ir::DType::F32, {3, 2}, 20, "w"}}),
-         {SALUS_ESHAPE, "needs 24 bytes but was fed 20", false}},
-        {"write of the wrong shape",
-         session,
-         false,
-         write({{2, ir::DType::F32, {k2p31, k2p31}, 24, "w"}}),
-         {SALUS_ESHAPE, "has shape [3, 2] but was fed", false}},
-        {"write of a constant",
-         session,
-         false,
-         write({{3, ir::DType::F32, {2, 2}, 16, "c"}}),
-         {SALUS_EINVAL, "\"c\" is a constant", false}},
-        {"a variable written twice in one request",
-         session,
-         false,
-         write({w, w}),
-         {SALUS_EINVAL, "\"w\" is written twice", false}},
-        {"write of a variable without a name",
-         session,
-         false,
-         write({{2, ir::DType::F32, {3, 2}, 24}}),
-         {SALUS_EINVAL, "a variable without a name", false}},
-        {"write of an ambiguous name",
-         session,
-         false,
-         write({w}),
-         {SALUS_EINVAL, "several variables or constants have that name", false},
-         ambiguous},
+        row("read of an unknown variable", session, false,
+            [](const Ctx &c) { return read_frame(c.session, "nope"); },
+            {SALUS_EINVAL, "\"nope\": no variable or constant of that name", false}),
+        row("read of a variable named by 1 MiB of invalid UTF-8", session, false,
+            [](const Ctx &c) { return read_frame(c.session, std::string(1u << 20, '\xff')); },
+            {SALUS_EINVAL, "\\xFF\": no variable or constant of that name", false}),
+        row("write of the wrong size", session, false,
+            write({{2, ir::DType::F32, {3, 2}, 20, "w"}}),
+            {SALUS_ESHAPE, "needs 24 bytes but was fed 20", false}),
+        row("write of the wrong shape", session, false,
+            write({{2, ir::DType::F32, {k2p31, k2p31}, 24, "w"}}),
+            {SALUS_ESHAPE, "has shape [3, 2] but was fed", false}),
+        row("write of a constant", session, false, write({{3, ir::DType::F32, {2, 2}, 16, "c"}}),
+            {SALUS_EINVAL, "\"c\" is a constant", false}),
+        row("a variable written twice in one request", session, false, write({w, w}),
+            {SALUS_EINVAL, "\"w\" is written twice", false}),
+        row("write of a variable without a name", session, false,
+            write({{2, ir::DType::F32, {3, 2}, 24}}),
+            {SALUS_EINVAL, "a variable without a name", false}),
+        row("write of an ambiguous name", session, false, write({w}),
+            {SALUS_EINVAL, "several variables or constants have that name", false}, ambiguous),
         // AddGraph.
-        {"a second graph of the same name",
-         session,
-         false,
-         [](const Ctx &c) {
-             Bytes g = graph_bytes(target());
-             return cat({add_graph_frame(c.session, "eval", g, kSetupId),
-                         add_graph_frame(c.session, "eval", g)});
-         },
-         {SALUS_EINVAL, "already has a graph named \"eval\"", false}},
-        {"an added graph bringing a new variable",
-         session,
-         false,
-         [](const Ctx &c) {
-             return add_graph_frame(c.session, "new",
-                                    target_with([](RawGraph &g) { g.tensors[2].name = "w2"; }));
-         },
-         {SALUS_EGRAPH, "cannot bring new ones", false}},
+        row("a second graph of the same name", session, false,
+            [](const Ctx &c) {
+                Bytes g = graph_bytes(target());
+                return cat({add_graph_frame(c.session, "eval", g, kSetupId),
+                            add_graph_frame(c.session, "eval", g)});
+            },
+            {SALUS_EINVAL, "already has a graph named \"eval\"", false}),
+        row("an added graph bringing a new variable", session, false,
+            [](const Ctx &c) {
+                return add_graph_frame(c.session, "new",
+                                       target_with([](RawGraph &g) { g.tensors[2].name = "w2"; }));
+            },
+            {SALUS_EGRAPH, "cannot bring new ones", false}),
         // Administration.
-        {"SetPolicy from a non-admin",
-         greeted,
-         true,
-         [](const Ctx &) { return policy_frame("fifo"); },
-         {SALUS_EPERM, "changing the policy needs root", false}},
-        {"Drain from a non-admin",
-         greeted,
-         true,
-         [](const Ctx &) {
-             flatbuffers::FlatBufferBuilder fbb;
-             return frame_message(fbb, kRowId, wire::Body::Drain,
-                                  wire::CreateDrain(fbb, true).Union());
-         },
-         {SALUS_EPERM, "drain needs root", false}},
-        {"SetTenant from a non-admin",
-         greeted,
-         true,
-         [](const Ctx &) { return tenant_frame(77, 0); },
-         {SALUS_EPERM, "needs root", false}},
-        {"unknown policy name",
-         greeted,
-         false,
-         [](const Ctx &) { return policy_frame("chaos"); },
-         {SALUS_EINVAL, "unknown policy \"chaos\"", false}},
+        row("SetPolicy from a non-admin", greeted, true,
+            [](const Ctx &) { return policy_frame("fifo"); },
+            {SALUS_EPERM, "changing the policy needs root", false}),
+        row("Drain from a non-admin", greeted, true,
+            [](const Ctx &) {
+                flatbuffers::FlatBufferBuilder fbb;
+                return frame_message(fbb, kRowId, wire::Body::Drain,
+                                     wire::CreateDrain(fbb, true).Union());
+            },
+            {SALUS_EPERM, "drain needs root", false}),
+        row("SetTenant from a non-admin", greeted, true,
+            [](const Ctx &) { return tenant_frame(77, 0); }, {SALUS_EPERM, "needs root", false}),
+        row("unknown policy name", greeted, false,
+            [](const Ctx &) { return policy_frame("chaos"); },
+            {SALUS_EINVAL, "unknown policy \"chaos\"", false}),
     };
 }
 
