@@ -354,6 +354,12 @@ std::vector<Row> catalogue() {
         row(
             "SetPolicy without its required policy", greeted, false,
             [](const Ctx &) { return policy_frame(nullptr); }, kBadFrame),
+        row(
+            "nested graph of 4 bytes", greeted, false,
+            [](const Ctx &) {
+                return create_frame(Bytes{4, 0, 0, 0});
+            },
+            kBadFrame),
         row("unknown message type 200", greeted, false,
             [](const Ctx &) { return typed_frame(200, true); },
             {SALUS_EPROTO, "unexpected message type 200 from a client", false}),
@@ -470,6 +476,37 @@ std::vector<Row> catalogue() {
         row("op named by 1 MiB of control characters", greeted, false,
             create([](RawGraph &g) { g.nodes[0].op = std::string(1u << 20, '\x01'); }),
             {SALUS_EGRAPH, "node 0 (\\x01\\x01", false}),
+        row("attribute given twice", greeted, false, create([](RawGraph &g) {
+                reshape_y(g, {{"shape", ir::AttrType::Ints, 0, 0.0, {4}},
+                              {"shape", ir::AttrType::Ints, 0, 0.0, {4}}});
+            }),
+            {SALUS_EGRAPH, "attribute \"shape\" given twice", false}),
+        row("attribute of unknown type 9", greeted, false, create([](RawGraph &g) {
+                reshape_y(g, {{"shape", static_cast<ir::AttrType>(9), 0, 0.0, {4}}});
+            }),
+            {SALUS_EGRAPH, "attribute \"shape\" has unknown type 9", false}),
+        row("attribute the op does not have", greeted, false, create([](RawGraph &g) {
+                g.nodes[0].attrs = {{"frob", ir::AttrType::Int, 1, 0.0, {}}};
+            }),
+            {SALUS_EGRAPH, "unknown attribute \"frob\" for MatMul", false}),
+        row("a node without outputs", greeted, false,
+            create([](RawGraph &g) { g.nodes[0].outputs.clear(); }),
+            {SALUS_EGRAPH, "produces 1 output, got 0", false}),
+        row("an intermediate no node produces", greeted, false,
+            create([](RawGraph &g) { g.tensors.push_back({"orphan"}); }),
+            {SALUS_EGRAPH, "intermediate is not produced by any node", false}),
+        row("a graph without tensors, nodes or outputs", greeted, false,
+            [](const Ctx &) { return create_frame(graph_bytes(RawGraph{})); },
+            {SALUS_EGRAPH, "graph has no outputs", false}),
+        row("a session larger than the whole pool", greeted, false, create([](RawGraph &g) {
+                g.tensors.push_back({"big",
+                                     ir::TensorKind::Variable,
+                                     ir::DType::F32,
+                                     true,
+                                     {int64_t{1} << 27},
+                                     {}});
+            }),
+            {SALUS_ERESOURCE, "more than the whole device memory pool", false}),
         row("wrong attribute type", greeted, false, create([](RawGraph &g) {
                 reshape_y(g, {{"shape", T::Int, 4, 0.0, {}}});
             }),
@@ -811,7 +848,9 @@ int main() {
     const gid_t other_gid = nobody ? nobody->pw_gid : 0;
 
     daemon_fixture d{};
-    if (daemon_start_logged(&d, nullptr) != 0) {
+    // A small pool, for the row of a session larger than all of it.
+    const char *const args[] = {"--pool-bytes", "256M", nullptr};
+    if (daemon_start_logged(&d, args) != 0) {
         std::printf("Bail out! salusd did not start\n");
         return 1;
     }
