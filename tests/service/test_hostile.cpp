@@ -389,6 +389,11 @@ std::vector<Row> catalogue() {
         row("client name of invalid UTF-8", raw, false,
             [](const Ctx &) { return hello_frame(SALUS_PROTOCOL_VERSION, "\xff\xfe"); },
             {SALUS_EINVAL, "client name is not valid UTF-8", true}),
+        row("client name of 60 KiB", raw, false,
+            [](const Ctx &) {
+                return hello_frame(SALUS_PROTOCOL_VERSION, std::string(60 * 1024, 'n'));
+            },
+            {SALUS_EINVAL, "client name of 61440 bytes is over the limit", true}),
         row("Hello naming an unregistered tenant", raw, false,
             [](const Ctx &) { return hello_frame(SALUS_PROTOCOL_VERSION, "hostile", 999); },
             {SALUS_EINVAL, "is not registered", true}),
@@ -546,6 +551,9 @@ std::vector<Row> catalogue() {
             {SALUS_EINVAL, "session name is not valid UTF-8", false}),
         row("session name with a control character", greeted, false, create_named({"a\nb", 0, 1.0}),
             {SALUS_EINVAL, "session name has a control character", false}),
+        row("session name of 64 bytes", greeted, false,
+            create_named({std::string(64, 's'), 0, 1.0}),
+            {SALUS_EINVAL, "session name of 64 bytes is over the limit of 63 bytes", false}),
         row("weight 0", greeted, false, create_named({"w0", 0, 0.0}),
             {SALUS_EINVAL, "weight must be a finite number above 0", false}),
         row("weight NaN", greeted, false,
@@ -609,6 +617,11 @@ std::vector<Row> catalogue() {
                             add_graph_frame(c.session, "eval", g)});
             },
             {SALUS_EINVAL, "already has a graph named \"eval\"", false}),
+        row("an added graph named with a control character", session, false,
+            [](const Ctx &c) {
+                return add_graph_frame(c.session, "e\x7fval", graph_bytes(target()));
+            },
+            {SALUS_EINVAL, "graph name has a control character", false}),
         row("an added graph bringing a new variable", session, false,
             [](const Ctx &c) {
                 return add_graph_frame(c.session, "new",
@@ -628,6 +641,18 @@ std::vector<Row> catalogue() {
             {SALUS_EPERM, "drain needs root", false}),
         row("SetTenant from a non-admin", greeted, true,
             [](const Ctx &) { return tenant_frame(77, 0); }, {SALUS_EPERM, "needs root", false}),
+        row("tenant 0", greeted, false, [](const Ctx &) { return tenant_frame(0, 0); },
+            {SALUS_EINVAL, "tenant id 0 is reserved", false}),
+        row("moving root's tenant to another uid", greeted, false,
+            [](const Ctx &) { return tenant_frame(kRootTenant, 1); },
+            {SALUS_EINVAL, "belongs to uid 0, not 1: end it first", false}),
+        row("ending an unregistered tenant", greeted, false,
+            [](const Ctx &) {
+                flatbuffers::FlatBufferBuilder fbb;
+                return frame_message(fbb, kRowId, wire::Body::EndTenant,
+                                     wire::CreateEndTenant(fbb, 31337).Union());
+            },
+            {SALUS_EINVAL, "job 31337 is not registered", false}),
         row("unknown policy name", greeted, false,
             [](const Ctx &) { return policy_frame("chaos"); },
             {SALUS_EINVAL, "unknown policy \"chaos\"", false}),
