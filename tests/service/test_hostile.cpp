@@ -11,22 +11,27 @@
 // keeps serving it (checked with a GetStatus). A row whose frame the daemon
 // cannot answer (the client hangs up mid-frame) expects the connection
 // closed without a reply and the reason in the daemon's log. After every
-// row a new connection must get a HelloReply and a StatusReply.
+// row a new connection must get a HelloReply and a StatusReply, and every
+// message must be at most 1 KiB. At the end no row's connection or session
+// may be left in the daemon.
 //
 // The families: framing (truncated header and body, lengths 0 and over the
-// limits, garbage, wrong identifier, lying offsets, a nested graph that
-// fails verification, missing required fields, unknown and reply message
-// types, a type without its table); the handshake (request before Hello,
-// second Hello, wrong version, bad client names, unknown and foreign
+// limits, garbage, wrong identifier, lying offsets, nested graphs that fail
+// verification, a missing required field, unknown and reply message types,
+// a type without its table); the handshake (request before Hello, second
+// Hello, wrong version, bad and long client names, unknown and foreign
 // tenants); identifiers (unknown, another connection's and another uid's
 // sessions, a closed session, graph index out of range); graphs (ids out of
 // range, unknown fetch, cycles, negative, zero, 2^40 and overflowing dims,
-// rank 9, unknown op, dtype and kind, wrong and missing attributes, wrong
-// initial data, nodes writing inputs or one tensor twice, bad session
-// names, weights and priorities); feeds (wrong size, dtype, shape, not an
-// input, out of range, missing, twice); variables (unknown, wrong size,
-// constant, twice, unnamed, ambiguous); AddGraph (duplicate name, new
-// variable); administration from a non-admin.
+// ranks 9 and 2^20, unknown ops (one named by 1 MiB), dtypes, kinds and
+// attributes, wrong, missing, repeated attributes, wrong initial data,
+// nodes writing inputs or one tensor twice or nothing, empty graphs, a
+// session larger than the pool, bad session names, weights and
+// priorities); feeds (wrong size, dtype, shape, rank 2^20, not an input,
+// out of range, missing, twice); variables (unknown, a 1 MiB name, wrong
+// size and shape, constant, twice, unnamed, ambiguous); AddGraph (duplicate
+// and bad names, a new variable); administration (from a non-admin; bad
+// tenant requests from root).
 #include "../capi/wire_io.h"
 #include "mlp_job.h"
 #include "raw_graph.h"
