@@ -24,6 +24,9 @@ bool send_message(int fd, flatbuffers::FlatBufferBuilder &fbb, uint64_t id, wire
 // Reads one frame into storage (8-byte aligned) and verifies it; nullptr
 // on error, end of stream or a frame over 64 MiB.
 const wire::Message *recv_message(int fd, std::vector<uint64_t> *storage);
+// Says Hello as client_name on fd: true on a HelloReply, whose frame limit
+// lands in *max_frame_bytes when that is not null.
+bool say_hello(int fd, const char *client_name, uint32_t *max_frame_bytes = nullptr);
 bool unix_address(const char *path, sockaddr_un *addr);
 // A socket connected to path, or -1.
 int connect_unix(const char *path);

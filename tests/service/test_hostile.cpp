@@ -700,19 +700,21 @@ bool closed(int fd) {
     return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
+// A connection that gives up a read after 5 s; -1 on failure.
+int connect_timed(const char *path) {
+    int fd = connect_unix(path);
+    timeval tv{5, 0};
+    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
 // A connection after Hello, with the frame limit in *max_frame; -1 on failure.
 int greet(const char *path, uint32_t *max_frame = nullptr) {
-    int fd = connect_unix(path);
-    if (fd < 0) return -1;
-    timeval tv{5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::vector<uint64_t> storage;
-    const wire::Message *m = exchange(fd, hello_frame(), kRowId, &storage);
-    if (!m || m->body_type() != wire::Body::HelloReply) {
+    int fd = connect_timed(path);
+    if (fd >= 0 && !say_hello(fd, "hostile", max_frame)) {
         close(fd);
         return -1;
     }
-    if (max_frame) *max_frame = m->body_as_HelloReply()->max_frame_bytes();
     return fd;
 }
 
@@ -741,10 +743,8 @@ std::string describe(const wire::Message *m) {
 }
 
 Result run_row(const char *path, const Row &row, Ctx ctx) {
-    int fd = row.start == Start::Raw ? connect_unix(path) : greet(path);
+    int fd = row.start == Start::Raw ? connect_timed(path) : greet(path);
     if (fd < 0) return {"cannot open the row's connection", ""};
-    timeval tv{5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     Result r;
     if (row.start == Start::Session) {
         ctx.session = create_session(fd, graph_bytes(row.graph()), &r.diag);
