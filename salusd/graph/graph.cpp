@@ -56,11 +56,15 @@ int64_t num_elements(const Shape &shape) {
 }
 
 std::string shape_str(const Shape &shape) {
+    // Shapes and attribute lists come from clients: a frame of a million
+    // dimensions would print as an error message three times its size.
+    constexpr size_t kShown = 2 * SALUS_MAX_RANK; // every pads list whole
     std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) {
+    for (size_t i = 0; i < shape.size() && i < kShown; ++i) {
         if (i) s += ", ";
         s += std::to_string(shape[i]);
     }
+    if (shape.size() > kShown) s += ", ... (" + std::to_string(shape.size()) + " in all)";
     return s + "]";
 }
 

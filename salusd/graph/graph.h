@@ -28,7 +28,7 @@ using Shape = std::vector<int64_t>;
 
 // Product of the dimensions (1 for a scalar). Callers validate shapes first.
 int64_t num_elements(const Shape &shape);
-// "[2, 3]"
+// "[2, 3]"; past 16 dimensions "[1, 2, ..., 16, ... (N in all)]".
 std::string shape_str(const Shape &shape);
 
 struct AttrValue {

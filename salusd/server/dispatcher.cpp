@@ -24,9 +24,11 @@ namespace {
 
 using ull = unsigned long long;
 
-const char *body_name(wire::Body type) {
+// The message's name, or its type number when it is not in the schema.
+std::string body_name(wire::Body type) {
     const char *name = wire::EnumNameBody(type);
-    return name && *name ? name : "unknown";
+    if (name && *name) return name;
+    return "type " + std::to_string(static_cast<unsigned>(type));
 }
 
 // flatbuffers::BufferHasIdentifier() for a nested buffer of `size` bytes,
@@ -165,12 +167,12 @@ void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_n
     uint64_t id = message.id();
     wire::Body type = message.body_type();
     SALUS_LOG_DEBUG("connection %llu: request %llu %s (%u bytes)", static_cast<ull>(c.id()),
-                    static_cast<ull>(id), body_name(type), frame->size());
+                    static_cast<ull>(id), body_name(type).c_str(), frame->size());
 
     // The verifier accepts a union type without its table: every handler
     // below relies on the body being there.
     if (!message.body()) {
-        std::string error = std::string(body_name(type)) + " message without a body";
+        std::string error = body_name(type) + " message without a body";
         if (c.greeted) {
             c.send_error(id, SALUS_EPROTO, error);
         } else {

@@ -2,6 +2,7 @@
 
 #include "utf8.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace salus::server {
@@ -16,6 +17,20 @@ std::string hex_escape(const char *format, unsigned value) {
     char buf[8];
     std::snprintf(buf, sizeof buf, format, value);
     return buf;
+}
+
+// At most the first (or last) n bytes of valid UTF-8 `s`, whole characters.
+std::string_view utf8_head(std::string_view s, size_t n) {
+    if (s.size() <= n) return s;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return s.substr(0, n);
+}
+
+std::string_view utf8_tail(std::string_view s, size_t n) {
+    if (s.size() <= n) return s;
+    size_t at = s.size() - n;
+    while (at < s.size() && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) ++at;
+    return s.substr(at);
 }
 
 } // namespace
@@ -60,6 +75,16 @@ std::string printable(std::string_view text) {
         at += len;
     }
     return out;
+}
+
+std::string printable_bounded(std::string_view text) {
+    constexpr size_t kHead = 640, kTail = 320;
+    // Escaping makes text up to four times longer: only the ends of a long
+    // text are escaped.
+    std::string head = printable(text.substr(0, kHead + kTail));
+    if (text.size() <= kHead + kTail && head.size() <= kHead + kTail) return head;
+    std::string tail = printable(text.substr(text.size() - std::min(text.size(), kHead + kTail)));
+    return std::string(utf8_head(head, kHead)) + " ... " + std::string(utf8_tail(tail, kTail));
 }
 
 } // namespace salus::server

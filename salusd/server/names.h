@@ -22,4 +22,8 @@ Status check_name(std::string_view name, const char *what, size_t max_bytes);
 // it stays one printable, valid UTF-8 line.
 std::string printable(std::string_view text);
 
+// printable(text), held to about 1 KiB however long `text` is: past that, its
+// head and its tail (where messages say what is wrong) around " ... ".
+std::string printable_bounded(std::string_view text);
+
 } // namespace salus::server

@@ -51,8 +51,9 @@ output_shapes(flatbuffers::FlatBufferBuilder &fbb, const Executable &exe) {
 
 Reply error_reply(uint64_t request_id, int code, std::string_view message) {
     // Messages quote what clients sent (names of variables, graphs, ops):
-    // they reach the client as valid UTF-8, one line.
-    std::string text_printable = printable(message);
+    // they reach the client as valid UTF-8, one line, and a few hundred
+    // bytes however long the names were.
+    std::string text_printable = printable_bounded(message);
     flatbuffers::FlatBufferBuilder fbb(64 + text_printable.size());
     auto text = fbb.CreateString(text_printable);
     auto body = wire::CreateError(fbb, code, text);

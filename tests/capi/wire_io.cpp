@@ -1,5 +1,7 @@
 #include "wire_io.h"
 
+#include <salus/salus.h>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,10 +26,19 @@ bool send_frame(int fd, const uint8_t *buf, size_t size) {
            io_all(fd, const_cast<uint8_t *>(buf), size, true);
 }
 
+std::vector<uint8_t> frame_message(flatbuffers::FlatBufferBuilder &fbb, uint64_t id,
+                                   wire::Body type, flatbuffers::Offset<void> body) {
+    wire::FinishMessageBuffer(fbb, wire::CreateMessage(fbb, id, type, body));
+    std::vector<uint8_t> bytes(frame::kHeaderBytes + fbb.GetSize());
+    frame::write_length(bytes.data(), fbb.GetSize());
+    std::memcpy(bytes.data() + frame::kHeaderBytes, fbb.GetBufferPointer(), fbb.GetSize());
+    return bytes;
+}
+
 bool send_message(int fd, flatbuffers::FlatBufferBuilder &fbb, uint64_t id, wire::Body type,
                   flatbuffers::Offset<void> body) {
-    wire::FinishMessageBuffer(fbb, wire::CreateMessage(fbb, id, type, body));
-    return send_frame(fd, fbb.GetBufferPointer(), fbb.GetSize());
+    std::vector<uint8_t> bytes = frame_message(fbb, id, type, body);
+    return io_all(fd, bytes.data(), bytes.size(), true);
 }
 
 const wire::Message *recv_message(int fd, std::vector<uint64_t> *storage) {
@@ -39,6 +50,17 @@ const wire::Message *recv_message(int fd, std::vector<uint64_t> *storage) {
     auto *body = reinterpret_cast<uint8_t *>(storage->data());
     if (!io_all(fd, body, size, false)) return nullptr;
     return frame::verify(body, size);
+}
+
+bool say_hello(int fd, const char *client_name, uint32_t *max_frame_bytes) {
+    flatbuffers::FlatBufferBuilder fbb;
+    auto body = wire::CreateHello(fbb, SALUS_PROTOCOL_VERSION, 0, fbb.CreateString(client_name));
+    if (!send_message(fd, fbb, 1, wire::Body::Hello, body.Union())) return false;
+    std::vector<uint64_t> storage;
+    const wire::Message *reply = recv_message(fd, &storage);
+    if (!reply || reply->body_type() != wire::Body::HelloReply) return false;
+    if (max_frame_bytes) *max_frame_bytes = reply->body_as_HelloReply()->max_frame_bytes();
+    return true;
 }
 
 bool unix_address(const char *path, sockaddr_un *addr) {

@@ -19,14 +19,9 @@ using namespace salus::test;
 namespace {
 
 int request(int fd, uint64_t session_id, int run, char *msg, size_t msg_size) {
+    if (!say_hello(fd, "wire_peer")) return WIRE_PEER_EIO;
     std::vector<uint64_t> storage;
     flatbuffers::FlatBufferBuilder fbb;
-    auto hello = wire::CreateHello(fbb, SALUS_PROTOCOL_VERSION, 0, fbb.CreateString("wire_peer"));
-    if (!send_message(fd, fbb, 1, wire::Body::Hello, hello.Union())) return WIRE_PEER_EIO;
-    const wire::Message *reply = recv_message(fd, &storage);
-    if (!reply || reply->body_type() != wire::Body::HelloReply) return WIRE_PEER_EIO;
-
-    fbb.Clear();
     if (run) {
         auto body = wire::CreateRunIteration(fbb, session_id);
         if (!send_message(fd, fbb, 2, wire::Body::RunIteration, body.Union())) return WIRE_PEER_EIO;
@@ -34,7 +29,7 @@ int request(int fd, uint64_t session_id, int run, char *msg, size_t msg_size) {
         auto body = wire::CreateCloseSession(fbb, session_id);
         if (!send_message(fd, fbb, 2, wire::Body::CloseSession, body.Union())) return WIRE_PEER_EIO;
     }
-    reply = recv_message(fd, &storage);
+    const wire::Message *reply = recv_message(fd, &storage);
     if (!reply || reply->id() != 2) return WIRE_PEER_EIO;
     if (const auto *e = reply->body_as_Error()) {
         if (msg && msg_size > 0) {

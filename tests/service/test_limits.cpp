@@ -111,14 +111,7 @@ std::vector<uint8_t> matmul_graph(uint32_t length) {
 // A raw connection that has said Hello; -1 on failure.
 int hello(const char *path) {
     int fd = connect_unix(path);
-    if (fd < 0) return -1;
-    flatbuffers::FlatBufferBuilder fbb;
-    auto body = wire::CreateHello(fbb, SALUS_PROTOCOL_VERSION, 0, fbb.CreateString("limits"));
-    std::vector<uint64_t> storage;
-    const wire::Message *reply = nullptr;
-    if (send_message(fd, fbb, 1, wire::Body::Hello, body.Union()))
-        reply = recv_message(fd, &storage);
-    if (!reply || reply->body_type() != wire::Body::HelloReply) {
+    if (fd >= 0 && !say_hello(fd, "limits")) {
         close(fd);
         return -1;
     }
@@ -142,12 +135,7 @@ uint64_t create_session(int fd, const std::vector<uint8_t> &graph) {
 std::vector<uint8_t> run_frame(uint64_t id, uint64_t session) {
     flatbuffers::FlatBufferBuilder fbb;
     auto body = wire::CreateRunIteration(fbb, session);
-    wire::FinishMessageBuffer(fbb,
-                              wire::CreateMessage(fbb, id, wire::Body::RunIteration, body.Union()));
-    std::vector<uint8_t> frame(frame::kHeaderBytes + fbb.GetSize());
-    frame::write_length(frame.data(), fbb.GetSize());
-    std::memcpy(frame.data() + frame::kHeaderBytes, fbb.GetBufferPointer(), fbb.GetSize());
-    return frame;
+    return frame_message(fbb, id, wire::Body::RunIteration, body.Union());
 }
 
 // Whether the daemon closes fd within timeout_ms (end of stream, maybe
