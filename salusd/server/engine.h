@@ -1,32 +1,16 @@
 // The engine: the device memory pool cut into lanes (lanes/), the iteration
-// scheduler (sched/) and one thread per lane that runs what it picks.
-//
-// Holds (see sched/scheduler.h): a lane the scheduler holds for a session
-// sleeps until the hold's end at the latest, then decides again itself.
+// scheduler (sched/) and one thread per lane that runs what it picks. The
+// server's facade; its parts live in files of their own:
+//   engine.cpp             streams and pool set-up, admission, sessions, status
+//   engine_lanes.cpp       the lane threads: wait, run, reply; streams; holds
+//   engine_completion.cpp  how the loop hears of finished iterations
+//   engine_layout.cpp      applying admission's layout changes
+//   engine_lost.cpp        a lost device
+//   engine_shutdown.cpp    halting and stopping
 //
 // Threads. Admission, layout changes and accounting belong to the loop
 // thread. The scheduler, every session's queue and its running flag are
-// shared with the lane threads under one mutex. A lane thread that finishes
-// an iteration writes the reply to the client itself, asks the scheduler for
-// its lane's next iteration and starts it at once: a job switch never waits
-// for the event loop. The loop hears of every finished iteration afterwards,
-// for accounting and closing.
-//
-// Layout changes that move memory (re-partitioning) pause scheduling, wait
-// until no iteration runs, move the persistent blocks, re-point the affected
-// executables and resume; the others apply at once. Changes apply in the
-// order admission made them.
-//
-// Streams. Every lane runs on a stream of execution of its own (on CUDA a
-// cudaStream_t with its cuBLAS handle). start() creates one per possible
-// lane before it measures and claims the pool, so that nothing the driver
-// allocates later moves device memory; a lane takes a free stream when it
-// opens and returns it when it is retired.
-//
-// A lost device (device/health.h: an error that poisons the whole device
-// context) stops all scheduling. Once no lane runs or writes any more, the
-// loop hands every queued iteration and every session still waiting for
-// admission to the LostFn, which fails them and stops the daemon.
+// shared with the lane threads under one mutex.
 #pragma once
 
 #include "device/device.h"
@@ -204,6 +188,10 @@ class Engine : private sched::Observer {
         std::string stream;           // how operators find exec, e.g. "cuda stream 3, thread 4242"
     };
 
+    static sched::LaneId sched_lane(LaneId lane) { return static_cast<sched::LaneId>(lane); }
+    void release_memory(const SessionPtr &session);
+
+    // engine_lanes.cpp: the lane runner.
     // `label` receives the lane's stream string once the thread is bound to
     // the device.
     void lane_main(Lane *lane, std::promise<std::string> *label);
@@ -214,21 +202,27 @@ class Engine : private sched::Observer {
                    const QueuedIteration &work, Status *status);
     // With mutex_ held: asks the scheduler and hands out what it picks.
     void schedule_locked(uint64_t now);
+    void start_lane_locked(const LaneLayout &layout);
+    void record_switch_locked(uint64_t ns);
+
+    // engine_layout.cpp: the layout applier.
     void apply(LayoutChange change);
     void apply_now(const LayoutChange &change);
     void apply_pending();
     // False (and the device reported lost) when the device failed.
     bool rebind(Session &session);
-    void start_lane_locked(const LaneLayout &layout);
+
+    // engine_lost.cpp.
     // Loop: once the device is lost and no lane is busy, hands what is left
     // to lost_ (once).
     void check_lost();
-    void release_memory(const SessionPtr &session);
+
+    // engine_completion.cpp: the completion path.
     void on_async();
     // With mutex_ held, after a lane queued a report: whether the loop must
     // wake for it now.
     bool loop_needed_locked(const IterationDone &done) const;
-    void record_switch_locked(uint64_t ns);
+
     // The event log, if there is one (one branch when there is none).
     void log_event(uint64_t t, sched::EventKind kind, uint64_t session, LaneId lane = 0,
                    std::string_view text = {}) {
