@@ -17,17 +17,13 @@ using lanes::AdmitResult;
 using lanes::QueuedSession;
 using lanes::ReleaseResult;
 
-// Recent job switches kept for the percentiles of the status reply.
-constexpr size_t kSwitchSamples = 1 << 16;
-
 } // namespace
 
 Engine::Engine(uv_loop_t *loop, Device *device, EngineOptions options, DoneFn done,
                AdmittedFn admitted, LostFn lost)
     : loop_(loop), device_(device), options_(options), done_(std::move(done)),
       admitted_(std::move(admitted)), on_lost_(std::move(lost)),
-      admission_(options.pool_bytes, options.mode, options.admission), scheduler_(options.policy),
-      switch_ns_(kSwitchSamples, 0) {
+      admission_(options.pool_bytes, options.mode, options.admission), scheduler_(options.policy) {
     async_.data = this;
     scheduler_.set_hold_max(options.hold_max_ns);
 }
@@ -234,16 +230,13 @@ EngineStatus Engine::status() {
             auto lane = lanes_.find(info.layout.lane);
             st.lane_streams.push_back(lane == lanes_.end() ? "" : lane->second->stream);
         }
-        st.switches = switches_;
+        st.switches = switches_.count();
         st.holds = scheduler_.hold_stats();
-        size_t n = std::min<uint64_t>(switches_, switch_ns_.size());
-        samples.assign(switch_ns_.begin(), switch_ns_.begin() + static_cast<long>(n));
+        samples = switches_.recent();
     }
-    if (!samples.empty()) {
-        std::sort(samples.begin(), samples.end());
-        st.switch_p50_ns = samples[(samples.size() - 1) / 2];
-        st.switch_p99_ns = samples[(samples.size() - 1) * 99 / 100];
-    }
+    const SwitchPercentiles p = SwitchLatencies::percentiles(std::move(samples));
+    st.switch_p50_ns = p.p50_ns;
+    st.switch_p99_ns = p.p99_ns;
     return st;
 }
 

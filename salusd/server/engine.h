@@ -18,6 +18,7 @@
 #include "sched/scheduler.h"
 #include "server/event_log.h"
 #include "server/session.h"
+#include "server/switch_latencies.h"
 
 #include <uv.h>
 
@@ -203,7 +204,6 @@ class Engine : private sched::Observer {
     // With mutex_ held: asks the scheduler and hands out what it picks.
     void schedule_locked(uint64_t now);
     void start_lane_locked(const LaneLayout &layout);
-    void record_switch_locked(uint64_t ns);
 
     // engine_layout.cpp: the layout applier.
     void apply(LayoutChange change);
@@ -267,12 +267,10 @@ class Engine : private sched::Observer {
     bool halted_ = false;             // halt(): nothing starts any more
     bool wake_after_replies_ = false; // set_wake_after_replies()
     std::condition_variable idle_;    // an iteration finished: for wait_idle()
-    std::vector<uint64_t> switch_ns_; // ring of recent job-switch latencies
     bool lost_ = false;               // the device is lost: nothing starts any more
     unsigned busy_lanes_ = 0;         // lanes given an iteration whose reply is not yet written
     std::vector<std::unique_ptr<Stream>> free_streams_; // of no lane now
-    size_t switch_next_ = 0;
-    uint64_t switches_ = 0;
+    SwitchLatencies switches_;
 };
 
 } // namespace salus::server

@@ -104,12 +104,6 @@ void Engine::wait_for_work_locked(Lane *lane, std::unique_lock<std::mutex> &lock
     }
 }
 
-void Engine::record_switch_locked(uint64_t ns) {
-    switch_ns_[switch_next_] = ns;
-    switch_next_ = (switch_next_ + 1) % switch_ns_.size();
-    ++switches_;
-}
-
 void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
     // A lane's thread runs on its stream's device from the first iteration.
     // Without a stream (start_lane_locked reported why) the device is lost
@@ -150,7 +144,7 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         Executable *exe = session->graph(iteration.graph);
         uint64_t start = monotonic_ns();
         if (lane->chained && lane->last_session != session->id) {
-            record_switch_locked(start - lane->last_end_ns);
+            switches_.record(start - lane->last_end_ns);
         }
         log_event(start, sched::EventKind::start, session->id, lane->layout.lane,
                   work_name(iteration.work));
