@@ -22,6 +22,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -189,6 +190,20 @@ class Engine : private sched::Observer {
         std::string stream;           // how operators find exec, e.g. "cuda stream 3, thread 4242"
     };
 
+    // Where a layout change that moves memory stands (engine_layout.cpp).
+    enum class LayoutPause : uint8_t {
+        None,     // none waits: scheduling goes on
+        Waiting,  // one waits for the running iterations; nothing starts
+        Quiesced, // ...and none runs any more: the loop applies it
+    };
+    // Whether iterations may start. It only ever moves down this list.
+    enum class RunState : uint8_t {
+        Running,
+        Halted, // halt() or stop(): nothing starts any more
+        Lost,   // the device is lost: nothing starts, lanes wake the loop
+    };
+    // With mutex_ held.
+    void raise_run_state_locked(RunState state) { run_state_ = std::max(run_state_, state); }
     static sched::LaneId sched_lane(LaneId lane) { return static_cast<sched::LaneId>(lane); }
     void release_memory(const SessionPtr &session);
 
@@ -214,7 +229,7 @@ class Engine : private sched::Observer {
 
     // engine_lost.cpp.
     // Loop: once the device is lost and no lane is busy, hands what is left
-    // to lost_ (once).
+    // to on_lost_ (once).
     void check_lost();
 
     // engine_completion.cpp: the completion path.
@@ -261,13 +276,10 @@ class Engine : private sched::Observer {
     std::map<uint64_t, SessionPtr> runnable_; // admitted and bound: what decide() may pick
     std::vector<sched::Start> starts_;
     std::vector<IterationDone> done_queue_;
-    bool paused_ = false;   // a layout change waits for running iterations
-    bool quiesced_ = false; // ...and none runs any more: the loop applies it
-    bool stopping_ = false;
-    bool halted_ = false;             // halt(): nothing starts any more
+    LayoutPause layout_pause_ = LayoutPause::None;
+    RunState run_state_ = RunState::Running;
     bool wake_after_replies_ = false; // set_wake_after_replies()
     std::condition_variable idle_;    // an iteration finished: for wait_idle()
-    bool lost_ = false;               // the device is lost: nothing starts any more
     unsigned busy_lanes_ = 0;         // lanes given an iteration whose reply is not yet written
     std::vector<std::unique_ptr<Stream>> free_streams_; // of no lane now
     SwitchLatencies switches_;

@@ -8,8 +8,9 @@ bool Engine::loop_needed_locked(const IterationDone &done) const {
     // Reports pile up without a wake only while a client keeps the loop busy.
     constexpr size_t kMaxUnreported = 64;
     const Session &s = *done.session;
-    return s.release_when_done || s.close_requested || quiesced_ || lost_ ||
-           done_queue_.size() >= kMaxUnreported || s.channel->reading_paused();
+    return s.release_when_done || s.close_requested || layout_pause_ == LayoutPause::Quiesced ||
+           run_state_ == RunState::Lost || done_queue_.size() >= kMaxUnreported ||
+           s.channel->reading_paused();
 }
 
 void Engine::mark_closing(const SessionPtr &session) {
@@ -27,9 +28,9 @@ void Engine::on_async() {
     bool nothing;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        nothing = done_queue_.empty() && !quiesced_;
+        quiesced = layout_pause_ == LayoutPause::Quiesced;
+        nothing = done_queue_.empty() && !quiesced;
         batch.swap(done_queue_);
-        quiesced = quiesced_;
     }
     if (nothing) {
         check_lost();

@@ -54,7 +54,7 @@ inline void cpu_relax() {
 } // namespace
 
 void Engine::schedule_locked(uint64_t now) {
-    if (paused_ || stopping_ || halted_ || lost_) return;
+    if (layout_pause_ != LayoutPause::None || run_state_ != RunState::Running) return;
     starts_.clear();
     const bool held = scheduler_.decide(now, starts_).has_value();
     for (const sched::Start &start : starts_) {
@@ -194,13 +194,15 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         // returns once the stream has finished it).
         log_event(start + run_ns, sched::EventKind::end, session->id, lane->layout.lane,
                   done.status.ok() ? "" : "failed");
-        if (!lost_message.empty()) lost_ = true;
+        if (!lost_message.empty()) raise_run_state_locked(RunState::Lost);
         session->running = false;
         session->running_request_id = 0;
         session->writing = true;
         (void)scheduler_.iteration_finished(session->id, end);
         idle_.notify_all();
-        if (paused_ && scheduler_.running_iterations() == 0) quiesced_ = true;
+        if (layout_pause_ == LayoutPause::Waiting && scheduler_.running_iterations() == 0) {
+            layout_pause_ = LayoutPause::Quiesced;
+        }
         bool wake = loop_needed_locked(done);
         done_queue_.push_back(std::move(done));
         schedule_locked(end);
@@ -225,7 +227,7 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
             rest.offset = written;
             done_queue_.push_back(std::move(rest));
             if (async_open_) uv_async_send(&async_);
-        } else if (lost_ && busy_lanes_ == 0 && async_open_) {
+        } else if (run_state_ == RunState::Lost && busy_lanes_ == 0 && async_open_) {
             // The loop fails what is left once no lane is busy.
             uv_async_send(&async_);
         }

@@ -36,7 +36,7 @@ void Engine::apply(LayoutChange change) {
     bool idle;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        paused_ = true;
+        if (layout_pause_ == LayoutPause::None) layout_pause_ = LayoutPause::Waiting;
         idle = scheduler_.running_iterations() == 0;
     }
     // Otherwise the lane that finishes the last running iteration says so.
@@ -51,8 +51,7 @@ void Engine::apply_pending() {
     }
     if (paused) log_event(monotonic_ns(), sched::EventKind::resume, 0);
     std::lock_guard<std::mutex> lock(mutex_);
-    paused_ = false;
-    quiesced_ = false;
+    layout_pause_ = LayoutPause::None;
     schedule_locked(monotonic_ns());
 }
 

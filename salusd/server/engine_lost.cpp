@@ -24,7 +24,7 @@ void Engine::check_lost() {
     LostWork work;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        lost_ = true;
+        raise_run_state_locked(RunState::Lost);
         // A lane still running or writing wakes the loop when it is done.
         if (busy_lanes_ > 0) return;
         for (auto &[id, session] : sessions_) {

@@ -9,7 +9,7 @@ namespace salus::server {
 void Engine::stop() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
+        raise_run_state_locked(RunState::Halted);
         // Lanes post to the async handle only while it is open, under the mutex.
         async_open_ = false;
         for (auto &[id, lane] : lanes_) {
@@ -27,7 +27,7 @@ void Engine::join() {
     std::vector<std::thread> threads;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
+        raise_run_state_locked(RunState::Halted);
         for (auto &[id, lane] : lanes_) {
             lane->stop = true;
             lane->wake.notify_one();
@@ -49,7 +49,7 @@ void Engine::set_wake_after_replies(bool on) {
 std::vector<Engine::Halted> Engine::halt() {
     std::vector<Halted> halted;
     std::lock_guard<std::mutex> lock(mutex_);
-    halted_ = true;
+    raise_run_state_locked(RunState::Halted);
     uint64_t now = monotonic_ns();
     // An iteration given to a lane that has not started it yet is taken back.
     for (auto &[id, lane] : lanes_) {
