@@ -73,12 +73,14 @@ Status Engine::start() {
     }
     pool_ = static_cast<uint8_t *>(device_->allocate(options_.pool_bytes, &st));
     SALUS_RETURN_IF_ERROR(st);
-    uv_async_init(loop_, &async_,
-                  [](uv_async_t *handle) { static_cast<Engine *>(handle->data)->on_async(); });
+    uv_async_init(loop_, &async_, [](uv_async_t *handle) {
+        static_cast<Engine *>(handle->data)->collect_reports();
+    });
     uv_prepare_init(loop_, &prepare_);
     prepare_.data = this;
-    uv_prepare_start(&prepare_,
-                     [](uv_prepare_t *handle) { static_cast<Engine *>(handle->data)->drain(); });
+    uv_prepare_start(&prepare_, [](uv_prepare_t *handle) {
+        static_cast<Engine *>(handle->data)->collect_reports();
+    });
     async_open_ = true;
     return {};
 }
@@ -152,7 +154,7 @@ void Engine::close(const SessionPtr &session) {
         // Its turn may pass to another session (fifo hands over the device).
         schedule_locked(now);
     }
-    // Still in use by its running iteration: on_async releases it after.
+    // Still in use by its running iteration: collect_reports releases it after.
     if (!running) release_memory(session);
 }
 

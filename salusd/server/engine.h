@@ -138,11 +138,12 @@ class Engine : private sched::Observer {
     // The client asked to close it: the lane finishing its last iteration
     // wakes the loop at once.
     void mark_closing(const SessionPtr &session);
-    // Hands the loop every finished iteration not yet reported. Lanes wake
-    // the loop only when it must act; otherwise reports wait for its next
-    // turn (every loop iteration drains them), so a busy client does not pay
-    // a loop wake-up per iteration.
-    void drain();
+    // Hands the loop every finished iteration not yet reported, then applies
+    // a layout change that waited for them and checks for a lost device.
+    // Lanes wake the loop only when it must act; otherwise reports wait for
+    // its next turn (every loop iteration collects them), so a busy client
+    // does not pay a loop wake-up per iteration.
+    void collect_reports();
 
     // An iteration halt() took away from its session, for the caller to answer.
     struct Halted {
@@ -150,7 +151,7 @@ class Engine : private sched::Observer {
         uint64_t request_id = 0;
         bool running = false; // on its lane now, else it was queued
     };
-    // Loop, for shutting down: while draining, lanes wake the loop after
+    // Loop, for shutting down: during the drain, lanes wake the loop after
     // every reply they write, so that it sees at once when the last one is out.
     void set_wake_after_replies(bool on);
     // Loop: no iteration starts any more; the queued ones are dropped. Returns
@@ -233,7 +234,6 @@ class Engine : private sched::Observer {
     void check_lost();
 
     // engine_completion.cpp: the completion path.
-    void on_async();
     // With mutex_ held, after a lane queued a report: whether the loop must
     // wake for it now.
     bool loop_needed_locked(const IterationDone &done) const;

@@ -18,11 +18,7 @@ void Engine::mark_closing(const SessionPtr &session) {
     session->close_requested = true;
 }
 
-void Engine::drain() {
-    on_async();
-}
-
-void Engine::on_async() {
+void Engine::collect_reports() {
     std::vector<IterationDone> batch;
     bool quiesced;
     bool nothing;

@@ -217,7 +217,7 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         session->writing = false;
         --busy_lanes_;
         // The loop sends what the lane could not, closes a session that
-        // waited for this reply to be out, and, draining, hears that it is.
+        // waited for this reply to be out, and, shutting down, hears that it is.
         if (handed_off || session->close_requested || wake_after_replies_) {
             IterationDone rest;
             rest.session = session;
