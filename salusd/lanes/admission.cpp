@@ -100,7 +100,7 @@ ReleaseResult Admission::release(SessionId id) {
     ReleaseResult result;
     CallLog log;
     if (queue_.remove(id)) {
-        drain_queue(&log);
+        admit_waiting(&log);
         result.change = finish(log);
         return result;
     }
@@ -125,14 +125,14 @@ ReleaseResult Admission::release(SessionId id) {
     } else {
         trim(&lane);
     }
-    drain_queue(&log);
+    admit_waiting(&log);
     if (emptied) rebalance(&log); // after the queue: waiting sessions come first
     result.change = finish(log);
     return result;
 }
 
-void Admission::drain_queue(CallLog *log) {
-    queue_.drain([&](const QueuedSession &q) {
+void Admission::admit_waiting(CallLog *log) {
+    queue_.admit_waiting([&](const QueuedSession &q) {
         return fits_after_repartition(q.persistent_bytes, q.ephemeral_bytes) &&
                place({q.session, q.persistent_bytes, q.ephemeral_bytes}, log);
     });

@@ -216,7 +216,7 @@ class Admission {
     bool try_join_existing(const NewSession &s, CallLog *log);
     bool try_new_lane_in_free_range(const NewSession &s, CallLog *log);
     bool lanes_allowed() const;
-    void drain_queue(CallLog *log);
+    void admit_waiting(CallLog *log);
     void add_to_lane(Lane *lane, const NewSession &s, uint64_t offset, CallLog *log);
     Lane &create_lane(uint64_t base, uint64_t capacity, CallLog *log);
     void trim(Lane *lane);

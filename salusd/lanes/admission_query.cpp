@@ -120,7 +120,7 @@ std::string Admission::check_invariants() const {
         return "running totals of P and T out of step";
     }
 
-    // The waiting sessions a drain would try must not fit: else they would
+    // The waiting sessions admit_waiting() would try must not fit: else they would
     // have been admitted.
     const std::vector<QueuedSession> waiting = queue_.entries();
     const size_t eligible = queue_.eligible_prefix();

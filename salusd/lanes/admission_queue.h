@@ -55,7 +55,7 @@ class AdmissionQueue {
     // session still waiting ahead of them. Stops at the first session that
     // stays and has used up its overtakes. O(size) plus the calls.
     template <typename TryAdmit>
-    void drain(TryAdmit &&try_admit);
+    void admit_waiting(TryAdmit &&try_admit);
 
     // In queue order, with their current overtake counts.
     std::vector<QueuedSession> entries() const;
@@ -79,7 +79,7 @@ class AdmissionQueue {
 };
 
 template <typename TryAdmit>
-void AdmissionQueue::drain(TryAdmit &&try_admit) {
+void AdmissionQueue::admit_waiting(TryAdmit &&try_admit) {
     // Sessions passed over in this pass get one overtake per later admission;
     // bump lazily: remember how many admissions had happened when each was
     // passed over. The first one passed over is the head: it bounds the rest.

@@ -215,7 +215,7 @@ void Connection::fail(uint64_t request_id, int code, std::string_view message) {
 
 void Connection::close_when_flushed(std::string reason) {
     if (state_ != State::Open) return; // closing already, or a write failed and closed it
-    state_ = State::Draining;
+    state_ = State::Flushing;
     close_reason_ = std::move(reason);
     uv_read_stop(stream());
     // The shutdown completes once the queued replies are written; then close.

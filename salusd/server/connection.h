@@ -100,7 +100,7 @@ class Connection {
     uint32_t sessions_creating = 0; // CreateSessions not answered yet
 
   private:
-    enum class State { Open, Draining, Closed };
+    enum class State { Open, Flushing, Closed }; // Flushing: close_when_flushed()
 
     static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf);
     static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);

@@ -162,7 +162,7 @@ Dispatcher::Dispatcher(Device *device, WorkerPool *pool, const Limits *limits,
 
 void Dispatcher::handle(Connection &c, RequestFramePtr frame, uint64_t arrival_ns) {
     // Account for finished iterations first: a CloseSession must see them.
-    engine_->drain();
+    engine_->collect_reports();
     const wire::Message &message = *frame->message();
     uint64_t id = message.id();
     wire::Body type = message.body_type();
@@ -360,8 +360,8 @@ void Dispatcher::on_session_created(Creation &creation) {
     Connection *c = find_connection_(creation.connection_id);
     if (!c) return; // the client left: creation.exe frees its memory
     --c->sessions_creating;
-    // Refused now rather than admitted and drained: the drain began while
-    // a worker prepared it.
+    // Refused now rather than admitted: the drain or the shutdown began
+    // while a worker prepared it.
     if (std::string why = refusal(); !why.empty() && creation.status.ok()) {
         creation.status = Status(SALUS_ESHUTDOWN, why);
     }

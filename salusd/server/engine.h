@@ -1,32 +1,16 @@
 // The engine: the device memory pool cut into lanes (lanes/), the iteration
-// scheduler (sched/) and one thread per lane that runs what it picks.
-//
-// Holds (see sched/scheduler.h): a lane the scheduler holds for a session
-// sleeps until the hold's end at the latest, then decides again itself.
+// scheduler (sched/) and one thread per lane that runs what it picks. The
+// server's facade; its parts live in files of their own:
+//   engine.cpp             streams and pool set-up, admission, sessions, status
+//   engine_lanes.cpp       the lane threads: wait, run, reply; streams; holds
+//   engine_completion.cpp  how the loop hears of finished iterations
+//   engine_layout.cpp      applying admission's layout changes
+//   engine_lost.cpp        a lost device
+//   engine_shutdown.cpp    halting and stopping
 //
 // Threads. Admission, layout changes and accounting belong to the loop
 // thread. The scheduler, every session's queue and its running flag are
-// shared with the lane threads under one mutex. A lane thread that finishes
-// an iteration writes the reply to the client itself, asks the scheduler for
-// its lane's next iteration and starts it at once: a job switch never waits
-// for the event loop. The loop hears of every finished iteration afterwards,
-// for accounting and closing.
-//
-// Layout changes that move memory (re-partitioning) pause scheduling, wait
-// until no iteration runs, move the persistent blocks, re-point the affected
-// executables and resume; the others apply at once. Changes apply in the
-// order admission made them.
-//
-// Streams. Every lane runs on a stream of execution of its own (on CUDA a
-// cudaStream_t with its cuBLAS handle). start() creates one per possible
-// lane before it measures and claims the pool, so that nothing the driver
-// allocates later moves device memory; a lane takes a free stream when it
-// opens and returns it when it is retired.
-//
-// A lost device (device/health.h: an error that poisons the whole device
-// context) stops all scheduling. Once no lane runs or writes any more, the
-// loop hands every queued iteration and every session still waiting for
-// admission to the LostFn, which fails them and stops the daemon.
+// shared with the lane threads under one mutex.
 #pragma once
 
 #include "device/device.h"
@@ -34,9 +18,11 @@
 #include "sched/scheduler.h"
 #include "server/event_log.h"
 #include "server/session.h"
+#include "server/switch_latencies.h"
 
 #include <uv.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -152,11 +138,12 @@ class Engine : private sched::Observer {
     // The client asked to close it: the lane finishing its last iteration
     // wakes the loop at once.
     void mark_closing(const SessionPtr &session);
-    // Hands the loop every finished iteration not yet reported. Lanes wake
-    // the loop only when it must act; otherwise reports wait for its next
-    // turn (every loop iteration drains them), so a busy client does not pay
-    // a loop wake-up per iteration.
-    void drain();
+    // Hands the loop every finished iteration not yet reported, then applies
+    // a layout change that waited for them and checks for a lost device.
+    // Lanes wake the loop only when it must act; otherwise reports wait for
+    // its next turn (every loop iteration collects them), so a busy client
+    // does not pay a loop wake-up per iteration.
+    void collect_reports();
 
     // An iteration halt() took away from its session, for the caller to answer.
     struct Halted {
@@ -164,7 +151,7 @@ class Engine : private sched::Observer {
         uint64_t request_id = 0;
         bool running = false; // on its lane now, else it was queued
     };
-    // Loop, for shutting down: while draining, lanes wake the loop after
+    // Loop, for shutting down: during the drain, lanes wake the loop after
     // every reply they write, so that it sees at once when the last one is out.
     void set_wake_after_replies(bool on);
     // Loop: no iteration starts any more; the queued ones are dropped. Returns
@@ -204,6 +191,24 @@ class Engine : private sched::Observer {
         std::string stream;           // how operators find exec, e.g. "cuda stream 3, thread 4242"
     };
 
+    // Where a layout change that moves memory stands (engine_layout.cpp).
+    enum class LayoutPause : uint8_t {
+        None,     // none waits: scheduling goes on
+        Waiting,  // one waits for the running iterations; nothing starts
+        Quiesced, // ...and none runs any more: the loop applies it
+    };
+    // Whether iterations may start. It only ever moves down this list.
+    enum class RunState : uint8_t {
+        Running,
+        Halted, // halt() or stop(): nothing starts any more
+        Lost,   // the device is lost: nothing starts, lanes wake the loop
+    };
+    // With mutex_ held.
+    void raise_run_state_locked(RunState state) { run_state_ = std::max(run_state_, state); }
+    static sched::LaneId sched_lane(LaneId lane) { return static_cast<sched::LaneId>(lane); }
+    void release_memory(const SessionPtr &session);
+
+    // engine_lanes.cpp: the lane runner.
     // `label` receives the lane's stream string once the thread is bound to
     // the device.
     void lane_main(Lane *lane, std::promise<std::string> *label);
@@ -214,21 +219,25 @@ class Engine : private sched::Observer {
                    const QueuedIteration &work, Status *status);
     // With mutex_ held: asks the scheduler and hands out what it picks.
     void schedule_locked(uint64_t now);
+    void start_lane_locked(const LaneLayout &layout);
+
+    // engine_layout.cpp: the layout applier.
     void apply(LayoutChange change);
     void apply_now(const LayoutChange &change);
     void apply_pending();
     // False (and the device reported lost) when the device failed.
     bool rebind(Session &session);
-    void start_lane_locked(const LaneLayout &layout);
+
+    // engine_lost.cpp.
     // Loop: once the device is lost and no lane is busy, hands what is left
-    // to lost_ (once).
+    // to on_lost_ (once).
     void check_lost();
-    void release_memory(const SessionPtr &session);
-    void on_async();
+
+    // engine_completion.cpp: the completion path.
     // With mutex_ held, after a lane queued a report: whether the loop must
     // wake for it now.
     bool loop_needed_locked(const IterationDone &done) const;
-    void record_switch_locked(uint64_t ns);
+
     // The event log, if there is one (one branch when there is none).
     void log_event(uint64_t t, sched::EventKind kind, uint64_t session, LaneId lane = 0,
                    std::string_view text = {}) {
@@ -267,18 +276,13 @@ class Engine : private sched::Observer {
     std::map<uint64_t, SessionPtr> runnable_; // admitted and bound: what decide() may pick
     std::vector<sched::Start> starts_;
     std::vector<IterationDone> done_queue_;
-    bool paused_ = false;   // a layout change waits for running iterations
-    bool quiesced_ = false; // ...and none runs any more: the loop applies it
-    bool stopping_ = false;
-    bool halted_ = false;             // halt(): nothing starts any more
+    LayoutPause layout_pause_ = LayoutPause::None;
+    RunState run_state_ = RunState::Running;
     bool wake_after_replies_ = false; // set_wake_after_replies()
     std::condition_variable idle_;    // an iteration finished: for wait_idle()
-    std::vector<uint64_t> switch_ns_; // ring of recent job-switch latencies
-    bool lost_ = false;               // the device is lost: nothing starts any more
     unsigned busy_lanes_ = 0;         // lanes given an iteration whose reply is not yet written
     std::vector<std::unique_ptr<Stream>> free_streams_; // of no lane now
-    size_t switch_next_ = 0;
-    uint64_t switches_ = 0;
+    SwitchLatencies switches_;
 };
 
 } // namespace salus::server

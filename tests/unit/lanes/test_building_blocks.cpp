@@ -156,7 +156,7 @@ TEST(AdmissionQueue, BoundsOvertakingAndKeepsOrder) {
     queue.push(4, 0, 0);
     // Only 3 and 4 fit: both overtake 1 and 2, which reach the bound.
     std::vector<SessionId> admitted;
-    queue.drain([&](const QueuedSession &s) {
+    queue.admit_waiting([&](const QueuedSession &s) {
         if (s.session < 3) return false;
         admitted.push_back(s.session);
         return true;
@@ -166,7 +166,7 @@ TEST(AdmissionQueue, BoundsOvertakingAndKeepsOrder) {
     queue.push(5, 0, 0);
     admitted.clear();
     // 1 holds a reservation: 5 is not even tried.
-    queue.drain([&](const QueuedSession &s) {
+    queue.admit_waiting([&](const QueuedSession &s) {
         if (s.session == 1) return false;
         admitted.push_back(s.session);
         return true;
@@ -182,7 +182,7 @@ TEST(AdmissionQueue, BoundsOvertakingAndKeepsOrder) {
     EXPECT_TRUE(queue.remove(1));
     EXPECT_FALSE(queue.may_overtake_all());
     EXPECT_FALSE(queue.remove(1));
-    queue.drain([&](const QueuedSession &s) {
+    queue.admit_waiting([&](const QueuedSession &s) {
         admitted.push_back(s.session);
         return true;
     });
