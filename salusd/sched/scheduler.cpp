@@ -62,14 +62,33 @@ uint32_t Scheduler::slot_of(const SessionRecord &session) const {
     return static_cast<uint32_t>(&session - sessions_.data());
 }
 
-uint32_t Scheduler::lane_index(LaneId lane) {
-    auto [it, added] = lane_by_id_.try_emplace(lane, static_cast<uint32_t>(lanes_.size()));
+uint32_t Scheduler::join_lane(LaneId lane) {
+    auto [it, added] = lane_by_id_.try_emplace(lane, 0);
     if (added) {
-        lanes_.emplace_back();
-        lanes_.back().id = lane;
-        candidates_.reserve(lanes_.size());
+        if (free_lanes_.empty()) {
+            it->second = static_cast<uint32_t>(lanes_.size());
+            lanes_.emplace_back();
+            candidates_.reserve(lanes_.size());
+        } else {
+            it->second = free_lanes_.back();
+            free_lanes_.pop_back();
+        }
+        lanes_[it->second].id = lane;
     }
+    ++lanes_[it->second].sessions;
     return it->second;
+}
+
+void Scheduler::leave_lane(uint32_t index) {
+    Lane &lane = lanes_[index];
+    if (--lane.sessions > 0) return;
+    // Nothing runs, is ready or is held there. A lane still listed in
+    // candidates_ stays marked so, so that reusing it cannot list it twice.
+    lane_by_id_.erase(lane.id);
+    const bool candidate = lane.candidate;
+    lane = Lane{};
+    lane.candidate = candidate;
+    free_lanes_.push_back(index);
 }
 
 uint32_t Scheduler::allocate_slot() {
@@ -140,7 +159,7 @@ Status Scheduler::session_admitted(SessionId id, LaneId lane, const SessionParam
     SessionRecord &session = sessions_[slot];
     session = SessionRecord{};
     session.in_use = true;
-    session.lane_index = lane_index(lane);
+    session.lane_index = join_lane(lane);
     session.admission_seq = next_admission_seq_++;
     session.stats.id = id;
     session.stats.lane = lane;
@@ -308,7 +327,9 @@ Status Scheduler::session_moved(SessionId id, LaneId lane, TimeNs now) {
     release_hold_of(slot, now);
     bool ready = session->stats.state == SessionState::ready;
     if (ready) leave_ready(slot);
-    session->lane_index = lane_index(lane);
+    const uint32_t old_lane = session->lane_index;
+    session->lane_index = join_lane(lane);
+    leave_lane(old_lane);
     session->stats.lane = lane;
     // Joins the new lane's round-robin at the back, like any newly ready session.
     if (ready) enter_ready(slot);
@@ -427,6 +448,7 @@ Status Scheduler::forget(SessionId id) {
     if (it == slot_by_id_.end()) return no_session(id);
     uint32_t slot = it->second;
     if (sessions_[slot].stats.state != SessionState::closed) return misuse(id, "still open");
+    leave_lane(sessions_[slot].lane_index);
     sessions_[slot] = SessionRecord{};
     free_slots_.push_back(slot);
     slot_by_id_.erase(it);

@@ -3,7 +3,8 @@
 // no I/O, so the daemon and salus-sim drive the same code.
 //
 // Model. Every admitted session belongs to one lane (chosen by admission;
-// lanes exist implicitly from their first session). Within a lane at most
+// lanes exist implicitly from their first session until their last one is
+// forgotten or moved away: admission makes new lane ids as it re-partitions). Within a lane at most
 // one iteration runs at a time; lanes run in parallel. A session holds a
 // count of queued iterations; decide() starts the next one of the session the
 // policy picks, and iteration_finished() reports its end. Between iterations
@@ -131,6 +132,9 @@ class Scheduler {
     Status forget(SessionId id);
 
     std::optional<SessionId> running_on(LaneId lane) const;
+    // Lanes the scheduler keeps a record of: those with a session (closed
+    // ones not yet forgotten count).
+    size_t lanes() const { return lane_by_id_.size(); }
     // Admitted and not closed by the client (a closing session is not open).
     size_t open_sessions() const { return open_sessions_; }
     size_t running_iterations() const { return running_iterations_; }
@@ -151,12 +155,16 @@ class Scheduler {
         TimeNs hold_until = 0;
         ReadyKey hold_key;
         SessionId last_session = 0; // whose iteration it started last; 0: none yet
+        uint32_t sessions = 0;      // records on it, forgotten ones excepted
     };
 
     SessionRecord *find(SessionId id);
     const SessionRecord *find(SessionId id) const;
     uint32_t slot_of(const SessionRecord &session) const;
-    uint32_t lane_index(LaneId lane);
+    // The index of the lane, a new record if none; join_lane counts the
+    // session in, leave_lane out, dropping the record after its last.
+    uint32_t join_lane(LaneId lane);
+    void leave_lane(uint32_t index);
     uint32_t allocate_slot();
 
     void mark_candidate(uint32_t lane_index);
@@ -186,6 +194,7 @@ class Scheduler {
 
     std::vector<Lane> lanes_;
     std::unordered_map<LaneId, uint32_t> lane_by_id_;
+    std::vector<uint32_t> free_lanes_; // indices of dropped lanes, for reuse
     std::vector<uint32_t> candidates_; // lane indices to look at in decide()
 
     uint32_t first_admitted_ = kNoSlot; // fifo's head: oldest open session

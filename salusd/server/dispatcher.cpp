@@ -869,6 +869,7 @@ void Dispatcher::retire(const SessionPtr &session) {
     tenants_.release(session->tenant, session->charged_bytes);
     // Its memory returns to the pool; waiting sessions may be admitted.
     engine_->close(session);
+    idle_trim_.sessions_left(sessions_.size(), monotonic_ns());
 }
 
 void Dispatcher::drop_connection(Connection &c) {

@@ -8,6 +8,7 @@
 #include "server/admin_replies.h"
 #include "server/connection.h"
 #include "server/engine.h"
+#include "server/idle_trim.h"
 #include "server/resource_limits.h"
 #include "server/session.h"
 #include "server/tenants.h"
@@ -112,6 +113,7 @@ class Dispatcher {
     SessionTable sessions_;
     TenantTable tenants_;
     std::deque<SessionReport> closed_; // the most recent, oldest first
+    IdleTrim idle_trim_;
     uint64_t next_session_id_ = 1;
     unsigned creations_in_flight_ = 0; // CreateSessions on the workers
     UidCounter creating_per_uid_;      // ...by uid, for sessions-per-uid

@@ -7,6 +7,7 @@
 extern "C" {
 #include "../capi/daemon_fixture.h"
 }
+#include "../capi/proc_status.h"
 
 #include <salus/salus.h>
 
@@ -45,19 +46,6 @@ bool check(bool ok, const std::string &why) {
 
 void sleep_ms(int ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
-
-// A field of /proc/PID/status in bytes (VmRSS, VmSize).
-uint64_t proc_kb(pid_t pid, const char *field) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    size_t n = std::strlen(field);
-    while (std::getline(in, line)) {
-        if (line.compare(0, n, field) == 0 && line[n] == ':') {
-            return std::strtoull(line.c_str() + n + 1, nullptr, 10) * 1024;
-        }
-    }
-    return 0;
 }
 
 std::string mib(uint64_t bytes) {
@@ -231,7 +219,7 @@ bool slow_reader() {
     int fd = hello(path);
     uint64_t session = fd >= 0 ? create_session(fd, relu_graph(256 * 1024)) : 0;
     if (!check(session != 0, "no session")) return false;
-    uint64_t before = proc_kb(d.f.pid, "VmRSS");
+    uint64_t before = proc_status_bytes(d.f.pid, "VmRSS");
 
     // Send without blocking: once the daemon stops reading, the socket fills.
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -250,7 +238,7 @@ bool slow_reader() {
         ++sent;
     }
     sleep_ms(1500); // the daemon runs what it read
-    uint64_t stalled = proc_kb(d.f.pid, "VmRSS");
+    uint64_t stalled = proc_status_bytes(d.f.pid, "VmRSS");
     std::printf("# slow reader: %d of %d iterations sent; daemon RSS %s before, %s while the "
                 "reader stalls\n",
                 sent, kIterations, mib(before).c_str(), mib(stalled).c_str());
@@ -287,8 +275,8 @@ bool partial_frames() {
     Daemon d({"--hello-timeout", "1s", "--frame-timeout", "1s"});
     if (!check(d.ok, "daemon did not start")) return false;
     const char *path = d.f.socket_path;
-    uint64_t vm_before = proc_kb(d.f.pid, "VmSize");
-    uint64_t rss_before = proc_kb(d.f.pid, "VmRSS");
+    uint64_t vm_before = proc_status_bytes(d.f.pid, "VmSize");
+    uint64_t rss_before = proc_status_bytes(d.f.pid, "VmRSS");
 
     // Greeted connections that declare 250 MiB frames and send 1000 bytes.
     constexpr int kPartial = 50;
@@ -313,8 +301,8 @@ bool partial_frames() {
                "a 250 MiB first frame was not refused with SALUS_ETOOBIG") &&
          ok;
     sleep_ms(200);
-    uint64_t vm_held = proc_kb(d.f.pid, "VmSize");
-    uint64_t rss_held = proc_kb(d.f.pid, "VmRSS");
+    uint64_t vm_held = proc_status_bytes(d.f.pid, "VmSize");
+    uint64_t rss_held = proc_status_bytes(d.f.pid, "VmRSS");
     std::printf("# %d partial 250 MiB frames: daemon VmSize %s -> %s, VmRSS %s -> %s\n", kPartial,
                 mib(vm_before).c_str(), mib(vm_held).c_str(), mib(rss_before).c_str(),
                 mib(rss_held).c_str());

@@ -53,6 +53,58 @@ TEST(Lifecycle, ClosedReadySessionNeverStarts) {
     }
 }
 
+// Admission makes a new lane id whenever it re-partitions: a lane's record
+// must go with its last session, or the daemon grows with every session.
+TEST(Lifecycle, LaneRecordsGoWithTheirLastSession) {
+    for (Policy policy : kAllPolicies) {
+        Script s(policy);
+        for (SessionId id = 1; id <= 1000; ++id) {
+            s.at(id * 10).admit(id, static_cast<LaneId>(id));
+            s.queue(id);
+            EXPECT_EQ(s.decide(), (Starts{{static_cast<LaneId>(id), id}})) << policy_name(policy);
+            s.queue(id);
+            s.at(id * 10 + 5).close(id); // while running: closing
+            s.finish(id);
+            EXPECT_EQ(s.sched.lanes(), 1u); // closed, not yet forgotten
+            EXPECT_TRUE(s.sched.forget(id).ok());
+            EXPECT_EQ(s.sched.lanes(), 0u);
+        }
+    }
+}
+
+TEST(Lifecycle, MovesDropTheLaneLeftEmpty) {
+    Script s(Policy::pack);
+    s.admit(1, 7);
+    s.admit(2, 7);
+    s.queue(1);
+    EXPECT_TRUE(s.sched.session_moved(1, 8, 0).ok());
+    EXPECT_EQ(s.sched.lanes(), 2u);
+    EXPECT_TRUE(s.sched.session_moved(2, 8, 0).ok());
+    EXPECT_EQ(s.sched.lanes(), 1u);
+    EXPECT_TRUE(s.sched.session_moved(2, 8, 0).ok()); // to its own lane
+    EXPECT_EQ(s.sched.lanes(), 1u);
+    EXPECT_EQ(s.decide(), (Starts{{8, 1}}));
+    EXPECT_FALSE(s.sched.running_on(7).has_value());
+}
+
+// A lane dropped while it waits in decide()'s candidates, its record reused
+// at once by a new lane: the new one starts exactly once per decide().
+TEST(Lifecycle, ReusedLaneRecordStartsOnce) {
+    for (Policy policy : kAllPolicies) {
+        Script s(policy);
+        s.admit(1, 3);
+        s.queue(1);
+        s.close(1); // ready, so its lane is a candidate
+        EXPECT_TRUE(s.sched.forget(1).ok());
+        s.admit(2, 4);
+        s.queue(2, 2);
+        EXPECT_EQ(s.decide(), (Starts{{4, 2}})) << policy_name(policy);
+        EXPECT_EQ(s.decide(), Starts{}) << policy_name(policy);
+        s.at(10).finish(2);
+        EXPECT_EQ(s.decide(), (Starts{{4, 2}})) << policy_name(policy);
+    }
+}
+
 TEST(PolicySwitch, PackToPriorityAtTheNextBoundary) {
     Script s(Policy::pack);
     s.admit(1, 0, with_priority(0));
