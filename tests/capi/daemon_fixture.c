@@ -61,6 +61,10 @@ static int slowdown(void) {
     return wrapper() ? WRAPPED_SLOWDOWN : 1;
 }
 
+int daemon_fixture_wrapped(void) {
+    return wrapper() != NULL;
+}
+
 /* Appends the space-separated words of text (copied into buf) to argv while
  * argc stays under max. */
 static void push_words(const char **argv, size_t *argc, size_t max, const char *text, char *buf,
