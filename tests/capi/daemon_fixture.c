@@ -16,6 +16,9 @@
 
 /* A CUDA daemon loads every kernel module before it listens: seconds. */
 enum { START_TIMEOUT_MS = 30000, STOP_TIMEOUT_MS = 5000, POLL_MS = 10 };
+/* Under $SALUSD_WRAPPER (valgrind: 20-50x slower, and a leak check at exit)
+ * the daemon gets this many times longer to start and to stop. */
+enum { WRAPPED_SLOWDOWN = 10 };
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -47,6 +50,31 @@ static int reap(pid_t pid, int timeout_ms, int *status) {
     }
 }
 
+/* $SALUSD_WRAPPER, e.g. "valgrind --error-exitcode=99": a command the
+ * daemon runs under, or NULL. */
+static const char *wrapper(void) {
+    const char *w = getenv("SALUSD_WRAPPER");
+    return w && *w ? w : NULL;
+}
+
+static int slowdown(void) {
+    return wrapper() ? WRAPPED_SLOWDOWN : 1;
+}
+
+int daemon_fixture_wrapped(void) {
+    return wrapper() != NULL;
+}
+
+/* Appends the space-separated words of text (copied into buf) to argv while
+ * argc stays under max. */
+static void push_words(const char **argv, size_t *argc, size_t max, const char *text, char *buf,
+                       size_t buf_size) {
+    snprintf(buf, buf_size, "%s", text ? text : "");
+    char *save = NULL;
+    for (char *a = strtok_r(buf, " ", &save); a && *argc < max; a = strtok_r(NULL, " ", &save))
+        argv[(*argc)++] = a;
+}
+
 int daemon_fixture_on_gpu(void) {
     const char *device = getenv("SALUS_TEST_DEVICE");
     return device && strncmp(device, "cuda", 4) == 0;
@@ -71,20 +99,23 @@ static int start(daemon_fixture *f, const char *const *extra_args, int logged) {
     /* The CPU backend unless a run asks for another (the GPU suite does). */
     const char *device = getenv("SALUS_TEST_DEVICE");
     if (!device || !*device) device = "cpu";
-    /* A config file installed on this machine must not change the tests. */
-    const char *argv[32] = {salusd,      "--config", "/dev/null", "--socket", f->socket_path,
-                            "--workers", "2",        "--device",  device};
-    size_t argc = 9;
+    /* $SALUSD_WRAPPER's words, then salusd and its arguments. A config file
+     * installed on this machine must not change the tests. */
+    enum { MAX_ARGS = 48 };
+    const char *argv[MAX_ARGS];
+    size_t argc = 0;
+    char wrap[256];
+    push_words(argv, &argc, 16, wrapper(), wrap, sizeof(wrap));
+    const char *fixed[] = {salusd,      "--config", "/dev/null", "--socket", f->socket_path,
+                           "--workers", "2",        "--device",  device};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); ++i) argv[argc++] = fixed[i];
     /* $SALUSD_ARGS: options for every daemon of the run, space-separated
      * (the GPU proof runs several test programs at once, each daemon with a
      * pool of its own size). */
-    char run_args[256] = "";
-    const char *env_args = getenv("SALUSD_ARGS");
-    if (env_args) snprintf(run_args, sizeof(run_args), "%s", env_args);
-    char *save = NULL;
-    for (char *a = strtok_r(run_args, " ", &save); a && argc < 20; a = strtok_r(NULL, " ", &save))
-        argv[argc++] = a;
-    for (size_t i = 0; extra_args && extra_args[i] && argc < 31; ++i) argv[argc++] = extra_args[i];
+    char run_args[256];
+    push_words(argv, &argc, 36, getenv("SALUSD_ARGS"), run_args, sizeof(run_args));
+    for (size_t i = 0; extra_args && extra_args[i] && argc < MAX_ARGS - 1; ++i)
+        argv[argc++] = extra_args[i];
     argv[argc] = NULL;
 
     pid_t parent = getpid();
@@ -104,13 +135,13 @@ static int start(daemon_fixture *f, const char *const *extra_args, int logged) {
             if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) _exit(127);
         }
         dup2(STDERR_FILENO, STDOUT_FILENO);
-        execv(salusd, (char *const *)argv);
-        fprintf(stderr, "daemon_fixture: exec %s: %s\n", salusd, strerror(errno));
+        execvp(argv[0], (char *const *)argv);
+        fprintf(stderr, "daemon_fixture: exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     f->pid = pid;
 
-    for (int waited = 0; waited < START_TIMEOUT_MS; waited += POLL_MS) {
+    for (int waited = 0; waited < START_TIMEOUT_MS * slowdown(); waited += POLL_MS) {
         if (accepts(f->socket_path)) return 0;
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -122,7 +153,7 @@ static int start(daemon_fixture *f, const char *const *extra_args, int logged) {
         sleep_ms(POLL_MS);
     }
     fprintf(stderr, "daemon_fixture: salusd did not accept connections within %d ms\n",
-            START_TIMEOUT_MS);
+            START_TIMEOUT_MS * slowdown());
     daemon_stop(f);
     return -1;
 }
@@ -177,7 +208,7 @@ void daemon_kill(daemon_fixture *f) {
     if (f->pid > 0) {
         int status;
         kill(f->pid, SIGKILL);
-        reap(f->pid, STOP_TIMEOUT_MS, &status);
+        reap(f->pid, STOP_TIMEOUT_MS * slowdown(), &status);
         f->pid = 0;
     }
 }
@@ -187,8 +218,9 @@ int daemon_stop(daemon_fixture *f) {
     if (f->pid > 0) {
         int status = 0;
         kill(f->pid, SIGTERM);
-        if (!reap(f->pid, STOP_TIMEOUT_MS, &status)) {
-            fprintf(stderr, "daemon_fixture: salusd ignored SIGTERM for %d ms\n", STOP_TIMEOUT_MS);
+        if (!reap(f->pid, STOP_TIMEOUT_MS * slowdown(), &status)) {
+            fprintf(stderr, "daemon_fixture: salusd ignored SIGTERM for %d ms\n",
+                    STOP_TIMEOUT_MS * slowdown());
             daemon_kill(f);
             rc = -1;
         } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -21,6 +21,10 @@ int daemon_start(daemon_fixture *f, const char *const *extra_args);
  * point needs iterations that take a while size their work by it. */
 int daemon_fixture_on_gpu(void);
 
+/* Whether the daemons run under $SALUSD_WRAPPER (valgrind: 20-50x slower):
+ * tests that only need an iteration to take a while size their work down. */
+int daemon_fixture_wrapped(void);
+
 /* The same, with the daemon's log in f->log_path (copied to the test's
  * stderr when the daemon stops), for tests that read it. */
 int daemon_start_logged(daemon_fixture *f, const char *const *extra_args);

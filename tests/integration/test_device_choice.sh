@@ -19,18 +19,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-n=0
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-fail() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    shift
-    for f in "$@"; do [ -f "$f" ] && sed 's/^/# /' "$f"; done
-    exit 1
-}
+. "$(dirname "$0")/../tools/tap.sh"
+. "$(dirname "$0")/../tools/wrap_salusd.sh"
 
 # Starts salusd with "$@" in the background and waits for its socket.
 start() {

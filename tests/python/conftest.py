@@ -3,6 +3,7 @@
 
 import ctypes
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -14,8 +15,13 @@ import pytest
 
 import salus
 
-START_TIMEOUT_S = 10
-STOP_TIMEOUT_S = 5
+# $SALUSD_WRAPPER, e.g. "valgrind --error-exitcode=99": a command every
+# salusd runs under; it slows the daemon, which then gets longer to start and
+# stop (10x, as tests/capi/daemon_fixture.c).
+WRAPPER = shlex.split(os.environ.get("SALUSD_WRAPPER", ""))
+SLOWDOWN = 10 if WRAPPER else 1
+START_TIMEOUT_S = 10 * SLOWDOWN
+STOP_TIMEOUT_S = 5 * SLOWDOWN
 
 
 def _die_with_parent():
@@ -50,7 +56,7 @@ class Daemon:
         # gives --device cuda and a pool small enough for several at once).
         run_args = os.environ.get("SALUSD_ARGS", "").split()
         self.proc = subprocess.Popen(
-            [binary, "--socket", self.socket, "--workers", "2", "--blas-threads", "1",
+            [*WRAPPER, binary, "--socket", self.socket, "--workers", "2", "--blas-threads", "1",
              *run_args, *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -7,6 +7,7 @@ set -u
 dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT
 out="$dir/out" err="$dir/err"
+. "$(dirname "$0")/../tools/wrap_salusd.sh"
 
 n=0
 failed=0

@@ -58,6 +58,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 . "$(dirname "$0")/../tools/tap.sh"
+. "$(dirname "$0")/../tools/wrap_salusd.sh"
 ctl() { "$SALUSCTL" --socket "$sock" "$@"; }
 # until_true SECONDS COMMAND...: polls COMMAND every 0.1 s.
 until_true() {

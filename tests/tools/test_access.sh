@@ -45,6 +45,7 @@ useradd --no-create-home --user-group --groups "$admins" "$admin"
 chmod 755 "$dir"
 
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/wrap_salusd.sh"
 out="$dir/out" err="$dir/err"
 # as USER COMMAND...: runs COMMAND as USER with its groups (root: as is).
 as() {

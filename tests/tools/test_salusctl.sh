@@ -22,6 +22,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/wrap_salusd.sh"
 ctl() { "$SALUSCTL" --socket "$sock" "$@"; }
 json_ok() { $PY -c 'import json,sys; json.load(sys.stdin)' <"$1"; }
 # hold NAME: a session named NAME stays open until release; sets hold_id.

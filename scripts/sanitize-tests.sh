@@ -1,0 +1,25 @@
+#!/bin/sh
+# The whole meson suite in a gcc build with ASan and UBSan (no CUDA).
+#   scripts/sanitize-tests.sh BUILDDIR [meson test arguments, e.g. --suite capi]
+# A sanitizer report fails the test whose program made it: UBSan stops at its
+# first report, ASan checks leaks when a program exits, and a daemon that
+# reports exits non-zero, which its test's fixture counts as a failure.
+# The Python and Go suites load the sanitized libsalus into an interpreter or
+# a Go binary built without ASan: tests/python and tests/go preload libasan
+# for them, without leak checking (CPython, torch and the Go runtime keep
+# memory at exit by design), and go test runs without -race (its shadow memory
+# collides with ASan's); the daemons of the C suites are leak-checked.
+# Tests that skip themselves under a sanitizer, and why:
+#   (none)
+set -eu
+cd "$(dirname "$0")/.."
+builddir=$1
+shift
+if [ ! -f "$builddir/build.ninja" ]; then
+  meson setup "$builddir" -Dcuda=disabled -Db_sanitize=address,undefined
+fi
+ninja -C "$builddir"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+# ASan makes the kernels about 2x slower.
+meson test -C "$builddir" --no-rebuild --print-errorlogs --timeout-multiplier 3 "$@"
