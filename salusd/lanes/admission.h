@@ -237,6 +237,10 @@ class Admission {
     bool merge_and_grow(const NewSession &s, CallLog *log);
     void relayout(uint64_t begin, uint64_t end, const std::vector<Target> &targets,
                   const NewSession &s, CallLog *log);
+    // relayout() of a single-lane target that keeps its base, when the lane's
+    // blocks are packed from it: nothing moves. False (nothing done) when
+    // they are not.
+    bool relayout_in_place(Lane *lane, const Target &target, const NewSession &s, CallLog *log);
     uint64_t extra_for(const Lane &lane, const NewSession &s) const;
 
     // admission_rebalance.cpp
