@@ -338,14 +338,24 @@ std::string Dispatcher::session_limit(const Connection &c) const {
                              limits_->sessions_per_connection, "sessions-per-connection");
     }
     uint32_t uid = c.peer_uid();
-    uint64_t theirs = creating_per_uid_.count(uid);
-    for (const auto &[id, session] : sessions_) theirs += session->client_uid == uid ? 1 : 0;
+    uint64_t theirs = creating_per_uid_.count(uid) + open_per_uid_.count(uid);
     if (theirs >= limits_->sessions_per_uid) {
         return limit_message("uid " + std::to_string(uid) + " has " + std::to_string(theirs) +
                                  " sessions open",
                              limits_->sessions_per_uid, "sessions-per-uid");
     }
     return "";
+}
+
+void Dispatcher::insert_session(const SessionPtr &session) {
+    if (sessions_.emplace(session->id, session).second) open_per_uid_.add(session->client_uid);
+}
+
+void Dispatcher::erase_session(uint64_t session_id) {
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end()) return;
+    open_per_uid_.remove(it->second->client_uid);
+    sessions_.erase(it);
 }
 
 void Dispatcher::on_session_created(Creation &creation) {
@@ -395,7 +405,7 @@ void Dispatcher::on_session_created(Creation &creation) {
     }
     // Admitted sessions were answered by on_admitted() already.
     if (position > 0) {
-        sessions_.emplace(session_id, session);
+        insert_session(session);
         c->session_ids.insert(session_id);
         SALUS_LOG_INFO("session %llu \"%s\" queued for device memory at position %u: "
                        "P %llu bytes, T %llu bytes",
@@ -408,14 +418,14 @@ void Dispatcher::on_session_created(Creation &creation) {
 
 void Dispatcher::on_admitted(const SessionPtr &session) {
     Connection *c = session->owner;
-    sessions_.emplace(session->id, session);
+    insert_session(session);
     c->session_ids.insert(session->id);
     if (shutting_down_) {
         // Let through by refusing the sessions that waited ahead of it.
         c->send_error(session->create_request_id, SALUS_ESHUTDOWN, refusal());
         c->session_ids.erase(session->id);
         session->owner = nullptr;
-        sessions_.erase(session->id);
+        erase_session(session->id);
         retire(session);
         return;
     }
@@ -784,7 +794,7 @@ void Dispatcher::begin_shutdown() {
         c->send_error(session->create_request_id, SALUS_ESHUTDOWN, refusal());
         c->session_ids.erase(session->id);
         session->owner = nullptr;
-        sessions_.erase(session->id);
+        erase_session(session->id);
         retire(session);
     }
 }
@@ -847,7 +857,7 @@ void Dispatcher::finish_close(const SessionPtr &session) {
     }
     c->session_ids.erase(session->id);
     session->owner = nullptr;
-    sessions_.erase(session->id);
+    erase_session(session->id);
     retire(session);
 }
 
@@ -882,7 +892,7 @@ void Dispatcher::drop_connection(Connection &c) {
                 close_session_reply(session->close_request_id, session->id, session->iterations));
         }
         session->owner = nullptr;
-        sessions_.erase(it);
+        erase_session(session_id);
         // Queued iterations are dropped; a running one finishes first, then
         // the memory returns to the pool.
         retire(session);

@@ -183,12 +183,6 @@ uint32_t Engine::queue_position(uint64_t session_id) const {
 }
 
 void Engine::enqueue(const SessionPtr &session, QueuedIteration iteration) {
-    // Idle since its lane's layout changed: nothing runs it now, so its
-    // graphs can follow the new addresses before the work can start.
-    if (session->stale_binding) {
-        session->stale_binding = false;
-        (void)rebind(*session);
-    }
     uint64_t now = monotonic_ns();
     std::lock_guard<std::mutex> lock(mutex_);
     session->queue.push_back(std::move(iteration));
@@ -330,6 +324,17 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         uint64_t index = is_iteration ? ++session->started : session->started;
         // Looked up under the mutex: the loop may be adding a graph.
         Executable *exe = session->graph(iteration.graph);
+        // Its memory moved since its graphs were bound (a layout change
+        // while it was idle): they follow here, not on the loop.
+        const uint64_t want_persistent = session->persistent_offset;
+        const uint64_t want_ephemeral = lane->layout.ephemeral_offset;
+        std::vector<Executable *> rebound;
+        if (session->bound_persistent != want_persistent ||
+            session->bound_ephemeral != want_ephemeral) {
+            for (size_t k = 0; k < session->graph_count(); ++k) {
+                rebound.push_back(session->graph(static_cast<uint32_t>(k)));
+            }
+        }
         uint64_t start = monotonic_ns();
         if (lane->chained && lane->last_session != session->id) {
             record_switch_locked(start - lane->last_end_ns);
@@ -349,9 +354,18 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         std::string lost_message;
         try {
             Status st;
+            for (Executable *graph : rebound) {
+                if (st.ok()) st = graph->bind(pool_ + want_persistent, pool_ + want_ephemeral);
+            }
+            if (st.ok()) {
+                session->bound_persistent = want_persistent;
+                session->bound_ephemeral = want_ephemeral;
+            } else {
+                report_device_lost(st.message());
+            }
             // Nothing more runs on a lost device; an iteration that fails
             // because the device was lost says so instead of its own error.
-            if (!device_lost(&lost_message)) {
+            if (st.ok() && !device_lost(&lost_message)) {
                 reply = run_work(*session, exe, lane->exec.get(), iteration, &st);
             }
             if (!st.ok() || !lost_message.empty()) {
@@ -588,13 +602,15 @@ void Engine::start_lane_locked(const LaneLayout &layout) {
     raw->stream = named.get();
 }
 
-bool Engine::rebind(Session &session) {
-    const SessionPlacement &p = placements_.at(session.id);
+bool Engine::bind_admitted(Session &session) {
+    const SessionPlacement p = *placement(session.id);
     Status st;
     for (size_t k = 0; k < session.graph_count() && st.ok(); ++k) {
         st = session.graph(static_cast<uint32_t>(k))
                  ->bind(pool_ + p.persistent_offset, pool_ + p.lane.ephemeral_offset);
     }
+    session.persistent_offset = session.bound_persistent = p.persistent_offset;
+    session.bound_ephemeral = p.lane.ephemeral_offset;
     if (st.ok()) return true;
     // Device memory is in an unknown state: nothing can trust it any more.
     SALUS_LOG_ERROR("session %llu: %s", static_cast<ull>(session.id), st.message().c_str());
@@ -623,7 +639,6 @@ void Engine::apply_now(const LayoutChange &change) {
                        change.closed.size(), change.relocated.size());
     }
 
-    std::vector<uint64_t> moved;
     // Retire lanes first, so that their streams serve the lanes this change
     // opens: there are never more lanes than streams.
     std::vector<std::thread> retired;
@@ -656,44 +671,21 @@ void Engine::apply_now(const LayoutChange &change) {
         }
     }
 
-    // Sessions of a lane whose ephemeral region changed follow it.
-    for (const LaneLayout &layout : change.lanes) {
-        for (auto &[id, placement] : placements_) {
-            if (placement.lane.lane == layout.lane) {
-                placement.lane = layout;
-                moved.push_back(id);
-            }
-        }
-    }
+    // Only the layouts and the relocated sessions' offsets change here: each
+    // session's graphs follow on its lane before its next work runs
+    // (lane_main), so a change costs nothing per idle session of a lane.
+    for (LaneId id : change.closed) layouts_.erase(id);
+    for (const LaneLayout &layout : change.lanes) layouts_[layout.lane] = layout;
     for (const SessionPlacement &p : change.relocated) {
         auto old = placements_.find(p.session);
         bool lane_changed = old == placements_.end() || old->second.lane.lane != p.lane.lane;
         placements_[p.session] = p;
-        moved.push_back(p.session);
+        auto session = sessions_.find(p.session);
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (session != sessions_.end()) session->second->persistent_offset = p.persistent_offset;
         if (lane_changed) {
-            std::lock_guard<std::mutex> lock(mutex_);
             (void)scheduler_.session_moved(p.session, sched_lane(p.lane.lane), now);
             log_event(now, sched::EventKind::move, p.session, p.lane.lane);
-        }
-    }
-    // Sessions with work follow their memory now (no iteration runs in a lane
-    // this change touches); idle ones when their next work is queued. Binding
-    // every session of a lane at each change made a flood of idle sessions
-    // quadratic: each admission into a grown lane re-pointed all the others.
-    for (uint64_t id : moved) {
-        auto it = sessions_.find(id);
-        if (it == sessions_.end() || !it->second->exe->bound()) continue;
-        Session &s = *it->second;
-        bool has_work = false;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            has_work = s.running || s.writing || !s.queue.empty();
-        }
-        if (has_work) {
-            s.stale_binding = false;
-            (void)rebind(s);
-        } else {
-            s.stale_binding = true;
         }
     }
 
@@ -704,7 +696,7 @@ void Engine::apply_now(const LayoutChange &change) {
         placements_[p.session] = p;
         // The first bind writes the initial values. A session whose values
         // could not be written never runs: the lost device fails it.
-        if (!rebind(*session)) continue;
+        if (!bind_admitted(*session)) continue;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             session->admitted = true;
@@ -793,9 +785,10 @@ Status Engine::add_graph(const SessionPtr &session, std::unique_ptr<Executable> 
     const uint64_t t = exe->plan().ephemeral_bytes;
     SALUS_RETURN_IF_ERROR(admission_.grow_ephemeral(session->id, t));
     p->second.ephemeral_bytes = std::max(p->second.ephemeral_bytes, t);
-    // Pending layout changes rebind it with the rest of the session later.
-    Status st =
-        exe->bind(pool_ + p->second.persistent_offset, pool_ + p->second.lane.ephemeral_offset);
+    // Bound where the session is now; if its other graphs still point at an
+    // older place, its lane re-points them all before its next work.
+    Status st = exe->bind(pool_ + p->second.persistent_offset,
+                          pool_ + layouts_.at(p->second.lane.lane).ephemeral_offset);
     if (!st.ok()) return st;
     std::lock_guard<std::mutex> lock(mutex_);
     session->added.push_back(std::move(exe));
@@ -806,7 +799,9 @@ Status Engine::add_graph(const SessionPtr &session, std::unique_ptr<Executable> 
 std::optional<SessionPlacement> Engine::placement(uint64_t session_id) const {
     auto it = placements_.find(session_id);
     if (it == placements_.end()) return std::nullopt;
-    return it->second;
+    SessionPlacement p = it->second;
+    p.lane = layouts_.at(p.lane.lane); // lanes change without their sessions
+    return p;
 }
 
 EngineStatus Engine::status() {
