@@ -1,0 +1,188 @@
+// Issue 14's session flood on a real daemon: while one client creates
+// thousands of sessions as fast as it can, another client's small iterations
+// keep their latency, and creating a session costs the same however many are
+// open. TAP output.
+extern "C" {
+#include "../capi/daemon_fixture.h"
+}
+
+#include <salus/salus.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Sessions the flood creates: about 5 s on a quiet 2-core VM, and enough for
+// work proportional to the open sessions to show (it took 17 s for the 4th
+// thousand alone before issue 14's fix).
+constexpr int kSessions = 6000;
+constexpr int kChunk = 1000;
+// Bystander iterations measured alone, for its baseline.
+constexpr int kBaselineIterations = 2000;
+
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+double p99(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[(v.size() - 1) * 99 / 100];
+}
+
+// A graph of one 16-float variable whose Relu is the output: P and T of a
+// few bytes, an iteration of microseconds.
+salus_graph *small_graph() {
+    salus_graph *g = nullptr;
+    const int64_t n = 16;
+    uint32_t v = 0, y = 0;
+    if (salus_graph_new(&g) != 0) return nullptr;
+    int rc = salus_graph_add_variable(g, "v", SALUS_DTYPE_F32, &n, 1, nullptr, 0, &v);
+    if (rc == 0) rc = salus_graph_add_node(g, "Relu", nullptr, &v, 1, 1, &y, nullptr);
+    if (rc == 0) rc = salus_graph_add_output(g, y);
+    if (rc != 0) {
+        salus_graph_free(g);
+        return nullptr;
+    }
+    return g;
+}
+
+salus_client *connect(const daemon_fixture &d, const char *name) {
+    salus_connect_options opts;
+    salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
+    opts.socket_path = d.socket_path;
+    opts.client_name = name;
+    salus_client *client = nullptr;
+    return salus_connect(&opts, &client) == 0 ? client : nullptr;
+}
+
+// One iteration's round trip in ms, or a negative value on failure.
+double run_once(salus_session *s) {
+    salus_tensor *out = nullptr;
+    Clock::time_point t0 = Clock::now();
+    int rc = salus_session_run(s, nullptr, nullptr, 0, &out, 1);
+    double ms = ms_since(t0);
+    salus_tensor_free(out);
+    return rc == 0 ? ms : -1;
+}
+
+struct Flood {
+    std::vector<double> chunk_ms; // per kChunk sessions, in order
+    int created = 0;
+    std::string error;
+};
+
+// Creates kSessions sessions on a connection of its own, one after another.
+void flood(const daemon_fixture &d, const salus_graph *g, Flood *out, std::atomic<bool> *done) {
+    salus_client *client = connect(d, "flood");
+    if (!client) {
+        out->error = "the flood cannot connect";
+        done->store(true);
+        return;
+    }
+    Clock::time_point t0 = Clock::now();
+    for (int i = 0; i < kSessions; ++i) {
+        salus_session *s = nullptr;
+        if (salus_session_create(client, g, nullptr, &s) != 0) {
+            out->error = "session " + std::to_string(i) + ": " + salus_last_error();
+            break;
+        }
+        ++out->created; // left open: the daemon closes them with the connection
+        if ((i + 1) % kChunk == 0) {
+            out->chunk_ms.push_back(ms_since(t0));
+            t0 = Clock::now();
+        }
+    }
+    done->store(true);
+    salus_disconnect(client);
+}
+
+} // namespace
+
+int main() {
+    std::printf("1..3\n");
+    daemon_fixture d{};
+    const std::string limit = std::to_string(kSessions + 1);
+    const char *args[] = {"--sessions-per-uid", limit.c_str(), "--sessions-per-connection",
+                          limit.c_str(), nullptr};
+    salus_graph *g = small_graph();
+    salus_client *bystander = nullptr;
+    salus_session *mine = nullptr;
+    if (!g || daemon_start(&d, args) != 0 || !(bystander = connect(d, "bystander")) ||
+        salus_session_create(bystander, g, nullptr, &mine) != 0) {
+        std::printf("Bail out! cannot start the daemon and the bystander's session\n");
+        return 1;
+    }
+
+    std::vector<double> alone;
+    for (int i = 0; i < kBaselineIterations + 100; ++i) {
+        double ms = run_once(mine);
+        if (i >= 100 && ms >= 0) alone.push_back(ms); // the first ones warm up
+    }
+
+    Flood result;
+    std::atomic<bool> done{false};
+    std::thread flooder(flood, std::cref(d), g, &result, &done);
+    std::vector<double> during;
+    int failed_runs = 0;
+    while (!done.load()) {
+        double ms = run_once(mine);
+        if (ms < 0) {
+            ++failed_runs;
+        } else {
+            during.push_back(ms);
+        }
+    }
+    flooder.join();
+
+    int failed = 0;
+    auto report = [&](bool ok, int n, const char *name) {
+        std::printf("%s %d - %s\n", ok ? "ok" : "not ok", n, name);
+        failed += ok ? 0 : 1;
+    };
+    report(result.created == kSessions && failed_runs == 0, 1,
+           "the flood creates every session while the bystander's iterations succeed");
+    std::printf("# %d of %d sessions created%s%s; %d bystander iterations failed\n", result.created,
+                kSessions, result.error.empty() ? "" : ": ", result.error.c_str(), failed_runs);
+
+    // Its p99 within 2x of its baseline, but the baseline (~0.1-0.3 ms) is
+    // scheduler noise on a loaded 2-core CI VM, where one preemption of the
+    // loop or a lane thread costs a few ms whatever the daemon does: so at
+    // least baseline + 2 ms. A loop busy per creation with work proportional
+    // to the open sessions (tens of ms at 6000 before issue 14's fix) fails
+    // either bound.
+    const double base = p99(alone);
+    const double flooded = p99(during);
+    const double bound = std::max(2 * base, base + 2.0);
+    report(!during.empty() && flooded <= bound, 2,
+           "the bystander's iteration p99 stays within max(2x, +2 ms) of its baseline");
+    std::printf("# bystander p99: %.3f ms alone (%zu iterations), %.3f ms during the flood (%zu); "
+                "bound %.3f ms\n",
+                base, alone.size(), flooded, during.size(), bound);
+
+    // Creation work proportional to the open sessions makes each thousand
+    // slower than the one before (the last took 16x the first before the fix).
+    const bool linear =
+        result.chunk_ms.size() >= 2 && result.chunk_ms.back() <= 2 * result.chunk_ms.front();
+    report(linear, 3, "the last 1000 sessions take at most 2x the first 1000");
+    std::printf("# ms per 1000 sessions:");
+    for (double ms : result.chunk_ms) std::printf(" %.0f", ms);
+    std::printf("\n");
+
+    salus_session_close(mine);
+    salus_disconnect(bystander);
+    salus_graph_free(g);
+    if (daemon_stop(&d) != 0) {
+        std::printf("# the daemon did not stop cleanly\n");
+        ++failed;
+    }
+    return failed == 0 ? 0 : 1;
+}
