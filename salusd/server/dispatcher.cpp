@@ -322,10 +322,13 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
     // Importing copies every initial value and planning walks the whole
     // graph: both stay off the loop.
     pool_->post(
-        [creation, device, limit, limits = *limits_] {
-            const flatbuffers::Vector<uint8_t> &bytes =
-                *creation->frame->message()->body_as_CreateSession()->graph();
-            creation->status = build_guarded(device, bytes, limit, limits, nullptr, &creation->exe);
+        [creation, device, limit, limits = *limits_, gone = c.gone] {
+            if (!gone->load()) {
+                const flatbuffers::Vector<uint8_t> &bytes =
+                    *creation->frame->message()->body_as_CreateSession()->graph();
+                creation->status =
+                    build_guarded(device, bytes, limit, limits, nullptr, &creation->exe);
+            }
             creation->frame.reset();
         },
         [this, creation] { on_session_created(*creation); });
@@ -509,11 +512,13 @@ void Dispatcher::on_add_graph(Connection &c, uint64_t id, RequestFramePtr frame)
     // The base executable is immutable but for its bind pointers, which a
     // prepared graph does not read.
     pool_->post(
-        [addition, device, limit, limits = *limits_] {
-            const flatbuffers::Vector<uint8_t> &bytes =
-                *addition->frame->message()->body_as_AddGraph()->graph();
-            addition->status = build_guarded(device, bytes, limit, limits,
-                                             addition->session->exe.get(), &addition->exe);
+        [addition, device, limit, limits = *limits_, gone = c.gone] {
+            if (!gone->load()) {
+                const flatbuffers::Vector<uint8_t> &bytes =
+                    *addition->frame->message()->body_as_AddGraph()->graph();
+                addition->status = build_guarded(device, bytes, limit, limits,
+                                                 addition->session->exe.get(), &addition->exe);
+            }
             addition->frame.reset();
         },
         [this, addition] { on_graph_prepared(*addition); });
@@ -876,6 +881,11 @@ void Dispatcher::retire(const SessionPtr &session) {
 }
 
 void Dispatcher::drop_connection(Connection &c) {
+    c.gone->store(true);
+    if (c.sessions_creating > 0) {
+        SALUS_LOG_INFO("connection %llu (pid %d): %u session creation(s) cancelled",
+                       static_cast<ull>(c.id()), c.peer_pid(), c.sessions_creating);
+    }
     for (uint64_t session_id : c.session_ids) {
         auto it = sessions_.find(session_id);
         if (it == sessions_.end()) continue;

@@ -1,5 +1,7 @@
 #include "wire_io.h"
 
+#include <salus/salus.h>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,6 +58,22 @@ int connect_unix(const char *path) {
     if (fd < 0) return -1;
     if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof(addr)) != 0) {
         ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int hello(const char *path) {
+    int fd = connect_unix(path);
+    if (fd < 0) return -1;
+    flatbuffers::FlatBufferBuilder fbb;
+    auto body = wire::CreateHello(fbb, SALUS_PROTOCOL_VERSION, 0, fbb.CreateString("test"));
+    std::vector<uint64_t> storage;
+    const wire::Message *reply = nullptr;
+    if (send_message(fd, fbb, 1, wire::Body::Hello, body.Union()))
+        reply = recv_message(fd, &storage);
+    if (!reply || reply->body_type() != wire::Body::HelloReply) {
+        close(fd);
         return -1;
     }
     return fd;

@@ -24,5 +24,7 @@ const wire::Message *recv_message(int fd, std::vector<uint64_t> *storage);
 bool unix_address(const char *path, sockaddr_un *addr);
 // A socket connected to path, or -1.
 int connect_unix(const char *path);
+// A socket connected to path that has said Hello (as client "test"), or -1.
+int hello(const char *path);
 
 } // namespace salus::test

@@ -108,23 +108,6 @@ std::vector<uint8_t> matmul_graph(uint32_t length) {
     return finish_graph(g, rc);
 }
 
-// A raw connection that has said Hello; -1 on failure.
-int hello(const char *path) {
-    int fd = connect_unix(path);
-    if (fd < 0) return -1;
-    flatbuffers::FlatBufferBuilder fbb;
-    auto body = wire::CreateHello(fbb, SALUS_PROTOCOL_VERSION, 0, fbb.CreateString("limits"));
-    std::vector<uint64_t> storage;
-    const wire::Message *reply = nullptr;
-    if (send_message(fd, fbb, 1, wire::Body::Hello, body.Union()))
-        reply = recv_message(fd, &storage);
-    if (!reply || reply->body_type() != wire::Body::HelloReply) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 // Creates a session of `graph` on a raw connection: its id, or 0.
 uint64_t create_session(int fd, const std::vector<uint8_t> &graph) {
     flatbuffers::FlatBufferBuilder fbb;
