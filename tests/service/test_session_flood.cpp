@@ -17,6 +17,7 @@ extern "C" {
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,8 +30,13 @@ using Clock = std::chrono::steady_clock;
 
 // Sessions the flood creates: about 5 s on a quiet 2-core VM, and enough for
 // work proportional to the open sessions to show (it took 17 s for the 4th
-// thousand alone before issue 14's fix).
-constexpr int kSessions = 6000;
+// thousand alone before issue 14's fix). SESSION_FLOOD_SESSIONS sets another
+// count, for bench/README.md's figure at 10,000.
+int sessions_to_create() {
+    const char *env = std::getenv("SESSION_FLOOD_SESSIONS");
+    return env && std::atoi(env) > 0 ? std::atoi(env) : 6000;
+}
+const int kSessions = sessions_to_create();
 constexpr int kChunk = 1000;
 // Bystander iterations measured alone, for its baseline.
 constexpr int kBaselineIterations = 2000;
@@ -243,17 +249,18 @@ int main() {
     std::printf("# %d of %d sessions created%s%s; %d bystander iterations failed\n", result.created,
                 kSessions, result.error.empty() ? "" : ": ", result.error.c_str(), failed_runs);
 
-    // Its p99 within 2x of its baseline, but the baseline (~0.1-0.3 ms) is
-    // scheduler noise on a loaded 2-core CI VM, where one preemption of the
-    // loop or a lane thread costs a few ms whatever the daemon does: so at
-    // least baseline + 2 ms. A loop busy per creation with work proportional
-    // to the open sessions (tens of ms at 6000 before issue 14's fix) fails
-    // either bound.
+    // Its p99 within 2x of its baseline, or at least baseline + 5 ms: the
+    // baseline (~0.2 ms quiet) is scheduler noise on a loaded 2-core CI VM,
+    // and during the flood its client, the loop and the workers keep both
+    // cores busy, so the bystander's threads wait for a time slice (a few ms)
+    // whatever the daemon does: measured here, 0.4-11 ms with the fix under
+    // other load, against 187 ms at 6000 sessions with work proportional to
+    // the open sessions on the loop.
     const double base = p99(alone);
     const double flooded = p99(during);
-    const double bound = std::max(2 * base, base + 2.0);
+    const double bound = std::max(2 * base, base + 5.0);
     report(!during.empty() && flooded <= bound, 2,
-           "the bystander's iteration p99 stays within max(2x, +2 ms) of its baseline");
+           "the bystander's iteration p99 stays within max(2x, +5 ms) of its baseline");
     std::printf("# bystander p99: %.3f ms alone (%zu iterations), %.3f ms during the flood (%zu); "
                 "bound %.3f ms\n",
                 base, alone.size(), flooded, during.size(), bound);
