@@ -64,10 +64,13 @@
 // Lanes of capacity 0 (only sessions with P = T = 0) hold no memory and take
 // no part in the address order.
 //
-// Cost per call: O(lanes + free ranges + sessions in the lane joined) for
-// steps 1-2, plus O(blocks in the run) to re-partition, O(lanes log lanes) to
-// merge, and O(waiting sessions) per release to try the queue, plus
-// O(lanes log lanes + free ranges) per release to rebalance.
+// Cost per call: O(lanes + free ranges + log sessions) for steps 1-2, plus,
+// to re-partition, O(log sessions) for each lane of the run that keeps its
+// base and is packed (nothing in it moves: a flood of sessions into a growing
+// lane stays linear in all) and O(blocks) for each other lane, O(lanes log
+// lanes) to merge, and O(waiting sessions) per release to try the queue, plus
+// O(lanes log lanes + free ranges + sessions without persistent memory in
+// crowded lanes) per release that empties a lane, to rebalance.
 #pragma once
 
 #include "common/status.h"
@@ -237,6 +240,10 @@ class Admission {
     bool merge_and_grow(const NewSession &s, CallLog *log);
     void relayout(uint64_t begin, uint64_t end, const std::vector<Target> &targets,
                   const NewSession &s, CallLog *log);
+    // relayout() of a single-lane target that keeps its base, when the lane's
+    // blocks are packed from it: nothing moves. False (nothing done) when
+    // they are not.
+    bool relayout_in_place(Lane *lane, const Target &target, const NewSession &s, CallLog *log);
     uint64_t extra_for(const Lane &lane, const NewSession &s) const;
 
     // admission_rebalance.cpp

@@ -210,6 +210,20 @@ bool Admission::merge_and_grow(const NewSession &s, CallLog *log) {
     return true;
 }
 
+bool Admission::relayout_in_place(Lane *lane, const Target &target, const NewSession &s,
+                                  CallLog *log) {
+    // Packed from its base already: every block stays where it is, so the
+    // lane only changes its capacity - O(log) instead of re-adding all of
+    // its sessions (a flood of sessions into one growing lane stays linear).
+    if (lane->blocks_end() - lane->base() != lane->persistent_bytes()) return false;
+    order_.erase({lane->base(), lane->capacity(), lane->id()});
+    lane->set_range(lane->base(), target.capacity);
+    order_.emplace(lane->base(), lane->capacity(), lane->id());
+    if (target.gets_session)
+        add_to_lane(lane, s, s.p == 0 ? lane->base() : lane->blocks_end(), log);
+    return true;
+}
+
 void Admission::relayout(uint64_t begin, uint64_t end, const std::vector<Target> &targets,
                          const NewSession &s, CallLog *log) {
     for (const Target &target : targets) {
@@ -218,15 +232,13 @@ void Admission::relayout(uint64_t begin, uint64_t end, const std::vector<Target>
     auto admitted_here = [&](SessionId id) {
         return std::find(log->admitted.begin(), log->admitted.end(), id) != log->admitted.end();
     };
-    // Sessions moving to a new lane of their own, and the lanes they leave
-    // (in the run too, so they are re-laid out without them).
-    std::set<SessionId> adopted;
-    std::set<LaneId> losing;
+    // Sessions moving to a new lane of their own leave their lanes (in the
+    // run too) first, so that those are re-laid out without them.
     for (const Target &target : targets) {
         if (!target.adopts) continue;
-        adopted.insert(*target.adopts);
-        losing.insert(sessions_.at(*target.adopts).lane);
-        log->moved.insert(sessions_.at(*target.adopts).lane); // paused while it leaves
+        const SessionRec &rec = sessions_.at(*target.adopts);
+        log->moved.insert(rec.lane); // paused while it leaves
+        lanes_.at(rec.lane).remove_session(*target.adopts, rec.p, rec.t, rec.offset);
     }
     free_.take_all_within(begin, end);
     std::vector<Move> relocation;
@@ -249,12 +261,8 @@ void Admission::relayout(uint64_t begin, uint64_t end, const std::vector<Target>
             cursor += target.capacity;
             continue;
         }
-        const Lane &first = lanes_.at(target.members.front());
-        const bool untouched = target.members.size() == 1 && !target.gets_session &&
-                               losing.count(first.id()) == 0 && first.base() == cursor &&
-                               first.capacity() == target.capacity &&
-                               first.blocks_end() - first.base() == first.persistent_bytes();
-        if (untouched) { // already packed where it belongs
+        if (target.members.size() == 1 && lanes_.at(target.members.front()).base() == cursor &&
+            relayout_in_place(&lanes_.at(target.members.front()), target, s, log)) {
             cursor += target.capacity;
             continue;
         }
@@ -262,13 +270,11 @@ void Admission::relayout(uint64_t begin, uint64_t end, const std::vector<Target>
         std::vector<SessionId> order;
         for (LaneId id : target.members) {
             const Lane &member = lanes_.at(id);
-            for (const auto &[offset, block] : member.blocks()) {
-                if (adopted.count(block.session) == 0) order.push_back(block.session);
-            }
+            for (const auto &[offset, block] : member.blocks()) order.push_back(block.session);
         }
         for (LaneId id : target.members) {
             for (SessionId sid : lanes_.at(id).sessions()) {
-                if (sessions_.at(sid).p == 0 && adopted.count(sid) == 0) order.push_back(sid);
+                if (sessions_.at(sid).p == 0) order.push_back(sid);
             }
         }
         Lane &kept = lanes_.at(target.members.front());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 
 namespace salus::lanes {
 
@@ -35,24 +36,34 @@ uint64_t Lane::blocks_end() const {
 std::optional<uint64_t> Lane::find_hole(uint64_t p, uint64_t ephemeral) const {
     if (ephemeral > capacity_) return std::nullopt;
     const uint64_t limit = end() - ephemeral;
-    if (blocks_end() > limit) return std::nullopt;
+    const uint64_t top = blocks_end();
+    if (top > limit) return std::nullopt;
     if (p == 0) return base_;
-    std::optional<uint64_t> best;
-    uint64_t best_size = 0;
-    uint64_t cursor = base_;
-    auto consider = [&](uint64_t hole_end) {
-        const uint64_t size = hole_end - cursor;
-        if (size >= p && (!best || size < best_size)) {
-            best = cursor;
-            best_size = size;
-        }
-    };
-    for (const auto &[offset, block] : blocks_) {
-        consider(offset);
-        cursor = offset + block.bytes;
+    // The smallest hole below the blocks (the lowest among equals), unless
+    // the room above them is smaller still.
+    auto hole = holes_.lower_bound({p, 0});
+    if (limit - top >= p && (hole == holes_.end() || limit - top < hole->first)) return top;
+    if (hole == holes_.end()) return std::nullopt;
+    return hole->second;
+}
+
+void Lane::add_hole(uint64_t begin, uint64_t end) {
+    if (end > begin) holes_.emplace(end - begin, begin);
+}
+
+void Lane::erase_hole(uint64_t begin, uint64_t end) {
+    if (end > begin) holes_.erase({end - begin, begin});
+}
+
+void Lane::set_range(uint64_t base, uint64_t capacity) {
+    if (!blocks_.empty() && base != base_) {
+        const uint64_t first = blocks_.begin()->first;
+        assert(base <= first);
+        erase_hole(base_, first);
+        add_hole(base, first);
     }
-    consider(limit);
-    return best;
+    base_ = base;
+    capacity_ = capacity;
 }
 
 void Lane::add_session(SessionId id, uint64_t p, uint64_t t, uint64_t offset) {
@@ -60,7 +71,17 @@ void Lane::add_session(SessionId id, uint64_t p, uint64_t t, uint64_t offset) {
     ts_.insert(t);
     sum_t_ += t;
     persistent_ += p;
-    if (p > 0) blocks_.emplace(offset, Block{id, p});
+    if (p == 0) return;
+    // The block splits the gap it lands in (or extends the blocks upwards).
+    auto next = blocks_.lower_bound(offset);
+    const uint64_t below =
+        next == blocks_.begin() ? base_ : std::prev(next)->first + std::prev(next)->second.bytes;
+    add_hole(below, offset);
+    if (next != blocks_.end()) {
+        erase_hole(below, next->first);
+        add_hole(offset + p, next->first);
+    }
+    blocks_.emplace_hint(next, offset, Block{id, p});
 }
 
 void Lane::remove_session(SessionId id, uint64_t p, uint64_t t, uint64_t offset) {
@@ -68,9 +89,16 @@ void Lane::remove_session(SessionId id, uint64_t p, uint64_t t, uint64_t offset)
     ts_.erase(ts_.find(t));
     sum_t_ -= t;
     persistent_ -= p;
-    if (p > 0) {
-        assert(blocks_.count(offset) == 1 && blocks_.at(offset).session == id);
-        blocks_.erase(offset);
+    if (p == 0) return;
+    auto it = blocks_.find(offset);
+    assert(it != blocks_.end() && it->second.session == id);
+    const uint64_t below =
+        it == blocks_.begin() ? base_ : std::prev(it)->first + std::prev(it)->second.bytes;
+    erase_hole(below, offset);
+    auto next = blocks_.erase(it);
+    if (next != blocks_.end()) {
+        erase_hole(offset + p, next->first);
+        add_hole(below, next->first);
     }
 }
 
@@ -80,6 +108,7 @@ void Lane::clear_sessions() {
     sum_t_ = 0;
     persistent_ = 0;
     blocks_.clear();
+    holes_.clear();
 }
 
 std::string Lane::check() const {
@@ -90,7 +119,14 @@ std::string Lane::check() const {
     }
     uint64_t cursor = base_;
     uint64_t sum = 0;
+    size_t holes = 0;
     for (const auto &[offset, block] : blocks_) {
+        if (offset > cursor) {
+            ++holes;
+            if (holes_.count({offset - cursor, cursor}) == 0) {
+                return name + "the hole at " + std::to_string(cursor) + " is not indexed";
+            }
+        }
         if (offset < cursor) {
             return name + "block of session " + std::to_string(block.session) + " at " +
                    std::to_string(offset) + " overlaps the previous one or precedes the base";
@@ -105,6 +141,7 @@ std::string Lane::check() const {
                std::to_string(ephemeral_offset());
     }
     if (sum != persistent_) return name + "persistent total differs from its blocks";
+    if (holes != holes_.size()) return name + "holes indexed that are none";
     if (ts_.size() != sessions_.size()) return name + "one T per session expected";
     return {};
 }

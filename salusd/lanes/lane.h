@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 namespace salus::lanes {
 
@@ -57,14 +58,13 @@ class Lane {
     // The lowest offset of the smallest hole of at least p bytes below an
     // ephemeral region of `ephemeral` bytes, or nothing when no hole is big
     // enough or a block already reaches into that region. p == 0: base.
+    // O(log blocks): the holes below blocks_end() are kept indexed by size.
     std::optional<uint64_t> find_hole(uint64_t p, uint64_t ephemeral) const;
 
     void add_session(SessionId id, uint64_t p, uint64_t t, uint64_t offset);
     void remove_session(SessionId id, uint64_t p, uint64_t t, uint64_t offset);
-    void set_range(uint64_t base, uint64_t capacity) {
-        base_ = base;
-        capacity_ = capacity;
-    }
+    // Blocks stay where they are; a new base must not pass the lowest one.
+    void set_range(uint64_t base, uint64_t capacity);
     // Forgets every session, keeping the range (used when re-laying out).
     void clear_sessions();
 
@@ -81,6 +81,12 @@ class Lane {
     std::multiset<uint64_t> ts_;
     std::set<SessionId> sessions_;
     std::map<uint64_t, Block> blocks_;
+    // The gaps between base and blocks_end() not covered by a block, as
+    // (bytes, offset): what find_hole() picks from without a scan.
+    std::set<std::pair<uint64_t, uint64_t>> holes_;
+
+    void add_hole(uint64_t begin, uint64_t end);
+    void erase_hole(uint64_t begin, uint64_t end);
 };
 
 } // namespace salus::lanes

@@ -12,7 +12,9 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -98,6 +100,9 @@ class Connection {
     uint32_t tenant = 0; // Hello's: the tenant its sessions are charged to, 0 for none
     std::set<uint64_t> session_ids;
     uint32_t sessions_creating = 0; // CreateSessions not answered yet
+    // Set once it closes: the workers skip the graphs it sent that they
+    // have not begun to build (its sessions would be closed at once).
+    std::shared_ptr<std::atomic<bool>> gone = std::make_shared<std::atomic<bool>>(false);
 
   private:
     enum class State { Open, Flushing, Closed }; // Flushing: close_when_flushed()

@@ -327,11 +327,14 @@ void Dispatcher::on_create_session(Connection &c, uint64_t id, RequestFramePtr f
     // Importing copies every initial value and planning walks the whole
     // graph: both stay off the loop.
     pool_->post(
-        [creation, device, limit, limits = *limits_] {
-            const flatbuffers::Vector<uint8_t> &bytes =
-                *creation->frame->message()->body_as_CreateSession()->graph();
-            creation->status = build_guarded(device, bytes, limit, limits, nullptr, &creation->exe);
-            if (creation->exe) creation->exe->set_session_seed(creation->seed);
+        [creation, device, limit, limits = *limits_, gone = c.gone] {
+            if (!gone->load()) {
+                const flatbuffers::Vector<uint8_t> &bytes =
+                    *creation->frame->message()->body_as_CreateSession()->graph();
+                creation->status =
+                    build_guarded(device, bytes, limit, limits, nullptr, &creation->exe);
+                if (creation->exe) creation->exe->set_session_seed(creation->seed);
+            }
             creation->frame.reset();
         },
         [this, creation] { on_session_created(*creation); });
@@ -344,14 +347,24 @@ std::string Dispatcher::session_limit(const Connection &c) const {
                              limits_->sessions_per_connection, "sessions-per-connection");
     }
     uint32_t uid = c.peer_uid();
-    uint64_t theirs = creating_per_uid_.count(uid);
-    for (const auto &[id, session] : sessions_) theirs += session->client_uid == uid ? 1 : 0;
+    uint64_t theirs = creating_per_uid_.count(uid) + open_per_uid_.count(uid);
     if (theirs >= limits_->sessions_per_uid) {
         return limit_message("uid " + std::to_string(uid) + " has " + std::to_string(theirs) +
                                  " sessions open",
                              limits_->sessions_per_uid, "sessions-per-uid");
     }
     return "";
+}
+
+void Dispatcher::insert_session(const SessionPtr &session) {
+    if (sessions_.emplace(session->id, session).second) open_per_uid_.add(session->client_uid);
+}
+
+void Dispatcher::erase_session(uint64_t session_id) {
+    auto it = sessions_.find(session_id);
+    if (it == sessions_.end()) return;
+    open_per_uid_.remove(it->second->client_uid);
+    sessions_.erase(it);
 }
 
 void Dispatcher::on_session_created(Creation &creation) {
@@ -401,7 +414,7 @@ void Dispatcher::on_session_created(Creation &creation) {
     }
     // Admitted sessions were answered by on_admitted() already.
     if (position > 0) {
-        sessions_.emplace(session_id, session);
+        insert_session(session);
         c->session_ids.insert(session_id);
         SALUS_LOG_INFO("session %llu \"%s\" queued for device memory at position %u: "
                        "P %llu bytes, T %llu bytes",
@@ -414,14 +427,14 @@ void Dispatcher::on_session_created(Creation &creation) {
 
 void Dispatcher::on_admitted(const SessionPtr &session) {
     Connection *c = session->owner;
-    sessions_.emplace(session->id, session);
+    insert_session(session);
     c->session_ids.insert(session->id);
     if (shutting_down_) {
         // Let through by refusing the sessions that waited ahead of it.
         c->send_error(session->create_request_id, SALUS_ESHUTDOWN, refusal());
         c->session_ids.erase(session->id);
         session->owner = nullptr;
-        sessions_.erase(session->id);
+        erase_session(session->id);
         retire(session);
         return;
     }
@@ -505,11 +518,13 @@ void Dispatcher::on_add_graph(Connection &c, uint64_t id, RequestFramePtr frame)
     // The base executable is immutable but for its bind pointers, which a
     // prepared graph does not read.
     pool_->post(
-        [addition, device, limit, limits = *limits_] {
-            const flatbuffers::Vector<uint8_t> &bytes =
-                *addition->frame->message()->body_as_AddGraph()->graph();
-            addition->status = build_guarded(device, bytes, limit, limits,
-                                             addition->session->exe.get(), &addition->exe);
+        [addition, device, limit, limits = *limits_, gone = c.gone] {
+            if (!gone->load()) {
+                const flatbuffers::Vector<uint8_t> &bytes =
+                    *addition->frame->message()->body_as_AddGraph()->graph();
+                addition->status = build_guarded(device, bytes, limit, limits,
+                                                 addition->session->exe.get(), &addition->exe);
+            }
             addition->frame.reset();
         },
         [this, addition] { on_graph_prepared(*addition); });
@@ -790,7 +805,7 @@ void Dispatcher::begin_shutdown() {
         c->send_error(session->create_request_id, SALUS_ESHUTDOWN, refusal());
         c->session_ids.erase(session->id);
         session->owner = nullptr;
-        sessions_.erase(session->id);
+        erase_session(session->id);
         retire(session);
     }
 }
@@ -853,7 +868,7 @@ void Dispatcher::finish_close(const SessionPtr &session) {
     }
     c->session_ids.erase(session->id);
     session->owner = nullptr;
-    sessions_.erase(session->id);
+    erase_session(session->id);
     retire(session);
 }
 
@@ -873,6 +888,11 @@ void Dispatcher::retire(const SessionPtr &session) {
 }
 
 void Dispatcher::drop_connection(Connection &c) {
+    c.gone->store(true);
+    if (c.sessions_creating > 0) {
+        SALUS_LOG_INFO("connection %llu (pid %d): %u session creation(s) cancelled",
+                       static_cast<ull>(c.id()), c.peer_pid(), c.sessions_creating);
+    }
     for (uint64_t session_id : c.session_ids) {
         auto it = sessions_.find(session_id);
         if (it == sessions_.end()) continue;
@@ -889,7 +909,7 @@ void Dispatcher::drop_connection(Connection &c) {
                 close_session_reply(session->close_request_id, session->id, session->iterations));
         }
         session->owner = nullptr;
-        sessions_.erase(it);
+        erase_session(session_id);
         // Queued iterations are dropped; a running one finishes first, then
         // the memory returns to the pool.
         retire(session);

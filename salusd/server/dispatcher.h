@@ -101,6 +101,9 @@ class Dispatcher {
     SessionPtr find_session(Connection &c, uint64_t request_id, uint64_t session_id,
                             bool any_owner);
     void finish_close(const SessionPtr &session);
+    // sessions_ and open_per_uid_ change together, only through these.
+    void insert_session(const SessionPtr &session);
+    void erase_session(uint64_t session_id);
     // Ends the session in the engine and keeps its last report for listings.
     void retire(const SessionPtr &session);
 
@@ -117,6 +120,7 @@ class Dispatcher {
     uint64_t next_session_id_ = 1;
     unsigned creations_in_flight_ = 0; // CreateSessions on the workers
     UidCounter creating_per_uid_;      // ...by uid, for sessions-per-uid
+    UidCounter open_per_uid_;          // sessions_ by uid, for the same
     bool draining_ = false;
     bool shutting_down_ = false;
 };

@@ -118,12 +118,6 @@ uint32_t Engine::queue_position(uint64_t session_id) const {
 }
 
 void Engine::enqueue(const SessionPtr &session, QueuedIteration iteration) {
-    // Idle since its lane's layout changed: nothing runs it now, so its
-    // graphs can follow the new addresses before the work can start.
-    if (session->stale_binding) {
-        session->stale_binding = false;
-        (void)rebind(*session);
-    }
     uint64_t now = monotonic_ns();
     std::lock_guard<std::mutex> lock(mutex_);
     session->queue.push_back(std::move(iteration));
@@ -203,9 +197,10 @@ Status Engine::add_graph(const SessionPtr &session, std::unique_ptr<Executable> 
     const uint64_t t = exe->plan().ephemeral_bytes;
     SALUS_RETURN_IF_ERROR(admission_.grow_ephemeral(session->id, t));
     p->second.ephemeral_bytes = std::max(p->second.ephemeral_bytes, t);
-    // Pending layout changes rebind it with the rest of the session later.
-    Status st =
-        exe->bind(pool_ + p->second.persistent_offset, pool_ + p->second.lane.ephemeral_offset);
+    // Bound where the session is now; if its other graphs still point at an
+    // older place, its lane re-points them all before its next work.
+    Status st = exe->bind(pool_ + p->second.persistent_offset,
+                          pool_ + layouts_.at(p->second.lane.lane).ephemeral_offset);
     if (!st.ok()) return st;
     std::lock_guard<std::mutex> lock(mutex_);
     session->added.push_back(std::move(exe));
@@ -216,7 +211,9 @@ Status Engine::add_graph(const SessionPtr &session, std::unique_ptr<Executable> 
 std::optional<SessionPlacement> Engine::placement(uint64_t session_id) const {
     auto it = placements_.find(session_id);
     if (it == placements_.end()) return std::nullopt;
-    return it->second;
+    SessionPlacement p = it->second;
+    p.lane = layouts_.at(p.lane.lane); // lanes change without their sessions
+    return p;
 }
 
 EngineStatus Engine::status() {

@@ -225,8 +225,10 @@ class Engine : private sched::Observer {
     void apply(LayoutChange change);
     void apply_now(const LayoutChange &change);
     void apply_pending();
-    // False (and the device reported lost) when the device failed.
-    bool rebind(Session &session);
+    // Binds a session's graphs where admission placed it (the first bind
+    // writes the initial values). False (and the device reported lost) when
+    // the device failed.
+    bool bind_admitted(Session &session);
 
     // engine_lost.cpp.
     // Loop: once the device is lost and no lane is busy, hands what is left
@@ -266,8 +268,9 @@ class Engine : private sched::Observer {
     bool async_open_ = false;
 
     // Loop thread only.
-    std::map<uint64_t, SessionPtr> sessions_; // admitted or waiting for admission
-    std::map<uint64_t, SessionPlacement> placements_;
+    std::map<uint64_t, SessionPtr> sessions_;         // admitted or waiting for admission
+    std::map<uint64_t, SessionPlacement> placements_; // .lane: see layouts_
+    std::map<LaneId, LaneLayout> layouts_;            // every lane's current layout
     std::deque<LayoutChange> pending_changes_;
 
     std::mutex mutex_; // everything below, and Session's engine fields

@@ -142,6 +142,17 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         uint64_t index = is_iteration ? ++session->started : session->started;
         // Looked up under the mutex: the loop may be adding a graph.
         Executable *exe = session->graph(iteration.graph);
+        // Its memory moved since its graphs were bound (a layout change
+        // while it was idle): they follow here, not on the loop.
+        const uint64_t want_persistent = session->persistent_offset;
+        const uint64_t want_ephemeral = lane->layout.ephemeral_offset;
+        std::vector<Executable *> rebound;
+        if (session->bound_persistent != want_persistent ||
+            session->bound_ephemeral != want_ephemeral) {
+            for (size_t k = 0; k < session->graph_count(); ++k) {
+                rebound.push_back(session->graph(static_cast<uint32_t>(k)));
+            }
+        }
         uint64_t start = monotonic_ns();
         if (lane->chained && lane->last_session != session->id) {
             switches_.record(start - lane->last_end_ns);
@@ -161,9 +172,18 @@ void Engine::lane_main(Lane *lane, std::promise<std::string> *label) {
         std::string lost_message;
         try {
             Status st;
+            for (Executable *graph : rebound) {
+                if (st.ok()) st = graph->bind(pool_ + want_persistent, pool_ + want_ephemeral);
+            }
+            if (st.ok()) {
+                session->bound_persistent = want_persistent;
+                session->bound_ephemeral = want_ephemeral;
+            } else {
+                report_device_lost(st.message());
+            }
             // Nothing more runs on a lost device; an iteration that fails
             // because the device was lost says so instead of its own error.
-            if (!device_lost(&lost_message)) {
+            if (st.ok() && !device_lost(&lost_message)) {
                 reply = run_work(*session, exe, lane->exec.get(), iteration, &st);
             }
             if (!st.ok() || !lost_message.empty()) {

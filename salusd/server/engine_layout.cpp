@@ -55,13 +55,15 @@ void Engine::apply_pending() {
     schedule_locked(monotonic_ns());
 }
 
-bool Engine::rebind(Session &session) {
-    const SessionPlacement &p = placements_.at(session.id);
+bool Engine::bind_admitted(Session &session) {
+    const SessionPlacement p = *placement(session.id);
     Status st;
     for (size_t k = 0; k < session.graph_count() && st.ok(); ++k) {
         st = session.graph(static_cast<uint32_t>(k))
                  ->bind(pool_ + p.persistent_offset, pool_ + p.lane.ephemeral_offset);
     }
+    session.persistent_offset = session.bound_persistent = p.persistent_offset;
+    session.bound_ephemeral = p.lane.ephemeral_offset;
     if (st.ok()) return true;
     // Device memory is in an unknown state: nothing can trust it any more.
     SALUS_LOG_ERROR("session %llu: %s", static_cast<ull>(session.id), st.message().c_str());
@@ -90,7 +92,6 @@ void Engine::apply_now(const LayoutChange &change) {
                        change.closed.size(), change.relocated.size());
     }
 
-    std::vector<uint64_t> moved;
     // Retire lanes first, so that their streams serve the lanes this change
     // opens: there are never more lanes than streams.
     std::vector<std::thread> retired;
@@ -123,44 +124,21 @@ void Engine::apply_now(const LayoutChange &change) {
         }
     }
 
-    // Sessions of a lane whose ephemeral region changed follow it.
-    for (const LaneLayout &layout : change.lanes) {
-        for (auto &[id, placement] : placements_) {
-            if (placement.lane.lane == layout.lane) {
-                placement.lane = layout;
-                moved.push_back(id);
-            }
-        }
-    }
+    // Only the layouts and the relocated sessions' offsets change here: each
+    // session's graphs follow on its lane before its next work runs
+    // (lane_main), so a change costs nothing per idle session of a lane.
+    for (LaneId id : change.closed) layouts_.erase(id);
+    for (const LaneLayout &layout : change.lanes) layouts_[layout.lane] = layout;
     for (const SessionPlacement &p : change.relocated) {
         auto old = placements_.find(p.session);
         bool lane_changed = old == placements_.end() || old->second.lane.lane != p.lane.lane;
         placements_[p.session] = p;
-        moved.push_back(p.session);
+        auto session = sessions_.find(p.session);
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (session != sessions_.end()) session->second->persistent_offset = p.persistent_offset;
         if (lane_changed) {
-            std::lock_guard<std::mutex> lock(mutex_);
             (void)scheduler_.session_moved(p.session, sched_lane(p.lane.lane), now);
             log_event(now, sched::EventKind::move, p.session, p.lane.lane);
-        }
-    }
-    // Sessions with work follow their memory now (no iteration runs in a lane
-    // this change touches); idle ones when their next work is queued. Binding
-    // every session of a lane at each change made a flood of idle sessions
-    // quadratic: each admission into a grown lane re-pointed all the others.
-    for (uint64_t id : moved) {
-        auto it = sessions_.find(id);
-        if (it == sessions_.end() || !it->second->exe->bound()) continue;
-        Session &s = *it->second;
-        bool has_work = false;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            has_work = s.running || s.writing || !s.queue.empty();
-        }
-        if (has_work) {
-            s.stale_binding = false;
-            (void)rebind(s);
-        } else {
-            s.stale_binding = true;
         }
     }
 
@@ -171,7 +149,7 @@ void Engine::apply_now(const LayoutChange &change) {
         placements_[p.session] = p;
         // The first bind writes the initial values. A session whose values
         // could not be written never runs: the lost device fails it.
-        if (!rebind(*session)) continue;
+        if (!bind_admitted(*session)) continue;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             session->admitted = true;

@@ -66,8 +66,8 @@ struct Session {
     uint32_t in_flight = 0;           // requests queued or running, not yet answered
 
     // The Engine's, under its mutex. The lane thread running this session's
-    // single in-flight iteration uses *exe; the loop rebinds *exe only while
-    // no iteration runs.
+    // single in-flight iteration uses *exe, and first re-points its graphs
+    // when its memory moved since they were bound (see bound_persistent).
     const std::unique_ptr<Executable> exe;
     // Graphs added later (AddGraph) over exe's persistent block: graph k > 0
     // is added[k - 1], named added_names[k - 1]. The loop appends under the
@@ -84,10 +84,13 @@ struct Session {
     bool close_requested = false;      // the loop waits for it to become idle
     uint64_t started = 0;              // iterations started: the next index - 1
     uint64_t running_request_id = 0;   // the request of the iteration on its lane
-    // The loop's: its lane's layout changed while it was idle, and its graphs
-    // still point at the old addresses; they follow before its next work is
-    // queued (Engine::enqueue), never while it has work.
-    bool stale_binding = false;
+    // Where its persistent block is now (the loop sets it, under the
+    // Engine's mutex), and the pool offsets its graphs point at: only the
+    // thread that runs its work (or the loop before it is admitted) binds
+    // them, so a layout change costs the loop nothing per idle session.
+    uint64_t persistent_offset = 0;
+    uint64_t bound_persistent = 0;
+    uint64_t bound_ephemeral = 0;
 
     bool closed() const { return owner == nullptr; }
 };

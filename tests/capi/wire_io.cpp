@@ -83,4 +83,13 @@ int connect_unix(const char *path) {
     return fd;
 }
 
+int hello(const char *path) {
+    int fd = connect_unix(path);
+    if (fd >= 0 && !say_hello(fd, "test")) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 } // namespace salus::test

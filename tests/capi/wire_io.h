@@ -30,5 +30,7 @@ bool say_hello(int fd, const char *client_name, uint32_t *max_frame_bytes = null
 bool unix_address(const char *path, sockaddr_un *addr);
 // A socket connected to path, or -1.
 int connect_unix(const char *path);
+// A socket connected to path that has said Hello (as client "test"), or -1.
+int hello(const char *path);
 
 } // namespace salus::test

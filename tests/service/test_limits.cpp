@@ -96,16 +96,6 @@ std::vector<uint8_t> matmul_graph(uint32_t length) {
     return finish_graph(g, rc);
 }
 
-// A raw connection that has said Hello; -1 on failure.
-int hello(const char *path) {
-    int fd = connect_unix(path);
-    if (fd >= 0 && !say_hello(fd, "limits")) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 // Creates a session of `graph` on a raw connection: its id, or 0.
 uint64_t create_session(int fd, const std::vector<uint8_t> &graph) {
     flatbuffers::FlatBufferBuilder fbb;
