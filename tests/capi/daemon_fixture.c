@@ -57,7 +57,7 @@ static const char *wrapper(void) {
     return w && *w ? w : NULL;
 }
 
-static int slowdown(void) {
+int daemon_fixture_slowdown(void) {
     return wrapper() ? WRAPPED_SLOWDOWN : 1;
 }
 
@@ -141,7 +141,7 @@ static int start(daemon_fixture *f, const char *const *extra_args, int logged) {
     }
     f->pid = pid;
 
-    for (int waited = 0; waited < START_TIMEOUT_MS * slowdown(); waited += POLL_MS) {
+    for (int waited = 0; waited < START_TIMEOUT_MS * daemon_fixture_slowdown(); waited += POLL_MS) {
         if (accepts(f->socket_path)) return 0;
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -153,7 +153,7 @@ static int start(daemon_fixture *f, const char *const *extra_args, int logged) {
         sleep_ms(POLL_MS);
     }
     fprintf(stderr, "daemon_fixture: salusd did not accept connections within %d ms\n",
-            START_TIMEOUT_MS * slowdown());
+            START_TIMEOUT_MS * daemon_fixture_slowdown());
     daemon_stop(f);
     return -1;
 }
@@ -199,7 +199,7 @@ int daemon_log_contains(const daemon_fixture *f, const char *text, int timeout_m
 }
 
 int daemon_wait_exit(daemon_fixture *f, int timeout_ms, int *status) {
-    if (f->pid <= 0 || !reap(f->pid, timeout_ms, status)) return 0;
+    if (f->pid <= 0 || !reap(f->pid, timeout_ms * daemon_fixture_slowdown(), status)) return 0;
     f->pid = 0;
     return 1;
 }
@@ -208,7 +208,7 @@ void daemon_kill(daemon_fixture *f) {
     if (f->pid > 0) {
         int status;
         kill(f->pid, SIGKILL);
-        reap(f->pid, STOP_TIMEOUT_MS * slowdown(), &status);
+        reap(f->pid, STOP_TIMEOUT_MS * daemon_fixture_slowdown(), &status);
         f->pid = 0;
     }
 }
@@ -218,9 +218,9 @@ int daemon_stop(daemon_fixture *f) {
     if (f->pid > 0) {
         int status = 0;
         kill(f->pid, SIGTERM);
-        if (!reap(f->pid, STOP_TIMEOUT_MS * slowdown(), &status)) {
+        if (!reap(f->pid, STOP_TIMEOUT_MS * daemon_fixture_slowdown(), &status)) {
             fprintf(stderr, "daemon_fixture: salusd ignored SIGTERM for %d ms\n",
-                    STOP_TIMEOUT_MS * slowdown());
+                    STOP_TIMEOUT_MS * daemon_fixture_slowdown());
             daemon_kill(f);
             rc = -1;
         } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -24,6 +24,9 @@ int daemon_fixture_on_gpu(void);
 /* Whether the daemons run under $SALUSD_WRAPPER (valgrind: 20-50x slower):
  * tests that only need an iteration to take a while size their work down. */
 int daemon_fixture_wrapped(void);
+/* How many times longer than usual a test should wait for the daemon: 1, or
+ * more under a wrapper. daemon_start/stop/wait_exit apply it themselves. */
+int daemon_fixture_slowdown(void);
 
 /* The same, with the daemon's log in f->log_path (copied to the test's
  * stderr when the daemon stops), for tests that read it. */
@@ -32,7 +35,7 @@ int daemon_start_logged(daemon_fixture *f, const char *const *extra_args);
 /* Waits up to timeout_ms until the log contains text: 1 if it does. */
 int daemon_log_contains(const daemon_fixture *f, const char *text, int timeout_ms);
 
-/* Waits up to timeout_ms for the daemon to exit by itself: 1 with *status
+/* Waits up to timeout_ms (times the slowdown) for the daemon to exit by itself: 1 with *status
  * when it did (then it no longer runs for daemon_stop), else 0. */
 int daemon_wait_exit(daemon_fixture *f, int timeout_ms, int *status);
 

@@ -155,7 +155,10 @@ static void heavy_client(const char *socket_path, int ready_fd) {
                           .lr = 0.01f,
                           .seed = 9,
                           .train = 1};
-    const mlp_spec spec = daemon_fixture_on_gpu() ? gpu : cpu;
+    /* Under valgrind one CPU iteration would outlast the daemon's stop. */
+    const mlp_spec wrapped = {
+        .n_layers = 2, .sizes = {256, 512, 10}, .batch = 64, .lr = 0.01f, .seed = 9, .train = 1};
+    const mlp_spec spec = daemon_fixture_on_gpu() ? gpu : daemon_fixture_wrapped() ? wrapped : cpu;
     mlp_graph m;
     mlp_data d;
     salus_session_options so;

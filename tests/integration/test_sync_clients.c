@@ -114,10 +114,11 @@ static void job_close(sync_job *j) {
     salus_disconnect(j->client);
 }
 
-/* Waits up to 30 s until the job has done n iterations. */
+/* Waits up to 30 s (more under a wrapper) until the job has done n iterations. */
 static void wait_done(sync_job *j, int n) {
     for (int ms = 0; atomic_load(&j->done) < n; ++ms) {
-        if (j->rc != 0 || ms > 30000) fail_msg("job stalled: %s", j->error);
+        if (j->rc != 0 || ms > 30000 * daemon_fixture_slowdown())
+            fail_msg("job stalled: %s", j->error);
         nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
     }
 }
