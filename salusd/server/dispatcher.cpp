@@ -506,6 +506,16 @@ void Dispatcher::on_add_graph(Connection &c, uint64_t id, RequestFramePtr frame)
         c.send_error(id, st.code(), st.message());
         return;
     }
+    const std::vector<std::string> &added = session->added_names;
+    std::vector<std::string> &adding = session->adding_names;
+    if (std::find(added.begin(), added.end(), name) != added.end() ||
+        std::find(adding.begin(), adding.end(), name) != adding.end()) {
+        c.send_error(id, SALUS_EINVAL,
+                     "session " + std::to_string(session->id) + " already has a graph named \"" +
+                         name + "\"");
+        return;
+    }
+    adding.push_back(name);
     auto addition = std::make_shared<GraphAddition>();
     addition->connection_id = c.id();
     addition->request_id = id;
@@ -534,15 +544,12 @@ void Dispatcher::on_graph_prepared(GraphAddition &addition) {
     --creations_in_flight_;
     Connection *c = find_connection_(addition.connection_id);
     Session &session = *addition.session;
+    std::vector<std::string> &adding = session.adding_names;
+    adding.erase(std::find(adding.begin(), adding.end(), addition.name));
     if (!c) return;
     Status &st = addition.status;
     if (st.ok() && (session.closed() || session.closing)) {
         st = Status(SALUS_ENOSESSION, "session " + std::to_string(session.id) + " is closing");
-    }
-    const std::vector<std::string> &names = session.added_names;
-    if (st.ok() && std::find(names.begin(), names.end(), addition.name) != names.end()) {
-        st = Status(SALUS_EINVAL, "session " + std::to_string(session.id) +
-                                      " already has a graph named \"" + addition.name + "\"");
     }
     uint32_t index = 0;
     if (st.ok()) st = engine_->add_graph(addition.session, std::move(addition.exe), &index);

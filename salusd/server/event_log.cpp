@@ -76,7 +76,7 @@ void EventLog::record(sched::TimeNs t, sched::EventKind kind, uint64_t session, 
     e.lane = lane;
     e.kind = kind;
     e.text_len = static_cast<uint8_t>(std::min(text.size(), kTextBytes));
-    std::memcpy(e.text, text.data(), e.text_len);
+    if (e.text_len) std::memcpy(e.text, text.data(), e.text_len); // data() may be null
     // The writer polls; wake it early only when the queue fills up.
     const bool half_full = queue_.size() == kCapacity / 2;
     lock.unlock();

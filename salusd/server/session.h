@@ -74,6 +74,9 @@ struct Session {
     // Engine's mutex; a lane looks its graph up under it.
     std::vector<std::unique_ptr<Executable>> added;
     std::vector<std::string> added_names;
+    // Loop thread: names of AddGraphs being prepared, so that of two of one
+    // name the first sent wins, however the workers finish.
+    std::vector<std::string> adding_names;
     Executable *graph(uint32_t k) const { return k == 0 ? exe.get() : added[k - 1].get(); }
     size_t graph_count() const { return 1 + added.size(); }
     std::deque<QueuedIteration> queue; // FIFO, not yet started

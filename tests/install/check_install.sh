@@ -76,7 +76,9 @@ int main(void) {
 C
 flags=$(PKG_CONFIG_PATH="$stage$LIBDIR/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$stage" \
     pkg-config --cflags --libs libsalus 2>"$stage/pc.err")
-if [ -n "$flags" ] && $CC -o "$stage/client" "$stage/client.c" $flags 2>"$stage/cc.err" &&
+# A sanitized build's library needs its sanitizers' runtimes in the client.
+sanitize=${SALUS_SANITIZE:+-fsanitize=$SALUS_SANITIZE}
+if [ -n "$flags" ] && $CC $sanitize -o "$stage/client" "$stage/client.c" $flags 2>"$stage/cc.err" &&
     LD_LIBRARY_PATH="$stage$LIBDIR" "$stage/client" >"$stage/client.out" &&
     grep -q 'draining or shutting down' "$stage/client.out"; then
     ok "a client builds and runs against the staged header, pkg-config file and library"
@@ -85,7 +87,10 @@ else
     sed 's/^/# /' "$stage/pc.err" "$stage/cc.err" 2>/dev/null
 fi
 if [ "$python_checks" = 1 ]; then
-    if PYTHONPATH="$stage$PYTHON_DIR" LD_LIBRARY_PATH="$stage$LIBDIR" "$PYTHON" -c '
+    # An ASan build's library in an interpreter without ASan: libasan first.
+    if PYTHONPATH="$stage$PYTHON_DIR" LD_LIBRARY_PATH="$stage$LIBDIR" \
+        LD_PRELOAD="${SALUS_ASAN_PRELOAD:-${LD_PRELOAD:-}}" \
+        ASAN_OPTIONS="${SALUS_ASAN_PRELOAD:+detect_leaks=0}" "$PYTHON" -c '
 import salus, sys
 assert salus.__file__.startswith(sys.argv[1]), salus.__file__
 g = salus.Graph()

@@ -15,6 +15,8 @@ skip() {
     echo "1..0 # SKIP $1"
     exit 0
 }
+[ -z "${SALUS_SANITIZE:-}" ] ||
+    skip "slurmd, built without $SALUS_SANITIZE, cannot load the sanitized SPANK plugin"
 for p in munged slurmctld slurmd sbatch scancel squeue sinfo; do
     command -v "$p" >/dev/null 2>&1 || skip "$p is not installed (scripts/setup.sh installs slurm-wlm and munge)"
 done
