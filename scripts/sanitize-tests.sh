@@ -9,8 +9,14 @@
 # for them, without leak checking (CPython, torch and the Go runtime keep
 # memory at exit by design), and go test runs without -race (its shadow memory
 # collides with ASan's); the daemons of the C suites are leak-checked.
-# Tests that skip themselves under a sanitizer, and why:
-#   (none)
+# Tests that skip themselves, or a check, under a sanitizer, and why:
+#   slurm: slurmd, built without ASan, cannot load the sanitized SPANK plugin;
+#   load and python-leaks: their RSS bounds (ASan's quarantine holds freed
+#     memory; their delivery and block-count checks still run);
+#   syscall-filter runs the filtered daemon without leak checking:
+#     LeakSanitizer needs ptrace, which the unit's filter denies.
+# Last run (2026-12-04, 2-core VM, quiet): 92 OK, 2 skipped (gpu-bundle, slurm)
+# in 6m07s with --num-processes 2, after a 440-step build.
 set -eu
 cd "$(dirname "$0")/.."
 builddir=$1
