@@ -13,6 +13,8 @@ if [ ! -f "$builddir/build.ninja" ]; then
   meson setup "$builddir" -Dcuda=disabled
 fi
 ninja -C "$builddir"
+command -v valgrind >/dev/null ||
+  { echo "valgrind-tests.sh: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 vg="valgrind --quiet --error-exitcode=99 --leak-check=full"
 export SALUSD_WRAPPER="$vg --errors-for-leak-kinds=definite --show-leak-kinds=definite"
 [ $# -gt 0 ] || set -- --suite capi --suite integration --suite service
