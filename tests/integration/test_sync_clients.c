@@ -5,7 +5,9 @@
  * priority still gives the lane to the top job and srtf still finishes the
  * shorter job first. Thresholds leave room for a noisy VM: without
  * holds the top job would get about half of the lane, the long srtf job
- * about as many iterations as the short one. */
+ * about as many iterations as the short one. Under $SALUSD_WRAPPER
+ * (valgrind: 20-50x slower, its threads serialized) the jobs are smaller
+ * and the shares are printed, not judged: what it checks there is memory. */
 #include "../capi/daemon_fixture.h"
 #include "mlp/mlp.h"
 
@@ -54,8 +56,9 @@ static void job_open(sync_job *j, daemon_fixture *f, const char *name, uint64_t 
     /* A few milliseconds per iteration, long against a client's turnaround,
      * from a small request: the shorter the turnaround, the less often the
      * VM preempts a client or the event loop in the middle of one. */
+    const int64_t hidden = daemon_fixture_wrapped() ? 64 : 1536;
     mlp_spec spec = {.n_layers = 3,
-                     .sizes = {32, 1536, 1536, 10},
+                     .sizes = {32, hidden, hidden, 10},
                      .batch = 32,
                      .lr = 0.01f,
                      .seed = 3,
@@ -174,7 +177,7 @@ static void priority_top_job_keeps_the_lane(void **state) {
     /* Its first iteration or two let another slip in (its turnaround is not
      * measured yet); so may a client thread the VM leaves off its CPU for
      * longer than the hold. */
-    assert_true(share >= 0.9);
+    assert_true(share >= 0.9 || daemon_fixture_wrapped());
     /* Operators see those holds: most of top's iterations began one, and
      * every hold has ended but perhaps the last. */
     salus_hold_stats holds;
@@ -184,7 +187,7 @@ static void priority_top_job_keeps_the_lane(void **state) {
                   (unsigned long long)holds.granted, (unsigned long long)holds.returned,
                   (unsigned long long)holds.expired, (unsigned long long)holds.early,
                   (unsigned long long)holds.held_ns);
-    assert_true(holds.returned > 0 && holds.held_ns > 0);
+    assert_true((holds.returned > 0 && holds.held_ns > 0) || daemon_fixture_wrapped());
     assert_true(holds.returned + holds.expired + holds.early <= holds.granted);
     assert_true(holds.granted <= holds.returned + holds.expired + holds.early + 1);
     job_close(&top);
@@ -209,8 +212,7 @@ static void srtf_shorter_declared_job_finishes_first(void **state) {
                   LONG_ITERATIONS);
     /* Ideally 1 or 2: its first (to be measured) and maybe one before the
      * short job's turnaround is known; alternating would be SHORT_ITERATIONS. */
-    assert_true(long_done < LONG_ITERATIONS);
-    assert_true(long_done <= SHORT_ITERATIONS / 3);
+    assert_true(long_done <= SHORT_ITERATIONS / 3 || daemon_fixture_wrapped());
     job_close(&shorter);
     job_close(&longer);
 }

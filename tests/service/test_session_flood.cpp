@@ -31,15 +31,19 @@ using Clock = std::chrono::steady_clock;
 // Sessions the flood creates: about 5 s on a quiet 2-core VM, and enough for
 // work proportional to the open sessions to show (it took 17 s for the 4th
 // thousand alone before issue 14's fix). SESSION_FLOOD_SESSIONS sets another
-// count, for bench/README.md's figure at 10,000.
+// count, for bench/README.md's figure at 10,000. Under $SALUSD_WRAPPER
+// (valgrind: 20-50x slower, threads serialized) fewer, and the timings are
+// not judged: what it checks there is memory.
+const bool kWrapped = daemon_fixture_wrapped() != 0;
 int sessions_to_create() {
     const char *env = std::getenv("SESSION_FLOOD_SESSIONS");
-    return env && std::atoi(env) > 0 ? std::atoi(env) : 6000;
+    return env && std::atoi(env) > 0 ? std::atoi(env) : kWrapped ? 2000 : 6000;
 }
 const int kSessions = sessions_to_create();
 constexpr int kChunk = 1000;
 // Bystander iterations measured alone, for its baseline.
-constexpr int kBaselineIterations = 2000;
+const int kBaselineIterations = kWrapped ? 200 : 2000;
+const char *const kTimingSkip = kWrapped ? " # SKIP timing under $SALUSD_WRAPPER" : "";
 
 double ms_since(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -203,8 +207,9 @@ bool creations_cancelled(const daemon_fixture &d, salus_client *other, std::stri
     const double bound = kCancelled / 4.0 * one;
     *why = "a session took " + std::to_string(one) + " ms alone, " + std::to_string(after) +
            " ms after the client left (bound " + std::to_string(bound) + " ms)";
-    return reply && one > 0 && after > 0 && after <= bound &&
-           daemon_log_contains(&d, "session creation(s) cancelled", 5000);
+    return reply && one > 0 && after > 0 && (after <= bound || kWrapped) &&
+           daemon_log_contains(&d, "session creation(s) cancelled",
+                               5000 * daemon_fixture_slowdown());
 }
 
 } // namespace
@@ -246,8 +251,8 @@ int main() {
     flooder.join();
 
     int failed = 0;
-    auto report = [&](bool ok, int n, const char *name) {
-        std::printf("%s %d - %s\n", ok ? "ok" : "not ok", n, name);
+    auto report = [&](bool ok, int n, const char *name, const char *skip = "") {
+        std::printf("%s %d - %s%s\n", ok ? "ok" : "not ok", n, name, skip);
         failed += ok ? 0 : 1;
     };
     report(result.created == kSessions && failed_runs == 0, 1,
@@ -265,8 +270,9 @@ int main() {
     const double base = p99(alone);
     const double flooded = p99(during);
     const double bound = std::max(2 * base, base + 5.0);
-    report(!during.empty() && flooded <= bound, 2,
-           "the bystander's iteration p99 stays within max(2x, +5 ms) of its baseline");
+    report(!during.empty() && (flooded <= bound || kWrapped), 2,
+           "the bystander's iteration p99 stays within max(2x, +5 ms) of its baseline",
+           kTimingSkip);
     std::printf("# bystander p99: %.3f ms alone (%zu iterations), %.3f ms during the flood (%zu); "
                 "bound %.3f ms\n",
                 base, alone.size(), flooded, during.size(), bound);
@@ -275,7 +281,8 @@ int main() {
     // slower than the one before (the last took 16x the first before the fix).
     const bool linear =
         result.chunk_ms.size() >= 2 && result.chunk_ms.back() <= 2 * result.chunk_ms.front();
-    report(linear, 3, "the last 1000 sessions take at most 2x the first 1000");
+    report(linear || kWrapped, 3, "the last 1000 sessions take at most 2x the first 1000",
+           kTimingSkip);
     std::printf("# ms per 1000 sessions:");
     for (double ms : result.chunk_ms) std::printf(" %.0f", ms);
     std::printf("\n");
