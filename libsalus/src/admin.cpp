@@ -51,15 +51,10 @@ void copy_string(char *dst, size_t size, const flatbuffers::String *src) {
 int list(Connection *conn, salus_session_info *infos, size_t max, size_t *count) {
     if (!count) return fail(conn, SALUS_EINVAL, "salus_list_sessions: count is NULL");
     if (max > 0 && !infos) return fail(conn, SALUS_EINVAL, "salus_list_sessions: infos is NULL");
-    flatbuffers::FlatBufferBuilder fbb(128);
-    uint64_t id = conn->next_id();
-    auto body = wire::CreateListSessions(fbb);
-    wire::FinishMessageBuffer(fbb,
-                              wire::CreateMessage(fbb, id, wire::Body::ListSessions, body.Union()));
     std::shared_ptr<Slot> slot;
-    int rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), &slot);
-    if (rc == SALUS_OK) rc = conn->wait(*slot);
-    if (rc == SALUS_OK) rc = conn->check(*slot->reply, wire::Body::ListSessionsReply, "list");
+    int rc = request(
+        conn, wire::Body::ListSessions, [](auto &fbb) { return wire::CreateListSessions(fbb); },
+        wire::Body::ListSessionsReply, "list", &slot);
     if (rc != SALUS_OK) return rc;
 
     const auto *sessions = slot->reply->message->body_as_ListSessionsReply()->sessions();
@@ -94,23 +89,18 @@ int list(Connection *conn, salus_session_info *infos, size_t max, size_t *count)
 
 int set_policy(Connection *conn, const char *policy) {
     if (!policy) return fail(conn, SALUS_EINVAL, "salus_set_policy: policy is NULL");
-    flatbuffers::FlatBufferBuilder fbb(128);
-    uint64_t id = conn->next_id();
-    auto body = wire::CreateSetPolicyDirect(fbb, policy);
-    wire::FinishMessageBuffer(fbb,
-                              wire::CreateMessage(fbb, id, wire::Body::SetPolicy, body.Union()));
     std::shared_ptr<Slot> slot;
-    return admin_request(conn, fbb, id, wire::Body::SetPolicyReply, "set policy", &slot);
+    return request(
+        conn, wire::Body::SetPolicy,
+        [&](auto &fbb) { return wire::CreateSetPolicyDirect(fbb, policy); },
+        wire::Body::SetPolicyReply, "set policy", &slot);
 }
 
 // Asks for the daemon's status; the reply stays in *slot.
 int request_status(Connection *conn, std::shared_ptr<Slot> *slot, const wire::StatusReply **out) {
-    flatbuffers::FlatBufferBuilder fbb(64);
-    uint64_t id = conn->next_id();
-    auto body = wire::CreateGetStatus(fbb);
-    wire::FinishMessageBuffer(fbb,
-                              wire::CreateMessage(fbb, id, wire::Body::GetStatus, body.Union()));
-    int rc = admin_request(conn, fbb, id, wire::Body::StatusReply, "status", slot);
+    int rc = request(
+        conn, wire::Body::GetStatus, [](auto &fbb) { return wire::CreateGetStatus(fbb); },
+        wire::Body::StatusReply, "status", slot);
     if (rc == SALUS_OK) *out = (*slot)->reply->message->body_as_StatusReply();
     return rc;
 }
@@ -190,22 +180,18 @@ int get_hold_stats(Connection *conn, salus_hold_stats *out) {
 }
 
 int drain(Connection *conn, bool enable) {
-    flatbuffers::FlatBufferBuilder fbb(64);
-    uint64_t id = conn->next_id();
-    auto body = wire::CreateDrain(fbb, enable);
-    wire::FinishMessageBuffer(fbb, wire::CreateMessage(fbb, id, wire::Body::Drain, body.Union()));
     std::shared_ptr<Slot> slot;
-    return admin_request(conn, fbb, id, wire::Body::DrainReply, "drain", &slot);
+    return request(
+        conn, wire::Body::Drain, [&](auto &fbb) { return wire::CreateDrain(fbb, enable); },
+        wire::Body::DrainReply, "drain", &slot);
 }
 
 int close_session_by_id(Connection *conn, uint64_t session_id) {
-    flatbuffers::FlatBufferBuilder fbb(64);
-    uint64_t id = conn->next_id();
-    auto body = wire::CreateCloseSession(fbb, session_id);
-    wire::FinishMessageBuffer(fbb,
-                              wire::CreateMessage(fbb, id, wire::Body::CloseSession, body.Union()));
     std::shared_ptr<Slot> slot;
-    return admin_request(conn, fbb, id, wire::Body::CloseSessionReply, "close session", &slot);
+    return request(
+        conn, wire::Body::CloseSession,
+        [&](auto &fbb) { return wire::CreateCloseSession(fbb, session_id); },
+        wire::Body::CloseSessionReply, "close session", &slot);
 }
 
 int get_draining(Connection *conn, int *draining) {
@@ -243,15 +229,6 @@ int list_lanes(Connection *conn, salus_lane_info *lanes, size_t max, size_t *cou
 }
 
 } // namespace
-
-int salus::client::admin_request(Connection *conn, flatbuffers::FlatBufferBuilder &fbb, uint64_t id,
-                                 wire::Body reply_type, const char *what,
-                                 std::shared_ptr<Slot> *slot) {
-    int rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), slot);
-    if (rc == SALUS_OK) rc = conn->wait(**slot);
-    if (rc == SALUS_OK) rc = conn->check(*(*slot)->reply, reply_type, what);
-    return rc;
-}
 
 extern "C" {
 

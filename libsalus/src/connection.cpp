@@ -527,3 +527,12 @@ std::string Connection::last_error() const {
 }
 
 } // namespace salus::client
+
+int salus::client::exchange(Connection *conn, const flatbuffers::FlatBufferBuilder &fbb,
+                            uint64_t id, wire::Body reply_type, const char *what,
+                            std::shared_ptr<Slot> *slot) {
+    int rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), slot);
+    if (rc == SALUS_OK) rc = conn->wait(**slot);
+    if (rc == SALUS_OK) rc = conn->check(*(*slot)->reply, reply_type, what);
+    return rc;
+}

@@ -148,4 +148,21 @@ class Connection {
     std::string last_error_;
 };
 
+// Sends the finished message `id` in fbb, waits, checks the reply type
+// (`what` names the request in errors). The reply stays in *slot.
+int exchange(Connection *conn, const flatbuffers::FlatBufferBuilder &fbb, uint64_t id,
+             wire::Body reply_type, const char *what, std::shared_ptr<Slot> *slot);
+
+// One request and its reply: a message of `type` whose body
+// make_body(fbb) builds, then exchange().
+template <typename MakeBody>
+int request(Connection *conn, wire::Body type, MakeBody make_body, wire::Body reply_type,
+            const char *what, std::shared_ptr<Slot> *slot) {
+    flatbuffers::FlatBufferBuilder fbb(128);
+    const uint64_t id = conn->next_id();
+    const auto body = make_body(fbb);
+    wire::FinishMessageBuffer(fbb, wire::CreateMessage(fbb, id, type, body.Union()));
+    return exchange(conn, fbb, id, reply_type, what, slot);
+}
+
 } // namespace salus::client

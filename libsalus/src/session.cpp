@@ -54,11 +54,7 @@ int add_graph(salus_session *session, const salus_graph *graph, const char *name
     wire::FinishMessageBuffer(fbb,
                               wire::CreateMessage(fbb, id, wire::Body::AddGraph, body.Union()));
     std::shared_ptr<Slot> slot;
-    rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), &slot);
-    if (rc == SALUS_OK) rc = conn->wait(*slot);
-    if (rc == SALUS_OK) {
-        rc = conn->check(*slot->reply, wire::Body::AddGraphReply, "salus_session_add_graph");
-    }
+    rc = exchange(conn, fbb, id, wire::Body::AddGraphReply, "salus_session_add_graph", &slot);
     if (rc != SALUS_OK) return rc;
     const auto *reply = slot->reply->message->body_as_AddGraphReply();
     size_t n_outputs = reply->outputs() ? reply->outputs()->size() : 0;
@@ -113,9 +109,7 @@ int create(salus_client *client, const salus_graph *graph, const salus_session_o
         fbb, wire::CreateMessage(fbb, id, wire::Body::CreateSession, body.Union()));
 
     std::shared_ptr<Slot> slot;
-    rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), &slot);
-    if (rc == SALUS_OK) rc = conn->wait(*slot);
-    if (rc == SALUS_OK) rc = conn->check(*slot->reply, wire::Body::CreateSessionReply, "create");
+    rc = exchange(conn, fbb, id, wire::Body::CreateSessionReply, "create", &slot);
     if (rc != SALUS_OK) return rc;
 
     const auto *reply = slot->reply->message->body_as_CreateSessionReply();
@@ -136,17 +130,11 @@ int create(salus_client *client, const salus_graph *graph, const salus_session_o
 }
 
 int close_on_daemon(salus_session *session) {
-    Connection *conn = session->conn.get();
-    flatbuffers::FlatBufferBuilder fbb(128);
-    uint64_t id = conn->next_id();
-    auto body = wire::CreateCloseSession(fbb, session->id);
-    wire::FinishMessageBuffer(fbb,
-                              wire::CreateMessage(fbb, id, wire::Body::CloseSession, body.Union()));
     std::shared_ptr<Slot> slot;
-    int rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), &slot);
-    if (rc == SALUS_OK) rc = conn->wait(*slot);
-    if (rc == SALUS_OK) rc = conn->check(*slot->reply, wire::Body::CloseSessionReply, "close");
-    return rc;
+    return request(
+        session->conn.get(), wire::Body::CloseSession,
+        [&](auto &fbb) { return wire::CreateCloseSession(fbb, session->id); },
+        wire::Body::CloseSessionReply, "close", &slot);
 }
 
 } // namespace

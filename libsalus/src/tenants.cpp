@@ -23,27 +23,25 @@ int set_tenant(Connection *conn, const salus_tenant *t, int *created) {
                         " (initialise it with salus_tenant_init)");
     }
     if (t->id == 0) return fail(conn, SALUS_EINVAL, "salus_set_tenant: tenant id 0 is reserved");
-    flatbuffers::FlatBufferBuilder fbb(128);
-    uint64_t id = conn->next_id();
-    auto info = wire::CreateTenantInfo(fbb, t->id, t->uid, t->budget_bytes, t->priority, t->weight);
-    auto body = wire::CreateSetTenant(fbb, info);
-    wire::FinishMessageBuffer(fbb,
-                              wire::CreateMessage(fbb, id, wire::Body::SetTenant, body.Union()));
     std::shared_ptr<Slot> slot;
-    int rc = admin_request(conn, fbb, id, wire::Body::SetTenantReply, "set tenant", &slot);
+    int rc = request(
+        conn, wire::Body::SetTenant,
+        [&](auto &fbb) {
+            return wire::CreateSetTenant(fbb,
+                                         wire::CreateTenantInfo(fbb, t->id, t->uid, t->budget_bytes,
+                                                                t->priority, t->weight));
+        },
+        wire::Body::SetTenantReply, "set tenant", &slot);
     if (rc != SALUS_OK) return rc;
     if (created) *created = slot->reply->message->body_as_SetTenantReply()->created() ? 1 : 0;
     return SALUS_OK;
 }
 
 int end_tenant(Connection *conn, uint32_t tenant, uint32_t *closed_sessions) {
-    flatbuffers::FlatBufferBuilder fbb(64);
-    uint64_t id = conn->next_id();
-    auto body = wire::CreateEndTenant(fbb, tenant);
-    wire::FinishMessageBuffer(fbb,
-                              wire::CreateMessage(fbb, id, wire::Body::EndTenant, body.Union()));
     std::shared_ptr<Slot> slot;
-    int rc = admin_request(conn, fbb, id, wire::Body::EndTenantReply, "end tenant", &slot);
+    int rc = request(
+        conn, wire::Body::EndTenant, [&](auto &fbb) { return wire::CreateEndTenant(fbb, tenant); },
+        wire::Body::EndTenantReply, "end tenant", &slot);
     if (rc != SALUS_OK) return rc;
     if (closed_sessions) {
         *closed_sessions = slot->reply->message->body_as_EndTenantReply()->closed_sessions();
@@ -59,13 +57,10 @@ int list_tenants(Connection *conn, salus_tenant *tenants, size_t max, size_t *co
                     "salus_list_tenants: unknown version " + std::to_string(tenants[0].version) +
                         " (initialise the entries with salus_tenant_init)");
     }
-    flatbuffers::FlatBufferBuilder fbb(64);
-    uint64_t id = conn->next_id();
-    auto body = wire::CreateListTenants(fbb);
-    wire::FinishMessageBuffer(fbb,
-                              wire::CreateMessage(fbb, id, wire::Body::ListTenants, body.Union()));
     std::shared_ptr<Slot> slot;
-    int rc = admin_request(conn, fbb, id, wire::Body::ListTenantsReply, "list tenants", &slot);
+    int rc = request(
+        conn, wire::Body::ListTenants, [](auto &fbb) { return wire::CreateListTenants(fbb); },
+        wire::Body::ListTenantsReply, "list tenants", &slot);
     if (rc != SALUS_OK) return rc;
     const auto *list = slot->reply->message->body_as_ListTenantsReply()->tenants();
     size_t n = list ? list->size() : 0;

@@ -15,15 +15,6 @@ namespace {
 constexpr size_t kPerTensorBytes = 128;
 constexpr size_t kEnvelopeBytes = 256;
 
-// Sends a finished request and waits for its reply of type `type`.
-int round_trip(Connection *conn, uint64_t id, flatbuffers::FlatBufferBuilder &fbb, wire::Body type,
-               const char *fn, std::shared_ptr<Slot> *slot) {
-    int rc = conn->send(id, fbb.GetBufferPointer(), fbb.GetSize(), slot);
-    if (rc == SALUS_OK) rc = conn->wait(**slot);
-    if (rc == SALUS_OK) rc = conn->check(*(*slot)->reply, type, fn);
-    return rc;
-}
-
 int read_variables(salus_session *session, const char *const *names, size_t n,
                    salus_tensor **values) {
     Connection *conn = session->conn.get();
@@ -43,7 +34,7 @@ int read_variables(salus_session *session, const char *const *names, size_t n,
     wire::FinishMessageBuffer(
         fbb, wire::CreateMessage(fbb, id, wire::Body::ReadVariables, body.Union()));
     std::shared_ptr<Slot> slot;
-    int rc = round_trip(conn, id, fbb, wire::Body::ReadVariablesReply, fn, &slot);
+    int rc = exchange(conn, fbb, id, wire::Body::ReadVariablesReply, fn, &slot);
     if (rc != SALUS_OK) return rc;
     const auto *reply = slot->reply->message->body_as_ReadVariablesReply();
     const size_t got = reply->values() ? reply->values()->size() : 0;
@@ -103,7 +94,7 @@ int write_variables(salus_session *session, const char *const *names,
     wire::FinishMessageBuffer(
         fbb, wire::CreateMessage(fbb, id, wire::Body::WriteVariables, body.Union()));
     std::shared_ptr<Slot> slot;
-    return round_trip(conn, id, fbb, wire::Body::WriteVariablesReply, fn, &slot);
+    return exchange(conn, fbb, id, wire::Body::WriteVariablesReply, fn, &slot);
 }
 
 } // namespace

@@ -5,6 +5,8 @@
 #include "graph/test_ops.h"
 #include "ops/op_families.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -76,6 +78,20 @@ OpDef &OpDef::variadic_output(std::string name, std::string doc) {
 
 OpDef &OpDef::attr(AttrSpec spec) {
     op_.attrs.push_back(std::move(spec));
+    return *this;
+}
+
+OpDef &OpDef::attrs_of(const OpSchema &op, std::initializer_list<std::string_view> names) {
+    for (std::string_view name : names) {
+        const AttrSpec *spec = op.find_attr(name);
+        if (!spec) {
+            std::fprintf(stderr, "op schema: %s takes attribute %.*s of %s, which has none\n",
+                         op_.name.c_str(), static_cast<int>(name.size()), name.data(),
+                         op.name.c_str());
+            std::abort();
+        }
+        attr(*spec);
+    }
     return *this;
 }
 
@@ -187,7 +203,8 @@ Status canonicalize_attrs(const OpSchema &op, NodeDesc *node) {
         if (s.presence == AttrSpec::Presence::Required) {
             return fail("missing required attribute \"" + s.name + "\"");
         }
-        if (s.presence == AttrSpec::Presence::Defaulted) node->attrs.emplace(s.name, s.default_value);
+        if (s.presence == AttrSpec::Presence::Defaulted)
+            node->attrs.emplace(s.name, s.default_value);
     }
     return {};
 }
@@ -224,8 +241,8 @@ Status infer_node(const OpSchema &op, NodeDesc *node, const std::vector<InputInf
     SALUS_RETURN_IF_ERROR(op.infer(*node, inputs, outputs));
     const int n = static_cast<int>(outputs->size());
     if (n < op.min_outputs || n > op.max_outputs) {
-        return Status(SALUS_EINTERNAL, op.name + " inference gave " + std::to_string(n) +
-                                           " outputs");
+        return Status(SALUS_EINTERNAL,
+                      op.name + " inference gave " + std::to_string(n) + " outputs");
     }
     return {};
 }

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +35,8 @@ constexpr DTypeSet dtype_bit(DType dtype) {
     return static_cast<DTypeSet>(1u << static_cast<unsigned>(dtype));
 }
 constexpr DTypeSet kF32Only = dtype_bit(DType::F32);
-constexpr DTypeSet kFloatDTypes = dtype_bit(DType::F32) | dtype_bit(DType::F16) |
-                                  dtype_bit(DType::BF16) | dtype_bit(DType::F64);
+constexpr DTypeSet kFloatDTypes =
+    dtype_bit(DType::F32) | dtype_bit(DType::F16) | dtype_bit(DType::BF16) | dtype_bit(DType::F64);
 constexpr DTypeSet kIntegerDTypes = dtype_bit(DType::I32) | dtype_bit(DType::I64);
 constexpr DTypeSet kBoolOnly = dtype_bit(DType::Bool);
 // The dtypes that compare, select and compute Add, Sub, Mul and Div: numbers
@@ -57,9 +58,9 @@ struct AttrSpec {
     std::string name;
     AttrValue::Type type = AttrValue::Type::Int;
     enum class Presence : uint8_t {
-        Required,   // the graph must set it
-        Defaulted,  // absent: `default_value` is filled in before anything reads it
-        Optional,   // absent means something of its own (e.g. "every axis")
+        Required,  // the graph must set it
+        Defaulted, // absent: `default_value` is filled in before anything reads it
+        Optional,  // absent means something of its own (e.g. "every axis")
     } presence = Presence::Defaulted;
     AttrValue default_value;
     std::string doc;
@@ -77,7 +78,7 @@ struct ArgSpec {
 struct OpSchema {
     std::string name;
     std::string category; // the section of doc/ops.md
-    std::string doc;       // semantics, one paragraph of Markdown
+    std::string doc;      // semantics, one paragraph of Markdown
     std::vector<ArgSpec> inputs;
     std::vector<ArgSpec> outputs;
     std::vector<AttrSpec> attrs;
@@ -120,6 +121,11 @@ class OpDef {
     OpDef &attr_string(std::string name, std::string def, std::string doc = "");
     OpDef &required_attr(std::string name, AttrValue::Type type, std::string doc = "");
     OpDef &optional_attr(std::string name, AttrValue::Type type, std::string doc = "");
+    // `op`'s attributes of these names, in this order, as `op` declares them
+    // (presence, default, doc): a backward op takes its forward's instead of
+    // writing their defaults again. A name `op` lacks is a schema bug: it
+    // aborts when the registry is built, in every program and test.
+    OpDef &attrs_of(const OpSchema &op, std::initializer_list<std::string_view> names);
 
     OpDef &infer(InferFn fn);
     OpDef &updates(std::vector<int> inputs);

@@ -37,7 +37,8 @@ void add_convolutions(OpList *ops) {
         .optional_input("B", kF32Only, "[M]").output("Y")
         .attr_int("group", 1, "divides C and M")
         .optional_attr("kernel_shape", T::Ints, "checked against W when given");
-    ops->push_back(window_attrs(conv, true).infer(infer_conv).build());
+    const OpSchema forward = window_attrs(conv, true).infer(infer_conv).build();
+    ops->push_back(forward);
 
     OpDef tconv = conv_def(
         "ConvTranspose",
@@ -46,8 +47,7 @@ void add_convolutions(OpList *ops) {
         "output_padding + dilation·(k−1) + 1 − pads");
     tconv.input("X").input("W", kF32Only, "[C, M/group, k...]")
         .optional_input("B", kF32Only, "[M]").output("Y")
-        .attr_int("group", 1, "divides C and M")
-        .optional_attr("kernel_shape", T::Ints, "checked against W when given")
+        .attrs_of(forward, {"group", "kernel_shape"})
         .attr_ints("output_padding", {}, "added at the end of each spatial axis, < stride; "
                                          "empty: 0");
     ops->push_back(window_attrs(tconv, true).infer(infer_conv_transpose).build());
@@ -61,7 +61,7 @@ void add_convolutions(OpList *ops) {
     gw.input("dY", kF32Only, "[N, M, out...]").input("X", kF32Only, "[N, C, in...]")
         .output("dW").optional_output("dB")
         .required_attr("kernel_shape", T::Ints, "W's spatial sizes")
-        .attr_int("group", 1, "divides C and M");
+        .attrs_of(forward, {"group"});
     ops->push_back(window_attrs(gw, true).infer(infer_conv_grad_weight).build());
 }
 
@@ -75,32 +75,29 @@ void add_pools(OpList *ops) {
         .required_attr("kernel_shape", T::Ints, "one per spatial axis")
         .attr_int("ceil_mode", 0, "1: output sizes rounded up")
         .attr_int("storage_order", 0, "only 0 (row-major indices)");
-    ops->push_back(window_attrs(mp, true).infer(infer_max_pool).build());
+    const OpSchema max_pool = window_attrs(mp, true).infer(infer_max_pool).build();
+    ops->push_back(max_pool);
 
     OpDef mpg = conv_def("MaxPoolGrad",
                          "dX: each dY added at the position of its window's maximum in X "
                          "(found again as MaxPool finds it)");
-    mpg.input("dY").input("X").output("dX")
-        .required_attr("kernel_shape", T::Ints, "one per spatial axis")
-        .attr_int("ceil_mode", 0, "1: output sizes rounded up");
+    mpg.input("dY").input("X").output("dX").attrs_of(max_pool, {"kernel_shape", "ceil_mode"});
     ops->push_back(window_attrs(mpg, true).infer(infer_pool_grad).build());
 
     OpDef ap = conv_def("AveragePool",
                         "Y = the mean over each window, 1-D or 2-D (ONNX AveragePool); the "
                         "divisor counts the pads when count_include_pad is 1 (never the part "
                         "of a ceil_mode window past the end pad), else X's elements only");
-    ap.input("X").output("Y").required_attr("kernel_shape", T::Ints, "one per spatial axis")
-        .attr_int("ceil_mode", 0, "1: output sizes rounded up")
+    ap.input("X").output("Y").attrs_of(max_pool, {"kernel_shape", "ceil_mode"})
         .attr_int("count_include_pad", 0, "1: pads count in the divisor");
-    ops->push_back(window_attrs(ap, false).infer(infer_average_pool).build());
+    const OpSchema average_pool = window_attrs(ap, false).infer(infer_average_pool).build();
+    ops->push_back(average_pool);
 
     OpDef apg = conv_def("AveragePoolGrad",
                          "dX: each dY spread evenly over its window's elements of X, with "
                          "AveragePool's divisor");
     apg.input("dY").input("X").output("dX")
-        .required_attr("kernel_shape", T::Ints, "one per spatial axis")
-        .attr_int("ceil_mode", 0, "1: output sizes rounded up")
-        .attr_int("count_include_pad", 0, "1: pads count in the divisor");
+        .attrs_of(average_pool, {"kernel_shape", "ceil_mode", "count_include_pad"});
     ops->push_back(window_attrs(apg, false).infer(infer_pool_grad).build());
 
     ops->push_back(OpDef("GlobalAveragePool", kConv)
@@ -113,7 +110,7 @@ void add_pools(OpList *ops) {
 void add_resampling(OpList *ops) {
     using T = AttrValue::Type;
     const char *mode_doc = "constant (value), reflect (mirror without the edge) or edge";
-    ops->push_back(
+    const OpSchema pad =
         OpDef("Pad", kResample)
             .doc("Y = X with pads[i] elements before and pads[rank + i] after axis i (ONNX "
                  "Pad with pads as an attribute, as Pad-2): constant fills `value`, reflect "
@@ -123,13 +120,14 @@ void add_resampling(OpList *ops) {
             .required_attr("pads", T::Ints, "[begin..., end...], 2·rank values >= 0")
             .attr_string("mode", "constant", mode_doc)
             .attr_float("value", 0.0, "the constant of mode constant")
-            .infer(infer_pad).build());
+            .infer(infer_pad).build();
+    ops->push_back(pad);
     ops->push_back(OpDef("PadGrad", kResample)
                        .doc("dX = the gradient of Pad: dY cropped (constant), plus the "
                             "mirrored or repeated positions added back (reflect, edge)")
                        .input("dY").output("dX")
                        .required_attr("pads", T::Ints, "Pad's pads")
-                       .attr_string("mode", "constant", mode_doc)
+                       .attrs_of(pad, {"mode"})
                        .infer(infer_pad_grad).build());
     ops->push_back(
         OpDef("DepthToSpace", kResample)
@@ -145,20 +143,21 @@ void add_resampling(OpList *ops) {
                  "C·b², H/b, W/b] (ONNX SpaceToDepth is mode DCR); DepthToSpace's gradient")
             .input("X").output("Y").required_attr("blocksize", T::Int, "> 0, divides H and W")
             .attr_string("mode", "DCR", "DCR or CRD").infer(infer_space_to_depth).build());
-    ops->push_back(
+    const OpSchema upsample =
         OpDef("Upsample", kResample)
             .doc("nearest-neighbour upsampling by integer factors (ONNX Upsample/Resize mode "
                  "nearest with integer scales): Y[i...] = X[i / scales...], Y's axis k is "
                  "X's times scales[k]")
             .input("X").output("Y")
             .required_attr("scales", T::Ints, "one per axis of X, >= 1 (1 for N and C)")
-            .attr_string("mode", "nearest", "only nearest").infer(infer_upsample).build());
+            .attr_string("mode", "nearest", "only nearest").infer(infer_upsample).build();
+    ops->push_back(upsample);
     ops->push_back(OpDef("UpsampleGrad", kResample)
                        .doc("dX = the sum of dY over each block of scales copies: the "
                             "gradient of Upsample")
                        .input("dY").output("dX")
                        .required_attr("scales", T::Ints, "Upsample's scales, dividing dY")
-                       .attr_string("mode", "nearest", "only nearest")
+                       .attrs_of(upsample, {"mode"})
                        .infer(infer_upsample_grad).build());
 }
 

@@ -47,11 +47,12 @@ void add_core_ops(OpList *ops) {
                        .infer(infer::infer_unary).build());
     ops->push_back(OpDef("TanhGrad", act).doc("dX = dY · (1 − Y²) (Y is the forward output)")
                        .input("dY").input("Y").output("dX").infer(infer_activation_grad).build());
-    ops->push_back(OpDef("Softmax", loss)
+    const OpSchema softmax = OpDef("Softmax", loss)
                        .doc("softmax along `axis` (negative counts from the end)")
-                       .input("X").output("Y").attr_int("axis", -1).infer(infer_softmax).build());
+                       .input("X").output("Y").attr_int("axis", -1).infer(infer_softmax).build();
+    ops->push_back(softmax);
     ops->push_back(OpDef("SoftmaxGrad", loss).doc("dX = Y ⊙ (dY − Σ_axis(dY ⊙ Y))")
-                       .input("dY").input("Y").output("dX").attr_int("axis", -1)
+                       .input("dY").input("Y").output("dX").attrs_of(softmax, {"axis"})
                        .infer(infer_softmax_grad).build());
     ops->push_back(
         OpDef("SoftmaxCrossEntropy", loss)

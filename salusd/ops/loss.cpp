@@ -17,17 +17,18 @@ const char *const kOptim = "Optimizers";
 void add_reductions(OpList *ops) {
     for (const char *which : {"Max", "Min"}) {
         const std::string lower = which == std::string("Max") ? "max" : "min";
-        ops->push_back(OpDef(std::string("Reduce") + which, kReduce)
-                           .doc(lower +
-                                " over the axes (negative counts from the end; each at "
-                                "most once), as ONNX Reduce" +
-                                which + " and `torch.a" + lower + "`")
-                           .input("X")
-                           .output("Y")
-                           .optional_attr("axes", T::Ints, "absent or empty: all")
-                           .attr_int("keepdims", 1)
-                           .infer(loss_infer::reduce_extremum)
-                           .build());
+        const OpSchema forward = OpDef(std::string("Reduce") + which, kReduce)
+                                     .doc(lower +
+                                          " over the axes (negative counts from the end; each "
+                                          "at most once), as ONNX Reduce" +
+                                          which + " and `torch.a" + lower + "`")
+                                     .input("X")
+                                     .output("Y")
+                                     .optional_attr("axes", T::Ints, "absent or empty: all")
+                                     .attr_int("keepdims", 1)
+                                     .infer(loss_infer::reduce_extremum)
+                                     .build();
+        ops->push_back(forward);
         ops->push_back(
             OpDef(std::string("Reduce") + which + "Grad", kReduce)
                 .doc("the backward of Reduce" + std::string(which) +
@@ -39,8 +40,7 @@ void add_reductions(OpList *ops) {
                 .input("X")
                 .input("Y", kF32Only, "the forward output")
                 .output("dX", "X's shape")
-                .optional_attr("axes", T::Ints, "absent or empty: all")
-                .attr_int("keepdims", 1)
+                .attrs_of(forward, {"axes", "keepdims"})
                 .infer(loss_infer::reduce_extremum_grad)
                 .build());
     }
@@ -62,26 +62,28 @@ void add_reductions(OpList *ops) {
 
 void add_losses(OpList *ops) {
     const DTypeSet ints = kIntegerDTypes;
-    ops->push_back(OpDef("LogSoftmax", kLoss)
-                       .doc("Y = X − max − log Σ_axis e^(X − max): log of softmax along `axis`, "
-                            "computed without overflow")
-                       .input("X")
-                       .output("Y")
-                       .attr_int("axis", -1)
-                       .infer(infer_softmax)
-                       .build());
+    const OpSchema log_softmax =
+        OpDef("LogSoftmax", kLoss)
+            .doc("Y = X − max − log Σ_axis e^(X − max): log of softmax along `axis`, computed "
+                 "without overflow")
+            .input("X")
+            .output("Y")
+            .attr_int("axis", -1)
+            .infer(infer_softmax)
+            .build();
+    ops->push_back(log_softmax);
     ops->push_back(OpDef("LogSoftmaxGrad", kLoss)
                        .doc("dX = dY − e^Y · Σ_axis dY (Y is the forward output)")
                        .input("dY")
                        .input("Y")
                        .output("dX")
-                       .attr_int("axis", -1)
+                       .attrs_of(log_softmax, {"axis"})
                        .infer(infer_softmax_grad)
                        .build());
     const char *reduction_doc = "\"mean\" (Σ loss / Σ weight of the counted targets), \"sum\" "
                                 "or \"none\" (loss per target)";
     const char *ignore_doc = "absent: every target counts; targets equal to it add nothing";
-    ops->push_back(
+    const OpSchema nll =
         OpDef("NegativeLogLikelihoodLoss", kLoss)
             .doc("loss = −weight[t] · input[n, t, d…] per target t = target[n, d…] (ONNX): "
                  "input holds log-probabilities [N, C] or [N, C, d1, …]. A target outside [0, C) "
@@ -93,7 +95,8 @@ void add_losses(OpList *ops) {
             .attr_string("reduction", "mean", reduction_doc)
             .optional_attr("ignore_index", T::Int, ignore_doc)
             .infer(loss_infer::nll_loss)
-            .build());
+            .build();
+    ops->push_back(nll);
     ops->push_back(
         OpDef("NegativeLogLikelihoodLossGrad", kLoss)
             .doc("dInput of NegativeLogLikelihoodLoss (same attributes): −weight[t] · dLoss (÷ "
@@ -103,8 +106,7 @@ void add_losses(OpList *ops) {
             .input("target", ints)
             .optional_input("weight", kF32Only, "[C]")
             .output("dInput", "input's shape")
-            .attr_string("reduction", "mean", reduction_doc)
-            .optional_attr("ignore_index", T::Int, ignore_doc)
+            .attrs_of(nll, {"reduction", "ignore_index"})
             .infer(loss_infer::nll_loss_grad)
             .build());
     ops->push_back(
@@ -117,8 +119,7 @@ void add_losses(OpList *ops) {
             .optional_input("weights", kF32Only, "[C]")
             .output("output", "[] or, with reduction \"none\", labels' shape")
             .optional_output("log_prob", "scores' shape")
-            .attr_string("reduction", "mean", reduction_doc)
-            .optional_attr("ignore_index", T::Int, ignore_doc)
+            .attrs_of(nll, {"reduction", "ignore_index"})
             .infer(loss_infer::sce_loss)
             .build());
     ops->push_back(
@@ -131,8 +132,7 @@ void add_losses(OpList *ops) {
             .input("labels", ints)
             .optional_input("weights", kF32Only, "[C]")
             .output("dScores", "scores' shape")
-            .attr_string("reduction", "mean", reduction_doc)
-            .optional_attr("ignore_index", T::Int, ignore_doc)
+            .attrs_of(nll, {"reduction", "ignore_index"})
             .infer(loss_infer::sce_loss_grad)
             .build());
 }
@@ -141,7 +141,7 @@ void add_optimizers(OpList *ops) {
     const char *lr_doc = "the learning rate; or the optional input `lr` instead (exactly one)";
     const char *lr_input_doc = "f32 scalar [], fed or computed each iteration (schedules)";
     const char *wd_doc = "L2 penalty: grad += weight_decay · var first";
-    ops->push_back(
+    const OpSchema sgd =
         OpDef("SGDUpdate", kOptim)
             .doc("var −= lr · (grad + weight_decay · var), in place, as `torch.optim.SGD` "
                  "without momentum; var must be a variable of grad's shape; runs after every "
@@ -153,7 +153,8 @@ void add_optimizers(OpList *ops) {
             .attr_float("weight_decay", 0.0, wd_doc)
             .updates({0})
             .infer(loss_infer::sgd_update)
-            .build());
+            .build();
+    ops->push_back(sgd);
     ops->push_back(
         OpDef("SGDMomentumUpdate", kOptim)
             .doc("SGD with momentum as `torch.optim.SGD`, in place on var, momentum_buffer and "
@@ -167,13 +168,13 @@ void add_optimizers(OpList *ops) {
             .input("momentum_buffer")
             .input("step", kF32Only, "[]")
             .optional_input("lr", kF32Only, lr_input_doc)
-            .optional_attr("lr", T::Float, lr_doc)
+            .attrs_of(sgd, {"lr"})
             .required_attr("momentum", T::Float, ">= 0")
             .attr_float("dampening", 0.0)
             .attr_int("nesterov", 0,
                       "1: Nesterov momentum "
                       "(needs dampening 0)")
-            .attr_float("weight_decay", 0.0, wd_doc)
+            .attrs_of(sgd, {"weight_decay"})
             .updates({0, 2, 3})
             .infer(loss_infer::sgd_momentum_update)
             .build());
@@ -182,7 +183,7 @@ void add_optimizers(OpList *ops) {
         "(√v / √(1−β2^step) + eps). m and v are variables of var's shape (start them at zero), "
         "step an `f32` scalar variable [] (start it at 0); all four must be variables, each "
         "updated by this node only; it runs after every other reader of them";
-    ops->push_back(
+    const OpSchema adam =
         OpDef("AdamUpdate", kOptim)
             .doc(std::string("Adam as `torch.optim.Adam` (no amsgrad), in place on var, m, v and "
                              "step, with g = grad + weight_decay · var: ") +
@@ -193,14 +194,15 @@ void add_optimizers(OpList *ops) {
             .input("v")
             .input("step", kF32Only, "[]")
             .optional_input("lr", kF32Only, lr_input_doc)
-            .optional_attr("lr", T::Float, lr_doc)
+            .attrs_of(sgd, {"lr"})
             .attr_float("beta1", 0.9)
             .attr_float("beta2", 0.999)
             .attr_float("eps", 1e-8)
-            .attr_float("weight_decay", 0.0, wd_doc)
+            .attrs_of(sgd, {"weight_decay"})
             .updates({0, 2, 3, 4})
             .infer(loss_infer::adam_update)
-            .build());
+            .build();
+    ops->push_back(adam);
     ops->push_back(
         OpDef("AdamWUpdate", kOptim)
             .doc(std::string("AdamW as `torch.optim.AdamW` (no amsgrad): var *= 1 − lr · "
@@ -212,10 +214,7 @@ void add_optimizers(OpList *ops) {
             .input("v")
             .input("step", kF32Only, "[]")
             .optional_input("lr", kF32Only, lr_input_doc)
-            .optional_attr("lr", T::Float, lr_doc)
-            .attr_float("beta1", 0.9)
-            .attr_float("beta2", 0.999)
-            .attr_float("eps", 1e-8)
+            .attrs_of(adam, {"lr", "beta1", "beta2", "eps"})
             .attr_float("weight_decay", 0.01, "decoupled decay")
             .updates({0, 2, 3, 4})
             .infer(loss_infer::adam_update)

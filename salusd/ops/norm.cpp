@@ -8,9 +8,13 @@ namespace salus {
 namespace {
 
 const char *const kNorm = "Normalization and dropout";
+// ONNX's (and torch's) epsilon of every normalization, and ONNX's batch
+// norm momentum (torch's 0.1 in its convention).
+constexpr double kEpsilon = 1e-5;
+constexpr double kMomentum = 0.9;
 
 void add_batch_norm(OpList *ops) {
-    ops->push_back(
+    const OpSchema inference =
         OpDef("BatchNormalization", kNorm)
             .doc("inference mode: Y = scale · (X − input_mean) / √(input_var + epsilon) + B per "
                  "channel (axis 1); the training mode is `BatchNormalizationTraining`")
@@ -20,11 +24,12 @@ void add_batch_norm(OpList *ops) {
             .input("input_mean", kF32Only, "[C]")
             .input("input_var", kF32Only, "[C]")
             .output("Y", "X's shape")
-            .attr_float("epsilon", 1e-5)
-            .attr_float("momentum", 0.9, "unused in inference (ONNX's attribute)")
+            .attr_float("epsilon", kEpsilon)
+            .attr_float("momentum", kMomentum, "unused in inference (ONNX's attribute)")
             .attr_int("training_mode", 0, "0 only: training is `BatchNormalizationTraining`")
             .infer(norm_infer::batch_norm)
-            .build());
+            .build();
+    ops->push_back(inference);
     ops->push_back(
         OpDef("BatchNormalizationTraining", kNorm)
             .doc("training mode: normalizes X with the batch's mean and biased variance per "
@@ -42,8 +47,8 @@ void add_batch_norm(OpList *ops) {
             .output("Y", "X's shape")
             .optional_output("saved_mean", "[C]")
             .optional_output("saved_inv_std", "[C]")
-            .attr_float("epsilon", 1e-5)
-            .attr_float("momentum", 0.9, "in [0, 1]")
+            .attrs_of(inference, {"epsilon"})
+            .attr_float("momentum", kMomentum, "in [0, 1]")
             .updates({3, 4})
             .infer(norm_infer::batch_norm_training)
             .build());
@@ -76,13 +81,13 @@ void add_batch_norm(OpList *ops) {
             .output("dX")
             .output("dScale", "[C]")
             .output("dBias", "[C]")
-            .attr_float("epsilon", 1e-5)
+            .attrs_of(inference, {"epsilon"})
             .infer(norm_infer::batch_norm_grad)
             .build());
 }
 
 void add_layer_norm(OpList *ops) {
-    ops->push_back(
+    const OpSchema forward =
         OpDef("LayerNormalization", kNorm)
             .doc("normalizes over the axes [axis, rank): Y = (X − Mean) · InvStdDev · Scale + B, "
                  "InvStdDev = 1/√(biased variance + epsilon); Mean and InvStdDev keep X's rank "
@@ -94,10 +99,11 @@ void add_layer_norm(OpList *ops) {
             .optional_output("Mean", "f32")
             .optional_output("InvStdDev", "f32")
             .attr_int("axis", -1, "first normalized axis, negative counts from the end")
-            .attr_float("epsilon", 1e-5)
+            .attr_float("epsilon", kEpsilon)
             .attr_int("stash_type", 1, "1 (f32) only")
             .infer(norm_infer::layer_norm)
-            .build());
+            .build();
+    ops->push_back(forward);
     ops->push_back(
         OpDef("LayerNormalizationGrad", kNorm)
             .doc("backward of `LayerNormalization` from its saved Mean and InvStdDev: x̂ = (X − "
@@ -112,13 +118,13 @@ void add_layer_norm(OpList *ops) {
             .output("dX")
             .output("dScale")
             .optional_output("dB")
-            .attr_int("axis", -1)
+            .attrs_of(forward, {"axis"})
             .infer(norm_infer::layer_norm_grad)
             .build());
 }
 
 void add_channel_norms(OpList *ops) {
-    ops->push_back(
+    const OpSchema instance =
         OpDef("InstanceNormalization", kNorm)
             .doc("normalizes each (sample, channel) over its spatial axes: Y = scale · (X − "
                  "mean) / √(biased variance + epsilon) + B")
@@ -126,9 +132,10 @@ void add_channel_norms(OpList *ops) {
             .input("scale", kF32Only, "[C]")
             .input("B", kF32Only, "[C]")
             .output("output", "input's shape")
-            .attr_float("epsilon", 1e-5)
+            .attr_float("epsilon", kEpsilon)
             .infer(norm_infer::instance_norm)
-            .build());
+            .build();
+    ops->push_back(instance);
     ops->push_back(
         OpDef("InstanceNormalizationGrad", kNorm)
             .doc("backward of `InstanceNormalization` (statistics recomputed from X): dX, "
@@ -139,10 +146,10 @@ void add_channel_norms(OpList *ops) {
             .output("dX")
             .output("dScale", "[C]")
             .output("dBias", "[C]")
-            .attr_float("epsilon", 1e-5)
+            .attrs_of(instance, {"epsilon"})
             .infer(norm_infer::channel_norm_grad)
             .build());
-    ops->push_back(
+    const OpSchema group =
         OpDef("GroupNormalization", kNorm)
             .doc("splits the C channels into num_groups groups and normalizes each (sample, "
                  "group) over its channels and spatial axes, then Y = x̂ · scale + B per channel "
@@ -152,9 +159,10 @@ void add_channel_norms(OpList *ops) {
             .input("B", kF32Only, "[C]")
             .output("Y", "X's shape")
             .required_attr("num_groups", AttrValue::Type::Int, "divides C")
-            .attr_float("epsilon", 1e-5)
+            .attr_float("epsilon", kEpsilon)
             .infer(norm_infer::group_norm)
-            .build());
+            .build();
+    ops->push_back(group);
     ops->push_back(
         OpDef("GroupNormalizationGrad", kNorm)
             .doc("backward of `GroupNormalization` (statistics recomputed from X): dX, dScale = "
@@ -165,14 +173,13 @@ void add_channel_norms(OpList *ops) {
             .output("dX")
             .output("dScale", "[C]")
             .output("dBias", "[C]")
-            .required_attr("num_groups", AttrValue::Type::Int, "divides C")
-            .attr_float("epsilon", 1e-5)
+            .attrs_of(group, {"num_groups", "epsilon"})
             .infer(norm_infer::channel_norm_grad)
             .build());
 }
 
 void add_dropout(OpList *ops) {
-    ops->push_back(
+    const OpSchema dropout =
         OpDef("Dropout", kNorm)
             .doc("training_mode 1: output = data · mask / (1 − ratio), mask false with "
                  "probability ratio (output 0 everywhere when ratio is 1); training_mode 0 or "
@@ -180,7 +187,8 @@ void add_dropout(OpList *ops) {
                  "k-th iteration (k counts from 0) is dropped when u < ratio, u = "
                  "`dropout_uniform(seed, k, i)` (a SplitMix64 hash of the three, "
                  "exec/cuda/norm_device.h; seed under the session's seed, see above), identical "
-                 "on every device: the same seeds and iteration give the same mask. Give each Dropout of a graph its own seed (the Python "
+                 "on every device: the same seeds and iteration give the same mask. Give each "
+                 "Dropout of a graph its own seed (the Python "
                  "builder numbers them)")
             .input("data")
             .output("output", "data's shape")
@@ -189,7 +197,8 @@ void add_dropout(OpList *ops) {
             .attr_int("training_mode", 0, "0 or 1")
             .attr_int("seed", 0)
             .infer(norm_infer::dropout)
-            .build());
+            .build();
+    ops->push_back(dropout);
     ops->push_back(OpDef("DropoutGrad", kNorm)
                        .doc("dX = dY · mask / (1 − ratio) (0 when ratio is 1) through "
                             "`Dropout`'s mask; dX = dY when training_mode is 0. Takes the "
@@ -197,8 +206,7 @@ void add_dropout(OpList *ops) {
                        .input("dY")
                        .input("mask", kBoolOnly, "dY's shape")
                        .output("dX")
-                       .attr_float("ratio", 0.5, "in [0, 1]")
-                       .attr_int("training_mode", 0, "0 or 1")
+                       .attrs_of(dropout, {"ratio", "training_mode"})
                        .infer(norm_infer::dropout_grad)
                        .build());
 }

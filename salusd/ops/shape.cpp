@@ -28,7 +28,7 @@ void add_shape_ops(OpList *ops) {
             .attr_int("axis", 0).optional_attr("split", T::Ints, "sizes summing to the extent")
             .optional_attr("num_outputs", T::Int, "absent: the node's output count")
             .infer(infer_split).build());
-    ops->push_back(
+    const OpSchema slice =
         OpDef("Slice", layout)
             .doc("data[starts:ends:steps] on `axes` (absent: 0, 1, ...), as ONNX: a negative start "
                  "or end counts from the end, both are then clamped to [0, dim] ([0, dim−1] and "
@@ -37,15 +37,14 @@ void add_shape_ops(OpList *ops) {
             .required_attr("starts", T::Ints).required_attr("ends", T::Ints)
             .optional_attr("axes", T::Ints, "absent: the first len(starts) axes")
             .optional_attr("steps", T::Ints, "absent: all 1; none may be 0")
-            .infer(infer_slice).build());
+            .infer(infer_slice).build();
+    ops->push_back(slice);
     ops->push_back(
         OpDef("SliceGrad", layout)
             .doc("dX of Slice: zeros of `shape` (the data's) with dY written where the slice took "
                  "its elements; same attributes as the Slice")
             .input("dY").output("dX", "`shape`").required_attr("shape", T::Ints, "data's shape")
-            .required_attr("starts", T::Ints).required_attr("ends", T::Ints)
-            .optional_attr("axes", T::Ints, "absent: the first len(starts) axes")
-            .optional_attr("steps", T::Ints, "absent: all 1")
+            .attrs_of(slice, {"starts", "ends", "axes", "steps"})
             .infer(infer_slice_grad).build());
     ops->push_back(OpDef("Squeeze", layout)
                        .doc("data without the size-1 axes listed in `axes` (each must be of size 1)")
@@ -74,36 +73,38 @@ void add_shape_ops(OpList *ops) {
                        .input("dY").output("dX", "`shape`")
                        .required_attr("shape", T::Ints, "the Tile input's shape")
                        .infer(infer_tile_grad).build());
-    ops->push_back(
+    const OpSchema gather =
         OpDef("Gather", layout)
             .doc("entries of data along `axis` picked by indices: Y = data[:, …, indices, …] of "
                  "shape data[:axis] + indices + data[axis+1:]; an embedding lookup with axis 0. A "
                  "negative index counts from the end; one outside [−n, n) fails the iteration "
                  "(SALUS_EEXEC)")
             .input("data", any).input("indices", ints, "any shape").output("output", "data's dtype")
-            .attr_int("axis", 0).infer(infer_gather).build());
+            .attr_int("axis", 0).infer(infer_gather).build();
+    ops->push_back(gather);
     ops->push_back(
         OpDef("GatherGrad", layout)
             .doc("dData of Gather: zeros of `shape` with each slice of dY added at its index "
                  "(scatter-add, summed in index order: deterministic); indices as in Gather")
             .input("dY").input("indices", ints).output("dData", "`shape`")
-            .required_attr("shape", T::Ints, "data's shape").attr_int("axis", 0)
+            .required_attr("shape", T::Ints, "data's shape").attrs_of(gather, {"axis"})
             .infer(infer_gather_grad).build());
-    ops->push_back(
+    const OpSchema gather_elements =
         OpDef("GatherElements", layout)
             .doc("Y[i][j][k] = data[index[i][j][k]][j][k] for axis 0 (and so on): torch.gather. "
                  "indices has data's rank and at most its extents off `axis`; Y has indices' "
                  "shape. Negative indices count from the end; one out of range is handled as "
                  "in Gather")
             .input("data", any).input("indices", ints).output("output", "data's dtype")
-            .attr_int("axis", 0).infer(infer_gather_elements).build());
+            .attr_int("axis", 0).infer(infer_gather_elements).build();
+    ops->push_back(gather_elements);
     ops->push_back(
         OpDef("GatherElementsGrad", layout)
             .doc("dData of GatherElements: ScatterElements with reduction add of dY into zeros "
                  "of `shape` (summed in index order: deterministic)")
             .input("dY").input("indices", ints).output("dData", "`shape`")
-            .required_attr("shape", T::Ints, "data's shape").attr_int("axis", 0)
-            .infer(infer_gather_elements_grad).build());
+            .required_attr("shape", T::Ints, "data's shape")
+            .attrs_of(gather_elements, {"axis"}).infer(infer_gather_elements_grad).build());
     ops->push_back(
         OpDef("Gemm", math)
             .doc("Y = alpha · op(A) · op(B) + beta · C, op = transpose when the flag is 1; op(A) "

@@ -13,22 +13,30 @@ namespace salus::cpu {
 
 namespace {
 
-// Checks every label; sums the weights of the counted ones.
-Status check_labels(const KernelContext &ctx, const cuda::LabelPlan &p, const void *labels,
-                    const float *weight, double *total_weight) {
+// What a loss node with class indices reads beside its scores: its
+// labels (input first + 1) and class weights (first + 2, optional).
+struct Labels {
+    cuda::LabelPlan p;
+    const void *labels = nullptr;
+    const float *weight = nullptr;
+    double total_weight = 0.0; // of the counted labels
+};
+
+// Plans the node's labels and checks every one before anything is written.
+Status read_labels(const KernelContext &ctx, size_t first, Labels *out) {
+    cuda::LabelPlan &p = out->p;
+    SALUS_RETURN_IF_ERROR(cuda::plan_labels(ctx, first, &p));
+    out->labels = ctx.inputs[first + 1].data;
+    out->weight = p.has_weight ? ctx.inputs[first + 2].f32() : nullptr;
     double total = 0.0;
     for (int64_t pos = 0; pos < cuda::label_positions(p); ++pos) {
-        const int64_t t = cuda::label_at(p, labels, pos);
+        const int64_t t = cuda::label_at(p, out->labels, pos);
         if (cuda::label_ignored(p, t)) continue;
         if (!cuda::label_valid(p, t)) return cuda::bad_label(ctx, p, pos, t);
-        total += cuda::label_weight(p, weight, t);
+        total += cuda::label_weight(p, out->weight, t);
     }
-    *total_weight = total;
+    out->total_weight = total;
     return {};
-}
-
-const float *weight_of(const KernelContext &ctx, const cuda::LabelPlan &p, size_t first) {
-    return p.has_weight ? ctx.inputs[first + 2].f32() : nullptr;
 }
 
 // line_max_lse, built for AVX2 too (one call per line).
@@ -87,56 +95,47 @@ Status log_softmax_grad(const KernelContext &ctx) {
 }
 
 Status nll_loss(const KernelContext &ctx) {
-    cuda::LabelPlan p;
-    SALUS_RETURN_IF_ERROR(cuda::plan_labels(ctx, 0, &p));
+    Labels in;
+    SALUS_RETURN_IF_ERROR(read_labels(ctx, 0, &in));
+    const cuda::LabelPlan &p = in.p;
     const float *x = ctx.inputs[0].f32();
-    const void *labels = ctx.inputs[1].data;
-    const float *weight = weight_of(ctx, p, 0);
-    double total_weight = 0.0;
-    SALUS_RETURN_IF_ERROR(check_labels(ctx, p, labels, weight, &total_weight));
     float *loss = ctx.outputs[0].f32();
     double total = 0.0;
     for (int64_t pos = 0; pos < cuda::label_positions(p); ++pos) {
-        const int64_t t = cuda::label_at(p, labels, pos);
+        const int64_t t = cuda::label_at(p, in.labels, pos);
         float l = 0.0f;
         if (!cuda::label_ignored(p, t)) {
-            l = -cuda::label_weight(p, weight, t) * x[cuda::class_offset(p, pos, t)];
+            l = -cuda::label_weight(p, in.weight, t) * x[cuda::class_offset(p, pos, t)];
         }
         if (p.reduction == 2) loss[pos] = l;
         total += l;
     }
-    if (p.reduction != 2) loss[0] = cuda::reduce_loss(p, total, total_weight);
+    if (p.reduction != 2) loss[0] = cuda::reduce_loss(p, total, in.total_weight);
     return {};
 }
 
 Status nll_loss_grad(const KernelContext &ctx) {
-    cuda::LabelPlan p;
-    SALUS_RETURN_IF_ERROR(cuda::plan_labels(ctx, 1, &p));
+    Labels in;
+    SALUS_RETURN_IF_ERROR(read_labels(ctx, 1, &in));
+    const cuda::LabelPlan &p = in.p;
     const float *dloss = ctx.inputs[0].f32();
-    const void *labels = ctx.inputs[2].data;
-    const float *weight = weight_of(ctx, p, 1);
-    double total_weight = 0.0;
-    SALUS_RETURN_IF_ERROR(check_labels(ctx, p, labels, weight, &total_weight));
     float *dx = ctx.outputs[0].f32();
     std::fill(dx, dx + ctx.outputs[0].numel(), 0.0f);
     for (int64_t pos = 0; pos < cuda::label_positions(p); ++pos) {
-        const int64_t t = cuda::label_at(p, labels, pos);
+        const int64_t t = cuda::label_at(p, in.labels, pos);
         if (cuda::label_ignored(p, t)) continue;
-        const double scale = cuda::loss_grad_scale(p, dloss, pos, total_weight);
+        const double scale = cuda::loss_grad_scale(p, dloss, pos, in.total_weight);
         dx[cuda::class_offset(p, pos, t)] =
-            static_cast<float>(-cuda::label_weight(p, weight, t) * scale);
+            static_cast<float>(-cuda::label_weight(p, in.weight, t) * scale);
     }
     return {};
 }
 
 Status sce_loss(const KernelContext &ctx) {
-    cuda::LabelPlan p;
-    SALUS_RETURN_IF_ERROR(cuda::plan_labels(ctx, 0, &p));
+    Labels in;
+    SALUS_RETURN_IF_ERROR(read_labels(ctx, 0, &in));
+    const cuda::LabelPlan &p = in.p;
     const float *x = ctx.inputs[0].f32();
-    const void *labels = ctx.inputs[1].data;
-    const float *weight = weight_of(ctx, p, 0);
-    double total_weight = 0.0;
-    SALUS_RETURN_IF_ERROR(check_labels(ctx, p, labels, weight, &total_weight));
     float *loss = ctx.outputs[0].f32();
     float *log_prob = ctx.outputs.size() > 1 ? ctx.outputs[1].f32() : nullptr;
     const cuda::AxisPlan lines = cuda::class_lines(p);
@@ -151,32 +150,29 @@ Status sce_loss(const KernelContext &ctx) {
                 log_prob[at] = static_cast<float>(cuda::log_softmax_value(x[at], m, lse));
             }
         }
-        const int64_t t = cuda::label_at(p, labels, pos);
+        const int64_t t = cuda::label_at(p, in.labels, pos);
         double l = 0.0;
         if (!cuda::label_ignored(p, t)) {
             const double lp = cuda::log_softmax_value(x[cuda::class_offset(p, pos, t)], m, lse);
-            l = -static_cast<double>(cuda::label_weight(p, weight, t)) * lp;
+            l = -static_cast<double>(cuda::label_weight(p, in.weight, t)) * lp;
         }
         if (p.reduction == 2) loss[pos] = static_cast<float>(l);
         total += l;
     }
-    if (p.reduction != 2) loss[0] = cuda::reduce_loss(p, total, total_weight);
+    if (p.reduction != 2) loss[0] = cuda::reduce_loss(p, total, in.total_weight);
     return {};
 }
 
 Status sce_loss_grad(const KernelContext &ctx) {
-    cuda::LabelPlan p;
-    SALUS_RETURN_IF_ERROR(cuda::plan_labels(ctx, 1, &p));
+    Labels in;
+    SALUS_RETURN_IF_ERROR(read_labels(ctx, 1, &in));
+    const cuda::LabelPlan &p = in.p;
     const float *dloss = ctx.inputs[0].f32();
     const float *x = ctx.inputs[1].f32();
-    const void *labels = ctx.inputs[2].data;
-    const float *weight = weight_of(ctx, p, 1);
-    double total_weight = 0.0;
-    SALUS_RETURN_IF_ERROR(check_labels(ctx, p, labels, weight, &total_weight));
     float *dx = ctx.outputs[0].f32();
     const cuda::AxisPlan lines = cuda::class_lines(p);
     for (int64_t pos = 0; pos < cuda::label_positions(p); ++pos) {
-        const int64_t t = cuda::label_at(p, labels, pos);
+        const int64_t t = cuda::label_at(p, in.labels, pos);
         if (cuda::label_ignored(p, t)) {
             for (int64_t c = 0; c < p.c; ++c) dx[cuda::class_offset(p, pos, c)] = 0.0f;
             continue;
@@ -184,8 +180,8 @@ Status sce_loss_grad(const KernelContext &ctx) {
         float m;
         double lse;
         max_lse(lines, x, pos, &m, &lse);
-        const double scale =
-            cuda::loss_grad_scale(p, dloss, pos, total_weight) * cuda::label_weight(p, weight, t);
+        const double scale = cuda::loss_grad_scale(p, dloss, pos, in.total_weight) *
+                             cuda::label_weight(p, in.weight, t);
         const double inv_sum = exp(-lse);
         const int64_t base = cuda::class_offset(p, pos, 0);
         if (p.d == 1) { // [N, C]: the classes are contiguous, a loop that vectorizes
