@@ -32,17 +32,16 @@ using Clock = std::chrono::steady_clock;
 // work proportional to the open sessions to show (it took 17 s for the 4th
 // thousand alone before issue 14's fix). SESSION_FLOOD_SESSIONS sets another
 // count, for bench/README.md's figure at 10,000. Under $SALUSD_WRAPPER
-// (valgrind: 20-50x slower, threads serialized) fewer, and the timings are
-// not judged: what it checks there is memory.
+// (valgrind: slower, its threads serialized) the timings are not judged.
 const bool kWrapped = daemon_fixture_wrapped() != 0;
 int sessions_to_create() {
     const char *env = std::getenv("SESSION_FLOOD_SESSIONS");
-    return env && std::atoi(env) > 0 ? std::atoi(env) : kWrapped ? 2000 : 6000;
+    return env && std::atoi(env) > 0 ? std::atoi(env) : 6000;
 }
 const int kSessions = sessions_to_create();
 constexpr int kChunk = 1000;
 // Bystander iterations measured alone, for its baseline.
-const int kBaselineIterations = kWrapped ? 200 : 2000;
+constexpr int kBaselineIterations = 2000;
 const char *const kTimingSkip = kWrapped ? " # SKIP timing under $SALUSD_WRAPPER" : "";
 
 double ms_since(Clock::time_point t0) {

@@ -7,11 +7,21 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <time.h>
 
 enum { WAIT_MS = 10000, POLL_MS = 10 };
+/* The heavy sessions' pool. A daemon that exits with an iteration still
+ * running leaves its pool mapped, and valgrind's leak check at exit reads
+ * all of it: with the default pool (most of RAM) that took minutes. */
+#define HEAVY_POOL "256M"
+
+/* WAIT_MS, or longer under $SALUSD_WRAPPER: how long a poll waits for the daemon. */
+static int wait_ms(void) {
+    return WAIT_MS * daemon_fixture_slowdown();
+}
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -33,29 +43,40 @@ static daemon_fixture *start_daemon(const char *const *args) {
     return f;
 }
 
-/* The listed state of a session, e.g. "running"; "" when not listed. */
-static void session_state(salus_client *client, uint64_t id, char *state, size_t size) {
+/* The listed entry of a session; false when it is not listed. */
+static bool session_info(salus_client *client, uint64_t id, salus_session_info *out) {
     salus_session_info infos[16];
     size_t n = 0;
-    state[0] = '\0';
     assert_ok(salus_list_sessions(client, infos, 16, &n));
     for (size_t i = 0; i < n && i < 16; ++i) {
-        if (infos[i].session_id == id) snprintf(state, size, "%s", infos[i].state);
+        if (infos[i].session_id == id) {
+            *out = infos[i];
+            return true;
+        }
     }
+    return false;
 }
 
-static void wait_running(salus_client *client, uint64_t id) {
-    char state[16];
-    for (int waited = 0; waited < WAIT_MS; waited += POLL_MS) {
-        session_state(client, id, state, sizeof state);
-        if (strcmp(state, "running") == 0) return;
+/* Waits until the session runs an iteration (submitted 0), or until the
+ * daemon has read all `submitted` of its iterations with two or more of them
+ * not done: queued work for a drain. */
+static void wait_running(salus_client *client, uint64_t id, uint32_t submitted) {
+    salus_session_info info;
+    memset(&info, 0, sizeof info);
+    for (int waited = 0; waited < wait_ms(); waited += POLL_MS) {
+        if (session_info(client, id, &info) &&
+            (submitted == 0 ? strcmp(info.state, "running") == 0
+                            : info.pending >= 2 && info.iterations + info.pending == submitted)) {
+            return;
+        }
         sleep_ms(POLL_MS);
     }
-    fail_msg("session %llu is %s, not running", (unsigned long long)id, state);
+    fail_msg("session %llu is %s with %u of %u iterations pending", (unsigned long long)id,
+             info.state, info.pending, submitted);
 }
 
 static void wait_draining(salus_client *client) {
-    for (int waited = 0; waited < WAIT_MS; waited += POLL_MS) {
+    for (int waited = 0; waited < wait_ms(); waited += POLL_MS) {
         int draining = 0;
         assert_ok(salus_get_draining(client, &draining));
         if (draining) return;
@@ -87,21 +108,30 @@ static salus_session *idle_session(salus_client *client) {
 
 static void test_queued_iterations_finish(void **state) {
     enum { QUEUED = 12 };
-    const char *const args[] = {"--drain-timeout", "2m", NULL};
+    if (daemon_fixture_wrapped()) {
+        /* valgrind runs one thread at a time and hands over at system
+         * calls: while a lane computes, the loop reads a submitted
+         * iteration about as fast as the lane runs one, so no queue forms
+         * for a drain to finish. The other cases drain under it. */
+        print_message("# skipped under $SALUSD_WRAPPER: no queue forms there\n");
+        skip();
+    }
+    const char *const args[] = {"--pool-bytes", HEAVY_POOL, "--drain-timeout", "2m", NULL};
     daemon_fixture *f = start_daemon(args);
     *state = f;
     salus_client *a = capi_connect(f->socket_path);
     salus_client *b = capi_connect(f->socket_path);
     salus_session *b_idle = idle_session(b);
 
-    /* Enough queued work (about 5 s) for the checks below to run meanwhile. */
-    uint32_t length = heavy_length_for(a, 0.4);
+    /* Enough queued work (about 5 s, more under a wrapper, whose daemon
+     * answers slowly) for the checks below to run meanwhile. */
+    uint32_t length = heavy_length_for(a, 0.4 * daemon_fixture_slowdown());
     assert_true(length > 0);
     heavy_session h;
     assert_ok(heavy_open(a, length, &h));
     salus_pending *p[QUEUED];
     for (int i = 0; i < QUEUED; ++i) assert_ok(heavy_submit(&h, &p[i]));
-    wait_running(b, salus_session_id(h.session));
+    wait_running(b, salus_session_id(h.session), QUEUED);
 
     assert_int_equal(kill(f->pid, SIGTERM), 0);
     wait_draining(b);
@@ -135,7 +165,7 @@ static void test_queued_iterations_finish(void **state) {
     /* Then the daemon closes the connection, saying why (the event). */
     salus_status st;
     int rc = SALUS_OK;
-    for (int waited = 0; rc == SALUS_OK && waited < WAIT_MS; waited += POLL_MS) {
+    for (int waited = 0; rc == SALUS_OK && waited < wait_ms(); waited += POLL_MS) {
         rc = salus_get_status(a, &st);
         if (rc == SALUS_OK) sleep_ms(POLL_MS);
     }
@@ -154,7 +184,7 @@ static void test_queued_iterations_finish(void **state) {
 }
 
 static void test_what_outlasts_the_timeout_fails(void **state) {
-    const char *const args[] = {"--drain-timeout", "300ms", NULL};
+    const char *const args[] = {"--pool-bytes", HEAVY_POOL, "--drain-timeout", "300ms", NULL};
     daemon_fixture *f = start_daemon(args);
     *state = f;
     salus_client *a = capi_connect(f->socket_path);
@@ -166,7 +196,7 @@ static void test_what_outlasts_the_timeout_fails(void **state) {
     salus_pending *running = NULL, *queued = NULL;
     assert_ok(heavy_submit(&h, &running));
     assert_ok(heavy_submit(&h, &queued));
-    wait_running(a, salus_session_id(h.session));
+    wait_running(a, salus_session_id(h.session), 0);
 
     double start = heavy_now();
     assert_int_equal(kill(f->pid, SIGTERM), 0);
@@ -179,7 +209,7 @@ static void test_what_outlasts_the_timeout_fails(void **state) {
     expect_exit_0(f, WAIT_MS);
     double took = heavy_now() - start;
     printf("# salusd exited %.2f s after SIGTERM\n", took);
-    assert_true(took < 8.0);
+    assert_unless_wrapped(took < 8.0);
     assert_true(daemon_log_contains(f, "exiting without waiting for it", 0));
 
     salus_pending_free(running);
@@ -189,7 +219,7 @@ static void test_what_outlasts_the_timeout_fails(void **state) {
 }
 
 static void test_second_signal_ends_the_drain(void **state) {
-    const char *const args[] = {"--drain-timeout", "10m", NULL};
+    const char *const args[] = {"--pool-bytes", HEAVY_POOL, "--drain-timeout", "10m", NULL};
     daemon_fixture *f = start_daemon(args);
     *state = f;
     salus_client *a = capi_connect(f->socket_path);
@@ -199,16 +229,16 @@ static void test_second_signal_ends_the_drain(void **state) {
     assert_ok(heavy_open(a, length, &h));
     salus_pending *running = NULL;
     assert_ok(heavy_submit(&h, &running));
-    wait_running(a, salus_session_id(h.session));
+    wait_running(a, salus_session_id(h.session), 0);
 
     double start = heavy_now();
     assert_int_equal(kill(f->pid, SIGINT), 0);
     wait_draining(a);
-    assert_true(daemon_log_contains(f, "received SIGINT: shutting down", WAIT_MS));
+    assert_true(daemon_log_contains(f, "received SIGINT: shutting down", wait_ms()));
     assert_int_equal(kill(f->pid, SIGTERM), 0);
     assert_rc(heavy_wait(running), SALUS_ESHUTDOWN);
     expect_exit_0(f, WAIT_MS);
-    assert_true(heavy_now() - start < 8.0);
+    assert_unless_wrapped(heavy_now() - start < 8.0);
     assert_true(daemon_log_contains(f, "received SIGTERM again: ending the drain now", 0));
 
     salus_pending_free(running);
@@ -261,7 +291,7 @@ static void test_sessions_waiting_for_memory_are_refused(void **state) {
     assert_int_equal(pthread_create(&thread, NULL, create_waiting, &wt), 0);
     salus_status st;
     st.queued_sessions = 0;
-    for (int waited = 0; st.queued_sessions == 0 && waited < WAIT_MS; waited += POLL_MS) {
+    for (int waited = 0; st.queued_sessions == 0 && waited < wait_ms(); waited += POLL_MS) {
         assert_ok(salus_get_status(a, &st));
         if (st.queued_sessions == 0) sleep_ms(POLL_MS);
     }
