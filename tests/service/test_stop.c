@@ -108,14 +108,6 @@ static salus_session *idle_session(salus_client *client) {
 
 static void test_queued_iterations_finish(void **state) {
     enum { QUEUED = 12 };
-    if (daemon_fixture_wrapped()) {
-        /* valgrind runs one thread at a time and hands over at system
-         * calls: while a lane computes, the loop reads a submitted
-         * iteration about as fast as the lane runs one, so no queue forms
-         * for a drain to finish. The other cases drain under it. */
-        print_message("# skipped under $SALUSD_WRAPPER: no queue forms there\n");
-        skip();
-    }
     const char *const args[] = {"--pool-bytes", HEAVY_POOL, "--drain-timeout", "2m", NULL};
     daemon_fixture *f = start_daemon(args);
     *state = f;
@@ -316,5 +308,12 @@ int main(void) {
         cmocka_unit_test_teardown(test_second_signal_ends_the_drain, stop_daemon),
         cmocka_unit_test_teardown(test_sessions_waiting_for_memory_are_refused, stop_daemon),
     };
-    return cmocka_run_group_tests_name("stop", tests, NULL, NULL);
+    /* Not the first under $SALUSD_WRAPPER: valgrind runs one thread at a
+     * time and hands over at system calls, so while a lane computes its
+     * loop reads a submitted iteration about as fast as the lane runs one,
+     * and no queue forms for a drain to finish. The other cases drain there. */
+    const size_t first = daemon_fixture_wrapped() ? 1 : 0;
+    if (first) print_message("# test_queued_iterations_finish: not run under $SALUSD_WRAPPER\n");
+    return _cmocka_run_group_tests("stop", tests + first, sizeof tests / sizeof tests[0] - first,
+                                   NULL, NULL);
 }
