@@ -47,6 +47,11 @@ std::optional<uint64_t> Lane::find_hole(uint64_t p, uint64_t ephemeral) const {
     return hole->second;
 }
 
+uint64_t Lane::gap_begin(std::map<uint64_t, Block>::const_iterator block) const {
+    return block == blocks_.begin() ? base_
+                                    : std::prev(block)->first + std::prev(block)->second.bytes;
+}
+
 void Lane::add_hole(uint64_t begin, uint64_t end) {
     if (end > begin) holes_.emplace(end - begin, begin);
 }
@@ -74,8 +79,7 @@ void Lane::add_session(SessionId id, uint64_t p, uint64_t t, uint64_t offset) {
     if (p == 0) return;
     // The block splits the gap it lands in (or extends the blocks upwards).
     auto next = blocks_.lower_bound(offset);
-    const uint64_t below =
-        next == blocks_.begin() ? base_ : std::prev(next)->first + std::prev(next)->second.bytes;
+    const uint64_t below = gap_begin(next);
     add_hole(below, offset);
     if (next != blocks_.end()) {
         erase_hole(below, next->first);
@@ -92,8 +96,7 @@ void Lane::remove_session(SessionId id, uint64_t p, uint64_t t, uint64_t offset)
     if (p == 0) return;
     auto it = blocks_.find(offset);
     assert(it != blocks_.end() && it->second.session == id);
-    const uint64_t below =
-        it == blocks_.begin() ? base_ : std::prev(it)->first + std::prev(it)->second.bytes;
+    const uint64_t below = gap_begin(it);
     erase_hole(below, offset);
     auto next = blocks_.erase(it);
     if (next != blocks_.end()) {

@@ -85,6 +85,8 @@ class Lane {
     // (bytes, offset): what find_hole() picks from without a scan.
     std::set<std::pair<uint64_t, uint64_t>> holes_;
 
+    // Where the gap before `block` begins: the end of the block below it, or base.
+    uint64_t gap_begin(std::map<uint64_t, Block>::const_iterator block) const;
     void add_hole(uint64_t begin, uint64_t end);
     void erase_hole(uint64_t begin, uint64_t end);
 };
