@@ -1,9 +1,11 @@
 // The norm family's CUDA kernels (exec/cuda/norm.cu) against its CPU kernels,
 // on the GPU, on random inputs; exits 77 without a GPU. Bounds: Dropout and
 // DropoutGrad bit for bit (the same hash draws the same mask; one IEEE
-// multiply per element); the normalizations 2e-5 (1 + |y|): both devices sum
-// in double, in different orders, then apply a few float operations that nvcc
-// may fuse into FMAs, on inputs within [-2, 3].
+// multiply per element); the normalizations 2e-5 (1 + |y|): the GPU sums in
+// double, the CPU in double or (layer norm, on oneDNN) float, in different
+// orders, then both apply a few float operations that nvcc may fuse into
+// FMAs, on inputs within [-2, 3] (test_kernels_norm.cpp checks oneDNN's
+// layer norm gradient against the device code within this bound).
 #include "device/cuda/cuda_stream.h"
 #include "device/device.h"
 #include "gpu_check.h"

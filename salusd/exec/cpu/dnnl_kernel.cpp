@@ -147,6 +147,14 @@ void DnnlKernel::add_step(const dnnl::primitive &primitive, const dnnl::primitiv
     for (Step &r : after) steps_.push_back(std::move(r));
 }
 
+float *DnnlKernel::buffer(const KernelContext &ctx, size_t id) const {
+    for (const Buffer &b : buffers_) {
+        if (b.id == id)
+            return reinterpret_cast<float *>(static_cast<uint8_t *>(ctx.workspace) + b.offset);
+    }
+    return nullptr;
+}
+
 void DnnlKernel::finish() {
     // Every step's scratchpad starts the workspace (the steps run one by one).
     size_t scratch = 0;

@@ -1,9 +1,9 @@
-// A CPU kernel made of oneDNN (2.x API) primitives, for the conv family's
-// convolutions and pooling. The primitives, the reorders into the layouts
-// they prefer and every memory object and argument array are made when the
-// session is prepared; the scratchpads (user mode) and the buffers between
-// steps are planned into T. run() points the memory objects at the
-// iteration's tensors and workspace and executes the steps in order.
+// A CPU kernel made of oneDNN (2.x API) primitives: the conv family's
+// convolutions and pooling, batch and layer normalization. The primitives, the reorders into the
+// layouts they prefer and every memory object and argument array are made when the session is
+// prepared; the scratchpads (user mode) and the buffers between steps are planned into T. run()
+// points the memory objects at the iteration's tensors and workspace and executes the steps in
+// order.
 //
 // oneDNN's execute itself allocates (it builds a map of the arguments and an
 // execution context on every call): tests/unit/kernels/
@@ -57,6 +57,9 @@ class DnnlKernel : public OpKernel {
                   const std::vector<Arg> &args);
     // Lays out the workspace once every step is added.
     void finish();
+    // Buffer `id` (an Arg's index) in this run's workspace, for the work a
+    // kernel does around the steps (run() overridden).
+    float *buffer(const KernelContext &ctx, size_t id) const;
 
     // Set by init when a tensor is empty: run() zeroes the outputs instead.
     bool empty_ = false;

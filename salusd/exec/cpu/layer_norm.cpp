@@ -1,10 +1,19 @@
-// Layer normalization on the CPU: X seen as [rows, K], K the product of the
-// normalized axes [axis, rank); statistics per row in double, two passes.
+// Layer normalization and its gradient on oneDNN (exec/cpu/dnnl_kernel.h):
+// X seen as [rows, k], the normalized axes [axis, rank) flattened, which
+// oneDNN normalizes as its last axis. oneDNN's statistics are a mean and a
+// biased variance, the ops save InvStdDev = 1/√(var + epsilon): the forward
+// turns the variance into it after the primitive, the gradient turns it back
+// before, O(rows) beside the primitive's O(numel).
+// Batch norm stays on our loops (batch_norm.cpp): oneDNN 2.6's NCHW batch
+// norm took 2-2.5x their time on ResNet-18's shapes, its jit one needs the
+// channel-blocked layout and reorders that cost more (bench/README.md).
+#include "exec/cpu/dnnl_kernel.h"
 #include "exec/cpu/helpers.h"
 #include "exec/cpu/norm_kernels.h"
 #include "exec/cuda/norm_device.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace salus::cpu {
 
@@ -16,76 +25,155 @@ LayerRows split_layer_rows(const NodeDesc &node, const Shape &x) {
     return r;
 }
 
-Status layer_norm(const KernelContext &ctx) {
-    SALUS_RETURN_IF_ERROR(check_norm_f32(ctx, 2, 1));
-    const LayerRows r = split_layer_rows(*ctx.node, ctx.inputs[0].shape);
-    const float eps = static_cast<float>(ctx.node->get_float("epsilon"));
-    const float *scale = ctx.inputs[1].f32();
-    const float *bias = ctx.inputs.size() > 2 ? ctx.inputs[2].f32() : nullptr;
-    for (int64_t i = 0; i < r.rows; ++i) {
-        const float *x = ctx.inputs[0].f32() + i * r.k;
-        float *y = ctx.outputs[0].f32() + i * r.k;
-        double mean = 0.0, var = 0.0;
-        contiguous_stats(x, r.k, &mean, &var);
-        const float m = static_cast<float>(mean);
-        const float inv_std = cuda::norm_inv_std(var, eps);
-        for (int64_t j = 0; j < r.k; ++j) {
-            y[j] = cuda::norm_apply(x[j], m, inv_std, scale[j], bias ? bias[j] : 0.0f);
+namespace {
+
+using dnnl::memory;
+using Flags = dnnl::normalization_flags;
+using Role = DnnlKernel::Role;
+
+// Workspace buffers of the statistics oneDNN computes or reads.
+constexpr size_t kMeanBuffer = 0;
+constexpr size_t kVarianceBuffer = 1;
+// oneDNN 2.6's backward with use_shift will not execute without a shift,
+// which it does not read: the gradient gives it this unused buffer.
+constexpr size_t kUnusedShiftBuffer = 2;
+
+Status check_f32(const KernelInit &init) {
+    for (const TensorView &t : init.inputs) {
+        if (t.dtype != DType::F32) {
+            return Status(SALUS_ENOTSUP, init.node->op + ": " + dtype_name(t.dtype) +
+                                             " input; the CPU kernels support f32 only");
         }
-        if (ctx.outputs.size() > 1) ctx.outputs[1].f32()[i] = m;
-        if (ctx.outputs.size() > 2) ctx.outputs[2].f32()[i] = inv_std;
     }
     return {};
 }
 
-size_t layer_norm_grad_workspace(const KernelInit &init) {
-    // Double accumulators of dScale and dB.
-    return 2 * static_cast<size_t>(split_layer_rows(*init.node, init.inputs[1].shape).k) *
-           sizeof(double);
+// var = 1/inv_std²: the variance the gradient's primitive reads, with an
+// epsilon of 0, for the saved statistic (var + epsilon of the forward).
+void variance_from_inv_std(const float *inv_std, int64_t n, float *var) {
+    for (int64_t i = 0; i < n; ++i) {
+        const double s = inv_std[i];
+        var[i] = static_cast<float>(1.0 / (s * s));
+    }
 }
 
-Status layer_norm_grad(const KernelContext &ctx) {
-    SALUS_RETURN_IF_ERROR(check_norm_f32(ctx, 5, 2));
-    const LayerRows r = split_layer_rows(*ctx.node, ctx.inputs[1].shape);
-    if (ctx.workspace_bytes < 2 * static_cast<size_t>(r.k) * sizeof(double)) {
-        return Status(SALUS_EEXEC, ctx.node->op + ": workspace too small");
-    }
-    const float *scale = ctx.inputs[2].f32();
-    auto *d_scale = static_cast<double *>(ctx.workspace);
-    double *d_bias = d_scale + r.k;
-    std::fill(d_scale, d_scale + 2 * r.k, 0.0);
-    for (int64_t i = 0; i < r.rows; ++i) {
-        const float *dy = ctx.inputs[0].f32() + i * r.k;
-        const float *x = ctx.inputs[1].f32() + i * r.k;
-        float *dx = ctx.outputs[0].f32() + i * r.k;
-        const float mean = ctx.inputs[3].f32()[i];
-        const float inv_std = ctx.inputs[4].f32()[i];
-        double sum_g = 0.0, sum_gx = 0.0;
-        lane_sum2(
-            r.k,
-            [&](int64_t j, double *g_acc, double *gx_acc) {
-                const float xhat = (x[j] - mean) * inv_std;
-                const float g = dy[j] * scale[j];
-                *g_acc += g;
-                *gx_acc += static_cast<double>(g) * xhat;
-            },
-            &sum_g, &sum_gx);
-        for (int64_t j = 0; j < r.k; ++j) {
-            // Independent per column: these vectorize.
-            d_scale[j] += static_cast<double>(dy[j]) * ((x[j] - mean) * inv_std);
-            d_bias[j] += dy[j];
+// LayerNormalization: statistics per row, saved when the graph asks.
+class DnnlLayerNormKernel : public DnnlKernel {
+  public:
+    Status init(const KernelInit &init) {
+        SALUS_RETURN_IF_ERROR(check_f32(init));
+        const LayerRows r = split_layer_rows(*init.node, init.inputs[0].shape);
+        rows_ = r.rows;
+        eps_ = static_cast<float>(init.node->get_float("epsilon"));
+        empty_ = r.rows * r.k == 0;
+        if (empty_) return {};
+        const bool bias = init.inputs.size() > 2;
+        const memory::desc x = dnnl_plain({r.rows, r.k});
+        const memory::desc k = dnnl_plain({r.k});
+        const memory::desc stats = dnnl_plain({r.rows});
+        try {
+            const Flags flags = bias ? Flags::use_scale | Flags::use_shift : Flags::use_scale;
+            dnnl::layer_normalization_forward::desc desc(dnnl::prop_kind::forward_training, x,
+                                                         stats, eps_, flags);
+            dnnl::layer_normalization_forward::primitive_desc pd(desc, dnnl_user_scratchpad(),
+                                                                 dnnl_cpu_engine());
+            std::vector<Arg> args{{DNNL_ARG_SRC, Role::Input, 0, x},
+                                  {DNNL_ARG_SCALE, Role::Input, 1, k},
+                                  {DNNL_ARG_DST, Role::Output, 0, x},
+                                  {DNNL_ARG_MEAN, Role::Buffer, kMeanBuffer, stats},
+                                  {DNNL_ARG_VARIANCE, Role::Buffer, kVarianceBuffer, stats}};
+            if (bias) args.push_back({DNNL_ARG_SHIFT, Role::Input, 2, k});
+            add_step(dnnl::layer_normalization_forward(pd), pd, args);
+            finish();
+        } catch (const dnnl::error &e) {
+            return dnnl_failure(*init.node, "layer normalization", e);
         }
-        const double k = static_cast<double>(r.k);
-        for (int64_t j = 0; j < r.k; ++j) {
-            const float xhat = (x[j] - mean) * inv_std;
-            dx[j] = cuda::norm_grad_input(dy[j] * scale[j], xhat, inv_std, sum_g / k, sum_gx / k);
+        return {};
+    }
+
+    Status run(const KernelContext &ctx) override {
+        SALUS_RETURN_IF_ERROR(DnnlKernel::run(ctx)); // zeroes the outputs when empty
+        // Mean and InvStdDev from the primitive's statistics; rows of no
+        // element have mean 0 and variance 0.
+        const float *mean = empty_ ? nullptr : buffer(ctx, kMeanBuffer);
+        const float *var = empty_ ? nullptr : buffer(ctx, kVarianceBuffer);
+        if (mean && ctx.outputs.size() > 1) std::copy(mean, mean + rows_, ctx.outputs[1].f32());
+        if (ctx.outputs.size() > 2) {
+            float *inv_std = ctx.outputs[2].f32();
+            for (int64_t i = 0; i < rows_; ++i) {
+                inv_std[i] = cuda::norm_inv_std(var ? var[i] : 0.0, eps_);
+            }
         }
+        return {};
     }
-    for (int64_t j = 0; j < r.k; ++j) {
-        ctx.outputs[1].f32()[j] = static_cast<float>(d_scale[j]);
-        if (ctx.outputs.size() > 2) ctx.outputs[2].f32()[j] = static_cast<float>(d_bias[j]);
+
+  private:
+    int64_t rows_ = 0;
+    float eps_ = 0.0f;
+};
+
+// LayerNormalizationGrad, from the saved Mean and InvStdDev.
+class DnnlLayerNormGradKernel : public DnnlKernel {
+  public:
+    Status init(const KernelInit &init) {
+        SALUS_RETURN_IF_ERROR(check_f32(init));
+        const LayerRows r = split_layer_rows(*init.node, init.inputs[1].shape);
+        rows_ = r.rows;
+        empty_ = any_empty(init);
+        if (empty_) return {};
+        const bool bias = init.outputs.size() > 2;
+        const memory::desc x = dnnl_plain({r.rows, r.k});
+        const memory::desc k = dnnl_plain({r.k});
+        const memory::desc stats = dnnl_plain({r.rows});
+        try {
+            // Epsilon 0: the saved InvStdDev holds the forward's.
+            const Flags flags = bias ? Flags::use_scale | Flags::use_shift : Flags::use_scale;
+            dnnl::layer_normalization_forward::desc fwd(dnnl::prop_kind::forward_training, x, stats,
+                                                        0.0f, flags);
+            dnnl::layer_normalization_forward::primitive_desc fwd_pd(fwd, dnnl_user_scratchpad(),
+                                                                     dnnl_cpu_engine());
+            dnnl::layer_normalization_backward::desc bwd(dnnl::prop_kind::backward, x, x, stats,
+                                                         0.0f, flags);
+            dnnl::layer_normalization_backward::primitive_desc pd(bwd, dnnl_user_scratchpad(),
+                                                                  dnnl_cpu_engine(), fwd_pd);
+            std::vector<Arg> args{{DNNL_ARG_DIFF_DST, Role::Input, 0, x},
+                                  {DNNL_ARG_SRC, Role::Input, 1, x},
+                                  {DNNL_ARG_SCALE, Role::Input, 2, k},
+                                  {DNNL_ARG_MEAN, Role::Input, 3, stats},
+                                  {DNNL_ARG_VARIANCE, Role::Buffer, kVarianceBuffer, stats},
+                                  {DNNL_ARG_DIFF_SRC, Role::Output, 0, x},
+                                  {DNNL_ARG_DIFF_SCALE, Role::Output, 1, k}};
+            if (bias) {
+                args.push_back({DNNL_ARG_SHIFT, Role::Buffer, kUnusedShiftBuffer, k});
+                args.push_back({DNNL_ARG_DIFF_SHIFT, Role::Output, 2, k});
+            }
+            add_step(dnnl::layer_normalization_backward(pd), pd, args);
+            finish();
+        } catch (const dnnl::error &e) {
+            return dnnl_failure(*init.node, "layer normalization gradient", e);
+        }
+        return {};
     }
-    return {};
+
+    Status run(const KernelContext &ctx) override {
+        if (!empty_) {
+            variance_from_inv_std(ctx.inputs[4].f32(), rows_, buffer(ctx, kVarianceBuffer));
+        }
+        return DnnlKernel::run(ctx);
+    }
+
+  private:
+    int64_t rows_ = 0;
+};
+
+} // namespace
+
+Status make_layer_norm(const KernelInit &init, std::unique_ptr<OpKernel> *out) {
+    return make_kernel<DnnlLayerNormKernel>(init, out);
+}
+
+Status make_layer_norm_grad(const KernelInit &init, std::unique_ptr<OpKernel> *out) {
+    return make_kernel<DnnlLayerNormGradKernel>(init, out);
 }
 
 } // namespace salus::cpu

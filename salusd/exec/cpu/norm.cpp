@@ -55,8 +55,8 @@ void register_norm_kernels(KernelRegistry *registry) {
     registry->add(cpu, "BatchNormalizationTraining", batch_norm_training);
     registry->add(cpu, "BatchNormalizationGrad", batch_norm_grad);
     registry->add(cpu, "BatchNormalizationInferenceGrad", batch_norm_inference_grad);
-    registry->add(cpu, "LayerNormalization", layer_norm);
-    registry->add(cpu, "LayerNormalizationGrad", layer_norm_grad, layer_norm_grad_workspace);
+    registry->add(cpu, "LayerNormalization", make_layer_norm);
+    registry->add(cpu, "LayerNormalizationGrad", make_layer_norm_grad);
     registry->add(cpu, "InstanceNormalization", group_norm);
     registry->add(cpu, "InstanceNormalizationGrad", group_norm_grad, group_norm_grad_workspace);
     registry->add(cpu, "GroupNormalization", group_norm);

@@ -13,15 +13,14 @@ Status batch_norm_training(const KernelContext &ctx);
 Status batch_norm_grad(const KernelContext &ctx);
 Status batch_norm_inference_grad(const KernelContext &ctx);
 
-// layer_norm.cpp
+// layer_norm.cpp, on oneDNN
 // X seen as [rows, k], k the product of the normalized axes [axis, rank).
 struct LayerRows {
     int64_t rows = 1, k = 1;
 };
 LayerRows split_layer_rows(const NodeDesc &node, const Shape &x);
-Status layer_norm(const KernelContext &ctx);
-Status layer_norm_grad(const KernelContext &ctx);
-size_t layer_norm_grad_workspace(const KernelInit &init);
+Status make_layer_norm(const KernelInit &init, std::unique_ptr<OpKernel> *out);
+Status make_layer_norm_grad(const KernelInit &init, std::unique_ptr<OpKernel> *out);
 
 // group_norm.cpp: InstanceNormalization is GroupNormalization with a group
 // per channel.

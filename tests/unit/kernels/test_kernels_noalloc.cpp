@@ -91,9 +91,9 @@ TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
     set_ints(&cases.back().node, "pads", {1, 0, 1, 0});
     for (const char *op : {"AveragePool", "AveragePoolGrad"}) {
         const bool grad = std::string(op) == "AveragePoolGrad";
-        cases.push_back(make_case(op, grad ? std::vector<Shape>{{2, 3, 5}, {2, 3, 8}}
-                                           : std::vector<Shape>{{2, 3, 8}},
-                                  {grad ? Shape{2, 3, 8} : Shape{2, 3, 5}}, rng));
+        cases.push_back(make_case(
+            op, grad ? std::vector<Shape>{{2, 3, 5}, {2, 3, 8}} : std::vector<Shape>{{2, 3, 8}},
+            {grad ? Shape{2, 3, 8} : Shape{2, 3, 5}}, rng));
         set_ints(&cases.back().node, "kernel_shape", {3});
         set_ints(&cases.back().node, "strides", {2});
         set_ints(&cases.back().node, "pads", {1, 1});
@@ -224,8 +224,9 @@ TEST(KernelsNoAlloc, ElementwiseKernelsDoNotAllocate) {
 // execution context on every call: 4 to 6 small allocations per primitive
 // (ConvTranspose runs a nested backward-data convolution), reorders into
 // and out of oneDNN's preferred layouts included; 5 to 18 per run here, for
-// one to four primitives. No user scratchpad avoids them. The conv family's
-// oneDNN kernels (exec/cpu/dnnl_kernel.h) allocate nothing of their own:
+// one to four primitives. No user scratchpad avoids them. The oneDNN
+// kernels (exec/cpu/dnnl_kernel.h: convolutions, pooling, layer norm)
+// allocate nothing of their own:
 // primitives, memory objects and argument arrays are made when the session
 // is prepared, the scratchpads and buffers are planned into T. The bound is
 // what oneDNN needs; a count growing past it shows here.
@@ -261,6 +262,12 @@ TEST(KernelsNoAlloc, OneDnnExecuteAllocatesOnlyItsOwnBookkeeping) {
     set_ints(&cases.back().node, "strides", {2});
     set_ints(&cases.back().node, "pads", {1, 1});
     set_int(&cases.back().node, "ceil_mode", 1);
+    cases.push_back(make_case("LayerNormalization", {{2, 3, 5}, {3, 5}, {3, 5}},
+                              {{2, 3, 5}, {2, 1, 1}, {2, 1, 1}}, rng));
+    set_int(&cases.back().node, "axis", 1);
+    cases.push_back(make_case("LayerNormalizationGrad",
+                              {{2, 3, 5}, {2, 3, 5}, {5}, {2, 3, 1}, {2, 3, 1}},
+                              {{2, 3, 5}, {5}, {5}}, rng));
     for (Case &c : cases) {
         NodeDesc node = c.node;
         ASSERT_TRUE(canonicalize_attrs(*find_op(node.op), &node).ok()) << node.op;
