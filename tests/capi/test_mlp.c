@@ -216,7 +216,6 @@ static void test_loss_falls(void **state) {
 static void test_example_runs(void **state) {
     fixture *f = *state;
     const char *example = getenv("MLP_TRAIN");
-    if (!example || !*example) skip();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -236,5 +235,13 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_loss_falls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_example_runs, setup, teardown),
     };
-    return cmocka_run_group_tests_name("mlp", tests, NULL, NULL);
+    /* Without the example built, its case is left out (cmocka's skip()
+     * prints "not ok # SKIP", which meson counts as failed). */
+    const char *example = getenv("MLP_TRAIN");
+    size_t n = sizeof tests / sizeof tests[0];
+    if (!example || !*example) {
+        print_message("# test_example_runs: $MLP_TRAIN not set, not run\n");
+        --n;
+    }
+    return _cmocka_run_group_tests("mlp", tests, n, NULL, NULL);
 }
