@@ -33,6 +33,15 @@ void fill_dims(const Shape &out, const Shape &in, ResampleMap *m) {
 
 } // namespace
 
+ResampleMap constant_pad_map(const Shape &big, const Shape &small,
+                             const std::vector<int64_t> &before) {
+    ResampleMap m;
+    fill_dims(big, small, &m);
+    m.mode = ResampleMode::Constant;
+    for (int d = 0; d < m.rank; ++d) m.before[d] = before[static_cast<size_t>(d)];
+    return m;
+}
+
 Status plan_pad(const KernelContext &ctx, bool grad, ResampleMap *m) {
     const Shape &small = grad ? ctx.outputs[0].shape : ctx.inputs[0].shape;
     const Shape &big = grad ? ctx.inputs[0].shape : ctx.outputs[0].shape;

@@ -6,11 +6,18 @@
 #include "exec/cuda/conv_device.h"
 #include "exec/kernel.h"
 
+#include <vector>
+
 namespace salus::cuda {
 
 // Pad (Y from X) or, with grad, PadGrad (the map from dX onto dY), with the
 // node's pads and mode.
 Status plan_pad(const KernelContext &ctx, bool grad, ResampleMap *m);
+// A constant pad's map from `small` into `big`, `before` elements before
+// each axis (Pad's, and the explicit padding of cuDNN convolutions with
+// asymmetric pads, dnn_conv_plans.h).
+ResampleMap constant_pad_map(const Shape &big, const Shape &small,
+                             const std::vector<int64_t> &before);
 // Upsample (Y from X) or, with grad, UpsampleGrad (the map from dX onto dY).
 Status plan_upsample(const KernelContext &ctx, bool grad, ResampleMap *m);
 // A pooling node's window over X (its last input) [N, C, spatial...].

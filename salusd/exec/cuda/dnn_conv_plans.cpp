@@ -1,5 +1,7 @@
 #include "exec/cuda/dnn_conv_plans.h"
 
+#include "exec/cuda/conv_plans.h"
+
 #include "graph/shape_util.h"
 #include "ops/conv_window.h"
 
@@ -65,21 +67,32 @@ Status plan_dnn_conv(const KernelInit &init, DnnConvPlan *p) {
     const int first = win.rank == 1 ? 1 : 0; // a 1-D window is the width's
     p->pad[0] = 0;
     p->stride[0] = p->dilation[0] = 1;
+    std::vector<int64_t> before(4, 0);
+    int64_t padded[4] = {p->x[0], p->x[1], p->x[2], p->x[3]};
     for (int a = 0; a < win.rank; ++a) {
-        if (win.pad_begin[a] != win.pad_end[a]) {
-            return unsupported(node, "pads " + ints_str(node.get_ints("pads")) +
-                                         " are asymmetric; cuDNN pads both ends of an axis "
-                                         "alike");
-        }
         if (win.pad_begin[a] > INT_MAX || win.stride[a] > INT_MAX || win.dilation[a] > INT_MAX) {
             return unsupported(node, "strides, pads and dilations must fit cuDNN's int");
         }
+        p->explicit_pad = p->explicit_pad || win.pad_begin[a] != win.pad_end[a];
+        before[static_cast<size_t>(2 + first + a)] = win.pad_begin[a];
+        padded[2 + first + a] += win.pad_begin[a] + win.pad_end[a];
         p->pad[first + a] = static_cast<int>(win.pad_begin[a]);
         p->stride[first + a] = static_cast<int>(win.stride[a]);
         p->dilation[first + a] = static_cast<int>(win.dilation[a]);
     }
     p->group = static_cast<int>(node.get_int("group"));
     p->empty = num_elements(*x) == 0 || num_elements(*w) == 0 || num_elements(*y) == 0;
+    p->explicit_pad = p->explicit_pad && !p->empty;
+    if (p->explicit_pad) {
+        const Shape big(padded, padded + 4);
+        if (num_elements(big) > INT_MAX) {
+            return unsupported(node, "X padded to " + shape_str(big) +
+                                         " has more elements than cuDNN's int strides");
+        }
+        p->pad_map = constant_pad_map(big, Shape(p->x, p->x + 4), before);
+        for (int d = 0; d < 4; ++d) p->x[d] = static_cast<int>(padded[d]);
+        p->pad[0] = p->pad[1] = 0;
+    }
     return {};
 }
 

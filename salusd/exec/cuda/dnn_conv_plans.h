@@ -9,11 +9,12 @@
 //    definition): x = Y (output_padding lies in its size), w = W, y = X;
 //  - ConvGradWeight: its filter gradient, x = X, w = dW, y = dY.
 // 1-D convolutions are 2-D ones of height 1. cuDNN pads both ends of an axis
-// alike: asymmetric pads are refused (SALUS_ENOTSUP) rather than copied into
-// an explicitly padded X, which would cost T a copy of X per convolution for
-// a case PyTorch never produces.
+// alike: with asymmetric pads (ONNX models exported with SAME padding have
+// them) the convolution runs unpadded on an explicitly padded X in T, which
+// costs that copy only for such nodes.
 #pragma once
 
+#include "exec/cuda/conv_device.h"
 #include "exec/kernel.h"
 
 namespace salus::cuda {
@@ -31,10 +32,15 @@ struct DnnConvPlan {
     // x, w or y has no elements: no convolution runs; the output is zero
     // plus its bias (dB of an empty dY is zero).
     bool empty = false;
+    // Asymmetric pads: x above is X zero-padded, in a buffer of T, and pad
+    // is 0. Conv and ConvGradWeight pad X into it (pad_map: X into the
+    // buffer); ConvTranspose computes it and crops X out (PadGrad's map).
+    bool explicit_pad = false;
+    ResampleMap pad_map;
 };
 
 // The plan of a Conv, ConvTranspose or ConvGradWeight node; SALUS_ENOTSUP
-// for what cuDNN cannot run (asymmetric pads, sizes beyond its int dims).
+// for what cuDNN cannot run (sizes beyond its int dims).
 Status plan_dnn_conv(const KernelInit &init, DnnConvPlan *p);
 
 } // namespace salus::cuda

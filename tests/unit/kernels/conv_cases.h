@@ -1,6 +1,6 @@
 // The convolutions' cases of kernel_cases.h: 1-D and 2-D, strides, pads,
-// dilations, groups (depthwise too), with and without bias, ConvTranspose's
-// output_padding, an empty batch and no input channels. Their CUDA kernels
+// dilations, groups (depthwise too), asymmetric pads, with and without bias,
+// ConvTranspose's output_padding, an empty batch and no input channels. Their CUDA kernels
 // are cuDNN's (no device code of our own to emulate on the CPU): the cuda
 // suite compares them on a GPU.
 #pragma once
@@ -22,6 +22,9 @@ inline void add_conv_cases(std::vector<KernelCase> *cases) {
         {{2, 3, 17}, 5, 1, {4}, {2}, {1, 1}, {}}, // 1-D
         {{2, 6, 12}, 4, 2, {3}, {1}, {2, 2}, {3}},
         {{0, 3, 5, 5}, 2, 1, {3, 3}, {}, {}, {}}, // no batch
+        // Asymmetric pads (cuDNN's run on an explicitly padded X).
+        {{2, 4, 9, 8}, 4, 2, {3, 3}, {2, 1}, {1, 0, 2, 1}, {}},
+        {{2, 3, 11}, 4, 1, {3}, {2}, {0, 2}, {}},
     };
     for (const Conv &v : convs) {
         const int64_t c = v.x[1];
