@@ -6,7 +6,8 @@
 //   bench-mlp --socket SALUSD_SOCKET [--steps N] [--threads N] [--torch SCRIPT]
 #include "mlp_steps.h"
 
-#include <cblas.h>
+#include "device/cpu_threads.h"
+
 
 #include <cstdio>
 #include <cstdlib>
@@ -40,7 +41,7 @@ int main(int argc, char **argv) {
                      argv[0]);
         return 2;
     }
-    openblas_set_num_threads(threads);
+    salus::set_cpu_math_threads(threads);
 
     const mlp_spec spec = benchmark_mlp();
     const Batches b = make_batches(spec, 8);

@@ -39,5 +39,5 @@ fi
 "$builddir/bench/bench-switch" --socket "$sock"
 "$builddir/bench/bench-sync-policies" --socket "$sock"
 "$builddir/bench/bench-sched"
-"$builddir/bench/bench-norm"
+"$builddir/bench/bench-cpu-kernels"
 "$builddir/bench/bench-packing" --csv tests/data/salus-workloads.csv

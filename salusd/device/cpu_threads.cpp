@@ -1,7 +1,6 @@
 #include "device/cpu_threads.h"
 
 #include <atomic>
-#include <cblas.h>
 #include <omp.h>
 
 namespace salus {
@@ -13,7 +12,6 @@ std::atomic<int> g_threads{1};
 
 void set_cpu_math_threads(int threads) {
     g_threads.store(threads, std::memory_order_relaxed);
-    openblas_set_num_threads(threads);
     attach_cpu_math_threads();
 }
 

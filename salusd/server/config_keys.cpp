@@ -296,7 +296,7 @@ std::vector<ConfigKey> make_keys() {
         key("device", "pool-reserve", 0, "N[KMG]",
             "device memory the automatic pool leaves to others", "1G", kRestart,
             size(&O::pool_reserve, 0, UINT64_MAX, false)),
-        key("device", "blas-threads", 0, "N", "threads per CPU kernel (OpenBLAS, oneDNN)", "1",
+        key("device", "blas-threads", 0, "N", "threads per CPU kernel (oneDNN)", "1",
             kRestart, count(&O::blas_threads, 1, kMaxThreads, false)),
 
         key("scheduler", "policy", 0, "NAME", "fifo, srtf, pack, fair or priority", "pack", kReload,

@@ -26,7 +26,7 @@ struct Options {
     std::string device = "auto";        // auto, cpu, cuda or cuda:N
     uint64_t pool_bytes = 0;            // claimed at start; 0: the device's default
     uint64_t pool_reserve = 1ull << 30; // left to others by the default pool
-    int blas_threads = 1;               // OpenBLAS threads per kernel call
+    int blas_threads = 1;               // threads per CPU kernel call
     // [scheduler]
     sched::Policy policy = sched::Policy::pack;
     lanes::AdmissionMode admission = lanes::AdmissionMode::Safe;

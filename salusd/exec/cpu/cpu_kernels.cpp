@@ -8,7 +8,6 @@ void register_cpu_kernels(KernelRegistry *registry) {
         KernelFn fn;
     };
     static constexpr Entry kKernels[] = {
-        {"MatMul", cpu::matmul},
         {"Softmax", cpu::softmax},
         {"SoftmaxGrad", cpu::softmax_grad},
         {"SoftmaxCrossEntropy", cpu::softmax_cross_entropy},
@@ -23,6 +22,7 @@ void register_cpu_kernels(KernelRegistry *registry) {
         {"TestFault", cpu::test_fault},
     };
     for (const Entry &e : kKernels) registry->add(DeviceType::CPU, e.op, e.fn);
+    for (const char *op : {"MatMul", "Gemm"}) registry->add(DeviceType::CPU, op, cpu::make_matmul);
     cpu::register_elementwise_kernels(registry);
     cpu::register_conv_kernels(registry);
     cpu::register_norm_kernels(registry);

@@ -5,8 +5,8 @@
 
 namespace salus::cpu {
 
-// matmul.cpp
-Status matmul(const KernelContext &ctx);
+// matmul.cpp: MatMul and Gemm on oneDNN.
+Status make_matmul(const KernelInit &init, std::unique_ptr<OpKernel> *out);
 
 // softmax.cpp
 Status softmax(const KernelContext &ctx);

@@ -225,7 +225,6 @@ void register_shape_kernels(KernelRegistry *registry) {
         {"GatherGrad", gather_grad},
         {"GatherElements", gather_elements},
         {"GatherElementsGrad", gather_elements_grad},
-        {"Gemm", gemm},
     };
     for (const Entry &e : kKernels) registry->add(DeviceType::CPU, e.op, e.fn);
 }

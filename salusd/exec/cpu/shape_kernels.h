@@ -24,9 +24,6 @@ Status gather_grad(const KernelContext &ctx);
 Status gather_elements(const KernelContext &ctx);
 Status gather_elements_grad(const KernelContext &ctx);
 
-// matmul.cpp (MatMul itself is registered with the core ops).
-Status gemm(const KernelContext &ctx);
-
 // Calls fn(E{}) with E the unsigned integer of `bytes` bytes (1, 2, 4 or 8);
 // false for any other size.
 template <typename Fn>

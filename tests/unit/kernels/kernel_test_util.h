@@ -90,13 +90,36 @@ inline TensorView view(const Tensor &t) {
     return v;
 }
 
+// Runs the CPU kernel of ctx's node on ctx's tensors, prepared for their
+// shapes as a session prepares it (library kernels hold oneDNN primitives),
+// with scratch space of its own when ctx gives less than it needs.
+inline Status run_cpu_kernel(const KernelContext &ctx) {
+    KernelInit init;
+    init.node = ctx.node;
+    init.device = cpu_device();
+    init.device_type = DeviceType::CPU;
+    init.inputs = ctx.inputs;
+    init.outputs = ctx.outputs;
+    PreparedKernel kernel;
+    SALUS_RETURN_IF_ERROR(default_kernels().prepare(init, &kernel));
+    std::vector<uint8_t> workspace;
+    KernelContext with_scratch = ctx;
+    if (ctx.workspace_bytes < kernel.workspace_bytes) {
+        workspace.resize(kernel.workspace_bytes);
+        with_scratch.workspace = workspace.data();
+        with_scratch.workspace_bytes = workspace.size();
+    }
+    return kernel.run(with_scratch);
+}
+
 // Runs node's CPU kernel on `inputs`, writing into `outputs` (already
 // shaped), as the executor does: attributes made canonical, the kernel
 // prepared for these shapes, its scratch space given.
 inline Status run_kernel(const NodeDesc &node, const std::vector<const Tensor *> &inputs,
                          const std::vector<Tensor *> &outputs) {
     NodeDesc canonical = node;
-    if (const OpSchema *op = find_op(node.op)) SALUS_RETURN_IF_ERROR(canonicalize_attrs(*op, &canonical));
+    if (const OpSchema *op = find_op(node.op))
+        SALUS_RETURN_IF_ERROR(canonicalize_attrs(*op, &canonical));
     KernelInit init;
     init.node = &canonical;
     init.device = cpu_device();

@@ -6,13 +6,13 @@
 // loops and the block reductions as sequential sums. What this cannot check
 // (the thread loops, the block reductions, cuBLAS itself) the cuda suite
 // checks on a GPU with the same cases.
-#include "ops/awaiting_cuda.h"
+#include "elementwise_emulation.h"
 #include "exec/cuda/device_code.h"
 #include "exec/cuda/kernel_plans.h"
 #include "exec/cuda/launch_config.h"
-#include "elementwise_emulation.h"
 #include "family_device_tests.h"
 #include "kernel_cases.h"
+#include "ops/awaiting_cuda.h"
 #include "shape_emulation.h"
 
 #include <gtest/gtest.h>
@@ -198,7 +198,7 @@ TEST(CudaDeviceCode, EveryCaseMatchesTheCpuKernel) {
         std::vector<uint8_t> ws_cpu, ws_emu;
         const KernelContext cpu_ctx = context(c, cpu, &ws_cpu);
         const KernelContext emu_ctx = context(c, emu, &ws_emu);
-        const Status st_cpu = cpu_kernel(c.node.op)->fn(cpu_ctx);
+        const Status st_cpu = run_cpu_kernel(cpu_ctx);
         const Status st_emu = emulate(emu_ctx);
         ASSERT_TRUE(st_cpu.ok()) << st_cpu.message();
         ASSERT_TRUE(st_emu.ok()) << st_emu.message();

@@ -37,7 +37,7 @@ Status run_raw(const NodeDesc &node, std::vector<Raw *> inputs, std::vector<Raw 
     ctx.node = &node;
     for (Raw *r : inputs) ctx.inputs.push_back(r->view());
     for (Raw *r : outputs) ctx.outputs.push_back(r->view());
-    return cpu_kernel(node.op)->fn(ctx);
+    return run_cpu_kernel(ctx);
 }
 
 std::vector<float> floats(const Raw &r) {

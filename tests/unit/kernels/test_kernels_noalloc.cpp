@@ -46,9 +46,6 @@ TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
     for (const char *op : {"ReluGrad", "SigmoidGrad", "TanhGrad"}) {
         cases.push_back(make_case(op, {{3, 4}, {3, 4}}, {{3, 4}}, rng));
     }
-    cases.push_back(make_case("MatMul", {{5, 3}, {4, 5}}, {{3, 4}}, rng));
-    set_int(&cases.back().node, "transA", 1);
-    set_int(&cases.back().node, "transB", 1);
     for (const char *op : {"Softmax", "SoftmaxGrad"}) {
         const bool grad = std::string(op) == "SoftmaxGrad";
         cases.push_back(make_case(
@@ -149,9 +146,6 @@ TEST(KernelsNoAlloc, NoKernelAllocatesOnSuccess) {
     shape_case("GatherGrad", {{5, 3}, {5}}, {{4, 3}}, "shape", {4, 3});
     shape_case("GatherElements", {{4, 3}, {2, 3}}, {{2, 3}}, nullptr, {});
     shape_case("GatherElementsGrad", {{2, 3}, {2, 3}}, {{4, 3}}, "shape", {4, 3});
-    shape_case("MatMul", {{3, 1, 2, 4}, {2, 4, 5}}, {{3, 2, 2, 5}}, nullptr, {});
-    shape_case("MatMul", {{3, 2, 4}, {4, 5}}, {{3, 2, 5}}, nullptr, {});
-    shape_case("Gemm", {{2, 4}, {4, 5}, {5}}, {{2, 5}}, nullptr, {});
 
     for (Case &c : cases) {
         std::vector<Tensor> outputs;
@@ -225,7 +219,8 @@ TEST(KernelsNoAlloc, ElementwiseKernelsDoNotAllocate) {
 // (ConvTranspose runs a nested backward-data convolution), reorders into
 // and out of oneDNN's preferred layouts included; 5 to 18 per run here, for
 // one to four primitives. No user scratchpad avoids them. The oneDNN
-// kernels (exec/cpu/dnnl_kernel.h: convolutions, pooling, layer norm)
+// kernels (exec/cpu/dnnl_kernel.h: convolutions, pooling, layer norm,
+// MatMul and Gemm)
 // allocate nothing of their own:
 // primitives, memory objects and argument arrays are made when the session
 // is prepared, the scratchpads and buffers are planned into T. The bound is
@@ -262,6 +257,12 @@ TEST(KernelsNoAlloc, OneDnnExecuteAllocatesOnlyItsOwnBookkeeping) {
     set_ints(&cases.back().node, "strides", {2});
     set_ints(&cases.back().node, "pads", {1, 1});
     set_int(&cases.back().node, "ceil_mode", 1);
+    cases.push_back(make_case("MatMul", {{5, 3}, {4, 5}}, {{3, 4}}, rng));
+    set_int(&cases.back().node, "transA", 1);
+    set_int(&cases.back().node, "transB", 1);
+    cases.push_back(make_case("MatMul", {{3, 1, 2, 4}, {2, 4, 5}}, {{3, 2, 2, 5}}, rng));
+    cases.push_back(make_case("MatMul", {{3, 2, 4}, {4, 5}}, {{3, 2, 5}}, rng));
+    cases.push_back(make_case("Gemm", {{2, 4}, {4, 5}, {5}}, {{2, 5}}, rng));
     cases.push_back(make_case("LayerNormalization", {{2, 3, 5}, {3, 5}, {3, 5}},
                               {{2, 3, 5}, {2, 1, 1}, {2, 1, 1}}, rng));
     set_int(&cases.back().node, "axis", 1);
