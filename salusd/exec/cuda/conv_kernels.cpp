@@ -102,7 +102,7 @@ class PoolKernel : public OpKernel {
 // cuDNN where it pools as ONNX says, else ours; chosen once per session.
 Status make_pool(const KernelInit &init, std::unique_ptr<OpKernel> *out) {
     DnnPoolPlan plan;
-    if (plan_dnn_pool(init, &plan).ok()) return make_dnn_pool_kernel(plan, out);
+    if (plan_dnn_pool(init, &plan).ok()) return make_dnn_pool_kernel(init, out);
     return make_kernel<PoolKernel>(init, out);
 }
 

@@ -22,12 +22,12 @@ class DnnBatchNormKernel : public OpKernel {
         if (x_) (void)cudnnDestroyTensorDescriptor(x_);
     }
 
-    Status init(const DnnBatchNormPlan &plan) {
-        plan_ = plan;
-        SALUS_RETURN_IF_ERROR(dnn_tensor_descriptor(plan.x, &x_));
+    Status init(const KernelInit &init) {
+        SALUS_RETURN_IF_ERROR(plan_dnn_batch_norm(init, &plan_));
+        SALUS_RETURN_IF_ERROR(dnn_tensor_descriptor(plan_.x, &x_));
         // Scale, bias, means and variances: [1, C, 1, 1], what
         // cudnnDeriveBNTensorDescriptor gives in spatial mode.
-        const int c[4] = {1, plan.x[1], 1, 1};
+        const int c[4] = {1, plan_.x[1], 1, 1};
         return dnn_tensor_descriptor(c, &channels_);
     }
 
@@ -83,11 +83,8 @@ class DnnBatchNormKernel : public OpKernel {
 
 } // namespace
 
-Status make_dnn_batch_norm_kernel(const DnnBatchNormPlan &plan, std::unique_ptr<OpKernel> *out) {
-    auto kernel = std::make_unique<DnnBatchNormKernel>();
-    SALUS_RETURN_IF_ERROR(kernel->init(plan));
-    *out = std::move(kernel);
-    return {};
+Status make_dnn_batch_norm_kernel(const KernelInit &init, std::unique_ptr<OpKernel> *out) {
+    return make_kernel<DnnBatchNormKernel>(init, out);
 }
 
 } // namespace salus::cuda

@@ -10,6 +10,8 @@
 
 namespace salus::cuda {
 
-Status make_dnn_batch_norm_kernel(const DnnBatchNormPlan &plan, std::unique_ptr<OpKernel> *out);
+// Fails (SALUS_ENOTSUP) where plan_dnn_batch_norm does: the caller chooses
+// first.
+Status make_dnn_batch_norm_kernel(const KernelInit &init, std::unique_ptr<OpKernel> *out);
 
 } // namespace salus::cuda

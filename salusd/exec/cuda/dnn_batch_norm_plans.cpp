@@ -52,10 +52,6 @@ Status plan_dnn_batch_norm(const KernelInit &init, DnnBatchNormPlan *p) {
         return dnn_unsupported(node, "epsilon is below cuDNN's CUDNN_BN_MIN_EPSILON");
     }
     if (p->pass == DnnBatchNormPass::Training) {
-        if (s.outer * s.inner < 2) {
-            return dnn_unsupported(node, "one value per channel: the unbiased running variance "
-                                         "divides by zero");
-        }
         p->average_factor = 1.0 - node.get_float("momentum");
         p->saved_mean = init.outputs.size() > 1;
         p->saved_inv_std = init.outputs.size() > 2;

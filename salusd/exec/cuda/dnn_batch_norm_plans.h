@@ -7,9 +7,9 @@
 //    1 − momentum (cuDNN's running = batch · factor + running · (1 − factor),
 //    ours ONNX's running · momentum + batch · (1 − momentum)); its saved mean
 //    and inverse standard deviation are our outputs 1 and 2, or buffers in T
-//    when the graph does not ask for them. Fewer than two values per channel
-//    stay ours: the unbiased running variance divides by zero there, and
-//    cuDNN does not say what it gives;
+//    when the graph does not ask for them (shape inference already refuses
+//    one value per channel, where the unbiased running variance would divide
+//    by zero);
 //  - BatchNormalizationGrad: cudnnBatchNormalizationBackward from the saved
 //    statistics;
 //  - BatchNormalizationInferenceGrad stays ours (cuDNN has no backward

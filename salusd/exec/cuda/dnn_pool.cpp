@@ -33,15 +33,15 @@ class DnnPoolKernel : public OpKernel {
         if (x_) (void)cudnnDestroyTensorDescriptor(x_);
     }
 
-    Status init(const DnnPoolPlan &plan) {
-        plan_ = plan;
-        SALUS_RETURN_IF_ERROR(dnn_tensor_descriptor(plan.x, &x_));
-        SALUS_RETURN_IF_ERROR(dnn_tensor_descriptor(plan.y, &y_));
+    Status init(const KernelInit &init) {
+        SALUS_RETURN_IF_ERROR(plan_dnn_pool(init, &plan_));
+        SALUS_RETURN_IF_ERROR(dnn_tensor_descriptor(plan_.x, &x_));
+        SALUS_RETURN_IF_ERROR(dnn_tensor_descriptor(plan_.y, &y_));
         SALUS_RETURN_IF_ERROR(
             check(cudnnCreatePoolingDescriptor(&pool_), "cudnnCreatePoolingDescriptor"));
         // A window holding NaN pools to NaN, as in our kernel (pool_max).
-        const DnnWindow &w = plan.window;
-        return check(cudnnSetPooling2dDescriptor(pool_, pooling_mode(plan.mode),
+        const DnnWindow &w = plan_.window;
+        return check(cudnnSetPooling2dDescriptor(pool_, pooling_mode(plan_.mode),
                                                  CUDNN_PROPAGATE_NAN, w.kernel[0], w.kernel[1],
                                                  w.pad[0], w.pad[1], w.stride[0], w.stride[1]),
                      "cudnnSetPooling2dDescriptor");
@@ -83,11 +83,8 @@ class DnnPoolKernel : public OpKernel {
 
 } // namespace
 
-Status make_dnn_pool_kernel(const DnnPoolPlan &plan, std::unique_ptr<OpKernel> *out) {
-    auto kernel = std::make_unique<DnnPoolKernel>();
-    SALUS_RETURN_IF_ERROR(kernel->init(plan));
-    *out = std::move(kernel);
-    return {};
+Status make_dnn_pool_kernel(const KernelInit &init, std::unique_ptr<OpKernel> *out) {
+    return make_kernel<DnnPoolKernel>(init, out);
 }
 
 } // namespace salus::cuda

@@ -10,6 +10,7 @@
 
 namespace salus::cuda {
 
-Status make_dnn_pool_kernel(const DnnPoolPlan &plan, std::unique_ptr<OpKernel> *out);
+// Fails (SALUS_ENOTSUP) where plan_dnn_pool does: the caller chooses first.
+Status make_dnn_pool_kernel(const KernelInit &init, std::unique_ptr<OpKernel> *out);
 
 } // namespace salus::cuda

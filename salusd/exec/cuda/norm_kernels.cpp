@@ -117,7 +117,7 @@ class OurBatchNorm : public OpKernel {
 template <KernelFn Fn>
 Status make_batch_norm(const KernelInit &init, std::unique_ptr<OpKernel> *out) {
     DnnBatchNormPlan plan;
-    if (plan_dnn_batch_norm(init, &plan).ok()) return make_dnn_batch_norm_kernel(plan, out);
+    if (plan_dnn_batch_norm(init, &plan).ok()) return make_dnn_batch_norm_kernel(init, out);
     *out = std::make_unique<OurBatchNorm<Fn>>();
     return {};
 }

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,33 @@ inline Prepared prepare(NodeDesc node, const std::vector<Shape> &inputs, size_t 
     for (const Shape &s : inputs) p.init.inputs.push_back({nullptr, DType::F32, s});
     for (const OutputInfo &o : outs) p.init.outputs.push_back({nullptr, o.dtype, o.shape});
     return p;
+}
+
+// p's plan by planner (a cuda::plan_dnn_* function), init pointed at p's
+// node first.
+template <typename Plan>
+Status plan_of(Prepared &p, Status (*planner)(const KernelInit &, Plan *), Plan *out) {
+    p.init.node = &p.node;
+    return planner(p.init, out);
+}
+
+// The plan of a node cuDNN runs.
+template <typename Plan>
+Plan fits(Prepared &p, Status (*planner)(const KernelInit &, Plan *)) {
+    Plan out;
+    const Status st = plan_of(p, planner, &out);
+    EXPECT_TRUE(st.ok()) << p.node.op << ": " << st.message();
+    return out;
+}
+
+// A node that stays on our kernel: SALUS_ENOTSUP, its message holding `why`.
+template <typename Plan>
+void stays_ours(Prepared &p, Status (*planner)(const KernelInit &, Plan *),
+                const std::string &why) {
+    Plan out;
+    const Status st = plan_of(p, planner, &out);
+    EXPECT_EQ(st.code(), SALUS_ENOTSUP) << p.node.op;
+    EXPECT_NE(st.message().find(why), std::string::npos) << st.message();
 }
 
 inline std::vector<int> v4(const int d[4]) {
