@@ -28,6 +28,11 @@ struct Window {
 
     // The span one window covers in X.
     int64_t extent(int a) const { return dilation[a] * (kernel[a] - 1) + 1; }
+    // How far the last window reaches past X's end: at most pad_end, except
+    // under ceil_mode, where it may reach past the end pad.
+    int64_t end_reach(int a) const {
+        return (out[a] - 1) * stride[a] + extent(a) - in[a] - pad_begin[a];
+    }
 };
 
 enum class WindowRule {

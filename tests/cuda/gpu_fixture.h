@@ -53,6 +53,52 @@ class GpuFixture : public ::testing::Test {
             EXPECT_TRUE(device_->copy_to_host(t->data.data(), p, bytes).ok());
         }
     }
+    // Runs node's CUDA kernel as a session runs it: prepared for this device
+    // (cuDNN or our own, as the registry chooses), its workspace given, on
+    // `inputs`; fills `outputs` (their shapes and dtypes say what to expect)
+    // and reads back the inputs the op updates in place. False, with the
+    // test failed, on error; releases its buffers.
+    bool run_prepared(const NodeDesc &node, std::vector<Tensor> *inputs,
+                      std::vector<Tensor> *outputs) {
+        KernelInit init;
+        init.node = &node;
+        init.device_type = DeviceType::CUDA;
+        init.device = device_.get();
+        for (const Tensor &t : *inputs) init.inputs.push_back({nullptr, t.dtype, t.shape});
+        for (const Tensor &t : *outputs) init.outputs.push_back({nullptr, t.dtype, t.shape});
+        PreparedKernel kernel;
+        const Status prepared = default_kernels().prepare(init, &kernel);
+        EXPECT_TRUE(prepared.ok()) << prepared.message();
+        if (!prepared.ok()) return false;
+
+        KernelContext ctx;
+        ctx.node = &node;
+        ctx.stream = stream_.get();
+        for (const Tensor &t : *inputs) ctx.inputs.push_back({upload(t, false), t.dtype, t.shape});
+        for (const Tensor &t : *outputs) ctx.outputs.push_back({upload(t, true), t.dtype, t.shape});
+        if (kernel.workspace_bytes) {
+            Tensor ws(Shape{static_cast<int64_t>((kernel.workspace_bytes + 3) / 4)});
+            ctx.workspace = upload(ws, true);
+            ctx.workspace_bytes = kernel.workspace_bytes;
+        }
+        const Status st = kernel.run(ctx);
+        EXPECT_TRUE(st.ok()) << st.message();
+        const Status synced = stream_->synchronize();
+        EXPECT_TRUE(synced.ok()) << synced.message();
+        const bool ran = st.ok() && synced.ok();
+        if (ran) {
+            for (size_t i = 0; i < outputs->size(); ++i) {
+                download(&(*outputs)[i], ctx.outputs[i].data);
+            }
+            for (int i : find_op(node.op)->updates_inputs) {
+                const auto at = static_cast<size_t>(i);
+                download(&(*inputs)[at], ctx.inputs[at].data);
+            }
+        }
+        release_all();
+        return ran;
+    }
+
     void release_all() {
         for (const auto &[p, bytes] : buffers_) device_->release(p, bytes);
         buffers_.clear();

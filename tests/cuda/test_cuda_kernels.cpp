@@ -91,45 +91,7 @@ TEST_F(CudaKernels, EveryCaseMatchesTheCpuKernel) {
 
                 // Prepared as a session would prepare it on this device (cuDNN
                 // chooses its algorithm with the device's planning handle).
-                KernelInit init;
-                init.node = &c.node;
-                init.device_type = DeviceType::CUDA;
-                init.device = device_.get();
-                for (const Tensor &t : gpu.inputs)
-                    init.inputs.push_back({nullptr, t.dtype, t.shape});
-                for (const Tensor &t : gpu.outputs)
-                    init.outputs.push_back({nullptr, t.dtype, t.shape});
-                PreparedKernel kernel;
-                const Status prepared = default_kernels().prepare(init, &kernel);
-                ASSERT_TRUE(prepared.ok()) << prepared.message();
-
-                KernelContext ctx;
-                ctx.node = &c.node;
-                ctx.stream = stream_.get();
-                std::vector<void *> in_data, out_data;
-                for (const Tensor &t : gpu.inputs) {
-                    in_data.push_back(upload(t, false));
-                    ctx.inputs.push_back({in_data.back(), t.dtype, t.shape});
-                }
-                for (const Tensor &t : gpu.outputs) {
-                    out_data.push_back(upload(t, true));
-                    ctx.outputs.push_back({out_data.back(), t.dtype, t.shape});
-                }
-                if (kernel.workspace_bytes) {
-                    Tensor ws(Shape{static_cast<int64_t>((kernel.workspace_bytes + 3) / 4)});
-                    ctx.workspace = upload(ws, true);
-                    ctx.workspace_bytes = kernel.workspace_bytes;
-                }
-                const Status st = kernel.run(ctx);
-                ASSERT_TRUE(st.ok()) << st.message();
-                const Status synced = stream_->synchronize();
-                ASSERT_TRUE(synced.ok()) << synced.message();
-                for (size_t i = 0; i < gpu.outputs.size(); ++i)
-                    download(&gpu.outputs[i], out_data[i]);
-                for (int i : find_op(c.node.op)->updates_inputs) {
-                    download(&gpu.inputs[static_cast<size_t>(i)], in_data[static_cast<size_t>(i)]);
-                }
-                release_all();
+                ASSERT_TRUE(run_prepared(c.node, &gpu.inputs, &gpu.outputs));
 
                 const std::vector<const Tensor *> want = results(c, cpu), got = results(c, gpu);
                 ASSERT_EQ(want.size(), got.size());

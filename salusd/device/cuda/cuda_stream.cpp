@@ -26,16 +26,17 @@ std::unique_ptr<CudaStream> CudaStream::create(int device, int number, Status *s
     return s;
 }
 
-// One 1x1x1 GEMM and one 1x1 convolution of each pass (dnn_warm_up.h), so
+// One 1x1x1 GEMM and cuDNN's unit passes (dnn_warm_up.h), so
 // that whatever cuBLAS and cuDNN set up on a handle's first call takes its
 // device memory now, before the daemon measures the free memory and claims
 // its pool, and never while serving.
 Status CudaStream::warm_up() {
     void *scratch = nullptr;
-    SALUS_RETURN_IF_ERROR(check(cudaMalloc(&scratch, 3 * sizeof(float)), "cudaMalloc"));
+    const size_t bytes = kDnnWarmUpFloats * sizeof(float);
+    SALUS_RETURN_IF_ERROR(check(cudaMalloc(&scratch, bytes), "cudaMalloc"));
     float *m = static_cast<float *>(scratch);
     const float one = 1.0f, zero = 0.0f;
-    Status st = check(cudaMemsetAsync(m, 0, 3 * sizeof(float), stream_), "cudaMemsetAsync");
+    Status st = check(cudaMemsetAsync(m, 0, bytes, stream_), "cudaMemsetAsync");
     if (st.ok()) {
         st = check(cublasSgemm(blas_, CUBLAS_OP_N, CUBLAS_OP_N, 1, 1, 1, &one, m, 1, m + 1, 1,
                                &zero, m + 2, 1),

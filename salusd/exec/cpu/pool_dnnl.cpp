@@ -41,8 +41,7 @@ Status pool_dims(const KernelInit &init, Window *w, PoolDims *d) {
         d->pad_l.push_back(w->pad_begin[a]);
         // oneDNN wants out = ⌊(in + pads − extent) / stride⌋ + 1: a ceil_mode
         // window that reaches past the end pad needs that much more.
-        const int64_t reach =
-            (w->out[a] - 1) * w->stride[a] + w->extent(a) - w->in[a] - w->pad_begin[a];
+        const int64_t reach = w->end_reach(a);
         d->pad_r.push_back(std::max(w->pad_end[a], reach));
         d->extends_end = d->extends_end || reach > w->pad_end[a];
     }

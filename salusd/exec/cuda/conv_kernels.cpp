@@ -1,8 +1,9 @@
 // CUDA kernels of the conv family (ops/conv.cpp). Our own (conv.cu): Pad,
 // Upsample and their gradients, DepthToSpace/SpaceToDepth, GlobalAveragePool,
-// MaxPool, AveragePool and their gradients (gathers: each element of dX sums
-// the windows that hold it). Conv, ConvTranspose and ConvGradWeight run on
-// cuDNN (dnn_conv.h).
+// and MaxPool, AveragePool and their gradients where cuDNN does not pool as
+// ONNX says (dnn_pool_plans.h; gathers: each element of dX sums the windows
+// that hold it). Conv, ConvTranspose and ConvGradWeight run on cuDNN
+// (dnn_conv.h), as does the rest of the pooling (dnn_pool.h).
 #include "exec/cuda/cuda_kernels.h"
 
 #include "device/cuda/cuda_check.h"
@@ -10,6 +11,7 @@
 #include "exec/cuda/conv_launchers.h"
 #include "exec/cuda/conv_plans.h"
 #include "exec/cuda/dnn_conv.h"
+#include "exec/cuda/dnn_pool.h"
 
 #include <string>
 
@@ -97,6 +99,13 @@ class PoolKernel : public OpKernel {
     bool max_ = false, grad_ = false;
 };
 
+// cuDNN where it pools as ONNX says, else ours; chosen once per session.
+Status make_pool(const KernelInit &init, std::unique_ptr<OpKernel> *out) {
+    DnnPoolPlan plan;
+    if (plan_dnn_pool(init, &plan).ok()) return make_dnn_pool_kernel(init, out);
+    return make_kernel<PoolKernel>(init, out);
+}
+
 } // namespace
 
 void register_conv_kernels(KernelRegistry *registry) {
@@ -104,7 +113,7 @@ void register_conv_kernels(KernelRegistry *registry) {
         registry->add(DeviceType::CUDA, op, make_dnn_conv_kernel);
     }
     for (const char *op : {"MaxPool", "MaxPoolGrad", "AveragePool", "AveragePoolGrad"}) {
-        registry->add(DeviceType::CUDA, op, make_kernel<PoolKernel>);
+        registry->add(DeviceType::CUDA, op, make_pool);
     }
     registry->add(DeviceType::CUDA, "Pad", pad);
     registry->add(DeviceType::CUDA, "PadGrad", pad_grad);

@@ -10,7 +10,9 @@ bool has_elements(const int d[4]) {
     return d[0] > 0 && d[1] > 0 && d[2] > 0 && d[3] > 0;
 }
 
-Status tensor(const int d[4], cudnnTensorDescriptor_t *out) {
+} // namespace
+
+Status dnn_tensor_descriptor(const int d[4], cudnnTensorDescriptor_t *out) {
     if (!has_elements(d)) return {};
     SALUS_RETURN_IF_ERROR(check(cudnnCreateTensorDescriptor(out), "cudnnCreateTensorDescriptor"));
     return check(cudnnSetTensor4dDescriptor(*out, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d[0], d[1],
@@ -18,14 +20,12 @@ Status tensor(const int d[4], cudnnTensorDescriptor_t *out) {
                  "cudnnSetTensor4dDescriptor");
 }
 
-} // namespace
-
 Status DnnConvDescriptors::create(const DnnConvPlan &p) {
-    SALUS_RETURN_IF_ERROR(tensor(p.x, &x));
-    SALUS_RETURN_IF_ERROR(tensor(p.y, &y));
+    SALUS_RETURN_IF_ERROR(dnn_tensor_descriptor(p.x, &x));
+    SALUS_RETURN_IF_ERROR(dnn_tensor_descriptor(p.y, &y));
     if (p.bias > 0) {
         const int b[4] = {1, p.bias, 1, 1};
-        SALUS_RETURN_IF_ERROR(tensor(b, &bias));
+        SALUS_RETURN_IF_ERROR(dnn_tensor_descriptor(b, &bias));
     }
     if (p.empty) return {};
     SALUS_RETURN_IF_ERROR(check(cudnnCreateFilterDescriptor(&w), "cudnnCreateFilterDescriptor"));

@@ -1,5 +1,6 @@
 // The cuDNN descriptors of a planned convolution (dnn_conv_plans.h),
-// created once when the session is prepared and destroyed with its kernel.
+// created once when the session is prepared and destroyed with its kernel,
+// and the 4-d tensor descriptor every cuDNN kernel makes the same way.
 #pragma once
 
 #include "exec/cuda/dnn_conv_plans.h"
@@ -7,6 +8,10 @@
 #include <cudnn.h>
 
 namespace salus::cuda {
+
+// An f32 NCHW descriptor of sizes d, made into *out; a tensor without
+// elements keeps it null (cuDNN refuses zero sizes). The caller destroys it.
+Status dnn_tensor_descriptor(const int d[4], cudnnTensorDescriptor_t *out);
 
 class DnnConvDescriptors {
   public:

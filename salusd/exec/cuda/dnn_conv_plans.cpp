@@ -3,35 +3,12 @@
 #include "exec/cuda/conv_plans.h"
 
 #include "graph/shape_util.h"
-#include "ops/conv_window.h"
 
 #include <climits>
 #include <string>
 #include <vector>
 
 namespace salus::cuda {
-
-namespace {
-
-Status unsupported(const NodeDesc &node, const std::string &why) {
-    return Status(SALUS_ENOTSUP, node.op + " on CUDA (cuDNN): " + why);
-}
-
-// s [N, C, spatial...] as cuDNN's NCHW, a 1-D one with height 1. cuDNN's
-// 4-d descriptors take int sizes and strides: the whole tensor must fit.
-Status nchw(const NodeDesc &node, const Shape &s, int out[4]) {
-    if (num_elements(s) > INT_MAX) {
-        return unsupported(node, shape_str(s) + " has more elements than cuDNN's int strides");
-    }
-    const bool one_d = s.size() == 3;
-    out[0] = static_cast<int>(s[0]);
-    out[1] = static_cast<int>(s[1]);
-    out[2] = one_d ? 1 : static_cast<int>(s[2]);
-    out[3] = static_cast<int>(s[one_d ? 2 : 3]);
-    return {};
-}
-
-} // namespace
 
 Status plan_dnn_conv(const KernelInit &init, DnnConvPlan *p) {
     const NodeDesc &node = *init.node;
@@ -61,24 +38,20 @@ Status plan_dnn_conv(const KernelInit &init, DnnConvPlan *p) {
     } else {
         return Status(SALUS_EINTERNAL, op + " is not a cuDNN convolution");
     }
-    SALUS_RETURN_IF_ERROR(nchw(node, *x, p->x));
-    SALUS_RETURN_IF_ERROR(nchw(node, *w, p->w));
-    SALUS_RETURN_IF_ERROR(nchw(node, *y, p->y));
-    const int first = win.rank == 1 ? 1 : 0; // a 1-D window is the width's
-    p->pad[0] = 0;
-    p->stride[0] = p->dilation[0] = 1;
+    SALUS_RETURN_IF_ERROR(dnn_nchw(node, *x, p->x));
+    SALUS_RETURN_IF_ERROR(dnn_nchw(node, *w, p->w));
+    SALUS_RETURN_IF_ERROR(dnn_nchw(node, *y, p->y));
+    DnnWindow dw;
+    SALUS_RETURN_IF_ERROR(dnn_window(node, win, &dw));
+    p->explicit_pad = !dw.symmetric();
     std::vector<int64_t> before(4, 0);
     int64_t padded[4] = {p->x[0], p->x[1], p->x[2], p->x[3]};
-    for (int a = 0; a < win.rank; ++a) {
-        if (win.pad_begin[a] > INT_MAX || win.stride[a] > INT_MAX || win.dilation[a] > INT_MAX) {
-            return unsupported(node, "strides, pads and dilations must fit cuDNN's int");
-        }
-        p->explicit_pad = p->explicit_pad || win.pad_begin[a] != win.pad_end[a];
-        before[static_cast<size_t>(2 + first + a)] = win.pad_begin[a];
-        padded[2 + first + a] += win.pad_begin[a] + win.pad_end[a];
-        p->pad[first + a] = static_cast<int>(win.pad_begin[a]);
-        p->stride[first + a] = static_cast<int>(win.stride[a]);
-        p->dilation[first + a] = static_cast<int>(win.dilation[a]);
+    for (int a = 0; a < 2; ++a) {
+        before[static_cast<size_t>(2 + a)] = dw.pad[a];
+        padded[2 + a] += dw.pad[a] + dw.pad_end[a];
+        p->pad[a] = dw.pad[a];
+        p->stride[a] = dw.stride[a];
+        p->dilation[a] = dw.dilation[a];
     }
     p->group = static_cast<int>(node.get_int("group"));
     p->empty = num_elements(*x) == 0 || num_elements(*w) == 0 || num_elements(*y) == 0;
@@ -86,8 +59,8 @@ Status plan_dnn_conv(const KernelInit &init, DnnConvPlan *p) {
     if (p->explicit_pad) {
         const Shape big(padded, padded + 4);
         if (num_elements(big) > INT_MAX) {
-            return unsupported(node, "X padded to " + shape_str(big) +
-                                         " has more elements than cuDNN's int strides");
+            return dnn_unsupported(node, "X padded to " + shape_str(big) +
+                                             " has more elements than cuDNN's int strides");
         }
         p->pad_map = constant_pad_map(big, Shape(p->x, p->x + 4), before);
         for (int d = 0; d < 4; ++d) p->x[d] = static_cast<int>(padded[d]);

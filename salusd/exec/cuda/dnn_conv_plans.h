@@ -15,7 +15,7 @@
 #pragma once
 
 #include "exec/cuda/conv_device.h"
-#include "exec/kernel.h"
+#include "exec/cuda/dnn_shapes.h"
 
 namespace salus::cuda {
 

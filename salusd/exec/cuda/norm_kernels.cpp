@@ -1,5 +1,7 @@
 // CUDA kernels of the norm family (ops/norm.cpp), our own (norm.cu): batch,
-// layer, group and instance normalization and dropout.
+// layer, group and instance normalization and dropout. Batch normalization
+// runs on cuDNN where cuDNN computes it as our ops say
+// (dnn_batch_norm_plans.h), on ours otherwise.
 #include "exec/cuda/cuda_kernels.h"
 #include "exec/cuda/kernel_context.h"
 #include "exec/cuda/workspace.h"
@@ -7,6 +9,7 @@
 #include "device/cuda/cuda_check.h"
 #include "device/cuda/cuda_stream.h"
 #include "exec/cpu/norm_kernels.h"
+#include "exec/cuda/dnn_batch_norm.h"
 #include "exec/cuda/norm_device.h"
 #include "exec/cuda/norm_launchers.h"
 
@@ -103,6 +106,22 @@ Status batch_norm_inference_grad(const KernelContext &ctx) {
     return batch_norm_grad(ctx, false);
 }
 
+// One of our batch normalization functions as a prepared kernel.
+template <KernelFn Fn>
+class OurBatchNorm : public OpKernel {
+  public:
+    Status run(const KernelContext &ctx) override { return Fn(ctx); }
+};
+
+// cuDNN where it fits, else our Fn; chosen once per session.
+template <KernelFn Fn>
+Status make_batch_norm(const KernelInit &init, std::unique_ptr<OpKernel> *out) {
+    DnnBatchNormPlan plan;
+    if (plan_dnn_batch_norm(init, &plan).ok()) return make_dnn_batch_norm_kernel(init, out);
+    *out = std::make_unique<OurBatchNorm<Fn>>();
+    return {};
+}
+
 Status group_norm(const KernelContext &ctx) {
     SALUS_RETURN_IF_ERROR(cpu::check_norm_f32(ctx, 3, 1));
     const NormGroups p = norm_groups(ctx, 0, false);
@@ -162,9 +181,9 @@ Status dropout_grad(const KernelContext &ctx) {
 
 void register_norm_kernels(KernelRegistry *registry) {
     const DeviceType cuda = DeviceType::CUDA;
-    registry->add(cuda, "BatchNormalization", batch_norm);
-    registry->add(cuda, "BatchNormalizationTraining", batch_norm_training);
-    registry->add(cuda, "BatchNormalizationGrad", batch_norm_training_grad);
+    registry->add(cuda, "BatchNormalization", make_batch_norm<batch_norm>);
+    registry->add(cuda, "BatchNormalizationTraining", make_batch_norm<batch_norm_training>);
+    registry->add(cuda, "BatchNormalizationGrad", make_batch_norm<batch_norm_training_grad>);
     registry->add(cuda, "BatchNormalizationInferenceGrad", batch_norm_inference_grad);
     registry->add(cuda, "InstanceNormalization", group_norm);
     registry->add(cuda, "InstanceNormalizationGrad", group_norm_grad,

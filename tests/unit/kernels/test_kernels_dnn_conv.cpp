@@ -1,11 +1,11 @@
 // How Conv, ConvTranspose and ConvGradWeight map onto cuDNN's convolution
 // (exec/cuda/dnn_conv_plans.h), checked without CUDA; in a CUDA build also
 // that their kernels prepare without a GPU (descriptors are host objects;
-// the algorithm falls back to one needing no workspace). Their results are compared on a GPU
-// (tests/cuda).
+// the algorithm falls back to one needing no workspace). Their results are
+// compared on a GPU (tests/cuda).
+#include "dnn_test_util.h"
 #include "exec/cuda/dnn_conv_plans.h"
 #include "graph/shape_util.h"
-#include "kernel_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -18,39 +18,12 @@ namespace {
 using cuda::DnnConvPass;
 using cuda::DnnConvPlan;
 
-// A node with canonical attributes and the shapes its inference gives.
-struct Prepared {
-    NodeDesc node;
-    KernelInit init;
-};
-
-Prepared prepare(NodeDesc node, const std::vector<Shape> &inputs, size_t outputs = 1) {
-    Prepared p;
-    node.outputs.resize(outputs);
-    const OpSchema *op = find_op(node.op);
-    EXPECT_TRUE(canonicalize_attrs(*op, &node).ok());
-    std::vector<InputInfo> infos;
-    for (const Shape &s : inputs) infos.push_back({DType::F32, &s});
-    std::vector<OutputInfo> outs;
-    const Status st = infer_node(*op, &node, infos, &outs);
-    EXPECT_TRUE(st.ok()) << st.message();
-    p.node = std::move(node);
-    p.init.device_type = DeviceType::CUDA;
-    for (const Shape &s : inputs) p.init.inputs.push_back({nullptr, DType::F32, s});
-    for (const OutputInfo &o : outs) p.init.outputs.push_back({nullptr, o.dtype, o.shape});
-    return p;
-}
-
 DnnConvPlan plan(Prepared &p) {
     p.init.node = &p.node;
     DnnConvPlan plan;
     const Status st = cuda::plan_dnn_conv(p.init, &plan);
     EXPECT_TRUE(st.ok()) << st.message();
     return plan;
-}
-
-std::vector<int> v4(const int d[4]) {
-    return {d[0], d[1], d[2], d[3]};
 }
 
 TEST(DnnConvPlans, ConvIsTheForwardPass) {
