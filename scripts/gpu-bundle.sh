@@ -11,8 +11,8 @@
 #                   the Debian libraries the GPU machine lacks), share/
 #   licenses/       the copyright files of the bundled Debian packages
 #   MANIFEST.txt    commit, build, contents and the CUDA libraries expected
-# Compressed because stripped programs plus oneDNN and OpenBLAS are about
-# 115 MiB; xz -0 makes that about 25 MiB in seconds. cuBLAS, cuBLASLt and
+# Compressed because stripped programs plus oneDNN are about 86 MiB; xz -0
+# makes that about 19 MiB in seconds. cuBLAS, cuBLASLt and
 # cuDNN (hundreds of MiB) are not bundled: the runner finds them on the GPU
 # machine at run time.
 set -eu

@@ -47,8 +47,6 @@ class DnnPoolKernel : public OpKernel {
                      "cudnnSetPooling2dDescriptor");
     }
 
-    size_t workspace_bytes() const override { return dnn_pool_workspace(plan_); }
-
     Status run(const KernelContext &ctx) override {
         const cudnnHandle_t h = lane_stream(ctx.stream).dnn();
         if (!plan_.grad) {
@@ -56,21 +54,11 @@ class DnnPoolKernel : public OpKernel {
                                              ctx.outputs[0].data),
                          "cudnnPoolingForward");
         }
+        // AveragePoolGrad (MaxPoolGrad stays ours): average pooling's
+        // backward reads neither X nor Y, each dY spreads over its window
+        // whatever the values, so dY stands in for Y.
         const void *dy = ctx.inputs[0].data, *x = ctx.inputs[1].data;
-        // Average pooling's backward reads neither X nor Y (each dY spreads
-        // over its window whatever the values): dY stands in for Y.
-        const void *y = dy;
-        if (plan_.mode == DnnPoolMode::Max) {
-            if (ctx.workspace_bytes < workspace_bytes()) {
-                return Status(SALUS_EINTERNAL,
-                              ctx.node->op + ": the planned workspace for Y is missing");
-            }
-            SALUS_RETURN_IF_ERROR(
-                check(cudnnPoolingForward(h, pool_, &kOne, x_, x, &kZero, y_, ctx.workspace),
-                      "cudnnPoolingForward"));
-            y = ctx.workspace;
-        }
-        return check(cudnnPoolingBackward(h, pool_, &kOne, y_, y, y_, dy, x_, x, &kZero, x_,
+        return check(cudnnPoolingBackward(h, pool_, &kOne, y_, dy, y_, dy, x_, x, &kZero, x_,
                                           ctx.outputs[0].data),
                      "cudnnPoolingBackward");
     }

@@ -17,6 +17,10 @@ Status plan_dnn_pool(const KernelInit &init, DnnPoolPlan *p) {
     if (op == "MaxPool" && init.outputs.size() > 1) {
         return dnn_unsupported(node, "cuDNN's pooling has no Indices output");
     }
+    if (op == "MaxPoolGrad") {
+        return dnn_unsupported(node, "cuDNN does not say which of tied maxima takes dY; ONNX "
+                                     "and torch give it to the first");
+    }
     const Shape &x = init.inputs.back().shape; // X: the only input, or the grad's last
     const Shape &y = p->grad ? init.inputs[0].shape : init.outputs[0].shape;
     if (num_elements(x) == 0 || num_elements(y) == 0) {
@@ -27,9 +31,9 @@ Status plan_dnn_pool(const KernelInit &init, DnnPoolPlan *p) {
     const bool include_pad = !max && node.get_int("count_include_pad") == 1;
     for (int a = 0; a < w.rank; ++a) {
         if (w.dilation[a] != 1) return dnn_unsupported(node, "cuDNN's pooling has no dilations");
-        if (include_pad && w.end_reach(a) > w.pad_end[a]) {
-            return dnn_unsupported(node, "a ceil_mode window reaches past the end pad, where "
-                                         "cuDNN's divisor counts the whole window");
+        if (w.end_reach(a) > w.pad_end[a]) {
+            return dnn_unsupported(node, "a ceil_mode window reaches past the end pad; cuDNN "
+                                         "documents only the floor rule's output size");
         }
     }
     SALUS_RETURN_IF_ERROR(dnn_window(node, w, &p->window));
@@ -43,12 +47,6 @@ Status plan_dnn_pool(const KernelInit &init, DnnPoolPlan *p) {
               : include_pad ? DnnPoolMode::AverageIncludePad
                             : DnnPoolMode::AverageExcludePad;
     return {};
-}
-
-size_t dnn_pool_workspace(const DnnPoolPlan &p) {
-    if (!p.grad || p.mode != DnnPoolMode::Max) return 0;
-    return static_cast<size_t>(p.y[0]) * static_cast<size_t>(p.y[1]) * static_cast<size_t>(p.y[2]) *
-           static_cast<size_t>(p.y[3]) * sizeof(float);
 }
 
 } // namespace salus::cuda

@@ -50,7 +50,6 @@ TEST(DnnPoolPlans, MaxPoolIsCudnnMax) {
     EXPECT_EQ(v4(c.x), (std::vector<int>{2, 3, 9, 8}));
     EXPECT_EQ(v4(c.y), (std::vector<int>{2, 3, 5, 7}));
     EXPECT_EQ(window(c), (std::vector<int>{3, 2, 2, 1, 1, 0}));
-    EXPECT_EQ(cuda::dnn_pool_workspace(c), 0u);
 }
 
 TEST(DnnPoolPlans, OneDimensionalIsHeightOne) {
@@ -72,37 +71,32 @@ TEST(DnnPoolPlans, CountIncludePadPicksTheDivisor) {
     EXPECT_EQ(fits(exclude).mode, DnnPoolMode::AverageExcludePad);
 }
 
-// Gradients describe X and dY; MaxPoolGrad recomputes Y in its workspace.
-TEST(DnnPoolPlans, GradientsAndTheirWorkspace) {
-    Prepared mx = prepare(pool_node("MaxPoolGrad", {2, 2}, {2, 2}), {{2, 3, 4, 4}, {2, 3, 8, 8}});
-    const DnnPoolPlan m = fits(mx);
-    EXPECT_TRUE(m.grad);
-    EXPECT_EQ(m.mode, DnnPoolMode::Max);
-    EXPECT_EQ(v4(m.x), (std::vector<int>{2, 3, 8, 8}));
-    EXPECT_EQ(v4(m.y), (std::vector<int>{2, 3, 4, 4}));
-    EXPECT_EQ(cuda::dnn_pool_workspace(m), 2u * 3 * 4 * 4 * sizeof(float));
+// The gradient describes X and dY; MaxPoolGrad stays ours (ties).
+TEST(DnnPoolPlans, AveragePoolGradIsCudnnsBackward) {
     Prepared avg =
         prepare(pool_node("AveragePoolGrad", {2, 2}, {2, 2}), {{2, 3, 4, 4}, {2, 3, 8, 8}});
     const DnnPoolPlan a = fits(avg);
     EXPECT_TRUE(a.grad);
-    EXPECT_EQ(cuda::dnn_pool_workspace(a), 0u);
+    EXPECT_EQ(v4(a.x), (std::vector<int>{2, 3, 8, 8}));
+    EXPECT_EQ(v4(a.y), (std::vector<int>{2, 3, 4, 4}));
+    Prepared mx = prepare(pool_node("MaxPoolGrad", {2, 2}, {2, 2}), {{2, 3, 4, 4}, {2, 3, 8, 8}});
+    stays_ours(mx, "tied maxima");
 }
 
-// ceil_mode: cuDNN takes the larger Y; only a count_include_pad window past
-// the end pad divides differently.
-TEST(DnnPoolPlans, CeilModeFitsUnlessTheDivisorDiffers) {
+// ceil_mode: cuDNN documents only the floor rule's output size, so a window
+// past the end pad stays ours; where ceil and floor agree, cuDNN pools.
+TEST(DnnPoolPlans, CeilModeFitsWhereItAddsNoWindow) {
     // 8 + 1 + 1 − 3 = 7, odd: the ceil window starting at 7 reaches 10, one
     // past the end pad.
     Prepared mx = prepare(pool_node("MaxPool", {3, 3}, {2, 2}, {1, 1, 1, 1}, 1), {{1, 2, 8, 8}});
-    EXPECT_EQ(v4(fits(mx).y), (std::vector<int>{1, 2, 5, 5}));
+    stays_ours(mx, "past the end pad");
     NodeDesc avg = pool_node("AveragePool", {3, 3}, {2, 2}, {1, 1, 1, 1}, 1);
     Prepared exclude = prepare(avg, {{1, 2, 8, 8}});
-    EXPECT_EQ(fits(exclude).mode, DnnPoolMode::AverageExcludePad);
-    set_int(&avg, "count_include_pad", 1);
-    Prepared past_end = prepare(avg, {{1, 2, 8, 8}});
-    stays_ours(past_end, "past the end pad");
+    stays_ours(exclude, "past the end pad");
     // 9 + 2 − 3 = 8, even: ceil and floor agree, no window past the pad.
+    set_int(&avg, "count_include_pad", 1);
     Prepared within = prepare(avg, {{1, 2, 9, 9}});
+    EXPECT_EQ(v4(fits(within).y), (std::vector<int>{1, 2, 5, 5}));
     EXPECT_EQ(fits(within).mode, DnnPoolMode::AverageIncludePad);
 }
 
@@ -129,8 +123,10 @@ TEST(DnnPoolKernels, PrepareWithoutADevice) {
     cases.emplace_back(prepare(pool_node("MaxPool", {3, 3}, {2, 2}, {1, 1, 1, 1}), {{2, 3, 8, 8}}),
                        0);
     cases.emplace_back(
+        prepare(pool_node("AveragePoolGrad", {2, 2}, {2, 2}), {{2, 3, 4, 4}, {2, 3, 8, 8}}), 0);
+    cases.emplace_back(
         prepare(pool_node("MaxPoolGrad", {2, 2}, {2, 2}), {{2, 3, 4, 4}, {2, 3, 8, 8}}),
-        2u * 3 * 4 * 4 * sizeof(float));
+        0); // ours
     cases.emplace_back(prepare(pool_node("AveragePool", {4}, {3}, {1, 1}), {{2, 3, 10}}), 0);
     cases.emplace_back(prepare(pool_node("MaxPool", {2, 2}), {{1, 2, 4, 4}}, 2), 0); // ours
     cases.emplace_back(prepare(pool_node("MaxPool", {2, 2}), {{0, 2, 4, 4}}), 0);    // ours
