@@ -4,9 +4,6 @@
 // biased variance, the ops save InvStdDev = 1/√(var + epsilon): the forward
 // turns the variance into it after the primitive, the gradient turns it back
 // before, O(rows) beside the primitive's O(numel).
-// Batch norm stays on our loops (batch_norm.cpp): oneDNN 2.6's NCHW batch
-// norm took 2-2.5x their time on ResNet-18's shapes, its jit one needs the
-// channel-blocked layout and reorders that cost more (bench/README.md).
 #include "exec/cpu/dnnl_kernel.h"
 #include "exec/cpu/helpers.h"
 #include "exec/cpu/norm_kernels.h"

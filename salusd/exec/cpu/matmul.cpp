@@ -2,7 +2,7 @@
 // matmul (exec/cpu/dnnl_kernel.h): broadcast batch axes are oneDNN's own
 // (a batch dim of 1), transposes are strides, Gemm's alpha is an output
 // scale and its beta · C is written into Y first, then accumulated by a sum
-// post-op. bench-cpu-kernels: oneDNN's matmul took 0.3-0.8x OpenBLAS's
+// post-op. bench-cpu-kernels: oneDNN's matmul took 0.44-0.88x OpenBLAS's
 // sgemm time on the MLP's and the transformer's shapes (bench/README.md).
 #include "exec/cpu/cpu_kernels.h"
 #include "exec/cpu/dnnl_kernel.h"
