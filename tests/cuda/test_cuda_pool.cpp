@@ -1,10 +1,10 @@
 // Pooling's CUDA kernels against the CPU kernels, on the GPU, on random
 // inputs: cuDNN's pooling where the registry chooses it
 // (exec/cuda/dnn_pool_plans.h), our own kernel for the rest (Indices,
-// dilations, asymmetric pads, count_include_pad past the end pad). Exits 77
-// without a GPU. Bounds: maxima and Indices exactly; means and gradients
-// 1e-6 (inputs within [-1, 1], at most 9 terms a window, summed in different
-// orders).
+// dilations, asymmetric pads, ceil_mode windows past the end pad, MaxPoolGrad).
+// Exits 77 without a GPU. Bounds: maxima and Indices exactly; means and
+// gradients 1e-6 (inputs within [-1, 1], at most 9 terms a window, summed in
+// different orders).
 #include "device/device.h"
 #include "gpu_check.h"
 #include "gpu_fixture.h"
