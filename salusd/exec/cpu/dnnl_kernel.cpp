@@ -70,7 +70,8 @@ Status DnnlKernel::run(const KernelContext &ctx) {
     if (empty_) {
         // Nothing to compute: sums over nothing are zero.
         for (const TensorView &t : ctx.outputs) {
-            std::memset(t.data, 0, static_cast<size_t>(t.numel()) * dtype_size(t.dtype));
+            const size_t bytes = static_cast<size_t>(t.numel()) * dtype_size(t.dtype);
+            if (bytes > 0) std::memset(t.data, 0, bytes); // an empty one may have no data
         }
         return {};
     }
