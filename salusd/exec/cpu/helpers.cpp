@@ -24,6 +24,14 @@ Status check_arity(const KernelContext &ctx, size_t min_inputs, size_t num_outpu
     return Status();
 }
 
+KernelContext context_of(const KernelInit &init) {
+    KernelContext ctx;
+    ctx.node = init.node;
+    ctx.inputs = init.inputs;
+    ctx.outputs = init.outputs;
+    return ctx;
+}
+
 Status check_f32(const KernelContext &ctx, size_t min_inputs, size_t num_outputs) {
     SALUS_RETURN_IF_ERROR(check_arity(ctx, min_inputs, num_outputs));
     for (size_t i = 0; i < ctx.inputs.size(); ++i) {

@@ -30,6 +30,10 @@ Status check_arity(const KernelContext &ctx, size_t min_inputs, size_t num_outpu
 // check_arity, and that every tensor is f32.
 Status check_f32(const KernelContext &ctx, size_t min_inputs, size_t num_outputs);
 
+// init's node and tensors (without data) as a context, for the checks and
+// plans above when a prepared kernel makes them once, in init.
+KernelContext context_of(const KernelInit &init);
+
 // Maps a possibly negative axis into [0, rank); -1 when out of range.
 int normalize_axis(int64_t axis, int rank);
 

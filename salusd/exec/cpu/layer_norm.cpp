@@ -35,16 +35,6 @@ constexpr size_t kVarianceBuffer = 1;
 // which it does not read: the gradient gives it this unused buffer.
 constexpr size_t kUnusedShiftBuffer = 2;
 
-Status check_f32(const KernelInit &init) {
-    for (const TensorView &t : init.inputs) {
-        if (t.dtype != DType::F32) {
-            return Status(SALUS_ENOTSUP, init.node->op + ": " + dtype_name(t.dtype) +
-                                             " input; the CPU kernels support f32 only");
-        }
-    }
-    return {};
-}
-
 // var = 1/inv_std²: the variance the gradient's primitive reads, with an
 // epsilon of 0, for the saved statistic (var + epsilon of the forward).
 void variance_from_inv_std(const float *inv_std, int64_t n, float *var) {
@@ -58,7 +48,7 @@ void variance_from_inv_std(const float *inv_std, int64_t n, float *var) {
 class DnnlLayerNormKernel : public DnnlKernel {
   public:
     Status init(const KernelInit &init) {
-        SALUS_RETURN_IF_ERROR(check_f32(init));
+        SALUS_RETURN_IF_ERROR(check_f32(context_of(init), 2, 1));
         const LayerRows r = split_layer_rows(*init.node, init.inputs[0].shape);
         rows_ = r.rows;
         eps_ = static_cast<float>(init.node->get_float("epsilon"));
@@ -113,7 +103,7 @@ class DnnlLayerNormKernel : public DnnlKernel {
 class DnnlLayerNormGradKernel : public DnnlKernel {
   public:
     Status init(const KernelInit &init) {
-        SALUS_RETURN_IF_ERROR(check_f32(init));
+        SALUS_RETURN_IF_ERROR(check_f32(context_of(init), 5, 2));
         const LayerRows r = split_layer_rows(*init.node, init.inputs[1].shape);
         rows_ = r.rows;
         empty_ = any_empty(init);

@@ -40,17 +40,14 @@ memory::desc operand_desc(const Shape &s, size_t rank, bool trans) {
 class DnnlMatMulKernel : public DnnlKernel {
   public:
     Status init(const KernelInit &init) {
-        KernelContext shapes;
-        shapes.node = init.node;
-        shapes.inputs = init.inputs;
-        shapes.outputs = init.outputs;
         GemmDims d;
-        SALUS_RETURN_IF_ERROR(gemm_dims(shapes, &d)); // f32, ranks and shapes agree
+        SALUS_RETURN_IF_ERROR(gemm_dims(context_of(init), &d)); // f32, ranks, shapes agree
         gemm_ = init.node->op == "Gemm";
         const float alpha = gemm_ ? static_cast<float>(init.node->get_float("alpha")) : 1.0f;
         beta_ = gemm_ ? static_cast<float>(init.node->get_float("beta")) : 0.0f;
         // beta 0 ignores C, NaNs included, as torch.addmm.
         with_c_ = gemm_ && init.inputs.size() > 2 && beta_ != 0.0f;
+        if (with_c_) SALUS_RETURN_IF_ERROR(plan_c(init.inputs[2].shape, init.outputs[0].shape));
         empty_ = any_empty(init);
         if (empty_) return {};
         const Shape &y = init.outputs[0].shape;
@@ -79,30 +76,34 @@ class DnnlMatMulKernel : public DnnlKernel {
 
     Status run(const KernelContext &ctx) override {
         if (empty_) SALUS_RETURN_IF_ERROR(DnnlKernel::run(ctx)); // zeroes Y: a sum over no k
-        if (with_c_) SALUS_RETURN_IF_ERROR(write_beta_c(ctx));
+        if (with_c_) write_beta_c(ctx);                          // the sum post-op adds A·B to it
         return empty_ ? Status() : DnnlKernel::run(ctx);
     }
 
   private:
-    // Y = beta · C, C broadcast to Y.
-    Status write_beta_c(const KernelContext &ctx) const {
-        const TensorView &yv = ctx.outputs[0];
+    // The walk that broadcasts C to Y.
+    Status plan_c(const Shape &c, const Shape &y) {
         int64_t strides[2][kMaxRank];
-        contiguous_strides(yv.shape, strides[0]);
-        if (!broadcast_strides(ctx.inputs[2].shape, yv.shape, strides[1])) {
-            return Status(SALUS_EEXEC, "Gemm: C does not broadcast to Y");
+        contiguous_strides(y, strides[0]);
+        if (!broadcast_strides(c, y, strides[1])) {
+            return Status(SALUS_EINVAL, "Gemm: C does not broadcast to Y");
         }
-        const StridedLoop loop = make_loop(yv.shape, 2, strides);
-        float *y = yv.f32();
-        const float *c = ctx.inputs[2].f32();
-        const int64_t len = loop.inner_dim();
-        const int64_t sc = loop.inner_stride(1);
-        for_each_row(loop, [&](const int64_t *off) {
-            for (int64_t j = 0; j < len; ++j) y[off[0] + j] = beta_ * c[off[1] + j * sc];
-        });
+        c_loop_ = make_loop(y, 2, strides);
         return {};
     }
 
+    // Y = beta · C.
+    void write_beta_c(const KernelContext &ctx) const {
+        float *y = ctx.outputs[0].f32();
+        const float *c = ctx.inputs[2].f32();
+        const int64_t len = c_loop_.inner_dim();
+        const int64_t sc = c_loop_.inner_stride(1);
+        for_each_row(c_loop_, [&](const int64_t *off) {
+            for (int64_t j = 0; j < len; ++j) y[off[0] + j] = beta_ * c[off[1] + j * sc];
+        });
+    }
+
+    StridedLoop c_loop_;
     bool gemm_ = false, with_c_ = false;
     float beta_ = 0.0f;
 };
