@@ -30,12 +30,9 @@ command -v valgrind >/dev/null ||
 # sgemm left then it reported reads past oneDNN's own packing buffers and
 # uninitialised values born on the JIT code's stack (admission: 140 s, and
 # reports in salusd's later calls), none of them salusd's; on SSE4.1 the
-# same test runs clean in 18 s. tests/valgrind/onednn.supp keeps the reads
-# quiet should a JIT path show them again.
+# same test runs clean in 18 s, with no suppression.
 export ONEDNN_MAX_CPU_ISA=SSE41
-# (One line: the fixtures split $SALUSD_WRAPPER on spaces.)
-supp=$(pwd)/tests/valgrind/onednn.supp
-vg="valgrind --quiet --fair-sched=yes --error-exitcode=99 --leak-check=full --suppressions=$supp"
+vg="valgrind --quiet --fair-sched=yes --error-exitcode=99 --leak-check=full"
 export SALUSD_WRAPPER="$vg --errors-for-leak-kinds=definite --show-leak-kinds=definite"
 [ $# -gt 0 ] || set -- --suite capi --suite integration --suite service
 meson test -C "$builddir" --no-rebuild --print-errorlogs --timeout-multiplier 10 "$@"
