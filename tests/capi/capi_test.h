@@ -65,4 +65,29 @@ static inline salus_client *capi_connect(const char *socket_path) {
     return client;
 }
 
+/* Finds the session in the daemon's listing, into *out when out is not NULL:
+ * when closed, among the closed sessions the listing keeps, else the open
+ * ones. Returns 1 if it is listed so, else 0. */
+static inline int capi_find_listed(salus_client *client, uint64_t session_id, int closed,
+                                   salus_session_info *out) {
+    salus_session_info infos[128];
+    size_t count = 0;
+    assert_ok(salus_list_sessions(client, infos, 128, &count));
+    assert_true(count <= 128);
+    for (size_t i = 0; i < count; ++i) {
+        if (infos[i].session_id == session_id &&
+            (strcmp(infos[i].state, "closed") == 0) == closed) {
+            if (out) *out = infos[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The same among the open sessions. */
+static inline int capi_find_session(salus_client *client, uint64_t session_id,
+                                    salus_session_info *out) {
+    return capi_find_listed(client, session_id, 0, out);
+}
+
 #endif

@@ -36,28 +36,6 @@ static float run_once(fixture *f, salus_session *s, uint64_t index) {
     return value;
 }
 
-/* Looks session_id up in the daemon's list; 1 and *out when found. With
- * closed, among the closed sessions the listing keeps, else the open ones. */
-static int find_listed(salus_client *client, uint64_t session_id, int closed,
-                       salus_session_info *out) {
-    salus_session_info infos[128];
-    size_t count = 0;
-    assert_ok(salus_list_sessions(client, infos, 128, &count));
-    assert_true(count <= 128);
-    for (size_t i = 0; i < count; ++i) {
-        if (infos[i].session_id == session_id &&
-            (strcmp(infos[i].state, "closed") == 0) == closed) {
-            if (out) *out = infos[i];
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int find_session(salus_client *client, uint64_t session_id, salus_session_info *out) {
-    return find_listed(client, session_id, 0, out);
-}
-
 static void test_lifecycle(void **state) {
     fixture *f = *state;
     salus_session *s = create(f, "lifecycle");
@@ -74,7 +52,7 @@ static void test_lifecycle(void **state) {
     assert_true(salus_session_persistent_bytes(s) >= params);
 
     salus_session_info info;
-    assert_true(find_session(f->client, id, &info));
+    assert_true(capi_find_session(f->client, id, &info));
     assert_string_equal(info.name, "lifecycle");
     assert_int_equal(info.client_pid, getpid());
     assert_int_equal(info.persistent_bytes, salus_session_persistent_bytes(s));
@@ -84,7 +62,7 @@ static void test_lifecycle(void **state) {
     float loss = run_once(f, s, 0);
     assert_true(isfinite(loss) && loss > 0.0f);
     run_once(f, s, 1);
-    assert_true(find_session(f->client, id, &info));
+    assert_true(capi_find_session(f->client, id, &info));
     assert_int_equal(info.iterations, 2);
     assert_int_equal(info.pending, 0);
 
@@ -95,10 +73,10 @@ static void test_lifecycle(void **state) {
     assert_true(info.mean_iteration_ns > 0);
 
     assert_ok(salus_session_close(s));
-    assert_false(find_session(f->client, id, NULL));
+    assert_false(capi_find_session(f->client, id, NULL));
     /* The listing keeps its final accounting. */
     salus_session_info closed;
-    assert_true(find_listed(f->client, id, 1, &closed));
+    assert_true(capi_find_listed(f->client, id, 1, &closed));
     assert_int_equal(closed.iterations, 2);
     assert_int_equal(closed.pending, 0);
     assert_true(closed.completed_ns > info.admitted_ns);
@@ -140,7 +118,7 @@ static void test_create_options(void **state) {
     long_name[SALUS_MAX_SESSION_NAME_BYTES] = '\0';
     assert_ok(salus_session_create(f->client, f->mlp.graph, &opts, &named));
     salus_session_info info;
-    assert_true(find_session(f->client, salus_session_id(named), &info));
+    assert_true(capi_find_session(f->client, salus_session_id(named), &info));
     assert_string_equal(info.name, long_name);
     assert_int_equal(strlen(info.name), sizeof(info.name) - 1);
     assert_true(salus_session_id(named) != salus_session_id(s));
@@ -197,7 +175,7 @@ static void test_run_arguments(void **state) {
 
     /* None of them ran an iteration. */
     salus_session_info info;
-    assert_true(find_session(f->client, salus_session_id(s), &info));
+    assert_true(capi_find_session(f->client, salus_session_id(s), &info));
     assert_int_equal(info.iterations, 0);
 
     /* A pending handle: wrong n_outputs leaves it waitable; one success. */
@@ -339,8 +317,8 @@ static void test_two_clients(void **state) {
     salus_session *theirs = NULL;
     assert_ok(salus_session_create(other, f->mlp.graph, NULL, &theirs));
     uint64_t their_id = salus_session_id(theirs);
-    assert_true(find_session(f->client, their_id, NULL));
-    assert_true(find_session(other, salus_session_id(mine), NULL));
+    assert_true(capi_find_session(f->client, their_id, NULL));
+    assert_true(capi_find_session(other, salus_session_id(mine), NULL));
 
     /* Each client keeps its own last error. */
     size_t count = 0;
@@ -352,7 +330,7 @@ static void test_two_clients(void **state) {
     /* The daemon learns of the disconnect asynchronously. */
     int gone = 0;
     for (int i = 0; i < 500 && !gone; ++i) {
-        gone = !find_session(f->client, their_id, NULL);
+        gone = !capi_find_session(f->client, their_id, NULL);
         if (!gone) sleep_ms(10);
     }
     assert_true(gone);

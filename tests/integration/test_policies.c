@@ -23,15 +23,6 @@ typedef struct job {
     int submitted;
 } job;
 
-static salus_client *connect_to(daemon_fixture *f) {
-    salus_connect_options opts;
-    salus_connect_options_init(&opts, SALUS_CONNECT_OPTIONS_VERSION);
-    opts.socket_path = f->socket_path;
-    salus_client *c = NULL;
-    assert_int_equal(salus_connect(&opts, &c), 0);
-    return c;
-}
-
 enum job_size { SMALL, HEAVY };
 
 /* A training job whose iterations take several milliseconds, far longer
@@ -42,7 +33,7 @@ enum job_size { SMALL, HEAVY };
 static void job_open_sized(job *j, daemon_fixture *f, const char *name, uint64_t declared,
                            int32_t priority, double weight, enum job_size size) {
     memset(j, 0, sizeof *j);
-    j->client = connect_to(f);
+    j->client = capi_connect(f->socket_path);
     /* 3072 wide: iterations of a few ms on oneDNN's matmul. */
     const mlp_spec cpu = {
         .n_layers = 2, .sizes = {512, 3072, 10}, .batch = 128, .lr = 0.01f, .seed = 3, .train = 1};
@@ -227,14 +218,6 @@ static void pack_sessions_progress_together(void **state) {
     assert_unless_wrapped(a_done >= 5 && a_done <= 25);
 }
 
-static const salus_session_info *find_session(const salus_session_info *infos, size_t n,
-                                              uint64_t id) {
-    for (size_t i = 0; i < n; ++i)
-        if (infos[i].session_id == id) return &infos[i];
-    fail_msg("session %llu is not listed", (unsigned long long)id);
-    return NULL;
-}
-
 /* fair shares device time, not iterations: a session whose iterations ran
  * slower (a busy machine, a first run that faulted its memory in) gets fewer
  * of them. What it keeps is each session's run time over its weight near the
@@ -244,15 +227,13 @@ static const salus_session_info *find_session(const salus_session_info *infos, s
 static void fair_check_shares(daemon_fixture *f, double weight_a, double weight_b) {
     pair p;
     a_then_b_until_b_has_ten(&p, f, weight_a, weight_b);
-    salus_session_info infos[8];
-    size_t n = 0;
-    assert_int_equal(salus_list_sessions(p.a.client, infos, 8, &n), 0);
-    const salus_session_info *a = find_session(infos, n, salus_session_id(p.a.session));
-    const salus_session_info *b = find_session(infos, n, salus_session_id(p.b.session));
-    const double share_a = (double)a->run_ns / weight_a, share_b = (double)b->run_ns / weight_b;
+    salus_session_info a, b;
+    assert_true(capi_find_session(p.a.client, salus_session_id(p.a.session), &a));
+    assert_true(capi_find_session(p.a.client, salus_session_id(p.b.session), &b));
+    const double share_a = (double)a.run_ns / weight_a, share_b = (double)b.run_ns / weight_b;
     print_message("# weights %g:%g: a %llu done, %.1f ms/weight; b %llu done, %.1f ms/weight\n",
-                  weight_a, weight_b, (unsigned long long)a->iterations, share_a / 1e6,
-                  (unsigned long long)b->iterations, share_b / 1e6);
+                  weight_a, weight_b, (unsigned long long)a.iterations, share_a / 1e6,
+                  (unsigned long long)b.iterations, share_b / 1e6);
     assert_unless_wrapped(share_a >= share_b / 2 && share_a <= share_b * 2);
     pair_close(&p);
 }
@@ -279,7 +260,7 @@ static void fifo_runs_the_first_session_alone(void **state) {
 
 static void policy_switches_at_run_time(void **state) {
     daemon_fixture *f = *state;
-    salus_client *c = connect_to(f);
+    salus_client *c = capi_connect(f->socket_path);
     salus_status st;
     assert_int_equal(salus_get_status(c, &st), 0);
     assert_string_equal(st.policy, "fifo");
